@@ -9,7 +9,7 @@ boundary (``raise ... from exc``) and never escape a public function.
     └── VerificationError               carries a `Reason`, the answer a verifier gives
         ├── MalformedError              not what it claims to be: encoding, JSON, shape, types
         │   └── DecompressionLimitExceeded   a status list inflates beyond its cap (a gzip bomb)
-        ├── SignatureInvalid            the signature does not verify, or the algorithm is not the key's
+        ├── SignatureInvalid            bad signature, or an algorithm that is not the key's
         ├── UntrustedIssuer             the key or issuer is not on the trust list
         ├── IssuerSuspended, IssuerWithdrawn
         ├── KeyRetired, KeyCompromised

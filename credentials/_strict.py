@@ -1,0 +1,138 @@
+"""Strict decoding of untrusted JOSE input: base64url segments and JSON.
+
+These run before any signature is checked, so they are written to refuse, cheaply and in bounded
+memory, anything a lenient parser would accept: padding, whitespace, duplicate members, deep
+nesting, non-finite numbers.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from .errors import MalformedError
+
+MAX_JSON_DEPTH = 32
+
+_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
+# Bits of the last character that carry no data, by the segment's length modulo 4.
+_UNUSED_LOW_BITS = {2: 0b1111, 3: 0b11}
+
+
+def split_compact(token: str, *, max_bytes: int) -> tuple[str, str, str]:
+    """Exactly three non-empty segments within `max_bytes`; `b64url_decode` checks each one."""
+    if not isinstance(token, str):
+        raise MalformedError("a token must be text")
+    if len(token) > max_bytes:
+        raise MalformedError(f"token is larger than {max_bytes} bytes")
+    if token.count(".") != 2:
+        raise MalformedError("a compact JWS has exactly three segments separated by dots")
+    header, payload, signature = token.split(".")
+    if not (header and payload and signature):
+        raise MalformedError("a compact JWS has no empty segment")
+    return header, payload, signature
+
+
+def b64url_decode(segment: str) -> bytes:
+    """Strict unpadded base64url: no padding, whitespace or other alphabets, one spelling only."""
+    # The standard alphabet's + and / and padding are refused here; a2b_base64's strict mode
+    # refuses everything else outside the alphabet (spaces, newlines, non-ASCII).
+    if "+" in segment or "/" in segment or "=" in segment or not segment.isascii():
+        raise MalformedError("segment is not unpadded base64url")
+    remainder = len(segment) % 4
+    if remainder == 1:
+        raise MalformedError("segment has an impossible base64url length")
+    # Non-canonical encodings (stray low bits in the last character) would let two strings
+    # decode to the same bytes; refuse them so a token has one spelling.
+    if remainder and _ALPHABET.find(segment[-1]) & _UNUSED_LOW_BITS[remainder]:
+        raise MalformedError("segment is not canonical base64url")
+    try:
+        return binascii.a2b_base64(
+            segment.encode("ascii").translate(_TO_STANDARD) + b"=" * (-remainder % 4),
+            strict_mode=True,
+        )
+    except (binascii.Error, ValueError) as exc:
+        raise MalformedError("segment is not valid base64url") from exc
+
+
+def b64url_encode(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        names = [name for name, _ in pairs]
+        duplicate = next(name for name in names if names.count(name) > 1)
+        raise MalformedError(f"duplicate JSON member {duplicate!r}")
+    return result
+
+
+def _reject_constant(name: str) -> Any:
+    raise MalformedError(f"JSON contains the non-standard number {name}")
+
+
+def _max_depth_exceeded(text: str, limit: int) -> bool:
+    # Counting brackets is an upper bound on nesting, at C speed; the exact scan below runs only
+    # for the rare document with more brackets than the limit.
+    if text.count("{") + text.count("[") <= limit:
+        return False
+    depth = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "{[":
+            depth += 1
+            if depth > limit:
+                return True
+        elif char in "}]":
+            depth -= 1
+    return False
+
+
+def parse_json(data: bytes | str, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """Parse JSON refusing duplicate members, NaN/Infinity, huge numbers and deep nesting."""
+    try:
+        text = data.decode("utf-8") if isinstance(data, bytes) else data
+    except UnicodeDecodeError as exc:
+        raise MalformedError("JSON is not UTF-8") from exc
+    if _max_depth_exceeded(text, max_depth):
+        raise MalformedError(f"JSON is nested deeper than {max_depth} levels")
+    try:
+        return _DECODER.decode(text)
+    except MalformedError:
+        raise
+    except (ValueError, RecursionError) as exc:
+        raise MalformedError(f"invalid JSON: {exc}") from exc
+
+
+def _finite_float(literal: str) -> float:
+    value = float(literal)
+    if value in (float("inf"), float("-inf")):
+        raise MalformedError(f"JSON number {literal[:20]} is out of range")
+    return value
+
+
+_DECODER = json.JSONDecoder(
+    object_pairs_hook=_reject_duplicates,
+    parse_constant=_reject_constant,
+    parse_float=_finite_float,
+)
+
+
+def parse_json_object(data: bytes | str, *, what: str) -> dict[str, Any]:
+    value = parse_json(data)
+    if not isinstance(value, dict):
+        raise MalformedError(f"{what} must be a JSON object")
+    return value
