@@ -1,1 +1,1 @@
-"""cli"""
+"""The `sdgcities` command line: node operators, the global secretariat, and investors."""

@@ -1,0 +1,20 @@
+"""Exit codes (documented in `sdgcities --help` and the README) and the CLI's one error type."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    NOT_VALID = 1
+    USAGE = 2
+    CANNOT_DECIDE = 3
+
+
+class CliError(Exception):
+    """A one-line reason for the user; `exit_code` is what the process returns."""
+
+    def __init__(self, message: str, exit_code: ExitCode = ExitCode.NOT_VALID) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code

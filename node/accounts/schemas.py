@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+from pydantic import EmailStr, Field, model_validator
+
+from sdgcities.node.schemas import Page, RequestModel, ResponseModel
+
+from .models import Role, StakeholderCategory
+
+LANGUAGE_TAG = r"^[a-z]{2,3}(-[A-Z]{2})?$"
+
+
+class UserCreate(RequestModel):
+    name: str = Field(min_length=1, max_length=200)
+    email: EmailStr
+    role: Role
+    city_locode: str | None = Field(default=None, pattern=r"^[A-Z]{2}-[A-Z2-9]{3}$")
+    languages: list[str] = Field(default_factory=list, max_length=20)
+    stakeholder_category: StakeholderCategory | None = None
+    term_start: date | None = None
+    term_end: date | None = None
+
+    @model_validator(mode="after")
+    def _role_fields(self) -> UserCreate:
+        if self.role is Role.PUBLIC:
+            raise ValueError("'public' is the anonymous caller, not an account role")
+        if (self.role is Role.CITY_APPLICANT) != (self.city_locode is not None):
+            raise ValueError("city_locode is required for a city_applicant and only for one")
+        if self.role is Role.COMMITTEE_MEMBER and self.stakeholder_category is None:
+            raise ValueError("a committee_member needs a stakeholder_category")
+        if self.term_start and self.term_end and self.term_end < self.term_start:
+            raise ValueError("term_end is before term_start")
+        for language in self.languages:
+            if not re.fullmatch(LANGUAGE_TAG, language):
+                raise ValueError(f"{language!r} is not a language tag such as 'en' or 'fr'")
+        return self
+
+
+class UserUpdate(RequestModel):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    languages: list[str] | None = Field(default=None, max_length=20)
+    stakeholder_category: StakeholderCategory | None = None
+    term_start: date | None = None
+    term_end: date | None = None
+    active: bool | None = None
+
+
+class UserPublic(ResponseModel):
+    id: int
+    name: str
+    email: str
+    role: Role
+    city_locode: str | None
+    languages: list[str]
+    stakeholder_category: StakeholderCategory | None
+    term_start: date | None
+    term_end: date | None
+    active: bool
+    created_at: datetime
+
+
+class UsersPublic(Page):
+    data: list[UserPublic]
+
+
+class TokenCreate(RequestModel):
+    label: str = Field(default="", max_length=200)
+    lifetime_days: int | None = Field(default=None, ge=1, le=730)
+
+
+class TokenPublic(ResponseModel):
+    id: int
+    user_id: int
+    prefix: str
+    label: str
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+
+
+class TokenCreated(TokenPublic):
+    token: str = Field(description="The secret. Shown once: only its hash is kept.")
+
+
+class TokensPublic(Page):
+    data: list[TokenPublic]

@@ -1,0 +1,1 @@
+"""Cities, identified by UN/LOCODE (`KE-NBO`)."""

@@ -1,0 +1,119 @@
+"""Node settings, read from the environment (prefix `SDGCITIES_`) or a `.env` file.
+
+Built by `get_settings()`, never at import time. The same service runs a national node
+(`node_id` = ISO 3166-1 alpha-2 code) or the global node (`node_id` = "global").
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Self
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from sdgcities.credentials import did_web_from_base_url, normalise_base_url
+
+from .countries import is_country_code
+
+GLOBAL_NODE_ID = "global"
+DEVELOPMENT_PASSPHRASE = "development-only-passphrase"  # noqa: S105 - refused outside development
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SDGCITIES_", env_file=".env", extra="ignore")
+
+    environment: Environment = Environment.DEVELOPMENT
+    node_id: str = "KE"
+    node_name: str = "Kenya SDG Cities national node"
+    base_url: str = "http://127.0.0.1:8000"
+    data_dir: Path = Path("data")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; by default a SQLite file in the data folder"
+    )
+    key_passphrase: SecretStr = SecretStr(DEVELOPMENT_PASSPHRASE)
+
+    evidence_max_bytes: int = Field(default=25 * 1024 * 1024, gt=0)
+    city_quota_bytes: int = Field(default=1024 * 1024 * 1024, gt=0)
+    reviewers_per_application: int = Field(default=2, ge=1)
+    token_lifetime_days: int = Field(default=90, ge=1)
+    status_list_validity_hours: int = Field(default=48, ge=1)
+    max_request_bytes: int = Field(default=1024 * 1024, gt=0)
+
+    @field_validator("node_id")
+    @classmethod
+    def _node_id(cls, value: str) -> str:
+        if value != GLOBAL_NODE_ID and not is_country_code(value):
+            raise ValueError("node_id is an ISO 3166-1 alpha-2 code (KE) or 'global'")
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        return normalise_base_url(value)
+
+    @model_validator(mode="after")
+    def _enforce_non_default_secrets(self) -> Self:
+        if (
+            self.environment is Environment.PRODUCTION
+            and self.key_passphrase.get_secret_value() == DEVELOPMENT_PASSPHRASE
+        ):
+            raise ValueError(
+                "SDGCITIES_KEY_PASSPHRASE must be set to a secret of your own in production"
+            )
+        return self
+
+    @property
+    def is_global(self) -> bool:
+        return self.node_id == GLOBAL_NODE_ID
+
+    @property
+    def did(self) -> str:
+        return did_web_from_base_url(self.base_url)
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'node.db').resolve()}"
+
+    @property
+    def key_dir(self) -> Path:
+        return self.data_dir / "keys"
+
+    @property
+    def evidence_dir(self) -> Path:
+        return self.data_dir / "evidence"
+
+    @property
+    def status_list_validity(self) -> timedelta:
+        return timedelta(hours=self.status_list_validity_hours)
+
+
+NODE_ENV_FILE = "node.env"
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Settings from overrides, the environment, then `<data_dir>/node.env` (from `node init`)."""
+    first = Settings(**overrides)  # type: ignore[arg-type]
+    env_file = first.data_dir / NODE_ENV_FILE
+    if not env_file.exists():
+        return first
+    return Settings(_env_file=(".env", env_file), **overrides)  # type: ignore[arg-type]
+
+
+def write_node_env(settings: Settings) -> None:
+    """Record the node's identity in its data folder, so `serve` needs no repeated options."""
+    lines = [
+        f"SDGCITIES_NODE_ID={settings.node_id}",
+        f"SDGCITIES_NODE_NAME={settings.node_name}",
+        f"SDGCITIES_BASE_URL={settings.base_url}",
+    ]
+    if settings.database_url:
+        lines.append(f"SDGCITIES_DATABASE_URL={settings.database_url}")
+    (settings.data_dir / NODE_ENV_FILE).write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -1,0 +1,100 @@
+"""Database engine, durability checks, migrations, and the one-transaction-per-request session.
+
+SQLite (a file in the data folder) is the embedded default; PostgreSQL is what a ministry runs in
+production. Either way the node refuses to start on settings that could lose a committed
+decision: SQLite must run in WAL mode with `synchronous=FULL`, PostgreSQL with
+`synchronous_commit` on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, event, text
+from sqlalchemy.engine import make_url
+from sqlmodel import Session, create_engine
+
+from .errors import UnsafeDatabaseSettings
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    # pysqlite's own transaction handling breaks SAVEPOINT and defers BEGIN; we take over
+    # (SQLAlchemy's documented recipe) and begin every transaction ourselves.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.close()
+
+
+def _begin_immediate(connection: Any) -> None:
+    # IMMEDIATE takes the write lock up front: two transactions that read and then write can
+    # otherwise deadlock on the lock upgrade, which busy_timeout cannot resolve.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str, **options: Any) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False}, **options)
+        event.listen(engine, "connect", _configure_sqlite)
+        event.listen(engine, "begin", _begin_immediate)
+        return engine
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+        url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    return create_engine(url, pool_pre_ping=True, **options)
+
+
+def check_durability(engine: Engine) -> None:
+    """Refuse to run on settings under which a committed decision could be lost."""
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            mode = connection.execute(text("PRAGMA journal_mode")).scalar()
+            synchronous = connection.execute(text("PRAGMA synchronous")).scalar()
+            if str(mode).lower() != "wal" or synchronous != 2:  # 2 is FULL
+                raise UnsafeDatabaseSettings(
+                    f"SQLite must run with journal_mode=WAL and synchronous=FULL "
+                    f"(found journal_mode={mode}, synchronous={synchronous})"
+                )
+        elif engine.dialect.name == "postgresql":
+            synchronous_commit = connection.execute(text("SHOW synchronous_commit")).scalar()
+            fsync = connection.execute(text("SHOW fsync")).scalar()
+            if synchronous_commit not in ("on", "remote_apply") or fsync != "on":
+                raise UnsafeDatabaseSettings(
+                    "PostgreSQL must run with synchronous_commit=on and fsync=on "
+                    f"(found synchronous_commit={synchronous_commit}, fsync={fsync})"
+                )
+
+
+def alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("sdgcities.node") / "migrations"))
+    config.attributes["engine"] = engine
+    return config
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest migration (from empty on a new node)."""
+    command.upgrade(alembic_config(engine), "head")
+
+
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """One session, one transaction: commit on success, roll back on any error."""
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise

@@ -1,0 +1,88 @@
+"""FastAPI dependencies: the per-request session, the caller, and who may call each endpoint.
+
+Every route declares its callers with `access(...)`; the declaration is kept on the dependency
+(`RoleGuard.roles`) so the OpenAPI description and the role-matrix test read the same list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlmodel import Session, select
+
+from .accounts.models import ApiToken, Role, User
+from .accounts.tokens import hash_token, looks_like_token
+from .actor import PUBLIC, Actor
+from .db import session_scope
+from .errors import Forbidden, Unauthenticated
+from .state import NodeState
+from .timeutil import as_utc, utcnow
+
+
+def get_state(request: Request) -> NodeState:
+    state: NodeState = request.app.state.node
+    return state
+
+
+StateDep = Annotated[NodeState, Depends(get_state)]
+
+
+def get_session(state: StateDep) -> Iterator[Session]:
+    yield from session_scope(state.engine)
+
+
+# scope="function": the transaction commits when the endpoint returns, before the response is
+# sent, so a client never sees success for something that was not stored.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def current_actor(request: Request, session: SessionDep) -> Actor:
+    header = request.headers.get("authorization")
+    if header is None:
+        return PUBLIC
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not looks_like_token(token.strip()):
+        raise Unauthenticated("the Authorization header must be 'Bearer <token>'")
+    found = session.exec(
+        select(ApiToken, User)
+        .join(User, User.id == ApiToken.user_id)  # type: ignore[arg-type]
+        .where(ApiToken.token_hash == hash_token(token.strip()))
+    ).first()
+    if found is None:
+        raise Unauthenticated("unknown token")
+    api_token, user = found
+    if api_token.revoked_at is not None:
+        raise Unauthenticated("this token has been revoked")
+    if as_utc(api_token.expires_at) <= utcnow():
+        raise Unauthenticated("this token has expired")
+    if not user.active:
+        raise Unauthenticated("this account is deactivated")
+    assert user.id is not None
+    return Actor(role=user.role, user_id=user.id, city_locode=user.city_locode, name=user.name)
+
+
+class RoleGuard:
+    def __init__(self, roles: frozenset[Role]) -> None:
+        self.roles = roles
+
+    def __call__(self, actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
+        if Role.PUBLIC in self.roles or actor.role in self.roles:
+            return actor
+        if actor.is_public:
+            raise Unauthenticated("this endpoint needs a bearer token")
+        raise Forbidden(f"a {actor.role.value} may not do this")
+
+
+def access(*roles: Role) -> Any:
+    """`Depends` that lets only `roles` through (`Role.PUBLIC` lets everyone through)."""
+    return Depends(RoleGuard(frozenset(roles)))
+
+
+def roles_of(dependency: Any) -> frozenset[Role] | None:
+    return dependency.roles if isinstance(dependency, RoleGuard) else None
+
+
+Admin = Annotated[Actor, access(Role.ADMINISTRATOR)]
+Anyone = Annotated[Actor, access(Role.PUBLIC)]

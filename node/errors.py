@@ -1,0 +1,64 @@
+"""Domain errors of the node. Services raise these; `node.app` maps each to one HTTP status.
+
+NodeError
+├── InvalidRequest        422  well-formed HTTP, but the request makes no sense here
+├── Unauthenticated       401  no valid token
+├── Forbidden             403  this role may not do this
+├── NotFound              404  absent, or not visible to the caller
+├── Conflict              409  the resource's state does not allow it now
+├── PayloadTooLarge       413
+└── UnsupportedMediaType  415
+UnsafeDatabaseSettings    the node refuses to start (not an HTTP error)
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class NodeError(Exception):
+    status_code: ClassVar[int] = 400
+    code: ClassVar[str] = "bad_request"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidRequest(NodeError):
+    status_code = 422
+    code = "invalid_request"
+
+
+class Unauthenticated(NodeError):
+    status_code = 401
+    code = "unauthenticated"
+
+
+class Forbidden(NodeError):
+    status_code = 403
+    code = "forbidden"
+
+
+class NotFound(NodeError):
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(NodeError):
+    status_code = 409
+    code = "conflict"
+
+
+class PayloadTooLarge(NodeError):
+    status_code = 413
+    code = "payload_too_large"
+
+
+class UnsupportedMediaType(NodeError):
+    status_code = 415
+    code = "unsupported_media_type"
+
+
+class UnsafeDatabaseSettings(Exception):
+    """The database could lose committed data with its current settings."""

@@ -1,0 +1,18 @@
+"""What a running node holds between requests: settings, engine, signing key, stores."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from sdgcities.credentials import SigningKey
+
+from .config import Settings
+
+
+@dataclass
+class NodeState:
+    settings: Settings
+    engine: Engine
+    signing_key: SigningKey

@@ -1,0 +1,15 @@
+"""Imports every table so that `SQLModel.metadata` is complete (for Alembic and tests).
+
+Each feature keeps its tables in its own `models.py`; this is only the list of them.
+"""
+
+from sqlmodel import SQLModel
+
+from sdgcities.node.accounts.models import ApiToken, User
+from sdgcities.node.audit.models import AuditEntry
+from sdgcities.node.cities.models import City
+from sdgcities.node.identity.models import NodeKey
+
+metadata = SQLModel.metadata
+
+__all__ = ["ApiToken", "AuditEntry", "City", "NodeKey", "User", "metadata"]

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from sqlalchemy import text
+
+from sdgcities.credentials import did_document, jwks
+from sdgcities.node.deps import Anyone, SessionDep, StateDep
+from sdgcities.node.identity.service import published_keys
+
+router = APIRouter(tags=["well-known"])
+
+
+@router.get("/.well-known/did.json")
+def get_did_document(session: SessionDep, state: StateDep, _actor: Anyone) -> dict[str, Any]:
+    keys = [period.public_key for period in published_keys(session=session)]
+    return did_document(state.settings.did, keys)
+
+
+@router.get("/.well-known/jwks.json")
+def get_jwks(session: SessionDep, _actor: Anyone) -> dict[str, Any]:
+    return jwks(period.public_key for period in published_keys(session=session))
+
+
+@router.get("/healthz")
+def healthz(session: SessionDep, state: StateDep, _actor: Anyone) -> dict[str, str]:
+    session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+    return {"status": "ok", "node": state.settings.node_id, "did": state.settings.did}

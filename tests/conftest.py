@@ -1,0 +1,73 @@
+"""Shared fixtures: the database backends every database test runs on.
+
+SQLite is the embedded default; PostgreSQL (127.0.0.1:5432, user postgres) is what ministries run.
+PostgreSQL tests skip only when no server is reachable and CI is not set; under CI they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "SDGCITIES_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+BACKENDS = ("sqlite", "postgresql")
+
+
+def postgres_available() -> bool:
+    import psycopg
+
+    try:
+        with psycopg.connect(POSTGRES_ADMIN_URL, connect_timeout=3):
+            return True
+    except psycopg.Error:
+        return False
+
+
+def require_postgres() -> None:
+    if postgres_available():
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"CI must run the PostgreSQL tests but {POSTGRES_ADMIN_URL} is unreachable")
+    pytest.skip("PostgreSQL is not reachable (set CI=true to make this a failure)")
+
+
+class TemporaryDatabases:
+    """Creates throwaway databases (a SQLite file, or a PostgreSQL database) and drops them."""
+
+    def __init__(self, tmp_root: Path) -> None:
+        self._tmp_root = tmp_root
+        self._postgres: list[str] = []
+
+    def create(self, backend: str) -> str:
+        if backend == "sqlite":
+            return f"sqlite:///{self._tmp_root / f'{uuid.uuid4().hex}.db'}"
+        require_postgres()
+        import psycopg
+
+        name = f"sdgcities_test_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
+            connection.execute(f'CREATE DATABASE "{name}"')
+        self._postgres.append(name)
+        return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+    def drop_all(self) -> None:
+        if not self._postgres:
+            return
+        import psycopg
+
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
+            for name in self._postgres:
+                connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TemporaryDatabases]:
+    created = TemporaryDatabases(tmp_path_factory.mktemp("databases"))
+    yield created
+    created.drop_all()

@@ -1,0 +1,159 @@
+"""Node fixtures: one migrated database and one app per backend; each test in a rolled-back
+transaction (warehouse's savepoint pattern), so tests stay fast and independent."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection, Engine
+from sqlmodel import Session
+
+from sdgcities.node.accounts.models import Role, StakeholderCategory
+from sdgcities.node.accounts.schemas import UserCreate
+from sdgcities.node.accounts.service import create_user, issue_token
+from sdgcities.node.actor import SYSTEM
+from sdgcities.node.app import create_app
+from sdgcities.node.cities.schemas import CityCreate
+from sdgcities.node.cities.service import create_city
+from sdgcities.node.config import Settings
+from sdgcities.node.db import check_durability, make_engine, migrate, session_scope
+from sdgcities.node.deps import get_session
+from sdgcities.node.identity.service import create_signing_key
+
+from ..conftest import BACKENDS, TemporaryDatabases
+
+
+@dataclass
+class Backend:
+    name: str
+    engine: Engine
+    settings: Settings
+    app: FastAPI
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(
+    request: pytest.FixtureRequest,
+    databases: TemporaryDatabases,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Backend]:
+    name: str = request.param
+    url = databases.create(name)
+    data_dir: Path = tmp_path_factory.mktemp(f"node-{name}")
+    settings = Settings(node_id="KE", data_dir=data_dir, database_url=url, _env_file=None)  # type: ignore[call-arg]
+    engine = make_engine(url)
+    check_durability(engine)
+    migrate(engine)
+    with Session(engine) as session:
+        create_signing_key(session=session, settings=settings)
+        session.commit()
+    yield Backend(name, engine, settings, create_app(settings, engine=engine))
+    engine.dispose()
+
+
+@pytest.fixture
+def connection(backend: Backend) -> Iterator[Connection]:
+    with backend.engine.connect() as connection:
+        transaction = connection.begin()
+        yield connection
+        transaction.rollback()
+
+
+def _savepoint_session(connection: Connection) -> Session:
+    return Session(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+
+
+@pytest.fixture
+def session(connection: Connection) -> Iterator[Session]:
+    with _savepoint_session(connection) as session:
+        yield session
+
+
+@pytest.fixture
+def client(backend: Backend, connection: Connection) -> Iterator[TestClient]:
+    def savepoint_session() -> Iterator[Session]:
+        with _savepoint_session(connection) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    backend.app.dependency_overrides[get_session] = savepoint_session
+    with TestClient(backend.app, raise_server_exceptions=True) as test_client:
+        yield test_client
+    backend.app.dependency_overrides.clear()
+
+
+@dataclass
+class Account:
+    user_id: int
+    role: Role
+    token: str
+    city_locode: str | None = None
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+MakeAccount = Callable[..., Account]
+
+
+@pytest.fixture
+def make_account(session: Session) -> MakeAccount:
+    counter = iter(range(1_000_000))
+
+    def make(role: Role, *, city_locode: str | None = None, **fields: object) -> Account:
+        n = next(counter)
+        defaults: dict[str, object] = {
+            "name": f"{role.value} {n}",
+            "email": f"{role.value}.{n}@example.org",
+            "role": role,
+            "city_locode": city_locode,
+        }
+        if role is Role.COMMITTEE_MEMBER:
+            defaults["stakeholder_category"] = StakeholderCategory.CIVIL_SOCIETY
+        user = create_user(
+            session=session, data=UserCreate.model_validate({**defaults, **fields}), actor=SYSTEM
+        )
+        _, secret = issue_token(
+            session=session, user=user, label="test", lifetime=timedelta(days=1), actor=SYSTEM
+        )
+        session.commit()
+        assert user.id is not None
+        return Account(user.id, role, secret, city_locode)
+
+    return make
+
+
+@pytest.fixture
+def make_city(session: Session, backend: Backend) -> Callable[..., str]:
+    def make(locode: str = "KE-NBO", name: str = "Nairobi", **fields: object) -> str:
+        create_city(
+            session=session,
+            data=CityCreate.model_validate({"locode": locode, "name": name, **fields}),
+            node_id=backend.settings.node_id,
+            actor=SYSTEM,
+        )
+        session.commit()
+        return locode
+
+    return make
+
+
+@pytest.fixture
+def admin(make_account: MakeAccount) -> Account:
+    return make_account(Role.ADMINISTRATOR)
+
+
+__all__ = ["Account", "Backend", "MakeAccount", "session_scope"]
