@@ -136,8 +136,11 @@ def make_account(session: Session) -> MakeAccount:
     return make
 
 
+MakeCity = Callable[..., str]
+
+
 @pytest.fixture
-def make_city(session: Session, backend: Backend) -> Callable[..., str]:
+def make_city(session: Session, backend: Backend) -> MakeCity:
     def make(locode: str = "KE-NBO", name: str = "Nairobi", **fields: object) -> str:
         create_city(
             session=session,
@@ -156,4 +159,4 @@ def admin(make_account: MakeAccount) -> Account:
     return make_account(Role.ADMINISTRATOR)
 
 
-__all__ = ["Account", "Backend", "MakeAccount", "session_scope"]
+__all__ = ["Account", "Backend", "MakeAccount", "MakeCity", "session_scope"]
