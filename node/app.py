@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+import httpx
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -28,9 +29,20 @@ from .deps import roles_of
 from .errors import NodeError, PayloadTooLarge
 from .identity.service import load_active_key
 from .state import NodeState
+from .trust.routes import router as trust_router
+from .verification.routes import router as verification_router
+from .verification.service import VerifierCache
 from .wellknown.routes import router as wellknown_router
 
-ROUTERS = (wellknown_router, me_router, accounts_router, audit_router, cities_router)
+ROUTERS = (
+    wellknown_router,
+    me_router,
+    accounts_router,
+    audit_router,
+    cities_router,
+    trust_router,
+    verification_router,
+)
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
@@ -48,7 +60,15 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         summary="SDG Cities certification: applications, review, committee, certificates",
         version="0.1.0",
     )
-    app.state.node = NodeState(settings=settings, engine=engine, signing_key=signing_key)
+    # Outbound calls (status lists, later the federation) never follow redirects and time out.
+    http = httpx.Client(follow_redirects=False, timeout=httpx.Timeout(5.0))
+    app.state.node = NodeState(
+        settings=settings,
+        engine=engine,
+        signing_key=signing_key,
+        http=http,
+        verifiers=VerifierCache(settings=settings, engine=engine, client=http),
+    )
     for router in ROUTERS:
         app.include_router(router)
     _describe_access(app)

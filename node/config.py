@@ -14,7 +14,8 @@ from typing import Self
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from sdgcities.credentials import did_web_from_base_url, normalise_base_url
+from sdgcities.credentials import Error as CredentialsError
+from sdgcities.credentials import PublicKey, did_web_from_base_url, normalise_base_url
 
 from .countries import is_country_code
 
@@ -39,6 +40,13 @@ class Settings(BaseSettings):
         default=None, description="SQLAlchemy URL; by default a SQLite file in the data folder"
     )
     key_passphrase: SecretStr = SecretStr(DEVELOPMENT_PASSPHRASE)
+    root_keys: list[dict[str, str]] = Field(
+        default_factory=list,
+        description=(
+            "The global root public key(s) this node pins, as a JSON list of JWKs: trust lists "
+            "and framework endorsements are accepted only when signed by one of them"
+        ),
+    )
 
     evidence_max_bytes: int = Field(default=25 * 1024 * 1024, gt=0)
     city_quota_bytes: int = Field(default=1024 * 1024 * 1024, gt=0)
@@ -59,6 +67,16 @@ class Settings(BaseSettings):
     def _base_url(cls, value: str) -> str:
         return normalise_base_url(value)
 
+    @field_validator("root_keys")
+    @classmethod
+    def _root_keys(cls, value: list[dict[str, str]]) -> list[dict[str, str]]:
+        for jwk in value:
+            try:
+                PublicKey.from_jwk(jwk)
+            except CredentialsError as exc:
+                raise ValueError(f"a root key is not a usable public JWK: {exc}") from exc
+        return value
+
     @model_validator(mode="after")
     def _enforce_non_default_secrets(self) -> Self:
         if (
@@ -69,6 +87,10 @@ class Settings(BaseSettings):
                 "SDGCITIES_KEY_PASSPHRASE must be set to a secret of your own in production"
             )
         return self
+
+    @property
+    def pinned_root_keys(self) -> tuple[PublicKey, ...]:
+        return tuple(PublicKey.from_jwk(jwk) for jwk in self.root_keys)
 
     @property
     def is_global(self) -> bool:

@@ -36,10 +36,15 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _begin_immediate(connection: Any) -> None:
-    # IMMEDIATE takes the write lock up front: two transactions that read and then write can
-    # otherwise deadlock on the lock upgrade, which busy_timeout cannot resolve.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+WRITE_INTENT = "sdgcities_write_intent"
+
+
+def _begin(connection: Any) -> None:
+    # A transaction that will write takes the write lock up front (IMMEDIATE): two transactions
+    # that read and then write could otherwise deadlock on the lock upgrade, which busy_timeout
+    # cannot resolve. Read-only transactions begin deferred and never wait for a writer (WAL).
+    immediate = connection.get_execution_options().get(WRITE_INTENT, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def make_engine(url: str, **options: Any) -> Engine:
@@ -49,7 +54,7 @@ def make_engine(url: str, **options: Any) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False}, **options)
         event.listen(engine, "connect", _configure_sqlite)
-        event.listen(engine, "begin", _begin_immediate)
+        event.listen(engine, "begin", _begin)
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
@@ -89,9 +94,15 @@ def migrate(engine: Engine) -> None:
     command.upgrade(alembic_config(engine), "heads")
 
 
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """One session, one transaction: commit on success, roll back on any error."""
+def session_scope(engine: Engine, *, write: bool = True) -> Iterator[Session]:
+    """One session, one transaction: commit on success, roll back on any error.
+
+    `write=False` is for requests that only read: on SQLite they neither take nor wait for the
+    write lock, and no transaction begins until the first query.
+    """
     with Session(engine, expire_on_commit=False) as session:
+        if write:
+            session.connection(execution_options={WRITE_INTENT: True})
         try:
             yield session
             session.commit()

@@ -33,12 +33,18 @@ def get_session(state: StateDep) -> Iterator[Session]:
     yield from session_scope(state.engine)
 
 
+def get_read_session(state: StateDep) -> Iterator[Session]:
+    yield from session_scope(state.engine, write=False)
+
+
 # scope="function": the transaction commits when the endpoint returns, before the response is
 # sent, so a client never sees success for something that was not stored.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+# For endpoints that only read (the public registry, verification, lookups).
+ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
 
 
-def current_actor(request: Request, session: SessionDep) -> Actor:
+def current_actor(request: Request, session: ReadSessionDep) -> Actor:
     header = request.headers.get("authorization")
     if header is None:
         return PUBLIC
@@ -75,13 +81,24 @@ class RoleGuard:
         raise Forbidden(f"a {actor.role.value} may not do this")
 
 
+class PublicGuard:
+    """For routes open to everyone that never look at the caller: no token lookup, no session."""
+
+    roles = frozenset({Role.PUBLIC})
+
+    def __call__(self) -> Actor:
+        return PUBLIC
+
+
 def access(*roles: Role) -> Any:
     """`Depends` that lets only `roles` through (`Role.PUBLIC` lets everyone through)."""
+    if set(roles) == {Role.PUBLIC}:
+        return Depends(PublicGuard())
     return Depends(RoleGuard(frozenset(roles)))
 
 
 def roles_of(dependency: Any) -> frozenset[Role] | None:
-    return dependency.roles if isinstance(dependency, RoleGuard) else None
+    return dependency.roles if isinstance(dependency, RoleGuard | PublicGuard) else None
 
 
 Admin = Annotated[Actor, access(Role.ADMINISTRATOR)]

@@ -9,7 +9,8 @@ from sdgcities.node.accounts.models import ApiToken, User
 from sdgcities.node.audit.models import AuditEntry
 from sdgcities.node.cities.models import City
 from sdgcities.node.identity.models import NodeKey
+from sdgcities.node.trust.models import TrustListCopy
 
 metadata = SQLModel.metadata
 
-__all__ = ["ApiToken", "AuditEntry", "City", "NodeKey", "User", "metadata"]
+__all__ = ["ApiToken", "AuditEntry", "City", "NodeKey", "TrustListCopy", "User", "metadata"]

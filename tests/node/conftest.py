@@ -7,13 +7,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Annotated
 
 import pytest
-from fastapi import FastAPI
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from fastapi import Depends, FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine
 from sqlmodel import Session
 
+from sdgcities.credentials import SigningKey
 from sdgcities.node.accounts.models import Role, StakeholderCategory
 from sdgcities.node.accounts.schemas import UserCreate
 from sdgcities.node.accounts.service import create_user, issue_token
@@ -23,10 +26,15 @@ from sdgcities.node.cities.schemas import CityCreate
 from sdgcities.node.cities.service import create_city
 from sdgcities.node.config import Settings
 from sdgcities.node.db import check_durability, make_engine, migrate, session_scope
-from sdgcities.node.deps import get_session
+from sdgcities.node.deps import get_read_session, get_session
 from sdgcities.node.identity.service import create_signing_key
 
 from ..conftest import BACKENDS, TemporaryDatabases
+
+# The global root key of the test federation: fixed, so that tokens signed in one test run are
+# reproducible; every test node pins its public half.
+ROOT_KEY = SigningKey(Ed25519PrivateKey.from_private_bytes(bytes(range(32))))
+ROOT_DID = "did:web:global.example.org"
 
 
 @dataclass
@@ -46,7 +54,13 @@ def backend(
     name: str = request.param
     url = databases.create(name)
     data_dir: Path = tmp_path_factory.mktemp(f"node-{name}")
-    settings = Settings(node_id="KE", data_dir=data_dir, database_url=url, _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(
+        node_id="KE",
+        data_dir=data_dir,
+        database_url=url,
+        root_keys=[ROOT_KEY.public_key.to_jwk()],
+        _env_file=None,  # type: ignore[call-arg]
+    )
     engine = make_engine(url)
     check_durability(engine)
     migrate(engine)
@@ -88,7 +102,12 @@ def client(backend: Backend, connection: Connection) -> Iterator[TestClient]:
                 session.rollback()
                 raise
 
+    def same_session(session: Annotated[Session, Depends(get_session)]) -> Session:
+        return session
+
     backend.app.dependency_overrides[get_session] = savepoint_session
+    # Reads and writes share the test's one savepoint session, so they see each other's rows.
+    backend.app.dependency_overrides[get_read_session] = same_session
     with TestClient(backend.app, raise_server_exceptions=True) as test_client:
         yield test_client
     backend.app.dependency_overrides.clear()
@@ -159,4 +178,4 @@ def admin(make_account: MakeAccount) -> Account:
     return make_account(Role.ADMINISTRATOR)
 
 
-__all__ = ["Account", "Backend", "MakeAccount", "MakeCity", "session_scope"]
+__all__ = ["ROOT_DID", "ROOT_KEY", "Account", "Backend", "MakeAccount", "MakeCity", "session_scope"]

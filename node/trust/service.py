@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from sdgcities.credentials import Error as CredentialsError
+from sdgcities.credentials import TrustAnchor, TrustList
+from sdgcities.node.actor import Actor
+from sdgcities.node.audit.service import record
+from sdgcities.node.config import Settings
+from sdgcities.node.errors import Conflict, InvalidRequest
+from sdgcities.node.timeutil import utcnow
+
+from .models import TrustListCopy
+
+
+def current_copy(*, session: Session) -> TrustListCopy | None:
+    return session.exec(
+        select(TrustListCopy).order_by(col(TrustListCopy.sequence).desc()).limit(1)
+    ).first()
+
+
+def anchor_for(*, session: Session, settings: Settings) -> TrustAnchor:
+    latest = current_copy(session=session)
+    return TrustAnchor(
+        [key.kid for key in settings.pinned_root_keys],
+        highest_seen=latest.sequence if latest else -1,
+        seen_token=latest.token if latest else None,
+    )
+
+
+def accept_trust_list(
+    *, session: Session, settings: Settings, token: str, actor: Actor
+) -> tuple[TrustListCopy, bool]:
+    """Verify `token` against the pinned root keys and keep it; `False` if it was already kept."""
+    if not settings.root_keys:
+        raise Conflict("this node pins no global root key (SDGCITIES_ROOT_KEYS)")
+    try:
+        trust_list = anchor_for(session=session, settings=settings).accept(token, now=utcnow())
+    except CredentialsError as exc:
+        raise InvalidRequest(f"trust list refused: {exc}") from exc
+    existing = session.get(TrustListCopy, trust_list.sequence)
+    if existing is not None:
+        return existing, False
+    copy = TrustListCopy(
+        sequence=trust_list.sequence,
+        token=token,
+        issued_at=trust_list.issued_at,
+        next_update=trust_list.next_update,
+    )
+    session.add(copy)
+    session.flush()
+    record(
+        session=session,
+        actor=actor,
+        action="trust_list.accept",
+        target_type="trust_list",
+        target_id=trust_list.sequence,
+    )
+    return copy, True
+
+
+def load_current(*, session: Session, settings: Settings) -> TrustList | None:
+    """The current trust list, re-verified (signature and pin) but not refused for staleness:
+    the verifier answers "cannot decide" for a stale list, which is more useful than nothing."""
+    copy = current_copy(session=session)
+    if copy is None:
+        return None
+    return TrustList.from_jws(
+        copy.token,
+        pinned_thumbprints=[key.kid for key in settings.pinned_root_keys],
+        check_freshness=False,
+    )
