@@ -28,6 +28,8 @@ def split_compact(token: str, *, max_bytes: int) -> tuple[str, str, str]:
         raise MalformedError("a token must be text")
     if len(token) > max_bytes:
         raise MalformedError(f"token is larger than {max_bytes} bytes")
+    if not token.isascii():  # else the signing input cannot even be encoded
+        raise MalformedError("a compact JWS is ASCII: base64url segments and dots")
     if token.count(".") != 2:
         raise MalformedError("a compact JWS has exactly three segments separated by dots")
     header, payload, signature = token.split(".")

@@ -6,6 +6,7 @@ network (DESIGN §3); the DID document is published so that generic W3C tooling 
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -14,11 +15,19 @@ from .errors import MalformedError
 from .keys import PublicKey
 
 DID_CONTEXTS = ("https://www.w3.org/ns/did/v1", "https://w3id.org/security/jwk/v1")
-_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 def is_loopback_host(host: str | None) -> bool:
-    return host is not None and (host in _LOOPBACK_HOSTS or host.startswith("127."))
+    # An IP literal in 127.0.0.0/8 or ::1, or `localhost`; a name such as `127.evil.example`
+    # starts like a loopback address but is not one.
+    if host is None:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def normalise_base_url(base_url: str) -> str:

@@ -61,9 +61,13 @@ class Endorsement:
         fields = {name: framework.get(name) for name in ("id", "version", "digest")}
         if not all(isinstance(v, str) for v in fields.values()):
             raise MalformedError("endorsed framework needs id, version and digest")
+        try:
+            endorsed_at = datetime.fromtimestamp(iat, UTC)
+        except (OverflowError, OSError, ValueError) as exc:
+            raise MalformedError("endorsement iat is out of range") from exc
         return cls(
             framework=FrameworkRef(**fields),  # type: ignore[arg-type]
             node_id=node_id,
-            endorsed_at=datetime.fromtimestamp(iat, UTC),
+            endorsed_at=endorsed_at,
             token=token,
         )

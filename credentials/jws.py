@@ -89,7 +89,8 @@ class JwsToken:
             raise MalformedError(f"JOSE header lacks {', '.join(missing)}")
         if header["typ"] != typ:
             raise MalformedError(f"JOSE header typ must be {typ!r}")
-        if header["alg"] not in _ALGORITHMS:
+        # An array or object `alg` is unhashable: test the type before the set lookup.
+        if not isinstance(header["alg"], str) or header["alg"] not in _ALGORITHMS:
             raise MalformedError(f"algorithm {str(header['alg'])[:20]!r} is not accepted")
         kid = header["kid"]
         if not isinstance(kid, str) or not _is_thumbprint(kid):

@@ -178,11 +178,18 @@ class SigningKey:
 
     def save(self, path: Path, passphrase: str) -> None:
         """Write the encrypted key, readable by its owner only."""
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # Encrypt first: a refused passphrase must leave no temporary file behind.
+        data = self.to_encrypted_pem(passphrase)
         tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.touch(mode=0o600, exist_ok=False)
-        tmp.write_bytes(self.to_encrypted_pem(passphrase))
-        tmp.replace(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # A leftover of an interrupted save would otherwise block every later save.
+            tmp.unlink(missing_ok=True)
+            tmp.touch(mode=0o600, exist_ok=False)
+            tmp.write_bytes(data)
+            tmp.replace(path)
+        except OSError as exc:
+            raise KeyStoreError(f"cannot write the key file {path}: {exc.strerror}") from exc
 
     @classmethod
     def load(cls, path: Path, passphrase: str) -> Self:

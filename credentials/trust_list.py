@@ -189,7 +189,8 @@ class TrustList:
         )
 
     def check_fresh(self, *, now: datetime, grace: timedelta = DEFAULT_GRACE) -> None:
-        if now > self.next_update + grace:
+        # `now - grace`, not `next_update + grace`: a signed year-9999 date must not overflow.
+        if now - grace > self.next_update:
             raise TrustListStale(
                 f"trust list #{self.sequence} was due for update at "
                 f"{isoformat(self.next_update)}; get a fresh one"

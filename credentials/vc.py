@@ -51,7 +51,10 @@ def parse_datetime(value: str) -> datetime:
     moment = datetime.fromisoformat(value)
     if moment.tzinfo is None:
         raise ValueError("a date-time must carry a time zone")
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError as exc:  # year 1 or 9999 pushed out of range by its offset
+        raise ValueError(f"date-time {value!r} is out of range in UTC") from exc
 
 
 @dataclass(frozen=True, slots=True)

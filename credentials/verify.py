@@ -179,9 +179,10 @@ class Verifier:
                     f"framework {claims.framework.id} v{claims.framework.version} with this "
                     f"digest is not endorsed for node {issuer.id}"
                 )
-            if now < claims.valid_from - self._leeway:
+            # The leeway moves `now`, not the signed dates: year 1 or 9999 must not overflow.
+            if now + self._leeway < claims.valid_from:
                 raise NotYetValid(f"valid from {claims.valid_from.isoformat()}")
-            if now > claims.valid_until + self._leeway:
+            if now - self._leeway > claims.valid_until:
                 raise Expired(f"expired at {claims.valid_until.isoformat()}")
             self._check_status(claims.statuses, issuer=issuer, now=now)
         except VerificationError as error:
@@ -215,27 +216,36 @@ class Verifier:
         if cached is not None and cached[0] > now_ts:
             status_list = cached[1]
         else:
-            status_list = self._fetch_status_list(url, issuer=issuer)
+            status_list = self._fetch_status_list(url, issuer=issuer, now=now)
             expires = min(now_ts + self._status_max_age, status_list.valid_until.timestamp())
             self._status_cache[url] = (expires, status_list)
+        # Checked on every use, not only when fetched: a list cached while verifying another
+        # issuer's certificate (nested base URLs) must not answer for this one.
+        if status_list.issuer != issuer.did:
+            raise StatusListUnavailable(f"status list {url} belongs to another issuer")
         if status_list.purpose != purpose:
             raise StatusListUnavailable(
                 f"status list {url} is for {status_list.purpose}, the entry says {purpose}"
             )
-        if now > status_list.valid_until + self._leeway:
+        if now - self._leeway > status_list.valid_until:
             raise StatusListUnavailable(f"status list {url} is stale: a fresh one is needed")
-        if now < status_list.valid_from - self._leeway:
+        if now + self._leeway < status_list.valid_from:
             raise StatusListUnavailable(f"status list {url} is not yet valid")
         return status_list
 
-    def _fetch_status_list(self, url: str, *, issuer: TrustedNode) -> StatusList:
+    def _fetch_status_list(self, url: str, *, issuer: TrustedNode, now: datetime) -> StatusList:
         try:
             token = self._fetch(url)
+        except CannotDecide:
+            raise
+        except Exception as exc:  # a caller's fetcher may raise anything: verify never raises
+            raise StatusListUnavailable(f"status list {url} is unreachable: {exc}") from exc
+        try:
             parsed = JwsToken.parse(token, typ=VC_JWT_TYP, max_bytes=MAX_STATUS_LIST_BYTES)
             found = self.trust_list.key(parsed.kid)
             if found is None or found[0] is not issuer:
                 raise StatusListUnavailable(f"status list {url} is not signed by the issuer")
-            _check_key_at(found[1], datetime.now(UTC))
+            _check_key_at(found[1], now)
             status_list = StatusList.from_payload(parsed.verify(found[1].public_key))
         except CannotDecide:
             raise
@@ -326,7 +336,7 @@ class _CertificateClaims:
                 raise MalformedError(f"{name} must be an integer NumericDate")
         if exp != int(valid_until.timestamp()):
             raise MalformedError("exp must equal validUntil")
-        if STAGE_LEVELS.get(stage) != level:
+        if not isinstance(stage, str) or STAGE_LEVELS.get(stage) != level:
             raise MalformedError("stage and level do not agree")
         try:
             issued_at = datetime.fromtimestamp(iat, UTC)

@@ -1,0 +1,162 @@
+"""Compact JWS: strict base64url and JSON, the strict header, and the two-step verification."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sdgcities.credentials import (
+    Algorithm,
+    JwsToken,
+    MalformedError,
+    SignatureInvalid,
+    SigningKey,
+    sign_jws,
+)
+from sdgcities.credentials._strict import MAX_JSON_DEPTH, b64url_decode, b64url_encode, parse_json
+
+ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+# base64url.
+
+
+@given(st.binary(max_size=200))
+def test_b64url_round_trip(data):
+    encoded = b64url_encode(data)
+
+    assert "=" not in encoded
+    assert b64url_decode(encoded) == data
+    assert encoded == base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+@given(st.text(alphabet=ALPHABET + "=+/ \n.", max_size=40))
+def test_b64url_has_one_spelling_per_value(segment):
+    # Whatever is accepted re-encodes to exactly itself: no padding, whitespace, other alphabet
+    # or stray low bits give a second spelling of the same bytes.
+    try:
+        decoded = b64url_decode(segment)
+    except MalformedError:
+        return
+    assert b64url_encode(decoded) == segment
+
+
+@pytest.mark.parametrize("segment", ["QQ==", "QQ=", "Q", "QR", "Q Q", "QQ\n", "+/8", "QQé"])
+def test_b64url_refusals(segment):
+    with pytest.raises(MalformedError):
+        b64url_decode(segment)
+
+
+# JSON.
+
+
+def test_json_depth_limit_is_exact():
+    assert parse_json("[" * MAX_JSON_DEPTH + "]" * MAX_JSON_DEPTH)
+    with pytest.raises(MalformedError, match="nested deeper"):
+        parse_json("[" * (MAX_JSON_DEPTH + 1) + "]" * (MAX_JSON_DEPTH + 1))
+
+
+def test_brackets_inside_strings_are_not_nesting():
+    text = json.dumps({"note": "[" * 1000 + '\\"{' * 100})
+
+    assert parse_json(text) == json.loads(text)
+
+
+@pytest.mark.parametrize("opener", ["[", '{"a":'])
+def test_deep_nesting_is_refused_quickly_without_recursion_error(opener):
+    closer = "]" if opener == "[" else "}"
+    text = opener * 200_000 + closer * 200_000
+    started = time.perf_counter()
+
+    with pytest.raises(MalformedError, match="nested deeper"):
+        parse_json(text)
+
+    assert time.perf_counter() - started < 2.0
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"a":1,"a":1}', "duplicate"),
+        ('{"a":{"b":1,"b":2}}', "duplicate"),
+        ('{"a":NaN}', "NaN"),
+        ('{"a":Infinity}', "Infinity"),
+        ('{"a":-Infinity}', "Infinity"),
+        ('{"a":1e400}', "out of range"),
+        ('{"a":-1e400}', "out of range"),
+        ('{"a":' + "9" * 5000 + "}", "invalid JSON"),
+        (b'{"a":"\xff"}', "UTF-8"),
+        ('{"a":1', "invalid JSON"),
+        ("", "invalid JSON"),
+    ],
+)
+def test_json_refusals(text, message):
+    with pytest.raises(MalformedError, match=message):
+        parse_json(text)
+
+
+# Signing and the two-step verification.
+
+
+@pytest.fixture(params=[Algorithm.EDDSA, Algorithm.ES256])
+def key(request) -> SigningKey:
+    return SigningKey.generate(request.param)
+
+
+def test_sign_jws_header_and_canonical_payload(key):
+    token = sign_jws({"b": 1, "a": [True, None]}, key=key, typ="example+jwt")
+
+    parsed = JwsToken.parse(token, typ="example+jwt")
+
+    assert parsed.header == {"alg": key.algorithm.value, "typ": "example+jwt", "kid": key.kid}
+    assert parsed.payload_bytes == b'{"a":[true,null],"b":1}'
+    assert (parsed.kid, parsed.algorithm) == (key.kid, key.algorithm)
+    assert parsed.verify(key.public_key) == {"a": [True, None], "b": 1}
+
+
+def test_ed25519_signatures_are_deterministic():
+    key = SigningKey.generate()
+
+    assert sign_jws({"a": 1}, key=key, typ="x") == sign_jws({"a": 1}, key=key, typ="x")
+
+
+def test_verify_refuses_a_key_other_than_the_named_one(key):
+    token = sign_jws({"a": 1}, key=key, typ="x")
+    other = SigningKey.generate(key.algorithm)
+
+    with pytest.raises(SignatureInvalid, match="another key"):
+        JwsToken.parse(token, typ="x").verify(other.public_key)
+
+
+def test_allowed_headers_can_be_widened_per_token_kind(key):
+    token = sign_jws({"a": 1}, key=key, typ="x", extra_headers={"jwk": key.public_key.to_jwk()})
+
+    with pytest.raises(MalformedError, match="not allowed: jwk"):
+        JwsToken.parse(token, typ="x")
+    assert JwsToken.parse(token, typ="x", allowed_headers={"alg", "typ", "kid", "jwk"})
+
+
+def test_the_payload_is_parsed_only_after_the_signature(key):
+    header = b64url_encode(
+        json.dumps({"alg": key.algorithm.value, "typ": "x", "kid": key.kid}).encode()
+    )
+    payload = b64url_encode(b'{"a":1,"a":2}')
+    token = f"{header}.{payload}.{b64url_encode(b'x' * 64)}"
+
+    parsed = JwsToken.parse(token, typ="x")  # shape only: the payload is not read yet
+
+    with pytest.raises(SignatureInvalid):  # not MalformedError: the signature comes first
+        parsed.verify(key.public_key)
+
+
+def test_size_cap_is_a_parameter(key):
+    token = sign_jws({"a": "x" * 2000}, key=key, typ="x")
+
+    with pytest.raises(MalformedError, match="larger than"):
+        JwsToken.parse(token, typ="x", max_bytes=1000)
+    assert JwsToken.parse(token, typ="x", max_bytes=len(token))

@@ -1,0 +1,177 @@
+"""The certificate: a VCDM 2.0 credential as vc+jwt, and an Open Badges 3.0 OpenBadgeCredential."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from sdgcities.credentials import (
+    STAGE_LEVELS,
+    CertificateIssue,
+    Decision,
+    FrameworkRef,
+    StatusEntry,
+    city_subject_id,
+)
+from tests.vectors.builders import ISSUED_AT, VALID_UNTIL, certificate, federation
+
+VCDM_2 = "https://www.w3.org/ns/credentials/v2"
+OB_3 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+
+
+def decode(segment: str) -> dict[str, Any]:
+    return json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+
+
+@pytest.fixture(params=["EdDSA", "ES256"])
+def token(request) -> str:
+    key = federation().ke_es256 if request.param == "ES256" else None
+    return certificate(key=key)
+
+
+@pytest.fixture
+def credential(token) -> dict[str, Any]:
+    return decode(token.split(".")[1])
+
+
+def test_header_is_vc_jwt_with_alg_and_kid_only(token):
+    header = decode(token.split(".")[0])
+    key = federation().ke_es256 if header["alg"] == "ES256" else federation().node("KE").key
+
+    assert header == {"alg": key.algorithm.value, "typ": "vc+jwt", "kid": key.kid}
+
+
+def test_vcdm2_context_comes_first_then_open_badges(credential):
+    assert credential["@context"] == [VCDM_2, OB_3]
+
+
+def test_types(credential):
+    assert credential["type"][0] == "VerifiableCredential"
+    assert {"OpenBadgeCredential", "SDGCitiesCertificate"} <= set(credential["type"])
+
+
+def test_registered_claims_agree_with_the_credential(credential):
+    # VC-JOSE-COSE: no vc/vp claim; the claims that are set mirror the credential.
+    assert "vc" not in credential
+    assert "vp" not in credential
+    assert "nbf" not in credential
+    assert credential["iss"] == credential["issuer"]["id"] == federation().node("KE").did
+    assert credential["jti"] == credential["id"]
+    assert credential["sub"] == credential["credentialSubject"]["id"]
+    assert credential["iat"] == int(ISSUED_AT.timestamp())
+    assert credential["exp"] == int(VALID_UNTIL.timestamp())
+    valid_until = datetime.fromisoformat(credential["validUntil"])
+    assert credential["exp"] == int(valid_until.timestamp())
+
+
+def test_dates_are_utc_to_the_second(credential):
+    for name in ("validFrom", "validUntil"):
+        assert credential[name].endswith("Z")
+        assert "." not in credential[name]
+    assert datetime.fromisoformat(credential["validFrom"]) == ISSUED_AT
+
+
+def test_two_bitstring_status_list_entries(credential):
+    entries = credential["credentialStatus"]
+    ke = federation().node("KE")
+
+    assert [e["statusPurpose"] for e in entries] == ["revocation", "suspension"]
+    for entry in entries:
+        assert entry["type"] == "BitstringStatusListEntry"
+        assert entry["statusListCredential"] == ke.list_url(entry["statusPurpose"])
+        assert entry["statusListCredential"].startswith(ke.base_url + "/")
+        assert entry["statusListIndex"].isdigit()  # a string, as the spec's examples write it
+        assert entry["id"] == f"{entry['statusListCredential']}#{entry['statusListIndex']}"
+
+
+def test_credential_subject(credential):
+    subject = credential["credentialSubject"]
+    ke = federation().node("KE")
+
+    assert subject["id"] == city_subject_id("KE-NBO") == "urn:sdgcities:city:KE-NBO"
+    assert subject["city"] == {"locode": "KE-NBO", "name": "Nairobi", "country": "KE"}
+    assert (subject["stage"], subject["level"]) == ("evidence-based-processes", "gold")
+    assert subject["framework"] == ke.framework.to_json()
+    assert subject["decision"] == {
+        "committee": "KE national committee",
+        "meeting": "2026-1",
+        "decidedAt": "2026-01-31T12:00:00Z",
+    }
+
+
+def test_open_badges_3_shape(credential):
+    # OB 3.0: an AchievementSubject with an Achievement (id, type, name, description,
+    # criteria) and an issuer Profile (id, type).
+    subject = credential["credentialSubject"]
+    achievement = subject["achievement"]
+    issuer = credential["issuer"]
+
+    assert subject["type"] == ["AchievementSubject"]
+    assert {"id", "type", "name", "description", "criteria"} <= set(achievement)
+    assert "Achievement" in achievement["type"]
+    assert achievement["id"].startswith("urn:")
+    assert achievement["name"]
+    assert achievement["description"]
+    assert "narrative" in achievement["criteria"] or "id" in achievement["criteria"]
+    assert "B.c" in achievement["criteria"]["narrative"]
+    assert "Gold" in achievement["name"]
+    assert "Profile" in issuer["type"]
+    assert issuer["id"].startswith("did:web:")
+    assert issuer["name"]
+    assert credential["name"]
+
+
+@pytest.mark.parametrize(("stage", "level"), sorted(STAGE_LEVELS.items()))
+def test_each_stage_has_its_level(stage, level):
+    issue = make_issue(stage=stage)
+
+    subject = issue.credential()["credentialSubject"]
+
+    assert (subject["stage"], subject["level"]) == (stage, level)
+    assert level.capitalize() in subject["achievement"]["name"]
+
+
+def make_issue(**changes: Any) -> CertificateIssue:
+    now = datetime(2026, 3, 2, tzinfo=UTC)
+    base = "https://ke.example.org"
+    fields: dict[str, Any] = {
+        "credential_id": "urn:uuid:5b0e1c4e-0000-4000-8000-000000000001",
+        "issuer_did": "did:web:ke.example.org",
+        "issuer_name": "Kenya SDG Cities",
+        "locode": "KE-NBO",
+        "city_name": "Nairobi",
+        "country": "KE",
+        "stage": "qualification",
+        "framework": FrameworkRef("ke-national", "1", "sha256:" + "ab" * 32),
+        "decision": Decision("KE national committee", "2026-1", now),
+        "criteria": ("A.a", "A.b", "A.c"),
+        "valid_from": now,
+        "valid_until": now + timedelta(days=365),
+        "statuses": (
+            StatusEntry("revocation", f"{base}/status/revocation-1", 5),
+            StatusEntry("suspension", f"{base}/status/suspension-1", 5),
+        ),
+    }
+    return CertificateIssue(**{**fields, **changes})
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"stage": "platinum"},
+        {"valid_until": datetime(2026, 3, 2, tzinfo=UTC)},
+        {
+            "statuses": (
+                StatusEntry("suspension", "https://ke.example.org/status/s", 5),
+                StatusEntry("revocation", "https://ke.example.org/status/r", 5),
+            )
+        },
+    ],
+)
+def test_an_inconsistent_issue_is_refused_before_signing(changes):
+    with pytest.raises(ValueError):  # noqa: PT011 (the issuing side's own programming error)
+        make_issue(**changes)
