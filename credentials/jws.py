@@ -13,7 +13,6 @@ costs more than the signature check itself (measured: 250 µs against 180 µs fo
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
 from typing import Any, Self
 
 import jwt
@@ -28,6 +27,7 @@ from .keys import Algorithm, PublicKey, SigningKey
 
 MAX_TOKEN_BYTES = 64 * 1024
 HEADER_NAMES = frozenset({"alg", "typ", "kid"})
+_REQUIRED_HEADERS = HEADER_NAMES
 _ALGORITHMS = frozenset(a.value for a in Algorithm)
 _EDDSA = OKPAlgorithm()
 _ES256 = ECAlgorithm(ECAlgorithm.SHA256)
@@ -50,23 +50,37 @@ def sign_jws(
     )
 
 
-@dataclass(frozen=True, slots=True)
 class JwsToken:
     """A compact JWS whose shape and header passed the strict checks; nothing else is trusted."""
 
-    token: str
-    header: dict[str, Any]
-    signing_input: bytes
-    signature: bytes
-    payload_bytes: bytes
+    # A plain slotted class rather than a frozen dataclass: this is built once per verification,
+    # and frozen dataclasses pay for object.__setattr__ on every field.
+    __slots__ = (
+        "algorithm",
+        "header",
+        "kid",
+        "payload_bytes",
+        "signature",
+        "signing_input",
+        "token",
+    )
 
-    @property
-    def algorithm(self) -> Algorithm:
-        return Algorithm(self.header["alg"])
-
-    @property
-    def kid(self) -> str:
-        return str(self.header["kid"])
+    def __init__(
+        self,
+        *,
+        token: str,
+        header: dict[str, Any],
+        signing_input: bytes,
+        signature: bytes,
+        payload_bytes: bytes,
+    ) -> None:
+        self.token = token
+        self.header = header
+        self.algorithm = Algorithm(header["alg"])
+        self.kid: str = header["kid"]
+        self.signing_input = signing_input
+        self.signature = signature
+        self.payload_bytes = payload_bytes
 
     @classmethod
     def parse(
@@ -80,23 +94,12 @@ class JwsToken:
         header_segment, payload_segment, signature_segment = split_compact(
             token, max_bytes=max_bytes
         )
-        header = parse_json_object(b64url_decode(header_segment), what="JOSE header")
-        unexpected = sorted(set(header) - set(allowed_headers))
-        if unexpected:
-            raise MalformedError(f"JOSE header member(s) not allowed: {', '.join(unexpected)}")
-        missing = sorted({"alg", "typ", "kid"} - set(header))
-        if missing:
-            raise MalformedError(f"JOSE header lacks {', '.join(missing)}")
-        if header["typ"] != typ:
-            raise MalformedError(f"JOSE header typ must be {typ!r}")
-        # An array or object `alg` is unhashable: test the type before the set lookup.
-        if not isinstance(header["alg"], str) or header["alg"] not in _ALGORITHMS:
-            raise MalformedError(f"algorithm {str(header['alg'])[:20]!r} is not accepted")
-        kid = header["kid"]
-        if not isinstance(kid, str) or not _is_thumbprint(kid):
-            raise MalformedError("kid must be an RFC 7638 SHA-256 thumbprint")
+        # frozenset() of a frozenset is the same object: free for the usual call.
+        header = _checked_header(
+            header_segment, typ=typ, allowed_headers=frozenset(allowed_headers)
+        )
         signature = b64url_decode(signature_segment)
-        if not any(signature):
+        if not signature.strip(b"\0"):
             raise SignatureInvalid("the signature is empty or all zero")
         return cls(
             token=token,
@@ -126,6 +129,40 @@ class JwsToken:
         if not valid:
             raise SignatureInvalid("signature verification failed")
         return parse_json_object(self.payload_bytes, what="payload")
+
+
+# Every token a node signs with one key has the same header segment; remembering the checked
+# header by its exact text skips a base64 and JSON round per token. Only headers that passed every
+# check are kept (their dicts are never handed out for mutation: callers read them), and the
+# cache is bounded.
+_HEADER_CACHE: dict[tuple[str, str, frozenset[str]], dict[str, Any]] = {}
+_HEADER_CACHE_SIZE = 1024
+
+
+def _checked_header(segment: str, *, typ: str, allowed_headers: frozenset[str]) -> dict[str, Any]:
+    cache_key = (segment, typ, allowed_headers)
+    cached = _HEADER_CACHE.get(cache_key)
+    if cached is not None:
+        return cached
+    header = parse_json_object(b64url_decode(segment), what="JOSE header")
+    unexpected = header.keys() - allowed_headers
+    if unexpected:
+        raise MalformedError(f"JOSE header member(s) not allowed: {', '.join(sorted(unexpected))}")
+    missing = _REQUIRED_HEADERS - header.keys()
+    if missing:
+        raise MalformedError(f"JOSE header lacks {', '.join(sorted(missing))}")
+    if header["typ"] != typ:
+        raise MalformedError(f"JOSE header typ must be {typ!r}")
+    # An array or object `alg` is unhashable: test the type before the set lookup.
+    if not isinstance(header["alg"], str) or header["alg"] not in _ALGORITHMS:
+        raise MalformedError(f"algorithm {str(header['alg'])[:20]!r} is not accepted")
+    kid = header["kid"]
+    if not isinstance(kid, str) or not _is_thumbprint(kid):
+        raise MalformedError("kid must be an RFC 7638 SHA-256 thumbprint")
+    if len(_HEADER_CACHE) >= _HEADER_CACHE_SIZE:
+        _HEADER_CACHE.clear()
+    _HEADER_CACHE[cache_key] = header
+    return header
 
 
 def _is_thumbprint(kid: str) -> bool:

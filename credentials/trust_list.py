@@ -30,6 +30,7 @@ from .vc import FrameworkRef, isoformat, parse_datetime
 TRUST_LIST_TYP = "trust-list+jwt"
 DEFAULT_GRACE = timedelta(hours=24)
 MAX_TRUST_LIST_BYTES = 4 * 1024 * 1024
+_TRUST_LIST_HEADERS = frozenset({"alg", "typ", "kid", "jwk"})
 
 
 class NodeStatus(StrEnum):
@@ -210,7 +211,7 @@ class TrustList:
         parsed = JwsToken.parse(
             token,
             typ=TRUST_LIST_TYP,
-            allowed_headers={"alg", "typ", "kid", "jwk"},
+            allowed_headers=_TRUST_LIST_HEADERS,
             max_bytes=MAX_TRUST_LIST_BYTES,
         )
         if parsed.kid not in pinned_thumbprints:
