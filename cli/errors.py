@@ -18,3 +18,10 @@ class CliError(Exception):
     def __init__(self, message: str, exit_code: ExitCode = ExitCode.NOT_VALID) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+
+
+def one_line(message: object, *, limit: int = 1000) -> str:
+    """`message` on one line, without control characters (it may quote a server or a file)."""
+    text = "".join(c if c.isprintable() else " " for c in str(message))
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,4 +1,8 @@
-"""`sdgcities`: one root Typer app, one sub-app per area; heavy imports stay inside commands."""
+"""`sdgcities`: one root Typer app, one sub-app per area; heavy imports stay inside commands.
+
+`sdgcities --help` must stay fast (DESIGN target 0.5 s): the modules imported here pull in Typer
+and the standard library only; httpx, rich and the credentials library load inside commands.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,10 @@ import sys
 
 import typer
 
-from .errors import CliError, ExitCode
+from .errors import CliError, ExitCode, one_line
 from .node import node_app
+from .trust import trust_app
+from .verify import VERIFY_HELP, verify
 
 app = typer.Typer(
     name="sdgcities",
@@ -21,14 +27,17 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(node_app, name="node")
+app.command("verify", help=VERIFY_HELP)(verify)
+app.add_typer(trust_app, name="trust")
 
 
 def main() -> None:
     """Console-script entry point: the one error boundary, a one-line reason and an exit code."""
     try:
-        app(standalone_mode=False)
+        # Outside standalone mode Typer returns what `typer.Exit` carried (0 after --help).
+        code = app(standalone_mode=False)
     except CliError as error:
-        typer.echo(f"error: {error}", err=True)
+        typer.echo(f"error: {one_line(error)}", err=True)
         sys.exit(error.exit_code)
     except typer.Abort:
         typer.echo("aborted", err=True)
@@ -36,13 +45,22 @@ def main() -> None:
     except typer.Exit as done:
         sys.exit(done.exit_code)
     except Exception as error:  # the boundary: a reason, never a traceback
-        import click
-
-        if isinstance(error, click.exceptions.UsageError):
-            error.show()
-            sys.exit(ExitCode.USAGE)
-        if isinstance(error, click.exceptions.ClickException):
-            error.show()
-            sys.exit(ExitCode.NOT_VALID)
-        typer.echo(f"error: {type(error).__name__}: {error}", err=True)
+        # Click's exceptions (Typer vendors Click from 0.26 on, so match by shape, not class):
+        # a usage error has exit_code 2, any other one 1.
+        if callable(getattr(error, "format_message", None)):
+            usage = getattr(error, "exit_code", 1) == ExitCode.USAGE
+            where = _command_path(error)
+            hint = f" (see '{where} --help')" if usage and where else ""
+            message = one_line(error.format_message())  # type: ignore[attr-defined]
+            if message:  # empty after a help page shown for a command given no arguments
+                typer.echo(f"error: {message}{hint}", err=True)
+            sys.exit(ExitCode.USAGE if usage else ExitCode.NOT_VALID)
+        typer.echo(f"error: {type(error).__name__}: {one_line(error)}", err=True)
         sys.exit(ExitCode.NOT_VALID)
+    sys.exit(code if isinstance(code, int) else ExitCode.OK)
+
+
+def _command_path(error: Exception) -> str | None:
+    context = getattr(error, "ctx", None)
+    path = getattr(context, "command_path", None)
+    return path if isinstance(path, str) else None

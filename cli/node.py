@@ -62,6 +62,8 @@ def init(
     typer.echo(f"  DID:          {result['did']}")
     typer.echo(f"  signing key:  {result['kid']} (encrypted at rest)")
     typer.echo(f"  admin token:  {result['admin_token']}")
+    if "root_thumbprint" in result:
+        typer.echo(f"  root key:     {result['root_thumbprint']} (verifiers pin this thumbprint)")
     typer.echo("The token is shown once; keep it. Start the node with: sdgcities node serve")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,9 +13,10 @@ from sdgcities.node.accounts.models import Role
 from sdgcities.node.accounts.schemas import UserCreate
 from sdgcities.node.accounts.service import create_user, issue_token
 from sdgcities.node.actor import SYSTEM
-from sdgcities.node.config import get_settings, write_node_env
+from sdgcities.node.config import NODE_ENV_FILE, get_settings, write_node_env
 from sdgcities.node.db import check_durability, make_engine, migrate
 from sdgcities.node.identity.service import active_key_row, create_signing_key
+from sdgcities.node.members.root_key import create_root_key
 
 
 def initialise_node(
@@ -59,13 +61,21 @@ def initialise_node(
     finally:
         engine.dispose()
     write_node_env(settings)
-    return {
+    result = {
         "node_id": settings.node_id,
         "data_dir": str(settings.data_dir),
         "did": settings.did,
         "kid": key.kid,
         "admin_token": token,
     }
+    if settings.is_global:
+        # The global node holds the federation's root key, apart from its node key, and pins
+        # it like any verifier (node.env), so it verifies the trust lists it publishes.
+        root = create_root_key(settings=settings)
+        with (settings.data_dir / NODE_ENV_FILE).open("a", encoding="utf-8") as env:
+            env.write(f"SDGCITIES_ROOT_KEYS={json.dumps([root.public_key.to_jwk()])}\n")
+        result["root_thumbprint"] = root.kid
+    return result
 
 
 def _first_problem(exc: ValidationError) -> str:

@@ -6,7 +6,9 @@ could lose data never starts; errors raised by services become JSON responses in
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
 from fastapi import FastAPI, Request, Response
@@ -21,14 +23,31 @@ from sdgcities.credentials import Error as CredentialsError
 from .accounts.models import Role
 from .accounts.routes import me_router
 from .accounts.routes import router as accounts_router
+from .applications.routes import router as applications_router
 from .audit.routes import router as audit_router
+from .catalogue.routes import router as catalogue_router
+from .certificates.routes import router as certificates_router
 from .cities.routes import router as cities_router
+from .committee.routes import router as committee_router
 from .config import Settings, get_settings
 from .db import check_durability, make_engine, migrate
 from .deps import roles_of
 from .errors import NodeError, PayloadTooLarge
+from .events.routes import router as events_router
+from .frameworks.routes import router as frameworks_router
+from .frameworks.service import install_baseline
 from .identity.service import load_active_key
+from .members.root_key import load_root_key
+from .members.routes import router as members_router
+from .members.tasks import republish_once, trust_list_republish
+from .membership.routes import router as membership_router
+from .membership.tasks import trust_list_sync
+from .registry.routes import router as registry_router
+from .reports.routes import router as reports_router
+from .review.routes import router as review_router
 from .state import NodeState
+from .status.routes import router as status_router
+from .status.tasks import refresh_once, status_refresh
 from .trust.routes import router as trust_router
 from .verification.routes import router as verification_router
 from .verification.service import VerifierCache
@@ -40,8 +59,18 @@ ROUTERS = (
     accounts_router,
     audit_router,
     cities_router,
+    catalogue_router,
     trust_router,
     verification_router,
+    frameworks_router,
+    applications_router,
+    review_router,
+    reports_router,
+    events_router,
+    status_router,
+    committee_router,
+    certificates_router,
+    registry_router,
 )
 
 
@@ -54,11 +83,13 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         migrate(engine)
     with Session(engine) as session:
         signing_key = load_active_key(session=session, settings=settings)
+    install_baseline(engine)
 
     app = FastAPI(
         title=f"SDG Cities node {settings.node_id}",
         summary="SDG Cities certification: applications, review, committee, certificates",
         version="0.1.0",
+        lifespan=_lifespan,
     )
     # Outbound calls (status lists, later the federation) never follow redirects and time out.
     http = httpx.Client(follow_redirects=False, timeout=httpx.Timeout(5.0))
@@ -68,13 +99,32 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         signing_key=signing_key,
         http=http,
         verifiers=VerifierCache(settings=settings, engine=engine, client=http),
+        root_key=load_root_key(settings=settings),
     )
+    # Lists that lapsed while the node was down are re-signed before it serves them.
+    refresh_once(app.state.node)
+    if app.state.node.root_key is not None:
+        republish_once(app.state.node)  # a list that lapsed while the node was down
     for router in ROUTERS:
         app.include_router(router)
+    if settings.is_global:
+        app.include_router(members_router)
+    else:
+        app.include_router(membership_router)
     _describe_access(app)
     _install_error_handlers(app)
     _limit_request_size(app, settings.max_request_bytes)
     return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async with (
+        status_refresh(app.state.node),
+        trust_list_republish(app.state.node),
+        trust_list_sync(app.state.node),
+    ):
+        yield
 
 
 def allowed_roles(route: APIRoute) -> frozenset[Role]:
@@ -91,12 +141,34 @@ def allowed_roles(route: APIRoute) -> frozenset[Role]:
     raise LookupError(f"{route.path} declares no access rule")
 
 
-def _describe_access(app: FastAPI) -> None:
-    for route in app.routes:
+def api_routes(app: FastAPI) -> list[APIRoute]:
+    """Every API route of the app, including those of included routers.
+
+    FastAPI 0.16x keeps an included router as one opaque route holding the original router, so
+    `app.routes` alone shows none of them; we look inside. We include routers without an extra
+    prefix, so the original routes' paths are the served paths.
+    """
+    found: list[APIRoute] = []
+    pending: list[Any] = list(app.routes)
+    while pending:
+        route = pending.pop(0)
         if isinstance(route, APIRoute):
-            roles = allowed_roles(route)
-            who = "anyone" if Role.PUBLIC in roles else ", ".join(sorted(r.value for r in roles))
-            route.description = f"{route.description}\n\n**Who may call:** {who}".strip()
+            found.append(route)
+            continue
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            prefix = getattr(getattr(route, "include_context", None), "prefix", "")
+            if prefix:
+                raise LookupError(f"routers are included without a prefix, not {prefix!r}")
+            pending.extend(included.routes)
+    return found
+
+
+def _describe_access(app: FastAPI) -> None:
+    for route in api_routes(app):
+        roles = allowed_roles(route)
+        who = "anyone" if Role.PUBLIC in roles else ", ".join(sorted(r.value for r in roles))
+        route.description = f"{route.description}\n\n**Who may call:** {who}".strip()
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -116,8 +188,11 @@ def _install_error_handlers(app: FastAPI) -> None:
         problems = [
             f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}" for error in exc.errors()
         ]
+        # Only these members: `ctx` may hold the exception a validator raised and `input` a
+        # non-finite number, neither of which JSON can carry.
+        errors = [{key: error[key] for key in ("type", "loc", "msg")} for error in exc.errors()]
         return JSONResponse(
-            {"detail": "; ".join(problems), "code": "invalid_request", "errors": exc.errors()},
+            {"detail": "; ".join(problems), "code": "invalid_request", "errors": errors},
             status_code=422,
         )
 

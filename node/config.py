@@ -53,7 +53,31 @@ class Settings(BaseSettings):
     reviewers_per_application: int = Field(default=2, ge=1)
     token_lifetime_days: int = Field(default=90, ge=1)
     status_list_validity_hours: int = Field(default=48, ge=1)
+    status_refresh_seconds: int = Field(
+        default=3600, ge=1, description="How often the node re-signs status lists that are due"
+    )
     max_request_bytes: int = Field(default=1024 * 1024, gt=0)
+    global_url: str | None = Field(
+        default=None,
+        description="Base URL of the global node (where this node joins and syncs the trust list)",
+    )
+    trust_sync_seconds: int = Field(
+        default=900, ge=1, description="How often a national node fetches the trust list"
+    )
+    quorum_min_fraction: float = Field(
+        default=0.5,
+        ge=0,
+        lt=1,
+        description=(
+            "A committee decision needs more than this fraction of the sitting members attending "
+            "(0.5: a majority)"
+        ),
+    )
+    quorum_min_non_government: int = Field(
+        default=1,
+        ge=0,
+        description="and at least this many attending members who do not represent a government",
+    )
 
     @field_validator("node_id")
     @classmethod
@@ -66,6 +90,11 @@ class Settings(BaseSettings):
     @classmethod
     def _base_url(cls, value: str) -> str:
         return normalise_base_url(value)
+
+    @field_validator("global_url")
+    @classmethod
+    def _global_url(cls, value: str | None) -> str | None:
+        return normalise_base_url(value) if value else None
 
     @field_validator("root_keys")
     @classmethod

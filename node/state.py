@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 from sqlalchemy import Engine
@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from sdgcities.credentials import SigningKey
 
 from .config import Settings
+from .registry.cache import RegistryCache
 from .verification.service import VerifierCache
 
 
@@ -20,3 +21,7 @@ class NodeState:
     signing_key: SigningKey
     http: httpx.Client
     verifiers: VerifierCache
+    # The global root key: on the global node only (its private half never leaves it).
+    root_key: SigningKey | None = None
+    # The certified cities as the public registry lists them (node.registry.cache).
+    registry: RegistryCache = field(default_factory=RegistryCache)

@@ -6,11 +6,71 @@ Each feature keeps its tables in its own `models.py`; this is only the list of t
 from sqlmodel import SQLModel
 
 from sdgcities.node.accounts.models import ApiToken, User
+from sdgcities.node.applications.models import Application, CriterionAnswer, Evidence
 from sdgcities.node.audit.models import AuditEntry
+from sdgcities.node.catalogue.models import Tool
+from sdgcities.node.certificates.models import Certificate, CertificateProposal
 from sdgcities.node.cities.models import City
+from sdgcities.node.committee.models import AgendaItem, Attendance, Meeting, Vote
+from sdgcities.node.events.models import EventLogHead, EventRecord
+from sdgcities.node.frameworks.models import FrameworkVersion
 from sdgcities.node.identity.models import NodeKey
+from sdgcities.node.members.models import (
+    EndorsementRequestRecord,
+    JoinRequestRecord,
+    MemberKey,
+    MemberNode,
+    MemberNodeHistory,
+    PublishedTrustList,
+)
+from sdgcities.node.registry.models import CURRENT_CERTIFICATES
+from sdgcities.node.reports.models import StageReport
+from sdgcities.node.review.models import (
+    ClarificationRequest,
+    CriterionAssessment,
+    ReviewAssignment,
+    ReviewConsolidation,
+    ReviewerConflict,
+)
+from sdgcities.node.status.models import StatusListRecord, StatusPair
 from sdgcities.node.trust.models import TrustListCopy
 
 metadata = SQLModel.metadata
 
-__all__ = ["ApiToken", "AuditEntry", "City", "NodeKey", "TrustListCopy", "User", "metadata"]
+__all__ = [
+    "CURRENT_CERTIFICATES",
+    "AgendaItem",
+    "ApiToken",
+    "Application",
+    "Attendance",
+    "AuditEntry",
+    "Certificate",
+    "CertificateProposal",
+    "City",
+    "ClarificationRequest",
+    "CriterionAnswer",
+    "CriterionAssessment",
+    "EndorsementRequestRecord",
+    "EventLogHead",
+    "EventRecord",
+    "Evidence",
+    "FrameworkVersion",
+    "JoinRequestRecord",
+    "Meeting",
+    "MemberKey",
+    "MemberNode",
+    "MemberNodeHistory",
+    "NodeKey",
+    "PublishedTrustList",
+    "ReviewAssignment",
+    "ReviewConsolidation",
+    "ReviewerConflict",
+    "StageReport",
+    "StatusListRecord",
+    "StatusPair",
+    "Tool",
+    "TrustListCopy",
+    "User",
+    "Vote",
+    "metadata",
+]

@@ -2,8 +2,9 @@
 
 The global baseline (§20 to §23 of the source report) ships as `data/baseline-v1.json`; national
 nodes adapt it (§26a) with the pure functions of `adapt`. Documents are immutable, and named by
-id, version and content digest (`FrameworkDocument.ref`), which every certificate carries. No
-database and no web framework here: the node's services store and serve these documents.
+id, version and content digest (`FrameworkDocument.ref`), which every certificate carries.
+`document`, `adapt` and `baseline` use no database and no web framework; `models`, `service` and
+`routes` store the node's framework versions and serve them (`/frameworks`).
 """
 
 from .adapt import (

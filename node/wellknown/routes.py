@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from sqlalchemy import text
 
 from sdgcities.credentials import did_document, jwks
@@ -27,3 +27,10 @@ def get_jwks(session: SessionDep, _actor: Anyone) -> dict[str, Any]:
 def healthz(session: SessionDep, state: StateDep, _actor: Anyone) -> dict[str, str]:
     session.exec(text("SELECT 1"))  # type: ignore[call-overload]
     return {"status": "ok", "node": state.settings.node_id, "did": state.settings.did}
+
+
+@router.get("/version")
+def version(request: Request, state: StateDep, _actor: Anyone) -> dict[str, str]:
+    """The software version and the node's id; reads nothing, so it also serves as the
+    baseline for request benchmarks (`bench/verify_api.py`)."""
+    return {"version": request.app.version, "node": state.settings.node_id}

@@ -30,6 +30,7 @@ from sdgcities.node.deps import get_read_session, get_session
 from sdgcities.node.identity.service import create_signing_key
 
 from ..conftest import BACKENDS, TemporaryDatabases
+from .framework_versions import make_framework_version
 
 # The global root key of the test federation: fixed, so that tokens signed in one test run are
 # reproducible; every test node pins its public half.
@@ -178,4 +179,31 @@ def admin(make_account: MakeAccount) -> Account:
     return make_account(Role.ADMINISTRATOR)
 
 
-__all__ = ["ROOT_DID", "ROOT_KEY", "Account", "Backend", "MakeAccount", "MakeCity", "session_scope"]
+MakeFramework = Callable[..., int]
+
+
+@pytest.fixture
+def make_framework(session: Session, backend: Backend) -> MakeFramework:
+    """`make_framework(framework_id=..., version=..., publish=..., endorse=...)`: the id of a
+    national framework version of the test node, endorsed by `ROOT_KEY` unless told otherwise."""
+
+    def make(**options: object) -> int:
+        version = make_framework_version(
+            session=session, settings=backend.settings, root_key=ROOT_KEY, **options
+        )
+        assert version.id is not None
+        return version.id
+
+    return make
+
+
+__all__ = [
+    "ROOT_DID",
+    "ROOT_KEY",
+    "Account",
+    "Backend",
+    "MakeAccount",
+    "MakeCity",
+    "MakeFramework",
+    "session_scope",
+]

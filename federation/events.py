@@ -1,0 +1,405 @@
+"""The federation event log (DESIGN §5): what each node records, hash-chained.
+
+Each node keeps one append-only log. An event carries its `sequence` (1, 2, 3 ... without gaps)
+and `prevHash`, the hash of the event before it (`GENESIS_HASH` for the first); its own `hash` is
+`content_digest` (RFC 8785 canonical JSON, SHA-256) of every other member. Altering, dropping,
+reordering or inserting an event therefore shows at the first event after the change, and two
+different events with one sequence number (a fork) show as soon as both are seen.
+
+The JSON form (`Event.to_json`) is what reports carry and what the hash covers:
+
+    {"sequence": 7, "nodeId": "KE", "type": "credential.issued",
+     "occurredAt": "2026-03-01T09:30:00Z", "subject": {"locode": "KE-NBO", ...},
+     "data": {...}, "prevHash": "sha256:...", "hash": "sha256:..."}
+
+Member names are camelCase like the trust list's, and `occurredAt` has one spelling (UTC, to the
+second, `Z`), so that every implementation hashes the same bytes. `data` never holds personal
+data: the log travels to the global node and is kept for good.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any, Final, NamedTuple, Self
+
+from sdgcities.credentials import MalformedError, canonical_json, content_digest
+
+from .errors import ChainBroken, EventInvalid, ForkDetected, Rollback, SequenceGap
+
+__all__ = [
+    "GENESIS",
+    "GENESIS_HASH",
+    "MAX_EVENT_BYTES",
+    "MAX_SEQUENCE",
+    "ChainHead",
+    "Event",
+    "EventType",
+    "event_hash",
+    "verify_chain",
+]
+
+GENESIS_HASH: Final = "sha256:" + "0" * 64
+"""The `prevHash` of a log's first event."""
+
+MAX_EVENT_BYTES: Final = 16 * 1024
+"""The largest event, as canonical JSON: events hold ids and small facts, never documents."""
+
+MAX_SEQUENCE: Final = 2**53 - 1
+"""The largest integer that every JSON reader keeps exact (RFC 7493, I-JSON)."""
+
+MAX_SUBJECT_MEMBERS: Final = 16
+MAX_SUBJECT_VALUE_LENGTH: Final = 200
+
+_HASH = re.compile(r"sha256:[0-9a-f]{64}")
+_NODE_ID = re.compile(r"[A-Z]{2}|global")
+_SUBJECT_KEY = re.compile(r"[a-z][a-z0-9_]{0,31}")
+_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+_MEMBERS: Final = frozenset(
+    {"sequence", "nodeId", "type", "occurredAt", "subject", "data", "prevHash", "hash"}
+)
+
+
+class EventType(StrEnum):
+    """What happened. The values are part of the federation format; add members, never rename.
+
+    A node that meets a type it does not know refuses the event (and so the report), rather
+    than chain past something it cannot interpret.
+    """
+
+    APPLICATION_SUBMITTED = "application.submitted"
+    APPLICATION_WITHDRAWN = "application.withdrawn"
+    REVIEW_COMPLETED = "review.completed"
+    REPORT_GENERATED = "report.generated"
+    MEETING_HELD = "meeting.held"
+    DECISION_RECORDED = "decision.recorded"
+    CREDENTIAL_ISSUED = "credential.issued"
+    CREDENTIAL_SUSPENDED = "credential.suspended"
+    CREDENTIAL_REINSTATED = "credential.reinstated"
+    CREDENTIAL_REVOKED = "credential.revoked"
+    FRAMEWORK_ADAPTED = "framework.adapted"
+    FRAMEWORK_ENDORSED = "framework.endorsed"
+    KEY_ROTATED = "key.rotated"
+    SPOTCHECK_SELECTED = "spotcheck.selected"
+    SPOTCHECK_RESULT = "spotcheck.result"
+    NODE_JOINED = "node.joined"
+
+
+class ChainHead(NamedTuple):
+    """The last event of a log (or of the part of it already accepted): its sequence and hash."""
+
+    sequence: int
+    hash: str
+
+
+GENESIS: Final = ChainHead(0, GENESIS_HASH)
+"""The head of an empty log: `verify_chain(events, after=GENESIS)` checks a log from its start."""
+
+
+def event_hash(body: Mapping[str, Any]) -> str:
+    """`content_digest` of an event's JSON body, which must not contain its own `hash`."""
+    if "hash" in body:
+        raise EventInvalid("an event's hash covers the event without its hash member")
+    try:
+        return content_digest(_thaw(body))
+    except MalformedError as exc:
+        raise EventInvalid(f"event cannot be canonicalised: {exc}") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One event of a node's log. Shape is checked on construction; the chain by `verify_chain`.
+
+    `subject` and `data` are read-only views (nested lists become tuples), so an event cannot be
+    changed after its hash was computed. Build new events with `Event.create` or
+    `Event.following`, which set `sequence`, `prev_hash` and `hash`.
+    """
+
+    sequence: int
+    node_id: str
+    type: EventType
+    occurred_at: datetime
+    subject: Mapping[str, str | int]
+    data: Mapping[str, Any]
+    prev_hash: str
+    hash: str
+
+    def __hash__(self) -> int:
+        # The hash string identifies the content: equal events have equal hashes.
+        return hash(self.hash)
+
+    def __post_init__(self) -> None:
+        _check_sequence(self.sequence)
+        if not isinstance(self.node_id, str) or not _NODE_ID.fullmatch(self.node_id):
+            raise EventInvalid("nodeId must be an ISO 3166-1 alpha-2 code or 'global'")
+        if not isinstance(self.type, EventType):
+            raise EventInvalid(f"type must be an EventType, not {type(self.type).__name__}")
+        object.__setattr__(self, "occurred_at", _check_moment(self.occurred_at))
+        object.__setattr__(self, "subject", _check_subject(self.subject))
+        if not isinstance(self.data, Mapping) or not all(isinstance(k, str) for k in self.data):
+            raise EventInvalid("data must be a JSON object")
+        object.__setattr__(self, "data", _freeze(self.data))
+        for name, value in (("prevHash", self.prev_hash), ("hash", self.hash)):
+            if not isinstance(value, str) or not _HASH.fullmatch(value):
+                raise EventInvalid(f"{name} must be 'sha256:' and 64 lowercase hex digits")
+        # Sequence 1 and the genesis hash go together: a later event that claims genesis as its
+        # predecessor would start a second log inside the first.
+        if (self.sequence == 1) != (self.prev_hash == GENESIS_HASH):
+            raise EventInvalid("event 1, and only event 1, follows the genesis hash")
+        try:
+            size = len(canonical_json(_thaw(self.to_json())))
+        except MalformedError as exc:
+            raise EventInvalid(f"event cannot be canonicalised: {exc}") from exc
+        if size > MAX_EVENT_BYTES:
+            raise EventInvalid(f"event {self.sequence} is {size} bytes, over {MAX_EVENT_BYTES}")
+
+    @classmethod
+    def create(
+        cls,
+        previous: Event | None,
+        *,
+        node_id: str,
+        type: EventType,
+        occurred_at: datetime,
+        subject: Mapping[str, str | int],
+        data: Mapping[str, Any],
+    ) -> Self:
+        """The event after `previous` (the first of the log when `previous` is None)."""
+        if previous is not None and previous.node_id != node_id:
+            raise EventInvalid(f"event after one of node {previous.node_id} must be from it too")
+        head = GENESIS if previous is None else previous.head
+        return cls.following(
+            head, node_id=node_id, type=type, occurred_at=occurred_at, subject=subject, data=data
+        )
+
+    @classmethod
+    def following(
+        cls,
+        head: ChainHead,
+        *,
+        node_id: str,
+        type: EventType,
+        occurred_at: datetime,
+        subject: Mapping[str, str | int],
+        data: Mapping[str, Any],
+    ) -> Self:
+        """The event after `head`, for a writer that keeps only the head (sequence and hash).
+
+        `occurred_at` is brought to UTC and truncated to the second, the precision of the format.
+        """
+        if not isinstance(occurred_at, datetime) or occurred_at.tzinfo is None:
+            raise EventInvalid("occurred_at must be an aware datetime")
+        body: dict[str, Any] = {
+            "sequence": head.sequence + 1,
+            "nodeId": node_id,
+            "type": type,
+            "occurredAt": occurred_at.astimezone(UTC).replace(microsecond=0),
+            "subject": subject,
+            "data": data,
+            "prevHash": head.hash,
+        }
+        unhashed = cls._from_members(body, hash_value=GENESIS_HASH)
+        return cls._from_members(body, hash_value=event_hash(unhashed.body()))
+
+    @classmethod
+    def from_json(cls, value: Any) -> Self:
+        """Read an event from its JSON form (a parsed object), refusing anything else.
+
+        Unknown or missing members, wrong types (a boolean for a number, a number for a string)
+        and other spellings of the time are refused; the hash is not checked here.
+        """
+        if not isinstance(value, dict):
+            raise EventInvalid("an event must be a JSON object")
+        unknown = sorted(set(value) - _MEMBERS)
+        if unknown:
+            raise EventInvalid(f"event member(s) not allowed: {', '.join(unknown)}")
+        missing = sorted(_MEMBERS - set(value))
+        if missing:
+            raise EventInvalid(f"event lacks {', '.join(missing)}")
+        occurred = value["occurredAt"]
+        if not isinstance(occurred, str) or not _TIMESTAMP.fullmatch(occurred):
+            raise EventInvalid("occurredAt must be written YYYY-MM-DDThh:mm:ssZ")
+        try:
+            moment = datetime.fromisoformat(occurred[:-1]).replace(tzinfo=UTC)
+        except ValueError as exc:
+            raise EventInvalid(f"occurredAt is not a date-time: {exc}") from exc
+        event_type = value["type"]
+        if not isinstance(event_type, str) or event_type not in _TYPES:
+            raise EventInvalid(f"unknown event type {str(event_type)[:40]!r}")
+        if not isinstance(value["subject"], dict) or not isinstance(value["data"], dict):
+            raise EventInvalid("subject and data must be JSON objects")
+        return cls._from_members(
+            {**value, "type": EventType(event_type), "occurredAt": moment},
+            hash_value=value["hash"],
+        )
+
+    @classmethod
+    def _from_members(cls, members: Mapping[str, Any], *, hash_value: Any) -> Self:
+        return cls(
+            sequence=members["sequence"],
+            node_id=members["nodeId"],
+            type=members["type"],
+            occurred_at=members["occurredAt"],
+            subject=members["subject"],
+            data=members["data"],
+            prev_hash=members["prevHash"],
+            hash=hash_value,
+        )
+
+    @property
+    def head(self) -> ChainHead:
+        return ChainHead(self.sequence, self.hash)
+
+    def body(self) -> dict[str, Any]:
+        """The JSON members that `hash` covers: every member but `hash`."""
+        return {
+            "sequence": self.sequence,
+            "nodeId": self.node_id,
+            "type": self.type.value,
+            "occurredAt": _format_moment(self.occurred_at),
+            "subject": dict(self.subject),
+            "data": _thaw(self.data),
+            "prevHash": self.prev_hash,
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.body(), "hash": self.hash}
+
+    def computed_hash(self) -> str:
+        """The hash this event's content calls for; `hash` differs from it if it was altered."""
+        return event_hash(self.body())
+
+
+_TYPES: Final = frozenset(t.value for t in EventType)
+
+
+def verify_chain(
+    events: Iterable[Event], *, after: tuple[int, str] | None = None
+) -> ChainHead | None:
+    """Check that `events` continue one node's log without a break; return the new head.
+
+    `after` is the (sequence, hash) of the last event already accepted: the first event must be
+    the one right after it and link to it (`GENESIS` checks a log from its start). Without
+    `after`, the events are checked among themselves only, and the first one's `prevHash` is
+    taken as given. Returns the head after the last event (`after` itself, or None, when there
+    are no events).
+
+    Raises `ChainBroken` for an altered event or link, `SequenceGap` for missing events,
+    `ForkDetected` for two different events with one sequence number (including a first event
+    whose `prevHash` disagrees with `after`: the node's history differs from the one accepted),
+    and `Rollback` for an event repeated, unchanged, at or before a sequence already passed.
+    A caller that receives overlapping batches (retries) drops what it already holds, after
+    comparing hashes, before calling this.
+    """
+    anchor = ChainHead(*after) if after is not None else None
+    head = anchor
+    seen: dict[int, Event] = {}
+    node_id: str | None = None
+    for event in events:
+        if node_id is None:
+            node_id = event.node_id
+        elif event.node_id != node_id:
+            raise ChainBroken(
+                f"event {event.sequence} is from node {event.node_id}, the log is {node_id}'s",
+                sequence=event.sequence,
+            )
+        if event.computed_hash() != event.hash:
+            raise ChainBroken(
+                f"event {event.sequence} does not match its hash: it was altered",
+                sequence=event.sequence,
+            )
+        if head is not None:
+            _check_follows(event, head=head, anchor=anchor, seen=seen)
+        seen[event.sequence] = event
+        head = event.head
+    return head
+
+
+def _check_follows(
+    event: Event, *, head: ChainHead, anchor: ChainHead | None, seen: Mapping[int, Event]
+) -> None:
+    expected = head.sequence + 1
+    if event.sequence > expected:
+        raise SequenceGap(first_missing=expected, last_missing=event.sequence - 1)
+    if event.sequence < expected:
+        earlier = seen.get(event.sequence)
+        if earlier is not None and earlier.hash != event.hash:
+            raise ForkDetected(
+                sequence=event.sequence,
+                known_hash=earlier.hash,
+                reported_hash=event.hash,
+                known=earlier,
+                reported=event,
+            )
+        if anchor is not None and event.sequence == anchor.sequence and event.hash != anchor.hash:
+            raise ForkDetected(
+                sequence=event.sequence, known_hash=anchor.hash, reported_hash=event.hash
+            )
+        raise Rollback(sequence=event.sequence, head=head.sequence)
+    if event.prev_hash == head.hash:
+        return
+    if head == anchor:
+        # The node's event `head.sequence` is not the one accepted earlier.
+        raise ForkDetected(
+            sequence=head.sequence,
+            known_hash=head.hash,
+            reported_hash=event.prev_hash,
+            reported=event,
+        )
+    raise ChainBroken(
+        f"event {event.sequence} does not link to event {head.sequence}",
+        sequence=event.sequence,
+    )
+
+
+def _check_sequence(sequence: Any) -> None:
+    if type(sequence) is not int or not 1 <= sequence <= MAX_SEQUENCE:
+        raise EventInvalid(f"sequence must be an integer from 1 to {MAX_SEQUENCE}")
+
+
+def _check_moment(moment: Any) -> datetime:
+    if not isinstance(moment, datetime) or moment.utcoffset() != timedelta(0):
+        raise EventInvalid("occurred_at must be a datetime in UTC")
+    if moment.microsecond:
+        raise EventInvalid("occurred_at is kept to the second: drop the microseconds")
+    return moment.astimezone(UTC)
+
+
+def _check_subject(subject: Any) -> Mapping[str, str | int]:
+    if not isinstance(subject, Mapping):
+        raise EventInvalid("subject must be a JSON object of ids")
+    if len(subject) > MAX_SUBJECT_MEMBERS:
+        raise EventInvalid(f"subject holds at most {MAX_SUBJECT_MEMBERS} ids")
+    for key, value in subject.items():
+        if not isinstance(key, str) or not _SUBJECT_KEY.fullmatch(key):
+            raise EventInvalid("subject keys are lowercase names such as 'locode'")
+        if isinstance(value, str):
+            if not 0 < len(value) <= MAX_SUBJECT_VALUE_LENGTH:
+                raise EventInvalid(f"subject {key} must be 1 to 200 characters")
+        elif type(value) is not int or abs(value) > MAX_SEQUENCE:
+            raise EventInvalid(f"subject {key} must be a string or a JSON-safe integer")
+    return MappingProxyType(dict(subject))
+
+
+def _format_moment(moment: datetime) -> str:
+    return moment.replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return MappingProxyType({key: _freeze(item) for key, item in value.items()})
+    if isinstance(value, list | tuple):
+        return tuple(_freeze(item) for item in value)
+    return value
+
+
+def _thaw(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {key: _thaw(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_thaw(item) for item in value]
+    return value

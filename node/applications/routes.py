@@ -1,0 +1,356 @@
+"""`/applications`: a city's applications, its answers, and its evidence files.
+
+City applicants act for their own city and see only its applications (404 for any other);
+administrators act on any city's behalf; the secretariat reads every application, a reviewer
+those assigned to them (404 for any other).
+
+Evidence is uploaded as the raw request body (`Content-Type: application/octet-stream`), with
+the file's name in the `filename` query parameter or a `Content-Disposition` header, and streamed
+to the content-addressed store: never buffered whole, refused as soon as it passes the size cap
+(at once when its declared `Content-Length` does). Answers:
+
+- 413: larger than the per-file cap (`SDGCITIES_EVIDENCE_MAX_BYTES`, 25 MiB by default);
+- 415: not sent as `application/octet-stream`, or its bytes are not an allowed type;
+- 409: the city's storage quota (`SDGCITIES_CITY_QUOTA_BYTES`) would be exceeded, or the
+  application is no longer a draft (during a clarification: the criterion was not asked about);
+- 422: the file is empty.
+
+A download whose stored bytes no longer match their digest (changed or missing on disk) is not
+served: it answers 409 with the reason, and the failure goes into the audit log.
+"""
+
+from __future__ import annotations
+
+from email.message import Message
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request, Response, status
+from fastapi.responses import FileResponse, JSONResponse
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+
+from sdgcities.node.accounts.models import Role
+from sdgcities.node.actor import Actor
+from sdgcities.node.cities.service import get_city_or_raise
+from sdgcities.node.config import Settings
+from sdgcities.node.db import WRITE_INTENT
+from sdgcities.node.deps import ReadSessionDep, SessionDep, StateDep, access
+from sdgcities.node.errors import Conflict, PayloadTooLarge, UnsupportedMediaType
+from sdgcities.node.evidence import (
+    EvidenceCorrupted,
+    EvidenceError,
+    EvidenceMissing,
+    EvidenceStore,
+    EvidenceTooLarge,
+    content_disposition,
+    sanitise_filename,
+)
+from sdgcities.node.frameworks.service import document_of
+
+from . import service
+from .models import Application, ApplicationState
+from .schemas import (
+    AnswerPublic,
+    AnswerUpdate,
+    ApplicationCreate,
+    ApplicationDetail,
+    ApplicationPublic,
+    ApplicationsPublic,
+    EvidencePublic,
+)
+
+router = APIRouter(tags=["applications"])
+
+Writer = Annotated[Actor, access(Role.ADMINISTRATOR, Role.CITY_APPLICANT)]
+Reader = Annotated[
+    Actor, access(Role.ADMINISTRATOR, Role.SECRETARIAT, Role.REVIEWER, Role.CITY_APPLICANT)
+]
+Code = Annotated[str, Path(max_length=32)]
+Offset = Annotated[int, Query(ge=0)]
+Limit = Annotated[int, Query(ge=1, le=500)]
+
+OCTET_STREAM = "application/octet-stream"
+
+
+def _detail(session: Session, application: Application) -> ApplicationDetail:
+    framework = service.framework_of(session=session, application=application)
+    codes = document_of(framework).criteria_codes(application.stage)
+    order = {code: index for index, code in enumerate(codes)}
+    answers = sorted(
+        service.answers_of(session=session, application=application),
+        key=lambda answer: order.get(answer.criterion_code, len(order)),
+    )
+    return ApplicationDetail(
+        **ApplicationPublic.model_validate(application).model_dump(),
+        framework_id=framework.framework_id,
+        framework_version=framework.version,
+        framework_digest=framework.digest,
+        criteria=list(codes),
+        missing=service.missing_criteria(codes, answers),
+        answers=[AnswerPublic.model_validate(answer) for answer in answers],
+        evidence=[
+            EvidencePublic.model_validate(evidence)
+            for evidence in service.evidence_of(session=session, application=application)
+        ],
+    )
+
+
+def _page(applications: list[Application], count: int) -> ApplicationsPublic:
+    return ApplicationsPublic(
+        data=[ApplicationPublic.model_validate(a) for a in applications], count=count
+    )
+
+
+@router.post("/applications", status_code=status.HTTP_201_CREATED)
+def create_application(
+    session: SessionDep, actor: Writer, body: ApplicationCreate
+) -> ApplicationDetail:
+    """Apply for a stage, under a framework version usable for certification."""
+    return _detail(session, service.create_application(session=session, data=body, actor=actor))
+
+
+@router.get("/applications")
+def list_applications(
+    session: ReadSessionDep,
+    actor: Reader,
+    city_locode: Annotated[str | None, Query(max_length=6)] = None,
+    state: ApplicationState | None = None,
+    stage: Annotated[str | None, Query(max_length=32)] = None,
+    offset: Offset = 0,
+    limit: Limit = 100,
+) -> ApplicationsPublic:
+    """Applications, newest first (a city applicant's: its own city's only)."""
+    applications, count = service.list_applications(
+        session=session,
+        actor=actor,
+        offset=offset,
+        limit=limit,
+        city_locode=city_locode,
+        state=state,
+        stage=stage,
+    )
+    return _page(applications, count)
+
+
+@router.get("/cities/{locode}/applications")
+def list_city_applications(
+    session: ReadSessionDep,
+    actor: Reader,
+    locode: Annotated[str, Path(max_length=6)],
+    offset: Offset = 0,
+    limit: Limit = 100,
+) -> ApplicationsPublic:
+    """A city's applications, newest first."""
+    get_city_or_raise(session=session, locode=locode, actor=actor)
+    applications, count = service.list_applications(
+        session=session, actor=actor, offset=offset, limit=limit, city_locode=locode
+    )
+    return _page(applications, count)
+
+
+@router.get("/applications/{application_id}")
+def get_application(
+    session: ReadSessionDep, actor: Reader, application_id: int
+) -> ApplicationDetail:
+    """An application with its answers, its evidence and the criteria still unanswered."""
+    application = service.get_application_or_raise(
+        session=session, application_id=application_id, actor=actor
+    )
+    return _detail(session, application)
+
+
+@router.put("/applications/{application_id}/criteria/{code}")
+def answer_criterion(
+    session: SessionDep, actor: Writer, application_id: int, code: Code, body: AnswerUpdate
+) -> AnswerPublic:
+    """Answer a criterion (replacing the previous answer): in a draft, or during a
+    clarification for the criteria the reviewers asked about."""
+    application = service.get_application_or_raise(
+        session=session, application_id=application_id, actor=actor, for_update=True
+    )
+    answer = service.save_answer(
+        session=session, application=application, code=code, data=body, actor=actor
+    )
+    return AnswerPublic.model_validate(answer)
+
+
+@router.post("/applications/{application_id}/submit")
+def submit_application(
+    session: SessionDep, actor: Writer, application_id: int
+) -> ApplicationDetail:
+    """Submit a draft for review; every criterion needs an answer with a narrative."""
+    application = service.get_application_or_raise(
+        session=session, application_id=application_id, actor=actor, for_update=True
+    )
+    service.submit_application(session=session, application=application, actor=actor)
+    return _detail(session, application)
+
+
+@router.post("/applications/{application_id}/withdraw")
+def withdraw_application(
+    session: SessionDep, actor: Writer, application_id: int
+) -> ApplicationDetail:
+    """Withdraw an open application (from draft to recommended)."""
+    application = service.get_application_or_raise(
+        session=session, application_id=application_id, actor=actor, for_update=True
+    )
+    service.withdraw_application(session=session, application=application, actor=actor)
+    return _detail(session, application)
+
+
+# Evidence ---------------------------------------------------------------------------------------
+
+
+def _store(settings: Settings) -> EvidenceStore:
+    return EvidenceStore(settings.evidence_dir, max_bytes=settings.evidence_max_bytes)
+
+
+def _begin_writing(session: Session) -> None:
+    """End the session's read transaction and begin one that will write.
+
+    Uploads and downloads run on a read session so that no write lock is held while bytes move
+    (on SQLite a writing transaction holds the database's one write lock from its start).
+    """
+    session.commit()
+    session.connection(execution_options={WRITE_INTENT: True})
+
+
+def _filename(request: Request, query: str | None) -> str:
+    if query is None:
+        header = request.headers.get("content-disposition")
+        if header is not None:
+            message = Message()
+            message["content-disposition"] = header
+            query = message.get_filename()
+    return sanitise_filename(query)
+
+
+def _declared_length(request: Request) -> int | None:
+    declared = request.headers.get("content-length")
+    return int(declared) if declared is not None and declared.isdigit() else None
+
+
+@router.post(
+    "/applications/{application_id}/criteria/{code}/evidence",
+    status_code=status.HTTP_201_CREATED,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {OCTET_STREAM: {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+)
+async def upload_evidence(
+    request: Request,
+    session: ReadSessionDep,
+    state: StateDep,
+    actor: Writer,
+    application_id: int,
+    code: Code,
+    filename: Annotated[str | None, Query(max_length=1024)] = None,
+) -> EvidencePublic:
+    """Attach an evidence file to a criterion of a draft or, during a clarification, to a
+    criterion the reviewers asked about (PDF, PNG, JPEG, CSV, XLSX, DOCX, ODT or plain text,
+    judged from its bytes)."""
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type != OCTET_STREAM:
+        raise UnsupportedMediaType(
+            f"send the file as the request body with Content-Type: {OCTET_STREAM} (its type is "
+            "judged from its content)"
+        )
+    store = _store(state.settings)
+    declared = _declared_length(request)
+    if declared is not None and declared > store.max_bytes:
+        raise PayloadTooLarge(str(EvidenceTooLarge(max_bytes=store.max_bytes)))
+    name = _filename(request, filename)
+    quota = state.settings.city_quota_bytes
+
+    remaining = await run_in_threadpool(
+        service.check_upload,
+        session=session,
+        application_id=application_id,
+        code=code,
+        actor=actor,
+        quota=quota,
+    )
+    # Nothing is held while the body streams in; what may change meanwhile is checked again.
+    await run_in_threadpool(session.commit)
+    try:
+        stored = await store.store(
+            request.stream(), declared_length=declared, quota_remaining=remaining
+        )
+    except EvidenceError as exc:
+        raise service.node_error_for(exc) from exc
+
+    def attach() -> EvidencePublic:
+        session.connection(execution_options={WRITE_INTENT: True})
+        evidence = service.add_evidence(
+            session=session,
+            application_id=application_id,
+            code=code,
+            stored=stored,
+            filename=name,
+            actor=actor,
+            quota=quota,
+        )
+        return EvidencePublic.model_validate(evidence)
+
+    return await run_in_threadpool(attach)
+
+
+@router.get(
+    "/applications/{application_id}/evidence/{evidence_id}",
+    response_class=FileResponse,
+    responses={200: {"content": {OCTET_STREAM: {}}}},
+)
+def download_evidence(
+    session: ReadSessionDep, state: StateDep, actor: Reader, application_id: int, evidence_id: int
+) -> Response:
+    """The evidence file, as an attachment, after checking it against its digest."""
+    application = service.get_application_or_raise(
+        session=session, application_id=application_id, actor=actor
+    )
+    evidence = service.get_evidence_or_raise(
+        session=session, application=application, evidence_id=evidence_id
+    )
+    try:
+        path = _store(state.settings).open_verified(evidence.digest)
+    except (EvidenceCorrupted, EvidenceMissing) as exc:
+        # Answered, not raised: the audit entry must be committed with the response.
+        _begin_writing(session)
+        service.record_integrity_failure(
+            session=session, evidence=evidence, actor=actor, reason=type(exc).__name__
+        )
+        error = Conflict(str(exc))
+        return JSONResponse(
+            {"detail": error.message, "code": error.code}, status_code=error.status_code
+        )
+    return FileResponse(
+        path,
+        media_type=evidence.media_type.value,
+        headers={
+            "Content-Disposition": content_disposition(evidence.filename),
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+@router.delete(
+    "/applications/{application_id}/evidence/{evidence_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+)
+def delete_evidence(
+    session: SessionDep, actor: Writer, application_id: int, evidence_id: int
+) -> None:
+    """Detach an evidence file from a draft."""
+    application = service.get_application_or_raise(
+        session=session, application_id=application_id, actor=actor, for_update=True
+    )
+    evidence = service.get_evidence_or_raise(
+        session=session, application=application, evidence_id=evidence_id
+    )
+    service.delete_evidence(
+        session=session, application=application, evidence=evidence, actor=actor
+    )

@@ -1,0 +1,489 @@
+"""Applications: creating one, answering its criteria, evidence, submission and withdrawal.
+
+    draft ──submit──▶ submitted            (the review states follow in node/review)
+      └──────withdraw──────┴──▶ withdrawn
+
+A city applies for one stage at a time, in order, under a framework version usable for
+certification, and has at most one open application. Only a draft can be changed, except that
+while the reviewers' clarification requests are open the city may change the answers of the
+criteria they name and add evidence to them; submission needs every criterion of the stage
+answered with a narrative.
+
+Who sees what: a city applicant sees its own city's applications only (any other answers 404,
+as if it did not exist); administrators and the secretariat see every application, a reviewer
+only those assigned to them (`visible_to`, which every read goes through). Administrators act on
+a city's behalf; other staff roles only read.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, func, select
+
+from sdgcities.node.accounts.models import Role
+from sdgcities.node.actor import Actor
+from sdgcities.node.audit.service import record
+from sdgcities.node.certificates.service import holds_valid_certificate
+from sdgcities.node.cities.models import City
+from sdgcities.node.cities.service import visible_to as city_visible_to
+from sdgcities.node.errors import (
+    Conflict,
+    InvalidRequest,
+    NodeError,
+    NotFound,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+)
+from sdgcities.node.evidence import (
+    EvidenceEmpty,
+    EvidenceError,
+    EvidenceTooLarge,
+    EvidenceTypeNotAllowed,
+    QuotaExceeded,
+    StoredEvidence,
+)
+from sdgcities.node.frameworks import STAGE_ORDER
+from sdgcities.node.frameworks import service as frameworks
+from sdgcities.node.frameworks.models import FrameworkVersion
+from sdgcities.node.review.access import (
+    assigned_application_ids,
+    is_assigned,
+    open_clarification_criteria,
+)
+from sdgcities.node.timeutil import utcnow
+
+from .models import OPEN_STATES, Application, ApplicationState, CriterionAnswer, Evidence
+from .schemas import AnswerUpdate, ApplicationCreate
+
+# Roles that see every application of the node; a reviewer sees those assigned to them.
+ALL_APPLICATIONS_READERS = frozenset({Role.ADMINISTRATOR, Role.SECRETARIAT})
+
+
+def visible_to(actor: Actor, application: Application, *, session: Session) -> bool:
+    if actor.role is Role.CITY_APPLICANT:
+        return actor.city_locode == application.city_locode
+    if actor.role is Role.REVIEWER:
+        return is_assigned(
+            session=session, application_id=application.id, reviewer_id=actor.user_id
+        )
+    return actor.role in ALL_APPLICATIONS_READERS
+
+
+def get_application_or_raise(
+    *, session: Session, application_id: int, actor: Actor, for_update: bool = False
+) -> Application:
+    query = select(Application).where(Application.id == application_id)
+    if for_update:
+        # State changes read then write; concurrent ones must see each other (PostgreSQL).
+        query = query.with_for_update()
+    application = session.exec(query).first()
+    if application is None or not visible_to(actor, application, session=session):
+        raise NotFound(f"no application {application_id}")
+    return application
+
+
+def list_applications(
+    *,
+    session: Session,
+    actor: Actor,
+    offset: int,
+    limit: int,
+    city_locode: str | None = None,
+    state: ApplicationState | None = None,
+    stage: str | None = None,
+) -> tuple[list[Application], int]:
+    conditions = []
+    if actor.role is Role.CITY_APPLICANT:
+        conditions.append(col(Application.city_locode) == actor.city_locode)
+    elif actor.role is Role.REVIEWER:
+        conditions.append(col(Application.id).in_(assigned_application_ids(actor.user_id)))
+    elif actor.role not in ALL_APPLICATIONS_READERS:
+        return [], 0
+    if city_locode is not None:
+        conditions.append(col(Application.city_locode) == city_locode)
+    if state is not None:
+        conditions.append(col(Application.state) == state)
+    if stage is not None:
+        conditions.append(col(Application.stage) == stage)
+    query = select(Application).where(*conditions)
+    count = select(func.count()).select_from(Application).where(*conditions)
+    applications = session.exec(
+        query.order_by(col(Application.id).desc()).offset(offset).limit(limit)
+    ).all()
+    return list(applications), session.exec(count).one()
+
+
+# Creating ---------------------------------------------------------------------------------------
+
+
+def previous_stage_certified(*, session: Session, city_locode: str, stage: str) -> bool:
+    """Whether the city may apply for `stage`: the first stage always, a later stage only while
+    the city holds a valid certificate of the stage before (active: not suspended or revoked,
+    and not expired). A renewal of the same stage follows the same rule."""
+    index = STAGE_ORDER.index(stage)
+    if index == 0:
+        return True
+    return holds_valid_certificate(
+        session=session, city_locode=city_locode, stage=STAGE_ORDER[index - 1]
+    )
+
+
+def check_stage_order(*, session: Session, city_locode: str, stage: str) -> None:
+    if previous_stage_certified(session=session, city_locode=city_locode, stage=stage):
+        return
+    previous = STAGE_ORDER[STAGE_ORDER.index(stage) - 1]
+    raise Conflict(
+        f"stage {stage} needs a valid certificate for stage {previous}, and city {city_locode} "
+        "holds none that is active and unexpired"
+    )
+
+
+def open_application(*, session: Session, city_locode: str) -> Application | None:
+    return session.exec(
+        select(Application).where(
+            Application.city_locode == city_locode, col(Application.state).in_(OPEN_STATES)
+        )
+    ).first()
+
+
+def create_application(*, session: Session, data: ApplicationCreate, actor: Actor) -> Application:
+    locode = data.city_locode or actor.city_locode
+    if locode is None:
+        raise InvalidRequest("city_locode is required: name the city you apply on behalf of")
+    # Locked, so that two applications of one city cannot both pass the one-open check.
+    city = (
+        session.exec(select(City).where(City.locode == locode).with_for_update()).first()
+        if city_visible_to(actor, locode)
+        else None
+    )
+    if city is None:
+        raise NotFound(f"no city {locode}")
+    framework = frameworks.get_version_or_raise(
+        session=session, version_id=data.framework_version_id, actor=actor
+    )
+    frameworks.check_usable(framework)
+    if framework.country is not None and framework.country != city.country:
+        raise InvalidRequest(
+            f"{framework.label} is the national framework of {framework.country}, and city "
+            f"{locode} is in {city.country}"
+        )
+    existing = open_application(session=session, city_locode=locode)
+    if existing is not None:
+        raise Conflict(
+            f"city {locode} already has an open application ({existing.id}, "
+            f"{existing.state.value} for stage {existing.stage}); a city has one at a time"
+        )
+    check_stage_order(session=session, city_locode=locode, stage=data.stage)
+    application = Application(
+        city_locode=locode,
+        stage=data.stage,
+        framework_version_id=data.framework_version_id,
+        created_by=actor.user_id,
+    )
+    session.add(application)
+    session.flush()
+    record(
+        session=session,
+        actor=actor,
+        action="application.create",
+        target_type="application",
+        target_id=application.id,
+        detail={"city": locode, "stage": data.stage, "framework_version": framework.id},
+    )
+    return application
+
+
+# The self-assessment ----------------------------------------------------------------------------
+
+
+def framework_of(*, session: Session, application: Application) -> FrameworkVersion:
+    framework = session.get(FrameworkVersion, application.framework_version_id)
+    assert framework is not None  # a foreign key, and versions are never deleted
+    return framework
+
+
+def stage_criteria(*, session: Session, application: Application) -> tuple[str, ...]:
+    framework = framework_of(session=session, application=application)
+    return frameworks.document_of(framework).criteria_codes(application.stage)
+
+
+def _check_criterion(*, session: Session, application: Application, code: str) -> None:
+    codes = stage_criteria(session=session, application=application)
+    if code not in codes:
+        raise NotFound(
+            f"stage {application.stage} has no criterion {code!r}; its criteria are "
+            f"{', '.join(codes)}"
+        )
+
+
+def _check_editable(
+    application: Application, *, session: Session | None = None, code: str | None = None
+) -> None:
+    """A draft may change; during a clarification, only the criteria the reviewers asked about
+    (given `code`), and evidence may be added but not removed: the reviewers may cite it."""
+    if application.state is ApplicationState.DRAFT:
+        return
+    if application.state is ApplicationState.CLARIFICATION_REQUESTED and session is not None:
+        asked = open_clarification_criteria(session=session, application_id=application.id)
+        if code is not None and code in asked:
+            return
+        what = f"criterion {code}" if code is not None else "evidence removal"
+        raise Conflict(
+            f"application {application.id} is clarification_requested: only the criteria the "
+            f"reviewers asked about ({', '.join(sorted(asked))}) may change, and evidence may be "
+            f"added but not removed; {what} is not open"
+        )
+    raise Conflict(
+        f"application {application.id} is {application.state.value}: its self-assessment "
+        "can no longer be changed"
+    )
+
+
+def answers_of(*, session: Session, application: Application) -> list[CriterionAnswer]:
+    return list(
+        session.exec(
+            select(CriterionAnswer).where(CriterionAnswer.application_id == application.id)
+        ).all()
+    )
+
+
+def missing_criteria(codes: tuple[str, ...], answers: list[CriterionAnswer]) -> list[str]:
+    answered = {answer.criterion_code for answer in answers if answer.narrative.strip()}
+    return [code for code in codes if code not in answered]
+
+
+def save_answer(
+    *,
+    session: Session,
+    application: Application,
+    code: str,
+    data: AnswerUpdate,
+    actor: Actor,
+) -> CriterionAnswer:
+    _check_editable(application, session=session, code=code)
+    _check_criterion(session=session, application=application, code=code)
+    if application.state is not ApplicationState.DRAFT and not data.narrative.strip():
+        raise InvalidRequest(
+            f"criterion {code} is under review: its answer keeps a narrative (send the "
+            "clarified one)"
+        )
+    answer = session.exec(
+        select(CriterionAnswer).where(
+            CriterionAnswer.application_id == application.id,
+            CriterionAnswer.criterion_code == code,
+        )
+    ).first()
+    if answer is None:
+        assert application.id is not None
+        answer = CriterionAnswer(application_id=application.id, criterion_code=code)
+    answer.narrative = data.narrative
+    answer.indicator_values = [
+        value.model_dump(mode="json", exclude_none=True) for value in data.indicator_values
+    ]
+    answer.updated_by = actor.user_id
+    answer.updated_at = utcnow()
+    session.add(answer)
+    session.flush()
+    record(
+        session=session,
+        actor=actor,
+        action="application.answer",
+        target_type="application",
+        target_id=application.id,
+        detail={"criterion": code, "indicator_values": len(data.indicator_values)},
+    )
+    return answer
+
+
+def submit_application(*, session: Session, application: Application, actor: Actor) -> Application:
+    if application.state is not ApplicationState.DRAFT:
+        raise Conflict(
+            f"application {application.id} is {application.state.value}: only a draft can be "
+            "submitted"
+        )
+    codes = stage_criteria(session=session, application=application)
+    missing = missing_criteria(codes, answers_of(session=session, application=application))
+    if missing:
+        raise InvalidRequest(
+            f"every criterion of stage {application.stage} needs an answer with a narrative "
+            f"before submission; missing: {', '.join(missing)}"
+        )
+    application.state = ApplicationState.SUBMITTED
+    application.submitted_at = utcnow()
+    session.add(application)
+    session.flush()
+    record(
+        session=session,
+        actor=actor,
+        action="application.submit",
+        target_type="application",
+        target_id=application.id,
+    )
+    return application
+
+
+def withdraw_application(
+    *, session: Session, application: Application, actor: Actor
+) -> Application:
+    if application.state is ApplicationState.WITHDRAWN:
+        raise Conflict(f"application {application.id} is already withdrawn")
+    if application.state not in OPEN_STATES:
+        raise Conflict(
+            f"application {application.id} is {application.state.value} and can no longer be "
+            "withdrawn"
+        )
+    previous = application.state
+    application.state = ApplicationState.WITHDRAWN
+    application.withdrawn_at = utcnow()
+    session.add(application)
+    session.flush()
+    record(
+        session=session,
+        actor=actor,
+        action="application.withdraw",
+        target_type="application",
+        target_id=application.id,
+        detail={"from": previous.value},
+    )
+    return application
+
+
+# Evidence ---------------------------------------------------------------------------------------
+
+
+def evidence_of(*, session: Session, application: Application) -> list[Evidence]:
+    return list(
+        session.exec(
+            select(Evidence)
+            .where(Evidence.application_id == application.id)
+            .order_by(col(Evidence.id))
+        ).all()
+    )
+
+
+def quota_remaining(*, session: Session, city_locode: str, quota: int) -> int:
+    """What the city may still store. Each evidence row counts, even when files are shared."""
+    used = session.exec(
+        select(func.coalesce(func.sum(Evidence.size), 0)).where(Evidence.city_locode == city_locode)
+    ).one()
+    return quota - int(used)
+
+
+def check_upload(
+    *, session: Session, application_id: int, code: str, actor: Actor, quota: int
+) -> int:
+    """Whether `actor` may add evidence to criterion `code` now; returns the quota remaining.
+
+    Checked before the body is read, so a refused upload costs the node no bytes.
+    """
+    application = get_application_or_raise(
+        session=session, application_id=application_id, actor=actor
+    )
+    _check_editable(application, session=session, code=code)
+    _check_criterion(session=session, application=application, code=code)
+    remaining = quota_remaining(session=session, city_locode=application.city_locode, quota=quota)
+    if remaining <= 0:
+        raise Conflict(str(QuotaExceeded(quota_remaining=0)))
+    return remaining
+
+
+def add_evidence(
+    *,
+    session: Session,
+    application_id: int,
+    code: str,
+    stored: StoredEvidence,
+    filename: str,
+    actor: Actor,
+    quota: int,
+) -> Evidence:
+    """Attach a stored file to criterion `code`, checking again what may have changed while it
+    streamed in (the application's state, the city's quota)."""
+    application = get_application_or_raise(
+        session=session, application_id=application_id, actor=actor, for_update=True
+    )
+    _check_editable(application, session=session, code=code)
+    remaining = quota_remaining(session=session, city_locode=application.city_locode, quota=quota)
+    if stored.size > remaining:
+        raise Conflict(str(QuotaExceeded(quota_remaining=max(remaining, 0))))
+    assert application.id is not None
+    evidence = Evidence(
+        application_id=application.id,
+        city_locode=application.city_locode,
+        criterion_code=code,
+        digest=stored.digest,
+        size=stored.size,
+        media_type=stored.media_type,
+        filename=filename,
+        uploaded_by=actor.user_id,
+    )
+    session.add(evidence)
+    session.flush()
+    record(
+        session=session,
+        actor=actor,
+        action="evidence.upload",
+        target_type="application",
+        target_id=application.id,
+        detail={
+            "evidence": evidence.id,
+            "criterion": code,
+            "digest": stored.digest,
+            "size": stored.size,
+            "media_type": stored.media_type.value,
+        },
+    )
+    return evidence
+
+
+def get_evidence_or_raise(
+    *, session: Session, application: Application, evidence_id: int
+) -> Evidence:
+    evidence = session.get(Evidence, evidence_id)
+    if evidence is None or evidence.application_id != application.id:
+        raise NotFound(f"application {application.id} has no evidence {evidence_id}")
+    return evidence
+
+
+def delete_evidence(
+    *, session: Session, application: Application, evidence: Evidence, actor: Actor
+) -> None:
+    """Detach a file from a draft. The stored file stays: other rows may share its digest."""
+    _check_editable(application, session=session)
+    session.delete(evidence)
+    session.flush()
+    record(
+        session=session,
+        actor=actor,
+        action="evidence.delete",
+        target_type="application",
+        target_id=application.id,
+        detail={"evidence": evidence.id, "digest": evidence.digest},
+    )
+
+
+def record_integrity_failure(
+    *, session: Session, evidence: Evidence, actor: Actor, reason: str
+) -> None:
+    record(
+        session=session,
+        actor=actor,
+        action="evidence.integrity_failure",
+        target_type="application",
+        target_id=evidence.application_id,
+        detail={"evidence": evidence.id, "digest": evidence.digest, "reason": reason},
+    )
+
+
+def node_error_for(exc: EvidenceError) -> NodeError:
+    """The HTTP answer to a refused upload. Quota is a 409: the city's state, not the file, is
+    what refuses it, and the same file is accepted once space is freed."""
+    message = str(exc)
+    if isinstance(exc, EvidenceTooLarge):
+        return PayloadTooLarge(message)
+    if isinstance(exc, EvidenceTypeNotAllowed):
+        return UnsupportedMediaType(message)
+    if isinstance(exc, QuotaExceeded):
+        return Conflict(message)
+    if isinstance(exc, EvidenceEmpty):
+        return InvalidRequest(message)
+    return Conflict(message)

@@ -1,0 +1,152 @@
+"""Request and response bodies of the committee API."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import AwareDatetime, Field, StringConstraints
+
+from sdgcities.node.accounts.models import StakeholderCategory
+from sdgcities.node.schemas import Page, RequestModel, ResponseModel
+
+from .models import ItemKind, ItemOutcome, MeetingStatus, VoteChoice
+
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+class MemberPublic(ResponseModel):
+    id: int
+    name: str
+    stakeholder_category: StakeholderCategory | None
+    term_start: date | None
+    term_end: date | None
+    standing: str = Field(
+        description="sitting, past (term ended), future (term not begun) or inactive"
+    )
+
+
+class MembersPublic(Page):
+    sitting: int = Field(description="How many members sit today")
+    data: list[MemberPublic]
+
+
+class MeetingCreate(RequestModel):
+    title: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    scheduled_for: AwareDatetime = Field(description="When it sits, with a time zone")
+
+
+class AttendanceCreate(RequestModel):
+    member_id: int
+
+
+class VoteCreate(RequestModel):
+    choice: VoteChoice
+
+
+class DeferCreate(RequestModel):
+    reason: Reason
+
+
+class QuorumPublic(ResponseModel):
+    sitting: int
+    attending: int
+    required: int = Field(description="The fewest attending members that make the quorum")
+    non_government_attending: int
+    required_non_government: int
+    met: bool
+
+
+class QuorumRulePublic(ResponseModel):
+    min_fraction: float = Field(description="More than this fraction of sitting members attend")
+    min_non_government: int
+
+
+class VotePublic(ResponseModel):
+    member_id: int
+    member_name: str
+    choice: VoteChoice
+    cast_at: datetime
+
+
+class ItemPublic(ResponseModel):
+    id: int
+    meeting_id: int
+    kind: ItemKind
+    application_id: int | None
+    certificate_id: str | None
+    proposal_id: int | None
+    reason: str
+    outcome: ItemOutcome
+    decided_at: datetime | None
+    deferral_reason: str | None
+    quorum: QuorumPublic | None = Field(description="As counted when it was decided")
+    tally: dict[str, int] | None
+
+
+class ItemDetail(ItemPublic):
+    votes: list[VotePublic]
+
+
+class MeetingPublic(ResponseModel):
+    id: int
+    title: str
+    scheduled_for: datetime
+    status: MeetingStatus
+    quorum_rule: QuorumRulePublic
+    opened_at: datetime | None
+    closed_at: datetime | None
+
+
+class MeetingsPublic(Page):
+    data: list[MeetingPublic]
+
+
+class MeetingDetail(MeetingPublic):
+    attendance: list[MemberPublic]
+    quorum_now: QuorumPublic = Field(description="The quorum as it stands today")
+    agenda: list[ItemPublic]
+
+
+class AgendaGenerated(ResponseModel):
+    added: list[ItemPublic]
+    agenda: list[ItemPublic]
+
+
+class ApplicationDecision(ResponseModel):
+    """What a city sees of the committee's decision on its application."""
+
+    application_id: int
+    city_locode: str
+    stage: str
+    outcome: ItemOutcome = Field(description="approved (certificate awarded) or rejected")
+    decided_at: datetime
+    committee: str
+    meeting_id: int
+    meeting_title: str
+    votes: dict[str, int] = Field(description="How many members voted yes, no and abstain")
+    certificate_id: str | None
+    stage_report: str = Field(
+        description="Where the stage report is: per criterion met or not, the gaps, and the "
+        "tools and case studies that help close them (§25)"
+    )
+
+
+# The meeting report -----------------------------------------------------------------------------
+
+
+class ReportItem(ItemDetail):
+    city_locode: str | None
+    stage: str | None
+
+
+class MeetingReport(ResponseModel):
+    """The meeting report (§28), generated from the records each time it is asked for."""
+
+    node: str
+    committee: str
+    generated_at: datetime
+    meeting: MeetingPublic
+    attendance: list[MemberPublic]
+    items: list[ReportItem]
+    outcomes: dict[str, int]

@@ -1,0 +1,64 @@
+"""A national node's administration of its membership: join, sync now."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter
+from pydantic import Field
+
+from sdgcities.node.accounts.models import Role
+from sdgcities.node.actor import Actor
+from sdgcities.node.deps import SessionDep, StateDep, access
+from sdgcities.node.schemas import RequestModel, ResponseModel
+
+from .service import send_join_request, sync_trust_list
+
+router = APIRouter(tags=["federation"])
+
+
+class JoinFederation(RequestModel):
+    global_url: str | None = Field(default=None, max_length=512)
+
+
+class JoinSent(ResponseModel):
+    request_id: int | None
+    state: str | None
+    answer: dict[str, Any]
+
+
+class TrustListSynced(ResponseModel):
+    sequence: int
+    stored: bool
+
+
+@router.post("/admin/federation/join", status_code=202)
+def post_join(
+    session: SessionDep,
+    state: StateDep,
+    actor: Annotated[Actor, access(Role.ADMINISTRATOR)],
+    body: JoinFederation,
+) -> JoinSent:
+    """Send a join request, signed with this node's key, to the global node."""
+    answer = send_join_request(
+        session=session, state=state, global_url=body.global_url, actor=actor
+    )
+    request_id = answer.get("id")
+    return JoinSent(
+        request_id=request_id if isinstance(request_id, int) else None,
+        state=str(answer.get("state")) if answer.get("state") is not None else None,
+        answer=answer,
+    )
+
+
+@router.post("/admin/federation/sync")
+def post_sync(
+    session: SessionDep,
+    state: StateDep,
+    _actor: Annotated[Actor, access(Role.ADMINISTRATOR, Role.SECRETARIAT)],
+) -> TrustListSynced:
+    """Fetch the trust list from the global node now, rather than at the next round."""
+    copy, stored = sync_trust_list(session=session, state=state)
+    if stored:
+        state.verifiers.reset()
+    return TrustListSynced(sequence=copy.sequence, stored=stored)

@@ -1,0 +1,173 @@
+"""The certified cities as the listing shows them, read once and shared until they may change.
+
+Which cities are certified, and at what level, is an aggregate over every current certificate:
+at 100,000 certificates it costs tens of milliseconds, on every listing, and only committee
+decisions and the clock change it. So the node keeps one `Snapshot` of it, and takes a new one
+when
+
+- the event log's head has moved: every issuance, suspension, reinstatement and revocation
+  appends its event in its own transaction, serialised on the head row, so a new head is
+  exactly "a certificate may have changed" (read first, so a snapshot is never older than the
+  head it is filed under);
+- the clock reaches the next moment a current certificate expires or a future one begins;
+- it is `max_age` old: what changes without an event (a city's name or priorities, rows loaded
+  outside the workflow) shows within that time, as the listing's `Cache-Control` already allows.
+
+The snapshot is an immutable tuple; requests filter it without a lock. Taking one is serialised,
+so a burst of requests after a change computes it once.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from sqlalchemy import case, func
+from sqlmodel import Session, col, select
+
+from sdgcities.node.certificates.models import Certificate, CertificateStatus
+from sdgcities.node.cities.models import City
+from sdgcities.node.events.models import EventLogHead
+from sdgcities.node.frameworks import LEVEL_BY_STAGE, STAGE_ORDER, Level, StageKey
+
+DEFAULT_MAX_AGE: Final = timedelta(seconds=60)
+
+# Stages are certified in order, so a level's rank is its stage's place in that order.
+RANK_BY_LEVEL: Final[dict[str, int]] = {
+    LEVEL_BY_STAGE[stage]: rank for rank, stage in enumerate(STAGE_ORDER, start=1)
+}
+STAGE_BY_RANK: Final[dict[int, StageKey]] = dict(enumerate(STAGE_ORDER, start=1))
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A certified city's public fields, its highest current rank, and its search keys."""
+
+    locode: str
+    name: str
+    country: str
+    region: str
+    population: int | None
+    priorities: tuple[str, ...]
+    rank: int
+    name_key: str
+    locode_key: str
+    priority_keys: frozenset[str]
+
+    @property
+    def stage(self) -> StageKey:
+        return STAGE_BY_RANK[self.rank]
+
+    @property
+    def level(self) -> Level:
+        return LEVEL_BY_STAGE[self.stage]
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    entries: tuple[Entry, ...]
+    """By name (case-folded), then UN/LOCODE: the listing's order, the same on every database."""
+    head: tuple[int, str]
+    taken_at: datetime
+    expires_at: datetime
+
+    def fresh(self, *, head: tuple[int, str], now: datetime) -> bool:
+        return head == self.head and self.taken_at <= now < self.expires_at
+
+
+def _current(now: datetime) -> list[Any]:
+    return [
+        col(Certificate.status) == CertificateStatus.ACTIVE,
+        col(Certificate.valid_from) <= now,
+        col(Certificate.valid_until) > now,
+    ]
+
+
+def read_head(session: Session) -> tuple[int, str]:
+    # The head table holds one row (node.events), which every append updates.
+    sequence, head_hash = session.exec(select(EventLogHead.sequence, EventLogHead.hash)).one()
+    return sequence, head_hash
+
+
+def take_snapshot(*, session: Session, now: datetime, max_age: timedelta) -> Snapshot:
+    """The certified cities now, read in one transaction after the log head they go with."""
+    head = read_head(session)
+    rank = case(RANK_BY_LEVEL, value=col(Certificate.level), else_=0)
+    # Served by `ix_certificate_registry_current`: a range of the index (active, not yet
+    # expired), never the rows with their tokens.
+    ranks = (
+        select(col(Certificate.city_locode).label("locode"), func.max(rank).label("rank"))
+        .where(*_current(now))
+        .group_by(col(Certificate.city_locode))
+        .subquery("ranks")
+    )
+    rows: Sequence[Any] = session.exec(
+        select(  # type: ignore[call-overload]
+            col(City.locode),
+            col(City.name),
+            col(City.country),
+            col(City.region),
+            col(City.population),
+            col(City.priorities),
+            ranks.c.rank,
+        ).join(ranks, ranks.c.locode == col(City.locode))
+    ).all()
+    # The listing changes when the first current certificate expires or a future one begins.
+    next_end = session.exec(select(func.min(Certificate.valid_until)).where(*_current(now))).one()
+    next_start = session.exec(
+        select(func.min(Certificate.valid_from)).where(
+            col(Certificate.status) == CertificateStatus.ACTIVE,
+            col(Certificate.valid_until) > now,
+            col(Certificate.valid_from) > now,
+        )
+    ).one()
+    expires_at = min(
+        moment for moment in (now + max_age, next_end, next_start) if moment is not None
+    )
+    entries = sorted(
+        (
+            Entry(
+                locode=row.locode,
+                name=row.name,
+                country=row.country,
+                region=row.region,
+                population=row.population,
+                priorities=tuple(row.priorities),
+                rank=row.rank,
+                name_key=row.name.casefold(),
+                locode_key=row.locode.casefold(),
+                priority_keys=frozenset(p.casefold() for p in row.priorities),
+            )
+            for row in rows
+        ),
+        key=lambda entry: (entry.name_key, entry.locode),
+    )
+    return Snapshot(tuple(entries), head, now, expires_at)
+
+
+class RegistryCache:
+    """The node's current `Snapshot`; `max_age=timedelta(0)` takes one for every request."""
+
+    def __init__(self, *, max_age: timedelta = DEFAULT_MAX_AGE) -> None:
+        self.max_age = max_age
+        self._snapshot: Snapshot | None = None
+        self._lock = threading.Lock()
+
+    def snapshot(self, *, session: Session, now: datetime) -> Snapshot:
+        head = read_head(session)
+        snapshot = self._snapshot
+        if snapshot is not None and snapshot.fresh(head=head, now=now):
+            return snapshot
+        with self._lock:
+            snapshot = self._snapshot
+            if snapshot is None or not snapshot.fresh(head=head, now=now):
+                snapshot = take_snapshot(session=session, now=now, max_age=self.max_age)
+                self._snapshot = snapshot
+            return snapshot
+
+    def clear(self) -> None:
+        with self._lock:
+            self._snapshot = None

@@ -1,0 +1,207 @@
+"""`/registry`: the public registry of certified cities (DESIGN §6), for investors and anyone.
+
+Anonymous and read-only: every route lets everyone through without looking at a token, and reads
+on a session that takes no write lock. Certificate ids are `urn:uuid:...`; the colons need no
+escaping in a path, and a percent-encoded id (`urn%3Auuid%3A...`) is decoded before routing, so
+both spellings name the same certificate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Header, Path, Query, Response
+from fastapi.responses import JSONResponse
+
+from sdgcities.credentials import VC_JWT_TYP
+from sdgcities.node.deps import Anyone, ReadSessionDep, StateDep
+from sdgcities.node.frameworks import LEVEL_BY_STAGE, Level, StageKey
+from sdgcities.node.timeutil import utcnow
+
+from . import service
+from .schemas import (
+    CertifiedCities,
+    CertifiedCity,
+    CityRecord,
+    CredentialRecord,
+    RegistryCertificate,
+)
+
+router = APIRouter(prefix="/registry", tags=["registry"])
+
+VC_JWT = f"application/{VC_JWT_TYP}"
+# Listings change when a committee decides: a minute of caching is invisible next to a meeting.
+LISTING_CACHE = "public, max-age=60"
+# A certificate's text never changes; its status lives in the status lists, not here.
+CREDENTIAL_CACHE = "public, max-age=300"
+MAX_QUERY_LENGTH = 100
+MAX_LIMIT = 500
+
+
+@router.get("/cities")
+def list_certified_cities(
+    session: ReadSessionDep,
+    state: StateDep,
+    _actor: Anyone,
+    response: Response,
+    country: Annotated[
+        str | None, Query(pattern=r"^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2")
+    ] = None,
+    level: Annotated[Level | None, Query(description="The city's highest current level")] = None,
+    stage: Annotated[StageKey | None, Query(description="The stage of that level")] = None,
+    q: Annotated[
+        str | None,
+        Query(max_length=MAX_QUERY_LENGTH, description="Part of the name or UN/LOCODE, any case"),
+    ] = None,
+    priority: Annotated[
+        str | None,
+        Query(max_length=MAX_QUERY_LENGTH, description="A strategic priority, any case"),
+    ] = None,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+) -> CertifiedCities:
+    """Certified cities, by name: those holding at least one certificate that is active and
+    within its validity now, each at its highest current level. `count` is over all pages.
+
+    A committee decision shows at once; a change to a city's own fields within a minute."""
+    filters = service.CityFilter(
+        country=country.upper() if country else None,
+        level=level,
+        stage=stage,
+        q=(q or "").strip() or None,
+        priority=(priority or "").strip() or None,
+    )
+    snapshot = state.registry.snapshot(session=session, now=utcnow())
+    listed, count = service.list_certified_cities(
+        snapshot=snapshot, filters=filters, offset=offset, limit=limit
+    )
+    response.headers["Cache-Control"] = LISTING_CACHE
+    return CertifiedCities(
+        data=[
+            CertifiedCity(
+                locode=entry.locode,
+                name=entry.name,
+                country=entry.country,
+                region=entry.region,
+                population=entry.population,
+                priorities=list(entry.priorities),
+                level=entry.level,
+                stage=entry.stage,
+            )
+            for entry in listed
+        ],
+        count=count,
+    )
+
+
+@router.get("/cities/{locode}", responses={404: {"description": "Never certified, or unknown"}})
+def read_certified_city(
+    session: ReadSessionDep,
+    state: StateDep,
+    _actor: Anyone,
+    response: Response,
+    locode: Annotated[str, Path(max_length=6, description="UN/LOCODE, e.g. KE-NBO")],
+) -> CityRecord:
+    """A certified city and every certificate it was issued, the latest awarded first:
+    current and past (expired, suspended, revoked). A city never certified answers 404."""
+    now = utcnow()
+    city, certificates = service.get_city_record_or_raise(
+        session=session, locode=locode.upper(), now=now
+    )
+    highest = service.highest_current(certificates)
+    response.headers["Cache-Control"] = LISTING_CACHE
+    return CityRecord(
+        locode=city.locode,
+        name=city.name,
+        country=city.country,
+        region=city.region,
+        population=city.population,
+        priorities=city.priorities,
+        level=LEVEL_BY_STAGE[highest] if highest else None,
+        stage=highest,
+        certificates=[
+            RegistryCertificate(
+                id=c.id,
+                stage=c.stage,
+                level=c.level,
+                status=c.status,
+                current=c.current,
+                valid_from=c.valid_from,
+                valid_until=c.valid_until,
+                issued_at=c.issued_at,
+                url=credential_url(state.settings.base_url, c.id),
+            )
+            for c in certificates
+        ],
+    )
+
+
+@router.get(
+    "/credentials/{credential_id}",
+    response_model=CredentialRecord,
+    responses={
+        200: {"content": {VC_JWT: {"schema": {"type": "string"}}}},
+        304: {"description": "Unchanged since the `If-None-Match` ETag"},
+        404: {"description": "No such certificate"},
+    },
+)
+def read_credential(
+    session: ReadSessionDep,
+    _actor: Anyone,
+    credential_id: Annotated[str, Path(max_length=64, description="urn:uuid:...")],
+    accept: Annotated[str | None, Header()] = None,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    """One certificate as issued: `{"jwt", "credential"}` (the token and its decoded payload),
+    or with `Accept: application/vc+jwt` the token alone. Its status is not here: ask
+    `POST /verify`, or read the status lists the credential names."""
+    token = service.get_token_or_raise(session=session, credential_id=credential_id)
+    as_token = wants_token(accept)
+    digest = hashlib.sha256(token.encode("ascii")).hexdigest()
+    # The two representations differ, so their (strong) validators differ too.
+    etag = f'"{digest}"' if as_token else f'"{digest}-json"'
+    headers = {"ETag": etag, "Cache-Control": CREDENTIAL_CACHE, "Vary": "Accept"}
+    if if_none_match is not None and _matches(if_none_match, etag):
+        return Response(status_code=304, headers=headers)
+    if as_token:
+        return Response(token, media_type=VC_JWT, headers=headers)
+    body = CredentialRecord(jwt=token, credential=service.credential_of(token))
+    return JSONResponse(body.model_dump(mode="json", by_alias=True), headers=headers)
+
+
+def credential_url(base_url: str, credential_id: str) -> str:
+    return f"{base_url}/registry/credentials/{quote(credential_id, safe=':')}"
+
+
+def wants_token(accept: str | None) -> bool:
+    """Whether `Accept` prefers `application/vc+jwt` to JSON (the default, also on a tie)."""
+    if not accept:
+        return False
+    quality = {VC_JWT: 0.0, "application/json": 0.0}
+    specificity = dict.fromkeys(quality, -1)
+    for item in accept.split(","):
+        media, *params = (part.strip() for part in item.split(";"))
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        media = media.lower()
+        for offered in quality:
+            kind = offered.split("/")[0]
+            rank = {offered: 2, f"{kind}/*": 1, "*/*": 0}.get(media, -1)
+            # The most specific range that matches a type gives its quality (RFC 9110 §12.5.1).
+            if rank > specificity[offered]:
+                specificity[offered], quality[offered] = rank, q
+    return quality[VC_JWT] > 0 and quality[VC_JWT] > quality["application/json"]
+
+
+def _matches(if_none_match: str, etag: str) -> bool:
+    # RFC 9110 §13.1.2: If-None-Match compares weakly; "*" matches any current representation.
+    candidates = (tag.strip() for tag in if_none_match.split(","))
+    return any(tag == "*" or tag.removeprefix("W/") == etag for tag in candidates)

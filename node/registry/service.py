@@ -1,0 +1,159 @@
+"""Reading the public registry: which cities are certified, and what each was issued.
+
+A city is *certified* while it holds at least one current certificate: active (neither suspended
+nor revoked) and now within its validity. The listing shows each certified city once, at its
+highest current level, and its `level` and `stage` filters match that level; it is read from
+the node's snapshot of the certified cities (`.cache`). A city's record lists every certificate
+it was ever issued, current or past (a revocation is something an investor needs to see), read
+afresh each time; a city that never held one is not in the registry at all: it answers 404,
+exactly as an unknown city does, so the registry does not tell who applied.
+
+Only public facts leave here: a city's public fields and what its certificates state.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from sdgcities.credentials import VC_JWT_TYP, JwsToken
+from sdgcities.node.certificates.models import Certificate, CertificateStatus
+from sdgcities.node.cities.models import City
+from sdgcities.node.errors import NotFound
+from sdgcities.node.frameworks import Level, StageKey
+
+from .cache import RANK_BY_LEVEL, STAGE_BY_RANK, Entry, Snapshot
+from .schemas import PublicStatus
+
+
+@dataclass(frozen=True, slots=True)
+class CityFilter:
+    country: str | None = None
+    level: Level | None = None
+    stage: StageKey | None = None
+    # A part of the city's name or UN/LOCODE, in any case.
+    q: str | None = None
+    # One of the city's strategic priorities, in any case.
+    priority: str | None = None
+
+    def admits(self, entry: Entry) -> bool:
+        if self.country is not None and entry.country != self.country:
+            return False
+        if self.level is not None and entry.level != self.level:
+            return False
+        if self.stage is not None and entry.stage != self.stage:
+            return False
+        if self.q:
+            needle = self.q.casefold()
+            if needle not in entry.name_key and needle not in entry.locode_key:
+                return False
+        return not self.priority or self.priority.casefold() in entry.priority_keys
+
+
+def list_certified_cities(
+    *, snapshot: Snapshot, filters: CityFilter, offset: int, limit: int
+) -> tuple[list[Entry], int]:
+    """The certified cities that match, by name, and how many match over all pages."""
+    matching = [entry for entry in snapshot.entries if filters.admits(entry)]
+    return matching[offset : offset + limit], len(matching)
+
+
+@dataclass(frozen=True, slots=True)
+class Issued:
+    """A certificate's public facts (the row without its token)."""
+
+    id: str
+    stage: StageKey
+    level: Level
+    status: PublicStatus
+    current: bool
+    valid_from: datetime
+    valid_until: datetime
+    issued_at: datetime
+
+
+def public_status(
+    *, status: CertificateStatus, valid_until: datetime, now: datetime
+) -> PublicStatus:
+    """Revoked is final whatever the dates; past its validity a certificate is expired, even
+    while suspended (a suspension can no longer be lifted into a valid certificate)."""
+    if status is CertificateStatus.REVOKED:
+        return "revoked"
+    if valid_until <= now:
+        return "expired"
+    return "suspended" if status is CertificateStatus.SUSPENDED else "active"
+
+
+def get_city_record_or_raise(
+    *, session: Session, locode: str, now: datetime
+) -> tuple[City, list[Issued]]:
+    """The city and its certificates, the latest awarded first; `NotFound` unless it ever
+    held one."""
+    city = session.get(City, locode)
+    rows: Sequence[Any] = []
+    if city is not None:
+        rows = session.exec(
+            select(  # type: ignore[call-overload]
+                col(Certificate.id),
+                col(Certificate.stage),
+                col(Certificate.level),
+                col(Certificate.status),
+                col(Certificate.valid_from),
+                col(Certificate.valid_until),
+                col(Certificate.issued_at),
+            )
+            .where(col(Certificate.city_locode) == locode)
+            # Newest decision first (`validFrom` is the decision's date).
+            .order_by(
+                col(Certificate.valid_from).desc(),
+                col(Certificate.issued_at).desc(),
+                col(Certificate.id),
+            )
+        ).all()
+    if city is None or not rows:
+        raise NotFound(f"no certified city {locode}")
+    issued = [
+        Issued(
+            id=row.id,
+            stage=row.stage,
+            level=row.level,
+            status=public_status(status=row.status, valid_until=row.valid_until, now=now),
+            current=(
+                row.status is CertificateStatus.ACTIVE and row.valid_from <= now < row.valid_until
+            ),
+            valid_from=row.valid_from,
+            valid_until=row.valid_until,
+            issued_at=row.issued_at,
+        )
+        for row in rows
+    ]
+    return city, issued
+
+
+def highest_current(certificates: Sequence[Issued]) -> StageKey | None:
+    ranks = [RANK_BY_LEVEL[c.level] for c in certificates if c.current]
+    return STAGE_BY_RANK[max(ranks)] if ranks else None
+
+
+def get_token_or_raise(*, session: Session, credential_id: str) -> str:
+    token = session.exec(
+        select(col(Certificate.token)).where(col(Certificate.id) == credential_id)
+    ).first()
+    if token is None:
+        raise NotFound(f"no certificate {credential_id}")
+    return token
+
+
+def credential_of(token: str) -> dict[str, Any]:
+    """The credential a stored token states: its JWT payload, decoded.
+
+    The signature is not checked: this node signed the text and stored it as signed, and
+    checking is what `POST /verify` (or any verifier) is for.
+    """
+    payload: dict[str, Any] = json.loads(JwsToken.parse(token, typ=VC_JWT_TYP).payload_bytes)
+    return payload

@@ -1,0 +1,1 @@
+"""The node's Bitstring Status Lists: index allocation, bit changes, signed publication."""

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Path, Response
+
+from sdgcities.credentials import VC_JWT_TYP
+from sdgcities.node.deps import Anyone, ReadSessionDep
+from sdgcities.node.errors import NotFound
+from sdgcities.node.timeutil import utcnow
+
+from .service import get_status_list
+
+router = APIRouter(tags=["status"])
+
+MEDIA_TYPE = f"application/{VC_JWT_TYP}"
+MAX_AGE_SECONDS = 300
+"""How long a cache may keep a list: short, so a revocation reaches verifiers within minutes."""
+
+
+@router.get(
+    "/status/{list_id}",
+    response_class=Response,
+    responses={
+        200: {"content": {MEDIA_TYPE: {"schema": {"type": "string"}}}},
+        304: {"description": "The list is unchanged since the `If-None-Match` ETag"},
+        404: {"description": "No such list"},
+    },
+)
+def read_status_list(
+    session: ReadSessionDep,
+    _actor: Anyone,
+    list_id: Annotated[str, Path(max_length=64)],
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    """A signed `BitstringStatusListCredential` (`application/vc+jwt`), as DESIGN §6 has it.
+
+    Answers with an `ETag` (the SHA-256 of the token) and `Cache-Control: public, max-age=N`,
+    N being 300 seconds or the list's remaining validity if shorter; `If-None-Match` with the
+    current ETag answers 304 without a body.
+    """
+    record = get_status_list(session=session, list_id=list_id)
+    if record is None:
+        raise NotFound(f"no status list {list_id}")
+    seconds_left = int((record.valid_until - utcnow()).total_seconds())
+    headers = {
+        "ETag": record.etag,
+        "Cache-Control": f"public, max-age={max(0, min(MAX_AGE_SECONDS, seconds_left))}",
+    }
+    if if_none_match is not None and _matches(if_none_match, record.etag):
+        return Response(status_code=304, headers=headers)
+    return Response(record.token, media_type=MEDIA_TYPE, headers=headers)
+
+
+def _matches(if_none_match: str, etag: str) -> bool:
+    # RFC 9110 §13.1.2: If-None-Match uses the weak comparison, and "*" matches any current list.
+    candidates = (tag.strip() for tag in if_none_match.split(","))
+    return any(tag == "*" or tag.removeprefix("W/") == etag for tag in candidates)

@@ -1,0 +1,118 @@
+"""Proof of possession for join requests and key rotations."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from sdgcities.credentials import SigningKey
+from sdgcities.credentials._strict import b64url_encode
+from sdgcities.credentials.jws import sign_jws
+from sdgcities.federation.errors import OnboardingError, PossessionNotProven, RequestStale
+from sdgcities.federation.onboarding import (
+    JOIN_REQUEST_TYP,
+    KEY_ROTATION_TYP,
+    JoinRequest,
+    KeyRotation,
+)
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+BASE = "https://ke.example.org"
+
+
+def _join_payload(key: SigningKey, **changes: object) -> dict[str, object]:
+    payload: dict[str, object] = {
+        "nodeId": "KE",
+        "did": "did:web:ke.example.org",
+        "baseUrl": BASE,
+        "name": "Kenya",
+        "keys": [key.public_key.to_jwk()],
+        "iat": int(NOW.timestamp()),
+        "nonce": "n-1",
+    }
+    payload.update(changes)
+    return payload
+
+
+def test_join_request_round_trip() -> None:
+    key = SigningKey.generate()
+    token = JoinRequest.sign(node_id="KE", base_url=BASE, name="Kenya", key=key, now=NOW)
+    request = JoinRequest.from_jws(token, now=NOW + timedelta(minutes=1))
+    assert request.node_id == "KE"
+    assert request.did == "did:web:ke.example.org"
+    assert [k.kid for k in request.keys] == [key.kid]
+
+
+def test_forged_signature_is_refused() -> None:
+    key = SigningKey.generate()
+    token = JoinRequest.sign(node_id="KE", base_url=BASE, name="Kenya", key=key, now=NOW)
+    header, payload, _signature = token.split(".")
+    other = sign_jws(_join_payload(key), key=key, typ=JOIN_REQUEST_TYP).split(".")[2]
+    forged_payload = b64url_encode(json.dumps(_join_payload(key, name="Evil")).encode())
+    with pytest.raises(PossessionNotProven, match="does not verify"):
+        JoinRequest.from_jws(f"{header}.{forged_payload}.{other}", now=NOW)
+    assert payload
+
+
+def test_key_not_in_payload_is_refused() -> None:
+    key, other = SigningKey.generate(), SigningKey.generate()
+    token = sign_jws(_join_payload(other), key=key, typ=JOIN_REQUEST_TYP)
+    with pytest.raises(PossessionNotProven, match="not signed by a key it carries"):
+        JoinRequest.from_jws(token, now=NOW)
+
+
+def test_did_mismatch_is_refused() -> None:
+    key = SigningKey.generate()
+    token = sign_jws(
+        _join_payload(key, did="did:web:other.example.org"), key=key, typ=JOIN_REQUEST_TYP
+    )
+    with pytest.raises(OnboardingError, match="is not the did:web of"):
+        JoinRequest.from_jws(token, now=NOW)
+
+
+def test_stale_iat_is_refused() -> None:
+    key = SigningKey.generate()
+    token = JoinRequest.sign(node_id="KE", base_url=BASE, name="Kenya", key=key, now=NOW)
+    with pytest.raises(RequestStale, match="more than 10 minutes"):
+        JoinRequest.from_jws(token, now=NOW + timedelta(minutes=11))
+
+
+def test_plain_http_outside_loopback_is_refused() -> None:
+    key = SigningKey.generate()
+    token = sign_jws(
+        _join_payload(key, baseUrl="http://ke.example.org"), key=key, typ=JOIN_REQUEST_TYP
+    )
+    with pytest.raises(OnboardingError, match="baseUrl is not acceptable"):
+        JoinRequest.from_jws(token, now=NOW)
+
+
+def test_rotation_round_trip() -> None:
+    old, new = SigningKey.generate(), SigningKey.generate()
+    token = KeyRotation.sign(node_id="KE", current_key=old, new_key=new, now=NOW)
+    rotation = KeyRotation.from_jws(token, active_keys=[old.public_key], now=NOW)
+    assert rotation.new_key.kid == new.kid
+    assert rotation.signed_by == old.kid
+
+
+def test_rotation_not_signed_by_an_active_key_is_refused() -> None:
+    old, new = SigningKey.generate(), SigningKey.generate()
+    token = KeyRotation.sign(node_id="KE", current_key=new, new_key=new, now=NOW)
+    with pytest.raises(PossessionNotProven, match="not signed by an active key"):
+        KeyRotation.from_jws(token, active_keys=[old.public_key], now=NOW)
+
+
+def test_rotation_without_new_key_proof_is_refused() -> None:
+    old, new, stranger = SigningKey.generate(), SigningKey.generate(), SigningKey.generate()
+    iat = int(NOW.timestamp())
+    proof = sign_jws(
+        {"nodeId": "KE", "kid": new.kid, "iat": iat}, key=stranger, typ="key-possession+jwt"
+    )
+    payload = {"nodeId": "KE", "newKey": new.public_key.to_jwk(), "iat": iat, "newKeyProof": proof}
+    token = sign_jws(payload, key=old, typ=KEY_ROTATION_TYP)
+    with pytest.raises(PossessionNotProven, match="not signed by the new key"):
+        KeyRotation.from_jws(token, active_keys=[old.public_key], now=NOW)
+    missing = sign_jws({**payload, "newKeyProof": ""}, key=old, typ=KEY_ROTATION_TYP)
+    with pytest.raises(OnboardingError, match="newKeyProof must be"):
+        KeyRotation.from_jws(missing, active_keys=[old.public_key], now=NOW)

@@ -1,0 +1,208 @@
+"""A real two-node federation: a global node and a national node, each its own uvicorn process.
+
+The national node joins with proof of possession, the global secretariat approves, the national
+node syncs the signed trust list, and its `/verify` then knows the national key. The test acts
+as both operators (it reads the national key from its data folder, as the operator could).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from sdgcities.credentials import (
+    CertificateIssue,
+    Decision,
+    FrameworkRef,
+    PublicKey,
+    SigningKey,
+    StatusEntry,
+)
+from sdgcities.node.config import DEVELOPMENT_PASSPHRASE
+
+pytestmark = pytest.mark.slow
+
+SDGCITIES = Path(sys.executable).with_name("sdgcities")
+FRAMEWORK = FrameworkRef("sdgcities-ke", "1", "sha256:" + "0" * 64)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _env(data_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SDGCITIES_")}
+    env["SDGCITIES_DATA_DIR"] = str(data_dir)
+    return env
+
+
+def _init(data_dir: Path, node_id: str, port: int) -> dict[str, str]:
+    done = subprocess.run(
+        [
+            str(SDGCITIES),
+            "node",
+            "init",
+            "--data-dir",
+            str(data_dir),
+            "--node-id",
+            node_id,
+            "--base-url",
+            f"http://127.0.0.1:{port}",
+            "--json",
+        ],
+        env=_env(data_dir),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    result: dict[str, str] = json.loads(done.stdout)
+    return result
+
+
+def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"{url} exited: {log.read_text(errors='replace')[-2000:]}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    pytest.fail(f"{url} did not become healthy: {log.read_text(errors='replace')[-2000:]}")
+
+
+@pytest.fixture
+def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
+    started: list[subprocess.Popen[bytes]] = []
+    try:
+        yield started
+    finally:
+        for process in started:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in started:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=15)
+
+
+def _serve(data_dir: Path, port: int, processes: list[subprocess.Popen[bytes]]) -> tuple[str, Path]:
+    log = data_dir / "serve.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [str(SDGCITIES), "node", "serve", "--data-dir", str(data_dir), "--port", str(port)],
+            env=_env(data_dir),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    processes.append(process)
+    url = f"http://127.0.0.1:{port}"
+    _wait_healthy(url, process, log)
+    return url, log
+
+
+def _certificate(*, key: SigningKey, did: str, base_url: str) -> str:
+    now = datetime.now(UTC)
+    issue = CertificateIssue(
+        credential_id="urn:uuid:00000000-0000-4000-8000-0000000000aa",
+        issuer_did=did,
+        issuer_name="Kenya",
+        locode="KE-NBO",
+        city_name="Nairobi",
+        country="KE",
+        stage="qualification",
+        framework=FRAMEWORK,
+        decision=Decision("KE national committee", "2026-1", now),
+        criteria=("A.a", "A.b", "A.c"),
+        valid_from=now,
+        valid_until=now + timedelta(days=365),
+        statuses=(
+            StatusEntry("revocation", f"{base_url}/status/revocation-1", 5),
+            StatusEntry("suspension", f"{base_url}/status/suspension-1", 5),
+        ),
+    )
+    return issue.sign(key, issued_at=now)
+
+
+def test_national_node_joins_and_its_verify_knows_the_issuer(
+    tmp_path: Path, processes: list[subprocess.Popen[bytes]]
+) -> None:
+    global_port, national_port = _free_port(), _free_port()
+    global_dir, national_dir = tmp_path / "global", tmp_path / "ke"
+    global_init = _init(global_dir, "global", global_port)
+    national_init = _init(national_dir, "KE", national_port)
+    root_jwk = json.loads((global_dir / "root-key.json").read_text())
+    assert global_init["root_thumbprint"] == PublicKey.from_jwk(root_jwk).kid
+    # The national operator pins the root thumbprint it was given and names the global node.
+    with (national_dir / "node.env").open("a", encoding="utf-8") as env:
+        env.write(f"SDGCITIES_ROOT_KEYS={json.dumps([root_jwk])}\n")
+        env.write(f"SDGCITIES_GLOBAL_URL=http://127.0.0.1:{global_port}\n")
+        env.write("SDGCITIES_TRUST_SYNC_SECONDS=3600\n")
+
+    global_url, _ = _serve(global_dir, global_port, processes)
+    national_url, _ = _serve(national_dir, national_port, processes)
+    global_admin = {"Authorization": f"Bearer {global_init['admin_token']}"}
+    national_admin = {"Authorization": f"Bearer {national_init['admin_token']}"}
+
+    national_key = SigningKey.load(
+        national_dir / "keys" / f"{national_init['kid']}.pem", DEVELOPMENT_PASSPHRASE
+    )
+    certificate = _certificate(key=national_key, did=national_init["did"], base_url=national_url)
+
+    with httpx.Client(timeout=30, follow_redirects=False) as http:
+        # The global node publishes its list from the start, with only itself on it.
+        first = http.get(f"{global_url}/federation/trust-list")
+        assert first.status_code == 200
+        assert first.headers["content-type"].startswith("application/trust-list+jwt")
+
+        sent = http.post(f"{national_url}/admin/federation/join", json={}, headers=national_admin)
+        assert sent.status_code == 202, sent.text
+        request_id = sent.json()["request_id"]
+        pending = http.get(f"{global_url}/federation/join-requests", headers=global_admin).json()
+        assert [r["node_id"] for r in pending["data"]] == ["KE"]
+
+        synced = http.post(f"{national_url}/admin/federation/sync", headers=national_admin)
+        assert synced.status_code == 200, synced.text
+        before = http.post(f"{national_url}/verify", json={"jwt": certificate}).json()
+        assert before["reason"] == "unknown_issuer"
+
+        approved = http.post(
+            f"{global_url}/federation/join-requests/{request_id}/approve", headers=global_admin
+        )
+        assert approved.status_code == 200, approved.text
+
+        synced = http.post(f"{national_url}/admin/federation/sync", headers=national_admin)
+        assert synced.status_code == 200, synced.text
+        assert synced.json()["stored"] is True
+        after = http.post(f"{national_url}/verify", json={"jwt": certificate}).json()
+        # Known now, but the member key is valid from approval: earlier signatures do not count.
+        assert after["reason"] == "key_retired", after
+        assert after["message"] == "signed before the key's validity began"
+        # A certificate signed now, with the key the trust list vouches for since approval:
+        # the issuer and its key are known; what it lacks is an endorsed framework.
+        fresh = _certificate(key=national_key, did=national_init["did"], base_url=national_url)
+        answer = http.post(f"{national_url}/verify", json={"jwt": fresh}).json()
+        assert answer["reason"] == "framework_not_endorsed", answer
+
+        copy = http.get(f"{national_url}/federation/trust-list")
+        assert copy.status_code == 200
+        assert copy.text == http.get(f"{global_url}/federation/trust-list").text

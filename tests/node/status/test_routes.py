@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from sdgcities.credentials import StatusEntry
+from sdgcities.node.accounts.models import Role
+from sdgcities.node.app import allowed_roles
+from sdgcities.node.state import NodeState
+from sdgcities.node.status.routes import router as status_router
+from sdgcities.node.status.service import (
+    allocate_status_entries,
+    publish_status_list,
+    set_status_bit,
+)
+from sdgcities.node.timeutil import utcnow
+
+from .conftest import read_list
+
+
+@pytest.fixture
+def entry(session: Session, state: NodeState) -> StatusEntry:
+    revocation, _ = allocate_status_entries(session=session, state=state)
+    session.commit()
+    return revocation
+
+
+def path_of(entry: StatusEntry) -> str:
+    return "/status/" + entry.list_url.rsplit("/", 1)[1]
+
+
+def max_age(cache_control: str) -> int:
+    match = re.fullmatch(r"public, max-age=(\d+)", cache_control)
+    assert match is not None, cache_control
+    return int(match[1])
+
+
+def test_a_list_is_served_as_a_signed_vc_jwt(
+    client: TestClient, entry: StatusEntry, state: NodeState
+) -> None:
+    response = client.get(path_of(entry))
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/vc+jwt"
+    assert response.headers["cache-control"] == "public, max-age=300"
+    assert re.fullmatch(r'"[0-9a-f]{64}"', response.headers["etag"])
+    published = read_list(response.text, state)
+    assert published.url == entry.list_url
+    assert published.purpose == "revocation"
+    assert not published.bits.get(entry.index)
+
+
+def test_if_none_match_answers_304_until_the_list_changes(
+    client: TestClient, entry: StatusEntry, session: Session, state: NodeState
+) -> None:
+    etag = client.get(path_of(entry)).headers["etag"]
+    for header in (etag, f"W/{etag}", f'"other", {etag}', "*"):
+        unchanged = client.get(path_of(entry), headers={"If-None-Match": header})
+        assert unchanged.status_code == 304, header
+        assert unchanged.content == b""
+        assert unchanged.headers["etag"] == etag
+        assert max_age(unchanged.headers["cache-control"]) == 300
+    assert client.get(path_of(entry), headers={"If-None-Match": '"other"'}).status_code == 200
+
+    set_status_bit(
+        session=session,
+        state=state,
+        list_id=entry.list_url.rsplit("/", 1)[1],
+        index=entry.index,
+        value=True,
+    )
+    session.commit()
+    changed = client.get(path_of(entry), headers={"If-None-Match": etag})
+    assert changed.status_code == 200
+    assert changed.headers["etag"] != etag
+    assert read_list(changed.text, state).bits.get(entry.index)
+
+
+def test_caches_keep_a_list_no_longer_than_it_is_valid(
+    client: TestClient, entry: StatusEntry, session: Session, state: NodeState
+) -> None:
+    list_id = entry.list_url.rsplit("/", 1)[1]
+    validity = state.settings.status_list_validity
+    publish_status_list(
+        session=session,
+        state=state,
+        list_id=list_id,
+        now=utcnow() - validity + timedelta(seconds=100),
+    )
+    session.commit()
+    assert 90 <= max_age(client.get(path_of(entry)).headers["cache-control"]) <= 100
+    publish_status_list(
+        session=session, state=state, list_id=list_id, now=utcnow() - validity - timedelta(hours=1)
+    )
+    session.commit()
+    expired = client.get(path_of(entry))
+    assert expired.status_code == 200
+    assert max_age(expired.headers["cache-control"]) == 0
+
+
+def test_unknown_list_is_not_found(client: TestClient) -> None:
+    response = client.get("/status/revocation-999999")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "no status list revocation-999999", "code": "not_found"}
+
+
+def test_overlong_list_id_is_refused(client: TestClient) -> None:
+    response = client.get("/status/" + "r" * 65)
+    assert response.status_code == 422
+    assert response.json()["detail"] == "path.list_id: String should have at most 64 characters"
+
+
+def test_status_lists_are_public() -> None:
+    (route,) = (r for r in status_router.routes if isinstance(r, APIRoute))
+    assert allowed_roles(route) == {Role.PUBLIC}
