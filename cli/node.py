@@ -39,7 +39,7 @@ def init(
     json_output: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Create the data folder, the signing key (encrypted) and a first administrator token."""
-    from .node_init import initialise_node
+    from .node_init import NodeAlreadyInitialised, initialise_node
 
     try:
         result = initialise_node(
@@ -51,6 +51,8 @@ def init(
             admin_email=admin_email,
             admin_name=admin_name,
         )
+    except NodeAlreadyInitialised as exc:
+        raise CliError(str(exc), ExitCode.NOT_VALID) from exc
     except ValueError as exc:
         raise CliError(str(exc), ExitCode.USAGE) from exc
     if json_output:

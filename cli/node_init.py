@@ -13,10 +13,15 @@ from sdgcities.node.accounts.models import Role
 from sdgcities.node.accounts.schemas import UserCreate
 from sdgcities.node.accounts.service import create_user, issue_token
 from sdgcities.node.actor import SYSTEM
+from sdgcities.node.catalogue.service import seed_catalogue
 from sdgcities.node.config import NODE_ENV_FILE, get_settings, write_node_env
 from sdgcities.node.db import check_durability, make_engine, migrate
 from sdgcities.node.identity.service import active_key_row, create_signing_key
 from sdgcities.node.members.root_key import create_root_key
+
+
+class NodeAlreadyInitialised(Exception):
+    """The data folder already holds a node: initialising again would replace its identity."""
 
 
 def initialise_node(
@@ -47,8 +52,10 @@ def initialise_node(
         migrate(engine)
         with Session(engine) as session:
             if active_key_row(session=session) is not None:
-                raise ValueError(f"{data_dir} already holds an initialised node")
+                raise NodeAlreadyInitialised(f"{data_dir} already holds an initialised node")
             key = create_signing_key(session=session, settings=settings)
+            # A new node starts with the curated tools and case studies (§25, §37).
+            seed_catalogue(session=session)
             user = create_user(session=session, data=admin, actor=SYSTEM)
             _, token = issue_token(
                 session=session,

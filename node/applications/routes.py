@@ -176,25 +176,29 @@ def answer_criterion(
 
 @router.post("/applications/{application_id}/submit")
 def submit_application(
-    session: SessionDep, actor: Writer, application_id: int
+    session: SessionDep, state: StateDep, actor: Writer, application_id: int
 ) -> ApplicationDetail:
     """Submit a draft for review; every criterion needs an answer with a narrative."""
     application = service.get_application_or_raise(
         session=session, application_id=application_id, actor=actor, for_update=True
     )
-    service.submit_application(session=session, application=application, actor=actor)
+    service.submit_application(
+        session=session, application=application, actor=actor, node_id=state.settings.node_id
+    )
     return _detail(session, application)
 
 
 @router.post("/applications/{application_id}/withdraw")
 def withdraw_application(
-    session: SessionDep, actor: Writer, application_id: int
+    session: SessionDep, state: StateDep, actor: Writer, application_id: int
 ) -> ApplicationDetail:
     """Withdraw an open application (from draft to recommended)."""
     application = service.get_application_or_raise(
         session=session, application_id=application_id, actor=actor, for_update=True
     )
-    service.withdraw_application(session=session, application=application, actor=actor)
+    service.withdraw_application(
+        session=session, application=application, actor=actor, node_id=state.settings.node_id
+    )
     return _detail(session, application)
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, func, select
 
+from sdgcities.federation import EventType
 from sdgcities.node.accounts.models import Role
 from sdgcities.node.actor import Actor
 from sdgcities.node.audit.service import record
@@ -33,6 +34,7 @@ from sdgcities.node.errors import (
     PayloadTooLarge,
     UnsupportedMediaType,
 )
+from sdgcities.node.events.service import append_event
 from sdgcities.node.evidence import (
     EvidenceEmpty,
     EvidenceError,
@@ -294,7 +296,9 @@ def save_answer(
     return answer
 
 
-def submit_application(*, session: Session, application: Application, actor: Actor) -> Application:
+def submit_application(
+    *, session: Session, application: Application, actor: Actor, node_id: str
+) -> Application:
     if application.state is not ApplicationState.DRAFT:
         raise Conflict(
             f"application {application.id} is {application.state.value}: only a draft can be "
@@ -318,11 +322,17 @@ def submit_application(*, session: Session, application: Application, actor: Act
         target_type="application",
         target_id=application.id,
     )
+    _append_application_event(
+        session=session,
+        node_id=node_id,
+        application=application,
+        type=EventType.APPLICATION_SUBMITTED,
+    )
     return application
 
 
 def withdraw_application(
-    *, session: Session, application: Application, actor: Actor
+    *, session: Session, application: Application, actor: Actor, node_id: str
 ) -> Application:
     if application.state is ApplicationState.WITHDRAWN:
         raise Conflict(f"application {application.id} is already withdrawn")
@@ -344,7 +354,26 @@ def withdraw_application(
         target_id=application.id,
         detail={"from": previous.value},
     )
+    _append_application_event(
+        session=session,
+        node_id=node_id,
+        application=application,
+        type=EventType.APPLICATION_WITHDRAWN,
+    )
     return application
+
+
+def _append_application_event(
+    *, session: Session, node_id: str, application: Application, type: EventType
+) -> None:
+    assert application.id is not None
+    append_event(
+        session=session,
+        node_id=node_id,
+        type=type,
+        subject={"locode": application.city_locode, "application": application.id},
+        data={"stage": application.stage},
+    )
 
 
 # Evidence ---------------------------------------------------------------------------------------

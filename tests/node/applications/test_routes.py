@@ -529,3 +529,18 @@ def test_listing_filters_and_pages(client: TestClient, world: World, admin: Acco
     detail = bad.json()["detail"]
     assert detail.startswith("query.state: Input should be 'draft', 'submitted'")
     assert "'withdrawn'" in detail
+
+
+def test_submission_and_withdrawal_are_federation_events(
+    client: TestClient, world: World
+) -> None:
+    application_id = _apply(client, world)["id"]
+    for code in QUALIFICATION:
+        _answer(client, world.nairobi, application_id, code)
+    client.post(f"/applications/{application_id}/submit", headers=world.nairobi.headers)
+    client.post(f"/applications/{application_id}/withdraw", headers=world.nairobi.headers)
+    events = client.get("/federation/events", params={"after": 0}).json()["events"]
+    mine = [e for e in events if e["subject"].get("application") == application_id]
+    assert [e["type"] for e in mine] == ["application.submitted", "application.withdrawn"]
+    assert mine[0]["subject"]["locode"] == "KE-NBO"
+    assert mine[0]["data"] == {"stage": "qualification"}
