@@ -6,9 +6,11 @@ already checked that the URL lies under the issuing node's base URL on the trust
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import timedelta
 
 import httpx
 from sqlalchemy import Engine, text
@@ -16,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from sdgcities.credentials import StatusListUnavailable
-from sdgcities.credentials.verify import MAX_STATUS_LIST_BYTES
+from sdgcities.credentials.verify import DEFAULT_STATUS_MAX_AGE, MAX_STATUS_LIST_BYTES
 
 
 class HttpStatusListFetcher:
@@ -59,14 +61,29 @@ def reading_with(session: Session) -> Iterator[None]:
 
 
 class NodeStatusListFetcher:
-    """Reads this node's own lists from its database, so verifying never calls itself over HTTP."""
+    """Reads this node's own lists from its database, so verifying never calls itself over HTTP.
 
-    def __init__(self, *, engine: Engine, own_prefix: str, remote: HttpStatusListFetcher) -> None:
+    Its own lists are read on every call, never cached: a suspension or revocation the committee
+    has just decided shows in the next answer. Other nodes' lists are kept for `remote_max_age`
+    (the verifier re-checks their signature and validity on every use).
+    """
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        own_prefix: str,
+        remote: HttpStatusListFetcher,
+        remote_max_age: timedelta = DEFAULT_STATUS_MAX_AGE,
+    ) -> None:
         self._engine, self._own_prefix, self._remote = engine, own_prefix, remote
+        self._remote_max_age = remote_max_age.total_seconds()
+        # Plain dict reads and writes are atomic; a race costs at most one extra fetch.
+        self._remote_cache: dict[str, tuple[float, str]] = {}
 
     def __call__(self, url: str) -> str:
         if not url.startswith(self._own_prefix):
-            return self._remote(url)
+            return self._fetch_remote(url)
         list_id = url.removeprefix(self._own_prefix)
         query = text("SELECT token FROM status_list WHERE list_id = :list_id")
         try:
@@ -80,4 +97,13 @@ class NodeStatusListFetcher:
             raise StatusListUnavailable(f"status list {list_id!r} cannot be read: {exc}") from exc
         if not isinstance(token, str):
             raise StatusListUnavailable(f"this node publishes no status list {list_id!r}")
+        return token
+
+    def _fetch_remote(self, url: str) -> str:
+        now = time.monotonic()
+        cached = self._remote_cache.get(url)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        token = self._remote(url)
+        self._remote_cache[url] = (now + self._remote_max_age, token)
         return token

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import httpx
 from sqlalchemy import Engine
@@ -20,10 +21,11 @@ NO_TRUST_LIST = VerificationResult(
 
 
 class VerifierCache:
-    """One `Verifier` per accepted trust list, reused across requests (it caches status lists).
+    """One `Verifier` per accepted trust list, reused across requests.
 
-    The request's session is used only when something must be read (the trust list after a
-    change, this node's own status lists), so a warm `/verify` touches no database.
+    The request's session is used only when something must be read: the trust list after a
+    change, and this node's own status lists, read on every verification so that a decision of
+    this node's committee shows at once. Other nodes' lists are cached by the fetcher.
     """
 
     def __init__(self, *, settings: Settings, engine: Engine, client: httpx.Client) -> None:
@@ -48,7 +50,10 @@ class VerifierCache:
             if self._verifier is None:
                 trust_list = load_current(session=session, settings=self._settings)
                 if trust_list is not None:
-                    self._verifier = Verifier(trust_list, fetcher=self._fetcher)
+                    # No status cache in the verifier: the fetcher caches only remote lists.
+                    self._verifier = Verifier(
+                        trust_list, fetcher=self._fetcher, status_max_age=timedelta(0)
+                    )
             return self._verifier
 
     def verify(self, token: str, *, session: Session) -> VerificationResult:
