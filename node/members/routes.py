@@ -48,10 +48,10 @@ def _member_public(session: Session, member: MemberNode) -> MemberNodePublic:
 
 @router.post("/federation/join", status_code=202)
 def post_join_request(
-    session: SessionDep, _actor: Anyone, body: SignedRequest
+    session: SessionDep, state: StateDep, _actor: Anyone, body: SignedRequest
 ) -> JoinRequestPublic:
     """A national node asks to join; the JWS proves possession of the keys it carries."""
-    row = service.submit_join_request(session=session, token=body.token)
+    row = service.submit_join_request(session=session, settings=state.settings, token=body.token)
     return JoinRequestPublic.model_validate(row)
 
 

@@ -48,8 +48,12 @@ def _kid_taken(session: Session, kid: str) -> bool:
     return session.get(MemberKey, kid) is not None or session.get(NodeKey, kid) is not None
 
 
+def _kids(row: JoinRequestRecord) -> list[str]:
+    return [PublicKey.from_jwk(jwk).kid for jwk in row.payload.get("keys", [])]
+
+
 def submit_join_request(
-    *, session: Session, token: str, now: datetime | None = None
+    *, session: Session, settings: Settings, token: str, now: datetime | None = None
 ) -> JoinRequestRecord:
     try:
         request = JoinRequest.from_jws(token, now=now or utcnow())
@@ -59,14 +63,21 @@ def submit_join_request(
         raise InvalidRequest("nodeId must be an ISO 3166-1 alpha-2 country code")
     if session.get(MemberNode, request.node_id) is not None:
         raise Conflict(f"node {request.node_id} is already a member")
+    # Several pending requests may name one country (anyone can sign one: the secretariat checks
+    # who is behind each); one key, though, waits in one request only.
     pending = session.exec(
         select(JoinRequestRecord).where(
             JoinRequestRecord.node_id == request.node_id,
             JoinRequestRecord.state == JoinRequestState.PENDING,
         )
-    ).first()
-    if pending is not None:
-        raise Conflict(f"node {request.node_id} already has a pending join request")
+    ).all()
+    waiting = {jwk_kid for row in pending for jwk_kid in _kids(row)}
+    if any(key.kid in waiting for key in request.keys):
+        raise Conflict(
+            f"a key of this request already waits in a pending request for {request.node_id}"
+        )
+    if request.did == settings.did:
+        raise Conflict(f"{request.did} is this global node")
     if any(_kid_taken(session, key.kid) for key in request.keys):
         raise Conflict("a key of this request is already registered")
     if session.exec(select(MemberNode).where(MemberNode.did == request.did)).first() is not None:

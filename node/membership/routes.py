@@ -12,7 +12,7 @@ from sdgcities.node.actor import Actor
 from sdgcities.node.deps import SessionDep, StateDep, access
 from sdgcities.node.schemas import RequestModel, ResponseModel
 
-from .service import send_join_request, sync_trust_list
+from .service import send_endorsement_request, send_join_request, sync_trust_list
 
 router = APIRouter(tags=["federation"])
 
@@ -62,3 +62,28 @@ def post_sync(
     if stored:
         state.verifiers.reset()
     return TrustListSynced(sequence=copy.sequence, stored=stored)
+
+
+class EndorsementRequested(ResponseModel):
+    request_id: int | None
+    answer: dict[str, Any]
+
+
+@router.post("/admin/frameworks/{version_id}/request-endorsement", status_code=202)
+def post_request_endorsement(
+    session: SessionDep,
+    state: StateDep,
+    actor: Annotated[Actor, access(Role.ADMINISTRATOR)],
+    version_id: int,
+) -> EndorsementRequested:
+    """Send a published version (document and digest, signed) to the global node for endorsement.
+
+    The endorsement comes back on the trust list and is attached at the next sync.
+    """
+    answer = send_endorsement_request(
+        session=session, state=state, version_id=version_id, actor=actor
+    )
+    request_id = answer.get("id")
+    return EndorsementRequested(
+        request_id=request_id if isinstance(request_id, int) else None, answer=answer
+    )

@@ -7,10 +7,12 @@ from typing import Any
 from sqlmodel import Session
 
 from sdgcities.credentials import Error as CredentialsError
-from sdgcities.federation.onboarding import JoinRequest
+from sdgcities.credentials import FrameworkRef
+from sdgcities.federation.onboarding import EndorsementRequest, JoinRequest
 from sdgcities.node.actor import SYSTEM, Actor
 from sdgcities.node.audit.service import record
 from sdgcities.node.errors import Conflict, InvalidRequest
+from sdgcities.node.frameworks.service import endorse_version, find_version, get_version_or_raise
 from sdgcities.node.state import NodeState
 from sdgcities.node.trust.models import TrustListCopy
 from sdgcities.node.trust.service import accept_trust_list, load_current
@@ -68,10 +70,76 @@ def send_join_request(
 
 
 def sync_trust_list(*, session: Session, state: NodeState) -> tuple[TrustListCopy, bool]:
-    """Fetch the trust list from the global node and accept it (rollback-safe)."""
+    """Fetch the trust list from the global node and accept it (rollback-safe), then attach the
+    endorsements it carries for this node to the framework versions they name."""
     target = _global_url(state, None)
     token = fetch_trust_list(state.http, base_url=target, allowed=_allowed(session, state))
     copy, stored = accept_trust_list(
         session=session, settings=state.settings, token=token, actor=SYSTEM
     )
+    if stored:
+        attach_endorsements(session=session, state=state)
     return copy, stored
+
+
+def attach_endorsements(*, session: Session, state: NodeState) -> list[str]:
+    """Store each endorsement on the trust list for this node that its versions lack."""
+    trust_list = load_current(session=session, settings=state.settings)
+    own = trust_list.node(state.settings.node_id) if trust_list else None
+    attached: list[str] = []
+    for endorsement in own.frameworks if own else ():
+        ref = endorsement.framework
+        version = find_version(session=session, framework_id=ref.id, version=ref.version)
+        if version is None or version.digest != ref.digest or version.endorsement_jws:
+            continue
+        endorse_version(
+            session=session,
+            version=version,
+            token=endorsement.token,
+            settings=state.settings,
+            actor=SYSTEM,
+        )
+        attached.append(version.label)
+    return attached
+
+
+def send_endorsement_request(
+    *, session: Session, state: NodeState, version_id: int, actor: Actor
+) -> dict[str, Any]:
+    """Ask the global node to endorse a published version: its stored document and digest."""
+    settings = state.settings
+    if settings.is_global:
+        raise Conflict("the global node endorses its own frameworks directly")
+    version = get_version_or_raise(session=session, version_id=version_id, actor=actor)
+    if not version.is_published or version.digest is None:
+        raise Conflict(f"{version.label} is a draft: publish it first")
+    if version.endorsement_jws is not None:
+        raise Conflict(f"{version.label} is already endorsed")
+    token = EndorsementRequest.sign(
+        node_id=settings.node_id,
+        framework=FrameworkRef(version.framework_id, version.version, version.digest),
+        document=version.document,
+        key=state.signing_key,
+    )
+    target = _global_url(state, None)
+    status, body = post_json(
+        state.http,
+        base_url=target,
+        path="/federation/endorsements",
+        body={"token": token},
+        allowed=_allowed(session, state),
+    )
+    if status != 202:
+        raise FederationUnreachable(
+            f"the global node refused the endorsement request ({status}): "
+            f"{body.get('detail', body)}"
+        )
+    record(
+        session=session,
+        actor=actor,
+        action="framework.request_endorsement",
+        target_type="framework_version",
+        target_id=version_id,
+        detail={"request": body.get("id")},
+    )
+    return body

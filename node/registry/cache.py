@@ -20,7 +20,7 @@ so a burst of requests after a change computes it once.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
@@ -73,6 +73,9 @@ class Snapshot:
     head: tuple[int, str]
     taken_at: datetime
     expires_at: datetime
+    # The same entries by country and by level, in the same order.
+    by_country: Mapping[str, tuple[Entry, ...]]
+    by_level: Mapping[str, tuple[Entry, ...]]
 
     def fresh(self, *, head: tuple[int, str], now: datetime) -> bool:
         return head == self.head and self.taken_at <= now < self.expires_at
@@ -145,7 +148,19 @@ def take_snapshot(*, session: Session, now: datetime, max_age: timedelta) -> Sna
         ),
         key=lambda entry: (entry.name_key, entry.locode),
     )
-    return Snapshot(tuple(entries), head, now, expires_at)
+    by_country: dict[str, list[Entry]] = {}
+    by_level: dict[str, list[Entry]] = {}
+    for entry in entries:
+        by_country.setdefault(entry.country, []).append(entry)
+        by_level.setdefault(entry.level, []).append(entry)
+    return Snapshot(
+        entries=tuple(entries),
+        head=head,
+        taken_at=now,
+        expires_at=expires_at,
+        by_country={key: tuple(group) for key, group in by_country.items()},
+        by_level={key: tuple(group) for key, group in by_level.items()},
+    )
 
 
 class RegistryCache:

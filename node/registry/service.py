@@ -41,6 +41,12 @@ class CityFilter:
     # One of the city's strategic priorities, in any case.
     priority: str | None = None
 
+    def __post_init__(self) -> None:
+        # Case-folded once here, not once per city compared.
+        for name in ("q", "priority"):
+            value = getattr(self, name)
+            object.__setattr__(self, name, value.casefold() if value else None)
+
     def admits(self, entry: Entry) -> bool:
         if self.country is not None and entry.country != self.country:
             return False
@@ -48,19 +54,27 @@ class CityFilter:
             return False
         if self.stage is not None and entry.stage != self.stage:
             return False
-        if self.q:
-            needle = self.q.casefold()
-            if needle not in entry.name_key and needle not in entry.locode_key:
-                return False
-        return not self.priority or self.priority.casefold() in entry.priority_keys
+        if self.q and self.q not in entry.name_key and self.q not in entry.locode_key:
+            return False
+        return not self.priority or self.priority in entry.priority_keys
 
 
 def list_certified_cities(
     *, snapshot: Snapshot, filters: CityFilter, offset: int, limit: int
 ) -> tuple[list[Entry], int]:
     """The certified cities that match, by name, and how many match over all pages."""
-    matching = [entry for entry in snapshot.entries if filters.admits(entry)]
-    return matching[offset : offset + limit], len(matching)
+    candidates = snapshot.entries
+    # Start from the narrowest ready-made list; the filter still checks every condition.
+    if filters.country is not None:
+        candidates = snapshot.by_country.get(filters.country, ())
+    elif filters.level is not None:
+        candidates = snapshot.by_level.get(filters.level, ())
+    matching = (
+        candidates
+        if candidates is snapshot.entries and filters == CityFilter()
+        else [entry for entry in candidates if filters.admits(entry)]
+    )
+    return list(matching[offset : offset + limit]), len(matching)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,28 +108,28 @@ def get_city_record_or_raise(
 ) -> tuple[City, list[Issued]]:
     """The city and its certificates, the latest awarded first; `NotFound` unless it ever
     held one."""
-    city = session.get(City, locode)
-    rows: Sequence[Any] = []
-    if city is not None:
-        rows = session.exec(
-            select(  # type: ignore[call-overload]
-                col(Certificate.id),
-                col(Certificate.stage),
-                col(Certificate.level),
-                col(Certificate.status),
-                col(Certificate.valid_from),
-                col(Certificate.valid_until),
-                col(Certificate.issued_at),
-            )
-            .where(col(Certificate.city_locode) == locode)
-            # Newest decision first (`validFrom` is the decision's date).
-            .order_by(
-                col(Certificate.valid_from).desc(),
-                col(Certificate.issued_at).desc(),
-                col(Certificate.id),
-            )
-        ).all()
-    if city is None or not rows:
+    # One statement: a city with no certificate has no row here, which is the 404.
+    rows: Sequence[Any] = session.exec(
+        select(  # type: ignore[call-overload]
+            City,
+            col(Certificate.id),
+            col(Certificate.stage),
+            col(Certificate.level),
+            col(Certificate.status),
+            col(Certificate.valid_from),
+            col(Certificate.valid_until),
+            col(Certificate.issued_at),
+        )
+        .join(Certificate, col(Certificate.city_locode) == col(City.locode))
+        .where(col(City.locode) == locode)
+        # The latest decision first (`validFrom` is the decision's date).
+        .order_by(
+            col(Certificate.valid_from).desc(),
+            col(Certificate.issued_at).desc(),
+            col(Certificate.id),
+        )
+    ).all()
+    if not rows:
         raise NotFound(f"no certified city {locode}")
     issued = [
         Issued(
@@ -132,7 +146,7 @@ def get_city_record_or_raise(
         )
         for row in rows
     ]
-    return city, issued
+    return rows[0][0], issued
 
 
 def highest_current(certificates: Sequence[Issued]) -> StageKey | None:

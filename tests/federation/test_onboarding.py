@@ -7,19 +7,29 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sdgcities.credentials import SigningKey
+from sdgcities.credentials import (
+    FrameworkRef,
+    KeyPeriod,
+    KeyStatus,
+    NodeStatus,
+    SigningKey,
+    TrustedNode,
+    TrustList,
+)
 from sdgcities.credentials._strict import b64url_encode
 from sdgcities.credentials.jws import sign_jws
 from sdgcities.federation.errors import OnboardingError, PossessionNotProven, RequestStale
 from sdgcities.federation.onboarding import (
     JOIN_REQUEST_TYP,
     KEY_ROTATION_TYP,
+    EndorsementRequest,
     JoinRequest,
     KeyRotation,
 )
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 BASE = "https://ke.example.org"
+REF = FrameworkRef("sdgcities-ke", "1", "sha256:" + "0" * 64)
 
 
 def _join_payload(key: SigningKey, **changes: object) -> dict[str, object]:
@@ -48,12 +58,10 @@ def test_join_request_round_trip() -> None:
 def test_forged_signature_is_refused() -> None:
     key = SigningKey.generate()
     token = JoinRequest.sign(node_id="KE", base_url=BASE, name="Kenya", key=key, now=NOW)
-    header, payload, _signature = token.split(".")
-    other = sign_jws(_join_payload(key), key=key, typ=JOIN_REQUEST_TYP).split(".")[2]
-    forged_payload = b64url_encode(json.dumps(_join_payload(key, name="Evil")).encode())
+    header, _payload, signature = token.split(".")
+    altered = b64url_encode(json.dumps(_join_payload(key, name="Evil")).encode())
     with pytest.raises(PossessionNotProven, match="does not verify"):
-        JoinRequest.from_jws(f"{header}.{forged_payload}.{other}", now=NOW)
-    assert payload
+        JoinRequest.from_jws(f"{header}.{altered}.{signature}", now=NOW)
 
 
 def test_key_not_in_payload_is_refused() -> None:
@@ -116,3 +124,46 @@ def test_rotation_without_new_key_proof_is_refused() -> None:
     missing = sign_jws({**payload, "newKeyProof": ""}, key=old, typ=KEY_ROTATION_TYP)
     with pytest.raises(OnboardingError, match="newKeyProof must be"):
         KeyRotation.from_jws(missing, active_keys=[old.public_key], now=NOW)
+
+
+def _member_list(key: SigningKey, *, status: NodeStatus = NodeStatus.ACTIVE) -> TrustList:
+    node = TrustedNode(
+        id="KE",
+        did="did:web:ke.example.org",
+        name="Kenya",
+        base_url=BASE,
+        status=status,
+        status_since=NOW,
+        keys=(KeyPeriod(key.public_key, KeyStatus.ACTIVE, NOW),),
+    )
+    return TrustList(
+        issuer="did:web:global.example.org",
+        sequence=1,
+        issued_at=NOW,
+        next_update=NOW + timedelta(days=1),
+        nodes=(node,),
+    )
+
+
+def test_endorsement_request_from_a_member() -> None:
+    key = SigningKey.generate()
+    token = EndorsementRequest.sign(node_id="KE", framework=REF, document="{}", key=key, now=NOW)
+    request = EndorsementRequest.from_jws(token, trust_list=_member_list(key), now=NOW)
+    assert (request.node_id, request.framework) == ("KE", REF)
+
+
+def test_endorsement_request_refusals() -> None:
+    key = SigningKey.generate()
+    token = EndorsementRequest.sign(node_id="KE", framework=REF, document="{}", key=key, now=NOW)
+    with pytest.raises(PossessionNotProven, match="not signed by a key on the trust list"):
+        EndorsementRequest.from_jws(token, trust_list=_member_list(SigningKey.generate()), now=NOW)
+    suspended = _member_list(key, status=NodeStatus.SUSPENDED)
+    with pytest.raises(PossessionNotProven, match="is not active"):
+        EndorsementRequest.from_jws(token, trust_list=suspended, now=NOW)
+    other = EndorsementRequest.sign(node_id="UG", framework=REF, document="{}", key=key, now=NOW)
+    with pytest.raises(PossessionNotProven, match="names node UG but KE signed it"):
+        EndorsementRequest.from_jws(other, trust_list=_member_list(key), now=NOW)
+    with pytest.raises(RequestStale):
+        EndorsementRequest.from_jws(
+            token, trust_list=_member_list(key), now=NOW + timedelta(hours=1)
+        )

@@ -203,6 +203,35 @@ def test_national_node_joins_and_its_verify_knows_the_issuer(
         answer = http.post(f"{national_url}/verify", json={"jwt": fresh}).json()
         assert answer["reason"] == "framework_not_endorsed", answer
 
+        # Framework endorsement: derive and publish a national version, ask, endorse, sync.
+        versions = http.get(f"{national_url}/frameworks", headers=national_admin).json()
+        baseline = next(v for v in versions["data"] if v["status"] == "published")
+        derived = http.post(
+            f"{national_url}/frameworks/{baseline['id']}/derive",
+            json={"framework_id": "sdgcities-ke", "version": "1", "title": "SDG Cities: Kenya"},
+            headers=national_admin,
+        )
+        assert derived.status_code == 201, derived.text
+        version_id = derived.json()["id"]
+        published = http.post(
+            f"{national_url}/frameworks/{version_id}/publish", headers=national_admin
+        )
+        assert published.status_code == 200, published.text
+        asked = http.post(
+            f"{national_url}/admin/frameworks/{version_id}/request-endorsement",
+            headers=national_admin,
+        )
+        assert asked.status_code == 202, asked.text
+        endorsed = http.post(
+            f"{global_url}/federation/endorsements/{asked.json()['request_id']}/endorse",
+            headers=global_admin,
+        )
+        assert endorsed.status_code == 200, endorsed.text
+        synced = http.post(f"{national_url}/admin/federation/sync", headers=national_admin)
+        assert synced.status_code == 200, synced.text
+        version = http.get(f"{national_url}/frameworks/{version_id}", headers=national_admin)
+        assert version.json()["endorsement_jws"] == endorsed.json()["endorsement_jws"]
+
         copy = http.get(f"{national_url}/federation/trust-list")
         assert copy.status_code == 200
         assert copy.text == http.get(f"{global_url}/federation/trust-list").text

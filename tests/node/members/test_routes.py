@@ -103,7 +103,16 @@ def test_join_refusals(client: TestClient) -> None:
     assert _join(client, key).status_code == 202
     response = _join(client, key)
     assert response.status_code == 409
-    assert response.json()["detail"] == "node KE already has a pending join request"
+    assert (
+        response.json()["detail"]
+        == "a key of this request already waits in a pending request for KE"
+    )
+    # Another key may ask for the same country: the secretariat decides who is behind which.
+    assert _join(client, SigningKey.generate()).status_code == 202
+
+    response = _join(client, SigningKey.generate(), base_url="https://global.example.org")
+    assert response.status_code == 409
+    assert response.json()["detail"] == "did:web:global.example.org is this global node"
 
     response = client.post("/federation/join", json={"token": "x" * 70_000})
     assert response.status_code == 422  # over the size cap

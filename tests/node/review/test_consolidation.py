@@ -141,8 +141,8 @@ def test_a_criterion_the_lead_leaves_out_takes_the_most_cautious_verdict(
 def test_consolidation_appends_review_completed_and_report_generated(
     client: TestClient, world: ReviewWorld, session: Session
 ) -> None:
-    before = list_events(session=session, after=0, limit=10_000)
     application_id = _under_review(client, world)
+    before = list_events(session=session, after=0, limit=10_000)
     review_fully(client, world, application_id, {"A.a": "partly_met"})
     report = ok(consolidate(client, world, application_id, "not_recommended"))
     events = list_events(session=session, after=0, limit=10_000)[len(before) :]
@@ -177,8 +177,8 @@ def test_consolidation_appends_review_completed_and_report_generated(
 def test_nothing_is_recorded_when_the_review_is_only_assessed(
     client: TestClient, world: ReviewWorld, session: Session
 ) -> None:
-    before = len(list_events(session=session, after=0, limit=10_000))
     application_id = _under_review(client, world)
+    before = len(list_events(session=session, after=0, limit=10_000))
     ok(assess(client, world.lead, application_id, "A.a"))
     assert len(list_events(session=session, after=0, limit=10_000)) == before
 
