@@ -12,6 +12,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# The machines are shared and noisy: a property is about correctness, never about time, so no
+# per-example deadline and no "too slow" health check (they made runs flaky under load).
+settings.register_profile("sdgcities", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("sdgcities")
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "SDGCITIES_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
