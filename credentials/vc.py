@@ -83,8 +83,9 @@ class StatusEntry:
     index: int
 
     def to_json(self) -> dict[str, str]:
+        # No `id`: it is optional for status entries, and every byte is paid for again by each
+        # verification (the payload is decoded and parsed every time).
         return {
-            "id": f"{self.list_url}#{self.index}",
             "type": "BitstringStatusListEntry",
             "statusPurpose": self.purpose,
             "statusListIndex": str(self.index),
@@ -155,8 +156,8 @@ class CertificateIssue:
                     "achievementType": "Certificate",
                     "name": title,
                     "description": (
-                        f"Stage {stage_name} of SDG Cities certification, level {level}, "
-                        f"awarded under framework {self.framework.id} v{self.framework.version}."
+                        f"SDG Cities {level}, framework {self.framework.id} "
+                        f"v{self.framework.version}"
                     ),
                     "criteria": {
                         "narrative": "Criteria met, as reviewed by the technical team: "
