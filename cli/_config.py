@@ -1,0 +1,165 @@
+"""The investor commands' settings: command-line options, then the environment, then a TOML file.
+
+Typer reads an option and its environment variable; what neither gives comes from the config file
+(`--config`, `$SDGCITIES_CONFIG`, or `$XDG_CONFIG_HOME/sdgcities/config.toml`, by default
+`~/.config/sdgcities/config.toml`):
+
+    root_thumbprints = ["<RFC 7638 thumbprint of the global root key>"]
+    registry_url = "https://sdgcities.example"    # the global node's base URL
+    bundle_dir = "/media/usb/sdgcities-bundle"    # relative paths are read from the file's folder
+
+The pinned root thumbprints come only from here: never from the network (DESIGN §5).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import CliError, ExitCode
+
+CONFIG_ENV = "SDGCITIES_CONFIG"
+ROOT_THUMBPRINT_ENV = "SDGCITIES_ROOT_THUMBPRINT"
+REGISTRY_URL_ENV = "SDGCITIES_REGISTRY_URL"
+BUNDLE_DIR_ENV = "SDGCITIES_BUNDLE_DIR"
+CONFIG_KEYS = frozenset({"root_thumbprints", "registry_url", "bundle_dir"})
+
+# An RFC 7638 SHA-256 thumbprint: 32 bytes, unpadded base64url.
+_THUMBPRINT = re.compile(r"[A-Za-z0-9_-]{43}")
+
+
+def default_config_path() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "sdgcities" / "config.toml"
+
+
+def default_bundle_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "sdgcities" / "bundle"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    root_thumbprints: frozenset[str]
+    registry_url: str | None
+    bundle_dir: Path
+    config_path: Path | None  # the file that was read, if any
+
+    def pins(self) -> frozenset[str]:
+        """The pinned root thumbprints; a usage error when there are none."""
+        if not self.root_thumbprints:
+            where = self.config_path or default_config_path()
+            raise CliError(
+                "no pinned root key thumbprint: pass --root-thumbprint, set "
+                f"{ROOT_THUMBPRINT_ENV}, or put root_thumbprints in {where}",
+                ExitCode.USAGE,
+            )
+        return self.root_thumbprints
+
+    def registry(self) -> str:
+        """The global node's base URL (https, or http on loopback); a usage error when unset."""
+        if self.registry_url is None:
+            raise CliError(
+                f"no registry URL: pass --registry-url, set {REGISTRY_URL_ENV}, "
+                "or put registry_url in the config file",
+                ExitCode.USAGE,
+            )
+        from sdgcities.credentials import MalformedError, normalise_base_url
+
+        try:
+            return normalise_base_url(self.registry_url)
+        except MalformedError as exc:
+            raise CliError(f"registry URL: {exc}", ExitCode.USAGE) from exc
+
+
+def resolve_settings(
+    *,
+    config: Path | None,
+    root_thumbprints: Iterable[str] | None,
+    registry_url: str | None,
+    bundle_dir: Path | None,
+) -> Settings:
+    """Options and environment (already merged by Typer) first, then the config file."""
+    path = config if config is not None else default_config_path()
+    values = _read_config(path, required=config is not None)
+    config_path = path if values is not None else None
+    values = values or {}
+
+    pins: list[str] = []
+    for item in root_thumbprints or ():
+        pins += item.split(",")
+    if not [p for p in pins if p.strip()]:
+        pins = _config_thumbprints(values.get("root_thumbprints"), path)
+    if registry_url is None:
+        registry_url = _config_str(values, "registry_url", path)
+    if bundle_dir is None:
+        configured = _config_str(values, "bundle_dir", path)
+        if configured is not None:
+            bundle_dir = path.parent / Path(configured).expanduser()
+    return Settings(
+        root_thumbprints=_checked_thumbprints(pins),
+        registry_url=registry_url or None,
+        bundle_dir=bundle_dir if bundle_dir is not None else default_bundle_dir(),
+        config_path=config_path,
+    )
+
+
+def _read_config(path: Path, *, required: bool) -> dict[str, Any] | None:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        if not required:
+            return None
+        raise CliError(f"config file {path} does not exist", ExitCode.USAGE) from exc
+    except OSError as exc:
+        message = f"config file {path} cannot be read: {exc.strerror}"
+        raise CliError(message, ExitCode.USAGE) from exc
+    import tomllib
+
+    try:
+        values = tomllib.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise CliError(f"config file {path} is not valid TOML: {exc}", ExitCode.USAGE) from exc
+    unknown = sorted(set(values) - CONFIG_KEYS)
+    if unknown:
+        raise CliError(
+            f"config file {path}: unknown key(s) {', '.join(unknown)} "
+            f"(known: {', '.join(sorted(CONFIG_KEYS))})",
+            ExitCode.USAGE,
+        )
+    return values
+
+
+def _config_str(values: dict[str, Any], key: str, path: Path) -> str | None:
+    value = values.get(key)
+    if value is not None and not isinstance(value, str):
+        raise CliError(f"config file {path}: {key} must be a string", ExitCode.USAGE)
+    return value
+
+
+def _config_thumbprints(value: Any, path: Path) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return value.split(",")
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return list(value)
+    raise CliError(
+        f"config file {path}: root_thumbprints must be a list of strings", ExitCode.USAGE
+    )
+
+
+def _checked_thumbprints(values: Iterable[str]) -> frozenset[str]:
+    pins = frozenset(v.strip() for v in values if v.strip())
+    for pin in sorted(pins):
+        if not _THUMBPRINT.fullmatch(pin):
+            raise CliError(
+                f"root thumbprint {pin[:50]!r} is not an RFC 7638 SHA-256 thumbprint "
+                "(43 base64url characters)",
+                ExitCode.USAGE,
+            )
+    return pins

@@ -1,0 +1,136 @@
+"""What `sdgcities verify` is given: a token, a file, standard input, a URL or a city id.
+
+    https://... or http://...   a certificate URL (fetched with Accept: application/vc+jwt)
+    KE-NBO                      a UN/LOCODE city id: the city's current certificates
+    -                           standard input
+    header.payload.signature    a compact token (unless a file of that name exists)
+    anything else               a file holding one token
+
+A file or answer may also hold the registry's JSON form `{"jwt": "...", ...}`. A token that is
+not one is not refused here: the verifier answers "malformed" for it, as it would for any input.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from .errors import CliError, ExitCode
+
+LOCODE = re.compile(r"[A-Za-z]{2}-[A-Za-z2-9]{3}")
+COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+MAX_INPUT_BYTES = 1024 * 1024  # one certificate (the verifier refuses more than 64 KiB anyway)
+MAX_BATCH_BYTES = 1024 * 1024 * 1024
+
+
+class Kind(StrEnum):
+    TOKEN = "token"  # noqa: S105 - a kind of input, not a secret
+    FILE = "file"
+    STDIN = "stdin"
+    URL = "url"
+    CITY = "city"
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    kind: Kind
+    value: str
+
+    @property
+    def needs_network(self) -> bool:
+        return self.kind in (Kind.URL, Kind.CITY)
+
+    @property
+    def label(self) -> str:
+        """How the JSON output names this input (a token is not repeated)."""
+        if self.kind is Kind.TOKEN:
+            return "token"
+        if self.kind is Kind.STDIN:
+            return "-"
+        return self.value
+
+
+def classify(argument: str) -> Source:
+    if argument == "-":
+        return Source(Kind.STDIN, argument)
+    if argument.startswith(("https://", "http://")):
+        return Source(Kind.URL, argument)
+    if LOCODE.fullmatch(argument):
+        return Source(Kind.CITY, argument.upper())
+    if COMPACT_JWS.fullmatch(argument) and not _is_file(argument):
+        return Source(Kind.TOKEN, argument)
+    if "://" in argument:
+        raise CliError(f"unsupported URL scheme in {argument[:60]!r}: use https", ExitCode.USAGE)
+    return Source(Kind.FILE, argument)
+
+
+def _is_file(argument: str) -> bool:
+    try:
+        return Path(argument).is_file()
+    except (OSError, ValueError):  # a name too long for the file system is not a file
+        return False
+
+
+def read_local(source: Source) -> str:
+    """The token a TOKEN, FILE or STDIN source holds."""
+    if source.kind is Kind.TOKEN:
+        return source.value
+    if source.kind is Kind.STDIN:
+        data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
+    else:
+        data = _read_file(Path(source.value), MAX_INPUT_BYTES)
+    if len(data) > MAX_INPUT_BYTES:
+        raise CliError(f"{source.label} is larger than any certificate", ExitCode.USAGE)
+    return unwrap(data.decode("utf-8", errors="replace"))
+
+
+def unwrap(text: str) -> str:
+    """The token in `text`: the text itself, or the `jwt` member of the registry's JSON form."""
+    text = text.strip()
+    if text.startswith("{"):
+        try:
+            value = json.loads(text)
+        except (ValueError, RecursionError):
+            return text
+        if isinstance(value, dict) and isinstance(value.get("jwt"), str):
+            return str(value["jwt"]).strip()
+    return text
+
+
+def read_batch(argument: str) -> list[tuple[int, str]]:
+    """(line number, token) for each line that is not blank or a `#` comment."""
+    if argument == "-":
+        data = sys.stdin.buffer.read(MAX_BATCH_BYTES + 1)
+        name = "standard input"
+    else:
+        data = _read_file(Path(argument), MAX_BATCH_BYTES)
+        name = argument
+    if len(data) > MAX_BATCH_BYTES:
+        raise CliError(f"{name} is larger than {MAX_BATCH_BYTES} bytes", ExitCode.USAGE)
+    items = []
+    for number, line in enumerate(data.decode("utf-8", errors="replace").splitlines(), 1):
+        token = line.strip()
+        if token and not token.startswith("#"):
+            items.append((number, token))
+    if not items:
+        raise CliError(f"{name} holds no certificate (one token per line)", ExitCode.USAGE)
+    return items
+
+
+def _read_file(path: Path, limit: int) -> bytes:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(limit + 1)
+    except FileNotFoundError as exc:
+        raise CliError(
+            f"{path}: no such file (give a token, a file, a URL or a city id such as KE-NBO)",
+            ExitCode.USAGE,
+        ) from exc
+    except IsADirectoryError as exc:
+        raise CliError(f"{path} is a folder, not a certificate file", ExitCode.USAGE) from exc
+    except OSError as exc:
+        raise CliError(f"{path} cannot be read: {exc.strerror}", ExitCode.USAGE) from exc

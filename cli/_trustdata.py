@@ -1,0 +1,109 @@
+"""Where `verify` gets the trust list and status lists: the registry online, or the bundle.
+
+Online, the trust list comes from `GET {registry_url}/federation/trust-list` and is accepted
+through `credentials.TrustAnchor` (pinned thumbprint, freshness, and the local bundle's anchor if
+there is one, so the network cannot hand back an older list than the bundle has seen; online
+verification never writes the bundle). The verifier fetches status lists itself, over capped
+requests that follow no redirects.
+
+Offline, only the bundle is read; no HTTP client is even created.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sdgcities.credentials import TrustList, VerificationError, Verifier
+
+from ._bundle import Anchor, Bundle, trust_anchor
+from ._config import Settings
+from ._ui import ago, isoformat
+from .errors import CliError, ExitCode
+
+if TYPE_CHECKING:
+    import httpx
+
+
+@dataclass(frozen=True, slots=True)
+class Trust:
+    """A verifier ready to use, and what to tell the user about the trust data behind it."""
+
+    verifier: Verifier
+    info: dict[str, Any]  # the JSON output's "trust" member
+    summary: str  # one line for people
+
+    @property
+    def trust_list(self) -> TrustList:
+        return self.verifier.trust_list
+
+
+def offline_trust(settings: Settings, pins: Collection[str], *, now: datetime) -> Trust:
+    bundle = Bundle.open(settings.bundle_dir)
+    where = f"offline bundle {bundle.path}, synced {ago(bundle.age(now))}"
+    try:
+        trust_list = bundle.accept(pins, now=now)
+    except VerificationError as exc:
+        raise _cannot_decide(exc, where, hint="run 'sdgcities trust sync'") from exc
+    info = {
+        "mode": "offline",
+        "bundle": str(bundle.path),
+        "bundle_created_at": isoformat(bundle.manifest.created_at),
+        "bundle_age_seconds": int(bundle.age(now)),
+        **_trust_list_info(trust_list),
+    }
+    summary = (
+        f"Trust data: {where} ({isoformat(bundle.manifest.created_at)}); "
+        f"trust list #{trust_list.sequence}, next update due {isoformat(trust_list.next_update)}"
+    )
+    return Trust(Verifier(trust_list, fetcher=bundle.fetcher()), info, summary)
+
+
+def online_trust(
+    settings: Settings, pins: Collection[str], *, client: httpx.Client, now: datetime
+) -> Trust:
+    from ._http import (
+        MAX_TRUST_LIST_BYTES,
+        TRUST_LIST_MEDIA_TYPE,
+        FetchError,
+        HttpStatusListFetcher,
+        fetch_token,
+    )
+
+    registry = settings.registry()
+    url = f"{registry}/federation/trust-list"
+    anchor = Anchor.read(settings.bundle_dir) if settings.bundle_dir.is_dir() else None
+    try:
+        token = fetch_token(
+            client, url, accept=TRUST_LIST_MEDIA_TYPE, max_bytes=MAX_TRUST_LIST_BYTES
+        )
+    except FetchError as exc:
+        raise CliError(
+            f"cannot decide: the trust list is unavailable: {exc}", ExitCode.CANNOT_DECIDE
+        ) from exc
+    try:
+        trust_list = trust_anchor(pins, anchor, token).accept(token, now=now)
+    except VerificationError as exc:
+        raise _cannot_decide(exc, f"trust list from {url}", hint="try again later") from exc
+    info = {"mode": "online", "registry": registry, **_trust_list_info(trust_list)}
+    summary = (
+        f"Trust data: {registry}, trust list #{trust_list.sequence} issued "
+        f"{isoformat(trust_list.issued_at)}, next update due {isoformat(trust_list.next_update)}"
+    )
+    return Trust(Verifier(trust_list, fetcher=HttpStatusListFetcher(client)), info, summary)
+
+
+def _trust_list_info(trust_list: TrustList) -> dict[str, Any]:
+    return {
+        "trust_list_sequence": trust_list.sequence,
+        "trust_list_issued_at": isoformat(trust_list.issued_at),
+        "trust_list_next_update": isoformat(trust_list.next_update),
+    }
+
+
+def _cannot_decide(exc: VerificationError, where: str, *, hint: str) -> CliError:
+    return CliError(
+        f"cannot decide ({exc.reason.value}): {exc} ({where}; {hint})", ExitCode.CANNOT_DECIDE
+    )

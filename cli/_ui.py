@@ -1,0 +1,131 @@
+"""Output helpers shared by the investor commands: consoles, progress, safe text, durations.
+
+Everything a credential, a server or a file says is shown through `printable`, so a hostile
+certificate cannot move the cursor or recolour the terminal. Progress goes to stderr and only
+to a terminal, so stdout carries the answer alone.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from .errors import one_line
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+def printable(text: object, *, limit: int = 400) -> str:
+    """One line with no control characters, at most `limit` characters."""
+    return one_line(text, limit=limit)
+
+
+def isoformat(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def duration(seconds: float) -> str:
+    """`42 s`, `12 min`, `3 h 5 min`, `2 days 4 h`; negative means in the future."""
+    if seconds < 0:
+        return "in " + duration(-seconds)
+    whole = int(seconds)
+    if whole < 60:
+        return f"{whole} s"
+    minutes, hours, days = whole // 60, whole // 3600, whole // 86400
+    if minutes < 60:
+        return f"{minutes} min"
+    if hours < 48:
+        return f"{hours} h {minutes % 60} min" if minutes % 60 else f"{hours} h"
+    return f"{days} days {hours % 24} h" if hours % 24 else f"{days} days"
+
+
+def ago(seconds: float) -> str:
+    """`3 h ago`; a moment in the future (a clock that disagrees) is said so."""
+    if seconds >= 0:
+        return f"{duration(seconds)} ago"
+    return f"{duration(-seconds)} in the future (check this computer's clock)"
+
+
+def write_json(document: Any) -> None:
+    """Exactly one JSON document on stdout: indented for a terminal, compact for a pipe."""
+    if sys.stdout.isatty():
+        text = json.dumps(document, indent=2)
+    else:
+        text = json.dumps(document, separators=(",", ":"))
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def stdout_console() -> Console:
+    from rich.console import Console
+
+    # No markup: what is printed may quote a certificate or a server; styles are set explicitly.
+    return Console(highlight=False, markup=False)
+
+
+class NoSteps:
+    """Progress that goes nowhere (`--json`, or stderr is not a terminal)."""
+
+    def add(self, count: int) -> None:
+        pass
+
+    def advance(self, label: str) -> None:
+        pass
+
+    def update(self, completed: int) -> None:
+        pass
+
+
+class RichSteps:
+    """A rich progress bar on stderr whose total grows as work is discovered."""
+
+    def __init__(self, description: str) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self._progress = Progress(
+            TextColumn("{task.description}", markup=False),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[label]}", markup=False),
+            console=Console(stderr=True, highlight=False, markup=False),
+            transient=True,
+        )
+        self._task = self._progress.add_task(description, total=0, label="")
+
+    def add(self, count: int) -> None:
+        task = self._progress.tasks[0]
+        self._progress.update(self._task, total=(task.total or 0) + count)
+
+    def advance(self, label: str) -> None:
+        self._progress.update(self._task, advance=1, label=printable(label, limit=50))
+
+    def update(self, completed: int) -> None:
+        self._progress.update(self._task, completed=completed)
+
+    def __enter__(self) -> RichSteps:
+        self._progress.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._progress.stop()
+
+
+def wants_progress(json_output: bool) -> bool:
+    return not json_output and sys.stderr.isatty()
+
+
+@contextmanager
+def steps(description: str, *, enabled: bool) -> Iterator[NoSteps | RichSteps]:
+    if not enabled:
+        yield NoSteps()
+        return
+    with RichSteps(description) as bar:
+        yield bar

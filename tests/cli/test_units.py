@@ -1,0 +1,370 @@
+"""In-process tests of the CLI's parts: exit-code rule, inputs, settings, HTTP caps, bundle."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, cast
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from sdgcities.cli import _http, _parallel
+from sdgcities.cli._bundle import Anchor, Bundle, write_bundle
+from sdgcities.cli._config import resolve_settings
+from sdgcities.cli._inputs import Kind, classify, unwrap
+from sdgcities.cli._report import answer, exit_code
+from sdgcities.cli._sync import _index_entries
+from sdgcities.cli._ui import ago, duration, printable
+from sdgcities.cli.errors import CliError, ExitCode
+from sdgcities.cli.main import app
+from sdgcities.credentials import Outcome, Reason, TrustList, VerificationResult, Verifier
+
+from .federation import TestFederation, now
+
+VALID = answer(VerificationResult(Outcome.VALID))
+INVALID = answer(VerificationResult(Outcome.INVALID, Reason.REVOKED))
+UNDECIDED = answer(VerificationResult(Outcome.INDETERMINATE, Reason.STATUS_UNAVAILABLE))
+
+
+@pytest.mark.parametrize(
+    ("results", "code"),
+    [
+        ([VALID], ExitCode.OK),
+        ([VALID, VALID], ExitCode.OK),
+        ([VALID, UNDECIDED], ExitCode.CANNOT_DECIDE),
+        ([VALID, INVALID], ExitCode.NOT_VALID),
+        ([UNDECIDED, INVALID, VALID], ExitCode.NOT_VALID),
+        ([UNDECIDED], ExitCode.CANNOT_DECIDE),
+    ],
+)
+def test_exit_code_is_the_worst_answer(results: list[dict[str, Any]], code: ExitCode) -> None:
+    assert exit_code(results) is code
+
+
+@pytest.mark.parametrize(
+    ("argument", "kind"),
+    [
+        ("https://sdgcities.example/registry/credentials/1", Kind.URL),
+        ("http://127.0.0.1:8000/registry/credentials/1", Kind.URL),
+        ("KE-NBO", Kind.CITY),
+        ("ke-nbo", Kind.CITY),
+        ("-", Kind.STDIN),
+        ("eyJh.eyJp.c2ln", Kind.TOKEN),
+        ("certificate.jwt", Kind.FILE),
+        ("./KE-NBO", Kind.FILE),
+        ("x" * 5000 + ".y.z", Kind.TOKEN),  # too long for a file name: not an OSError
+    ],
+)
+def test_classify(argument: str, kind: Kind) -> None:
+    assert classify(argument).kind is kind
+
+
+def test_classify_prefers_an_existing_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a.b.c").write_text("token")
+    assert classify("a.b.c").kind is Kind.FILE
+    assert classify("KE-NBO").value == "KE-NBO"
+
+
+def test_unwrap() -> None:
+    assert unwrap("  a.b.c\n") == "a.b.c"
+    assert unwrap(json.dumps({"jwt": " a.b.c ", "credential": {}})) == "a.b.c"
+    assert unwrap('{"no": "jwt"}') == '{"no": "jwt"}'
+    assert unwrap("{broken") == "{broken"
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (5, "5 s"),
+        (125, "2 min"),
+        (3600, "1 h"),
+        (5 * 3600 + 600, "5 h 10 min"),
+        (3 * 86400, "3 days"),
+        (3 * 86400 + 7200, "3 days 2 h"),
+        (-90, "in 1 min"),
+    ],
+)
+def test_duration(seconds: float, text: str) -> None:
+    assert duration(seconds) == text
+
+
+def test_ago() -> None:
+    assert ago(7200) == "2 h ago"
+    assert ago(-600) == "10 min in the future (check this computer's clock)"
+
+
+def test_printable_removes_control_characters() -> None:
+    assert printable("Nai\x1b[2Jrobi\nnext\tline") == "Nai [2Jrobi next line"
+    assert len(printable("x" * 1000, limit=10)) == 10
+
+
+def test_settings_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    config = tmp_path / "sdgcities" / "config.toml"
+    config.parent.mkdir()
+    config.write_text(
+        'root_thumbprints = ["' + "A" * 43 + '"]\nregistry_url = "https://r.example/"\n'
+        'bundle_dir = "~/bundle"\n'
+    )
+    from_file = resolve_settings(
+        config=None, root_thumbprints=None, registry_url=None, bundle_dir=None
+    )
+    assert from_file.root_thumbprints == {"A" * 43}
+    assert from_file.registry() == "https://r.example"
+    assert from_file.bundle_dir == Path("~/bundle").expanduser()
+    assert from_file.config_path == config
+    given = resolve_settings(
+        config=None,
+        root_thumbprints=["B" * 43 + "," + "C" * 43, "D" * 43],
+        registry_url="https://other.example",
+        bundle_dir=tmp_path / "b",
+    )
+    assert given.root_thumbprints == {"B" * 43, "C" * 43, "D" * 43}
+    assert (given.registry(), given.bundle_dir) == ("https://other.example", tmp_path / "b")
+
+
+def test_settings_without_a_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    settings = resolve_settings(
+        config=None, root_thumbprints=None, registry_url=None, bundle_dir=None
+    )
+    assert settings.config_path is None
+    assert settings.bundle_dir == tmp_path / "data" / "sdgcities" / "bundle"
+    with pytest.raises(CliError) as raised:
+        settings.pins()
+    assert raised.value.exit_code is ExitCode.USAGE
+    with pytest.raises(CliError) as missing:
+        settings.registry()
+    assert missing.value.exit_code is ExitCode.USAGE
+
+
+def client_for(handler: Any) -> httpx.Client:
+    return httpx.Client(transport=httpx.MockTransport(handler), follow_redirects=False)
+
+
+def test_fetch_refuses_redirects() -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.path)
+        return httpx.Response(301, headers={"Location": "https://evil.example/x"})
+
+    with pytest.raises(_http.FetchError, match="redirects are not followed") as raised:
+        _http.fetch_bytes(client_for(handler), "https://a.example/x", accept="*/*", max_bytes=10)
+    assert raised.value.status == 301
+    assert seen == ["/x"]
+
+
+def test_fetch_caps_the_body() -> None:
+    def handler(_request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=iter([b"a" * 6, b"a" * 6]))  # no Content-Length
+
+    with pytest.raises(_http.FetchError, match="larger than 10 bytes"):
+        _http.fetch_bytes(client_for(handler), "https://a.example/x", accept="*/*", max_bytes=10)
+    assert (
+        _http.fetch_bytes(client_for(handler), "https://a.example/x", accept="*/*", max_bytes=12)
+        == b"a" * 12
+    )
+
+
+def test_fetch_gives_up_on_a_dripping_server() -> None:
+    def drip() -> Iterator[bytes]:
+        for _ in range(10):
+            time.sleep(0.05)
+            yield b"a"
+
+    def handler(_request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=drip())
+
+    client = httpx.Client(transport=httpx.MockTransport(handler), timeout=0.04)
+    with pytest.raises(_http.FetchError, match="too slow"):
+        _http.fetch_bytes(client, "https://a.example/x", accept="*/*", max_bytes=100)
+
+
+def test_fetch_refuses_a_compressed_answer() -> None:
+    def handler(_request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=b"x", headers={"Content-Encoding": "gzip"})
+
+    with pytest.raises(_http.FetchError, match="content coding"):
+        _http.fetch_bytes(client_for(handler), "https://a.example/x", accept="*/*", max_bytes=10)
+
+
+def test_fetch_asks_for_no_content_coding() -> None:
+    headers: list[httpx.Headers] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        headers.append(request.headers)
+        return httpx.Response(200, content=b"a.b.c")
+
+    with _http.new_client() as real:
+        client = client_for(handler)
+        client.headers = real.headers
+        token = _http.fetch_token(
+            client, "https://a.example/x", accept="application/vc+jwt", max_bytes=10
+        )
+    assert token == "a.b.c"
+    assert headers[0]["accept-encoding"] == "identity"
+    assert headers[0]["accept"] == "application/vc+jwt"
+
+
+def test_status_list_fetcher_answers_cannot_decide() -> None:
+    from sdgcities.credentials import StatusListUnavailable
+
+    def handler(_request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused")
+
+    with pytest.raises(StatusListUnavailable, match="unreachable"):
+        _http.HttpStatusListFetcher(client_for(handler))("https://a.example/status/1")
+
+
+def test_index_entries() -> None:
+    fed = TestFederation()
+    node = fed.node()
+    url = fed.list_url("revocation")
+    assert _index_entries({"lists": [{"url": url, "purpose": "revocation"}] * 2}, node) == [
+        (url, "revocation")
+    ]
+    bad: object
+    for bad in (
+        [],
+        {"lists": "no"},
+        {"lists": [{"url": url, "purpose": "other"}]},
+        {"lists": [{"url": "https://elsewhere.example/status/1", "purpose": "revocation"}]},
+        # A prefix that is not a path boundary is not "under" the base URL.
+        {"lists": [{"url": fed.base_url + "evil/status/1", "purpose": "revocation"}]},
+    ):
+        with pytest.raises(ValueError, match=r"index|under"):
+            _index_entries(bad, node)
+
+
+def test_anchor_is_never_lowered(tmp_path: Path) -> None:
+    fed = TestFederation()
+    path = fed.write_bundle(tmp_path / "b", trust_list=fed.trust_list(sequence=8))
+    older = fed.trust_list(sequence=3)
+    write_bundle(
+        path,
+        trust_list=TrustList.from_jws(older, pinned_thumbprints=[fed.pin]),
+        token=older,
+        source="test",
+        lists={},
+        created_at=now(),
+    )
+    assert Anchor.read(path) is not None
+    assert Anchor.read(path).highest_sequence_seen == 8  # type: ignore[union-attr]
+    with pytest.raises(Exception, match="older than #8"):
+        Bundle.open(path).accept([fed.pin], now=now())
+
+
+def test_bundle_rewrite_removes_lists_no_longer_listed(tmp_path: Path) -> None:
+    fed = TestFederation()
+    path = fed.write_bundle(tmp_path / "b")
+    assert len(list((path / "status").iterdir())) == 2
+    fed.write_bundle(path, lists={fed.list_url("revocation"): fed.status_list("revocation")})
+    assert len(list((path / "status").iterdir())) == 1
+
+
+def test_offline_verify_in_process_touches_no_network(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every way out is made to raise: offline verification still answers."""
+    fed = TestFederation()
+    bundle = fed.write_bundle(tmp_path / "bundle", created_at=now() - timedelta(minutes=3))
+    token, _ = fed.certificate()
+    attempts: list[object] = []
+
+    def refuse(*args: object, **_kwargs: object) -> None:
+        attempts.append(args)
+        raise AssertionError("offline verification tried the network")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    monkeypatch.setattr(_http, "new_client", refuse)
+    monkeypatch.setattr(httpx.Client, "send", refuse)
+    result = CliRunner().invoke(
+        app,
+        [
+            "verify",
+            "--offline",
+            "--json",
+            token,
+            "--bundle",
+            str(bundle),
+            "--registry-url",
+            "http://10.255.255.1:9",
+            "--root-thumbprint",
+            fed.pin,
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["valid"] is True
+    assert 180 <= document["trust"]["bundle_age_seconds"] < 300
+    assert attempts == []
+
+
+@pytest.mark.parametrize(
+    ("requested", "size", "offline", "expected"),
+    [
+        (1, 50_000, True, 1),
+        (0, 999, True, 1),  # auto: too small to be worth forking
+        (0, 50_000, False, 1),  # online: never
+        (4, 50_000, False, 1),
+        (3, 50_000, True, 3),
+        (8, 300, True, 2),  # no more workers than chunks of 200
+    ],
+)
+def test_worker_count(requested: int, size: int, offline: bool, expected: int) -> None:
+    assert _parallel.worker_count(requested, batch_size=size, offline=offline) == expected
+
+
+def test_worker_count_auto_uses_the_cpus(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_parallel, "available_cpus", lambda: 6)
+    assert _parallel.worker_count(0, batch_size=50_000, offline=True) == 6
+    monkeypatch.setattr(_parallel, "can_fork", lambda: False)
+    assert _parallel.worker_count(0, batch_size=50_000, offline=True) == 1
+
+
+class DyingVerifier:
+    """Answers valid in the parent; in a forked worker, the process dies."""
+
+    def __init__(self) -> None:
+        self.parent = os.getpid()
+
+    def verify(self, _token: str) -> VerificationResult:
+        if os.getpid() != self.parent:
+            os._exit(3)
+        return VerificationResult(Outcome.VALID)
+
+
+@pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")
+def test_a_dead_worker_falls_back_to_this_process() -> None:
+    verifier = cast(Verifier, DyingVerifier())
+    progress: list[int] = []
+    with _parallel.workers(verifier, 2) as pool:
+        assert pool is not None
+        answers = _parallel.verify_all(verifier, ["t"] * 450, pool=pool, done=progress.append)
+    assert [a["status"] for a in answers] == ["valid"] * 450
+    assert progress[-1] == 450
+
+
+def test_workers_that_cannot_start_leave_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise OSError("no more processes")
+
+    monkeypatch.setattr(ProcessPoolExecutor, "submit", refuse)
+    verifier = cast(Verifier, DyingVerifier())
+    with _parallel.workers(verifier, 2) as pool:
+        assert pool is None
+        answers = _parallel.verify_all(verifier, ["t"] * 3, pool=pool, done=lambda _n: None)
+    assert [a["status"] for a in answers] == ["valid"] * 3
