@@ -531,9 +531,7 @@ def test_listing_filters_and_pages(client: TestClient, world: World, admin: Acco
     assert "'withdrawn'" in detail
 
 
-def test_submission_and_withdrawal_are_federation_events(
-    client: TestClient, world: World
-) -> None:
+def test_submission_and_withdrawal_are_federation_events(client: TestClient, world: World) -> None:
     application_id = _apply(client, world)["id"]
     for code in QUALIFICATION:
         _answer(client, world.nairobi, application_id, code)
