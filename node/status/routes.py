@@ -3,19 +3,42 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Response
+from sqlmodel import col, select
 
 from sdgcities.credentials import VC_JWT_TYP
-from sdgcities.node.deps import Anyone, ReadSessionDep
+from sdgcities.credentials.vc import isoformat
+from sdgcities.node.deps import Anyone, ReadSessionDep, StateDep
 from sdgcities.node.errors import NotFound
 from sdgcities.node.timeutil import utcnow
 
-from .service import get_status_list
+from .models import StatusListRecord
+from .service import get_status_list, list_url
 
 router = APIRouter(tags=["status"])
 
 MEDIA_TYPE = f"application/{VC_JWT_TYP}"
 MAX_AGE_SECONDS = 300
 """How long a cache may keep a list: short, so a revocation reaches verifiers within minutes."""
+
+
+@router.get("/status")
+def list_status_lists(
+    session: ReadSessionDep, state: StateDep, _actor: Anyone
+) -> dict[str, list[dict[str, str]]]:
+    """Every status list this node publishes, so verifiers can gather them for offline use
+    (`sdgcities trust sync`): `{"lists": [{"id", "purpose", "url", "validUntil"}]}`."""
+    records = session.exec(select(StatusListRecord).order_by(col(StatusListRecord.list_id))).all()
+    return {
+        "lists": [
+            {
+                "id": record.list_id,
+                "purpose": record.purpose.value,
+                "url": list_url(state.settings.base_url, record.list_id),
+                "validUntil": isoformat(record.valid_until),
+            }
+            for record in records
+        ]
+    }
 
 
 @router.get(

@@ -115,5 +115,27 @@ def test_overlong_list_id_is_refused(client: TestClient) -> None:
 
 
 def test_status_lists_are_public() -> None:
-    (route,) = (r for r in status_router.routes if isinstance(r, APIRoute))
-    assert allowed_roles(route) == {Role.PUBLIC}
+    routes = [r for r in status_router.routes if isinstance(r, APIRoute)]
+    assert {r.path for r in routes} == {"/status", "/status/{list_id}"}
+    for route in routes:
+        assert allowed_roles(route) == {Role.PUBLIC}
+
+
+def test_the_index_lists_every_published_list(
+    client: TestClient, entry: StatusEntry, state: NodeState
+) -> None:
+    index = client.get("/status")
+    assert index.status_code == 200
+    lists = {item["id"]: item for item in index.json()["lists"]}
+    revocation = lists[path_of(entry).rsplit("/", 1)[1]]
+    assert revocation["purpose"] == "revocation"
+    assert revocation["url"] == entry.list_url
+    assert {item["purpose"] for item in lists.values()} == {"revocation", "suspension"}
+    for item in lists.values():
+        served = client.get(item["url"].removeprefix(state.settings.base_url))
+        assert served.status_code == 200
+        assert (
+            read_list(served.text, state)
+            .valid_until.isoformat()
+            .startswith(item["validUntil"].removesuffix("Z"))
+        )
