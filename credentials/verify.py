@@ -150,6 +150,9 @@ class Verifier:
         self._status_max_age = status_max_age.total_seconds()
         self._clock = clock
         self._status_cache: dict[str, tuple[float, StatusList]] = {}
+        # The last token verified at each URL: a refetch that returns the same text (a node's own
+        # lists are refetched on every use) is not verified and inflated again.
+        self._verified_status: dict[str, tuple[str, StatusList, KeyPeriod]] = {}
 
     @classmethod
     def for_trust_list(cls, trust_list: TrustList, **options: Any) -> Verifier:
@@ -240,7 +243,11 @@ class Verifier:
             raise
         except Exception as exc:  # a caller's fetcher may raise anything: verify never raises
             raise StatusListUnavailable(f"status list {url} is unreachable: {exc}") from exc
+        known = self._verified_status.get(url)
         try:
+            if known is not None and known[0] == token:
+                _check_key_at(known[2], now)
+                return known[1]
             parsed = JwsToken.parse(token, typ=VC_JWT_TYP, max_bytes=MAX_STATUS_LIST_BYTES)
             found = self.trust_list.key(parsed.kid)
             if found is None or found[0] is not issuer:
@@ -253,6 +260,7 @@ class Verifier:
             raise StatusListUnavailable(f"status list {url} cannot be trusted: {exc}") from exc
         if status_list.issuer != issuer.did or status_list.url != url:
             raise StatusListUnavailable(f"status list {url} names another issuer or address")
+        self._verified_status[url] = (token, status_list, found[1])
         return status_list
 
 
