@@ -6,17 +6,19 @@ could lose data never starts; errors raised by services become JSON responses in
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from sqlalchemy import Engine
 from sqlmodel import Session
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sdgcities.credentials import Error as CredentialsError
 
@@ -113,7 +115,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         app.include_router(membership_router)
     _describe_access(app)
     _install_error_handlers(app)
-    _limit_request_size(app, settings.max_request_bytes)
+    app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_bytes)
     return app
 
 
@@ -197,23 +199,30 @@ def _install_error_handlers(app: FastAPI) -> None:
         )
 
 
-def _limit_request_size(app: FastAPI, max_bytes: int) -> None:
-    """Refuse JSON bodies over `max_bytes` by their declared length (uploads have their own cap)."""
+class RequestSizeLimit:
+    """Refuse JSON bodies over `max_bytes` by their declared length (uploads have their own cap).
 
-    @app.middleware("http")
-    async def limit(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        declared = request.headers.get("content-length")
-        content_type = request.headers.get("content-type", "")
-        if (
-            declared is not None
-            and declared.isdigit()
-            and int(declared) > max_bytes
-            and not content_type.startswith("application/octet-stream")
-        ):
-            error = PayloadTooLarge(f"request bodies are limited to {max_bytes} bytes")
-            return JSONResponse(
-                {"detail": error.message, "code": error.code}, status_code=error.status_code
-            )
-        return await call_next(request)
+    Plain ASGI rather than `@app.middleware("http")`: Starlette's `BaseHTTPMiddleware` runs the
+    rest of the app in a separate task and re-streams every body, a cost on every request.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = Headers(scope=scope)
+            declared = headers.get("content-length")
+            if (
+                declared is not None
+                and declared.isdigit()
+                and int(declared) > self.max_bytes
+                and not headers.get("content-type", "").startswith("application/octet-stream")
+            ):
+                error = PayloadTooLarge(f"request bodies are limited to {self.max_bytes} bytes")
+                response = JSONResponse(
+                    {"detail": error.message, "code": error.code}, status_code=error.status_code
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

@@ -8,7 +8,9 @@ decision: SQLite must run in WAL mode with `synchronous=FULL`, PostgreSQL with
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from functools import partial
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, create_engine
 
 from .errors import UnsafeDatabaseSettings
@@ -109,3 +112,29 @@ def session_scope(engine: Engine, *, write: bool = True) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+SessionOpener = Callable[[], AbstractContextManager[Session]]
+"""Opens a session when one is needed, for code that usually needs none."""
+
+
+def read_session_opener(engine: Engine) -> SessionOpener:
+    return partial(contextmanager(session_scope), engine, write=False)
+
+
+_AFTER_COMMIT = "sdgcities_after_commit"
+
+
+def after_commit(session: Session, callback: Callable[[], None]) -> None:
+    """Call `callback` once the session's transaction has committed.
+
+    For in-memory caches of what the transaction changed: dropped when written and again after
+    the commit, so that no reader in between keeps the old value.
+    """
+    session.info.setdefault(_AFTER_COMMIT, []).append(callback)
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _run_after_commit(session: OrmSession) -> None:
+    for callback in session.info.pop(_AFTER_COMMIT, ()):
+        callback()

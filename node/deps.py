@@ -15,13 +15,15 @@ from sqlmodel import Session, select
 from .accounts.models import ApiToken, Role, User
 from .accounts.tokens import hash_token, looks_like_token
 from .actor import PUBLIC, Actor
-from .db import session_scope
+from .db import SessionOpener, read_session_opener, session_scope
 from .errors import Forbidden, Unauthenticated
 from .state import NodeState
 from .timeutil import as_utc, utcnow
 
 
-def get_state(request: Request) -> NodeState:
+# Async because it only reads the app: a sync dependency would cost each request a trip
+# through the thread pool.
+async def get_state(request: Request) -> NodeState:
     state: NodeState = request.app.state.node
     return state
 
@@ -40,8 +42,16 @@ def get_read_session(state: StateDep) -> Iterator[Session]:
 # scope="function": the transaction commits when the endpoint returns, before the response is
 # sent, so a client never sees success for something that was not stored.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
-# For endpoints that only read (the public registry, verification, lookups).
+# For endpoints that only read (the public registry, lookups).
 ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
+
+
+async def get_read_session_opener(state: StateDep) -> SessionOpener:
+    return read_session_opener(state.engine)
+
+
+# For endpoints that seldom read (verification): a read session only when one is needed.
+ReadSessionOpenerDep = Annotated[SessionOpener, Depends(get_read_session_opener)]
 
 
 def current_actor(request: Request, session: ReadSessionDep) -> Actor:
@@ -86,7 +96,7 @@ class PublicGuard:
 
     roles = frozenset({Role.PUBLIC})
 
-    def __call__(self) -> Actor:
+    async def __call__(self) -> Actor:
         return PUBLIC
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import UTC, datetime
+from functools import partial
 
 from sqlmodel import Session, col, select, update
 
@@ -22,6 +23,7 @@ from sdgcities.credentials import (
     StatusEntry,
     sign_status_list,
 )
+from sdgcities.node.db import after_commit
 from sdgcities.node.errors import InvalidRequest, NotFound
 from sdgcities.node.state import NodeState
 from sdgcities.node.timeutil import utcnow
@@ -117,7 +119,7 @@ def set_status_bit(
         return record
     bits.set(index, value)
     record.bits = bits.to_bytes()
-    _sign(record, state=state, now=now or utcnow())
+    _sign(record, session=session, state=state, now=now or utcnow())
     session.add(record)
     session.flush()
     return record
@@ -128,7 +130,7 @@ def publish_status_list(
 ) -> StatusListRecord:
     """Re-sign a list with a fresh validity period starting `now`."""
     record = _locked_list(session=session, list_id=list_id)
-    _sign(record, state=state, now=now)
+    _sign(record, session=session, state=state, now=now)
     session.add(record)
     session.flush()
     return record
@@ -158,7 +160,7 @@ def refresh_due_status_lists(*, session: Session, state: NodeState, now: datetim
         # Checked again under the lock: another worker may have just re-signed it.
         if record is None or not _is_due(record.valid_from, record.valid_until, now):
             continue
-        _sign(record, state=state, now=now)
+        _sign(record, session=session, state=state, now=now)
         session.add(record)
         refreshed.append(list_id)
     session.flush()
@@ -202,13 +204,13 @@ def _create_pair(*, session: Session, state: NodeState, size: int, now: datetime
             valid_from=now,
             valid_until=now,
         )
-        _sign(record, state=state, now=now)
+        _sign(record, session=session, state=state, now=now)
         session.add(record)
     session.flush()
     return pair
 
 
-def _sign(record: StatusListRecord, *, state: NodeState, now: datetime) -> None:
+def _sign(record: StatusListRecord, *, session: Session, state: NodeState, now: datetime) -> None:
     settings = state.settings
     valid_from = now.astimezone(UTC).replace(microsecond=0)
     valid_until = valid_from + settings.status_list_validity
@@ -225,3 +227,6 @@ def _sign(record: StatusListRecord, *, state: NodeState, now: datetime) -> None:
     record.etag = f'"{hashlib.sha256(token.encode("ascii")).hexdigest()}"'
     record.valid_from, record.valid_until = valid_from, valid_until
     record.updated_at = now
+    forget = partial(state.verifiers.own_status_list_changed, record.list_id)
+    forget()
+    after_commit(session, forget)

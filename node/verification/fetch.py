@@ -6,6 +6,7 @@ already checked that the URL lies under the issuing node's base URL on the trust
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,10 +16,12 @@ from datetime import timedelta
 import httpx
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session
 
 from sdgcities.credentials import StatusListUnavailable
 from sdgcities.credentials.verify import DEFAULT_STATUS_MAX_AGE, MAX_STATUS_LIST_BYTES
+from sdgcities.node.db import SessionOpener
+
+OWN_STATUS_MAX_AGE = timedelta(seconds=2)
 
 
 class HttpStatusListFetcher:
@@ -47,25 +50,29 @@ class HttpStatusListFetcher:
             raise StatusListUnavailable(f"status list {url} is not a compact JWS") from exc
 
 
-_request_session: ContextVar[Session | None] = ContextVar("request_session", default=None)
+_session_opener: ContextVar[SessionOpener | None] = ContextVar("session_opener", default=None)
 
 
 @contextmanager
-def reading_with(session: Session) -> Iterator[None]:
-    """Within this block, this node's own status lists are read through the request's session."""
-    reset = _request_session.set(session)
+def reading_with(open_session: SessionOpener) -> Iterator[None]:
+    """Within this block, this node's own status lists are read through `open_session`."""
+    reset = _session_opener.set(open_session)
     try:
         yield
     finally:
-        _request_session.reset(reset)
+        _session_opener.reset(reset)
 
 
 class NodeStatusListFetcher:
     """Reads this node's own lists from its database, so verifying never calls itself over HTTP.
 
-    Its own lists are read on every call, never cached: a suspension or revocation the committee
-    has just decided shows in the next answer. Other nodes' lists are kept for `remote_max_age`
-    (the verifier re-checks their signature and validity on every use).
+    Its own lists are kept in memory and dropped the moment this process changes one
+    (`own_list_changed`, called when a list is re-signed and again when that transaction
+    commits), so a suspension or revocation the committee has just decided shows in the next
+    answer. `own_max_age` bounds how long a change made by another process (a second replica on
+    the same database) can go unseen. A generation counter keeps a read that began before a
+    change from caching what it read. Other nodes' lists are kept for `remote_max_age` (the
+    verifier re-checks their signature and validity on every use).
     """
 
     def __init__(
@@ -75,21 +82,48 @@ class NodeStatusListFetcher:
         own_prefix: str,
         remote: HttpStatusListFetcher,
         remote_max_age: timedelta = DEFAULT_STATUS_MAX_AGE,
+        own_max_age: timedelta = OWN_STATUS_MAX_AGE,
     ) -> None:
         self._engine, self._own_prefix, self._remote = engine, own_prefix, remote
         self._remote_max_age = remote_max_age.total_seconds()
+        self._own_max_age = own_max_age.total_seconds()
         # Plain dict reads and writes are atomic; a race costs at most one extra fetch.
         self._remote_cache: dict[str, tuple[float, str]] = {}
+        self._own_cache: dict[str, tuple[float, str]] = {}
+        self._own_generation = 0
+        self._own_lock = threading.Lock()
+
+    def own_list_changed(self, list_id: str | None = None) -> None:
+        """Forget this node's list `list_id` (every one of its lists when None)."""
+        with self._own_lock:
+            self._own_generation += 1
+            if list_id is None:
+                self._own_cache.clear()
+            else:
+                self._own_cache.pop(list_id, None)
 
     def __call__(self, url: str) -> str:
         if not url.startswith(self._own_prefix):
             return self._fetch_remote(url)
         list_id = url.removeprefix(self._own_prefix)
+        now = time.monotonic()
+        cached = self._own_cache.get(list_id)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        generation = self._own_generation
+        token = self._read_own(list_id)
+        with self._own_lock:
+            if generation == self._own_generation:
+                self._own_cache[list_id] = (now + self._own_max_age, token)
+        return token
+
+    def _read_own(self, list_id: str) -> str:
         query = text("SELECT token FROM status_list WHERE list_id = :list_id")
         try:
-            session = _request_session.get()
-            if session is not None:
-                token = session.execute(query, {"list_id": list_id}).scalar()
+            open_session = _session_opener.get()
+            if open_session is not None:
+                with open_session() as session:
+                    token = session.execute(query, {"list_id": list_id}).scalar()
             else:
                 with self._engine.connect() as connection:
                     token = connection.execute(query, {"list_id": list_id}).scalar()

@@ -5,10 +5,10 @@ from datetime import timedelta
 
 import httpx
 from sqlalchemy import Engine
-from sqlmodel import Session
 
 from sdgcities.credentials import Outcome, Reason, VerificationResult, Verifier
 from sdgcities.node.config import Settings
+from sdgcities.node.db import SessionOpener
 from sdgcities.node.trust.service import load_current
 
 from .fetch import HttpStatusListFetcher, NodeStatusListFetcher, reading_with
@@ -23,9 +23,9 @@ NO_TRUST_LIST = VerificationResult(
 class VerifierCache:
     """One `Verifier` per accepted trust list, reused across requests.
 
-    The request's session is used only when something must be read: the trust list after a
-    change, and this node's own status lists, read on every verification so that a decision of
-    this node's committee shows at once. Other nodes' lists are cached by the fetcher.
+    A session is opened only when something must be read: the trust list after a change, and
+    this node's own status lists after one changed (the fetcher keeps them until then). Most
+    verifications read nothing, so `POST /verify` costs little more than the signature checks.
     """
 
     def __init__(self, *, settings: Settings, engine: Engine, client: httpx.Client) -> None:
@@ -41,14 +41,20 @@ class VerifierCache:
     def reset(self) -> None:
         with self._lock:
             self._verifier = None
+        self._fetcher.own_list_changed()
 
-    def _current(self, session: Session) -> Verifier | None:
+    def own_status_list_changed(self, list_id: str) -> None:
+        """This node re-signed `list_id`: the next verification reads it again."""
+        self._fetcher.own_list_changed(list_id)
+
+    def _current(self, open_session: SessionOpener) -> Verifier | None:
         verifier = self._verifier
         if verifier is not None:
             return verifier
         with self._lock:
             if self._verifier is None:
-                trust_list = load_current(session=session, settings=self._settings)
+                with open_session() as session:
+                    trust_list = load_current(session=session, settings=self._settings)
                 if trust_list is not None:
                     # No status cache in the verifier: the fetcher caches only remote lists.
                     self._verifier = Verifier(
@@ -56,9 +62,9 @@ class VerifierCache:
                     )
             return self._verifier
 
-    def verify(self, token: str, *, session: Session) -> VerificationResult:
-        verifier = self._current(session)
+    def verify(self, token: str, *, open_session: SessionOpener) -> VerificationResult:
+        verifier = self._current(open_session)
         if verifier is None:
             return NO_TRUST_LIST
-        with reading_with(session):
+        with reading_with(open_session):
             return verifier.verify(token)

@@ -4,6 +4,7 @@ transaction (warehouse's savepoint pattern), so tests stay fast and independent.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -25,8 +26,14 @@ from sdgcities.node.app import create_app
 from sdgcities.node.cities.schemas import CityCreate
 from sdgcities.node.cities.service import create_city
 from sdgcities.node.config import Settings
-from sdgcities.node.db import check_durability, make_engine, migrate, session_scope
-from sdgcities.node.deps import get_read_session, get_session
+from sdgcities.node.db import (
+    SessionOpener,
+    check_durability,
+    make_engine,
+    migrate,
+    session_scope,
+)
+from sdgcities.node.deps import get_read_session, get_read_session_opener, get_session
 from sdgcities.node.identity.service import create_signing_key
 
 from ..conftest import BACKENDS, TemporaryDatabases
@@ -106,9 +113,15 @@ def client(backend: Backend, connection: Connection) -> Iterator[TestClient]:
     def same_session(session: Annotated[Session, Depends(get_session)]) -> Session:
         return session
 
+    def savepoint_session_opener() -> SessionOpener:
+        return contextmanager(savepoint_session)
+
     backend.app.dependency_overrides[get_session] = savepoint_session
     # Reads and writes share the test's one savepoint session, so they see each other's rows.
     backend.app.dependency_overrides[get_read_session] = same_session
+    backend.app.dependency_overrides[get_read_session_opener] = savepoint_session_opener
+    # The app outlives the test's rolled-back rows: what it cached of them must go too.
+    backend.app.state.node.verifiers.reset()
     with TestClient(backend.app, raise_server_exceptions=True) as test_client:
         yield test_client
     backend.app.dependency_overrides.clear()
