@@ -40,13 +40,13 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
+from _common import POSTGRES_ADMIN_URL, postgres_reachable, temporary_database
 from fastapi import FastAPI
 from sqlalchemy import Engine, insert, text
 from sqlmodel import Session
@@ -65,9 +65,6 @@ from sdgcities.node.registry.cache import RegistryCache
 from sdgcities.node.status.service import allocate_status_entries
 from sdgcities.node.timeutil import utcnow
 
-POSTGRES_ADMIN_URL = os.environ.get(
-    "SDGCITIES_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
 COUNTRIES = (
     "KE UG TZ RW BI ET SO SS SD EG MA DZ TN LY NG GH CI SN ML BF NE TD CM GA CG "
     "CD AO ZM ZW MW MZ MG NA BW ZA LS SZ BR AR CL CO PE EC MX IN BD PK ID PH VN"
@@ -96,33 +93,6 @@ DUMMY_TOKEN = ".".join(
 )
 YEAR = timedelta(days=365)
 BATCH = 5_000
-
-
-@contextmanager
-def temporary_database(backend: str, scratch: Path) -> Iterator[str]:
-    if backend == "sqlite":
-        yield f"sqlite:///{scratch / 'registry.db'}"
-        return
-    import psycopg
-
-    name = f"sdgcities_bench_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def postgres_reachable() -> bool:
-    import psycopg
-
-    try:
-        with psycopg.connect(POSTGRES_ADMIN_URL, connect_timeout=3):
-            return True
-    except psycopg.Error:
-        return False
 
 
 @dataclass

@@ -17,19 +17,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import os
 import random
 import statistics
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
 import httpx
+from _common import POSTGRES_ADMIN_URL, postgres_reachable, temporary_database
 from fastapi import FastAPI
 from sqlalchemy import Engine, insert, text
 from sqlmodel import Session
@@ -48,9 +45,6 @@ from sdgcities.node.frameworks.service import find_version
 from sdgcities.node.identity.service import create_signing_key
 from sdgcities.node.timeutil import utcnow
 
-POSTGRES_ADMIN_URL = os.environ.get(
-    "SDGCITIES_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
 LOCATION_CHARACTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ23456789"
 BATCH = 5_000
 
@@ -58,33 +52,6 @@ BATCH = 5_000
 def locodes(count: int) -> list[str]:
     codes = ("".join(chars) for chars in itertools.product(LOCATION_CHARACTERS, repeat=3))
     return [f"KE-{code}" for code in itertools.islice(codes, count)]
-
-
-@contextmanager
-def temporary_database(backend: str, scratch: Path) -> Iterator[str]:
-    if backend == "sqlite":
-        yield f"sqlite:///{scratch / 'registry.db'}"
-        return
-    import psycopg
-
-    name = f"sdgcities_bench_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def postgres_reachable() -> bool:
-    import psycopg
-
-    try:
-        with psycopg.connect(POSTGRES_ADMIN_URL, connect_timeout=3):
-            return True
-    except psycopg.Error:
-        return False
 
 
 def seed(engine: Engine, *, cities: list[str], applications: int, framework_id: int) -> None:

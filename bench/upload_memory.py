@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,19 +27,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+from _common import free_port
 
 from sdgcities.credentials import Endorsement, FrameworkRef, SigningKey
 
 MIB = 1024 * 1024
 CHUNK = 64 * 1024
 CLI = Path(sys.executable).parent / "sdgcities"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def memory_kib(pid: int, field: str) -> int:

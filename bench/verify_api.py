@@ -27,7 +27,6 @@ import argparse
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -39,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from _common import free_port
 
 from sdgcities.credentials import (
     Endorsement,
@@ -57,13 +57,6 @@ NODE_ID = "KE"
 # The console script installed beside this interpreter (`pip install -e .`).
 SDGCITIES = [str(Path(sys.executable).with_name("sdgcities"))]
 MAX_REQUESTS_PER_CLIENT = 1_000_000  # a bound on each loop, far above what a phase reaches
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def cpu_seconds(pid: int) -> float | None:
