@@ -6,6 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PACKAGES := credentials federation node cli
 PYTEST_ARGS ?=
+DEMO_ARGS ?=
 
 .PHONY: install test test-fast lint format bench run clean
 
@@ -38,10 +39,11 @@ format: install
 bench: install
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
-## The main job on the embedded default (SQLite, local files): a node in ./data, on port 8000.
+## The main command: `sdgcities demo`, a local federation (a global and two national nodes on
+## 127.0.0.1:8700-8702, SQLite, local files) walked through a certification cycle, until Ctrl-C.
+## Options go in DEMO_ARGS, e.g. `make run DEMO_ARGS="--port-base 9000"`.
 run: install
-	@test -f data/node.env || $(BIN)/sdgcities node init --data-dir data
-	$(BIN)/sdgcities node serve --data-dir data
+	$(BIN)/sdgcities demo $(DEMO_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -1,4 +1,4 @@
-"""The investor commands' settings: command-line options, then the environment, then a TOML file.
+"""The commands' settings: command-line options, then the environment, then a TOML file.
 
 Typer reads an option and its environment variable; what neither gives comes from the config file
 (`--config`, `$SDGCITIES_CONFIG`, or `$XDG_CONFIG_HOME/sdgcities/config.toml`, by default
@@ -7,16 +7,22 @@ Typer reads an option and its environment variable; what neither gives comes fro
     root_thumbprints = ["<RFC 7638 thumbprint of the global root key>"]
     registry_url = "https://sdgcities.example"    # the global node's base URL
     bundle_dir = "/media/usb/sdgcities-bundle"    # relative paths are read from the file's folder
+    node_url = "https://ke.sdgcities.example"     # the node the operator commands talk to
+    token = "sdgc_..."                            # only in a file no one else can read
 
-The pinned root thumbprints come only from here: never from the network (DESIGN §5).
+The pinned root thumbprints come only from here: never from the network (DESIGN §5). The
+operator's bearer token comes from `--token-file`, `$SDGCITIES_TOKEN` or the config file, never
+from a command-line argument (which would land in the shell's history and in `ps`); a file that
+holds a token must not be readable by others.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +32,14 @@ CONFIG_ENV = "SDGCITIES_CONFIG"
 ROOT_THUMBPRINT_ENV = "SDGCITIES_ROOT_THUMBPRINT"
 REGISTRY_URL_ENV = "SDGCITIES_REGISTRY_URL"
 BUNDLE_DIR_ENV = "SDGCITIES_BUNDLE_DIR"
-CONFIG_KEYS = frozenset({"root_thumbprints", "registry_url", "bundle_dir"})
+NODE_URL_ENV = "SDGCITIES_NODE_URL"
+TOKEN_ENV = "SDGCITIES_TOKEN"  # noqa: S105 - the variable's name, not a secret
+CONFIG_KEYS = frozenset({"root_thumbprints", "registry_url", "bundle_dir", "node_url", "token"})
 
 # An RFC 7638 SHA-256 thumbprint: 32 bytes, unpadded base64url.
 _THUMBPRINT = re.compile(r"[A-Za-z0-9_-]{43}")
+# A node's bearer token: `sdgc_` and 256 random bits, base64url.
+_TOKEN = re.compile(r"sdgc_[A-Za-z0-9_-]{35,59}")
 
 
 def default_config_path() -> Path:
@@ -74,6 +84,68 @@ class Settings:
             return normalise_base_url(self.registry_url)
         except MalformedError as exc:
             raise CliError(f"registry URL: {exc}", ExitCode.USAGE) from exc
+
+
+@dataclass(frozen=True, slots=True)
+class NodeConnection:
+    """Where the operator commands send requests, and as whom."""
+
+    node_url: str
+    token: str = field(repr=False)
+
+
+def resolve_connection(
+    *, config: Path | None, node_url: str | None, token_file: Path | None
+) -> NodeConnection:
+    """`--node-url` / `$SDGCITIES_NODE_URL` (merged by Typer), then the config file; the token
+    from `--token-file`, then `$SDGCITIES_TOKEN`, then the config file."""
+    path = config if config is not None else default_config_path()
+    values = _read_config(path, required=config is not None) or {}
+    node_url = node_url or _config_str(values, "node_url", path)
+    if not node_url:
+        raise CliError(
+            f"no node URL: pass --node-url, set {NODE_URL_ENV}, or put node_url in {path}",
+            ExitCode.USAGE,
+        )
+    from sdgcities.credentials import MalformedError, normalise_base_url
+
+    try:
+        node_url = normalise_base_url(node_url)
+    except MalformedError as exc:
+        raise CliError(f"node URL: {exc}", ExitCode.USAGE) from exc
+    if token_file is not None:
+        token = _private_text(token_file, what="token file").strip()
+        source = f"token file {token_file}"
+    elif os.environ.get(TOKEN_ENV):
+        token, source = os.environ[TOKEN_ENV].strip(), TOKEN_ENV
+    elif _config_str(values, "token", path):
+        _private_text(path, what="config file")  # refuses a token that others can read
+        token, source = str(values["token"]).strip(), f"config file {path}"
+    else:
+        raise CliError(
+            f"no token: set {TOKEN_ENV}, pass --token-file, or put token in {path} "
+            "(never on the command line)",
+            ExitCode.USAGE,
+        )
+    if not _TOKEN.fullmatch(token):
+        raise CliError(f"the token in {source} is not a node token (sdgc_...)", ExitCode.USAGE)
+    return NodeConnection(node_url=node_url, token=token)
+
+
+def _private_text(path: Path, *, what: str) -> str:
+    """A file's text, refused when its mode lets the group or others read or change it."""
+    try:
+        mode = path.stat().st_mode
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise CliError(
+                f"{what} {path} holds a token and others may read it: chmod 600 {path}",
+                ExitCode.USAGE,
+            )
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise CliError(f"{what} {path} does not exist", ExitCode.USAGE) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliError(f"{what} {path} cannot be read: {exc}", ExitCode.USAGE) from exc
 
 
 def resolve_settings(

@@ -10,9 +10,15 @@ import sys
 
 import typer
 
+from .demo import DEMO_HELP, demo
 from .errors import CliError, ExitCode, one_line
+from .federation import federation_app
+from .frameworks import frameworks_app
+from .meetings import meetings_app
 from .node import node_app
+from .spot_checks import spot_checks_app
 from .trust import trust_app
+from .users import tokens_app, users_app
 from .verify import VERIFY_HELP, verify
 
 app = typer.Typer(
@@ -29,6 +35,14 @@ app = typer.Typer(
 app.add_typer(node_app, name="node")
 app.command("verify", help=VERIFY_HELP)(verify)
 app.add_typer(trust_app, name="trust")
+app.command("demo", help=DEMO_HELP)(demo)
+# The operator commands: they talk to a node's API with a bearer token.
+app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
+app.add_typer(frameworks_app, name="frameworks")
+app.add_typer(meetings_app, name="meetings")
+app.add_typer(federation_app, name="federation")
+app.add_typer(spot_checks_app, name="spot-checks")
 
 
 def main() -> None:

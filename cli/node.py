@@ -1,4 +1,4 @@
-"""`sdgcities node ...`: create a node's data folder and keys, and run it."""
+"""`sdgcities node ...`: create a node's data folder and keys, run it, back it up and restore it."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import typer
 
 from .errors import CliError, ExitCode
 
-node_app = typer.Typer(help="Create and run a node.", no_args_is_help=True)
+node_app = typer.Typer(help="Create, run, back up and restore a node.", no_args_is_help=True)
 
 DataDir = Annotated[
     Path,
@@ -87,3 +87,65 @@ def serve(
     except Exception as exc:
         raise CliError(f"the node cannot start: {exc}") from exc
     uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
+
+
+@node_app.command("backup")
+def backup(
+    data_dir: DataDir = Path("data"),
+    out: Annotated[
+        Path, typer.Option("--out", help="The archive to write (.tar.gz; must not exist).")
+    ] = Path("sdgcities-backup.tar.gz"),
+    skip_database: Annotated[
+        bool,
+        typer.Option(
+            "--skip-database",
+            help="PostgreSQL only: leave the database out (you back it up with pg_dump).",
+        ),
+    ] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the manifest.")] = False,
+) -> None:
+    """A consistent backup of the data folder, safe while the node runs: the database (SQLite
+    online backup, or pg_dump), keys, evidence and node.env, with a SHA-256 manifest."""
+    from ._backup import create_backup
+
+    manifest = create_backup(data_dir=data_dir, out=out, skip_database=skip_database)
+    if json_output:
+        import json
+
+        typer.echo(json.dumps(manifest))
+        return
+    database = manifest["database"]
+    stored = database.get("file") or "NOT included (--skip-database)"
+    typer.echo(f"Backup of node {manifest['node_id']} written to {out}")
+    typer.echo(f"  database ({database['kind']}): {stored}")
+    typer.echo(f"  files: {len(manifest['files'])}, each with its SHA-256 in manifest.json")
+    typer.echo("The archive holds the (encrypted) keys and every city's evidence: keep it safe.")
+
+
+@node_app.command("restore")
+def restore(
+    archive: Annotated[Path, typer.Argument(help="A backup written by `sdgcities node backup`.")],
+    data_dir: DataDir = Path("data"),
+    json_output: Annotated[bool, typer.Option("--json", help="Print the manifest.")] = False,
+) -> None:
+    """Restore a backup into a new (or empty) data folder, after checking every file's SHA-256
+    against the manifest; nothing is written if one does not match."""
+    from ._backup import PG_DUMP_FILE, restore_backup
+
+    manifest = restore_backup(archive=archive, data_dir=data_dir)
+    if json_output:
+        import json
+
+        typer.echo(json.dumps(manifest))
+        return
+    typer.echo(
+        f"Node {manifest['node_id']} restored into {data_dir} ({len(manifest['files'])} files)"
+    )
+    if manifest["database"].get("file") == PG_DUMP_FILE:
+        typer.echo(
+            f"Load the database into an empty PostgreSQL database, then delete the dump:\n"
+            f"  pg_restore --no-owner --dbname=URL {data_dir / PG_DUMP_FILE}"
+        )
+    elif manifest["database"]["kind"] == "postgresql":
+        typer.echo("The database was not in this backup: restore it from your pg_dump.")
+    typer.echo(f"Start the node with: sdgcities node serve --data-dir {data_dir}")

@@ -13,9 +13,12 @@ a report are wrapped (``raise ... from exc``) and never escape a public function
     │   └── Rollback            the log goes back to a sequence it had already passed
     ├── ReportInvalid           a signed report fails: encoding, signature, signer, shape
     │   └── ReportTooLarge      more events or bytes than one report may carry
-    └── OnboardingError         a join request or key rotation cannot be accepted
-        ├── PossessionNotProven the token is not signed by the key it claims (or carries)
-        └── RequestStale        its iat is too far from now (a replay, or a wrong clock)
+    ├── OnboardingError         a join request or key rotation cannot be accepted
+    │   ├── PossessionNotProven the token is not signed by the key it claims (or carries)
+    │   └── RequestStale        its iat is too far from now (a replay, or a wrong clock)
+    └── SpotCheckError          a spot-check round or message cannot be accepted
+        ├── RoundInvalid        a published round does not recompute
+        └── MessageRefused      a dossier request or outcome is not the global node's, for us, now
 """
 
 from __future__ import annotations
@@ -115,3 +118,16 @@ class PossessionNotProven(OnboardingError):
 
 class RequestStale(OnboardingError):
     """The request was signed too long ago (or in the future): it may be a replay."""
+
+
+class SpotCheckError(FederationError):
+    """A spot-check round or message cannot be accepted (DESIGN §5, spot-checks)."""
+
+
+class RoundInvalid(SpotCheckError):
+    """A published round does not recompute: its inputs, scores or selection disagree."""
+
+
+class MessageRefused(SpotCheckError):
+    """A dossier request or spot-check outcome is not the global node's, not for this node, or
+    not for now (malformed, badly signed, another key, another audience, expired)."""

@@ -21,6 +21,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sdgcities.credentials import Error as CredentialsError
+from sdgcities.federation import REPORT_MEDIA_TYPE
 
 from .accounts.models import Role
 from .accounts.routes import me_router
@@ -39,14 +40,22 @@ from .events.routes import router as events_router
 from .frameworks.routes import router as frameworks_router
 from .frameworks.service import install_baseline
 from .identity.service import load_active_key
+from .ingest.local import LocalTransport
+from .ingest.routes import router as ingest_router
+from .ingest.service import IngestRuntime
+from .ingest.tasks import ingest_pull
 from .members.root_key import load_root_key
 from .members.routes import router as members_router
 from .members.tasks import republish_once, trust_list_republish
 from .membership.routes import router as membership_router
 from .membership.tasks import trust_list_sync
 from .registry.routes import router as registry_router
+from .relay.service import HttpTransport, Transport
+from .relay.tasks import event_relay
 from .reports.routes import router as reports_router
 from .review.routes import router as review_router
+from .spotchecks.routes import global_router as spotchecks_global_router
+from .spotchecks.routes import national_router as spotchecks_national_router
 from .state import NodeState
 from .status.routes import router as status_router
 from .status.tasks import refresh_once, status_refresh
@@ -109,10 +118,15 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         republish_once(app.state.node)  # a list that lapsed while the node was down
     for router in ROUTERS:
         app.include_router(router)
+    # The federation store (reports in, the global node's own log too) lives on the global node.
+    app.state.ingest = IngestRuntime() if settings.is_global else None
     if settings.is_global:
         app.include_router(members_router)
+        app.include_router(spotchecks_global_router)
+        app.include_router(ingest_router)
     else:
         app.include_router(membership_router)
+        app.include_router(spotchecks_national_router)
     _describe_access(app)
     _install_error_handlers(app)
     app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_bytes)
@@ -125,8 +139,17 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         status_refresh(app.state.node),
         trust_list_republish(app.state.node),
         trust_list_sync(app.state.node),
+        ingest_pull(app.state.node, app.state.ingest),
+        event_relay(app.state.node, _relay_transport(app)),
     ):
         yield
+
+
+def _relay_transport(app: FastAPI) -> Transport | None:
+    state: NodeState = app.state.node
+    if app.state.ingest is not None:
+        return LocalTransport(state, app.state.ingest)
+    return HttpTransport(state) if state.settings.global_url else None
 
 
 def allowed_roles(route: APIRoute) -> frozenset[Role]:
@@ -178,7 +201,9 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def node_error(_request: Request, exc: NodeError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
         return JSONResponse(
-            {"detail": exc.message, "code": exc.code}, status_code=exc.status_code, headers=headers
+            {**exc.extra, "detail": exc.message, "code": exc.code},
+            status_code=exc.status_code,
+            headers=headers,
         )
 
     @app.exception_handler(CredentialsError)
@@ -213,11 +238,14 @@ class RequestSizeLimit:
         if scope["type"] == "http":
             headers = Headers(scope=scope)
             declared = headers.get("content-length")
+            content_type = headers.get("content-type", "")
             if (
                 declared is not None
                 and declared.isdigit()
                 and int(declared) > self.max_bytes
-                and not headers.get("content-type", "").startswith("application/octet-stream")
+                and not content_type.startswith("application/octet-stream")
+                # Reports have their own cap (4 MiB), checked while they stream in.
+                and not content_type.startswith(REPORT_MEDIA_TYPE)
             ):
                 error = PayloadTooLarge(f"request bodies are limited to {self.max_bytes} bytes")
                 response = JSONResponse(

@@ -64,6 +64,35 @@ class Settings(BaseSettings):
     trust_sync_seconds: int = Field(
         default=900, ge=1, description="How often a national node fetches the trust list"
     )
+    relay_interval_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description="How often the relay looks for new events to send to the global node",
+    )
+    relay_backoff_base_seconds: float = Field(
+        default=1.0, gt=0, description="The relay's first wait after a failed delivery"
+    )
+    relay_backoff_max_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="The longest wait between the relay's retries (full jitter below it)",
+    )
+    ingest_pull_seconds: float = Field(
+        default=3600.0,
+        gt=0,
+        description="How often the global node pulls every member's log, besides gaps at once",
+    )
+    spotcheck_rate: float = Field(
+        default=0.1,
+        gt=0,
+        le=1,
+        description="The share of certified applications a spot-check round selects (§26a)",
+    )
+    spotcheck_window_days: int = Field(
+        default=365,
+        ge=1,
+        description="A round's candidates are the awards decided in this many days before it",
+    )
     quorum_min_fraction: float = Field(
         default=0.5,
         ge=0,
@@ -77,6 +106,13 @@ class Settings(BaseSettings):
         default=1,
         ge=0,
         description="and at least this many attending members who do not represent a government",
+    )
+    committee_meetings_per_year: int = Field(
+        default=4,
+        ge=1,
+        le=12,
+        description="How many meetings `POST /committee/meetings/plan` schedules for a year "
+        "(the global committee sits about four times a year, §26b)",
     )
 
     @field_validator("node_id")

@@ -13,16 +13,20 @@ UnsafeDatabaseSettings    the node refuses to start (not an HTTP error)
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 
 class NodeError(Exception):
     status_code: ClassVar[int] = 400
     code: ClassVar[str] = "bad_request"
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, extra: Mapping[str, Any] | None = None) -> None:
         super().__init__(message)
         self.message = message
+        # Members of the JSON answer beside `detail` and `code`, for what a client acts on
+        # (e.g. the national node a city is referred to).
+        self.extra = dict(extra or {})
 
 
 class InvalidRequest(NodeError):

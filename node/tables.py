@@ -15,6 +15,12 @@ from sdgcities.node.committee.models import AgendaItem, Attendance, Meeting, Vot
 from sdgcities.node.events.models import EventLogHead, EventRecord
 from sdgcities.node.frameworks.models import FrameworkVersion
 from sdgcities.node.identity.models import NodeKey
+from sdgcities.node.ingest.models import (
+    IngestAlarm,
+    IngestedEvent,
+    IngestedLog,
+    ReceivedReport,
+)
 from sdgcities.node.members.models import (
     EndorsementRequestRecord,
     JoinRequestRecord,
@@ -24,6 +30,7 @@ from sdgcities.node.members.models import (
     PublishedTrustList,
 )
 from sdgcities.node.registry.models import CURRENT_CERTIFICATES
+from sdgcities.node.relay.models import RelayReceipt
 from sdgcities.node.reports.models import StageReport
 from sdgcities.node.review.models import (
     ClarificationRequest,
@@ -31,6 +38,12 @@ from sdgcities.node.review.models import (
     ReviewAssignment,
     ReviewConsolidation,
     ReviewerConflict,
+)
+from sdgcities.node.spotchecks.models import (
+    ReceivedOutcome,
+    SeenMessage,
+    SpotCheck,
+    SpotCheckRound,
 )
 from sdgcities.node.status.models import StatusListRecord, StatusPair
 from sdgcities.node.trust.models import TrustListCopy
@@ -55,6 +68,9 @@ __all__ = [
     "EventRecord",
     "Evidence",
     "FrameworkVersion",
+    "IngestAlarm",
+    "IngestedEvent",
+    "IngestedLog",
     "JoinRequestRecord",
     "Meeting",
     "MemberKey",
@@ -62,9 +78,15 @@ __all__ = [
     "MemberNodeHistory",
     "NodeKey",
     "PublishedTrustList",
+    "ReceivedOutcome",
+    "ReceivedReport",
+    "RelayReceipt",
     "ReviewAssignment",
     "ReviewConsolidation",
     "ReviewerConflict",
+    "SeenMessage",
+    "SpotCheck",
+    "SpotCheckRound",
     "StageReport",
     "StatusListRecord",
     "StatusPair",

@@ -3,11 +3,12 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
-from pydantic import EmailStr, Field, model_validator
+from pydantic import EmailStr, Field, computed_field, model_validator
 
 from sdgcities.node.schemas import Page, RequestModel, ResponseModel
 
 from .models import Role, StakeholderCategory
+from .teams import teams_of
 
 LANGUAGE_TAG = r"^[a-z]{2,3}(-[A-Z]{2})?$"
 
@@ -59,6 +60,14 @@ class UserPublic(ResponseModel):
     term_end: date | None
     active: bool
     created_at: datetime
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="A reviewer's technical teams on the global node: the UN languages "
+        "(ar, zh, en, fr, ru, es) among their languages (§26b)"
+    )
+    @property
+    def teams(self) -> list[str]:
+        return teams_of(self.languages) if self.role is Role.REVIEWER else []
 
 
 class UsersPublic(Page):

@@ -54,6 +54,9 @@ class Application(SQLModel, table=True):
     state: ApplicationState = Field(
         default=ApplicationState.DRAFT, sa_type=enum_column(ApplicationState), index=True
     )
+    # A UN language (accounts.teams): on the global node the technical team the application is
+    # routed to (§26b); on a national node advice only. Null for applications made before it.
+    language: str | None = Field(default=None, max_length=3, index=True)
     created_by: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

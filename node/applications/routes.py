@@ -30,6 +30,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from sdgcities.node.accounts.models import Role
+from sdgcities.node.accounts.teams import UnLanguage
 from sdgcities.node.actor import Actor
 from sdgcities.node.cities.service import get_city_or_raise
 from sdgcities.node.config import Settings
@@ -54,6 +55,7 @@ from .schemas import (
     AnswerUpdate,
     ApplicationCreate,
     ApplicationDetail,
+    ApplicationLanguage,
     ApplicationPublic,
     ApplicationsPublic,
     EvidencePublic,
@@ -65,6 +67,8 @@ Writer = Annotated[Actor, access(Role.ADMINISTRATOR, Role.CITY_APPLICANT)]
 Reader = Annotated[
     Actor, access(Role.ADMINISTRATOR, Role.SECRETARIAT, Role.REVIEWER, Role.CITY_APPLICANT)
 ]
+# Who routes an application to a technical team: the secretariat and administrators.
+Dispatcher = Annotated[Actor, access(Role.ADMINISTRATOR, Role.SECRETARIAT)]
 Code = Annotated[str, Path(max_length=32)]
 Offset = Annotated[int, Query(ge=0)]
 Limit = Annotated[int, Query(ge=1, le=500)]
@@ -103,10 +107,15 @@ def _page(applications: list[Application], count: int) -> ApplicationsPublic:
 
 @router.post("/applications", status_code=status.HTTP_201_CREATED)
 def create_application(
-    session: SessionDep, actor: Writer, body: ApplicationCreate
+    session: SessionDep, state: StateDep, actor: Writer, body: ApplicationCreate
 ) -> ApplicationDetail:
-    """Apply for a stage, under a framework version usable for certification."""
-    return _detail(session, service.create_application(session=session, data=body, actor=actor))
+    """Apply for a stage, under a framework version usable for certification. On the global
+    node: only for a city of a country without a national node (409 with a `referral` to it
+    otherwise), and routed to the technical team of the application's UN language."""
+    application = service.create_application(
+        session=session, data=body, actor=actor, node_id=state.settings.node_id
+    )
+    return _detail(session, application)
 
 
 @router.get("/applications")
@@ -116,6 +125,10 @@ def list_applications(
     city_locode: Annotated[str | None, Query(max_length=6)] = None,
     state: ApplicationState | None = None,
     stage: Annotated[str | None, Query(max_length=32)] = None,
+    team: Annotated[
+        UnLanguage | None,
+        Query(description="Only those routed to this UN language's technical team"),
+    ] = None,
     offset: Offset = 0,
     limit: Limit = 100,
 ) -> ApplicationsPublic:
@@ -128,6 +141,7 @@ def list_applications(
         city_locode=city_locode,
         state=state,
         stage=stage,
+        team=team,
     )
     return _page(applications, count)
 
@@ -172,6 +186,21 @@ def answer_criterion(
         session=session, application=application, code=code, data=body, actor=actor
     )
     return AnswerPublic.model_validate(answer)
+
+
+@router.put("/applications/{application_id}/language")
+def route_application(
+    session: SessionDep, actor: Dispatcher, application_id: int, body: ApplicationLanguage
+) -> ApplicationDetail:
+    """Route the application to another UN language's technical team, before reviewers are
+    assigned (draft or submitted)."""
+    application = service.get_application_or_raise(
+        session=session, application_id=application_id, actor=actor, for_update=True
+    )
+    service.set_language(
+        session=session, application=application, language=body.language, actor=actor
+    )
+    return _detail(session, application)
 
 
 @router.post("/applications/{application_id}/submit")

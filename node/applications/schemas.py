@@ -8,6 +8,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import Field, Strict, StringConstraints, model_validator
 
+from sdgcities.node.accounts.teams import UnLanguage
 from sdgcities.node.cities.schemas import Locode
 from sdgcities.node.evidence import MediaType
 from sdgcities.node.frameworks.document import StageKey
@@ -30,6 +31,16 @@ class ApplicationCreate(RequestModel):
     framework_version_id: int = Field(
         description="A published framework version endorsed by the global root key"
     )
+    language: UnLanguage | None = Field(
+        default=None,
+        description="The UN language the application is reviewed in (ar, zh, en, fr, ru, es). "
+        "On the global node it routes the application to that language's technical team; when "
+        "omitted, the first UN language among the city's languages. On a national node, advice.",
+    )
+
+
+class ApplicationLanguage(RequestModel):
+    language: UnLanguage = Field(description="The UN language team to route the application to")
 
 
 class Disaggregation(RequestModel):
@@ -110,6 +121,9 @@ class ApplicationPublic(ResponseModel):
     city_locode: str
     stage: str
     framework_version_id: int
+    language: str | None = Field(
+        description="Its UN language: on the global node, the technical team it is routed to"
+    )
     state: ApplicationState
     created_by: int | None
     created_at: datetime

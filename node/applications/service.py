@@ -9,6 +9,10 @@ while the reviewers' clarification requests are open the city may change the ans
 criteria they name and add evidence to them; submission needs every criterion of the stage
 answered with a narrative.
 
+On the global node (§26b) an application is only for a city of a country without a national node
+(`cities.referral`), and carries the UN language whose technical team reviews it
+(`language_for`; re-routed with `set_language` before reviewers are assigned).
+
 Who sees what: a city applicant sees its own city's applications only (any other answers 404,
 as if it did not exist); administrators and the secretariat see every application, a reviewer
 only those assigned to them (`visible_to`, which every read goes through). Administrators act on
@@ -21,11 +25,14 @@ from sqlmodel import Session, col, func, select
 
 from sdgcities.federation import EventType
 from sdgcities.node.accounts.models import Role
+from sdgcities.node.accounts.teams import UN_LANGUAGES, first_un_language
 from sdgcities.node.actor import Actor
 from sdgcities.node.audit.service import record
 from sdgcities.node.certificates.service import holds_valid_certificate
 from sdgcities.node.cities.models import City
+from sdgcities.node.cities.referral import check_certified_here
 from sdgcities.node.cities.service import visible_to as city_visible_to
+from sdgcities.node.config import GLOBAL_NODE_ID
 from sdgcities.node.errors import (
     Conflict,
     InvalidRequest,
@@ -92,6 +99,7 @@ def list_applications(
     city_locode: str | None = None,
     state: ApplicationState | None = None,
     stage: str | None = None,
+    team: str | None = None,
 ) -> tuple[list[Application], int]:
     conditions = []
     if actor.role is Role.CITY_APPLICANT:
@@ -106,6 +114,8 @@ def list_applications(
         conditions.append(col(Application.state) == state)
     if stage is not None:
         conditions.append(col(Application.stage) == stage)
+    if team is not None:
+        conditions.append(col(Application.language) == team)
     query = select(Application).where(*conditions)
     count = select(func.count()).select_from(Application).where(*conditions)
     applications = session.exec(
@@ -147,7 +157,27 @@ def open_application(*, session: Session, city_locode: str) -> Application | Non
     ).first()
 
 
-def create_application(*, session: Session, data: ApplicationCreate, actor: Actor) -> Application:
+def language_for(*, data: ApplicationCreate, city: City, node_id: str) -> str | None:
+    """The application's UN language: as given; on the global node, which must route it to a
+    team, else the first UN language among the city's languages."""
+    if data.language is not None:
+        return data.language
+    if node_id != GLOBAL_NODE_ID:
+        return None
+    language = first_un_language(city.languages)
+    if language is None:
+        raise InvalidRequest(
+            f"name the application's language, one of {', '.join(UN_LANGUAGES)}: the global "
+            "node routes it to that language's technical team, and city "
+            f"{city.locode} lists none of them among its languages "
+            f"({', '.join(city.languages) or 'none recorded'})"
+        )
+    return language
+
+
+def create_application(
+    *, session: Session, data: ApplicationCreate, actor: Actor, node_id: str
+) -> Application:
     locode = data.city_locode or actor.city_locode
     if locode is None:
         raise InvalidRequest("city_locode is required: name the city you apply on behalf of")
@@ -159,6 +189,9 @@ def create_application(*, session: Session, data: ApplicationCreate, actor: Acto
     )
     if city is None:
         raise NotFound(f"no city {locode}")
+    # A national node may have joined since the city registered with the global node.
+    check_certified_here(session=session, node_id=node_id, locode=locode)
+    language = language_for(data=data, city=city, node_id=node_id)
     framework = frameworks.get_version_or_raise(
         session=session, version_id=data.framework_version_id, actor=actor
     )
@@ -179,6 +212,7 @@ def create_application(*, session: Session, data: ApplicationCreate, actor: Acto
         city_locode=locode,
         stage=data.stage,
         framework_version_id=data.framework_version_id,
+        language=language,
         created_by=actor.user_id,
     )
     session.add(application)
@@ -189,7 +223,40 @@ def create_application(*, session: Session, data: ApplicationCreate, actor: Acto
         action="application.create",
         target_type="application",
         target_id=application.id,
-        detail={"city": locode, "stage": data.stage, "framework_version": framework.id},
+        detail={
+            "city": locode,
+            "stage": data.stage,
+            "framework_version": framework.id,
+            "language": language,
+        },
+    )
+    return application
+
+
+# Routing before review: the team is chosen before reviewers are assigned from it.
+ROUTABLE_STATES = frozenset({ApplicationState.DRAFT, ApplicationState.SUBMITTED})
+
+
+def set_language(
+    *, session: Session, application: Application, language: str, actor: Actor
+) -> Application:
+    """Route an application to another UN language team (`application` locked by the caller)."""
+    if application.state not in ROUTABLE_STATES:
+        raise Conflict(
+            f"application {application.id} is {application.state.value}: its language is "
+            "changed only before reviewers are assigned (draft or submitted)"
+        )
+    previous = application.language
+    application.language = language
+    session.add(application)
+    session.flush()
+    record(
+        session=session,
+        actor=actor,
+        action="application.language",
+        target_type="application",
+        target_id=application.id,
+        detail={"from": previous, "to": language},
     )
     return application
 

@@ -29,6 +29,8 @@ Staff = Annotated[
 def register_city(
     session: SessionDep, state: StateDep, actor: Admin, body: CityCreate
 ) -> CityPublic:
+    """Register a city: on a national node, of its own country; on the global node, of a
+    country without a national node (409 with a `referral` to that node otherwise)."""
     city = service.create_city(
         session=session, data=body, node_id=state.settings.node_id, actor=actor
     )

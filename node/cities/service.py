@@ -5,9 +5,11 @@ from sqlmodel import Session, col, func, select
 from sdgcities.node.accounts.models import Role
 from sdgcities.node.actor import Actor
 from sdgcities.node.audit.service import record
+from sdgcities.node.config import GLOBAL_NODE_ID
 from sdgcities.node.errors import Conflict, InvalidRequest, NotFound
 
 from .models import City
+from .referral import check_certified_here
 from .schemas import CityCreate, CityUpdate
 
 
@@ -26,13 +28,14 @@ def get_city_or_raise(*, session: Session, locode: str, actor: Actor) -> City:
 
 def create_city(*, session: Session, data: CityCreate, node_id: str, actor: Actor) -> City:
     country = data.locode[:2]
-    if node_id != "global" and country != node_id:
+    if node_id != GLOBAL_NODE_ID and country != node_id:
         raise InvalidRequest(
             f"this is the {node_id} national node: it registers {node_id} cities only, "
             f"not {country}"
         )
     if session.get(City, data.locode) is not None:
         raise Conflict(f"city {data.locode} is already registered")
+    check_certified_here(session=session, node_id=node_id, locode=data.locode)
     city = City.model_validate({**data.model_dump(), "country": country})
     session.add(city)
     session.flush()

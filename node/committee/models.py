@@ -46,10 +46,18 @@ class Meeting(SQLModel, table=True):
     a later change of the node's settings does not change how its decisions were taken."""
 
     __tablename__ = "committee_meeting"
+    __table_args__ = (
+        # A year is planned once: two plans running at once cannot both add its meetings.
+        Index("uq_committee_meeting_plan", "plan_year", "plan_slot", unique=True),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     title: str = Field(max_length=200)
     scheduled_for: datetime = Field(sa_type=UTCDateTime, index=True)
+    # Set on the meetings of a year's plan (`service.plan_year`): the year, and which of its
+    # meetings (1 to `committee_meetings_per_year`). Null on a meeting scheduled one by one.
+    plan_year: int | None = None
+    plan_slot: int | None = None
     status: MeetingStatus = Field(
         default=MeetingStatus.SCHEDULED, sa_type=enum_column(MeetingStatus), index=True
     )

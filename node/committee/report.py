@@ -84,6 +84,7 @@ def build_report(*, session: Session, settings: Settings, meeting: Meeting) -> M
                 votes=votes_public(session=session, item=item),
                 city_locode=application.city_locode if application else None,
                 stage=application.stage if application else None,
+                language=application.language if application else None,
             )
         )
     outcomes = Counter(item.outcome for item in items)

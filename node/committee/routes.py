@@ -11,6 +11,7 @@ when there is no quorum); 403 when a member whose term has ended (or not begun) 
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
@@ -23,7 +24,7 @@ from sdgcities.node.applications.models import Application
 from sdgcities.node.deps import ReadSessionDep, SessionDep, StateDep, access
 from sdgcities.node.errors import NotFound
 
-from . import service
+from . import planning, service
 from .models import MeetingStatus
 from .report import build_report, item_public, meeting_public, member_public, render_html
 from .report import votes_public as _votes
@@ -35,11 +36,14 @@ from .schemas import (
     ItemDetail,
     MeetingCreate,
     MeetingDetail,
+    MeetingPlanCreate,
+    MeetingPlanPublic,
     MeetingReport,
     MeetingsPublic,
     MemberPublic,
     MembersPublic,
     QuorumPublic,
+    RotationPublic,
     VoteCreate,
     VotePublic,
 )
@@ -93,13 +97,29 @@ def _item_detail(session: Session, item_id: int) -> ItemDetail:
 
 
 @router.get("/committee/members")
-def list_members(session: ReadSessionDep, _actor: CommitteeReader) -> MembersPublic:
-    """Every committee member, sitting, past and future, with their terms: rotation is visible."""
+def list_members(
+    session: ReadSessionDep,
+    _actor: CommitteeReader,
+    within_days: Annotated[
+        int, Query(ge=1, le=366, description="The rotation window: the coming quarter by default")
+    ] = 91,
+) -> MembersPublic:
+    """Every committee member, sitting, past and future, with their terms, and who rotates off
+    and on within `within_days`."""
     members = [member_public(member) for member in service.list_members(session=session)]
+    today = service.today()
+    coming = planning.rotation(session=session, on=today, until=today + timedelta(days=within_days))
     return MembersPublic(
         data=members,
         count=len(members),
         sitting=sum(1 for member in members if member.standing == "sitting"),
+        rotation=RotationPublic(
+            until=coming.until,
+            leaving=[member_public(member) for member in coming.leaving],
+            joining=[member_public(member) for member in coming.joining],
+            sitting_then=coming.sitting_then,
+            non_government_sitting_then=coming.non_government_sitting_then,
+        ),
     )
 
 
@@ -116,6 +136,22 @@ def schedule_meeting(
     )
     assert meeting.id is not None
     return _meeting_detail(session, meeting.id)
+
+
+@router.post("/committee/meetings/plan", status_code=status.HTTP_201_CREATED)
+def plan_meetings(
+    session: SessionDep, state: StateDep, actor: Secretariat, body: MeetingPlanCreate
+) -> MeetingPlanPublic:
+    """Schedule a year's meetings at once (`SDGCITIES_COMMITTEE_MEETINGS_PER_YEAR`, four by
+    default: one a quarter); a year is planned once (409 for a second plan)."""
+    plan = planning.plan_year(session=session, year=body.year, settings=state.settings, actor=actor)
+    return MeetingPlanPublic(
+        year=plan.year,
+        per_year=plan.per_year,
+        data=[meeting_public(meeting) for meeting in plan.meetings],
+        count=len(plan.meetings),
+        skipped=plan.skipped,
+    )
 
 
 @router.get("/committee/meetings")

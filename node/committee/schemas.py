@@ -26,8 +26,21 @@ class MemberPublic(ResponseModel):
     )
 
 
+class RotationPublic(ResponseModel):
+    """Who rotates off and on the committee in the coming window (§26b: it rotates)."""
+
+    until: date = Field(description="The end of the window looked at (today + within_days)")
+    leaving: list[MemberPublic] = Field(description="Sitting today, their term ends before then")
+    joining: list[MemberPublic] = Field(description="Their term begins in the window")
+    sitting_then: int = Field(description="How many members will sit on `until`")
+    non_government_sitting_then: int = Field(
+        description="How many of them represent no government (the quorum needs some)"
+    )
+
+
 class MembersPublic(Page):
     sitting: int = Field(description="How many members sit today")
+    rotation: RotationPublic
     data: list[MemberPublic]
 
 
@@ -102,6 +115,19 @@ class MeetingsPublic(Page):
     data: list[MeetingPublic]
 
 
+class MeetingPlanCreate(RequestModel):
+    year: int = Field(ge=2000, le=2100, description="The year to plan; this year or a later one")
+
+
+class MeetingPlanPublic(Page):
+    year: int
+    per_year: int = Field(description="The node's SDGCITIES_COMMITTEE_MEETINGS_PER_YEAR")
+    data: list[MeetingPublic] = Field(description="The meetings scheduled")
+    skipped: list[datetime] = Field(
+        description="Dates of the plan already past when it was made (this year's plan only)"
+    )
+
+
 class MeetingDetail(MeetingPublic):
     attendance: list[MemberPublic]
     quorum_now: QuorumPublic = Field(description="The quorum as it stands today")
@@ -138,6 +164,9 @@ class ApplicationDecision(ResponseModel):
 class ReportItem(ItemDetail):
     city_locode: str | None
     stage: str | None
+    language: str | None = Field(
+        description="The application's UN language (on the global node: the team that reviewed it)"
+    )
 
 
 class MeetingReport(ResponseModel):

@@ -10,10 +10,12 @@ from sqlmodel import Session, col, select
 from sdgcities.credentials import KeyStatus, NodeStatus
 from sdgcities.node.accounts.models import Role
 from sdgcities.node.actor import Actor
+from sdgcities.node.audit.service import record
 from sdgcities.node.deps import Anyone, ReadSessionDep, SessionDep, StateDep, access
 
 from . import endorsements, service
 from .models import EndorsementState, JoinRequestState, MemberNode
+from .publish import publish_trust_list
 from .schemas import (
     EndorsementRequestPublic,
     EndorsementRequestsPublic,
@@ -26,6 +28,7 @@ from .schemas import (
     MembersPublic,
     Reason,
     SignedRequest,
+    TrustListPublished,
 )
 
 router = APIRouter(tags=["federation"])
@@ -153,6 +156,25 @@ def _node_route(status: NodeStatus, verb: str) -> None:
             actor=actor,
         )
         return _member_public(session, member)
+
+
+@router.post("/federation/trust-list/publish")
+def post_publish_trust_list(
+    session: SessionDep, state: StateDep, actor: Secretariat
+) -> TrustListPublished:
+    """Sign and publish the trust list now (sequence + 1), rather than at the next change or
+    the background round: e.g. after restoring a backup, or to extend `nextUpdate` at once."""
+    published = publish_trust_list(
+        session=session, settings=state.settings, root_key=state.root_key
+    )
+    record(
+        session=session,
+        actor=actor,
+        action="trust_list.publish",
+        target_type="trust_list",
+        target_id=published.sequence,
+    )
+    return TrustListPublished.model_validate(published)
 
 
 _key_route(KeyStatus.RETIRED, "retire")

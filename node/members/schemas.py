@@ -90,3 +90,9 @@ class EndorsementRequestPublic(ResponseModel):
 
 class EndorsementRequestsPublic(Page):
     data: list[EndorsementRequestPublic]
+
+
+class TrustListPublished(ResponseModel):
+    sequence: int
+    issued_at: datetime
+    next_update: datetime

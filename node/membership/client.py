@@ -7,7 +7,7 @@ else is refused before a socket is opened.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 
@@ -89,3 +89,39 @@ def fetch_trust_list(client: httpx.Client, *, base_url: str, allowed: set[str]) 
         return raw.decode("ascii").strip()
     except UnicodeDecodeError as exc:
         raise FederationUnreachable(f"{url} did not answer a compact JWS") from exc
+
+
+class Answer(NamedTuple):
+    """A capped answer: status, body, and the headers a federation caller acts on."""
+
+    status: int
+    body: bytes
+    headers: httpx.Headers
+
+
+def exchange(
+    client: httpx.Client,
+    *,
+    method: str,
+    url: str,
+    allowed: set[str],
+    content: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    max_request_bytes: int = MAX_REQUEST_BYTES,
+    max_response_bytes: int = MAX_RESPONSE_BYTES,
+) -> Answer:
+    """One request to a URL under an allowed base URL, both bodies capped, no redirects."""
+    base, separator, _rest = url.partition("/federation/")
+    if not separator:
+        raise InvalidRequest(f"{url} is not a federation endpoint")
+    _check_target(base, allowed)
+    if content is not None and len(content) > max_request_bytes:
+        raise InvalidRequest(f"the request to {url} is larger than {max_request_bytes} bytes")
+    try:
+        with client.stream(
+            method, url, content=content, headers=headers, follow_redirects=False
+        ) as response:
+            raw = _read_capped(response, max_response_bytes, f"the answer of {url}")
+            return Answer(response.status_code, raw, response.headers)
+    except httpx.HTTPError as exc:
+        raise FederationUnreachable(f"{url} is unreachable: {exc}") from exc

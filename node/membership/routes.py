@@ -12,7 +12,12 @@ from sdgcities.node.actor import Actor
 from sdgcities.node.deps import SessionDep, StateDep, access
 from sdgcities.node.schemas import RequestModel, ResponseModel
 
-from .service import send_endorsement_request, send_join_request, sync_trust_list
+from .service import (
+    rotate_signing_key,
+    send_endorsement_request,
+    send_join_request,
+    sync_trust_list,
+)
 
 router = APIRouter(tags=["federation"])
 
@@ -62,6 +67,30 @@ def post_sync(
     if stored:
         state.verifiers.reset()
     return TrustListSynced(sequence=copy.sequence, stored=stored)
+
+
+class KeyRotated(ResponseModel):
+    kid: str = Field(description="The new signing key: what this node signs with from now on")
+    previous_kid: str = Field(description="Still active: retire it on the global node")
+
+
+@router.post("/admin/federation/keys/rotate", status_code=201)
+def post_rotate_key(
+    session: SessionDep,
+    state: StateDep,
+    actor: Annotated[Actor, access(Role.ADMINISTRATOR)],
+) -> KeyRotated:
+    """Generate a new signing key, announce it to the global node, and sign with it from now on.
+
+    The previous key stays valid for what it signed; retire it on the global node
+    (`POST /federation/members/{node_id}/keys/{kid}/retire`) once this node has switched.
+    """
+    previous = state.signing_key.kid
+    new_key = rotate_signing_key(session=session, state=state, actor=actor)
+    # Switched once the row is flushed: a commit that still failed would leave the node signing
+    # with a key the global node lists (and the file holds) until a restart reloads the old one.
+    state.signing_key = new_key
+    return KeyRotated(kid=new_key.kid, previous_kid=previous)
 
 
 class EndorsementRequested(ResponseModel):

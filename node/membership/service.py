@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session
 
 from sdgcities.credentials import Error as CredentialsError
-from sdgcities.credentials import FrameworkRef
-from sdgcities.federation.onboarding import EndorsementRequest, JoinRequest
+from sdgcities.credentials import FrameworkRef, SigningKey
+from sdgcities.federation.onboarding import EndorsementRequest, JoinRequest, KeyRotation
 from sdgcities.node.actor import SYSTEM, Actor
 from sdgcities.node.audit.service import record
 from sdgcities.node.errors import Conflict, InvalidRequest
 from sdgcities.node.frameworks.service import endorse_version, find_version, get_version_or_raise
+from sdgcities.node.identity.models import NodeKey
+from sdgcities.node.identity.service import key_path
 from sdgcities.node.state import NodeState
+from sdgcities.node.timeutil import utcnow
 from sdgcities.node.trust.models import TrustListCopy
 from sdgcities.node.trust.service import accept_trust_list, load_current
 
@@ -143,3 +147,63 @@ def send_endorsement_request(
         detail={"request": body.get("id")},
     )
     return body
+
+
+def rotate_signing_key(*, session: Session, state: NodeState, actor: Actor) -> SigningKey:
+    """Generate a new signing key, announce it to the global node (signed by the current key and
+    by the new one) and, once the global node has added it, store it as this node's active key.
+
+    The key file is written before the announcement, so the global node never lists a key whose
+    private half could be lost; it is removed again if the announcement fails. The old key stays
+    active here and on the trust list: the secretariat retires it on the global node once the
+    switch is done, so certificates it signed keep verifying.
+    """
+    settings = state.settings
+    target = _global_url(state, None)
+    current = state.signing_key
+    new_key = SigningKey.generate(current.algorithm)
+    token = KeyRotation.sign(node_id=settings.node_id, current_key=current, new_key=new_key)
+    path = key_path(settings, new_key.kid)
+    new_key.save(path, settings.key_passphrase.get_secret_value())
+    try:
+        status, body = post_json(
+            state.http,
+            base_url=target,
+            path="/federation/keys/rotate",
+            body={"token": token},
+            allowed=_allowed(session, state),
+        )
+        if status != 201:
+            raise FederationUnreachable(
+                f"the global node refused the key rotation ({status}): {body.get('detail', body)}"
+            )
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    session.add(
+        NodeKey(
+            kid=new_key.kid,
+            algorithm=new_key.algorithm.value,
+            public_jwk=new_key.public_key.to_jwk(),
+            valid_from=_valid_from(body),
+        )
+    )
+    session.flush()
+    record(
+        session=session,
+        actor=actor,
+        action="identity.key_rotate",
+        target_type="node_key",
+        target_id=new_key.kid,
+        detail={"previous": current.kid},
+    )
+    return new_key
+
+
+def _valid_from(answer: dict[str, Any]) -> datetime:
+    """When the global node says the key is valid from, so both registries agree."""
+    try:
+        moment = datetime.fromisoformat(str(answer.get("valid_from")))
+    except ValueError:
+        return utcnow()
+    return moment if moment.tzinfo is not None else utcnow()

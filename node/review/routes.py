@@ -222,25 +222,30 @@ def assign_reviewers(
         lead_id=body.lead_id,
         required=state.settings.reviewers_per_application,
         actor=actor,
+        node_id=state.settings.node_id,
     )
     return _detail(session, state, application, actor)
 
 
 @router.get("/applications/{application_id}/reviewers/candidates")
 def reviewer_candidates(
-    session: ReadSessionDep, actor: StaffReader, application_id: int
+    session: ReadSessionDep, state: StateDep, actor: StaffReader, application_id: int
 ) -> CandidatesPublic:
     """The reviewers who may be assigned (or put in another's place): active, not bound to
-    the city, without a conflict with it, not assigned yet; those who share a language with
-    the city first, then the least busy."""
+    the city, without a conflict with it, not assigned yet, and on the global node in the
+    technical team of the application's language; those who share a language with the city
+    first, then the least busy."""
     application = _application(session, actor, application_id)
-    found = service.candidates_for(session=session, application=application)
+    team = service.team_of(application=application, node_id=state.settings.node_id)
+    found = service.candidates_for(session=session, application=application, team=team)
     return CandidatesPublic(
+        team=team,
         data=[
             CandidatePublic(
                 id=_id(c.reviewer.id),
                 name=c.reviewer.name,
                 languages=c.reviewer.languages,
+                teams=c.teams,
                 shares_language=c.shares_language,
                 open_reviews=c.open_reviews,
             )
@@ -268,6 +273,7 @@ def replace_reviewer(
         reviewer_id=reviewer_id,
         replacement_id=body.replacement_id,
         actor=actor,
+        node_id=state.settings.node_id,
     )
     return _detail(session, state, application, actor)
 

@@ -92,11 +92,16 @@ class CandidatePublic(ResponseModel):
     id: int
     name: str
     languages: list[str]
+    teams: list[str] = Field(description="The UN language technical teams they are in (§26b)")
     shares_language: bool = Field(description="Speaks one of the city's languages")
     open_reviews: int = Field(description="Reviews assigned and not yet submitted")
 
 
 class CandidatesPublic(Page):
+    team: str | None = Field(
+        description="On the global node, the technical team the application is routed to "
+        "(every candidate is in it); null on a national node"
+    )
     data: list[CandidatePublic]
 
 

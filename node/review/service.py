@@ -9,10 +9,11 @@
 Assignment: an administrator assigns at least `Settings.reviewers_per_application` distinct
 reviewers at once, exactly one of them the lead. A reviewer is refused when their account is
 not a reviewer's, is deactivated, is bound to the applicant city, or when they declared a
-conflict of interest with that city. A reviewer sees only the applications assigned to them
-(node/applications asks `access.is_assigned`). During the review an administrator may replace a
-reviewer (the same rules hold for the replacement); a reviewer who declares a conflict with the
-city after being assigned can do nothing more on it until replaced.
+conflict of interest with that city, and on the global node when they are not in the technical
+team of the application's UN language (`team_of`, §26b). A reviewer sees only the applications
+assigned to them (node/applications asks `access.is_assigned`). During the review an
+administrator may replace a reviewer (the same rules hold for the replacement); a reviewer who
+declares a conflict with the city after being assigned can do nothing more on it until replaced.
 
 Assessment: each reviewer gives each criterion a verdict (met, partly met, not met) with reasons
 and the evidence of that criterion it rests on; an assessment can be changed until the reviewer
@@ -42,11 +43,13 @@ from sqlmodel import Session, col, func, select
 
 from sdgcities.federation import EventType
 from sdgcities.node.accounts.models import Role, User
+from sdgcities.node.accounts.teams import UN_LANGUAGES, primary_subtag, teams_of
 from sdgcities.node.actor import SYSTEM, Actor
 from sdgcities.node.applications import service as applications
 from sdgcities.node.applications.models import Application, ApplicationState, Evidence
 from sdgcities.node.audit.service import record
 from sdgcities.node.cities.service import get_city_or_raise
+from sdgcities.node.config import GLOBAL_NODE_ID
 from sdgcities.node.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from sdgcities.node.events.service import append_event
 from sdgcities.node.frameworks import service as frameworks
@@ -158,7 +161,23 @@ def list_conflicts(
 # Assignment -------------------------------------------------------------------------------------
 
 
-def _check_reviewer(*, session: Session, application: Application, user_id: int) -> User:
+def team_of(*, application: Application, node_id: str) -> str | None:
+    """The technical team an application is routed to: on the global node, its UN language's
+    (§26b); on a national node none, since a language is advice there."""
+    if node_id != GLOBAL_NODE_ID:
+        return None
+    if application.language is None:
+        raise Conflict(
+            f"application {application.id} has no language, so no technical team: route it "
+            f"first (PUT /applications/{application.id}/language, one of "
+            f"{', '.join(UN_LANGUAGES)})"
+        )
+    return application.language
+
+
+def _check_reviewer(
+    *, session: Session, application: Application, user_id: int, team: str | None = None
+) -> User:
     user = session.get(User, user_id)
     if user is None:
         raise InvalidRequest(f"user {user_id} does not exist")
@@ -178,6 +197,12 @@ def _check_reviewer(*, session: Session, application: Application, user_id: int)
             f"reviewer {user_id} declared a conflict of interest with city {locode} on "
             f"{conflict.declared_at.date().isoformat()}"
         )
+    if team is not None and team not in teams_of(user.languages):
+        raise Conflict(
+            f"application {application.id} is routed to the {team} technical team, and reviewer "
+            f"{user_id} is not in it (teams: {', '.join(teams_of(user.languages)) or 'none'}); "
+            "a reviewer's teams are the UN languages among their account's languages"
+        )
     return user
 
 
@@ -189,13 +214,16 @@ def assign_reviewers(
     lead_id: int,
     required: int,
     actor: Actor,
+    node_id: str,
 ) -> list[ReviewAssignment]:
-    """Assign the reviewers of a submitted application (`application` locked by the caller)."""
+    """Assign the reviewers of a submitted application (`application` locked by the caller);
+    on the global node (`node_id`), every one of them from its language's team."""
     if application.state is not ApplicationState.SUBMITTED:
         raise Conflict(
             f"application {application.id} is {application.state.value}; reviewers are assigned "
             "once, to a submitted application"
         )
+    team = team_of(application=application, node_id=node_id)
     distinct = list(dict.fromkeys(reviewer_ids))
     if len(distinct) < required:
         raise InvalidRequest(
@@ -204,7 +232,7 @@ def assign_reviewers(
     if lead_id not in distinct:
         raise InvalidRequest(f"the lead, user {lead_id}, is not among the reviewers")
     for user_id in distinct:
-        _check_reviewer(session=session, application=application, user_id=user_id)
+        _check_reviewer(session=session, application=application, user_id=user_id, team=team)
     assignments = [
         ReviewAssignment(
             application_id=_id(application.id),
@@ -224,7 +252,7 @@ def assign_reviewers(
         action="review.assign",
         target_type="application",
         target_id=application.id,
-        detail={"reviewers": distinct, "lead": lead_id},
+        detail={"reviewers": distinct, "lead": lead_id} | ({"team": team} if team else {}),
     )
     return assignments
 
@@ -235,15 +263,18 @@ class Candidate:
     shares_language: bool
     open_reviews: int
 
+    @property
+    def teams(self) -> list[str]:
+        return teams_of(self.reviewer.languages)
 
-def _primary(language: str) -> str:
-    return language.split("-")[0].lower()
 
-
-def candidates_for(*, session: Session, application: Application) -> list[Candidate]:
+def candidates_for(
+    *, session: Session, application: Application, team: str | None = None
+) -> list[Candidate]:
     """The reviewers who may be assigned to `application`: active, not bound to the city, with
-    no conflict declared with it, not assigned already. Those who share a language with the
-    city come first (§26b: technical teams by language), then the least busy."""
+    no conflict declared with it, not assigned already, and in `team` when the application is
+    routed to one (the global node, §26b). Those who share a language with the city come
+    first, then the least busy."""
     locode = application.city_locode
     conflicted = select(ReviewerConflict.reviewer_id).where(ReviewerConflict.city_locode == locode)
     assigned = select(ReviewAssignment.reviewer_id).where(
@@ -270,14 +301,17 @@ def candidates_for(*, session: Session, application: Application) -> list[Candid
         ).all()
     )
     city = get_city_or_raise(session=session, locode=locode, actor=SYSTEM)
-    city_languages = {_primary(language) for language in city.languages}
+    city_languages = {primary_subtag(language) for language in city.languages}
     found = [
         Candidate(
             reviewer=reviewer,
-            shares_language=bool(city_languages & {_primary(lang) for lang in reviewer.languages}),
+            shares_language=bool(
+                city_languages & {primary_subtag(lang) for lang in reviewer.languages}
+            ),
             open_reviews=busy.get(_id(reviewer.id), 0),
         )
         for reviewer in reviewers
+        if team is None or team in teams_of(reviewer.languages)
     ]
     found.sort(key=lambda c: (not c.shares_language, c.open_reviews, _id(c.reviewer.id)))
     return found
@@ -351,6 +385,7 @@ def replace_reviewer(
     reviewer_id: int,
     replacement_id: int,
     actor: Actor,
+    node_id: str,
 ) -> ReviewAssignment:
     """Put another reviewer in one's place during the review (a conflict declared late, a
     reviewer who cannot go on). The replaced reviewer's assessments go with them: the review
@@ -373,7 +408,12 @@ def replace_reviewer(
         raise Conflict(
             f"reviewer {replacement_id} is already assigned to application {application.id}"
         )
-    _check_reviewer(session=session, application=application, user_id=replacement_id)
+    _check_reviewer(
+        session=session,
+        application=application,
+        user_id=replacement_id,
+        team=team_of(application=application, node_id=node_id),
+    )
     dropped = assessments_of(session=session, assignments=[replaced])
     for assessment in dropped:
         session.delete(assessment)

@@ -8,13 +8,7 @@ as both operators (it reads the national key from its data folder, as the operat
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
 import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -31,97 +25,15 @@ from sdgcities.credentials import (
 )
 from sdgcities.node.config import DEVELOPMENT_PASSPHRASE
 
+from .harness import free_port, init_node, serve
+
 pytestmark = pytest.mark.slow
 
-SDGCITIES = Path(sys.executable).with_name("sdgcities")
 FRAMEWORK = FrameworkRef("sdgcities-ke", "1", "sha256:" + "0" * 64)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _env(data_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SDGCITIES_")}
-    env["SDGCITIES_DATA_DIR"] = str(data_dir)
-    return env
-
-
-def _init(data_dir: Path, node_id: str, port: int) -> dict[str, str]:
-    done = subprocess.run(
-        [
-            str(SDGCITIES),
-            "node",
-            "init",
-            "--data-dir",
-            str(data_dir),
-            "--node-id",
-            node_id,
-            "--base-url",
-            f"http://127.0.0.1:{port}",
-            "--json",
-        ],
-        env=_env(data_dir),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    result: dict[str, str] = json.loads(done.stdout)
-    return result
-
-
-def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"{url} exited: {log.read_text(errors='replace')[-2000:]}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    pytest.fail(f"{url} did not become healthy: {log.read_text(errors='replace')[-2000:]}")
-
-
-@pytest.fixture
-def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
-    started: list[subprocess.Popen[bytes]] = []
-    try:
-        yield started
-    finally:
-        for process in started:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in started:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=15)
-
-
-def _serve(data_dir: Path, port: int, processes: list[subprocess.Popen[bytes]]) -> tuple[str, Path]:
-    log = data_dir / "serve.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [str(SDGCITIES), "node", "serve", "--data-dir", str(data_dir), "--port", str(port)],
-            env=_env(data_dir),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    processes.append(process)
-    url = f"http://127.0.0.1:{port}"
-    _wait_healthy(url, process, log)
-    return url, log
-
-
-def _certificate(*, key: SigningKey, did: str, base_url: str) -> str:
-    now = datetime.now(UTC)
+def _certificate(*, key: SigningKey, did: str, base_url: str, signed_at: datetime) -> str:
+    now = signed_at
     issue = CertificateIssue(
         credential_id="urn:uuid:00000000-0000-4000-8000-0000000000aa",
         issuer_did=did,
@@ -146,10 +58,10 @@ def _certificate(*, key: SigningKey, did: str, base_url: str) -> str:
 def test_national_node_joins_and_its_verify_knows_the_issuer(
     tmp_path: Path, processes: list[subprocess.Popen[bytes]]
 ) -> None:
-    global_port, national_port = _free_port(), _free_port()
+    global_port, national_port = free_port(), free_port()
     global_dir, national_dir = tmp_path / "global", tmp_path / "ke"
-    global_init = _init(global_dir, "global", global_port)
-    national_init = _init(national_dir, "KE", national_port)
+    global_init = init_node(global_dir, "global", global_port)
+    national_init = init_node(national_dir, "KE", national_port)
     root_jwk = json.loads((global_dir / "root-key.json").read_text())
     assert global_init["root_thumbprint"] == PublicKey.from_jwk(root_jwk).kid
     # The national operator pins the root thumbprint it was given and names the global node.
@@ -158,15 +70,22 @@ def test_national_node_joins_and_its_verify_knows_the_issuer(
         env.write(f"SDGCITIES_GLOBAL_URL=http://127.0.0.1:{global_port}\n")
         env.write("SDGCITIES_TRUST_SYNC_SECONDS=3600\n")
 
-    global_url, _ = _serve(global_dir, global_port, processes)
-    national_url, _ = _serve(national_dir, national_port, processes)
+    global_url, _ = serve(global_dir, global_port, processes)
+    national_url, _ = serve(national_dir, national_port, processes)
     global_admin = {"Authorization": f"Bearer {global_init['admin_token']}"}
     national_admin = {"Authorization": f"Bearer {national_init['admin_token']}"}
 
     national_key = SigningKey.load(
         national_dir / "keys" / f"{national_init['kid']}.pem", DEVELOPMENT_PASSPHRASE
     )
-    certificate = _certificate(key=national_key, did=national_init["did"], base_url=national_url)
+    # Signed well before the join is approved (times have whole seconds): the key's validity
+    # starts at the approval, so this signature must not count.
+    certificate = _certificate(
+        key=national_key,
+        did=national_init["did"],
+        base_url=national_url,
+        signed_at=datetime.now(UTC) - timedelta(seconds=10),
+    )
 
     with httpx.Client(timeout=30, follow_redirects=False) as http:
         # The global node publishes its list from the start, with only itself on it.
@@ -199,7 +118,12 @@ def test_national_node_joins_and_its_verify_knows_the_issuer(
         assert after["message"] == "signed before the key's validity began"
         # A certificate signed now, with the key the trust list vouches for since approval:
         # the issuer and its key are known; what it lacks is an endorsed framework.
-        fresh = _certificate(key=national_key, did=national_init["did"], base_url=national_url)
+        fresh = _certificate(
+            key=national_key,
+            did=national_init["did"],
+            base_url=national_url,
+            signed_at=datetime.now(UTC),
+        )
         answer = http.post(f"{national_url}/verify", json={"jwt": fresh}).json()
         assert answer["reason"] == "framework_not_endorsed", answer
 

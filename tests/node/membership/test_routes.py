@@ -21,11 +21,14 @@ from sdgcities.credentials import (
     KeyPeriod,
     KeyStatus,
     NodeStatus,
+    SigningKey,
     TrustedNode,
     TrustList,
 )
-from sdgcities.federation.onboarding import EndorsementRequest, JoinRequest
+from sdgcities.federation.onboarding import EndorsementRequest, JoinRequest, KeyRotation
 from sdgcities.node.frameworks.models import FrameworkVersion
+from sdgcities.node.identity.models import NodeKey
+from sdgcities.node.identity.service import key_path
 from sdgcities.node.state import NodeState
 
 from ..conftest import ROOT_DID, ROOT_KEY, Account, Backend, MakeFramework
@@ -221,3 +224,86 @@ def test_outbound_only_to_known_base_urls() -> None:
     with httpx.Client(transport=httpx.MockTransport(lambda _r: httpx.Response(200))) as client:
         with pytest.raises(InvalidRequest, match="neither the global node nor on the trust list"):
             fetch_trust_list(client, base_url="https://evil.example.org", allowed={GLOBAL})
+
+
+@pytest.fixture
+def restore_signing_key(backend: Backend) -> Iterator[None]:
+    """The node's app is shared by the session: put its signing key back after a rotation."""
+    state: NodeState = backend.app.state.node
+    saved = state.signing_key
+    yield
+    state.signing_key = saved
+
+
+@pytest.mark.usefixtures("restore_signing_key")
+def test_rotate_key_announces_then_switches(
+    client: TestClient,
+    admin: Account,
+    backend: Backend,
+    session: Session,
+    global_node: Callable[..., list[httpx.Request]],
+) -> None:
+    state: NodeState = backend.app.state.node
+    old = state.signing_key
+    answered_from = "2030-01-02T03:04:05Z"
+
+    def accept(request: httpx.Request) -> httpx.Response:
+        token = json.loads(request.content)["token"]
+        rotation = KeyRotation.from_jws(token, active_keys=[old.public_key])
+        return httpx.Response(201, json={"kid": rotation.new_key.kid, "valid_from": answered_from})
+
+    seen = global_node(accept)
+    response = client.post("/admin/federation/keys/rotate", headers=admin.headers)
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert str(seen[0].url) == f"{GLOBAL}/federation/keys/rotate"
+    assert body["previous_kid"] == old.kid
+    assert state.signing_key.kid == body["kid"] != old.kid
+    row = session.get(NodeKey, body["kid"])
+    assert row is not None
+    assert row.status is KeyStatus.ACTIVE
+    assert row.valid_from == datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
+    stored = SigningKey.load(
+        key_path(backend.settings, body["kid"]),
+        backend.settings.key_passphrase.get_secret_value(),
+    )
+    assert stored.kid == body["kid"]
+    old_row = session.get(NodeKey, old.kid)
+    assert old_row is not None
+    assert old_row.status is KeyStatus.ACTIVE  # retired on the global node, later
+
+
+@pytest.mark.usefixtures("restore_signing_key")
+def test_rotate_key_refused_keeps_the_old_key(
+    client: TestClient,
+    admin: Account,
+    backend: Backend,
+    global_node: Callable[..., list[httpx.Request]],
+) -> None:
+    state: NodeState = backend.app.state.node
+    old = state.signing_key
+    keys_before = set(backend.settings.key_dir.iterdir())
+    global_node(lambda _r: httpx.Response(409, json={"detail": "node KE is suspended"}))
+    response = client.post("/admin/federation/keys/rotate", headers=admin.headers)
+    assert response.status_code == 409
+    assert response.json()["detail"] == (
+        "the global node refused the key rotation (409): node KE is suspended"
+    )
+    assert state.signing_key is old
+    assert set(backend.settings.key_dir.iterdir()) == keys_before
+
+    def unreachable(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    global_node(unreachable)
+    response = client.post("/admin/federation/keys/rotate", headers=admin.headers)
+    assert response.status_code == 409
+    assert response.json()["detail"] == f"{GLOBAL}/federation/keys/rotate is unreachable: refused"
+    assert state.signing_key is old
+    assert set(backend.settings.key_dir.iterdir()) == keys_before
+
+
+def test_rotate_key_needs_a_global_node(client: TestClient, admin: Account) -> None:
+    response = client.post("/admin/federation/keys/rotate", headers=admin.headers)
+    assert response.status_code == 409
+    assert response.json()["detail"] == "no global node is configured (SDGCITIES_GLOBAL_URL)"

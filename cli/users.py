@@ -1,0 +1,335 @@
+"""`sdgcities users ...` and `sdgcities tokens ...`: accounts and bearer tokens (administrators)."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ._ops import OPERATOR_EXIT_CODES, NodeUrl, TokenFile, connect, emit, fields, say, table
+from ._options import ConfigFile, JsonOutput
+from .errors import CliError, ExitCode
+
+users_app = typer.Typer(
+    help=f"Accounts on a node (administrators).\n\n{OPERATOR_EXIT_CODES}", no_args_is_help=True
+)
+tokens_app = typer.Typer(
+    help=f"Bearer tokens of accounts (administrators).\n\n{OPERATOR_EXIT_CODES}",
+    no_args_is_help=True,
+)
+
+ROLES = ("administrator", "secretariat", "reviewer", "committee_member", "city_applicant")
+STAKEHOLDERS = (
+    "government",
+    "local_government",
+    "civil_society",
+    "academia",
+    "private_sector",
+    "united_nations",
+)
+USER_COLUMNS = ("id", "name", "email", "role", "city", "active")
+
+
+def _user_row(user: dict[str, Any]) -> list[object]:
+    return [
+        user["id"],
+        user["name"],
+        user["email"],
+        user["role"],
+        user.get("city_locode"),
+        user["active"],
+    ]
+
+
+def _show_user(answer: dict[str, Any], json_output: bool, title: str) -> None:
+    emit(
+        answer,
+        json_output=json_output,
+        render=lambda out: out.print(
+            fields(
+                title,
+                [
+                    ("id", answer["id"]),
+                    ("name", answer["name"]),
+                    ("email", answer["email"]),
+                    ("role", answer["role"]),
+                    ("city", answer.get("city_locode")),
+                    ("languages", answer.get("languages")),
+                    ("stakeholder", answer.get("stakeholder_category")),
+                    (
+                        "term",
+                        f"{answer.get('term_start') or '…'} to {answer.get('term_end') or '…'}",
+                    ),
+                    ("active", answer["active"]),
+                ],
+            )
+        ),
+    )
+
+
+def _choice(value: str | None, allowed: tuple[str, ...], option: str) -> str | None:
+    if value is not None and value not in allowed:
+        raise CliError(f"{option} must be one of {', '.join(allowed)}", ExitCode.USAGE)
+    return value
+
+
+@users_app.command("list")
+def list_users(
+    role: Annotated[str | None, typer.Option(help=f"Only this role: {', '.join(ROLES)}.")] = None,
+    node_url: NodeUrl = None,
+    token_file: TokenFile = None,
+    config: ConfigFile = None,
+    json_output: JsonOutput = False,
+) -> None:
+    """Every account, with its role and whether it is active."""
+    from ._ops import every_page
+
+    _choice(role, ROLES, "--role")
+    with connect(node_url=node_url, token_file=token_file, config=config) as api:
+        answer = every_page(api, "/admin/users", role=role)
+    emit(
+        answer,
+        json_output=json_output,
+        render=lambda out: out.print(
+            table(
+                f"{answer['count']} account(s)",
+                USER_COLUMNS,
+                [_user_row(u) for u in answer["data"]],
+            )
+        ),
+    )
+
+
+@users_app.command("add")
+def add_user(
+    name: Annotated[str, typer.Option(help="The person's name.", show_default=False)],
+    email: Annotated[str, typer.Option(help="Their email (unique).", show_default=False)],
+    role: Annotated[str, typer.Option(help=f"One of {', '.join(ROLES)}.", show_default=False)],
+    city: Annotated[
+        str | None, typer.Option(help="UN/LOCODE of the city (city_applicant only).")
+    ] = None,
+    language: Annotated[
+        list[str] | None, typer.Option(help="A language they work in (repeatable): en, fr ...")
+    ] = None,
+    stakeholder: Annotated[
+        str | None,
+        typer.Option(help=f"Committee members: {', '.join(STAKEHOLDERS)}.", show_default=False),
+    ] = None,
+    term_start: Annotated[
+        str | None, typer.Option(help="Committee term start (YYYY-MM-DD).", show_default=False)
+    ] = None,
+    term_end: Annotated[
+        str | None, typer.Option(help="Committee term end (YYYY-MM-DD).", show_default=False)
+    ] = None,
+    node_url: NodeUrl = None,
+    token_file: TokenFile = None,
+    config: ConfigFile = None,
+    json_output: JsonOutput = False,
+) -> None:
+    """Create an account; give it a token with `sdgcities tokens create ID`."""
+    body: dict[str, Any] = {
+        "name": name,
+        "email": email,
+        "role": _choice(role, ROLES, "--role"),
+        "languages": language or [],
+    }
+    optional = {
+        "city_locode": city,
+        "stakeholder_category": _choice(stakeholder, STAKEHOLDERS, "--stakeholder"),
+        "term_start": _date(term_start, "--term-start"),
+        "term_end": _date(term_end, "--term-end"),
+    }
+    body.update({key: value for key, value in optional.items() if value is not None})
+    with connect(node_url=node_url, token_file=token_file, config=config) as api:
+        answer = api.post("/admin/users", body)
+    _show_user(answer, json_output, f"Account {answer['id']} created")
+    if not json_output:
+        say(f"Give it a token with: sdgcities tokens create {answer['id']}")
+
+
+def _date(value: str | None, option: str) -> str | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError as exc:
+        raise CliError(f"{option} must be a date YYYY-MM-DD", ExitCode.USAGE) from exc
+
+
+def _set_active(
+    user_id: int,
+    active: bool,
+    *,
+    node_url: str | None,
+    token_file: Path | None,
+    config: Path | None,
+    json_output: bool,
+) -> None:
+    with connect(node_url=node_url, token_file=token_file, config=config) as api:
+        answer = api.patch(f"/admin/users/{user_id}", {"active": active})
+    state = "active" if active else "deactivated: its tokens no longer work"
+    _show_user(answer, json_output, f"Account {user_id} {state}")
+
+
+@users_app.command("deactivate")
+def deactivate_user(
+    user_id: Annotated[int, typer.Argument(help="The account's id.")],
+    node_url: NodeUrl = None,
+    token_file: TokenFile = None,
+    config: ConfigFile = None,
+    json_output: JsonOutput = False,
+) -> None:
+    """Deactivate an account: every token of it stops working at once (kept for the record)."""
+    _set_active(
+        user_id,
+        False,
+        node_url=node_url,
+        token_file=token_file,
+        config=config,
+        json_output=json_output,
+    )
+
+
+@users_app.command("activate")
+def activate_user(
+    user_id: Annotated[int, typer.Argument(help="The account's id.")],
+    node_url: NodeUrl = None,
+    token_file: TokenFile = None,
+    config: ConfigFile = None,
+    json_output: JsonOutput = False,
+) -> None:
+    """Make a deactivated account active again."""
+    _set_active(
+        user_id,
+        True,
+        node_url=node_url,
+        token_file=token_file,
+        config=config,
+        json_output=json_output,
+    )
+
+
+TOKEN_COLUMNS = ("id", "prefix", "label", "created", "expires", "revoked")
+
+
+def _token_row(token: dict[str, Any]) -> list[object]:
+    return [
+        token["id"],
+        token["prefix"],
+        token["label"],
+        token["created_at"],
+        token["expires_at"],
+        token.get("revoked_at"),
+    ]
+
+
+@tokens_app.command("create")
+def create_token(
+    user_id: Annotated[int, typer.Argument(help="The account's id.")],
+    label: Annotated[str, typer.Option(help="What the token is for.")] = "",
+    days: Annotated[
+        int | None,
+        typer.Option(min=1, max=730, help="Lifetime in days. Default: the node's (90)."),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Write the token to this new file (mode 600) instead of showing it.",
+            show_default=False,
+        ),
+    ] = None,
+    node_url: NodeUrl = None,
+    token_file: TokenFile = None,
+    config: ConfigFile = None,
+    json_output: JsonOutput = False,
+) -> None:
+    """Issue a token for an account. The secret is shown (or written) once: only its hash is
+    kept."""
+    body: dict[str, Any] = {"label": label}
+    if days is not None:
+        body["lifetime_days"] = days
+    if out is not None and out.exists():
+        raise CliError(
+            f"{out} already exists; the token is written only to a new file", ExitCode.USAGE
+        )
+    with connect(node_url=node_url, token_file=token_file, config=config) as api:
+        answer = api.post(f"/admin/users/{user_id}/tokens", body)
+    secret = answer["token"]
+    if out is not None:
+        _write_secret(out, secret)
+        answer = {key: value for key, value in answer.items() if key != "token"}
+        answer["token_file"] = str(out)
+    shown = secret if out is None else f"written to {out}"
+    emit(
+        answer,
+        json_output=json_output,
+        render=lambda console: console.print(
+            fields(
+                f"Token {answer['id']} for account {user_id}",
+                [
+                    ("token", shown),
+                    ("label", answer["label"]),
+                    ("expires", answer["expires_at"]),
+                ],
+            )
+        ),
+    )
+    if not json_output and out is None:
+        say("The token is shown once; keep it (e.g. in a file of mode 600 for --token-file).")
+
+
+def _write_secret(path: Path, secret: str) -> None:
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as exc:
+        raise CliError(f"cannot write the token to {path}: {exc.strerror}") from exc
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(secret + "\n")
+
+
+@tokens_app.command("list")
+def list_tokens(
+    user_id: Annotated[int, typer.Argument(help="The account's id.")],
+    node_url: NodeUrl = None,
+    token_file: TokenFile = None,
+    config: ConfigFile = None,
+    json_output: JsonOutput = False,
+) -> None:
+    """An account's tokens (their prefixes; the secrets are not kept)."""
+    with connect(node_url=node_url, token_file=token_file, config=config) as api:
+        answer = api.get(f"/admin/users/{user_id}/tokens")
+    emit(
+        answer,
+        json_output=json_output,
+        render=lambda out: out.print(
+            table(
+                f"{answer['count']} token(s) of account {user_id}",
+                TOKEN_COLUMNS,
+                [_token_row(t) for t in answer["data"]],
+            )
+        ),
+    )
+
+
+@tokens_app.command("revoke")
+def revoke_token(
+    token_id: Annotated[int, typer.Argument(help="The token's id (see `tokens list`).")],
+    node_url: NodeUrl = None,
+    token_file: TokenFile = None,
+    config: ConfigFile = None,
+    json_output: JsonOutput = False,
+) -> None:
+    """Revoke a token: it stops working at once."""
+    with connect(node_url=node_url, token_file=token_file, config=config) as api:
+        answer = api.delete(f"/admin/tokens/{token_id}")
+    emit(
+        answer,
+        json_output=json_output,
+        render=lambda out: out.print(
+            table(f"Token {token_id} revoked", TOKEN_COLUMNS, [_token_row(answer)])
+        ),
+    )

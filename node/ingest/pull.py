@@ -1,0 +1,101 @@
+"""The global node pulls a member's log (`GET {base_url}/federation/events?after=N`).
+
+Used when a pushed report skipped ahead (a gap), from the admin endpoint, and periodically for
+every member as a safety net for a relay that is silent. Pages are ingested through the same
+`receive_report` as pushed reports; the `Link: rel="next"` header is followed only while it
+stays on the member's base URL from the trust list.
+"""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Final
+
+from sdgcities.federation import MAX_REPORT_BYTES, MAX_REPORT_EVENTS, REPORT_MEDIA_TYPE, ChainHead
+from sdgcities.node.db import session_scope
+from sdgcities.node.errors import Conflict, NotFound
+from sdgcities.node.membership.client import FederationUnreachable, allowed_base_urls, exchange
+from sdgcities.node.state import NodeState
+
+from .models import AlarmKind, ReportSource
+from .service import IngestRuntime, ReportConflict, held_head, raise_alarm, receive_report
+
+MAX_PAGES_PER_PULL: Final = 1000
+_NEXT_LINK = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
+
+
+@dataclass(frozen=True, slots=True)
+class PullResult:
+    node_id: str
+    pages: int
+    added: int
+    head: ChainHead
+
+
+def pull_node(*, state: NodeState, runtime: IngestRuntime, node_id: str) -> PullResult:
+    """Fetch and ingest everything `node_id` has after the held head."""
+    if node_id == state.settings.node_id:
+        raise Conflict("the global node's own log is ingested in-process, not pulled")
+    with contextmanager(session_scope)(state.engine, write=False) as session:
+        trust_list = runtime.trust_lists.current(session=session, state=state)
+        head = held_head(session=session, node_id=node_id)
+    node = trust_list.node(node_id) if trust_list is not None else None
+    if trust_list is None or node is None:
+        raise NotFound(f"node {node_id} is not on the trust list")
+    allowed = allowed_base_urls(global_url=None, trust_list=trust_list)
+    feed = f"{node.base_url}/federation/events"
+    url: str | None = f"{feed}?after={head.sequence}&limit={MAX_REPORT_EVENTS}"
+    pages = added = 0
+    while url is not None and pages < MAX_PAGES_PER_PULL:
+        answer = exchange(
+            state.http,
+            method="GET",
+            url=url,
+            allowed=allowed,
+            headers={"Accept": REPORT_MEDIA_TYPE},
+            max_response_bytes=MAX_REPORT_BYTES,
+        )
+        if answer.status == 404 and pages == 0 and head.sequence > 0:
+            _rollback(state, node_id, head)
+        if answer.status != 200:
+            raise FederationUnreachable(f"{url} answered {answer.status}")
+        try:
+            token = answer.body.decode("ascii").strip()
+        except UnicodeDecodeError as exc:
+            raise FederationUnreachable(f"{url} did not answer a compact JWS") from exc
+        accepted = receive_report(
+            state=state, runtime=runtime, token=token, source=ReportSource.PULLED
+        )
+        pages += 1
+        added += accepted.added
+        head = accepted.head
+        url = _next_page(answer.headers.get("link", ""), feed)
+    runtime.wanted.discard(node_id)
+    return PullResult(node_id=node_id, pages=pages, added=added, head=head)
+
+
+def _next_page(link: str, feed: str) -> str | None:
+    match = _NEXT_LINK.search(link)
+    if match is None:
+        return None
+    target = match.group(1)
+    # Only the member's own feed: a Link elsewhere would make us fetch what it chooses.
+    return target if target.startswith(f"{feed}?") else None
+
+
+def _rollback(state: NodeState, node_id: str, head: ChainHead) -> None:
+    detail = (
+        f"node {node_id} says its log ends before event {head.sequence}, which it reported "
+        "earlier (its feed answered 404)"
+    )
+    with contextmanager(session_scope)(state.engine) as session:
+        raise_alarm(
+            session=session,
+            kind=AlarmKind.ROLLBACK,
+            node_id=node_id,
+            sequence=head.sequence,
+            detail=detail,
+        )
+    raise ReportConflict(detail, code="rollback")

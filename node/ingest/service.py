@@ -1,0 +1,403 @@
+"""Taking in member nodes' reports on the global node: verify, check the chain, store once.
+
+Every report, pushed (`POST /federation/reports`), pulled (`pull.py`) or the global node's own
+(`LOCAL`), goes through `ingest_report`. One report is one transaction: the node's row in
+`ingested_log` is locked, what the report adds is decided by `federation.ingest.plan_ingest`
+against the held head, and the new events are inserted in one statement.
+
+A refusal that must leave a trace (an alarm, a gap to fill) is returned as `Refused`, so the
+caller commits the trace before it answers the error (`receive_report`).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import partial
+
+from sqlalchemy import insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col, func, select
+
+from sdgcities.credentials import Error as CredentialsError
+from sdgcities.credentials import JwsToken, TrustList
+from sdgcities.federation import (
+    GENESIS_HASH,
+    MAX_REPORT_BYTES,
+    REPORT_TYP,
+    ChainError,
+    ChainHead,
+    ForkDetected,
+    ReportBatch,
+    ReportInvalid,
+    ReportTooLarge,
+    Rollback,
+    SequenceGap,
+)
+from sdgcities.federation.ingest import impersonator, plan_ingest, report_digest, sign_receipt
+from sdgcities.node.db import SessionOpener, session_scope
+from sdgcities.node.errors import Conflict, InvalidRequest, NodeError, PayloadTooLarge
+from sdgcities.node.state import NodeState
+from sdgcities.node.timeutil import utcnow
+from sdgcities.node.trust.models import TrustListCopy
+from sdgcities.node.trust.service import load_current
+
+from .models import (
+    AlarmKind,
+    IngestAlarm,
+    IngestedEvent,
+    IngestedLog,
+    ReceivedReport,
+    ReportSource,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class ReportConflict(Conflict):
+    """409: the report does not continue the held log; `missing` is the range to send first."""
+
+    def __init__(self, message: str, *, code: str, missing: tuple[int, int] | None = None) -> None:
+        super().__init__(message)
+        self.reason_code = code
+        self.missing = missing
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    node_id: str
+    first: int
+    last: int
+    added: int
+    head: ChainHead
+    receipt: str
+    replayed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    error: NodeError
+    node_id: str | None = None
+
+
+class TrustListCache:
+    """The accepted trust list, parsed once per sequence (ingest reads it on every report)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._current: TrustList | None = None
+
+    def current(self, *, session: Session, state: NodeState) -> TrustList | None:
+        sequence = session.exec(select(func.max(TrustListCopy.sequence))).one()
+        cached = self._current
+        if cached is not None and cached.sequence == sequence:
+            return cached
+        with self._lock:
+            try:
+                self._current = load_current(session=session, settings=state.settings)
+            except CredentialsError:
+                logger.exception("the stored trust list does not verify")
+                self._current = None
+            return self._current
+
+
+@dataclass
+class IngestRuntime:
+    """What the global node's ingest keeps between requests (on `app.state.ingest`)."""
+
+    trust_lists: TrustListCache = field(default_factory=TrustListCache)
+    # Nodes with a gap to pull, set by a refused report and read by the pull task.
+    wanted: set[str] = field(default_factory=set)
+    wake: threading.Event = field(default_factory=threading.Event)
+
+    def want_pull(self, node_id: str) -> None:
+        self.wanted.add(node_id)
+        self.wake.set()
+
+
+def write_session_opener(state: NodeState) -> SessionOpener:
+    return partial(contextmanager(session_scope), state.engine)
+
+
+def receive_report(
+    *,
+    state: NodeState,
+    runtime: IngestRuntime,
+    token: str,
+    source: ReportSource,
+    open_session: SessionOpener | None = None,
+) -> Accepted:
+    """Ingest one report in its own transaction; raise the refusal after its trace is stored."""
+    with (open_session or write_session_opener(state))() as session:
+        trust_list = runtime.trust_lists.current(session=session, state=state)
+        result = ingest_report(
+            session=session, state=state, trust_list=trust_list, token=token, source=source
+        )
+    if isinstance(result, Refused):
+        if isinstance(result.error, ReportConflict) and result.error.missing is not None:
+            assert result.node_id is not None
+            runtime.want_pull(result.node_id)
+        raise result.error
+    return result
+
+
+def ingest_report(
+    *,
+    session: Session,
+    state: NodeState,
+    trust_list: TrustList | None,
+    token: str,
+    source: ReportSource,
+    now: datetime | None = None,
+) -> Accepted | Refused:
+    """Verify `token` and store what it adds to its node's log, in the caller's transaction."""
+    now = now or utcnow()
+    if trust_list is None:
+        return Refused(Conflict("the global node holds no trust list yet"))
+    try:
+        batch = ReportBatch.verify(token, trust_list=trust_list)
+    except ReportTooLarge as exc:
+        return Refused(PayloadTooLarge(str(exc)))
+    except ChainError as exc:
+        # Only a report signed by a member (checked first) gets this far: its own log is broken.
+        node = _signer(token, trust_list) or "?"
+        _raise_alarm(session, AlarmKind.CHAIN, node, exc.sequence, str(exc), [token], now)
+        return Refused(InvalidRequest(f"report refused: {exc}"))
+    except ReportInvalid as exc:
+        signer = impersonator(token, trust_list=trust_list)
+        if signer is not None:
+            _raise_alarm(session, AlarmKind.IMPERSONATION, signer, None, str(exc), [token], now)
+        return Refused(InvalidRequest(f"report refused: {exc}"))
+
+    log = _lock_log(session, batch.node_id)
+    digest = report_digest(token)
+    stored = session.exec(
+        select(ReceivedReport).where(ReceivedReport.token_sha256 == digest.removeprefix("sha256:"))
+    ).first()
+    if stored is not None and stored.receipt is not None:
+        assert stored.head_sequence is not None
+        assert stored.head_hash is not None
+        return Accepted(
+            node_id=batch.node_id,
+            first=batch.first,
+            last=batch.last,
+            added=0,
+            head=ChainHead(stored.head_sequence, stored.head_hash),
+            receipt=stored.receipt,
+            replayed=True,
+        )
+
+    head = ChainHead(log.head_sequence, log.head_hash)
+    try:
+        plan = plan_ingest(batch, head=head, held=_held_hashes(session, batch, head))
+    except ForkDetected as exc:
+        evidence = [token, *_reports_holding(session, batch.node_id, exc.sequence)]
+        _raise_alarm(session, AlarmKind.FORK, batch.node_id, exc.sequence, str(exc), evidence, now)
+        return Refused(ReportConflict(f"report refused: {exc}", code="fork"))
+    except SequenceGap as exc:
+        log.missing_from, log.missing_to = exc.first_missing, exc.last_missing
+        session.add(log)
+        return Refused(
+            ReportConflict(
+                f"report refused: {exc} (held up to {head.sequence}); "
+                f"send events {exc.first_missing} to {exc.last_missing} first",
+                code="gap",
+                missing=(exc.first_missing, exc.last_missing),
+            ),
+            node_id=batch.node_id,
+        )
+    except Rollback as exc:
+        if log.last_issued_at is not None and batch.issued_at <= log.last_issued_at:
+            # An old "nothing after N", sent again: stale, not a claim about the log now.
+            return _accepted_without_storing(state, batch, head, now)
+        _raise_alarm(
+            session, AlarmKind.ROLLBACK, batch.node_id, exc.sequence, str(exc), [token], now
+        )
+        return Refused(ReportConflict(f"report refused: {exc}", code="rollback"))
+
+    log.last_report_at = now
+    if log.last_issued_at is None or batch.issued_at > log.last_issued_at:
+        log.last_issued_at = batch.issued_at
+    if not plan.new:
+        session.add(log)
+        return _accepted_without_storing(state, batch, head, now)
+
+    receipt = sign_receipt(
+        batch,
+        key=state.signing_key,
+        issuer_did=state.settings.did,
+        added=len(plan.new),
+        head=plan.head,
+        issued_at=now,
+    )
+    report = ReceivedReport(
+        node_id=batch.node_id,
+        token_sha256=digest.removeprefix("sha256:"),
+        token=token,
+        first=batch.first,
+        last=batch.last,
+        issued_at=batch.issued_at,
+        source=source,
+        received_at=now,
+        added=len(plan.new),
+        head_sequence=plan.head.sequence,
+        head_hash=plan.head.hash,
+        receipt=receipt,
+    )
+    session.add(report)
+    session.flush()
+    assert report.id is not None
+    session.execute(
+        insert(IngestedEvent),
+        [
+            {
+                "node_id": event.node_id,
+                "sequence": event.sequence,
+                "type": event.type.value,
+                "occurred_at": event.occurred_at,
+                "subject": body["subject"],
+                "data": body["data"],
+                "prev_hash": event.prev_hash,
+                "hash": event.hash,
+                "received_at": now,
+                "report_id": report.id,
+            }
+            for event in plan.new
+            for body in (event.body(),)
+        ],
+    )
+    log.head_sequence, log.head_hash = plan.head
+    if log.missing_to is not None and plan.head.sequence >= log.missing_to:
+        log.missing_from = log.missing_to = None
+    session.add(log)
+    session.flush()
+    return Accepted(
+        node_id=batch.node_id,
+        first=batch.first,
+        last=batch.last,
+        added=len(plan.new),
+        head=plan.head,
+        receipt=receipt,
+        replayed=False,
+    )
+
+
+def held_head(*, session: Session, node_id: str) -> ChainHead:
+    log = session.get(IngestedLog, node_id)
+    return (
+        ChainHead(0, GENESIS_HASH) if log is None else ChainHead(log.head_sequence, log.head_hash)
+    )
+
+
+def raise_alarm(
+    *,
+    session: Session,
+    kind: AlarmKind,
+    node_id: str,
+    sequence: int | None,
+    detail: str,
+    evidence: Sequence[str] = (),
+) -> IngestAlarm:
+    return _raise_alarm(session, kind, node_id, sequence, detail, evidence, utcnow())
+
+
+def _accepted_without_storing(
+    state: NodeState, batch: ReportBatch, head: ChainHead, now: datetime
+) -> Accepted:
+    # Nothing new: the receipt says what is held, and is not stored (the report added nothing).
+    receipt = sign_receipt(
+        batch,
+        key=state.signing_key,
+        issuer_did=state.settings.did,
+        added=0,
+        head=head,
+        issued_at=now,
+    )
+    return Accepted(
+        node_id=batch.node_id,
+        first=batch.first,
+        last=batch.last,
+        added=0,
+        head=head,
+        receipt=receipt,
+        replayed=True,
+    )
+
+
+def _lock_log(session: Session, node_id: str) -> IngestedLog:
+    """The node's log row, created at genesis if new, locked until the transaction ends."""
+    dialect = session.get_bind().dialect.name
+    make_insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(
+        make_insert(IngestedLog)
+        .values(node_id=node_id, head_sequence=0, head_hash=GENESIS_HASH)
+        .on_conflict_do_nothing(index_elements=["node_id"])
+    )
+    return session.exec(
+        select(IngestedLog)
+        .where(IngestedLog.node_id == node_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def _held_hashes(session: Session, batch: ReportBatch, head: ChainHead) -> dict[int, str]:
+    if not batch.events or batch.first > head.sequence:
+        return {}
+    rows = session.exec(
+        select(IngestedEvent.sequence, IngestedEvent.hash).where(
+            IngestedEvent.node_id == batch.node_id,
+            col(IngestedEvent.sequence) >= batch.first,
+            col(IngestedEvent.sequence) <= min(batch.last, head.sequence),
+        )
+    ).all()
+    return dict(rows)
+
+
+def _reports_holding(session: Session, node_id: str, sequence: int) -> list[str]:
+    """The signed report(s) that brought the held event `sequence` (or the held head)."""
+    token = session.exec(
+        select(ReceivedReport.token)
+        .join(IngestedEvent, col(IngestedEvent.report_id) == col(ReceivedReport.id))
+        .where(IngestedEvent.node_id == node_id, IngestedEvent.sequence == sequence)
+    ).first()
+    return [token] if token is not None else []
+
+
+def _raise_alarm(
+    session: Session,
+    kind: AlarmKind,
+    node_id: str,
+    sequence: int | None,
+    detail: str,
+    evidence: Sequence[str],
+    now: datetime,
+) -> IngestAlarm:
+    alarm = IngestAlarm(
+        kind=kind,
+        node_id=node_id,
+        sequence=sequence,
+        detail=detail[:2000],
+        evidence=list(evidence),
+        raised_at=now,
+    )
+    session.add(alarm)
+    session.flush()
+    logger.warning("federation alarm (%s) for node %s: %s", kind.value, node_id, detail)
+    return alarm
+
+
+def _signer(token: str, trust_list: TrustList) -> str | None:
+    """The node whose key a (signature-checked) report names: for a refused one, no batch."""
+    try:
+        found = trust_list.key(
+            JwsToken.parse(token, typ=REPORT_TYP, max_bytes=MAX_REPORT_BYTES).kid
+        )
+    except CredentialsError:
+        return None
+    return None if found is None else found[0].id

@@ -1,0 +1,1 @@
+"""The relay: sends this node's event log to the global node (the outbox reader)."""

@@ -1,0 +1,108 @@
+"""Real node processes for the operator command tests: `node init`, then `node serve` on a free
+loopback port, stopped with SIGTERM at the end (as tests/integration/test_onboarding.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from .conftest import SDGCITIES
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def node_environment(data_dir: Path) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("SDGCITIES_") and "proxy" not in k.lower()
+    }
+    env["SDGCITIES_DATA_DIR"] = str(data_dir)
+    return env
+
+
+@dataclass
+class Node:
+    """A node's data folder and, once served, its process and URL."""
+
+    data_dir: Path
+    port: int
+    init: dict[str, str]
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def admin_token(self) -> str:
+        return self.init["admin_token"]
+
+    def add_env(self, **values: str) -> None:
+        with (self.data_dir / "node.env").open("a", encoding="utf-8") as env:
+            for name, value in values.items():
+                env.write(f"SDGCITIES_{name}={value}\n")
+
+    def serve(self) -> Node:
+        log = self.data_dir / "serve.log"
+        with log.open("wb") as out:
+            self.process = subprocess.Popen(
+                [
+                    str(SDGCITIES),
+                    *("node", "serve", "--data-dir", str(self.data_dir), "--port", str(self.port)),
+                ],
+                env=node_environment(self.data_dir),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.url} exited: {log.read_text(errors='replace')[-2000:]}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"{self.url} did not start: {log.read_text(errors='replace')[-2000:]}")
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=15)
+
+
+def init_node(data_dir: Path, node_id: str, *extra: str) -> Node:
+    port = free_port()
+    done = subprocess.run(
+        [
+            str(SDGCITIES),
+            *("node", "init", "--data-dir", str(data_dir), "--node-id", node_id),
+            *("--base-url", f"http://127.0.0.1:{port}", "--json", *extra),
+        ],
+        env=node_environment(data_dir),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return Node(data_dir, port, json.loads(done.stdout))

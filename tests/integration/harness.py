@@ -1,0 +1,192 @@
+"""Starting real nodes for multi-process tests: `sdgcities node init` and `node serve` (uvicorn
+in that process), each node with its own data folder and SQLite database on a loopback port."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+SDGCITIES = Path(sys.executable).with_name("sdgcities")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def node_env(data_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SDGCITIES_")}
+    env["SDGCITIES_DATA_DIR"] = str(data_dir)
+    return env
+
+
+def init_node(data_dir: Path, node_id: str, port: int) -> dict[str, str]:
+    """`sdgcities node init`; its JSON answer (admin token, kid, did, root thumbprint ...)."""
+    done = subprocess.run(
+        [
+            str(SDGCITIES),
+            "node",
+            "init",
+            "--data-dir",
+            str(data_dir),
+            "--node-id",
+            node_id,
+            "--base-url",
+            f"http://127.0.0.1:{port}",
+            "--json",
+        ],
+        env=node_env(data_dir),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    result: dict[str, str] = json.loads(done.stdout)
+    return result
+
+
+def wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"{url} exited: {log.read_text(errors='replace')[-2000:]}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    pytest.fail(f"{url} did not become healthy: {log.read_text(errors='replace')[-2000:]}")
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=15)
+
+
+@pytest.fixture
+def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
+    """Every process a test starts; stopped (SIGTERM, then SIGKILL) when the test ends."""
+    started: list[subprocess.Popen[bytes]] = []
+    try:
+        yield started
+    finally:
+        for process in started:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in started:
+            stop_process(process)
+
+
+def serve(data_dir: Path, port: int, processes: list[subprocess.Popen[bytes]]) -> tuple[str, Path]:
+    """Start `sdgcities node serve` and wait until it answers; its URL and log file."""
+    log = data_dir / "serve.log"
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [str(SDGCITIES), "node", "serve", "--data-dir", str(data_dir), "--port", str(port)],
+            env=node_env(data_dir),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    processes.append(process)
+    url = f"http://127.0.0.1:{port}"
+    wait_healthy(url, process, log)
+    return url, log
+
+
+@dataclass
+class Node:
+    """A node of a test federation: its folder, port, `node init` answer and process."""
+
+    node_id: str
+    data_dir: Path
+    port: int
+    init: dict[str, str]
+    processes: list[subprocess.Popen[bytes]]
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def admin(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.init['admin_token']}"}
+
+    @property
+    def database(self) -> Path:
+        return self.data_dir / "node.db"
+
+    def add_env(self, **values: Any) -> None:
+        with (self.data_dir / "node.env").open("a", encoding="utf-8") as env:
+            for name, value in values.items():
+                env.write(f"SDGCITIES_{name.upper()}={value}\n")
+
+    def start(self) -> None:
+        serve(self.data_dir, self.port, self.processes)
+        self.process = self.processes[-1]
+
+    def stop(self) -> None:
+        assert self.process is not None
+        stop_process(self.process)
+        self.process = None
+
+
+def make_node(root: Path, node_id: str, processes: list[subprocess.Popen[bytes]]) -> Node:
+    port = free_port()
+    data_dir = root / node_id.lower()
+    return Node(node_id, data_dir, port, init_node(data_dir, node_id, port), processes)
+
+
+def federation(
+    root: Path,
+    processes: list[subprocess.Popen[bytes]],
+    national_ids: tuple[str, ...],
+    **national_env: Any,
+) -> tuple[Node, list[Node]]:
+    """A running global node and national nodes that joined, were approved and synced."""
+    global_node = make_node(root, "global", processes)
+    root_jwk = json.loads((global_node.data_dir / "root-key.json").read_text())
+    nationals = [make_node(root, node_id, processes) for node_id in national_ids]
+    for node in nationals:
+        node.add_env(
+            root_keys=json.dumps([root_jwk]),
+            global_url=global_node.url,
+            trust_sync_seconds=3600,
+            **national_env,
+        )
+    global_node.start()
+    for node in nationals:
+        node.start()
+    with httpx.Client(timeout=30, follow_redirects=False) as http:
+        for node in nationals:
+            sent = http.post(f"{node.url}/admin/federation/join", json={}, headers=node.admin)
+            assert sent.status_code == 202, sent.text
+            approved = http.post(
+                f"{global_node.url}/federation/join-requests/{sent.json()['request_id']}/approve",
+                headers=global_node.admin,
+            )
+            assert approved.status_code == 200, approved.text
+        for node in nationals:
+            synced = http.post(f"{node.url}/admin/federation/sync", headers=node.admin)
+            assert synced.status_code == 200, synced.text
+    return global_node, nationals
