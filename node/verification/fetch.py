@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import timedelta
 
 import httpx
@@ -50,17 +51,44 @@ class HttpStatusListFetcher:
             raise StatusListUnavailable(f"status list {url} is not a compact JWS") from exc
 
 
-_session_opener: ContextVar[SessionOpener | None] = ContextVar("session_opener", default=None)
+@dataclass
+class _Reads:
+    """How this verification may get a list it does not hold: through `open_session` (this
+    node's own), over HTTP (others'), or not at all (`may_wait` false: answer from memory)."""
+
+    open_session: SessionOpener | None
+    may_wait: bool = True
+    would_wait: bool = False
+
+    def refuse_to_wait(self, what: str) -> None:
+        if not self.may_wait:
+            self.would_wait = True
+            raise StatusListUnavailable(f"{what} is not in memory")
+
+
+_reads: ContextVar[_Reads | None] = ContextVar("status_list_reads", default=None)
 
 
 @contextmanager
 def reading_with(open_session: SessionOpener) -> Iterator[None]:
     """Within this block, this node's own status lists are read through `open_session`."""
-    reset = _session_opener.set(open_session)
+    reset = _reads.set(_Reads(open_session))
     try:
         yield
     finally:
-        _session_opener.reset(reset)
+        _reads.reset(reset)
+
+
+@contextmanager
+def from_memory() -> Iterator[_Reads]:
+    """Within this block nothing is read or fetched: a list not held fails, and `would_wait`
+    says so, so that the caller can verify again where waiting is allowed."""
+    reads = _Reads(None, may_wait=False)
+    reset = _reads.set(reads)
+    try:
+        yield reads
+    finally:
+        _reads.reset(reset)
 
 
 class NodeStatusListFetcher:
@@ -110,19 +138,21 @@ class NodeStatusListFetcher:
         cached = self._own_cache.get(list_id)
         if cached is not None and cached[0] > now:
             return cached[1]
+        reads = _reads.get()
+        if reads is not None:
+            reads.refuse_to_wait(f"status list {list_id!r}")
         generation = self._own_generation
-        token = self._read_own(list_id)
+        token = self._read_own(list_id, reads)
         with self._own_lock:
             if generation == self._own_generation:
                 self._own_cache[list_id] = (now + self._own_max_age, token)
         return token
 
-    def _read_own(self, list_id: str) -> str:
+    def _read_own(self, list_id: str, reads: _Reads | None) -> str:
         query = text("SELECT token FROM status_list WHERE list_id = :list_id")
         try:
-            open_session = _session_opener.get()
-            if open_session is not None:
-                with open_session() as session:
+            if reads is not None and reads.open_session is not None:
+                with reads.open_session() as session:
                     token = session.execute(query, {"list_id": list_id}).scalar()
             else:
                 with self._engine.connect() as connection:
@@ -138,6 +168,9 @@ class NodeStatusListFetcher:
         cached = self._remote_cache.get(url)
         if cached is not None and cached[0] > now:
             return cached[1]
+        reads = _reads.get()
+        if reads is not None:
+            reads.refuse_to_wait(f"status list {url}")
         token = self._remote(url)
         self._remote_cache[url] = (now + self._remote_max_age, token)
         return token

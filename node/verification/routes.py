@@ -4,6 +4,7 @@ import json
 from typing import Any, Literal
 
 from fastapi import APIRouter, Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from sdgcities.credentials.jws import MAX_TOKEN_BYTES
@@ -31,7 +32,7 @@ class VerifyAnswer(BaseModel):
 
 
 @router.post("/verify", response_model=VerifyAnswer)
-def verify(
+async def verify(
     body: VerifyRequest, state: StateDep, open_session: ReadSessionOpenerDep, _actor: Anyone
 ) -> Response:
     """Verify any certificate of the federation against this node's trust list.
@@ -39,7 +40,14 @@ def verify(
     Answers 200 with `{"valid", "status", "reason", "message", "issuer", "credential"}` whatever
     the verdict; `status` is `valid`, `invalid` or `indeterminate` (cannot decide).
     """
-    result = state.verifiers.verify(body.jwt, open_session=open_session)
+    # Most verifications need nothing but memory (the trust list and status lists held): they
+    # run here, on the event loop, which costs less than a trip through the thread pool. One
+    # that must read or fetch a list runs in the pool, where it may wait.
+    result = state.verifiers.verify_from_memory(body.jwt)
+    if result is None:
+        result = await run_in_threadpool(
+            state.verifiers.verify, body.jwt, open_session=open_session
+        )
     # Encoded here: a returned dict would be validated and encoded by FastAPI in a second trip
     # through the thread pool, which costs more than the verification itself.
     return Response(

@@ -11,7 +11,7 @@ from sdgcities.node.config import Settings
 from sdgcities.node.db import SessionOpener
 from sdgcities.node.trust.service import load_current
 
-from .fetch import HttpStatusListFetcher, NodeStatusListFetcher, reading_with
+from .fetch import HttpStatusListFetcher, NodeStatusListFetcher, from_memory, reading_with
 
 NO_TRUST_LIST = VerificationResult(
     Outcome.INDETERMINATE,
@@ -61,6 +61,16 @@ class VerifierCache:
                         trust_list, fetcher=self._fetcher, status_max_age=timedelta(0)
                     )
             return self._verifier
+
+    def verify_from_memory(self, token: str) -> VerificationResult | None:
+        """The answer when it needs only what is in memory; None when it would have to read the
+        trust list or a status list (then `verify`, where waiting is allowed)."""
+        verifier = self._verifier
+        if verifier is None:
+            return None
+        with from_memory() as reads:
+            result = verifier.verify(token)
+        return None if reads.would_wait else result
 
     def verify(self, token: str, *, open_session: SessionOpener) -> VerificationResult:
         verifier = self._current(open_session)

@@ -17,6 +17,7 @@ from sdgcities.credentials import StatusListUnavailable
 from sdgcities.node.verification.fetch import (
     HttpStatusListFetcher,
     NodeStatusListFetcher,
+    from_memory,
     reading_with,
 )
 
@@ -140,3 +141,31 @@ def test_a_list_this_node_does_not_publish_cannot_be_used() -> None:
     lists = OwnLists()
     with pytest.raises(StatusListUnavailable, match="publishes no status list 'revocation-9'"):
         lists("revocation-9")
+
+
+def test_answering_from_memory_reads_nothing_and_says_it_would_have_waited() -> None:
+    lists = OwnLists()
+    lists.publish("revocation-1", "token-a")
+    with from_memory() as reads, pytest.raises(StatusListUnavailable, match="not in memory"):
+        lists.fetch(OWN_PREFIX + "revocation-1")
+    assert reads.would_wait
+    assert lists.reads == 0
+    assert lists("revocation-1") == "token-a"  # read where waiting is allowed: now held
+    with from_memory() as reads:
+        assert lists.fetch(OWN_PREFIX + "revocation-1") == "token-a"
+    assert not reads.would_wait
+
+
+def test_answering_from_memory_fetches_no_other_nodes_list() -> None:
+    served: list[str] = []
+    fetch = _fetcher(served, timedelta(minutes=5))
+    url = "https://tz.example.org/status/revocation-1"
+    with from_memory() as reads, pytest.raises(StatusListUnavailable, match="not in memory"):
+        fetch(url)
+    assert reads.would_wait
+    assert served == []
+    assert fetch(url) == "token-1"
+    with from_memory() as reads:
+        assert fetch(url) == "token-1"
+    assert not reads.would_wait
+    assert served == [url]
