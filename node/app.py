@@ -49,6 +49,9 @@ from .members.routes import router as members_router
 from .members.tasks import republish_once, trust_list_republish
 from .membership.routes import router as membership_router
 from .membership.tasks import trust_list_sync
+from .monitoring.routes import router as monitoring_router
+from .monitoring.tasks import quality_reports
+from .registry.cache import FEDERATION, NATIONAL, RegistryCache
 from .registry.routes import router as registry_router
 from .relay.service import HttpTransport, Transport
 from .relay.tasks import event_relay
@@ -111,6 +114,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         http=http,
         verifiers=VerifierCache(settings=settings, engine=engine, client=http),
         root_key=load_root_key(settings=settings),
+        # The global node's registry lists every node's certificates, as reported to it.
+        registry=RegistryCache(source=FEDERATION if settings.is_global else NATIONAL),
     )
     # Lists that lapsed while the node was down are re-signed before it serves them.
     refresh_once(app.state.node)
@@ -124,6 +129,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         app.include_router(members_router)
         app.include_router(spotchecks_global_router)
         app.include_router(ingest_router)
+        app.include_router(monitoring_router)
     else:
         app.include_router(membership_router)
         app.include_router(spotchecks_national_router)
@@ -141,6 +147,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         trust_list_sync(app.state.node),
         ingest_pull(app.state.node, app.state.ingest),
         event_relay(app.state.node, _relay_transport(app)),
+        quality_reports(app.state.node),
     ):
         yield
 

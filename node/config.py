@@ -77,10 +77,32 @@ class Settings(BaseSettings):
         gt=0,
         description="The longest wait between the relay's retries (full jitter below it)",
     )
+    relay_heartbeat_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description=(
+            "With nothing new to send, how often the relay sends a signed empty report (alive, "
+            "and where its log ends)"
+        ),
+    )
     ingest_pull_seconds: float = Field(
         default=3600.0,
         gt=0,
         description="How often the global node pulls every member's log, besides gaps at once",
+    )
+    monitoring_silence_seconds: float | None = Field(
+        default=None,
+        gt=0,
+        description=(
+            "A member not heard from for this long is silent (monitoring). By default three "
+            "times `relay_heartbeat_seconds`: every node reports at least that often, events "
+            "or a signed empty report, so three missed in a row is a node down or cut off"
+        ),
+    )
+    monitoring_quality_seconds: float = Field(
+        default=86400.0,
+        gt=0,
+        description="How often the global node scores each node's data quality (one report each)",
     )
     spotcheck_rate: float = Field(
         default=0.1,
@@ -176,6 +198,11 @@ class Settings(BaseSettings):
     @property
     def evidence_dir(self) -> Path:
         return self.data_dir / "evidence"
+
+    @property
+    def silence_after(self) -> timedelta:
+        seconds = self.monitoring_silence_seconds or 3 * self.relay_heartbeat_seconds
+        return timedelta(seconds=seconds)
 
     @property
     def status_list_validity(self) -> timedelta:

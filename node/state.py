@@ -11,6 +11,7 @@ from sdgcities.credentials import SigningKey
 
 from .config import Settings
 from .registry.cache import RegistryCache
+from .relay.wake import RelayWake
 from .verification.service import VerifierCache
 
 
@@ -25,3 +26,5 @@ class NodeState:
     root_key: SigningKey | None = None
     # The certified cities as the public registry lists them (node.registry.cache).
     registry: RegistryCache = field(default_factory=RegistryCache)
+    # Wakes the relay when this node becomes able to report (node.relay.tasks).
+    relay_wake: RelayWake = field(default_factory=RelayWake)

@@ -13,6 +13,13 @@ from sdgcities.node.certificates.models import Certificate, CertificateProposal
 from sdgcities.node.cities.models import City
 from sdgcities.node.committee.models import AgendaItem, Attendance, Meeting, Vote
 from sdgcities.node.events.models import EventLogHead, EventRecord
+from sdgcities.node.federation_registry.models import (
+    FederationAnomaly,
+    FederationCertificate,
+    FederationCity,
+    FederationDecision,
+    FederationRegistryHead,
+)
 from sdgcities.node.frameworks.models import FrameworkVersion
 from sdgcities.node.identity.models import NodeKey
 from sdgcities.node.ingest.models import (
@@ -29,6 +36,7 @@ from sdgcities.node.members.models import (
     MemberNodeHistory,
     PublishedTrustList,
 )
+from sdgcities.node.monitoring.models import QualityReport
 from sdgcities.node.registry.models import CURRENT_CERTIFICATES
 from sdgcities.node.relay.models import RelayReceipt
 from sdgcities.node.reports.models import StageReport
@@ -67,6 +75,11 @@ __all__ = [
     "EventLogHead",
     "EventRecord",
     "Evidence",
+    "FederationAnomaly",
+    "FederationCertificate",
+    "FederationCity",
+    "FederationDecision",
+    "FederationRegistryHead",
     "FrameworkVersion",
     "IngestAlarm",
     "IngestedEvent",
@@ -78,6 +91,7 @@ __all__ = [
     "MemberNodeHistory",
     "NodeKey",
     "PublishedTrustList",
+    "QualityReport",
     "ReceivedOutcome",
     "ReceivedReport",
     "RelayReceipt",

@@ -168,8 +168,6 @@ class Federation:
             with (node.data_dir / "node.env").open("a", encoding="utf-8") as env:
                 env.write(f"SDGCITIES_ROOT_KEYS={json.dumps([root_jwk])}\n")
                 env.write(f"SDGCITIES_GLOBAL_URL={federation.global_node.url}\n")
-                # The relay's first deliveries fail until the node has joined: retry soon.
-                env.write("SDGCITIES_RELAY_BACKOFF_MAX_SECONDS=2\n")
         return federation
 
     def start(self) -> None:

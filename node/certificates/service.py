@@ -24,8 +24,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select, update
 
-from sdgcities.credentials import CertificateIssue, Decision, FrameworkRef
-from sdgcities.federation import EventType
+from sdgcities.credentials import CertificateIssue, Decision, FrameworkRef, canonical_json
+from sdgcities.federation import MAX_EVENT_BYTES, EventType
 from sdgcities.node.accounts.models import Role
 from sdgcities.node.actor import Actor
 from sdgcities.node.applications.models import Application
@@ -56,6 +56,8 @@ EVENT_TYPES = {
     ProposalKind.REINSTATEMENT: EventType.CREDENTIAL_REINSTATED,
     ProposalKind.REVOCATION: EventType.CREDENTIAL_REVOKED,
 }
+# Room left in an event for its other members (sequence, subject, hashes ...): about 400 bytes.
+CITY_FACTS_MARGIN = 1024
 STATUS_AFTER = {
     ProposalKind.SUSPENSION: CertificateStatus.SUSPENDED,
     ProposalKind.REINSTATEMENT: CertificateStatus.ACTIVE,
@@ -249,15 +251,37 @@ def issue_certificate(
         node_id=state.settings.node_id,
         type=EventType.CREDENTIAL_ISSUED,
         subject={"locode": city.locode, "credential": certificate.id},
-        data={
-            **_public_facts(certificate, framework),
-            "decision": {"meeting": decision.meeting, "item": agenda_item_id},
-            # The signed token itself, so the global registry can serve the certificate.
-            "jwt": token,
-        },
+        data=_with_city_facts(
+            {
+                **_public_facts(certificate, framework),
+                "decision": {"meeting": decision.meeting, "item": agenda_item_id},
+                # The signed token itself, so the global registry can serve the certificate.
+                "jwt": token,
+            },
+            city,
+        ),
         occurred_at=issued_at,
     )
     return certificate
+
+
+def _with_city_facts(data: dict[str, object], city: City) -> dict[str, object]:
+    """`data` with the city's public fields the token does not carry (for the global registry).
+
+    Only what the public registry shows. Priorities are left out from the end if the event would
+    otherwise pass the federation's size cap (a long list in a script of 3-byte characters),
+    since an event too large would stop the award itself.
+    """
+    priorities = list(city.priorities)
+    facts: dict[str, object] = {
+        "region": city.region,
+        "population": city.population,
+        "priorities": priorities,
+    }
+    budget = MAX_EVENT_BYTES - CITY_FACTS_MARGIN - len(canonical_json(data))
+    while priorities and len(canonical_json(facts)) > budget:
+        priorities.pop()
+    return {**data, "city": facts}
 
 
 def _status_list_of(*, session: Session, url: str, state: NodeState) -> StatusListRecord:

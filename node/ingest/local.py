@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sdgcities.node.db import SessionOpener
 from sdgcities.node.errors import NodeError
 from sdgcities.node.relay.service import Delivery
 from sdgcities.node.state import NodeState
@@ -11,14 +12,23 @@ from .service import IngestRuntime, ReportConflict, receive_report
 
 
 class LocalTransport:
-    def __init__(self, state: NodeState, runtime: IngestRuntime) -> None:
+    heartbeats = False
+
+    def __init__(
+        self, state: NodeState, runtime: IngestRuntime, open_session: SessionOpener | None = None
+    ) -> None:
         self._state = state
         self._runtime = runtime
+        self._open_session = open_session
 
     def deliver(self, token: str) -> Delivery:
         try:
             accepted = receive_report(
-                state=self._state, runtime=self._runtime, token=token, source=ReportSource.LOCAL
+                state=self._state,
+                runtime=self._runtime,
+                token=token,
+                source=ReportSource.LOCAL,
+                open_session=self._open_session,
             )
         except ReportConflict as exc:
             return Delivery(

@@ -42,6 +42,7 @@ from sdgcities.federation import (
 from sdgcities.federation.ingest import impersonator, plan_ingest, report_digest, sign_receipt
 from sdgcities.node.db import SessionOpener, session_scope
 from sdgcities.node.errors import Conflict, InvalidRequest, NodeError, PayloadTooLarge
+from sdgcities.node.federation_registry.projection import project_events
 from sdgcities.node.state import NodeState
 from sdgcities.node.timeutil import utcnow
 from sdgcities.node.trust.models import TrustListCopy
@@ -270,6 +271,10 @@ def ingest_report(
             for event in plan.new
             for body in (event.body(),)
         ],
+    )
+    # The global registry, decisions and anomalies, committed with the events they come from.
+    project_events(
+        session=session, settings=state.settings, trust_list=trust_list, events=plan.new, now=now
     )
     log.head_sequence, log.head_hash = plan.head
     if log.missing_to is not None and plan.head.sequence >= log.missing_to:

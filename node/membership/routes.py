@@ -64,8 +64,6 @@ def post_sync(
 ) -> TrustListSynced:
     """Fetch the trust list from the global node now, rather than at the next round."""
     copy, stored = sync_trust_list(session=session, state=state)
-    if stored:
-        state.verifiers.reset()
     return TrustListSynced(sequence=copy.sequence, stored=stored)
 
 

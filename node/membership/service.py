@@ -12,6 +12,7 @@ from sdgcities.credentials import FrameworkRef, SigningKey
 from sdgcities.federation.onboarding import EndorsementRequest, JoinRequest, KeyRotation
 from sdgcities.node.actor import SYSTEM, Actor
 from sdgcities.node.audit.service import record
+from sdgcities.node.db import after_commit
 from sdgcities.node.errors import Conflict, InvalidRequest
 from sdgcities.node.frameworks.service import endorse_version, find_version, get_version_or_raise
 from sdgcities.node.identity.models import NodeKey
@@ -83,6 +84,9 @@ def sync_trust_list(*, session: Session, state: NodeState) -> tuple[TrustListCop
     )
     if stored:
         attach_endorsements(session=session, state=state)
+        # A list that now lists this node (joined, reinstated, a key rotated) lets the relay
+        # report: it tries at once, not at the end of the back-off it grew while it could not.
+        after_commit(session, state.relay_wake.wake)
     return copy, stored
 
 

@@ -16,11 +16,9 @@ logger = logging.getLogger(__name__)
 
 
 def sync_once(state: NodeState) -> int:
-    """One sync in its own transaction; the sequence now held. Resets the verifier cache."""
+    """One sync in its own transaction; the sequence now held."""
     with contextmanager(session_scope)(state.engine) as session:
-        copy, stored = sync_trust_list(session=session, state=state)
-    if stored:
-        state.verifiers.reset()
+        copy, _stored = sync_trust_list(session=session, state=state)
     return copy.sequence
 
 

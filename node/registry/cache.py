@@ -16,12 +16,17 @@ a new one when
 
 The snapshot is an immutable tuple; requests filter it without a lock. Taking one is serialised,
 so a burst of requests after a change computes it once.
+
+Where it reads is a `RegistrySource`: a national node's own `certificate` and `city` tables and
+its event log head (`NATIONAL`), or on the global node the federation's projection of every
+node's certificates and its change counter (`FEDERATION`, `node/federation_registry`). The two
+pairs of tables have the columns read here under the same names, so one code serves both.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from operator import attrgetter
@@ -34,6 +39,11 @@ from sqlmodel import Session, col, select
 from sdgcities.node.certificates.models import Certificate, CertificateStatus
 from sdgcities.node.cities.models import City
 from sdgcities.node.events.models import EventLogHead
+from sdgcities.node.federation_registry.models import (
+    FederationCertificate,
+    FederationCity,
+    FederationRegistryHead,
+)
 from sdgcities.node.frameworks import LEVEL_BY_STAGE, STAGE_ORDER, Level, StageKey
 
 DEFAULT_MAX_AGE: Final = timedelta(seconds=60)
@@ -86,23 +96,54 @@ class Snapshot:
         return head == self.head and self.taken_at <= now < self.expires_at
 
 
-def _current(now: datetime) -> list[Any]:
-    return [
-        col(Certificate.status) == CertificateStatus.ACTIVE,
-        col(Certificate.valid_from) <= now,
-        col(Certificate.valid_until) > now,
-    ]
-
-
 def read_head(session: Session) -> tuple[int, str]:
     # The head table holds one row (node.events), which every append updates.
     sequence, head_hash = session.exec(select(EventLogHead.sequence, EventLogHead.hash)).one()
     return sequence, head_hash
 
 
-def take_snapshot(*, session: Session, now: datetime, max_age: timedelta) -> Snapshot:
-    """The certified cities now, read in one transaction after the log head they go with."""
-    head = read_head(session)
+def read_federation_head(session: Session) -> tuple[int, str]:
+    # Moved in the transaction of every ingested batch that changes a certificate or a city.
+    head = session.exec(
+        select(FederationRegistryHead.version, FederationRegistryHead.stamp).where(
+            FederationRegistryHead.id == 1
+        )
+    ).first()
+    return (0, "") if head is None else (head[0], head[1])
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrySource:
+    """The tables a registry reads, and what tells that they may have changed."""
+
+    certificate: type[Certificate] | type[FederationCertificate]
+    city: type[City] | type[FederationCity]
+    read_head: Callable[[Session], tuple[int, str]]
+
+    def current(self, now: datetime) -> list[Any]:
+        """The conditions of a current certificate: active and within its validity."""
+        return [
+            col(self.certificate.status) == CertificateStatus.ACTIVE,
+            col(self.certificate.valid_from) <= now,
+            col(self.certificate.valid_until) > now,
+        ]
+
+
+NATIONAL: Final = RegistrySource(certificate=Certificate, city=City, read_head=read_head)
+"""A node's own certificates (every national node)."""
+FEDERATION: Final = RegistrySource(
+    certificate=FederationCertificate, city=FederationCity, read_head=read_federation_head
+)
+"""Every node's certificates, as reported (the global node)."""
+
+
+def take_snapshot(
+    *, session: Session, now: datetime, max_age: timedelta, source: RegistrySource = NATIONAL
+) -> Snapshot:
+    """The certified cities now, read in one transaction after the head they go with."""
+    head = source.read_head(session)
+    certificate, city = source.certificate, source.city
+    current = source.current(now)
     # Both statements read a range of `ix_certificate_registry_current` (active, not yet
     # expired) and never the rows with their tokens. The highest level is taken here rather
     # than by a GROUP BY, for which SQLite would rather walk every certificate in city order.
@@ -110,27 +151,27 @@ def take_snapshot(*, session: Session, now: datetime, max_age: timedelta) -> Sna
     connection = session.connection()
     ranks: dict[str, int] = {}
     for locode, level in connection.execute(
-        core_select(col(Certificate.city_locode), col(Certificate.level)).where(*_current(now))
+        core_select(col(certificate.city_locode), col(certificate.level)).where(*current)
     ):
         ranks[locode] = max(ranks.get(locode, 0), RANK_BY_LEVEL.get(level, 0))
-    certified = core_select(col(Certificate.city_locode)).where(*_current(now))
+    certified = core_select(col(certificate.city_locode)).where(*current)
     rows: Sequence[Any] = connection.execute(
         core_select(
-            col(City.locode),
-            col(City.name),
-            col(City.country),
-            col(City.region),
-            col(City.population),
-            col(City.priorities),
-        ).where(col(City.locode).in_(certified))
+            col(city.locode),
+            col(city.name),
+            col(city.country),
+            col(city.region),
+            col(city.population),
+            col(city.priorities),
+        ).where(col(city.locode).in_(certified))
     ).all()
     # The listing changes when the first current certificate expires or a future one begins.
-    next_end = session.exec(select(func.min(Certificate.valid_until)).where(*_current(now))).one()
+    next_end = session.exec(select(func.min(certificate.valid_until)).where(*current)).one()
     next_start = session.exec(
-        select(func.min(Certificate.valid_from)).where(
-            col(Certificate.status) == CertificateStatus.ACTIVE,
-            col(Certificate.valid_until) > now,
-            col(Certificate.valid_from) > now,
+        select(func.min(certificate.valid_from)).where(
+            col(certificate.status) == CertificateStatus.ACTIVE,
+            col(certificate.valid_until) > now,
+            col(certificate.valid_from) > now,
         )
     ).one()
     expires_at = min(
@@ -175,20 +216,25 @@ def take_snapshot(*, session: Session, now: datetime, max_age: timedelta) -> Sna
 class RegistryCache:
     """The node's current `Snapshot`; `max_age=timedelta(0)` takes one for every request."""
 
-    def __init__(self, *, max_age: timedelta = DEFAULT_MAX_AGE) -> None:
+    def __init__(
+        self, *, max_age: timedelta = DEFAULT_MAX_AGE, source: RegistrySource = NATIONAL
+    ) -> None:
         self.max_age = max_age
+        self.source = source
         self._snapshot: Snapshot | None = None
         self._lock = threading.Lock()
 
     def snapshot(self, *, session: Session, now: datetime) -> Snapshot:
-        head = read_head(session)
+        head = self.source.read_head(session)
         snapshot = self._snapshot
         if snapshot is not None and snapshot.fresh(head=head, now=now):
             return snapshot
         with self._lock:
             snapshot = self._snapshot
             if snapshot is None or not snapshot.fresh(head=head, now=now):
-                snapshot = take_snapshot(session=session, now=now, max_age=self.max_age)
+                snapshot = take_snapshot(
+                    session=session, now=now, max_age=self.max_age, source=self.source
+                )
                 self._snapshot = snapshot
             return snapshot
 

@@ -1,5 +1,9 @@
 """`/registry`: the public registry of certified cities (DESIGN §6), for investors and anyone.
 
+On a national node it lists the node's own certificates; on the global node every certificate
+of the federation, as the nodes reported them (`state.registry.source`, see `cache.py`), with the
+same answers.
+
 Anonymous and read-only: every route lets everyone through without looking at a token, and reads
 on a session that takes no write lock. Certificate ids are `urn:uuid:...`; the colons need no
 escaping in a path, and a percent-encoded id (`urn%3Auuid%3A...`) is decoded before routing, so
@@ -108,7 +112,7 @@ def read_certified_city(
     current and past (expired, suspended, revoked). A city never certified answers 404."""
     now = utcnow()
     city, certificates = service.get_city_record_or_raise(
-        session=session, locode=locode.upper(), now=now
+        session=session, locode=locode.upper(), now=now, source=state.registry.source
     )
     highest = service.highest_current(certificates)
     response.headers["Cache-Control"] = LISTING_CACHE
@@ -149,6 +153,7 @@ def read_certified_city(
 )
 def read_credential(
     session: ReadSessionDep,
+    state: StateDep,
     _actor: Anyone,
     credential_id: Annotated[str, Path(max_length=64, description="urn:uuid:...")],
     accept: Annotated[str | None, Header()] = None,
@@ -157,7 +162,9 @@ def read_credential(
     """One certificate as issued: `{"jwt", "credential"}` (the token and its decoded payload),
     or with `Accept: application/vc+jwt` the token alone. Its status is not here: ask
     `POST /verify`, or read the status lists the credential names."""
-    token = service.get_token_or_raise(session=session, credential_id=credential_id)
+    token = service.get_token_or_raise(
+        session=session, credential_id=credential_id, source=state.registry.source
+    )
     as_token = wants_token(accept)
     digest = hashlib.sha256(token.encode("ascii")).hexdigest()
     # The two representations differ, so their (strong) validators differ too.

@@ -22,12 +22,13 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from sdgcities.credentials import VC_JWT_TYP, JwsToken
-from sdgcities.node.certificates.models import Certificate, CertificateStatus
+from sdgcities.node.certificates.models import CertificateStatus
 from sdgcities.node.cities.models import City
 from sdgcities.node.errors import NotFound
+from sdgcities.node.federation_registry.models import FederationCity
 from sdgcities.node.frameworks import Level, StageKey
 
-from .cache import RANK_BY_LEVEL, STAGE_BY_RANK, Entry, Snapshot
+from .cache import NATIONAL, RANK_BY_LEVEL, STAGE_BY_RANK, Entry, RegistrySource, Snapshot
 from .schemas import PublicStatus
 
 
@@ -104,29 +105,30 @@ def public_status(
 
 
 def get_city_record_or_raise(
-    *, session: Session, locode: str, now: datetime
-) -> tuple[City, list[Issued]]:
+    *, session: Session, locode: str, now: datetime, source: RegistrySource = NATIONAL
+) -> tuple[City | FederationCity, list[Issued]]:
     """The city and its certificates, the latest awarded first; `NotFound` unless it ever
     held one."""
+    certificate, city = source.certificate, source.city
     # One statement: a city with no certificate has no row here, which is the 404.
     rows: Sequence[Any] = session.exec(
         select(  # type: ignore[call-overload]
-            City,
-            col(Certificate.id),
-            col(Certificate.stage),
-            col(Certificate.level),
-            col(Certificate.status),
-            col(Certificate.valid_from),
-            col(Certificate.valid_until),
-            col(Certificate.issued_at),
+            city,
+            col(certificate.id),
+            col(certificate.stage),
+            col(certificate.level),
+            col(certificate.status),
+            col(certificate.valid_from),
+            col(certificate.valid_until),
+            col(certificate.issued_at),
         )
-        .join(Certificate, col(Certificate.city_locode) == col(City.locode))
-        .where(col(City.locode) == locode)
+        .join(certificate, col(certificate.city_locode) == col(city.locode))
+        .where(col(city.locode) == locode)
         # The latest decision first (`validFrom` is the decision's date).
         .order_by(
-            col(Certificate.valid_from).desc(),
-            col(Certificate.issued_at).desc(),
-            col(Certificate.id),
+            col(certificate.valid_from).desc(),
+            col(certificate.issued_at).desc(),
+            col(certificate.id),
         )
     ).all()
     if not rows:
@@ -154,9 +156,12 @@ def highest_current(certificates: Sequence[Issued]) -> StageKey | None:
     return STAGE_BY_RANK[max(ranks)] if ranks else None
 
 
-def get_token_or_raise(*, session: Session, credential_id: str) -> str:
+def get_token_or_raise(
+    *, session: Session, credential_id: str, source: RegistrySource = NATIONAL
+) -> str:
+    certificate = source.certificate
     token = session.exec(
-        select(col(Certificate.token)).where(col(Certificate.id) == credential_id)
+        select(col(certificate.token)).where(col(certificate.id) == credential_id)
     ).first()
     if token is None:
         raise NotFound(f"no certificate {credential_id}")
@@ -166,8 +171,9 @@ def get_token_or_raise(*, session: Session, credential_id: str) -> str:
 def credential_of(token: str) -> dict[str, Any]:
     """The credential a stored token states: its JWT payload, decoded.
 
-    The signature is not checked: this node signed the text and stored it as signed, and
-    checking is what `POST /verify` (or any verifier) is for.
+    The signature is not checked here: this node signed the text and stored it as signed (on
+    the global node: checked against its issuer's key when it was reported), and checking is
+    what `POST /verify` (or any verifier) is for.
     """
     payload: dict[str, Any] = json.loads(JwsToken.parse(token, typ=VC_JWT_TYP).payload_bytes)
     return payload

@@ -17,15 +17,18 @@ import email.utils
 import json
 import logging
 import random
+import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Final, Protocol
 
 from sqlmodel import Session, func, select
 
 from sdgcities.credentials import Error as CredentialsError
-from sdgcities.credentials import TrustList
+from sdgcities.credentials import NodeStatus, TrustList
 from sdgcities.federation import (
     MAX_REPORT_BYTES,
     MAX_REPORT_EVENTS,
@@ -36,9 +39,9 @@ from sdgcities.federation import (
 )
 from sdgcities.federation.ingest import Receipt
 from sdgcities.node.config import GLOBAL_NODE_ID
-from sdgcities.node.db import session_scope
+from sdgcities.node.db import SessionOpener, read_session_opener, session_scope
 from sdgcities.node.errors import NodeError
-from sdgcities.node.events.service import list_events
+from sdgcities.node.events.service import list_events, log_head
 from sdgcities.node.membership.client import allowed_base_urls, exchange
 from sdgcities.node.state import NodeState
 from sdgcities.node.timeutil import utcnow
@@ -64,11 +67,17 @@ class Delivery:
 
 
 class Transport(Protocol):
+    # Whether the relay sends heartbeats through it: pointless for the global node's own log,
+    # whose store lives in the same database.
+    heartbeats: bool
+
     def deliver(self, token: str) -> Delivery: ...
 
 
 class HttpTransport:
     """POST the report to `{global_url}/federation/reports` (national nodes)."""
+
+    heartbeats = True
 
     def __init__(self, state: NodeState) -> None:
         self._state = state
@@ -121,44 +130,73 @@ def parse_retry_after(value: str | None, *, now: datetime) -> float | None:
 
 @dataclass(frozen=True, slots=True)
 class Round:
-    """What one relay round did: events acknowledged, and why it stopped if it failed."""
+    """What one relay round did: events acknowledged, and why it stopped if it did not finish.
+
+    `not_member` says this node cannot report yet (it is not on its trust list, or its key's
+    validity has not begun): nothing failed, so there is nothing to back off from; the relay
+    waits for the next trust list (`RelayWake`) or for `retry_after`.
+    """
 
     acknowledged: int
     failure: str | None = None
     retry_after: float | None = None
+    not_member: bool = False
 
 
 class Relay:
     """Reads the outbox and delivers it; one instance per node, used from one thread."""
 
-    def __init__(self, state: NodeState, transport: Transport) -> None:
+    def __init__(
+        self,
+        state: NodeState,
+        transport: Transport,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        read_session: SessionOpener | None = None,
+        write_session: SessionOpener | None = None,
+    ) -> None:
         self._state = state
         self._transport = transport
+        self._clock = clock
+        self._read_session = read_session or read_session_opener(state.engine)
+        self._write_session = write_session or partial(contextmanager(session_scope), state.engine)
         # After a 409 gap the global node holds less than our receipts say (it was restored
         # from a backup): send from where it stands, without rewriting our receipts.
         self._resend_after: int | None = None
+        # When the global node last acknowledged a report or a heartbeat (`clock` time).
+        self._last_acknowledged: float | None = None
 
     def run_once(self) -> Round:
-        """Send every pending event, report after report, until none is left or one fails."""
+        """Send every pending event, report after report, until none is left or one fails.
+
+        With nothing to send, a signed empty report ("nothing after my head") goes out every
+        `relay_heartbeat_seconds` (and once at start): the global node sees the node is alive,
+        and a node whose log went back (restored from an old backup) says so at once.
+        """
         acknowledged = 0
         while True:
-            with contextmanager(session_scope)(self._state.engine, write=False) as session:
+            with self._read_session() as session:
                 after = self._resend_after
                 if after is None:
                     after = acknowledged_sequence(session=session)
                 events = list_events(session=session, after=after, limit=MAX_REPORT_EVENTS)
-                if not events:
+                if not events and not self._heartbeat_due():
                     return Round(acknowledged)
+                if not events:
+                    after = min(after, log_head(session=session).sequence)
                 trust_list = _trust_list(session, self._state)
-            if trust_list is None or trust_list.node(self._state.settings.node_id) is None:
-                return Round(acknowledged, failure="this node is not on the trust list yet")
+            now = utcnow()
+            waiting = self._not_member_yet(trust_list, now, acknowledged)
+            if waiting is not None:
+                return waiting
+            assert trust_list is not None
             settings = self._state.settings
             token = sign_report(
                 fit_report(events),
                 key=self._state.signing_key,
                 node_id=settings.node_id,
                 issuer_did=settings.did,
-                issued_at=utcnow(),
+                issued_at=now,
                 after=after,
             )
             try:
@@ -178,10 +216,49 @@ class Relay:
                 receipt = self._check_receipt(delivery.receipt, token, trust_list)
             except FederationError as exc:
                 return Round(acknowledged, failure=f"receipt refused: {exc}")
-            with contextmanager(session_scope)(self._state.engine) as session:
+            self._last_acknowledged = self._clock()
+            if not events:
+                # A heartbeat's receipt proves nothing new was delivered: not kept.
+                return Round(acknowledged)
+            with self._write_session() as session:
                 store_receipt(session=session, receipt=receipt)
             self._resend_after = None
             acknowledged += receipt.last - receipt.first + 1
+
+    def _heartbeat_due(self) -> bool:
+        if not self._transport.heartbeats:
+            return False
+        if self._last_acknowledged is None:
+            return True
+        elapsed = self._clock() - self._last_acknowledged
+        return elapsed >= self._state.settings.relay_heartbeat_seconds
+
+    def _not_member_yet(
+        self, trust_list: TrustList | None, now: datetime, acknowledged: int
+    ) -> Round | None:
+        """A round that waits, if the trust list does not (yet, or any more) let this node
+        report now."""
+        node = None if trust_list is None else trust_list.node(self._state.settings.node_id)
+        if node is None:
+            return Round(acknowledged, "this node is not on the trust list yet", not_member=True)
+        if node.status is NodeStatus.WITHDRAWN:
+            return Round(
+                acknowledged, "this node is withdrawn from the federation", not_member=True
+            )
+        # Reports carry their signing time to the second, and a key is valid from its approval:
+        # a report signed in the second the node was approved would be refused. (A key not on
+        # this copy yet, just rotated, is the global node's to judge.)
+        assert trust_list is not None
+        found = trust_list.key(self._state.signing_key.kid)
+        signed_at = now.replace(microsecond=0)
+        if found is not None and signed_at < found[1].valid_from:
+            return Round(
+                acknowledged,
+                "this node's key is valid from its approval; waiting for it",
+                retry_after=(found[1].valid_from - signed_at).total_seconds(),
+                not_member=True,
+            )
+        return None
 
     def _check_receipt(self, token: str, report: str, trust_list: TrustList) -> Receipt:
         receipt = Receipt.verify(token, trust_list=trust_list, global_node_id=GLOBAL_NODE_ID)

@@ -53,5 +53,4 @@ def put_trust_list(
     copy, stored = accept_trust_list(
         session=session, settings=state.settings, token=body.token, actor=actor
     )
-    state.verifiers.reset()
     return TrustListAccepted(sequence=copy.sequence, stored=stored)

@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+from weakref import WeakKeyDictionary
+
+from sqlalchemy import Connection, Engine
 from sqlmodel import Session, col, select
 
 from sdgcities.credentials import Error as CredentialsError
@@ -7,10 +11,21 @@ from sdgcities.credentials import TrustAnchor, TrustList
 from sdgcities.node.actor import Actor
 from sdgcities.node.audit.service import record
 from sdgcities.node.config import Settings
+from sdgcities.node.db import after_commit
 from sdgcities.node.errors import Conflict, InvalidRequest
 from sdgcities.node.timeutil import utcnow
 
 from .models import TrustListCopy
+
+_accept_listeners: WeakKeyDictionary[Engine, list[Callable[[], None]]] = WeakKeyDictionary()
+
+
+def on_trust_list_accepted(engine: Engine, listener: Callable[[], None]) -> None:
+    """Call `listener` whenever a new trust list is kept in `engine`'s database by this process:
+    at once, and again when that transaction commits, so that nothing read in between (the old
+    list) outlives it. Whoever keeps it (a national sync, an operator's upload, the global
+    node's own publishing) need not know who caches it."""
+    _accept_listeners.setdefault(engine, []).append(listener)
 
 
 def current_copy(*, session: Session) -> TrustListCopy | None:
@@ -49,6 +64,9 @@ def accept_trust_list(
     )
     session.add(copy)
     session.flush()
+    for listener in _accept_listeners.get(_engine_of(session), ()):
+        listener()
+        after_commit(session, listener)
     record(
         session=session,
         actor=actor,
@@ -70,3 +88,8 @@ def load_current(*, session: Session, settings: Settings) -> TrustList | None:
         pinned_thumbprints=[key.kid for key in settings.pinned_root_keys],
         check_freshness=False,
     )
+
+
+def _engine_of(session: Session) -> Engine:
+    bind = session.get_bind()
+    return bind.engine if isinstance(bind, Connection) else bind

@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from sdgcities.credentials import Outcome, Reason, VerificationResult, Verifier
 from sdgcities.node.config import Settings
 from sdgcities.node.db import SessionOpener
-from sdgcities.node.trust.service import load_current
+from sdgcities.node.trust.service import load_current, on_trust_list_accepted
 
 from .fetch import HttpStatusListFetcher, NodeStatusListFetcher, from_memory, reading_with
 
@@ -37,6 +37,7 @@ class VerifierCache:
         )
         self._verifier: Verifier | None = None
         self._lock = threading.Lock()
+        on_trust_list_accepted(engine, self.reset)
 
     def reset(self) -> None:
         with self._lock:

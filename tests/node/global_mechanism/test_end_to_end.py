@@ -12,11 +12,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from fastapi.testclient import TestClient
+from sqlmodel import Session
 
 from sdgcities.credentials import TrustList
 from sdgcities.federation import GENESIS, verify_chain
 
 from ..conftest import ROOT_KEY, Account, Backend
+from ..federation_registry.factories import relay_own_log
 from ..framework_versions import sign_endorsement
 from ..test_end_to_end import (
     People,
@@ -92,7 +94,7 @@ def staff_the_global_node(client: TestClient, admin: Account) -> tuple[People, A
 
 
 def test_the_global_node_certifies_a_city_of_a_country_without_a_national_node(
-    client: TestClient, backend: Backend, admin: Account, join_node: JoinNode
+    client: TestClient, backend: Backend, admin: Account, join_node: JoinNode, session: Session
 ) -> None:
     baseline_id = endorse_the_baseline(client, admin, backend)
     join_node("KE")  # Kenya has a national node; Bolivia has none.
@@ -214,6 +216,8 @@ def test_the_global_node_certifies_a_city_of_a_country_without_a_national_node(
     # The application is awarded, the registry lists the city, and the log carries the issue.
     awarded = ok(client.get(f"/applications/{application_id}", headers=people.city.headers))
     assert awarded["state"] == "awarded"
+    # The global registry lists what reached the federation store: its relay's next round.
+    relay_own_log(session=session, state=backend.app.state.node)
     registry = ok(client.get("/registry/cities", params={"country": "BO"}))
     assert [c["locode"] for c in registry["data"]] == [LOCODE]
     events = federation_log(client)

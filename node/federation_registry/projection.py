@@ -1,0 +1,506 @@
+"""Reading each batch of ingested events into the federation's registry, decisions and anomalies.
+
+`project_events` is called by the ingest (`node/ingest/service.py`) with the events a report
+adds, in the transaction that stores them, so the projection and the federation store commit
+together. Events are ingested in each node's log order, so when an event arrives everything
+before it in the node's log is held: a certificate's decision (recorded just before it, in the
+same transaction on the node) is either here or missing for good.
+
+- `decision.recorded`: a `federation_decision` row; its quorum counts checked against the
+  federation's rule (this node's `quorum_min_fraction` and `quorum_min_non_government`, the
+  rule of `node/committee/quorum.py`) and its outcome against its tally.
+- `credential.issued`: the certificate, read from the signed token the event carries
+  (`data.jwt`), which must be signed by a key the trust list gives the reporting node and state
+  the event's credential and city; nothing else of the event is trusted for the certificate.
+  The city's other public fields come from `data.city` (missing: empty). It needs an approved
+  award decision of the same node for the same agenda item and city.
+- `credential.suspended` / `reinstated` / `revoked`: the certificate's status, for the node's
+  own certificates only; revoked is final. Each needs an approved decision of its kind.
+
+Anything that fails a check is kept as a `federation_anomaly`; the event itself stays stored
+(the ingest checked its signature and chain), and a certificate that does not verify is not
+listed.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from sqlalchemy import insert, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col, select
+
+from sdgcities.credentials import (
+    STAGE_LEVELS,
+    VC_JWT_TYP,
+    JwsToken,
+    TrustList,
+    city_subject_id,
+)
+from sdgcities.credentials import Error as CredentialsError
+from sdgcities.federation import Event, EventType
+from sdgcities.node.certificates.models import CertificateStatus
+from sdgcities.node.committee.quorum import QuorumCount, QuorumRule
+from sdgcities.node.config import Settings
+
+from .models import (
+    AnomalyKind,
+    FederationAnomaly,
+    FederationCertificate,
+    FederationCity,
+    FederationDecision,
+    FederationRegistryHead,
+)
+
+STATUS_EVENTS: Final = {
+    EventType.CREDENTIAL_SUSPENDED: (CertificateStatus.SUSPENDED, "suspension"),
+    EventType.CREDENTIAL_REINSTATED: (CertificateStatus.ACTIVE, "reinstatement"),
+    EventType.CREDENTIAL_REVOKED: (CertificateStatus.REVOKED, "revocation"),
+}
+PROJECTED_TYPES: Final = frozenset(
+    {EventType.DECISION_RECORDED, EventType.CREDENTIAL_ISSUED, *STATUS_EVENTS}
+)
+MAX_PRIORITIES: Final = 30
+MAX_INTEGER: Final = 2**31 - 1  # PostgreSQL's `integer`
+MAX_CREDENTIAL_ID: Final = 64
+_LOCODE = re.compile(r"[A-Z]{2}-[A-Z2-9]{3}")
+_COUNTRY = re.compile(r"[A-Z]{2}")
+
+
+class Unverifiable(Exception):
+    """A `credential.issued` event whose token cannot be taken as the certificate it names."""
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedCertificate:
+    """What a verified token states, in the columns the registry reads."""
+
+    id: str
+    locode: str
+    city_name: str
+    country: str
+    stage: str
+    level: str
+    valid_from: datetime
+    valid_until: datetime
+    issued_at: datetime
+
+
+def quorum_rule(settings: Settings) -> QuorumRule:
+    """The federation's quorum rule, as the global node is configured."""
+    return QuorumRule(settings.quorum_min_fraction, settings.quorum_min_non_government)
+
+
+def project_events(
+    *,
+    session: Session,
+    settings: Settings,
+    trust_list: TrustList,
+    events: Sequence[Event],
+    now: datetime,
+) -> None:
+    """Project the new events of one node's report, in the caller's transaction."""
+    relevant = [event for event in events if event.type in PROJECTED_TYPES]
+    if not relevant:
+        return
+    _Batch(session, trust_list, quorum_rule(settings), relevant, now).run()
+
+
+def read_certificate(event: Event, *, trust_list: TrustList) -> IssuedCertificate:
+    """The certificate a `credential.issued` event carries, checked against its signer."""
+    token = event.data.get("jwt")
+    if not isinstance(token, str):
+        raise Unverifiable("the event carries no signed token (data.jwt)")
+    try:
+        parsed = JwsToken.parse(token, typ=VC_JWT_TYP)
+    except CredentialsError as exc:
+        raise Unverifiable(f"the token is malformed: {exc}") from exc
+    found = trust_list.key(parsed.kid)
+    if found is None or found[0].id != event.node_id:
+        raise Unverifiable(f"the token is not signed by a key of node {event.node_id}")
+    node, period = found
+    try:
+        payload = parsed.verify(period.public_key)
+    except CredentialsError as exc:
+        raise Unverifiable(f"the token's signature does not verify: {exc}") from exc
+    subject = payload.get("credentialSubject")
+    city = subject.get("city") if isinstance(subject, dict) else None
+    if not isinstance(subject, dict) or not isinstance(city, dict):
+        raise Unverifiable("the token states no city")
+    locode, name, country = city.get("locode"), city.get("name"), city.get("country")
+    stage = subject.get("stage")
+    problems = [
+        what
+        for what, wrong in (
+            (f"issuer is not {node.did}", payload.get("iss") != node.did),
+            (
+                "its id is not the event's credential (at most 64 characters)",
+                payload.get("jti") != _subject(event)
+                or len(str(payload.get("jti"))) > MAX_CREDENTIAL_ID,
+            ),
+            (
+                "its city is not the event's",
+                not isinstance(locode, str)
+                or not _LOCODE.fullmatch(locode)
+                or locode != event.subject.get("locode")
+                or payload.get("sub") != city_subject_id(locode),
+            ),
+            ("its city name is not 1 to 200 characters", not _text(name, 1, 200)),
+            ("its country is not an ISO code", not isinstance(country, str)),
+            ("its stage or level is unknown", STAGE_LEVELS.get(str(stage)) != subject.get("level")),
+        )
+        if wrong
+    ]
+    if problems:
+        raise Unverifiable(f"the token does not state this certificate: {'; '.join(problems)}")
+    assert isinstance(locode, str)
+    assert isinstance(name, str)
+    assert isinstance(country, str)
+    if not _COUNTRY.fullmatch(country):
+        raise Unverifiable("the token does not state this certificate: its country is not ISO")
+    try:
+        valid_from = _moment(payload["validFrom"])
+        valid_until = _moment(payload["validUntil"])
+        issued_at = datetime.fromtimestamp(int(payload["iat"]), tz=UTC)
+    except (KeyError, TypeError, ValueError, OverflowError, OSError) as exc:
+        raise Unverifiable(f"the token's dates are unreadable: {exc}") from exc
+    return IssuedCertificate(
+        id=str(payload["jti"]),
+        locode=locode,
+        city_name=name,
+        country=country,
+        stage=str(stage),
+        level=STAGE_LEVELS[str(stage)],
+        valid_from=valid_from,
+        valid_until=valid_until,
+        issued_at=issued_at,
+    )
+
+
+def quorum_problems(quorum: Any, rule: QuorumRule) -> list[str]:
+    """Why the counts a decision event carries fail the rule (empty when they pass)."""
+    if not isinstance(quorum, Mapping):
+        return ["the decision carries no quorum counts"]
+    sitting = _count(quorum.get("sitting"))
+    attending = _count(quorum.get("attending"))
+    non_government = _count(quorum.get("nonGovernmentAttending"))
+    if sitting is None or attending is None or non_government is None:
+        return ["the quorum counts are missing or not whole numbers"]
+    problems = []
+    if attending > sitting:
+        problems.append(f"{attending} members attend but only {sitting} sit")
+    if non_government > attending:
+        problems.append(f"{non_government} non-government members of {attending} attending")
+    count = QuorumCount(
+        sitting=sitting,
+        attending=attending,
+        required=rule.required(sitting),
+        non_government_attending=non_government,
+        required_non_government=rule.min_non_government,
+    )
+    return problems + count.shortfalls()
+
+
+def tally_problems(votes: Any, *, outcome: Any, attending: Any) -> list[str]:
+    """Why a decision's outcome does not follow from its votes (approved: more yes than no)."""
+    if not isinstance(votes, Mapping):
+        return ["the decision carries no vote counts"]
+    yes, no, abstain = (_count(votes.get(choice)) for choice in ("yes", "no", "abstain"))
+    if yes is None or no is None or abstain is None:
+        return ["the vote counts are missing or not whole numbers"]
+    problems = []
+    if yes + no + abstain == 0:
+        problems.append("nobody voted")
+    if outcome == "approved" and yes <= no:
+        problems.append(f"approved with {yes} yes and {no} no")
+    if outcome == "rejected" and yes > no:
+        problems.append(f"rejected with {yes} yes and {no} no")
+    present = _count(attending)
+    if present is not None and yes + no + abstain > present:
+        problems.append(f"{yes + no + abstain} votes from {present} members attending")
+    return problems
+
+
+class _Batch:
+    """The projection of one report's relevant events (all of one node, in log order)."""
+
+    def __init__(
+        self,
+        session: Session,
+        trust_list: TrustList,
+        rule: QuorumRule,
+        events: list[Event],
+        now: datetime,
+    ) -> None:
+        self.session, self.trust_list, self.rule, self.now = session, trust_list, rule, now
+        self.events = events
+        self.node_id = events[0].node_id
+        # Rows for one multi-row insert: a synthetic or broken log can carry one per event.
+        self.anomalies: list[dict[str, Any]] = []
+        self.registry_changed = False
+        # What this batch needs of what is already held, read in one statement each.
+        items = {
+            item
+            for event in events
+            for item in (
+                _count(event.subject.get("item"))
+                if event.type is EventType.DECISION_RECORDED
+                else _decision_item(event),
+            )
+            if item is not None
+        }
+        self.decisions: dict[int, FederationDecision] = (
+            {
+                decision.item: decision
+                for decision in session.exec(
+                    select(FederationDecision).where(
+                        FederationDecision.node_id == self.node_id,
+                        col(FederationDecision.item).in_(items),
+                    )
+                ).all()
+            }
+            if items
+            else {}
+        )
+        credentials = {c for event in events for c in (_subject(event),) if c is not None}
+        self.certificates: dict[str, FederationCertificate] = (
+            {
+                certificate.id: certificate
+                for certificate in session.exec(
+                    select(FederationCertificate).where(
+                        col(FederationCertificate.id).in_(credentials)
+                    )
+                ).all()
+            }
+            if credentials
+            else {}
+        )
+
+    def run(self) -> None:
+        for event in self.events:
+            if event.type is EventType.DECISION_RECORDED:
+                self._decision(event)
+            elif event.type is EventType.CREDENTIAL_ISSUED:
+                self._issued(event)
+            else:
+                self._status(event)
+        if self.anomalies:
+            self.session.execute(insert(FederationAnomaly), self.anomalies)
+        if self.registry_changed:
+            _advance_head(self.session)
+        self.session.flush()
+
+    def _anomaly(self, event: Event, kind: AnomalyKind, detail: str) -> None:
+        self.anomalies.append(
+            {
+                "node_id": self.node_id,
+                "kind": kind,
+                "sequence": event.sequence,
+                "event_type": event.type.value,
+                "credential_id": (_subject(event) or "")[:200] or None,
+                "detail": detail[:1000],
+                "found_at": self.now,
+            }
+        )
+
+    def _decision(self, event: Event) -> None:
+        item = _count(event.subject.get("item"))
+        data = event.data
+        quorum = data.get("quorum")
+        if item is None:
+            self._anomaly(
+                event,
+                AnomalyKind.DECISION_WITHOUT_QUORUM,
+                "the decision names no agenda item (a whole number)",
+            )
+            return
+        if item in self.decisions:
+            return  # the item was decided once; a second record changes nothing here
+        quorum_issues = quorum_problems(quorum, self.rule)
+        tally_issues = tally_problems(
+            data.get("votes"),
+            outcome=data.get("outcome"),
+            attending=quorum.get("attending") if isinstance(quorum, Mapping) else None,
+        )
+        decision = FederationDecision(
+            node_id=self.node_id,
+            item=item,
+            meeting=_count(event.subject.get("meeting")),
+            kind=str(data.get("kind", ""))[:32],
+            outcome=str(data.get("outcome", ""))[:32],
+            locode=str(event.subject.get("locode", ""))[:6],
+            quorum_met=not quorum_issues,
+            tally_consistent=not tally_issues,
+            sequence=event.sequence,
+            decided_at=event.occurred_at,
+        )
+        self.decisions[item] = decision
+        self.session.add(decision)
+        where = f"agenda item {item}: "
+        if quorum_issues:
+            self._anomaly(
+                event, AnomalyKind.DECISION_WITHOUT_QUORUM, where + "; ".join(quorum_issues)
+            )
+        if tally_issues:
+            self._anomaly(event, AnomalyKind.DECISION_TALLY, where + "; ".join(tally_issues))
+
+    def _decided(self, event: Event, *, kind: str) -> str | None:
+        """Why `event` lacks its approved decision of `kind` (None: it has it)."""
+        item = _decision_item(event)
+        if item is None:
+            return "the event names no agenda item (data.decision.item)"
+        decision = self.decisions.get(item)
+        if decision is None:
+            return f"no decision on agenda item {item} was reported before it"
+        if (decision.kind, decision.outcome) != (kind, "approved"):
+            return f"agenda item {item} was {decision.outcome} ({decision.kind} decision)"
+        if decision.locode != event.subject.get("locode"):
+            return f"agenda item {item} was decided for {decision.locode or 'no city'}"
+        return None
+
+    def _issued(self, event: Event) -> None:
+        missing = self._decided(event, kind="award")
+        if missing is not None:
+            self._anomaly(event, AnomalyKind.CERTIFICATE_WITHOUT_DECISION, missing)
+        try:
+            issued = read_certificate(event, trust_list=self.trust_list)
+        except Unverifiable as exc:
+            self._anomaly(event, AnomalyKind.UNVERIFIABLE_CERTIFICATE, str(exc))
+            return
+        held = self.certificates.get(issued.id)
+        if held is not None:
+            self._anomaly(
+                event,
+                AnomalyKind.UNVERIFIABLE_CERTIFICATE,
+                f"certificate {issued.id} was already reported by node {held.node_id}",
+            )
+            return
+        certificate = FederationCertificate(
+            id=issued.id,
+            node_id=self.node_id,
+            city_locode=issued.locode,
+            stage=issued.stage,
+            level=issued.level,
+            valid_from=issued.valid_from,
+            valid_until=issued.valid_until,
+            issued_at=issued.issued_at,
+            token=event.data["jwt"],
+            decision_item=_decision_item(event),
+            sequence=event.sequence,
+            projected_at=self.now,
+        )
+        self.certificates[issued.id] = certificate
+        self.session.add(certificate)
+        self._city(issued, event.data.get("city"))
+        self.registry_changed = True
+
+    def _city(self, issued: IssuedCertificate, facts: Any) -> None:
+        """Describe the city by this certificate unless a later one already does (an upsert:
+        two nodes may report the same city at once)."""
+        facts = facts if isinstance(facts, Mapping) else {}
+        region = facts.get("region")
+        row = {
+            "locode": issued.locode,
+            "country": issued.country,
+            "name": issued.city_name,
+            "region": region if _text(region, 0, 200) else "",
+            "population": _count(facts.get("population")),
+            "priorities": _priorities(facts.get("priorities")),
+            "node_id": self.node_id,
+            "facts_issued_at": issued.issued_at,
+        }
+        dialect = self.session.get_bind().dialect.name
+        statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(FederationCity)
+        statement = statement.values(**row)
+        self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["locode"],
+                set_={name: statement.excluded[name] for name in row if name != "locode"},
+                where=col(FederationCity.facts_issued_at) <= statement.excluded.facts_issued_at,
+            )
+        )
+
+    def _status(self, event: Event) -> None:
+        status, kind = STATUS_EVENTS[event.type]
+        missing = self._decided(event, kind=kind)
+        if missing is not None:
+            self._anomaly(event, AnomalyKind.STATUS_WITHOUT_DECISION, missing)
+        credential = _subject(event)
+        certificate = self.certificates.get(credential or "")
+        if certificate is None or certificate.node_id != self.node_id:
+            self._anomaly(
+                event,
+                AnomalyKind.UNKNOWN_CERTIFICATE,
+                f"{event.type.value} for {credential or 'no credential'}, which this node's "
+                "log did not issue (or whose token did not verify)",
+            )
+            return
+        if certificate.status is CertificateStatus.REVOKED:
+            self._anomaly(
+                event,
+                AnomalyKind.UNKNOWN_CERTIFICATE,
+                f"{event.type.value} for {credential}, which was revoked: a revocation is final",
+            )
+            return
+        certificate.status = status
+        certificate.status_changed_at = event.occurred_at
+        self.session.add(certificate)
+        self.registry_changed = True
+
+
+def _advance_head(session: Session) -> None:
+    """Move the registry's change counter (its one row made on first use)."""
+    dialect = session.get_bind().dialect.name
+    make_insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(
+        make_insert(FederationRegistryHead)
+        .values(id=1, version=0, stamp="")
+        .on_conflict_do_nothing(index_elements=["id"])
+    )
+    session.execute(
+        update(FederationRegistryHead)
+        .where(col(FederationRegistryHead.id) == 1)
+        .values(version=col(FederationRegistryHead.version) + 1, stamp=uuid.uuid4().hex)
+    )
+
+
+def _subject(event: Event) -> str | None:
+    credential = event.subject.get("credential")
+    return credential if isinstance(credential, str) else None
+
+
+def _decision_item(event: Event) -> int | None:
+    decision = event.data.get("decision")
+    return _count(decision.get("item")) if isinstance(decision, Mapping) else None
+
+
+def _count(value: Any) -> int | None:
+    """A whole number from zero to what every database's integer column holds, else None."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_INTEGER:
+        return None
+    return value
+
+
+def _priorities(value: Any) -> list[str]:
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        return []
+    return [p for p in value if _text(p, 1, 100)][:MAX_PRIORITIES]
+
+
+def _text(value: Any, shortest: int, longest: int) -> bool:
+    return isinstance(value, str) and shortest <= len(value) <= longest
+
+
+def _moment(value: Any) -> datetime:
+    if not isinstance(value, str):
+        raise TypeError("a date-time must be a string")
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise ValueError("a date-time must carry a time zone")
+    return moment.astimezone(UTC)
