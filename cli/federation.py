@@ -7,26 +7,20 @@ rotate the signing key.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from ._ops import (
     OPERATOR_EXIT_CODES,
-    NodeUrl,
     Reason,
-    TokenFile,
+    Target,
     Yes,
     confirm,
-    connect,
-    emit,
-    fields,
-    say,
+    one_of,
+    operator_command,
     table,
 )
-from ._options import ConfigFile, JsonOutput
-from .errors import CliError, ExitCode
 
 federation_app = typer.Typer(
     help=(
@@ -57,7 +51,7 @@ def _member_row(member: dict[str, Any]) -> list[object]:
     ]
 
 
-def _show_member(answer: dict[str, Any], *, json_output: bool, title: str) -> None:
+def _show_member(target: Target, answer: dict[str, Any], title: str) -> None:
     def render(out: Any) -> None:
         out.print(table(title, MEMBER_COLUMNS, [_member_row(answer)]))
         out.print(
@@ -81,7 +75,7 @@ def _show_member(answer: dict[str, Any], *, json_output: bool, title: str) -> No
             )
         )
 
-    emit(answer, json_output=json_output, render=render)
+    target.answer(answer, render)
 
 
 def _request_row(request: dict[str, Any]) -> list[object]:
@@ -107,246 +101,107 @@ def _endorsement_row(request: dict[str, Any]) -> list[object]:
     ]
 
 
-def _state(value: str | None, allowed: tuple[str, ...]) -> str | None:
-    if value is not None and value not in allowed:
-        raise CliError(f"--state must be one of {', '.join(allowed)}", ExitCode.USAGE)
-    return value
-
-
 # The global node ------------------------------------------------------------------------------
 
 
-@federation_app.command("requests")
+@operator_command(federation_app, "requests")
 def list_join_requests(
+    target: Target,
     state: Annotated[str | None, typer.Option(help="pending, approved or refused.")] = None,
-    node_url: NodeUrl = None,
-    token_file: TokenFile = None,
-    config: ConfigFile = None,
-    json_output: JsonOutput = False,
 ) -> None:
     """Join requests received by the global node."""
-    _state(state, ("pending", "approved", "refused"))
-    with connect(node_url=node_url, token_file=token_file, config=config) as api:
-        answer = api.get("/federation/join-requests", state=state)
-    emit(
-        answer,
-        json_output=json_output,
-        render=lambda out: out.print(
-            table(
-                f"{answer['count']} join request(s)",
-                REQUEST_COLUMNS,
-                [_request_row(r) for r in answer["data"]],
-            )
-        ),
+    one_of(state, ("pending", "approved", "refused"), "--state")
+    target.listing(
+        "/federation/join-requests",
+        noun="join request(s)",
+        columns=REQUEST_COLUMNS,
+        row=_request_row,
+        paged=False,
+        state=state,
     )
 
 
-@federation_app.command("approve")
-def approve_join_request(
-    request_id: RequestId,
-    node_url: NodeUrl = None,
-    token_file: TokenFile = None,
-    config: ConfigFile = None,
-    json_output: JsonOutput = False,
-) -> None:
+@operator_command(federation_app, "approve")
+def approve_join_request(target: Target, request_id: RequestId) -> None:
     """Approve a join request: the node and its keys go on the next trust list (published now)."""
-    with connect(node_url=node_url, token_file=token_file, config=config) as api:
-        answer = api.post(f"/federation/join-requests/{request_id}/approve")
-    _show_member(answer, json_output=json_output, title=f"Node {answer['node_id']} approved")
+    answer = target.call("POST", f"/federation/join-requests/{request_id}/approve")
+    _show_member(target, answer, f"Node {answer['node_id']} approved")
 
 
-@federation_app.command("refuse")
-def refuse_join_request(
-    request_id: RequestId,
-    reason: Reason,
-    node_url: NodeUrl = None,
-    token_file: TokenFile = None,
-    config: ConfigFile = None,
-    json_output: JsonOutput = False,
-) -> None:
+@operator_command(federation_app, "refuse")
+def refuse_join_request(target: Target, request_id: RequestId, reason: Reason) -> None:
     """Refuse a join request, with the reason."""
-    with connect(node_url=node_url, token_file=token_file, config=config) as api:
-        answer = api.post(f"/federation/join-requests/{request_id}/refuse", {"reason": reason})
-    emit(
-        answer,
-        json_output=json_output,
-        render=lambda out: out.print(
-            table(f"Join request {request_id} refused", REQUEST_COLUMNS, [_request_row(answer)])
-        ),
+    path = f"/federation/join-requests/{request_id}/refuse"
+    answer = target.call("POST", path, {"reason": reason})
+    target.rows(
+        answer, f"Join request {request_id} refused", REQUEST_COLUMNS, [_request_row(answer)]
     )
 
 
-@federation_app.command("members")
+@operator_command(federation_app, "members")
 def list_members(
+    target: Target,
     node_id: Annotated[
         str | None, typer.Argument(help="One member, with its keys and history.")
     ] = None,
-    node_url: NodeUrl = None,
-    token_file: TokenFile = None,
-    config: ConfigFile = None,
-    json_output: JsonOutput = False,
 ) -> None:
     """The federation's member nodes; with a node id, its keys and status history."""
-    with connect(node_url=node_url, token_file=token_file, config=config) as api:
-        if node_id is not None:
-            member = api.get(f"/federation/members/{node_id}")
-            _show_member(member, json_output=json_output, title=f"Member {node_id}")
-            return
-        answer = api.get("/federation/members")
-    emit(
-        answer,
-        json_output=json_output,
-        render=lambda out: out.print(
-            table(
-                f"{answer['count']} member(s)",
-                MEMBER_COLUMNS,
-                [_member_row(m) for m in answer["data"]],
-            )
-        ),
+    if node_id is not None:
+        member = target.call("GET", f"/federation/members/{node_id}")
+        _show_member(target, member, f"Member {node_id}")
+        return
+    target.listing(
+        "/federation/members",
+        noun="member(s)",
+        columns=MEMBER_COLUMNS,
+        row=_member_row,
+        paged=False,
     )
 
 
-def _change_member(
-    node_id: str,
-    verb: str,
-    reason: str,
-    *,
-    node_url: str | None,
-    token_file: Path | None,
-    config: Path | None,
-    json_output: bool,
-) -> None:
-    with connect(node_url=node_url, token_file=token_file, config=config) as api:
-        answer = api.post(f"/federation/members/{node_id}/{verb}", {"reason": reason})
-    _show_member(answer, json_output=json_output, title=f"Node {node_id} is {answer['status']} now")
+def _change_member(target: Target, node_id: str, verb: str, reason: str) -> None:
+    answer = target.call("POST", f"/federation/members/{node_id}/{verb}", {"reason": reason})
+    _show_member(target, answer, f"Node {node_id} is {answer['status']} now")
 
 
-@federation_app.command("suspend")
-def suspend_member(
-    node_id: NodeId,
-    reason: Reason,
-    node_url: NodeUrl = None,
-    token_file: TokenFile = None,
-    config: ConfigFile = None,
-    json_output: JsonOutput = False,
-) -> None:
+@operator_command(federation_app, "suspend")
+def suspend_member(target: Target, node_id: NodeId, reason: Reason) -> None:
     """Suspend a member: what it signs from now on does not verify, until reinstated."""
-    _change_member(
-        node_id,
-        "suspend",
-        reason,
-        node_url=node_url,
-        token_file=token_file,
-        config=config,
-        json_output=json_output,
-    )
+    _change_member(target, node_id, "suspend", reason)
 
 
-@federation_app.command("reinstate")
-def reinstate_member(
-    node_id: NodeId,
-    reason: Reason,
-    node_url: NodeUrl = None,
-    token_file: TokenFile = None,
-    config: ConfigFile = None,
-    json_output: JsonOutput = False,
-) -> None:
+@operator_command(federation_app, "reinstate")
+def reinstate_member(target: Target, node_id: NodeId, reason: Reason) -> None:
     """Reinstate a suspended member."""
-    _change_member(
-        node_id,
-        "reinstate",
-        reason,
-        node_url=node_url,
-        token_file=token_file,
-        config=config,
-        json_output=json_output,
-    )
+    _change_member(target, node_id, "reinstate", reason)
 
 
-@federation_app.command("withdraw")
-def withdraw_member(
-    node_id: NodeId,
-    reason: Reason,
-    yes: Yes = False,
-    node_url: NodeUrl = None,
-    token_file: TokenFile = None,
-    config: ConfigFile = None,
-    json_output: JsonOutput = False,
-) -> None:
+@operator_command(federation_app, "withdraw")
+def withdraw_member(target: Target, node_id: NodeId, reason: Reason, yes: Yes = False) -> None:
     """Withdraw a member, for good: what it signs from now on never verifies again."""
     confirm(f"Withdraw node {node_id}? This cannot be undone.", yes=yes)
-    _change_member(
-        node_id,
-        "withdraw",
-        reason,
-        node_url=node_url,
-        token_file=token_file,
-        config=config,
-        json_output=json_output,
-    )
+    _change_member(target, node_id, "withdraw", reason)
 
 
-def _change_key(
-    node_id: str,
-    kid: str,
-    verb: str,
-    reason: str,
-    *,
-    node_url: str | None,
-    token_file: Path | None,
-    config: Path | None,
-    json_output: bool,
-) -> None:
-    with connect(node_url=node_url, token_file=token_file, config=config) as api:
-        answer = api.post(f"/federation/members/{node_id}/keys/{kid}/{verb}", {"reason": reason})
-    emit(
+def _change_key(target: Target, node_id: str, kid: str, verb: str, reason: str) -> None:
+    path = f"/federation/members/{node_id}/keys/{kid}/{verb}"
+    answer = target.call("POST", path, {"reason": reason})
+    target.record(
         answer,
-        json_output=json_output,
-        render=lambda out: out.print(
-            fields(
-                f"Key {kid} of node {node_id} is {answer['status']} now",
-                [
-                    ("valid from", answer["valid_from"]),
-                    ("valid until", answer.get("valid_until")),
-                ],
-            )
-        ),
+        f"Key {kid} of node {node_id} is {answer['status']} now",
+        [("valid from", answer["valid_from"]), ("valid until", answer.get("valid_until"))],
     )
 
 
-@federation_app.command("retire-key")
-def retire_key(
-    node_id: NodeId,
-    kid: Kid,
-    reason: Reason,
-    node_url: NodeUrl = None,
-    token_file: TokenFile = None,
-    config: ConfigFile = None,
-    json_output: JsonOutput = False,
-) -> None:
+@operator_command(federation_app, "retire-key")
+def retire_key(target: Target, node_id: NodeId, kid: Kid, reason: Reason) -> None:
     """Retire a member's key (after a rotation): it verifies only what it signed before now."""
-    _change_key(
-        node_id,
-        kid,
-        "retire",
-        reason,
-        node_url=node_url,
-        token_file=token_file,
-        config=config,
-        json_output=json_output,
-    )
+    _change_key(target, node_id, kid, "retire", reason)
 
 
-@federation_app.command("compromise-key")
+@operator_command(federation_app, "compromise-key")
 def compromise_key(
-    node_id: NodeId,
-    kid: Kid,
-    reason: Reason,
-    yes: Yes = False,
-    node_url: NodeUrl = None,
-    token_file: TokenFile = None,
-    config: ConfigFile = None,
-    json_output: JsonOutput = False,
+    target: Target, node_id: NodeId, kid: Kid, reason: Reason, yes: Yes = False
 ) -> None:
     """Mark a member's key compromised, for good: nothing it signed verifies any more."""
     confirm(
@@ -354,119 +209,67 @@ def compromise_key(
         "verifying; this cannot be undone.",
         yes=yes,
     )
-    _change_key(
-        node_id,
-        kid,
-        "compromise",
-        reason,
-        node_url=node_url,
-        token_file=token_file,
-        config=config,
-        json_output=json_output,
-    )
+    _change_key(target, node_id, kid, "compromise", reason)
 
 
-@federation_app.command("publish")
-def publish_trust_list(
-    node_url: NodeUrl = None,
-    token_file: TokenFile = None,
-    config: ConfigFile = None,
-    json_output: JsonOutput = False,
-) -> None:
+@operator_command(federation_app, "publish")
+def publish_trust_list(target: Target) -> None:
     """Sign and publish the trust list now (sequence + 1), e.g. after restoring a backup."""
-    with connect(node_url=node_url, token_file=token_file, config=config) as api:
-        answer = api.post("/federation/trust-list/publish")
-    emit(
+    answer = target.call("POST", "/federation/trust-list/publish")
+    target.record(
         answer,
-        json_output=json_output,
-        render=lambda out: out.print(
-            fields(
-                f"Trust list #{answer['sequence']} published",
-                [("issued", answer["issued_at"]), ("next update", answer["next_update"])],
-            )
-        ),
+        f"Trust list #{answer['sequence']} published",
+        [("issued", answer["issued_at"]), ("next update", answer["next_update"])],
     )
 
 
-@federation_app.command("endorsements")
+@operator_command(federation_app, "endorsements")
 def list_endorsements(
+    target: Target,
     state: Annotated[str | None, typer.Option(help="pending, endorsed or refused.")] = None,
-    node_url: NodeUrl = None,
-    token_file: TokenFile = None,
-    config: ConfigFile = None,
-    json_output: JsonOutput = False,
 ) -> None:
     """Requests from members to endorse their adapted framework versions."""
-    _state(state, ("pending", "endorsed", "refused"))
-    with connect(node_url=node_url, token_file=token_file, config=config) as api:
-        answer = api.get("/federation/endorsements", state=state)
-    emit(
-        answer,
-        json_output=json_output,
-        render=lambda out: out.print(
-            table(
-                f"{answer['count']} endorsement request(s)",
-                ENDORSEMENT_COLUMNS,
-                [_endorsement_row(r) for r in answer["data"]],
-            )
-        ),
+    one_of(state, ("pending", "endorsed", "refused"), "--state")
+    target.listing(
+        "/federation/endorsements",
+        noun="endorsement request(s)",
+        columns=ENDORSEMENT_COLUMNS,
+        row=_endorsement_row,
+        paged=False,
+        state=state,
     )
 
 
-@federation_app.command("endorse")
-def endorse(
-    request_id: RequestId,
-    node_url: NodeUrl = None,
-    token_file: TokenFile = None,
-    config: ConfigFile = None,
-    json_output: JsonOutput = False,
+def _decide_endorsement(
+    target: Target, request_id: int, verb: str, body: dict[str, Any] | None
 ) -> None:
+    answer = target.call("POST", f"/federation/endorsements/{request_id}/{verb}", body)
+    target.rows(
+        answer,
+        f"Endorsement request {request_id} {answer['state']}",
+        ENDORSEMENT_COLUMNS,
+        [_endorsement_row(answer)],
+    )
+
+
+@operator_command(federation_app, "endorse")
+def endorse(target: Target, request_id: RequestId) -> None:
     """Endorse a member's framework version with the root key (it goes on the trust list)."""
-    with connect(node_url=node_url, token_file=token_file, config=config) as api:
-        answer = api.post(f"/federation/endorsements/{request_id}/endorse")
-    emit(
-        answer,
-        json_output=json_output,
-        render=lambda out: out.print(
-            table(
-                f"Endorsement request {request_id} {answer['state']}",
-                ENDORSEMENT_COLUMNS,
-                [_endorsement_row(answer)],
-            )
-        ),
-    )
+    _decide_endorsement(target, request_id, "endorse", None)
 
 
-@federation_app.command("refuse-endorsement")
-def refuse_endorsement(
-    request_id: RequestId,
-    reason: Reason,
-    node_url: NodeUrl = None,
-    token_file: TokenFile = None,
-    config: ConfigFile = None,
-    json_output: JsonOutput = False,
-) -> None:
+@operator_command(federation_app, "refuse-endorsement")
+def refuse_endorsement(target: Target, request_id: RequestId, reason: Reason) -> None:
     """Refuse to endorse a member's framework version, with the reason."""
-    with connect(node_url=node_url, token_file=token_file, config=config) as api:
-        answer = api.post(f"/federation/endorsements/{request_id}/refuse", {"reason": reason})
-    emit(
-        answer,
-        json_output=json_output,
-        render=lambda out: out.print(
-            table(
-                f"Endorsement request {request_id} refused",
-                ENDORSEMENT_COLUMNS,
-                [_endorsement_row(answer)],
-            )
-        ),
-    )
+    _decide_endorsement(target, request_id, "refuse", {"reason": reason})
 
 
 # A national node ------------------------------------------------------------------------------
 
 
-@federation_app.command("join")
+@operator_command(federation_app, "join")
 def join(
+    target: Target,
     global_url: Annotated[
         str | None,
         typer.Option(
@@ -475,70 +278,37 @@ def join(
             show_default=False,
         ),
     ] = None,
-    node_url: NodeUrl = None,
-    token_file: TokenFile = None,
-    config: ConfigFile = None,
-    json_output: JsonOutput = False,
 ) -> None:
     """Send a join request, signed with the national node's key, to the global node."""
     body = {"global_url": global_url} if global_url else {}
-    with connect(node_url=node_url, token_file=token_file, config=config) as api:
-        answer = api.post("/admin/federation/join", body)
-    emit(
+    answer = target.call("POST", "/admin/federation/join", body)
+    target.record(
         answer,
-        json_output=json_output,
-        render=lambda out: out.print(
-            fields(
-                "Join request sent",
-                [("request id", answer.get("request_id")), ("state", answer.get("state"))],
-            )
-        ),
+        "Join request sent",
+        [("request id", answer.get("request_id")), ("state", answer.get("state"))],
     )
-    if not json_output:
-        say("The global secretariat approves it (sdgcities federation approve ID); then sync.")
+    target.hint("The global secretariat approves it (sdgcities federation approve ID); then sync.")
 
 
-@federation_app.command("sync")
-def sync(
-    node_url: NodeUrl = None,
-    token_file: TokenFile = None,
-    config: ConfigFile = None,
-    json_output: JsonOutput = False,
-) -> None:
+@operator_command(federation_app, "sync")
+def sync(target: Target) -> None:
     """Have the national node fetch the trust list now (and attach its endorsements)."""
-    with connect(node_url=node_url, token_file=token_file, config=config) as api:
-        answer = api.post("/admin/federation/sync")
+    answer = target.call("POST", "/admin/federation/sync")
     changed = "stored" if answer["stored"] else "already held"
-    emit(
-        answer,
-        json_output=json_output,
-        render=lambda out: out.print(f"Trust list #{answer['sequence']}: {changed}"),
-    )
+    target.answer(answer, lambda out: out.print(f"Trust list #{answer['sequence']}: {changed}"))
 
 
-@federation_app.command("rotate-key")
-def rotate_key(
-    node_url: NodeUrl = None,
-    token_file: TokenFile = None,
-    config: ConfigFile = None,
-    json_output: JsonOutput = False,
-) -> None:
+@operator_command(federation_app, "rotate-key")
+def rotate_key(target: Target) -> None:
     """Give the national node a new signing key, announced to the global node; the old key stays
     valid until the secretariat retires it (`federation retire-key` on the global node)."""
-    with connect(node_url=node_url, token_file=token_file, config=config) as api:
-        answer = api.post("/admin/federation/keys/rotate")
-    emit(
+    answer = target.call("POST", "/admin/federation/keys/rotate")
+    target.record(
         answer,
-        json_output=json_output,
-        render=lambda out: out.print(
-            fields(
-                "Signing key rotated",
-                [("new key", answer["kid"]), ("previous key", answer["previous_kid"])],
-            )
-        ),
+        "Signing key rotated",
+        [("new key", answer["kid"]), ("previous key", answer["previous_kid"])],
     )
-    if not json_output:
-        say(
-            "Once national nodes and verifiers have synced, ask the global secretariat to retire "
-            f"the previous key: sdgcities federation retire-key NODE {answer['previous_kid']}"
-        )
+    target.hint(
+        "Once national nodes and verifiers have synced, ask the global secretariat to retire "
+        f"the previous key: sdgcities federation retire-key NODE {answer['previous_kid']}"
+    )

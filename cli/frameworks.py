@@ -8,8 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ._ops import OPERATOR_EXIT_CODES, NodeUrl, TokenFile, connect, emit, fields, say, table
-from ._options import ConfigFile, JsonOutput
+from ._ops import OPERATOR_EXIT_CODES, Target, fields, operator_command, table
 from .errors import CliError, ExitCode
 
 frameworks_app = typer.Typer(
@@ -37,7 +36,7 @@ def _row(version: dict[str, Any]) -> list[object]:
     ]
 
 
-def _show(answer: dict[str, Any], *, json_output: bool, title: str) -> None:
+def _show(target: Target, answer: dict[str, Any], title: str) -> None:
     def render(out: Any) -> None:
         out.print(
             fields(
@@ -75,100 +74,80 @@ def _show(answer: dict[str, Any], *, json_output: bool, title: str) -> None:
                 )
             )
 
-    emit(answer, json_output=json_output, render=render)
+    target.answer(answer, render)
 
 
-@frameworks_app.command("list")
+@operator_command(frameworks_app, "list")
 def list_frameworks(
+    target: Target,
     framework_id: Annotated[
         str | None, typer.Option("--framework-id", help="Only this framework.")
     ] = None,
     status: Annotated[str | None, typer.Option(help="draft or published.")] = None,
-    node_url: NodeUrl = None,
-    token_file: TokenFile = None,
-    config: ConfigFile = None,
-    json_output: JsonOutput = False,
 ) -> None:
     """Framework versions (drafts only for staff)."""
-    from ._ops import every_page
-
     if status not in (None, "draft", "published"):
         raise CliError("--status must be draft or published", ExitCode.USAGE)
-    with connect(node_url=node_url, token_file=token_file, config=config) as api:
-        answer = every_page(api, "/frameworks", framework_id=framework_id, status=status)
-    emit(
-        answer,
-        json_output=json_output,
-        render=lambda out: out.print(
-            table(
-                f"{answer['count']} framework version(s)",
-                COLUMNS,
-                [_row(v) for v in answer["data"]],
-            )
-        ),
+    target.listing(
+        "/frameworks",
+        noun="framework version(s)",
+        columns=COLUMNS,
+        row=_row,
+        paged=True,
+        framework_id=framework_id,
+        status=status,
     )
 
 
-@frameworks_app.command("show")
+@operator_command(frameworks_app, "show")
 def show_framework(
+    target: Target,
     version_id: VersionId,
     document: Annotated[
         bool,
         typer.Option("--document", help="Print the framework document itself (JSON)."),
     ] = False,
-    node_url: NodeUrl = None,
-    token_file: TokenFile = None,
-    config: ConfigFile = None,
-    json_output: JsonOutput = False,
 ) -> None:
     """A version: its state, digest, endorsement and stages; `--document` for the document."""
-    with connect(node_url=node_url, token_file=token_file, config=config) as api:
-        answer = api.get(f"/frameworks/{version_id}")
+    answer = target.call("GET", f"/frameworks/{version_id}")
     if document:
         from ._ui import write_json
 
         write_json(answer["document"])
         return
-    _show(answer, json_output=json_output, title=f"Framework version {version_id}")
+    _show(target, answer, f"Framework version {version_id}")
 
 
-@frameworks_app.command("derive")
+@operator_command(frameworks_app, "derive")
 def derive_framework(
+    target: Target,
     base_id: Annotated[int, typer.Argument(help="The published baseline version's id.")],
     framework_id: Annotated[
         str, typer.Option("--framework-id", help="The national framework's id (sdgcities-ke).")
     ],
     version: Annotated[str, typer.Option(help="Its version (1).")],
     title: Annotated[str, typer.Option(help="Its title.")],
-    node_url: NodeUrl = None,
-    token_file: TokenFile = None,
-    config: ConfigFile = None,
-    json_output: JsonOutput = False,
 ) -> None:
     """A national draft for this node's country, copied from a published baseline."""
     body = {"framework_id": framework_id, "version": version, "title": title}
-    with connect(node_url=node_url, token_file=token_file, config=config) as api:
-        answer = api.post(f"/frameworks/{base_id}/derive", body)
-    _show(answer, json_output=json_output, title=f"Draft {answer['id']} derived from {base_id}")
+    answer = target.call("POST", f"/frameworks/{base_id}/derive", body)
+    _show(target, answer, f"Draft {answer['id']} derived from {base_id}")
 
 
-@frameworks_app.command("revise")
+@operator_command(frameworks_app, "revise")
 def revise_framework(
+    target: Target,
     version_id: VersionId,
     version: Annotated[str, typer.Option(help="The new version (2).")],
-    node_url: NodeUrl = None,
-    token_file: TokenFile = None,
-    config: ConfigFile = None,
-    json_output: JsonOutput = False,
 ) -> None:
     """A new draft copied from a published version of this node's framework, to change it."""
-    with connect(node_url=node_url, token_file=token_file, config=config) as api:
-        answer = api.post(f"/frameworks/{version_id}/revise", {"version": version})
-    _show(answer, json_output=json_output, title=f"Draft {answer['id']} revises {version_id}")
+    answer = target.call("POST", f"/frameworks/{version_id}/revise", {"version": version})
+    _show(target, answer, f"Draft {answer['id']} revises {version_id}")
 
 
-@frameworks_app.command("edit")
+@operator_command(frameworks_app, "edit")
 def edit_criterion(
+    target: Target,
     version_id: VersionId,
     code: Annotated[str, typer.Argument(help="The criterion's code (A.1).")],
     text: Annotated[str, typer.Option(help="The criterion's new wording.")],
@@ -176,22 +155,18 @@ def edit_criterion(
         list[str] | None,
         typer.Option(help="An item of evidence expected (repeatable; replaces the list)."),
     ] = None,
-    node_url: NodeUrl = None,
-    token_file: TokenFile = None,
-    config: ConfigFile = None,
-    json_output: JsonOutput = False,
 ) -> None:
     """Reword a criterion of a draft for the national context."""
     body: dict[str, Any] = {"text": text}
     if evidence:
         body["evidence_expected"] = evidence
-    with connect(node_url=node_url, token_file=token_file, config=config) as api:
-        answer = api.patch(f"/frameworks/{version_id}/criteria/{code}", body)
-    _show(answer, json_output=json_output, title=f"Draft {version_id}: {code} reworded")
+    answer = target.call("PATCH", f"/frameworks/{version_id}/criteria/{code}", body)
+    _show(target, answer, f"Draft {version_id}: {code} reworded")
 
 
-@frameworks_app.command("add-criterion")
+@operator_command(frameworks_app, "add-criterion")
 def add_criterion(
+    target: Target,
     version_id: VersionId,
     file: Annotated[
         Path,
@@ -200,16 +175,10 @@ def add_criterion(
             show_default=False,
         ),
     ],
-    node_url: NodeUrl = None,
-    token_file: TokenFile = None,
-    config: ConfigFile = None,
-    json_output: JsonOutput = False,
 ) -> None:
     """Add a national criterion at the end of a stage of a draft."""
-    body = _json_object(file)
-    with connect(node_url=node_url, token_file=token_file, config=config) as api:
-        answer = api.post(f"/frameworks/{version_id}/criteria", body)
-    _show(answer, json_output=json_output, title=f"Draft {version_id}: criterion added")
+    answer = target.call("POST", f"/frameworks/{version_id}/criteria", _json_object(file))
+    _show(target, answer, f"Draft {version_id}: criterion added")
 
 
 def _json_object(path: Path) -> dict[str, Any]:
@@ -224,45 +193,25 @@ def _json_object(path: Path) -> dict[str, Any]:
     return value
 
 
-@frameworks_app.command("publish")
-def publish_framework(
-    version_id: VersionId,
-    node_url: NodeUrl = None,
-    token_file: TokenFile = None,
-    config: ConfigFile = None,
-    json_output: JsonOutput = False,
-) -> None:
+@operator_command(frameworks_app, "publish")
+def publish_framework(target: Target, version_id: VersionId) -> None:
     """Freeze a draft: its document never changes again, and its digest is computed."""
-    with connect(node_url=node_url, token_file=token_file, config=config) as api:
-        answer = api.post(f"/frameworks/{version_id}/publish")
-    _show(answer, json_output=json_output, title=f"Framework version {version_id} published")
-    if not json_output:
-        say(f"Ask for endorsement: sdgcities frameworks request-endorsement {version_id}")
+    answer = target.call("POST", f"/frameworks/{version_id}/publish")
+    _show(target, answer, f"Framework version {version_id} published")
+    target.hint(f"Ask for endorsement: sdgcities frameworks request-endorsement {version_id}")
 
 
-@frameworks_app.command("request-endorsement")
-def request_endorsement(
-    version_id: VersionId,
-    node_url: NodeUrl = None,
-    token_file: TokenFile = None,
-    config: ConfigFile = None,
-    json_output: JsonOutput = False,
-) -> None:
+@operator_command(frameworks_app, "request-endorsement")
+def request_endorsement(target: Target, version_id: VersionId) -> None:
     """Send a published version to the global node for endorsement (a national node).
 
     The endorsement comes back on the trust list; `sdgcities federation sync` attaches it."""
-    with connect(node_url=node_url, token_file=token_file, config=config) as api:
-        answer = api.post(f"/admin/frameworks/{version_id}/request-endorsement")
-    emit(
+    answer = target.call("POST", f"/admin/frameworks/{version_id}/request-endorsement")
+    target.record(
         answer,
-        json_output=json_output,
-        render=lambda out: out.print(
-            fields(
-                f"Endorsement of version {version_id} requested",
-                [
-                    ("request id (global node)", answer.get("request_id")),
-                    ("state", answer.get("answer", {}).get("state")),
-                ],
-            )
-        ),
+        f"Endorsement of version {version_id} requested",
+        [
+            ("request id (global node)", answer.get("request_id")),
+            ("state", answer.get("answer", {}).get("state")),
+        ],
     )

@@ -6,7 +6,6 @@ opens, decides and closes; committee members vote as themselves (`meetings vote`
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,16 +13,14 @@ import typer
 
 from ._ops import (
     OPERATOR_EXIT_CODES,
-    NodeUrl,
     Reason,
-    TokenFile,
-    connect,
-    emit,
+    Target,
     fields,
+    moment,
+    operator_command,
     say,
     table,
 )
-from ._options import ConfigFile, JsonOutput
 from .errors import CliError, ExitCode
 
 meetings_app = typer.Typer(
@@ -85,7 +82,7 @@ def _quorum_text(quorum: dict[str, Any] | None) -> str:
     )
 
 
-def _show_meeting(answer: dict[str, Any], *, json_output: bool, title: str) -> None:
+def _show_meeting(target: Target, answer: dict[str, Any], title: str) -> None:
     def render(out: Any) -> None:
         out.print(
             fields(
@@ -104,10 +101,10 @@ def _show_meeting(answer: dict[str, Any], *, json_output: bool, title: str) -> N
         agenda = answer.get("agenda", [])
         out.print(table("Agenda", ITEM_COLUMNS, [_item_row(i) for i in agenda]))
 
-    emit(answer, json_output=json_output, render=render)
+    target.answer(answer, render)
 
 
-def _show_item(answer: dict[str, Any], *, json_output: bool, title: str) -> None:
+def _show_item(target: Target, answer: dict[str, Any], title: str) -> None:
     def render(out: Any) -> None:
         out.print(
             fields(
@@ -133,76 +130,49 @@ def _show_item(answer: dict[str, Any], *, json_output: bool, title: str) -> None
                 )
             )
 
-    emit(answer, json_output=json_output, render=render)
+    target.answer(answer, render)
 
 
-@meetings_app.command("list")
+@operator_command(meetings_app, "list")
 def list_meetings(
+    target: Target,
     status: Annotated[str | None, typer.Option(help="scheduled, open or closed.")] = None,
-    node_url: NodeUrl = None,
-    token_file: TokenFile = None,
-    config: ConfigFile = None,
-    json_output: JsonOutput = False,
 ) -> None:
     """Meetings, latest first."""
-    from ._ops import every_page
-
     if status not in (None, "scheduled", "open", "closed"):
         raise CliError("--status must be scheduled, open or closed", ExitCode.USAGE)
-    with connect(node_url=node_url, token_file=token_file, config=config) as api:
-        answer = every_page(api, "/committee/meetings", status=status)
-    emit(
-        answer,
-        json_output=json_output,
-        render=lambda out: out.print(
-            table(
-                f"{answer['count']} meeting(s)",
-                MEETING_COLUMNS,
-                [_meeting_row(m) for m in answer["data"]],
-            )
-        ),
+    target.listing(
+        "/committee/meetings",
+        noun="meeting(s)",
+        columns=MEETING_COLUMNS,
+        row=_meeting_row,
+        paged=True,
+        status=status,
     )
 
 
-@meetings_app.command("show")
-def show_meeting(
-    meeting_id: MeetingId,
-    node_url: NodeUrl = None,
-    token_file: TokenFile = None,
-    config: ConfigFile = None,
-    json_output: JsonOutput = False,
-) -> None:
+@operator_command(meetings_app, "show")
+def show_meeting(target: Target, meeting_id: MeetingId) -> None:
     """A meeting with its attendance, agenda and the quorum as it stands today."""
-    with connect(node_url=node_url, token_file=token_file, config=config) as api:
-        answer = api.get(f"/committee/meetings/{meeting_id}")
-    _show_meeting(answer, json_output=json_output, title=f"Meeting {meeting_id}")
+    answer = target.call("GET", f"/committee/meetings/{meeting_id}")
+    _show_meeting(target, answer, f"Meeting {meeting_id}")
 
 
-@meetings_app.command("members")
-def list_members(
-    node_url: NodeUrl = None,
-    token_file: TokenFile = None,
-    config: ConfigFile = None,
-    json_output: JsonOutput = False,
-) -> None:
+@operator_command(meetings_app, "members")
+def list_members(target: Target) -> None:
     """The committee's members, sitting, past and future, with their terms."""
-    with connect(node_url=node_url, token_file=token_file, config=config) as api:
-        answer = api.get("/committee/members")
-    emit(
+    answer = target.call("GET", "/committee/members")
+    target.rows(
         answer,
-        json_output=json_output,
-        render=lambda out: out.print(
-            table(
-                f"{answer['count']} member(s), {answer['sitting']} sitting",
-                MEMBER_COLUMNS,
-                [_member_row(m) for m in answer["data"]],
-            )
-        ),
+        f"{answer['count']} member(s), {answer['sitting']} sitting",
+        MEMBER_COLUMNS,
+        [_member_row(m) for m in answer["data"]],
     )
 
 
-@meetings_app.command("schedule")
+@operator_command(meetings_app, "schedule")
 def schedule_meeting(
+    target: Target,
     title: Annotated[str, typer.Option(help="The meeting's title.")],
     at: Annotated[
         str,
@@ -210,38 +180,24 @@ def schedule_meeting(
             "--at", help="When it sits: ISO 8601 with a time zone (2026-03-01T10:00+03:00)."
         ),
     ],
-    node_url: NodeUrl = None,
-    token_file: TokenFile = None,
-    config: ConfigFile = None,
-    json_output: JsonOutput = False,
 ) -> None:
     """Schedule a meeting; it keeps the node's quorum rule as it stands now."""
-    try:
-        when = datetime.fromisoformat(at)
-    except ValueError as exc:
-        raise CliError(f"--at {at!r} is not an ISO 8601 date and time", ExitCode.USAGE) from exc
-    if when.tzinfo is None:
-        raise CliError("--at needs a time zone (Z or +03:00)", ExitCode.USAGE)
-    body = {"title": title, "scheduled_for": when.isoformat()}
-    with connect(node_url=node_url, token_file=token_file, config=config) as api:
-        answer = api.post("/committee/meetings", body)
-    _show_meeting(answer, json_output=json_output, title=f"Meeting {answer['id']} scheduled")
+    body = {"title": title, "scheduled_for": moment(at, "--at")}
+    answer = target.call("POST", "/committee/meetings", body)
+    _show_meeting(target, answer, f"Meeting {answer['id']} scheduled")
 
 
-@meetings_app.command("attend")
+@operator_command(meetings_app, "attend")
 def record_attendance(
+    target: Target,
     meeting_id: MeetingId,
     member_ids: Annotated[
         list[int], typer.Argument(help="The members present (ids, see `meetings members`).")
     ],
-    node_url: NodeUrl = None,
-    token_file: TokenFile = None,
-    config: ConfigFile = None,
-    json_output: JsonOutput = False,
 ) -> None:
     """Record sitting members as present; stops at the first one the node refuses."""
     recorded: list[dict[str, Any]] = []
-    with connect(node_url=node_url, token_file=token_file, config=config) as api:
+    with target.connect() as api:
         for member_id in member_ids:
             try:
                 recorded.append(
@@ -254,97 +210,46 @@ def record_attendance(
                 raise CliError(
                     f"member {member_id}: {exc} (recorded before: {done})", exc.exit_code
                 ) from exc
-    emit(
+    target.rows(
         {"meeting_id": meeting_id, "recorded": recorded},
-        json_output=json_output,
-        render=lambda out: out.print(
-            table(
-                f"Attendance recorded at meeting {meeting_id}",
-                MEMBER_COLUMNS,
-                [_member_row(m) for m in recorded],
-            )
-        ),
+        f"Attendance recorded at meeting {meeting_id}",
+        MEMBER_COLUMNS,
+        [_member_row(m) for m in recorded],
     )
 
 
-@meetings_app.command("agenda")
-def generate_agenda(
-    meeting_id: MeetingId,
-    node_url: NodeUrl = None,
-    token_file: TokenFile = None,
-    config: ConfigFile = None,
-    json_output: JsonOutput = False,
-) -> None:
+@operator_command(meetings_app, "agenda")
+def generate_agenda(target: Target, meeting_id: MeetingId) -> None:
     """Generate the agenda: every recommended application and open proposal not yet on one."""
-    with connect(node_url=node_url, token_file=token_file, config=config) as api:
-        answer = api.post(f"/committee/meetings/{meeting_id}/agenda/generate")
-    emit(
+    answer = target.call("POST", f"/committee/meetings/{meeting_id}/agenda/generate")
+    target.rows(
         answer,
-        json_output=json_output,
-        render=lambda out: out.print(
-            table(
-                f"Agenda of meeting {meeting_id} ({len(answer['added'])} item(s) added)",
-                ITEM_COLUMNS,
-                [_item_row(i) for i in answer["agenda"]],
-            )
-        ),
+        f"Agenda of meeting {meeting_id} ({len(answer['added'])} item(s) added)",
+        ITEM_COLUMNS,
+        [_item_row(i) for i in answer["agenda"]],
     )
 
 
-def _transition(
-    meeting_id: int,
-    verb: str,
-    *,
-    node_url: str | None,
-    token_file: Path | None,
-    config: Path | None,
-    json_output: bool,
-) -> None:
-    with connect(node_url=node_url, token_file=token_file, config=config) as api:
-        answer = api.post(f"/committee/meetings/{meeting_id}/{verb}")
-    _show_meeting(answer, json_output=json_output, title=f"Meeting {meeting_id} {answer['status']}")
+def _transition(target: Target, meeting_id: int, verb: str) -> None:
+    answer = target.call("POST", f"/committee/meetings/{meeting_id}/{verb}")
+    _show_meeting(target, answer, f"Meeting {meeting_id} {answer['status']}")
 
 
-@meetings_app.command("open")
-def open_meeting(
-    meeting_id: MeetingId,
-    node_url: NodeUrl = None,
-    token_file: TokenFile = None,
-    config: ConfigFile = None,
-    json_output: JsonOutput = False,
-) -> None:
+@operator_command(meetings_app, "open")
+def open_meeting(target: Target, meeting_id: MeetingId) -> None:
     """Open a scheduled meeting: members may vote and decisions may be recorded."""
-    _transition(
-        meeting_id,
-        "open",
-        node_url=node_url,
-        token_file=token_file,
-        config=config,
-        json_output=json_output,
-    )
+    _transition(target, meeting_id, "open")
 
 
-@meetings_app.command("close")
-def close_meeting(
-    meeting_id: MeetingId,
-    node_url: NodeUrl = None,
-    token_file: TokenFile = None,
-    config: ConfigFile = None,
-    json_output: JsonOutput = False,
-) -> None:
+@operator_command(meetings_app, "close")
+def close_meeting(target: Target, meeting_id: MeetingId) -> None:
     """Close an open meeting; undecided items are deferred to a later agenda."""
-    _transition(
-        meeting_id,
-        "close",
-        node_url=node_url,
-        token_file=token_file,
-        config=config,
-        json_output=json_output,
-    )
+    _transition(target, meeting_id, "close")
 
 
-@meetings_app.command("report")
+@operator_command(meetings_app, "report")
 def meeting_report(
+    target: Target,
     meeting_id: MeetingId,
     html: Annotated[
         Path | None,
@@ -352,13 +257,9 @@ def meeting_report(
             "--html", help="Write the report page (HTML) to this file.", show_default=False
         ),
     ] = None,
-    node_url: NodeUrl = None,
-    token_file: TokenFile = None,
-    config: ConfigFile = None,
-    json_output: JsonOutput = False,
 ) -> None:
     """The meeting report: attendance, each item with its votes, the outcomes."""
-    with connect(node_url=node_url, token_file=token_file, config=config) as api:
+    with target.connect() as api:
         answer = api.get(f"/committee/meetings/{meeting_id}/report")
         page = (
             api.text(f"/committee/meetings/{meeting_id}/report.html", accept="text/html")
@@ -396,57 +297,37 @@ def meeting_report(
             )
         )
 
-    emit(answer, json_output=json_output, render=render)
+    target.answer(answer, render)
 
 
-@meetings_app.command("decide")
-def decide_item(
-    item_id: ItemId,
-    node_url: NodeUrl = None,
-    token_file: TokenFile = None,
-    config: ConfigFile = None,
-    json_output: JsonOutput = False,
-) -> None:
+@operator_command(meetings_app, "decide")
+def decide_item(target: Target, item_id: ItemId) -> None:
     """Record the decision on an item (quorum, then the tally) and carry it out: issue the
     certificate, or suspend, reinstate or revoke it."""
-    with connect(node_url=node_url, token_file=token_file, config=config) as api:
-        answer = api.post(f"/committee/items/{item_id}/decide")
-    _show_item(answer, json_output=json_output, title=f"Item {item_id}: {answer['outcome']}")
+    answer = target.call("POST", f"/committee/items/{item_id}/decide")
+    _show_item(target, answer, f"Item {item_id}: {answer['outcome']}")
 
 
-@meetings_app.command("defer")
-def defer_item(
-    item_id: ItemId,
-    reason: Reason,
-    node_url: NodeUrl = None,
-    token_file: TokenFile = None,
-    config: ConfigFile = None,
-    json_output: JsonOutput = False,
-) -> None:
+@operator_command(meetings_app, "defer")
+def defer_item(target: Target, item_id: ItemId, reason: Reason) -> None:
     """Leave an item undecided; the next generated agenda takes it up again."""
-    with connect(node_url=node_url, token_file=token_file, config=config) as api:
-        answer = api.post(f"/committee/items/{item_id}/defer", {"reason": reason})
-    _show_item(answer, json_output=json_output, title=f"Item {item_id} deferred")
+    answer = target.call("POST", f"/committee/items/{item_id}/defer", {"reason": reason})
+    _show_item(target, answer, f"Item {item_id} deferred")
 
 
-@meetings_app.command("vote")
+@operator_command(meetings_app, "vote")
 def cast_vote(
+    target: Target,
     item_id: ItemId,
     choice: Annotated[str, typer.Argument(help="yes, no or abstain.")],
-    node_url: NodeUrl = None,
-    token_file: TokenFile = None,
-    config: ConfigFile = None,
-    json_output: JsonOutput = False,
 ) -> None:
     """Vote on an item, once, as the committee member whose token this is."""
     if choice not in ("yes", "no", "abstain"):
         raise CliError("the vote is yes, no or abstain", ExitCode.USAGE)
-    with connect(node_url=node_url, token_file=token_file, config=config) as api:
-        answer = api.post(f"/committee/items/{item_id}/votes", {"choice": choice})
-    emit(
+    answer = target.call("POST", f"/committee/items/{item_id}/votes", {"choice": choice})
+    target.answer(
         answer,
-        json_output=json_output,
-        render=lambda out: out.print(
+        lambda out: out.print(
             f"{answer['member_name']} voted {answer['choice']} on item {item_id}"
         ),
     )

@@ -9,8 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ._ops import OPERATOR_EXIT_CODES, NodeUrl, TokenFile, connect, emit, fields, say, table
-from ._options import ConfigFile, JsonOutput
+from ._ops import OPERATOR_EXIT_CODES, Target, one_of, operator_command
 from .errors import CliError, ExitCode
 
 users_app = typer.Typer(
@@ -21,6 +20,7 @@ tokens_app = typer.Typer(
     no_args_is_help=True,
 )
 
+UserId = Annotated[int, typer.Argument(help="The account's id.")]
 ROLES = ("administrator", "secretariat", "reviewer", "committee_member", "city_applicant")
 STAKEHOLDERS = (
     "government",
@@ -44,67 +44,45 @@ def _user_row(user: dict[str, Any]) -> list[object]:
     ]
 
 
-def _show_user(answer: dict[str, Any], json_output: bool, title: str) -> None:
-    emit(
+def _show_user(target: Target, answer: dict[str, Any], title: str) -> None:
+    term = f"{answer.get('term_start') or '…'} to {answer.get('term_end') or '…'}"
+    target.record(
         answer,
-        json_output=json_output,
-        render=lambda out: out.print(
-            fields(
-                title,
-                [
-                    ("id", answer["id"]),
-                    ("name", answer["name"]),
-                    ("email", answer["email"]),
-                    ("role", answer["role"]),
-                    ("city", answer.get("city_locode")),
-                    ("languages", answer.get("languages")),
-                    ("stakeholder", answer.get("stakeholder_category")),
-                    (
-                        "term",
-                        f"{answer.get('term_start') or '…'} to {answer.get('term_end') or '…'}",
-                    ),
-                    ("active", answer["active"]),
-                ],
-            )
-        ),
+        title,
+        [
+            ("id", answer["id"]),
+            ("name", answer["name"]),
+            ("email", answer["email"]),
+            ("role", answer["role"]),
+            ("city", answer.get("city_locode")),
+            ("languages", answer.get("languages")),
+            ("stakeholder", answer.get("stakeholder_category")),
+            ("term", term),
+            ("active", answer["active"]),
+        ],
     )
 
 
-def _choice(value: str | None, allowed: tuple[str, ...], option: str) -> str | None:
-    if value is not None and value not in allowed:
-        raise CliError(f"{option} must be one of {', '.join(allowed)}", ExitCode.USAGE)
-    return value
-
-
-@users_app.command("list")
+@operator_command(users_app, "list")
 def list_users(
+    target: Target,
     role: Annotated[str | None, typer.Option(help=f"Only this role: {', '.join(ROLES)}.")] = None,
-    node_url: NodeUrl = None,
-    token_file: TokenFile = None,
-    config: ConfigFile = None,
-    json_output: JsonOutput = False,
 ) -> None:
     """Every account, with its role and whether it is active."""
-    from ._ops import every_page
-
-    _choice(role, ROLES, "--role")
-    with connect(node_url=node_url, token_file=token_file, config=config) as api:
-        answer = every_page(api, "/admin/users", role=role)
-    emit(
-        answer,
-        json_output=json_output,
-        render=lambda out: out.print(
-            table(
-                f"{answer['count']} account(s)",
-                USER_COLUMNS,
-                [_user_row(u) for u in answer["data"]],
-            )
-        ),
+    one_of(role, ROLES, "--role")
+    target.listing(
+        "/admin/users",
+        noun="account(s)",
+        columns=USER_COLUMNS,
+        row=_user_row,
+        paged=True,
+        role=role,
     )
 
 
-@users_app.command("add")
+@operator_command(users_app, "add")
 def add_user(
+    target: Target,
     name: Annotated[str, typer.Option(help="The person's name.", show_default=False)],
     email: Annotated[str, typer.Option(help="Their email (unique).", show_default=False)],
     role: Annotated[str, typer.Option(help=f"One of {', '.join(ROLES)}.", show_default=False)],
@@ -124,30 +102,24 @@ def add_user(
     term_end: Annotated[
         str | None, typer.Option(help="Committee term end (YYYY-MM-DD).", show_default=False)
     ] = None,
-    node_url: NodeUrl = None,
-    token_file: TokenFile = None,
-    config: ConfigFile = None,
-    json_output: JsonOutput = False,
 ) -> None:
     """Create an account; give it a token with `sdgcities tokens create ID`."""
     body: dict[str, Any] = {
         "name": name,
         "email": email,
-        "role": _choice(role, ROLES, "--role"),
+        "role": one_of(role, ROLES, "--role"),
         "languages": language or [],
     }
     optional = {
         "city_locode": city,
-        "stakeholder_category": _choice(stakeholder, STAKEHOLDERS, "--stakeholder"),
+        "stakeholder_category": one_of(stakeholder, STAKEHOLDERS, "--stakeholder"),
         "term_start": _date(term_start, "--term-start"),
         "term_end": _date(term_end, "--term-end"),
     }
     body.update({key: value for key, value in optional.items() if value is not None})
-    with connect(node_url=node_url, token_file=token_file, config=config) as api:
-        answer = api.post("/admin/users", body)
-    _show_user(answer, json_output, f"Account {answer['id']} created")
-    if not json_output:
-        say(f"Give it a token with: sdgcities tokens create {answer['id']}")
+    answer = target.call("POST", "/admin/users", body)
+    _show_user(target, answer, f"Account {answer['id']} created")
+    target.hint(f"Give it a token with: sdgcities tokens create {answer['id']}")
 
 
 def _date(value: str | None, option: str) -> str | None:
@@ -159,57 +131,22 @@ def _date(value: str | None, option: str) -> str | None:
         raise CliError(f"{option} must be a date YYYY-MM-DD", ExitCode.USAGE) from exc
 
 
-def _set_active(
-    user_id: int,
-    active: bool,
-    *,
-    node_url: str | None,
-    token_file: Path | None,
-    config: Path | None,
-    json_output: bool,
-) -> None:
-    with connect(node_url=node_url, token_file=token_file, config=config) as api:
-        answer = api.patch(f"/admin/users/{user_id}", {"active": active})
+def _set_active(target: Target, user_id: int, active: bool) -> None:
+    answer = target.call("PATCH", f"/admin/users/{user_id}", {"active": active})
     state = "active" if active else "deactivated: its tokens no longer work"
-    _show_user(answer, json_output, f"Account {user_id} {state}")
+    _show_user(target, answer, f"Account {user_id} {state}")
 
 
-@users_app.command("deactivate")
-def deactivate_user(
-    user_id: Annotated[int, typer.Argument(help="The account's id.")],
-    node_url: NodeUrl = None,
-    token_file: TokenFile = None,
-    config: ConfigFile = None,
-    json_output: JsonOutput = False,
-) -> None:
+@operator_command(users_app, "deactivate")
+def deactivate_user(target: Target, user_id: UserId) -> None:
     """Deactivate an account: every token of it stops working at once (kept for the record)."""
-    _set_active(
-        user_id,
-        False,
-        node_url=node_url,
-        token_file=token_file,
-        config=config,
-        json_output=json_output,
-    )
+    _set_active(target, user_id, False)
 
 
-@users_app.command("activate")
-def activate_user(
-    user_id: Annotated[int, typer.Argument(help="The account's id.")],
-    node_url: NodeUrl = None,
-    token_file: TokenFile = None,
-    config: ConfigFile = None,
-    json_output: JsonOutput = False,
-) -> None:
+@operator_command(users_app, "activate")
+def activate_user(target: Target, user_id: UserId) -> None:
     """Make a deactivated account active again."""
-    _set_active(
-        user_id,
-        True,
-        node_url=node_url,
-        token_file=token_file,
-        config=config,
-        json_output=json_output,
-    )
+    _set_active(target, user_id, True)
 
 
 TOKEN_COLUMNS = ("id", "prefix", "label", "created", "expires", "revoked")
@@ -226,9 +163,10 @@ def _token_row(token: dict[str, Any]) -> list[object]:
     ]
 
 
-@tokens_app.command("create")
+@operator_command(tokens_app, "create")
 def create_token(
-    user_id: Annotated[int, typer.Argument(help="The account's id.")],
+    target: Target,
+    user_id: UserId,
     label: Annotated[str, typer.Option(help="What the token is for.")] = "",
     days: Annotated[
         int | None,
@@ -242,10 +180,6 @@ def create_token(
             show_default=False,
         ),
     ] = None,
-    node_url: NodeUrl = None,
-    token_file: TokenFile = None,
-    config: ConfigFile = None,
-    json_output: JsonOutput = False,
 ) -> None:
     """Issue a token for an account. The secret is shown (or written) once: only its hash is
     kept."""
@@ -256,30 +190,25 @@ def create_token(
         raise CliError(
             f"{out} already exists; the token is written only to a new file", ExitCode.USAGE
         )
-    with connect(node_url=node_url, token_file=token_file, config=config) as api:
-        answer = api.post(f"/admin/users/{user_id}/tokens", body)
+    answer = target.call("POST", f"/admin/users/{user_id}/tokens", body)
     secret = answer["token"]
     if out is not None:
         _write_secret(out, secret)
         answer = {key: value for key, value in answer.items() if key != "token"}
         answer["token_file"] = str(out)
-    shown = secret if out is None else f"written to {out}"
-    emit(
+    target.record(
         answer,
-        json_output=json_output,
-        render=lambda console: console.print(
-            fields(
-                f"Token {answer['id']} for account {user_id}",
-                [
-                    ("token", shown),
-                    ("label", answer["label"]),
-                    ("expires", answer["expires_at"]),
-                ],
-            )
-        ),
+        f"Token {answer['id']} for account {user_id}",
+        [
+            ("token", secret if out is None else f"written to {out}"),
+            ("label", answer["label"]),
+            ("expires", answer["expires_at"]),
+        ],
     )
-    if not json_output and out is None:
-        say("The token is shown once; keep it (e.g. in a file of mode 600 for --token-file).")
+    if out is None:
+        target.hint(
+            "The token is shown once; keep it (e.g. in a file of mode 600 for --token-file)."
+        )
 
 
 def _write_secret(path: Path, secret: str) -> None:
@@ -291,45 +220,23 @@ def _write_secret(path: Path, secret: str) -> None:
         file.write(secret + "\n")
 
 
-@tokens_app.command("list")
-def list_tokens(
-    user_id: Annotated[int, typer.Argument(help="The account's id.")],
-    node_url: NodeUrl = None,
-    token_file: TokenFile = None,
-    config: ConfigFile = None,
-    json_output: JsonOutput = False,
-) -> None:
+@operator_command(tokens_app, "list")
+def list_tokens(target: Target, user_id: UserId) -> None:
     """An account's tokens (their prefixes; the secrets are not kept)."""
-    with connect(node_url=node_url, token_file=token_file, config=config) as api:
-        answer = api.get(f"/admin/users/{user_id}/tokens")
-    emit(
-        answer,
-        json_output=json_output,
-        render=lambda out: out.print(
-            table(
-                f"{answer['count']} token(s) of account {user_id}",
-                TOKEN_COLUMNS,
-                [_token_row(t) for t in answer["data"]],
-            )
-        ),
+    target.listing(
+        f"/admin/users/{user_id}/tokens",
+        noun=f"token(s) of account {user_id}",
+        columns=TOKEN_COLUMNS,
+        row=_token_row,
+        paged=False,
     )
 
 
-@tokens_app.command("revoke")
+@operator_command(tokens_app, "revoke")
 def revoke_token(
+    target: Target,
     token_id: Annotated[int, typer.Argument(help="The token's id (see `tokens list`).")],
-    node_url: NodeUrl = None,
-    token_file: TokenFile = None,
-    config: ConfigFile = None,
-    json_output: JsonOutput = False,
 ) -> None:
     """Revoke a token: it stops working at once."""
-    with connect(node_url=node_url, token_file=token_file, config=config) as api:
-        answer = api.delete(f"/admin/tokens/{token_id}")
-    emit(
-        answer,
-        json_output=json_output,
-        render=lambda out: out.print(
-            table(f"Token {token_id} revoked", TOKEN_COLUMNS, [_token_row(answer)])
-        ),
-    )
+    answer = target.call("DELETE", f"/admin/tokens/{token_id}")
+    target.rows(answer, f"Token {token_id} revoked", TOKEN_COLUMNS, [_token_row(answer)])

@@ -14,12 +14,15 @@ from typing import Any, cast
 
 import httpx
 import pytest
+import typer
+import typer.main
 from typer.testing import CliRunner
 
 from sdgcities.cli import _http, _parallel
 from sdgcities.cli._bundle import Anchor, Bundle, write_bundle
 from sdgcities.cli._config import resolve_settings
 from sdgcities.cli._inputs import Kind, classify, unwrap
+from sdgcities.cli._ops import Target, operator_command
 from sdgcities.cli._report import answer, exit_code
 from sdgcities.cli._sync import _index_entries
 from sdgcities.cli._ui import ago, duration, printable
@@ -368,3 +371,44 @@ def test_workers_that_cannot_start_leave_this_process(monkeypatch: pytest.Monkey
         assert pool is None
         answers = _parallel.verify_all(verifier, ["t"] * 3, pool=pool, done=lambda _n: None)
     assert [a["status"] for a in answers] == ["valid"] * 3
+
+
+OPERATOR_GROUPS = ("users", "tokens", "frameworks", "meetings", "federation", "spot-checks")
+CONNECTION_OPTIONS = ["--node-url", "--token-file", "--config", "--json"]
+
+
+def test_every_operator_command_ends_with_the_connection_options() -> None:
+    root = cast(Any, typer.main.get_command(app))
+    for group in OPERATOR_GROUPS:
+        for name, command in root.commands[group].commands.items():
+            options = [param.opts[0] for param in command.params]
+            assert options[-4:] == CONNECTION_OPTIONS, f"{group} {name}"
+            assert options.count("--json") == 1
+
+
+def test_operator_command_hands_the_options_over_as_one_target(tmp_path: Path) -> None:
+    seen: list[tuple[Target, str]] = []
+    group = typer.Typer()
+
+    @operator_command(group, "probe")
+    def probe(target: Target, word: str) -> None:
+        seen.append((target, word))
+
+    @group.callback()
+    def keep_subcommands() -> None:
+        """A callback keeps `probe` a subcommand: Typer runs a lone command as the app itself."""
+
+    config = tmp_path / "config.toml"
+    result = CliRunner().invoke(
+        group, ["probe", "hello", "--node-url", "http://127.0.0.1:1", "--config", str(config)]
+    )
+    assert result.exit_code == 0, result.output
+    assert seen == [(Target("http://127.0.0.1:1", None, config, False), "hello")]
+
+
+def test_operator_command_needs_a_target_parameter() -> None:
+    def no_target(word: str) -> None:
+        del word
+
+    with pytest.raises(TypeError, match="must take `target: Target`"):
+        operator_command(typer.Typer(), "lost")(no_target)
