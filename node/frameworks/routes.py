@@ -13,6 +13,7 @@ from fastapi import APIRouter, Path, Query, Response, status
 from sdgcities.node.accounts.models import Role
 from sdgcities.node.actor import Actor
 from sdgcities.node.deps import Admin, ReadSessionDep, SessionDep, StateDep, access
+from sdgcities.node.members.publish import publish_trust_list
 
 from . import service
 from .models import FrameworkStatus, FrameworkVersion
@@ -200,8 +201,12 @@ def endorse_framework_version(
     version = service.get_version_or_raise(
         session=session, version_id=version_id, actor=actor, for_update=True
     )
-    return _detail(
-        service.endorse_version(
-            session=session, version=version, token=body.jws, settings=state.settings, actor=actor
-        )
+    already_endorsed = version.endorsement_jws is not None
+    endorsed = service.endorse_version(
+        session=session, version=version, token=body.jws, settings=state.settings, actor=actor
     )
+    if state.root_key is not None and not already_endorsed:
+        # The trust list names the global node's own endorsed frameworks: publish it now,
+        # as every other change to what it says is published.
+        publish_trust_list(session=session, settings=state.settings, root_key=state.root_key)
+    return _detail(endorsed)
