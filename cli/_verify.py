@@ -74,7 +74,7 @@ def run_verify(request: VerifyRequest) -> ExitCode:
     with _online(settings, pins, request, now=now) as (trust, client):
         if source.kind is Kind.CITY:
             return _verify_city(trust, client, settings, source.value, request.json_output)
-        token = _fetch_certificate(client, source.value)
+        token = fetch_certificate(client, source.value)
         return _answer_one(trust, source, trust.verifier.verify(token), request.json_output)
 
 
@@ -233,7 +233,7 @@ def _city_certificates(
             )
         token = entry.get("jwt")
         if not isinstance(token, str):
-            token = _fetch_certificate(
+            token = fetch_certificate(
                 client, _certificate_url(entry, registry, certificate_id, trust_list)
             )
         listed.append((certificate_id, token))
@@ -252,7 +252,8 @@ def _certificate_url(
     return f"{registry}/registry/credentials/{quote(certificate_id, safe='')}"
 
 
-def _fetch_certificate(client: httpx.Client, url: str) -> str:
+def fetch_certificate(client: httpx.Client, url: str) -> str:
+    """The `vc+jwt` served at `url` (a node's `/registry/credentials/{id}`), size-capped."""
     from ._http import MAX_CERTIFICATE_BYTES, VC_JWT_MEDIA_TYPE, FetchError, fetch_bytes
 
     try:

@@ -459,7 +459,7 @@ class Walkthrough:
         from sdgcities.cli._config import Settings
         from sdgcities.cli._http import new_client
         from sdgcities.cli._trustdata import online_trust
-        from sdgcities.cli._verify import _fetch_certificate
+        from sdgcities.cli._verify import fetch_certificate
 
         thumbprint = self.global_node.root_thumbprint
         if thumbprint is None:
@@ -478,7 +478,7 @@ class Walkthrough:
             for office in self.offices.values():
                 for expected in office.certificates:
                     url = _credential_url(office.node, expected.certificate_id)
-                    token = _fetch_certificate(client, url)
+                    token = fetch_certificate(client, url)
                     shown = _report.answer(trust.verifier.verify(token))
                     status = "valid" if shown["valid"] else (shown["reason"] or shown["status"])
                     verified = Verified(expected, status, shown["reason"], url)
