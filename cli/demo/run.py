@@ -178,6 +178,7 @@ def _show_where(
     global_node = federation.global_node
     narrator.lines("", "Open:", style="bold")
     narrator.lines(
+        f"  registry      {global_node.url}/registry/cities   (the whole federation)",
         *[f"  registry      {node.url}/registry/cities" for node in federation.national],
         *[f"  API docs      {node.url}/docs   ({node.node_id})" for node in federation.nodes],
         f"  trust list    {global_node.url}/federation/trust-list",
@@ -189,7 +190,10 @@ def _show_where(
         narrator.lines("Verify a certificate yourself:", style="bold")
         narrator.lines(
             f"  sdgcities verify --registry-url {global_node.url} "
-            f"--root-thumbprint {global_node.root_thumbprint} {sample.url}"
+            f"--root-thumbprint {global_node.root_thumbprint} {sample.url}",
+            "  or by city, through the global registry of the whole federation:",
+            f"  sdgcities verify --registry-url {global_node.url} "
+            f"--root-thumbprint {global_node.root_thumbprint} {sample.expected.locode}",
         )
     where = "kept" if kept else "removed when the demo stops"
     narrator.lines(f"Data and node logs: {root} ({where})", style="dim")

@@ -167,7 +167,7 @@ class Walkthrough:
             ("Committees decide: gold, a suspension, a revocation", self.second_meetings),
             ("Event reports reach the global node", self.reports),
             ("Certificates verified as `sdgcities verify` does", self.verify),
-            ("Public registries list the certified cities", self.registries),
+            ("Registries list the certified cities, the global one all of them", self.registries),
         ]
 
     def run(self) -> list[StepResult]:
@@ -496,17 +496,15 @@ class Walkthrough:
         return lines
 
     def registries(self) -> list[str]:
+        """Each national registry lists its certified cities; the global node's lists them all
+        (from the reports it received: one place for an investor to ask, §30d)."""
         lines = []
+        federation: dict[str, str] = {}
         for office in self.offices.values():
-            listed = office.api.get("/registry/cities")
-            certified = {city["locode"]: city["level"] for city in listed["data"]}
             expected = _current_levels(office.certificates)
-            if certified != expected:
-                raise Unexpected(
-                    f"{office.country.code} registry lists {certified}, expected {expected}"
-                )
-            shown = ", ".join(f"{city['name']} {city['level']}" for city in listed["data"])
-            lines.append(f"{office.node.url}/registry/cities: {shown}")
+            federation |= expected
+            lines.append(_listed(office.api, office.node.url, expected, office.country.code))
+        lines.append(_listed(self.global_api, self.global_node.url, federation, "the federation's"))
         return lines
 
     # The steps' parts ---------------------------------------------------------------------------
@@ -745,6 +743,15 @@ def _verified_line(verified: Verified) -> str:
 
 
 LEVEL_ORDER = ("silver", "gold", "platinum", "diamond")
+
+
+def _listed(api: NodeApi, url: str, expected: dict[str, str], whose: str) -> str:
+    listed = api.get("/registry/cities")
+    certified = {city["locode"]: city["level"] for city in listed["data"]}
+    if certified != expected:
+        raise Unexpected(f"{whose} registry lists {certified}, expected {expected}")
+    shown = ", ".join(f"{city['name']} {city['level']}" for city in listed["data"])
+    return f"{url}/registry/cities: {shown}"
 
 
 def _current_levels(certificates: Sequence[Expected]) -> dict[str, str]:
