@@ -9,6 +9,14 @@ are POSTed to `/federation/reports` from `--concurrency` client threads, each me
 in order. A round's figure is the events stored (acknowledged by a receipt) per second of wall
 time.
 
+Each member's log is what its workflow writes (`SimulatedNode`): applications submitted,
+reviewed and reported on, then at a committee meeting an approved award decision (a quorum and
+votes that meet the default rule) and the certificate, a `vc+jwt` signed with the member's key
+and carrying the city's public facts, a suspension with its decision at every second meeting,
+and `meeting.held`. So the global registry's projection does its real work: after the rounds
+the bench checks, in the global node's database, that every certificate and suspension sent is
+held and that no anomaly was found, and prints what the registry holds.
+
     .venv/bin/python bench/ingest.py [--nodes 200] [--events 200] [--batch 100] [--rounds 3]
 
 Then the registry lag: a real national node (`node serve` on SQLite, default relay settings)
@@ -16,8 +24,9 @@ joins, and `--lag-samples` times an approved award decision and its signed certi
 appended to its log (as its committee's decision does); the lag is from that commit until the
 global node's `GET /registry/cities` lists the city.
 
-Prints per round the events/s and the median request time, the median registry lag, then, as
-its last line, `ingest events/s: X`, the median over the rounds. The target is X >= 2,000.
+Prints per round the events/s and the median request time, the registry's contents, the median
+registry lag, then, as its last line, `ingest events/s: X`, the median over the rounds. The
+target is X >= 2,000.
 """
 
 from __future__ import annotations
@@ -31,10 +40,12 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter, deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -42,18 +53,25 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from sdgcities.credentials import (
+    STAGE_LEVELS,
     CertificateIssue,
     Decision,
     FrameworkRef,
     SigningKey,
     StatusEntry,
+    did_web_from_base_url,
 )
+from sdgcities.credentials.canonical import content_digest
 from sdgcities.federation import REPORT_MEDIA_TYPE, Event, EventType, sign_report
 from sdgcities.federation.onboarding import JoinRequest
+from sdgcities.node.certificates.service import validity_end
+from sdgcities.node.committee.quorum import QuorumCount, QuorumRule
 from sdgcities.node.config import get_settings
 from sdgcities.node.countries import ISO_3166_ALPHA2
 from sdgcities.node.db import make_engine
 from sdgcities.node.events.service import append_event
+from sdgcities.node.frameworks.baseline import load_baseline
+from sdgcities.node.frameworks.document import Stage
 from sdgcities.node.identity.service import load_active_key
 
 POSTGRES_URL = os.environ.get(
@@ -62,11 +80,64 @@ POSTGRES_URL = os.environ.get(
 SDGCITIES = Path(sys.executable).with_name("sdgcities")
 
 
+BASELINE = load_baseline()
+FRAMEWORK = FrameworkRef(BASELINE.id, BASELINE.version, BASELINE.digest)
+FRAMEWORK_JSON = {"id": BASELINE.id, "version": BASELINE.version, "digest": BASELINE.digest}
+# A committee of 7 with 5 attending, 2 of them from outside government: the default rule
+# (`quorum_min_fraction` 0.5, `quorum_min_non_government` 1) is met.
+RULE = QuorumRule(min_fraction=0.5, min_non_government=1)
+QUORUM = QuorumCount(
+    sitting=7,
+    attending=5,
+    required=RULE.required(7),
+    non_government_attending=2,
+    required_non_government=RULE.min_non_government,
+)
+VOTES = {"yes": 4, "no": 0, "abstain": 1}
+CITIES_PER_NODE = 40
+APPLICATIONS_PER_MEETING = 6
+SUSPENSION_EVERY = 2  # meetings: one certificate suspended at every second meeting
+_LOCODE_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ23456789"
+PRIORITIES = ("Housing", "Clean water", "Transport", "Green spaces", "Waste", "Jobs")
+
+
+def _moment(moment: datetime) -> str:
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+@dataclass
+class Issued:
+    credential_id: str
+    locode: str
+    stage: str
+    valid_from: datetime
+    valid_until: datetime
+
+
 @dataclass
 class SimulatedNode:
+    """A member node's log as its workflow writes it (the events' shapes are the node's own:
+    `applications`, `review`, `reports`, `committee` and `certificates` services).
+
+    Per meeting, `APPLICATIONS_PER_MEETING` applications are submitted, reviewed and reported
+    on, then each gets an approved award decision and its certificate, a real `vc+jwt` signed
+    with the node's key; every `SUSPENSION_EVERY` meetings the committee also suspends one
+    earlier certificate; the meeting closes with `meeting.held`.
+    """
+
     node_id: str
     key: SigningKey
     events: list[Event] = field(default_factory=list)
+    planned: deque[tuple[EventType, dict[str, str | int], dict[str, Any]]] = field(
+        default_factory=deque
+    )
+    applications: int = 0
+    items: int = 0
+    meetings: int = 0
+    status_index: int = 0
+    certified: dict[str, int] = field(default_factory=dict)  # locode: stages certified
+    issued: list[Issued] = field(default_factory=list)
+    suspended: set[str] = field(default_factory=set)  # locodes
 
     @property
     def base_url(self) -> str:
@@ -74,20 +145,27 @@ class SimulatedNode:
 
     @property
     def did(self) -> str:
-        return f"did:web:{self.node_id.lower()}.bench.example.org"
+        return did_web_from_base_url(self.base_url)
+
+    @property
+    def name(self) -> str:
+        return f"{self.node_id} bench node"
 
     def next_reports(self, count: int, batch: int) -> list[str]:
-        start = datetime.now(UTC).replace(microsecond=0)
+        now = datetime.now(UTC).replace(microsecond=0)
+        while len(self.planned) < count:
+            self._plan_meeting(now)
         fresh: list[Event] = []
         previous = self.events[-1] if self.events else None
-        for n in range(count):
+        for _ in range(count):
+            type_, subject, data = self.planned.popleft()
             previous = Event.create(
                 previous,
                 node_id=self.node_id,
-                type=EventType.CREDENTIAL_ISSUED if n % 4 else EventType.DECISION_RECORDED,
-                occurred_at=start - timedelta(seconds=count - n),
-                subject={"locode": f"{self.node_id}-ABC", "credential": f"urn:uuid:{uuid.uuid4()}"},
-                data={"stage": "qualification", "level": 1, "n": len(self.events) + n},
+                type=type_,
+                occurred_at=now,
+                subject=subject,
+                data=data,
             )
             fresh.append(previous)
         self.events += fresh
@@ -101,6 +179,182 @@ class SimulatedNode:
             )
             for i in range(0, len(fresh), batch)
         ]
+
+    def _city(self, number: int) -> str:
+        first, rest = divmod(number, len(_LOCODE_LETTERS) ** 2)
+        second, third = divmod(rest, len(_LOCODE_LETTERS))
+        letters = (_LOCODE_LETTERS[first], _LOCODE_LETTERS[second], _LOCODE_LETTERS[third])
+        return f"{self.node_id}-{''.join(letters)}"
+
+    def _plan(self, type_: EventType, subject: dict[str, str | int], data: dict[str, Any]) -> None:
+        self.planned.append((type_, subject, data))
+
+    def _plan_meeting(self, now: datetime) -> None:
+        self.meetings += 1
+        meeting = self.meetings
+        title = f"meeting {meeting}: {self.name} committee"
+        applications = []
+        for _ in range(APPLICATIONS_PER_MEETING):
+            city = self._city(self.applications % CITIES_PER_NODE)
+            self.applications += 1
+            if city in self.suspended:
+                continue  # no next stage while the city's certificate is suspended
+            # The city's next stage; past the last, a renewal of it.
+            stage = BASELINE.stages[min(self.certified.get(city, 0), len(BASELINE.stages) - 1)]
+            applications.append((self.applications, city, stage))
+            self._apply(self.applications, city, stage)
+        decision = Decision(f"{self.name} committee", title, now)
+        for application, city, stage in applications:
+            self._award(meeting, application, city, stage, decision)
+        decided = len(applications)
+        if meeting % SUSPENSION_EVERY == 0:
+            decided += self._suspend(meeting, decision)
+        outcomes = dict.fromkeys(("pending", "approved", "rejected", "deferred"), 0)
+        self._plan(
+            EventType.MEETING_HELD,
+            {"meeting": meeting},
+            {
+                "title": title,
+                "openedAt": _moment(now),
+                "closedAt": _moment(now),
+                "attending": QUORUM.attending,
+                "items": decided,
+                "outcomes": outcomes | {"approved": decided},
+            },
+        )
+
+    def _apply(self, application: int, city: str, stage: Stage) -> None:
+        subject: dict[str, str | int] = {"locode": city, "application": application}
+        self._plan(EventType.APPLICATION_SUBMITTED, subject, {"stage": stage.key})
+        met, gaps = stage.codes[:-1], stage.codes[-1:]
+        self._plan(
+            EventType.REVIEW_COMPLETED,
+            subject,
+            {
+                "stage": stage.key,
+                "level": STAGE_LEVELS[stage.key],
+                "framework": FRAMEWORK_JSON,
+                "recommendation": "recommended",
+                "verdicts": {"met": len(met), "partly_met": len(gaps), "not_met": 0},
+                "reviewers": 2,
+            },
+        )
+        document = {"application": application, "stage": stage.key, "gaps": list(gaps)}
+        self._plan(
+            EventType.REPORT_GENERATED,
+            subject,
+            {
+                "stage": stage.key,
+                "version": 1,
+                "digest": content_digest(document),
+                "recommendation": "recommended",
+                "gaps": list(gaps),
+            },
+        )
+
+    def _award(
+        self, meeting: int, application: int, city: str, stage: Stage, decision: Decision
+    ) -> None:
+        self.items += 1
+        self._plan(
+            EventType.DECISION_RECORDED,
+            {"meeting": meeting, "item": self.items, "locode": city, "application": application},
+            {
+                "kind": "award",
+                "outcome": "approved",
+                "quorum": QUORUM.to_json(),
+                "votes": VOTES,
+                "stage": stage.key,
+            },
+        )
+        valid_from = decision.decided_at
+        valid_until = validity_end(
+            valid_from, years=stage.validity_years, framework_until=BASELINE.valid_until
+        )
+        self.status_index += 1
+        lists = f"{self.base_url}/status"
+        issue = CertificateIssue(
+            credential_id=f"urn:uuid:{uuid.uuid4()}",
+            issuer_did=self.did,
+            issuer_name=self.name,
+            locode=city,
+            city_name=f"Bench city {city}",
+            country=self.node_id,
+            stage=stage.key,
+            framework=FRAMEWORK,
+            decision=decision,
+            criteria=stage.codes,
+            valid_from=valid_from,
+            valid_until=valid_until,
+            statuses=(
+                StatusEntry("revocation", f"{lists}/revocation-1", self.status_index),
+                StatusEntry("suspension", f"{lists}/suspension-1", self.status_index),
+            ),
+        )
+        certificate = Issued(issue.credential_id, city, stage.key, valid_from, valid_until)
+        number = self.applications % len(PRIORITIES)
+        self._plan(
+            EventType.CREDENTIAL_ISSUED,
+            {"locode": city, "credential": issue.credential_id},
+            {
+                **self._public_facts(certificate),
+                "decision": {"meeting": decision.meeting, "item": self.items},
+                "jwt": issue.sign(self.key, issued_at=decision.decided_at),
+                "city": {
+                    "region": f"Region {city[-1]}",
+                    "population": 50_000 + 1_000 * self.applications,
+                    "priorities": list(PRIORITIES[number : number + 2]),
+                },
+            },
+        )
+        self.issued.append(certificate)
+        self.certified[city] = self.certified.get(city, 0) + 1
+
+    def _suspend(self, meeting: int, decision: Decision) -> int:
+        """Suspend the oldest certificate of a city not suspended yet (0: none left)."""
+        certificate = next((c for c in self.issued if c.locode not in self.suspended), None)
+        if certificate is None:
+            return 0
+        self.items += 1
+        reason = "spot-check: the reported indicators could not be reproduced"
+        subject: dict[str, str | int] = {
+            "locode": certificate.locode,
+            "credential": certificate.credential_id,
+        }
+        self._plan(
+            EventType.DECISION_RECORDED,
+            {"meeting": meeting, "item": self.items, **subject},
+            {
+                "kind": "suspension",
+                "outcome": "approved",
+                "quorum": QUORUM.to_json(),
+                "votes": VOTES,
+                "reason": reason,
+            },
+        )
+        self._plan(
+            EventType.CREDENTIAL_SUSPENDED,
+            subject,
+            {
+                **self._public_facts(certificate),
+                "status": "suspended",
+                "reason": reason,
+                "decision": {"meeting": decision.meeting, "item": self.items},
+            },
+        )
+        self.suspended.add(certificate.locode)
+        return 1
+
+    @staticmethod
+    def _public_facts(certificate: Issued) -> dict[str, Any]:
+        return {
+            "id": certificate.credential_id,
+            "stage": certificate.stage,
+            "level": STAGE_LEVELS[certificate.stage],
+            "framework": FRAMEWORK_JSON,
+            "validFrom": _moment(certificate.valid_from),
+            "validUntil": _moment(certificate.valid_until),
+        }
 
 
 def _free_port() -> int:
@@ -198,6 +452,37 @@ def run_round(
     return stored / elapsed, statistics.median(timings) * 1000
 
 
+def check_projection(database_url: str, nodes: list[SimulatedNode]) -> str:
+    """What the global registry holds after the rounds, checked against what the nodes sent:
+    every certificate listed, every suspension applied, and no anomaly (the logs are clean)."""
+    sent = Counter(event.type for node in nodes for event in node.events)
+    with psycopg.connect(database_url) as db:
+        anomalies = dict(
+            db.execute("SELECT kind, count(*) FROM federation_anomaly GROUP BY kind").fetchall()
+        )
+        statuses = dict(
+            db.execute(
+                "SELECT status, count(*) FROM federation_certificate GROUP BY status"
+            ).fetchall()
+        )
+        (cities,) = db.execute("SELECT count(*) FROM federation_city").fetchone() or (0,)
+    certificates = sum(statuses.values())
+    if (
+        anomalies
+        or certificates != sent[EventType.CREDENTIAL_ISSUED]
+        or statuses.get("suspended", 0) != sent[EventType.CREDENTIAL_SUSPENDED]
+    ):
+        raise SystemExit(
+            f"the projection is not what the nodes sent: anomalies {anomalies}, certificates "
+            f"{statuses} for {sent[EventType.CREDENTIAL_ISSUED]} issued and "
+            f"{sent[EventType.CREDENTIAL_SUSPENDED]} suspended"
+        )
+    return (
+        f"global registry: {certificates:,} certificates ({statuses.get('suspended', 0):,} "
+        f"suspended) of {cities:,} cities, as sent; 0 anomalies"
+    )
+
+
 def _start_national(
     root: Path, code: str, global_url: str, global_admin: str
 ) -> tuple[subprocess.Popen[bytes], Path, str]:
@@ -261,7 +546,7 @@ def _issue(engine: Engine, data_dir: Path, code: str, locode: str, item: int) ->
             city_name=f"Bench city {item}",
             country=code,
             stage="qualification",
-            framework=FrameworkRef("sdgcities-baseline", "1.0.0", "sha256:" + "0" * 64),
+            framework=FRAMEWORK,
             decision=Decision("committee", "meeting 1: bench", now),
             criteria=("Q1",),
             valid_from=now,
@@ -271,14 +556,13 @@ def _issue(engine: Engine, data_dir: Path, code: str, locode: str, item: int) ->
                 StatusEntry("suspension", f"{settings.base_url}/status/s", item),
             ),
         ).sign(key, issued_at=now)
-        quorum = {"sitting": 3, "attending": 3, "nonGovernmentAttending": 1}
         append_event(
             session=session,
             node_id=code,
             type=EventType.DECISION_RECORDED,
             subject={"meeting": 1, "item": item, "locode": locode, "application": item},
-            data={"kind": "award", "outcome": "approved", "quorum": quorum,
-                  "votes": {"yes": 3, "no": 0, "abstain": 0}},
+            data={"kind": "award", "outcome": "approved", "quorum": QUORUM.to_json(),
+                  "votes": VOTES},
         )  # fmt: skip
         append_event(
             session=session,
@@ -352,6 +636,7 @@ def main() -> None:
                     f"round {number}: {args.events * len(nodes)} events in reports of "
                     f"{args.batch}: {rate:,.0f} events/s, median request {median_ms:.1f} ms"
                 )
+            print(check_projection(database_url, nodes))
             used = {node.node_id for node in nodes}
             code = next(c for c in sorted(ISO_3166_ALPHA2, reverse=True) if c not in used)
             national, national_dir, _ = _start_national(Path(scratch), code, url, admin_token)

@@ -29,9 +29,10 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any, Final
 
-from sqlalchemy import insert, update
+from sqlalchemy import Insert, insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -69,6 +70,15 @@ PROJECTED_TYPES: Final = frozenset(
 MAX_PRIORITIES: Final = 30
 MAX_INTEGER: Final = 2**31 - 1  # PostgreSQL's `integer`
 MAX_CREDENTIAL_ID: Final = 64
+CITY_FACTS: Final = (
+    "country",
+    "name",
+    "region",
+    "population",
+    "priorities",
+    "node_id",
+    "facts_issued_at",
+)
 _LOCODE = re.compile(r"[A-Z]{2}-[A-Z2-9]{3}")
 _COUNTRY = re.compile(r"[A-Z]{2}")
 
@@ -241,8 +251,12 @@ class _Batch:
         self.session, self.trust_list, self.rule, self.now = session, trust_list, rule, now
         self.events = events
         self.node_id = events[0].node_id
-        # Rows for one multi-row insert: a synthetic or broken log can carry one per event.
+        # What the batch adds is written at its end, one statement per table: through the ORM's
+        # unit of work each row would be its own INSERT, flushed by the next statement.
         self.anomalies: list[dict[str, Any]] = []
+        self.new_decisions: list[FederationDecision] = []
+        self.new_certificates: list[FederationCertificate] = []
+        self.cities: dict[str, dict[str, Any]] = {}  # by locode: the latest facts of the batch
         self.registry_changed = False
         # What this batch needs of what is already held, read in one statement each.
         items = {
@@ -290,10 +304,19 @@ class _Batch:
                 self._issued(event)
             else:
                 self._status(event)
+        for table, rows in (
+            (FederationDecision, self.new_decisions),
+            (FederationCertificate, self.new_certificates),
+        ):
+            if rows:
+                self.session.execute(insert(table), [row.model_dump() for row in rows])
+        if self.cities:
+            self._upsert_cities()
         if self.anomalies:
             self.session.execute(insert(FederationAnomaly), self.anomalies)
         if self.registry_changed:
             _advance_head(self.session)
+        # Status changes of certificates already held are updates of loaded rows.
         self.session.flush()
 
     def _anomaly(self, event: Event, kind: AnomalyKind, detail: str) -> None:
@@ -341,7 +364,7 @@ class _Batch:
             decided_at=event.occurred_at,
         )
         self.decisions[item] = decision
-        self.session.add(decision)
+        self.new_decisions.append(decision)
         where = f"agenda item {item}: "
         if quorum_issues:
             self._anomaly(
@@ -395,14 +418,14 @@ class _Batch:
             sequence=event.sequence,
             projected_at=self.now,
         )
+        # Kept for the batch's later status events, which change it before it is inserted.
         self.certificates[issued.id] = certificate
-        self.session.add(certificate)
+        self.new_certificates.append(certificate)
         self._city(issued, event.data.get("city"))
         self.registry_changed = True
 
     def _city(self, issued: IssuedCertificate, facts: Any) -> None:
-        """Describe the city by this certificate unless a later one already does (an upsert:
-        two nodes may report the same city at once)."""
+        """Describe the city by this certificate unless a later one of the batch does."""
         facts = facts if isinstance(facts, Mapping) else {}
         region = facts.get("region")
         row = {
@@ -415,16 +438,16 @@ class _Batch:
             "node_id": self.node_id,
             "facts_issued_at": issued.issued_at,
         }
-        dialect = self.session.get_bind().dialect.name
-        statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(FederationCity)
-        statement = statement.values(**row)
-        self.session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["locode"],
-                set_={name: statement.excluded[name] for name in row if name != "locode"},
-                where=col(FederationCity.facts_issued_at) <= statement.excluded.facts_issued_at,
-            )
-        )
+        # As the upserts one by one in log order would leave it: the latest issued wins, and of
+        # two issued in the same second the later in the log.
+        held = self.cities.get(issued.locode)
+        if held is None or held["facts_issued_at"] <= issued.issued_at:
+            self.cities[issued.locode] = row
+
+    def _upsert_cities(self) -> None:
+        # In locode order, so that two batches lock the cities they share in the same order.
+        rows = [self.cities[locode] for locode in sorted(self.cities)]
+        self.session.execute(_city_upsert(self.session.get_bind().dialect.name), rows)
 
     def _status(self, event: Event) -> None:
         status, kind = STATUS_EVENTS[event.type]
@@ -448,25 +471,39 @@ class _Batch:
                 f"{event.type.value} for {credential}, which was revoked: a revocation is final",
             )
             return
+        # A held certificate is a loaded row (flushed as an update), a new one is not inserted yet.
         certificate.status = status
         certificate.status_changed_at = event.occurred_at
-        self.session.add(certificate)
         self.registry_changed = True
 
 
 def _advance_head(session: Session) -> None:
     """Move the registry's change counter (its one row made on first use)."""
     dialect = session.get_bind().dialect.name
-    make_insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(FederationRegistryHead)
+    statement = statement.values(id=1, version=1, stamp=uuid.uuid4().hex)
     session.execute(
-        make_insert(FederationRegistryHead)
-        .values(id=1, version=0, stamp="")
-        .on_conflict_do_nothing(index_elements=["id"])
+        statement.on_conflict_do_update(
+            index_elements=["id"],
+            set_={
+                "version": col(FederationRegistryHead.version) + 1,
+                "stamp": statement.excluded.stamp,
+            },
+        )
     )
-    session.execute(
-        update(FederationRegistryHead)
-        .where(col(FederationRegistryHead.id) == 1)
-        .values(version=col(FederationRegistryHead.version) + 1, stamp=uuid.uuid4().hex)
+
+
+@cache
+def _city_upsert(dialect: str) -> Insert:
+    """Describe a city by a certificate unless a later one already does (an upsert: two nodes
+    may report the same city at once). Built once and run with the batch's rows as parameters
+    (one round trip): a statement with the rows in its VALUES is compiled again for every batch,
+    3.5 ms of CPU for 20 cities against 0.9 ms."""
+    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(FederationCity)
+    return statement.on_conflict_do_update(
+        index_elements=["locode"],
+        set_={name: statement.excluded[name] for name in CITY_FACTS},
+        where=col(FederationCity.facts_issued_at) <= statement.excluded.facts_issued_at,
     )
 
 

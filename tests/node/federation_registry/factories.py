@@ -101,12 +101,13 @@ class MemberLog:
         key: SigningKey | None = None,
         did: str | None = None,
         valid_days: int = 3 * 365,
+        issued_at: datetime | None = None,
     ) -> str:
         """A certificate of `locode`, after its approved award decision unless `item` names one."""
         if item is None:
             item = self.decide(locode)
         credential_id = f"urn:uuid:{uuid.uuid4()}"
-        now = _now()
+        now = issued_at or _now()
         base = f"{self.member.base_url}/status"
         token = CertificateIssue(
             credential_id=credential_id,

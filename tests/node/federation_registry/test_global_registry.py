@@ -3,6 +3,7 @@ reported their certificates, with the answers of a national node's registry."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from sqlmodel import Session, select
 from sdgcities.credentials import SigningKey
 from sdgcities.node.events.service import append_event
 from sdgcities.node.federation_registry.models import FederationAnomaly, FederationCertificate
+from sdgcities.node.timeutil import utcnow
 
 from ..conftest import Backend
 from ..ingest.conftest import Member
@@ -95,6 +97,36 @@ def test_search_by_country_level_stage_name_and_priority(
     mombasa = client.get("/registry/cities/KE-MBA").json()
     assert (mombasa["name"], mombasa["region"], mombasa["population"]) == ("Mombasa", "", None)
     assert mombasa["priorities"] == []
+
+
+def test_a_city_is_described_by_its_latest_issued_certificate(
+    client: TestClient, make_log: MakeLog, session: Session
+) -> None:
+    kenya = make_log("KE")
+    now = utcnow().replace(microsecond=0)
+
+    def priorities() -> list[str]:
+        return list(client.get("/registry/cities/KE-NBO").json()["priorities"])
+
+    # In one report, the later issued wins even when it comes first in the log.
+    kenya.issue(city={"priorities": ["Housing"]}, issued_at=now - timedelta(hours=1))
+    kenya.issue(city={"priorities": ["Water"]}, issued_at=now - timedelta(hours=2))
+    kenya.issue("KE-MBA", "Mombasa", city={"priorities": ["Ports"]}, issued_at=now)
+    kenya.send()
+    assert priorities() == ["Housing"]
+    # An older certificate reported later does not change what a newer one said.
+    kenya.issue(city={"priorities": ["Transport"]}, issued_at=now - timedelta(hours=3))
+    kenya.send()
+    assert priorities() == ["Housing"]
+    # A newer one does, and of two issued in the same second the later in the log.
+    kenya.issue(city={"priorities": ["Jobs"]}, issued_at=now)
+    kenya.issue(city={"priorities": ["Parks"]}, issued_at=now)
+    kenya.send()
+    assert priorities() == ["Parks"]
+    mombasa = client.get("/registry/cities/KE-MBA").json()
+    assert (mombasa["name"], mombasa["priorities"]) == ("Mombasa", ["Ports"])
+    assert len(session.exec(select(FederationCertificate)).all()) == 6
+    assert anomalies(session) == []
 
 
 def test_a_suspension_drops_the_city_and_a_revocation_is_final(
