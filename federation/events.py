@@ -19,9 +19,10 @@ data: the log travels to the global node and is kept for good.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from types import MappingProxyType
@@ -56,6 +57,8 @@ MAX_SUBJECT_MEMBERS: Final = 16
 MAX_SUBJECT_VALUE_LENGTH: Final = 200
 
 _HASH = re.compile(r"sha256:[0-9a-f]{64}")
+# What the `hash` member adds to an event's canonical JSON: `,"hash":"sha256:<64 hex>"`.
+_HASH_MEMBER_BYTES: Final = len(',"hash":""') + len("sha256:") + 64
 _NODE_ID = re.compile(r"[A-Z]{2}|global")
 _SUBJECT_KEY = re.compile(r"[a-z][a-z0-9_]{0,31}")
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
@@ -127,6 +130,8 @@ class Event:
     data: Mapping[str, Any]
     prev_hash: str
     hash: str
+    # What `hash` must be, computed once from the content on construction (`computed_hash`).
+    _content_hash: str = field(default="", init=False, repr=False, compare=False)
 
     def __hash__(self) -> int:
         # The hash string identifies the content: equal events have equal hashes.
@@ -150,12 +155,15 @@ class Event:
         # predecessor would start a second log inside the first.
         if (self.sequence == 1) != (self.prev_hash == GENESIS_HASH):
             raise EventInvalid("event 1, and only event 1, follows the genesis hash")
+        # Canonicalised once: the same bytes give the event's size and the hash it calls for.
         try:
-            size = len(canonical_json(_thaw(self.to_json())))
+            body = canonical_json(self.body())
         except MalformedError as exc:
             raise EventInvalid(f"event cannot be canonicalised: {exc}") from exc
+        size = len(body) + _HASH_MEMBER_BYTES
         if size > MAX_EVENT_BYTES:
             raise EventInvalid(f"event {self.sequence} is {size} bytes, over {MAX_EVENT_BYTES}")
+        object.__setattr__(self, "_content_hash", "sha256:" + hashlib.sha256(body).hexdigest())
 
     @classmethod
     def create(
@@ -271,7 +279,7 @@ class Event:
 
     def computed_hash(self) -> str:
         """The hash this event's content calls for; `hash` differs from it if it was altered."""
-        return event_hash(self.body())
+        return self._content_hash
 
 
 _TYPES: Final = frozenset(t.value for t in EventType)

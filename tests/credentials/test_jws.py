@@ -67,6 +67,18 @@ def test_brackets_inside_strings_are_not_nesting():
     assert parse_json(text) == json.loads(text)
 
 
+def test_many_shallow_containers_are_not_nesting():
+    text = json.dumps([{"events": [i, [i]]} for i in range(1000)])
+
+    assert parse_json(text) == json.loads(text)
+
+
+def test_a_string_ending_in_an_escaped_backslash_does_not_hide_nesting_after_it():
+    deep = "[" * (MAX_JSON_DEPTH + 1) + "]" * (MAX_JSON_DEPTH + 1)
+    with pytest.raises(MalformedError, match="nested deeper"):
+        parse_json('{"a":"\\\\","b":' + deep + "}")
+
+
 @pytest.mark.parametrize("opener", ["[", '{"a":'])
 def test_deep_nesting_is_refused_quickly_without_recursion_error(opener):
     closer = "]" if opener == "[" else "}"

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from sdgcities.credentials import content_digest
+from sdgcities.credentials import canonical_json, content_digest
 from sdgcities.federation import (
     GENESIS,
     GENESIS_HASH,
@@ -27,6 +27,7 @@ from sdgcities.federation import (
     event_hash,
     verify_chain,
 )
+from sdgcities.federation.events import _HASH_MEMBER_BYTES
 
 from .factories import T0, make_chain
 
@@ -138,6 +139,17 @@ def test_any_slice_verifies_against_its_predecessor(
     assert verify_chain(events[start:], after=after) == events[-1].head
     # Without an anchor a slice is checked among its own events.
     assert verify_chain(events[start:]) == events[-1].head
+
+
+@chain_settings
+@given(rich_chains)
+def test_the_hash_and_size_computed_once_are_those_of_the_whole_json(events: list[Event]) -> None:
+    for event in events:
+        body = event.to_json()
+        del body["hash"]
+        assert event.computed_hash() == event_hash(body)
+        whole, without = canonical_json(event.to_json()), canonical_json(body)
+        assert len(whole) == len(without) + _HASH_MEMBER_BYTES
 
 
 def test_hash_is_the_digest_of_the_body_without_hash() -> None:
