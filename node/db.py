@@ -118,8 +118,12 @@ SessionOpener = Callable[[], AbstractContextManager[Session]]
 """Opens a session when one is needed, for code that usually needs none."""
 
 
-def read_session_opener(engine: Engine) -> SessionOpener:
-    return partial(contextmanager(session_scope), engine, write=False)
+transaction = contextmanager(session_scope)
+"""`with transaction(engine) as session:` — one transaction outside a request (tasks, tools)."""
+
+
+def session_opener(engine: Engine, *, write: bool = True) -> SessionOpener:
+    return partial(transaction, engine, write=write)
 
 
 _AFTER_COMMIT = "sdgcities_after_commit"

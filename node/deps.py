@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from .accounts.models import ApiToken, Role, User
 from .accounts.tokens import hash_token, looks_like_token
 from .actor import PUBLIC, Actor
-from .db import SessionOpener, read_session_opener, session_scope
+from .db import SessionOpener, session_opener, session_scope
 from .errors import Forbidden, Unauthenticated
 from .state import NodeState
 from .timeutil import as_utc, utcnow
@@ -47,7 +47,7 @@ ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
 
 
 async def get_read_session_opener(state: StateDep) -> SessionOpener:
-    return read_session_opener(state.engine)
+    return session_opener(state.engine, write=False)
 
 
 # For endpoints that seldom read (verification): a read session only when one is needed.

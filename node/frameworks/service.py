@@ -29,7 +29,7 @@ from sdgcities.node.accounts.models import Role
 from sdgcities.node.actor import SYSTEM, Actor
 from sdgcities.node.audit.service import record
 from sdgcities.node.config import GLOBAL_NODE_ID, Settings
-from sdgcities.node.db import session_scope
+from sdgcities.node.db import transaction
 from sdgcities.node.errors import Conflict, InvalidRequest, NotFound
 from sdgcities.node.timeutil import utcnow
 
@@ -186,7 +186,7 @@ def ensure_baseline(*, session: Session) -> FrameworkVersion:
 
 def install_baseline(engine: Engine) -> None:
     """Store the baseline when the node starts, in a transaction of its own."""
-    with contextmanager(session_scope)(engine) as session:
+    with transaction(engine) as session:
         ensure_baseline(session=session)
 
 

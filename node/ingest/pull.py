@@ -9,14 +9,13 @@ stays on the member's base URL from the trust list.
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Final
 
 from sqlmodel import select
 
 from sdgcities.federation import MAX_REPORT_BYTES, MAX_REPORT_EVENTS, REPORT_MEDIA_TYPE, ChainHead
-from sdgcities.node.db import session_scope
+from sdgcities.node.db import transaction
 from sdgcities.node.errors import Conflict, NodeError, NotFound
 from sdgcities.node.membership.client import FederationUnreachable, allowed_base_urls, exchange
 from sdgcities.node.state import NodeState
@@ -45,7 +44,7 @@ def pull_node(*, state: NodeState, runtime: IngestRuntime, node_id: str) -> Pull
     """
     if node_id == state.settings.node_id:
         raise Conflict("the global node's own log is ingested in-process, not pulled")
-    with contextmanager(session_scope)(state.engine, write=False) as session:
+    with transaction(state.engine, write=False) as session:
         trust_list = runtime.trust_lists.current(session=session, state=state)
         head = held_head(session=session, node_id=node_id)
         log = session.get(IngestedLog, node_id)
@@ -128,7 +127,7 @@ def _missing(log: IngestedLog | None) -> tuple[int, int] | None:
 def _gap(state: NodeState, node_id: str, gap: tuple[int, int], why: str, pulled: list[str]) -> None:
     """The `gap` alarm, once per gap (a pull retried later adds none), with what was pulled."""
     first, last = gap
-    with contextmanager(session_scope)(state.engine) as session:
+    with transaction(state.engine) as session:
         raised = session.exec(
             select(IngestAlarm.id).where(
                 IngestAlarm.kind == AlarmKind.GAP,
@@ -165,7 +164,7 @@ def _rollback(state: NodeState, node_id: str, head: ChainHead) -> None:
         f"node {node_id} says its log ends before event {head.sequence}, which it reported "
         "earlier (its feed answered 404)"
     )
-    with contextmanager(session_scope)(state.engine) as session:
+    with transaction(state.engine) as session:
         raise_alarm(
             session=session,
             kind=AlarmKind.ROLLBACK,

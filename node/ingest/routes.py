@@ -12,7 +12,7 @@ from sqlmodel import col, select
 from sdgcities.federation import MAX_REPORT_BYTES, REPORT_MEDIA_TYPE
 from sdgcities.node.accounts.models import Role
 from sdgcities.node.actor import Actor
-from sdgcities.node.db import SessionOpener
+from sdgcities.node.db import SessionOpener, session_opener
 from sdgcities.node.deps import Anyone, ReadSessionDep, StateDep, access
 from sdgcities.node.errors import InvalidRequest, PayloadTooLarge, UnsupportedMediaType
 from sdgcities.node.events.schemas import ChainHeadPublic
@@ -29,7 +29,7 @@ from .schemas import (
     ReceiptPublic,
     ReportRefusal,
 )
-from .service import IngestRuntime, ReportConflict, receive_report, write_session_opener
+from .service import IngestRuntime, ReportConflict, receive_report
 
 router = APIRouter(tags=["federation"])
 
@@ -37,7 +37,7 @@ Secretariat = Annotated[Actor, access(Role.SECRETARIAT, Role.ADMINISTRATOR)]
 
 
 async def get_write_session_opener(state: StateDep) -> SessionOpener:
-    return write_session_opener(state)
+    return session_opener(state.engine)
 
 
 # The report streams in before any transaction begins: no write lock is held while bytes arrive.

@@ -14,10 +14,8 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import partial
 
 from sqlalchemy import insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -40,7 +38,7 @@ from sdgcities.federation import (
     SequenceGap,
 )
 from sdgcities.federation.ingest import impersonator, plan_ingest, report_digest, sign_receipt
-from sdgcities.node.db import SessionOpener, session_scope
+from sdgcities.node.db import SessionOpener, session_opener
 from sdgcities.node.errors import Conflict, InvalidRequest, NodeError, PayloadTooLarge
 from sdgcities.node.federation_registry.projection import project_events
 from sdgcities.node.state import NodeState
@@ -121,10 +119,6 @@ class IngestRuntime:
         self.wake.set()
 
 
-def write_session_opener(state: NodeState) -> SessionOpener:
-    return partial(contextmanager(session_scope), state.engine)
-
-
 def receive_report(
     *,
     state: NodeState,
@@ -134,7 +128,7 @@ def receive_report(
     open_session: SessionOpener | None = None,
 ) -> Accepted:
     """Ingest one report in its own transaction; raise the refusal after its trace is stored."""
-    with (open_session or write_session_opener(state))() as session:
+    with (open_session or session_opener(state.engine))() as session:
         trust_list = runtime.trust_lists.current(session=session, state=state)
         result = ingest_report(
             session=session, state=state, trust_list=trust_list, token=token, source=source

@@ -7,10 +7,10 @@ import logging
 import threading
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager
 
 from sdgcities.credentials import NodeStatus
-from sdgcities.node.db import session_scope
+from sdgcities.node.db import transaction
 from sdgcities.node.state import NodeState
 
 from .pull import pull_node
@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 def pull_round(state: NodeState, runtime: IngestRuntime, *, everyone: bool) -> None:
     """Pull the nodes with a gap, or (`everyone`) every member that may still report."""
     if everyone:
-        with contextmanager(session_scope)(state.engine, write=False) as session:
+        with transaction(state.engine, write=False) as session:
             trust_list = runtime.trust_lists.current(session=session, state=state)
         nodes = {
             node.id

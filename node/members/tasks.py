@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, contextmanager, suppress
+from contextlib import asynccontextmanager, suppress
 from datetime import datetime
 
-from sdgcities.node.db import session_scope
+from sdgcities.node.db import transaction
 from sdgcities.node.state import NodeState
 from sdgcities.node.timeutil import utcnow
 
@@ -20,7 +20,7 @@ REPUBLISH_CHECK_SECONDS = 600.0
 
 def republish_once(state: NodeState, *, now: datetime | None = None) -> int | None:
     """One round in its own transaction; the new sequence number, or None if not due."""
-    with contextmanager(session_scope)(state.engine) as session:
+    with transaction(state.engine) as session:
         published = republish_if_due(
             session=session, settings=state.settings, root_key=state.root_key, now=now or utcnow()
         )

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, contextmanager, suppress
+from contextlib import asynccontextmanager, suppress
 
-from sdgcities.node.db import session_scope
+from sdgcities.node.db import transaction
 from sdgcities.node.state import NodeState
 
 from .service import sync_trust_list
@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 
 def sync_once(state: NodeState) -> int:
     """One sync in its own transaction; the sequence now held."""
-    with contextmanager(session_scope)(state.engine) as session:
+    with transaction(state.engine) as session:
         copy, _stored = sync_trust_list(session=session, state=state)
     return copy.sequence
 

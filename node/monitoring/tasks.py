@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, contextmanager, suppress
+from contextlib import asynccontextmanager, suppress
 
-from sdgcities.node.db import session_scope
+from sdgcities.node.db import transaction
 from sdgcities.node.state import NodeState
 from sdgcities.node.timeutil import utcnow
 
@@ -19,7 +19,7 @@ QUALITY_CHECK_SECONDS = 600.0
 
 def record_quality_once(state: NodeState) -> int:
     """One round in its own transaction: a report for each node whose last one is due."""
-    with contextmanager(session_scope)(state.engine) as session:
+    with transaction(state.engine) as session:
         reports = record_due_reports(
             session=session,
             settings=state.settings,

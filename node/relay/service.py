@@ -19,10 +19,8 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 from typing import Final, Protocol
 
 from sqlmodel import Session, func, select
@@ -39,7 +37,7 @@ from sdgcities.federation import (
 )
 from sdgcities.federation.ingest import Receipt
 from sdgcities.node.config import GLOBAL_NODE_ID
-from sdgcities.node.db import SessionOpener, read_session_opener, session_scope
+from sdgcities.node.db import SessionOpener, session_opener
 from sdgcities.node.errors import NodeError
 from sdgcities.node.events.service import list_events, log_head
 from sdgcities.node.membership.client import allowed_base_urls, exchange
@@ -158,8 +156,8 @@ class Relay:
         self._state = state
         self._transport = transport
         self._clock = clock
-        self._read_session = read_session or read_session_opener(state.engine)
-        self._write_session = write_session or partial(contextmanager(session_scope), state.engine)
+        self._read_session = read_session or session_opener(state.engine, write=False)
+        self._write_session = write_session or session_opener(state.engine)
         # After a 409 gap the global node holds less than our receipts say (it was restored
         # from a backup): send from where it stands, without rewriting our receipts.
         self._resend_after: int | None = None

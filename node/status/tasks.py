@@ -11,10 +11,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager
 from datetime import datetime
 
-from sdgcities.node.db import session_scope
+from sdgcities.node.db import transaction
 from sdgcities.node.state import NodeState
 from sdgcities.node.timeutil import utcnow
 
@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 def refresh_once(state: NodeState, *, now: datetime | None = None) -> list[str]:
     """One round in its own transaction; returns the ids of the lists re-signed."""
-    with contextmanager(session_scope)(state.engine) as session:
+    with transaction(state.engine) as session:
         return refresh_due_status_lists(session=session, state=state, now=now or utcnow())
 
 

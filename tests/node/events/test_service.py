@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import threading
-from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
@@ -17,7 +16,7 @@ from sdgcities.federation import (
     EventType,
     verify_chain,
 )
-from sdgcities.node.db import session_scope
+from sdgcities.node.db import transaction
 from sdgcities.node.events.models import EventRecord
 from sdgcities.node.events.service import append_event, list_events, log_head, verify_log
 
@@ -117,7 +116,7 @@ def test_concurrent_appends_never_share_a_sequence(
                 start.wait(timeout=10)
                 for n in range(per_thread):
                     # One transaction per event, as a request that records one change.
-                    with contextmanager(session_scope)(state.engine) as session:
+                    with transaction(state.engine) as session:
                         append(session, number * 100 + n)
             except BaseException as exc:
                 failures.append(exc)

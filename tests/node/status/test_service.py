@@ -1,14 +1,13 @@
 from __future__ import annotations
 
 import threading
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
 from sqlmodel import Session, select
 
 from sdgcities.credentials import MIN_ENTRIES, IndexAllocator, StatusEntry
-from sdgcities.node.db import session_scope
+from sdgcities.node.db import transaction
 from sdgcities.node.errors import InvalidRequest, NotFound
 from sdgcities.node.state import NodeState
 from sdgcities.node.status.models import StatusListRecord, StatusPair
@@ -205,7 +204,7 @@ def test_concurrent_allocations_never_share_an_index(
     threads, per_thread = 4, 25
     with fresh_state(backend, databases) as state:
         # One pair exists already, so every thread competes for the same row.
-        with contextmanager(session_scope)(state.engine) as session:
+        with transaction(state.engine) as session:
             first = allocate_status_entries(session=session, state=state)[0]
         start = threading.Barrier(threads)
         allocated: list[StatusEntry] = [first]
@@ -215,7 +214,7 @@ def test_concurrent_allocations_never_share_an_index(
             try:
                 start.wait(timeout=10)
                 for _ in range(per_thread):
-                    with contextmanager(session_scope)(state.engine) as session:
+                    with transaction(state.engine) as session:
                         entry = allocate_status_entries(session=session, state=state)[0]
                     allocated.append(entry)
             except BaseException as exc:

@@ -3,7 +3,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from contextlib import contextmanager
 from datetime import datetime
 
 import pytest
@@ -12,7 +11,7 @@ from sqlmodel import Session
 
 from sdgcities.credentials import StatusEntry
 from sdgcities.node.app import create_app
-from sdgcities.node.db import session_scope
+from sdgcities.node.db import transaction
 from sdgcities.node.identity.service import create_signing_key
 from sdgcities.node.state import NodeState
 from sdgcities.node.status import tasks
@@ -29,7 +28,7 @@ WAIT_SECONDS = 10
 
 def allocate_long_ago(state: NodeState) -> StatusEntry:
     """A committed pair whose lists were signed three quarters of their validity ago: due."""
-    with contextmanager(session_scope)(state.engine) as session:
+    with transaction(state.engine) as session:
         signed_at = utcnow() - state.settings.status_list_validity * 3 / 4
         return allocate_status_entries(session=session, state=state, now=signed_at)[0]
 
@@ -124,7 +123,7 @@ def test_the_app_re_signs_lapsed_lists_at_start_and_runs_the_loop(
     backend: Backend, databases: TemporaryDatabases
 ) -> None:
     with fresh_state(backend, databases) as state:
-        with contextmanager(session_scope)(state.engine) as session:
+        with transaction(state.engine) as session:
             create_signing_key(session=session, settings=state.settings)
         entry = allocate_long_ago(state)
         before = valid_from(state, entry)
