@@ -1,9 +1,20 @@
-"""RFC 8785 canonical JSON and the content digests built on it."""
+"""RFC 8785 canonical JSON and the content digests built on it.
+
+The `rfc8785` library is the reference; it is pure Python and writes a string a character class
+at a time. For the values nodes exchange (objects, arrays, strings, booleans, null and integers a
+double holds exactly) JCS and the standard library's compact, key-sorted, non-ASCII encoding give
+the same bytes: the same escapes (the short forms and lowercase `\\u00xx`), integers in decimal,
+and, for keys within the Basic Multilingual Plane, the same member order (code points and UTF-16
+code units sort alike there). Such values go through the standard library's C encoder, five
+times faster; anything else (a double, a key beyond the BMP, a large integer, a type other than
+the plain ones) goes through `rfc8785`. The tests check the two agree on generated values.
+"""
 
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+import json
+from typing import Any, Final
 
 import rfc8785
 
@@ -14,6 +25,11 @@ DIGEST_PREFIX = "sha256:"
 
 def canonical_json(value: Any) -> bytes:
     """The RFC 8785 (JCS) serialisation of `value`: the bytes that digests and hashes cover."""
+    if _is_plain(value):
+        try:
+            return _PLAIN_ENCODER.encode(value).encode("utf-8")
+        except UnicodeEncodeError:
+            pass  # a lone surrogate: refused below, with the library's reason
     try:
         return rfc8785.dumps(value)
     except rfc8785.IntegerDomainError:
@@ -31,6 +47,26 @@ def canonical_json(value: Any) -> bytes:
 
 
 _SAFE_INTEGER = 2**53 - 1
+_PLAIN_ENCODER: Final = json.JSONEncoder(
+    ensure_ascii=False, allow_nan=False, sort_keys=True, separators=(",", ":")
+)
+_BEYOND_BMP: Final = "\U00010000"
+
+
+def _is_plain(value: Any) -> bool:
+    """Whether the standard library's encoder writes `value` exactly as JCS does."""
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return True
+    if kind is int:
+        return bool(-_SAFE_INTEGER <= value <= _SAFE_INTEGER)
+    if kind is dict:
+        return all(
+            type(name) is str and (name.isascii() or max(name) < _BEYOND_BMP) for name in value
+        ) and all(_is_plain(member) for member in value.values())
+    if kind is list or kind is tuple:
+        return all(_is_plain(item) for item in value)
+    return False
 
 
 def _large_integers_as_doubles(value: Any) -> Any:

@@ -147,7 +147,6 @@ class Event:
         object.__setattr__(self, "subject", _check_subject(self.subject))
         if not isinstance(self.data, Mapping) or not all(isinstance(k, str) for k in self.data):
             raise EventInvalid("data must be a JSON object")
-        object.__setattr__(self, "data", _freeze(self.data))
         for name, value in (("prevHash", self.prev_hash), ("hash", self.hash)):
             if not isinstance(value, str) or not _HASH.fullmatch(value):
                 raise EventInvalid(f"{name} must be 'sha256:' and 64 lowercase hex digits")
@@ -155,15 +154,28 @@ class Event:
         # predecessor would start a second log inside the first.
         if (self.sequence == 1) != (self.prev_hash == GENESIS_HASH):
             raise EventInvalid("event 1, and only event 1, follows the genesis hash")
-        # Canonicalised once: the same bytes give the event's size and the hash it calls for.
+        # One plain copy of `data` is canonicalised and frozen; the canonical bytes give the
+        # event's size and the hash it calls for.
+        data = _thaw(self.data)
         try:
-            body = canonical_json(self.body())
+            canonical = canonical_json(
+                {
+                    "sequence": self.sequence,
+                    "nodeId": self.node_id,
+                    "type": self.type.value,
+                    "occurredAt": _format_moment(self.occurred_at),
+                    "subject": dict(self.subject),
+                    "data": data,
+                    "prevHash": self.prev_hash,
+                }
+            )
         except MalformedError as exc:
             raise EventInvalid(f"event cannot be canonicalised: {exc}") from exc
-        size = len(body) + _HASH_MEMBER_BYTES
+        size = len(canonical) + _HASH_MEMBER_BYTES
         if size > MAX_EVENT_BYTES:
             raise EventInvalid(f"event {self.sequence} is {size} bytes, over {MAX_EVENT_BYTES}")
-        object.__setattr__(self, "_content_hash", "sha256:" + hashlib.sha256(body).hexdigest())
+        object.__setattr__(self, "data", _freeze(data))
+        object.__setattr__(self, "_content_hash", "sha256:" + hashlib.sha256(canonical).hexdigest())
 
     @classmethod
     def create(
@@ -211,7 +223,7 @@ class Event:
             "prevHash": head.hash,
         }
         unhashed = cls._from_members(body, hash_value=GENESIS_HASH)
-        return cls._from_members(body, hash_value=event_hash(unhashed.body()))
+        return cls._from_members(body, hash_value=unhashed.computed_hash())
 
     @classmethod
     def from_json(cls, value: Any) -> Self:
@@ -398,16 +410,23 @@ def _format_moment(moment: datetime) -> str:
 
 
 def _freeze(value: Any) -> Any:
-    if isinstance(value, Mapping):
+    # Exact types first: an ABC check per value costs more than the copy.
+    kind = type(value)
+    if kind is str or kind is int or value is None or kind is bool or kind is float:
+        return value
+    if kind is dict or isinstance(value, Mapping):
         return MappingProxyType({key: _freeze(item) for key, item in value.items()})
-    if isinstance(value, list | tuple):
+    if kind is list or kind is tuple or isinstance(value, list | tuple):
         return tuple(_freeze(item) for item in value)
     return value
 
 
 def _thaw(value: Any) -> Any:
-    if isinstance(value, Mapping):
+    kind = type(value)
+    if kind is str or kind is int or value is None or kind is bool or kind is float:
+        return value
+    if kind is dict or kind is MappingProxyType or isinstance(value, Mapping):
         return {key: _thaw(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
+    if kind is tuple or kind is list or isinstance(value, list | tuple):
         return [_thaw(item) for item in value]
     return value

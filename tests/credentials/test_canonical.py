@@ -6,6 +6,7 @@ import hashlib
 import json
 
 import pytest
+import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -127,3 +128,52 @@ def test_an_integer_no_double_spells_exactly_is_refused(value):
 def test_values_outside_json_are_refused_with_the_librarys_error(value):
     with pytest.raises(MalformedError):
         canonical_json(value)
+
+
+# Values of the shapes the fast path takes (no doubles), keys and text from all of Unicode.
+plain_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-SAFE_INTEGER, max_value=SAFE_INTEGER)
+    | st.text(st.characters(exclude_categories=["Cs"])),
+    lambda children: (
+        st.lists(children, max_size=5)
+        | st.tuples(children, children)
+        | st.dictionaries(keys, children, max_size=5)
+    ),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=300)
+@given(plain_values | json_values)
+def test_the_fast_path_writes_what_the_reference_library_writes(value):
+    assert canonical_json(value) == rfc8785.dumps(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"\U0001f600": 1, "\ufb33": 2},  # a key beyond the BMP: UTF-16 order differs
+        {"a": [1, {"b": 0.5}]},  # a double, deep inside
+        {"a": 2**53},  # an integer beyond what a double holds exactly
+        {"a": True, "b": False, "c": None, "d": '\x7f\u2028\x00"\\'},
+    ],
+)
+def test_values_off_the_fast_path_still_give_the_reference_bytes(value):
+    assert canonical_json(value) == rfc8785.dumps(_as_doubles_where_large(value))
+
+
+def _as_doubles_where_large(value):
+    if isinstance(value, dict):
+        return {name: _as_doubles_where_large(member) for name, member in value.items()}
+    if isinstance(value, list):
+        return [_as_doubles_where_large(item) for item in value]
+    return float(value) if type(value) is int and abs(value) > SAFE_INTEGER else value
+
+
+def test_a_lone_surrogate_is_refused_on_either_path():
+    with pytest.raises(MalformedError, match="non-UTF-8"):
+        canonical_json({"a": "\ud800"})
+    with pytest.raises(MalformedError, match="non-UTF-8"):
+        canonical_json({"a": ["\udfff", 1.5]})
