@@ -366,10 +366,16 @@ def _free_port() -> int:
         return port
 
 
-def _start_global(data_dir: Path, database_url: str) -> tuple[subprocess.Popen[bytes], str, str]:
+def _start_global(
+    data_dir: Path, database_url: str, ingest_processes: int
+) -> tuple[subprocess.Popen[bytes], str, str]:
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SDGCITIES_")}
-    env |= {"SDGCITIES_DATA_DIR": str(data_dir), "SDGCITIES_DATABASE_URL": database_url}
+    env |= {
+        "SDGCITIES_DATA_DIR": str(data_dir),
+        "SDGCITIES_DATABASE_URL": database_url,
+        "SDGCITIES_INGEST_PROCESSES": str(ingest_processes),
+    }
     init = subprocess.run(
         [str(SDGCITIES), "node", "init", "--data-dir", str(data_dir), "--node-id", "global",
          "--base-url", f"http://127.0.0.1:{port}", "--json"],
@@ -610,6 +616,12 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=100, help="events per report")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument(
+        "--ingest-processes",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="the global node's ingest_processes (default: one per core)",
+    )
     parser.add_argument("--lag-samples", type=int, default=9, help="certificates timed")
     args = parser.parse_args()
 
@@ -621,7 +633,9 @@ def main() -> None:
     lags: list[float] = []
     try:
         with tempfile.TemporaryDirectory() as scratch:
-            process, url, admin_token = _start_global(Path(scratch), database_url)
+            process, url, admin_token = _start_global(
+                Path(scratch), database_url, args.ingest_processes
+            )
             with httpx.Client(timeout=60) as http:
                 began = time.perf_counter()
                 nodes = _make_members(http, url, admin_token, args.nodes)

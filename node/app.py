@@ -44,6 +44,7 @@ from .ingest.local import LocalTransport
 from .ingest.routes import router as ingest_router
 from .ingest.service import IngestRuntime
 from .ingest.tasks import ingest_pull
+from .ingest.workers import IngestPool
 from .members.root_key import load_root_key
 from .members.routes import router as members_router
 from .members.tasks import republish_once, trust_list_republish
@@ -124,7 +125,16 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     for router in ROUTERS:
         app.include_router(router)
     # The federation store (reports in, the global node's own log too) lives on the global node.
-    app.state.ingest = IngestRuntime() if settings.is_global else None
+    app.state.ingest = (
+        IngestRuntime(concurrency=settings.ingest_concurrency) if settings.is_global else None
+    )
+    app.state.ingest_pool = (
+        IngestPool(settings, settings.ingest_processes)
+        if settings.is_global
+        and settings.ingest_processes > 0
+        and engine.dialect.name == "postgresql"
+        else None
+    )
     if settings.is_global:
         app.include_router(members_router)
         app.include_router(spotchecks_global_router)
@@ -149,7 +159,11 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         event_relay(app.state.node, _relay_transport(app)),
         quality_reports(app.state.node),
     ):
-        yield
+        try:
+            yield
+        finally:
+            if app.state.ingest_pool is not None:
+                app.state.ingest_pool.close()
 
 
 def _relay_transport(app: FastAPI) -> Transport | None:

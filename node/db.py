@@ -17,10 +17,10 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, Table, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session as OrmSession
-from sqlmodel import Session, create_engine
+from sqlmodel import Session, SQLModel, create_engine
 
 from .errors import UnsafeDatabaseSettings
 
@@ -142,3 +142,10 @@ def after_commit(session: Session, callback: Callable[[], None]) -> None:
 def _run_after_commit(session: OrmSession) -> None:
     for callback in session.info.pop(_AFTER_COMMIT, ()):
         callback()
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table of a table model, for bulk statements that skip the ORM's row objects."""
+    table = model.__dict__["__table__"]  # set by SQLModel on table models; not in its stubs
+    assert isinstance(table, Table)
+    return table

@@ -64,5 +64,12 @@ class UnsupportedMediaType(NodeError):
     code = "unsupported_media_type"
 
 
+class ServiceUnavailable(NodeError):
+    """503: nothing was done; the same request may be sent again."""
+
+    status_code = 503
+    code = "unavailable"
+
+
 class UnsafeDatabaseSettings(Exception):
     """The database could lose committed data with its current settings."""

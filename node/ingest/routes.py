@@ -30,6 +30,7 @@ from .schemas import (
     ReportRefusal,
 )
 from .service import IngestRuntime, ReportConflict, receive_report
+from .workers import IngestPool, Refusal
 
 router = APIRouter(tags=["federation"])
 
@@ -56,6 +57,7 @@ def _runtime(request: Request) -> IngestRuntime:
         413: {"description": f"the report is over {MAX_REPORT_BYTES} bytes"},
         415: {"description": f"the body is not {REPORT_MEDIA_TYPE}"},
         422: {"description": "not a valid report of a member (signature, signer, events)"},
+        503: {"description": "an ingest worker stopped: nothing was stored, send it again"},
     },
     openapi_extra={
         "requestBody": {
@@ -90,15 +92,25 @@ async def post_report(
         token = body.decode("ascii").strip()
     except UnicodeDecodeError as exc:
         raise InvalidRequest("a report is a compact JWS (ASCII)") from exc
+    runtime = _runtime(request)
+    pool: IngestPool | None = request.app.state.ingest_pool
     try:
-        accepted = await run_in_threadpool(
-            receive_report,
-            state=state,
-            runtime=_runtime(request),
-            token=token,
-            source=ReportSource.PUSHED,
-            open_session=open_session,
-        )
+        if pool is None:
+            accepted = await run_in_threadpool(
+                receive_report,
+                state=state,
+                runtime=runtime,
+                token=token,
+                source=ReportSource.PUSHED,
+                open_session=open_session,
+            )
+        else:
+            outcome = await pool.ingest(token)
+            if isinstance(outcome, Refusal):
+                if outcome.node_id is not None:
+                    runtime.want_pull(outcome.node_id)
+                raise outcome.error()
+            accepted = outcome
     except ReportConflict as exc:
         refusal = ReportRefusal(
             detail=exc.message,

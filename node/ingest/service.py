@@ -38,7 +38,7 @@ from sdgcities.federation import (
     SequenceGap,
 )
 from sdgcities.federation.ingest import impersonator, plan_ingest, report_digest, sign_receipt
-from sdgcities.node.db import SessionOpener, session_opener
+from sdgcities.node.db import SessionOpener, session_opener, table_of
 from sdgcities.node.errors import Conflict, InvalidRequest, NodeError, PayloadTooLarge
 from sdgcities.node.federation_registry.projection import project_events
 from sdgcities.node.state import NodeState
@@ -109,10 +109,16 @@ class TrustListCache:
 class IngestRuntime:
     """What the global node's ingest keeps between requests (on `app.state.ingest`)."""
 
+    concurrency: int = 2
     trust_lists: TrustListCache = field(default_factory=TrustListCache)
     # Nodes with a gap to pull, set by a refused report and read by the pull task.
     wanted: set[str] = field(default_factory=set)
     wake: threading.Event = field(default_factory=threading.Event)
+    # Reports are CPU-bound in one process: taking a few at a time is faster than all at once.
+    slots: threading.BoundedSemaphore = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.slots = threading.BoundedSemaphore(self.concurrency)
 
     def want_pull(self, node_id: str) -> None:
         self.wanted.add(node_id)
@@ -128,7 +134,7 @@ def receive_report(
     open_session: SessionOpener | None = None,
 ) -> Accepted:
     """Ingest one report in its own transaction; raise the refusal after its trace is stored."""
-    with (open_session or session_opener(state.engine))() as session:
+    with runtime.slots, (open_session or session_opener(state.engine))() as session:
         trust_list = runtime.trust_lists.current(session=session, state=state)
         result = ingest_report(
             session=session, state=state, trust_list=trust_list, token=token, source=source
@@ -248,7 +254,7 @@ def ingest_report(
     session.flush()
     assert report.id is not None
     session.execute(
-        insert(IngestedEvent),
+        insert(table_of(IngestedEvent)),
         [
             {
                 "node_id": event.node_id,

@@ -34,8 +34,14 @@ def node_env(data_dir: Path) -> dict[str, str]:
     return env
 
 
-def init_node(data_dir: Path, node_id: str, port: int) -> dict[str, str]:
-    """`sdgcities node init`; its JSON answer (admin token, kid, did, root thumbprint ...)."""
+def init_node(
+    data_dir: Path, node_id: str, port: int, database_url: str | None = None
+) -> dict[str, str]:
+    """`sdgcities node init` (on SQLite in the folder unless `database_url`); its JSON answer
+    (admin token, kid, did, root thumbprint ...)."""
+    env = node_env(data_dir)
+    if database_url is not None:
+        env["SDGCITIES_DATABASE_URL"] = database_url  # kept in node.env by `node init`
     done = subprocess.run(
         [
             str(SDGCITIES),
@@ -49,7 +55,7 @@ def init_node(data_dir: Path, node_id: str, port: int) -> dict[str, str]:
             f"http://127.0.0.1:{port}",
             "--json",
         ],
-        env=node_env(data_dir),
+        env=env,
         capture_output=True,
         text=True,
         timeout=120,
@@ -151,10 +157,16 @@ class Node:
         self.process = None
 
 
-def make_node(root: Path, node_id: str, processes: list[subprocess.Popen[bytes]]) -> Node:
+def make_node(
+    root: Path,
+    node_id: str,
+    processes: list[subprocess.Popen[bytes]],
+    database_url: str | None = None,
+) -> Node:
     port = free_port()
     data_dir = root / node_id.lower()
-    return Node(node_id, data_dir, port, init_node(data_dir, node_id, port), processes)
+    init = init_node(data_dir, node_id, port, database_url)
+    return Node(node_id, data_dir, port, init, processes)
 
 
 def federation(
