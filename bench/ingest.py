@@ -24,9 +24,14 @@ joins, and `--lag-samples` times an approved award decision and its signed certi
 appended to its log (as its committee's decision does); the lag is from that commit until the
 global node's `GET /registry/cities` lists the city.
 
-Prints per round the events/s and the median request time, the registry's contents, the median
-registry lag, then, as its last line, `ingest events/s: X`, the median over the rounds. The
-target is X >= 2,000.
+The global node ingests in `--ingest-processes` worker processes (`SDGCITIES_INGEST_PROCESSES`,
+default one per core). The baseline, measured first in the same run, is one round against a
+second global node (its own database and 200 members) that ingests in its server's process
+(`--no-baseline` skips it).
+
+Prints the baseline, per round the events/s and the median request time, the registry's
+contents, the median registry lag, the ratio of the rounds' median to the baseline, then, as its
+last line, `ingest events/s: X`, the median over the rounds. The target is X >= 2,000.
 """
 
 from __future__ import annotations
@@ -609,6 +614,43 @@ def measure_registry_lag(global_url: str, data_dir: Path, code: str, samples: in
     return lags[1:]
 
 
+def _database(name: str) -> str:
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    return POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+def _drop(name: str) -> None:
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def baseline(args: argparse.Namespace) -> float:
+    """Events/s of one round with the ingest in the global node's own process."""
+    name = f"sdgcities_bench_ingest_{uuid.uuid4().hex[:10]}"
+    database_url = _database(name)
+    process = None
+    try:
+        with tempfile.TemporaryDirectory() as scratch:
+            process, url, admin_token = _start_global(Path(scratch), database_url, 0)
+            with httpx.Client(timeout=60) as http:
+                nodes = _make_members(http, url, admin_token, args.nodes)
+            rate, median_ms = run_round(
+                url, nodes, events=args.events, batch=args.batch, concurrency=args.concurrency
+            )
+            process.terminate()
+            process.wait(timeout=30)
+    finally:
+        if process is not None and process.poll() is None:
+            process.kill()
+        _drop(name)
+    print(
+        f"baseline, ingest in the server's process: {rate:,.0f} events/s, "
+        f"median request {median_ms:.1f} ms"
+    )
+    return rate
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--nodes", type=int, default=200)
@@ -622,13 +664,15 @@ def main() -> None:
         default=os.cpu_count() or 1,
         help="the global node's ingest_processes (default: one per core)",
     )
+    parser.add_argument(
+        "--no-baseline", action="store_true", help="skip the round with in-process ingest"
+    )
     parser.add_argument("--lag-samples", type=int, default=9, help="certificates timed")
     args = parser.parse_args()
 
+    reference = None if args.no_baseline or not args.ingest_processes else baseline(args)
     name = f"sdgcities_bench_ingest_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    database_url = POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+    database_url = _database(name)
     process = national = None
     lags: list[float] = []
     try:
@@ -647,8 +691,9 @@ def main() -> None:
                 )
                 rates.append(rate)
                 print(
-                    f"round {number}: {args.events * len(nodes)} events in reports of "
-                    f"{args.batch}: {rate:,.0f} events/s, median request {median_ms:.1f} ms"
+                    f"round {number} ({args.ingest_processes} ingest processes): "
+                    f"{args.events * len(nodes)} events in reports of {args.batch}: "
+                    f"{rate:,.0f} events/s, median request {median_ms:.1f} ms"
                 )
             print(check_projection(database_url, nodes))
             used = {node.node_id for node in nodes}
@@ -663,13 +708,14 @@ def main() -> None:
         for started in (national, process):
             if started is not None and started.poll() is None:
                 started.kill()
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _drop(name)
     print(
         f"registry lag (issue on a national node to the global registry, default relay "
         f"settings): median {statistics.median(lags):.2f} s over {len(lags)} certificates, "
         f"max {max(lags):.2f} s"
     )
+    if reference is not None:
+        print(f"ratio to the baseline: {statistics.median(rates) / reference:.2f}")
     print(f"ingest events/s: {statistics.median(rates):.0f}")
 
 
