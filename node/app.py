@@ -44,7 +44,7 @@ from .ingest.local import LocalTransport
 from .ingest.routes import router as ingest_router
 from .ingest.service import IngestRuntime
 from .ingest.tasks import ingest_pull
-from .ingest.workers import IngestPool
+from .ingest.workers import ingest_pool
 from .members.root_key import load_root_key
 from .members.routes import router as members_router
 from .members.tasks import republish_once, trust_list_republish
@@ -128,13 +128,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.ingest = (
         IngestRuntime(concurrency=settings.ingest_concurrency) if settings.is_global else None
     )
-    app.state.ingest_pool = (
-        IngestPool(settings, settings.ingest_processes)
-        if settings.is_global
-        and settings.ingest_processes > 0
-        and engine.dialect.name == "postgresql"
-        else None
-    )
+    app.state.ingest_pool = ingest_pool(settings, engine)
     if settings.is_global:
         app.include_router(members_router)
         app.include_router(spotchecks_global_router)

@@ -29,7 +29,7 @@ from .schemas import (
     ReceiptPublic,
     ReportRefusal,
 )
-from .service import IngestRuntime, ReportConflict, receive_report
+from .service import IngestRuntime, ReportConflict, raise_refusal, receive_report
 from .workers import IngestPool, Refusal
 
 router = APIRouter(tags=["federation"])
@@ -107,9 +107,7 @@ async def post_report(
         else:
             outcome = await pool.ingest(token)
             if isinstance(outcome, Refusal):
-                if outcome.node_id is not None:
-                    runtime.want_pull(outcome.node_id)
-                raise outcome.error()
+                raise_refusal(runtime, outcome.error())
             accepted = outcome
     except ReportConflict as exc:
         refusal = ReportRefusal(

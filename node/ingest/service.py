@@ -16,6 +16,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NoReturn
 
 from sqlalchemy import insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -59,12 +60,21 @@ logger = logging.getLogger(__name__)
 
 
 class ReportConflict(Conflict):
-    """409: the report does not continue the held log; `missing` is the range to send first."""
+    """409: the report does not continue the held log; `missing` is the range of node
+    `node_id`'s log to send first."""
 
-    def __init__(self, message: str, *, code: str, missing: tuple[int, int] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str,
+        missing: tuple[int, int] | None = None,
+        node_id: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.reason_code = code
         self.missing = missing
+        self.node_id = node_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +91,6 @@ class Accepted:
 @dataclass(frozen=True, slots=True)
 class Refused:
     error: NodeError
-    node_id: str | None = None
 
 
 class TrustListCache:
@@ -140,11 +149,15 @@ def receive_report(
             session=session, state=state, trust_list=trust_list, token=token, source=source
         )
     if isinstance(result, Refused):
-        if isinstance(result.error, ReportConflict) and result.error.missing is not None:
-            assert result.node_id is not None
-            runtime.want_pull(result.node_id)
-        raise result.error
+        raise_refusal(runtime, result.error)
     return result
+
+
+def raise_refusal(runtime: IngestRuntime, error: NodeError) -> NoReturn:
+    """Raise a refused report's error, first asking the pull task for the gap it showed."""
+    if isinstance(error, ReportConflict) and error.missing is not None and error.node_id:
+        runtime.want_pull(error.node_id)
+    raise error
 
 
 def ingest_report(
@@ -209,8 +222,8 @@ def ingest_report(
                 f"send events {exc.first_missing} to {exc.last_missing} first",
                 code="gap",
                 missing=(exc.first_missing, exc.last_missing),
-            ),
-            node_id=batch.node_id,
+                node_id=batch.node_id,
+            )
         )
     except Rollback as exc:
         if log.last_issued_at is not None and batch.issued_at <= log.last_issued_at:

@@ -24,6 +24,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 import httpx
+from sqlalchemy import Engine
 
 from sdgcities.node.config import Settings
 from sdgcities.node.db import make_engine, transaction
@@ -50,7 +51,9 @@ class Refusal:
 
     def error(self) -> NodeError:
         if issubclass(self.error_type, ReportConflict):
-            return ReportConflict(self.message, code=self.code or "", missing=self.missing)
+            return ReportConflict(
+                self.message, code=self.code or "", missing=self.missing, node_id=self.node_id
+            )
         return self.error_type(self.message)
 
 
@@ -92,6 +95,21 @@ class IngestPool:
         self._executor.shutdown(wait=True, cancel_futures=True)
 
 
+def ingest_pool(settings: Settings, engine: Engine) -> IngestPool | None:
+    """The global node's pool as configured, or None: ingest in the server's process."""
+    if not settings.is_global or settings.ingest_processes == 0:
+        return None
+    if engine.dialect.name != "postgresql":
+        logger.warning(
+            "ingest_processes=%d is ignored on %s, which takes one writer at a time: "
+            "reports are ingested in the server's process",
+            settings.ingest_processes,
+            engine.dialect.name,
+        )
+        return None
+    return IngestPool(settings, settings.ingest_processes)
+
+
 # One per worker process, made by `_start_worker`.
 _worker: tuple[NodeState, IngestRuntime] | None = None
 
@@ -119,8 +137,6 @@ def _ingest_pushed(token: str) -> Accepted | Refusal:
     try:
         return receive_report(state=state, runtime=runtime, token=token, source=ReportSource.PUSHED)
     except ReportConflict as exc:
-        node_id = next(iter(runtime.wanted), None)
-        runtime.wanted.clear()
-        return Refusal(type(exc), exc.message, exc.reason_code, exc.missing, node_id)
+        return Refusal(type(exc), exc.message, exc.reason_code, exc.missing, exc.node_id)
     except NodeError as exc:
         return Refusal(type(exc), exc.message)
