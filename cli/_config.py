@@ -47,9 +47,18 @@ def default_config_path() -> Path:
     return Path(base) / "sdgcities" / "config.toml"
 
 
+def _data_home() -> Path:
+    return Path(os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share"))
+
+
 def default_bundle_dir() -> Path:
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "sdgcities" / "bundle"
+    return _data_home() / "sdgcities" / "bundle"
+
+
+def status_history_path() -> Path:
+    """Where this user's verifier remembers the status lists it accepted: on this machine, never
+    in a bundle (a bundle may come from someone else)."""
+    return _data_home() / "sdgcities" / "status-lists-seen.json"
 
 
 @dataclass(frozen=True, slots=True)

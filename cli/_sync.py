@@ -24,6 +24,8 @@ from sdgcities.credentials import (
     VC_JWT_TYP,
     JwsToken,
     StatusList,
+    StatusListHistory,
+    StatusListRollback,
     TrustedNode,
     TrustList,
     VerificationError,
@@ -94,6 +96,7 @@ def sync_bundle(
     bundle_dir: Path,
     now: datetime,
     steps: Steps,
+    history: StatusListHistory,
 ) -> SyncReport:
     anchor = Anchor.read(bundle_dir)
     source = f"{registry_url}/federation/trust-list"
@@ -120,7 +123,9 @@ def sync_bundle(
     lists: dict[str, str] = {}
     reports = []
     for node in trust_list.nodes:
-        report = _sync_node(client, node, trust_list=trust_list, now=now, steps=steps)
+        report = _sync_node(
+            client, node, trust_list=trust_list, now=now, steps=steps, history=history
+        )
         lists.update(report.tokens)
         _keep_previous(report, previous, lists, trust_list)
         reports.append(report)
@@ -153,6 +158,7 @@ def _sync_node(
     trust_list: TrustList,
     now: datetime,
     steps: Steps,
+    history: StatusListHistory,
 ) -> NodeReport:
     report = NodeReport(node)
     index_url = f"{node.base_url.rstrip('/')}/status"
@@ -174,7 +180,9 @@ def _sync_node(
                 raise ValueError(f"{url} is for {status_list.purpose}, the index says {purpose}")
             if status_list.valid_until < now:
                 raise ValueError(f"{url} expired at {isoformat(status_list.valid_until)}")
-        except (FetchError, ValueError) as exc:
+            # A list older than one this user accepted is not stored: it may hide a revocation.
+            history.accept(url, status_list.valid_from)
+        except (FetchError, ValueError, StatusListRollback) as exc:
             item.problem = str(exc)
         else:
             item.valid_until = status_list.valid_until

@@ -10,6 +10,7 @@ from typing import Any
 
 from sdgcities.credentials import TrustList, VerificationError
 
+from . import _seen
 from ._bundle import Bundle, BundleError
 from ._config import resolve_settings
 from ._sync import NodeReport, SyncReport, checked_status_list, node_for, sync_bundle
@@ -49,6 +50,7 @@ def run_sync(request: TrustRequest) -> ExitCode:
     now = datetime.now(UTC)
     with (
         new_client(timeout=request.timeout) as client,
+        _seen.remembered() as history,
         steps("Syncing", enabled=wants_progress(request.json_output)) as progress,
     ):
         report = sync_bundle(
@@ -58,6 +60,7 @@ def run_sync(request: TrustRequest) -> ExitCode:
             bundle_dir=settings.bundle_dir,
             now=now,
             steps=progress,
+            history=history,
         )
     if request.json_output:
         write_json(_sync_json(report))

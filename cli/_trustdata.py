@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sdgcities.credentials import TrustList, VerificationError, Verifier
+from sdgcities.credentials import StatusListHistory, TrustList, VerificationError, Verifier
 
 from ._bundle import Anchor, Bundle, trust_anchor
 from ._config import Settings
@@ -40,7 +40,9 @@ class Trust:
         return self.verifier.trust_list
 
 
-def offline_trust(settings: Settings, pins: Collection[str], *, now: datetime) -> Trust:
+def offline_trust(
+    settings: Settings, pins: Collection[str], *, now: datetime, history: StatusListHistory
+) -> Trust:
     bundle = Bundle.open(settings.bundle_dir)
     where = f"offline bundle {bundle.path}, synced {ago(bundle.age(now))}"
     try:
@@ -58,11 +60,16 @@ def offline_trust(settings: Settings, pins: Collection[str], *, now: datetime) -
         f"Trust data: {where} ({isoformat(bundle.manifest.created_at)}); "
         f"trust list #{trust_list.sequence}, next update due {isoformat(trust_list.next_update)}"
     )
-    return Trust(Verifier(trust_list, fetcher=bundle.fetcher()), info, summary)
+    return Trust(Verifier(trust_list, fetcher=bundle.fetcher(), history=history), info, summary)
 
 
 def online_trust(
-    settings: Settings, pins: Collection[str], *, client: httpx.Client, now: datetime
+    settings: Settings,
+    pins: Collection[str],
+    *,
+    client: httpx.Client,
+    now: datetime,
+    history: StatusListHistory,
 ) -> Trust:
     from ._http import (
         MAX_TRUST_LIST_BYTES,
@@ -92,7 +99,8 @@ def online_trust(
         f"Trust data: {registry}, trust list #{trust_list.sequence} issued "
         f"{isoformat(trust_list.issued_at)}, next update due {isoformat(trust_list.next_update)}"
     )
-    return Trust(Verifier(trust_list, fetcher=HttpStatusListFetcher(client)), info, summary)
+    verifier = Verifier(trust_list, fetcher=HttpStatusListFetcher(client), history=history)
+    return Trust(verifier, info, summary)
 
 
 def _trust_list_info(trust_list: TrustList) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from sdgcities.credentials import Outcome, Reason, TrustList, VerificationResult, city_subject_id
 
-from . import _report
+from . import _report, _seen
 from ._config import Settings, resolve_settings
 from ._inputs import Kind, Source, classify, read_batch, read_local, unwrap
 from ._trustdata import Trust, offline_trust, online_trust
@@ -83,7 +83,8 @@ def _trust(
     settings: Settings, pins: frozenset[str], request: VerifyRequest, *, now: datetime
 ) -> Iterator[Trust]:
     if request.offline:
-        yield offline_trust(settings, pins, now=now)
+        with _seen.remembered() as history:
+            yield offline_trust(settings, pins, now=now, history=history)
         return
     with _online(settings, pins, request, now=now) as (trust, _client):
         yield trust
@@ -95,8 +96,8 @@ def _online(
 ) -> Iterator[tuple[Trust, httpx.Client]]:
     from ._http import new_client
 
-    with new_client(timeout=request.timeout) as client:
-        yield online_trust(settings, pins, client=client, now=now), client
+    with new_client(timeout=request.timeout) as client, _seen.remembered() as history:
+        yield online_trust(settings, pins, client=client, now=now, history=history), client
 
 
 def _answer_one(

@@ -29,6 +29,7 @@ from .errors import (
     Revoked,
     SignatureInvalid,
     StatusListFull,
+    StatusListRollback,
     StatusListUnavailable,
     Suspended,
     TrustListRollback,
@@ -40,6 +41,7 @@ from .jws import JwsToken, sign_jws
 from .keys import Algorithm, KeyPeriod, KeyStatus, PublicKey, SigningKey
 from .status_credential import StatusList, sign_status_list
 from .status_list import MIN_ENTRIES, IndexAllocator, StatusBitstring
+from .status_memory import StatusListCache, StatusListHistory
 from .trust_list import TRUST_LIST_TYP, NodeStatus, TrustAnchor, TrustedNode, TrustList
 from .vc import (
     STAGE_LEVELS,
@@ -97,8 +99,11 @@ __all__ = [
     "StatusBitstring",
     "StatusEntry",
     "StatusList",
+    "StatusListCache",
     "StatusListFetcher",
     "StatusListFull",
+    "StatusListHistory",
+    "StatusListRollback",
     "StatusListUnavailable",
     "Suspended",
     "TrustAnchor",

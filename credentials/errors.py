@@ -18,6 +18,7 @@ boundary (``raise ... from exc``) and never escape a public function.
         ├── FrameworkNotEndorsed
         └── CannotDecide                the answer depends on data we do not have (never "valid")
             ├── StatusListUnavailable   unreachable, stale, or not trustworthy
+            ├── StatusListRollback      signed before a list already accepted for its URL
             ├── TrustListStale          past its next-update time plus the grace
             └── TrustListRollback       older than a list already seen
 """
@@ -46,6 +47,7 @@ class Reason(StrEnum):
     STATUS_UNAVAILABLE = "status_unavailable"
     TRUST_LIST_STALE = "trust_list_stale"
     TRUST_LIST_ROLLBACK = "trust_list_rollback"
+    STATUS_LIST_ROLLBACK = "status_list_rollback"
 
     @property
     def is_indeterminate(self) -> bool:
@@ -54,7 +56,12 @@ class Reason(StrEnum):
 
 
 _INDETERMINATE = frozenset(
-    {Reason.STATUS_UNAVAILABLE, Reason.TRUST_LIST_STALE, Reason.TRUST_LIST_ROLLBACK}
+    {
+        Reason.STATUS_UNAVAILABLE,
+        Reason.TRUST_LIST_STALE,
+        Reason.TRUST_LIST_ROLLBACK,
+        Reason.STATUS_LIST_ROLLBACK,
+    }
 )
 
 
@@ -142,3 +149,7 @@ class TrustListStale(CannotDecide):
 
 class TrustListRollback(CannotDecide):
     reason = Reason.TRUST_LIST_ROLLBACK
+
+
+class StatusListRollback(CannotDecide):
+    reason = Reason.STATUS_LIST_ROLLBACK

@@ -41,6 +41,7 @@ from .errors import (
 from .jws import JwsToken
 from .keys import KeyPeriod, KeyStatus
 from .status_credential import StatusList
+from .status_memory import DEFAULT_CACHE_BYTES, StatusListCache, StatusListHistory
 from .trust_list import NodeStatus, TrustedNode, TrustList
 from .vc import (
     CERTIFICATE_TYPE,
@@ -132,8 +133,29 @@ class UrllibFetcher:
             raise StatusListUnavailable(f"status list {url} is not a compact JWS") from exc
 
 
+@dataclass(frozen=True, slots=True)
+class _CheckedList:
+    """A status list whose signature was checked: reused until `fresh_until` without asking
+    again, and after that without checking again when a refetch returns the same text (a node's
+    own lists are refetched on every use)."""
+
+    token: str
+    status_list: StatusList
+    key_period: KeyPeriod
+    fresh_until: float
+
+    @property
+    def cost(self) -> int:
+        return len(self.token) + len(self.status_list.bits) // 8
+
+
 class Verifier:
-    """Verifies certificates against one trust list; caches the status lists it fetches."""
+    """Verifies certificates against one trust list; caches the status lists it fetches.
+
+    `history` is what keeps a status list from going back in time (DESIGN §4); pass the same one
+    to the verifier that replaces this one (a new trust list), and keep it across runs where the
+    verifier lives longer than a process. `status_cache_bytes` bounds the lists held in memory.
+    """
 
     def __init__(
         self,
@@ -142,6 +164,8 @@ class Verifier:
         fetcher: StatusListFetcher | None = None,
         leeway: timedelta = DEFAULT_LEEWAY,
         status_max_age: timedelta = DEFAULT_STATUS_MAX_AGE,
+        history: StatusListHistory | None = None,
+        status_cache_bytes: int = DEFAULT_CACHE_BYTES,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.trust_list = trust_list
@@ -149,10 +173,10 @@ class Verifier:
         self._leeway = leeway
         self._status_max_age = status_max_age.total_seconds()
         self._clock = clock
-        self._status_cache: dict[str, tuple[float, StatusList]] = {}
-        # The last token verified at each URL: a refetch that returns the same text (a node's own
-        # lists are refetched on every use) is not verified and inflated again.
-        self._verified_status: dict[str, tuple[str, StatusList, KeyPeriod]] = {}
+        self.history = history if history is not None else StatusListHistory()
+        self._status_cache: StatusListCache[_CheckedList] = StatusListCache(
+            max_bytes=status_cache_bytes
+        )
 
     @classmethod
     def for_trust_list(cls, trust_list: TrustList, **options: Any) -> Verifier:
@@ -214,14 +238,10 @@ class Verifier:
                 f"status list {url} is not under the issuer's base URL {issuer.base_url}"
             )
         now_ts = now.timestamp()
-        # Plain dict reads and writes are atomic; a race costs at most one extra fetch.
-        cached = self._status_cache.get(url)
-        if cached is not None and cached[0] > now_ts:
-            status_list = cached[1]
-        else:
-            status_list = self._fetch_status_list(url, issuer=issuer, now=now)
-            expires = min(now_ts + self._status_max_age, status_list.valid_until.timestamp())
-            self._status_cache[url] = (expires, status_list)
+        checked = self._status_cache.get(url)
+        if checked is None or checked.fresh_until <= now_ts:
+            checked = self._fetch_status_list(url, issuer=issuer, now=now, known=checked)
+        status_list = checked.status_list
         # Checked on every use, not only when fetched: a list cached while verifying another
         # issuer's certificate (nested base URLs) must not answer for this one.
         if status_list.issuer != issuer.did:
@@ -234,34 +254,47 @@ class Verifier:
             raise StatusListUnavailable(f"status list {url} is stale: a fresh one is needed")
         if now + self._leeway < status_list.valid_from:
             raise StatusListUnavailable(f"status list {url} is not yet valid")
+        # Last, so that only a list trusted now moves the history; on every use, so that a list
+        # held here cannot answer once a newer one was accepted elsewhere (a shared history).
+        self.history.accept(url, status_list.valid_from)
         return status_list
 
-    def _fetch_status_list(self, url: str, *, issuer: TrustedNode, now: datetime) -> StatusList:
+    def _fetch_status_list(
+        self, url: str, *, issuer: TrustedNode, now: datetime, known: _CheckedList | None
+    ) -> _CheckedList:
         try:
             token = self._fetch(url)
         except CannotDecide:
             raise
         except Exception as exc:  # a caller's fetcher may raise anything: verify never raises
             raise StatusListUnavailable(f"status list {url} is unreachable: {exc}") from exc
-        known = self._verified_status.get(url)
+        fresh_until = now.timestamp() + self._status_max_age
         try:
-            if known is not None and known[0] == token:
-                _check_key_at(known[2], now)
-                return known[1]
-            parsed = JwsToken.parse(token, typ=VC_JWT_TYP, max_bytes=MAX_STATUS_LIST_BYTES)
-            found = self.trust_list.key(parsed.kid)
-            if found is None or found[0] is not issuer:
-                raise StatusListUnavailable(f"status list {url} is not signed by the issuer")
-            _check_key_at(found[1], now)
-            status_list = StatusList.from_payload(parsed.verify(found[1].public_key))
+            if known is not None and known.token == token:
+                _check_key_at(known.key_period, now)
+                status_list, key_period = known.status_list, known.key_period
+            else:
+                parsed = JwsToken.parse(token, typ=VC_JWT_TYP, max_bytes=MAX_STATUS_LIST_BYTES)
+                found = self.trust_list.key(parsed.kid)
+                if found is None or found[0] is not issuer:
+                    raise StatusListUnavailable(f"status list {url} is not signed by the issuer")
+                _check_key_at(found[1], now)
+                status_list = StatusList.from_payload(parsed.verify(found[1].public_key))
+                key_period = found[1]
         except CannotDecide:
             raise
         except VerificationError as exc:
             raise StatusListUnavailable(f"status list {url} cannot be trusted: {exc}") from exc
         if status_list.issuer != issuer.did or status_list.url != url:
             raise StatusListUnavailable(f"status list {url} names another issuer or address")
-        self._verified_status[url] = (token, status_list, found[1])
-        return status_list
+        checked = _CheckedList(
+            token,
+            status_list,
+            key_period,
+            min(fresh_until, status_list.valid_until.timestamp()),
+        )
+        self._status_cache.put(url, checked, cost=checked.cost)
+        return checked
 
 
 def _is_under(url: str, base_url: str) -> bool:

@@ -460,6 +460,7 @@ class Walkthrough:
         from sdgcities.cli._http import new_client
         from sdgcities.cli._trustdata import online_trust
         from sdgcities.cli._verify import fetch_certificate
+        from sdgcities.credentials import StatusListHistory
 
         thumbprint = self.global_node.root_thumbprint
         if thumbprint is None:
@@ -473,7 +474,14 @@ class Walkthrough:
         )
         lines = []
         with new_client() as client:
-            trust = online_trust(settings, settings.pins(), client=client, now=datetime.now(UTC))
+            # A fresh history: the demo's federation is new each run, and the user's is not its.
+            trust = online_trust(
+                settings,
+                settings.pins(),
+                client=client,
+                now=datetime.now(UTC),
+                history=StatusListHistory(),
+            )
             lines.append(trust.summary)
             for office in self.offices.values():
                 for expected in office.certificates:

@@ -18,7 +18,8 @@ import httpx
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from sdgcities.credentials import StatusListUnavailable
+from sdgcities.credentials import StatusListCache, StatusListUnavailable
+from sdgcities.credentials.status_memory import DEFAULT_CACHE_BYTES
 from sdgcities.credentials.verify import DEFAULT_STATUS_MAX_AGE, MAX_STATUS_LIST_BYTES
 from sdgcities.node.db import SessionOpener
 
@@ -111,12 +112,16 @@ class NodeStatusListFetcher:
         remote: HttpStatusListFetcher,
         remote_max_age: timedelta = DEFAULT_STATUS_MAX_AGE,
         own_max_age: timedelta = OWN_STATUS_MAX_AGE,
+        remote_cache_bytes: int = DEFAULT_CACHE_BYTES,
     ) -> None:
         self._engine, self._own_prefix, self._remote = engine, own_prefix, remote
         self._remote_max_age = remote_max_age.total_seconds()
         self._own_max_age = own_max_age.total_seconds()
-        # Plain dict reads and writes are atomic; a race costs at most one extra fetch.
-        self._remote_cache: dict[str, tuple[float, str]] = {}
+        # Other nodes' lists within a byte budget (any certificate may name any list of its
+        # issuer); this node's own are few. A race costs at most one extra fetch.
+        self._remote_cache: StatusListCache[tuple[float, str]] = StatusListCache(
+            max_bytes=remote_cache_bytes
+        )
         self._own_cache: dict[str, tuple[float, str]] = {}
         self._own_generation = 0
         self._own_lock = threading.Lock()
@@ -172,5 +177,5 @@ class NodeStatusListFetcher:
         if reads is not None:
             reads.refuse_to_wait(f"status list {url}")
         token = self._remote(url)
-        self._remote_cache[url] = (now + self._remote_max_age, token)
+        self._remote_cache.put(url, (now + self._remote_max_age, token), cost=len(token))
         return token

@@ -6,7 +6,13 @@ from datetime import timedelta
 import httpx
 from sqlalchemy import Engine
 
-from sdgcities.credentials import Outcome, Reason, VerificationResult, Verifier
+from sdgcities.credentials import (
+    Outcome,
+    Reason,
+    StatusListHistory,
+    VerificationResult,
+    Verifier,
+)
 from sdgcities.node.config import Settings
 from sdgcities.node.db import SessionOpener
 from sdgcities.node.trust.service import load_current, on_trust_list_accepted
@@ -35,6 +41,8 @@ class VerifierCache:
             own_prefix=f"{settings.base_url}/status/",
             remote=HttpStatusListFetcher(client),
         )
+        # Outlives each verifier (one per trust list): a status list never goes back (DESIGN §4).
+        self.status_history = StatusListHistory()
         self._verifier: Verifier | None = None
         self._lock = threading.Lock()
         on_trust_list_accepted(engine, self.reset)
@@ -59,7 +67,10 @@ class VerifierCache:
                 if trust_list is not None:
                     # No status cache in the verifier: the fetcher caches only remote lists.
                     self._verifier = Verifier(
-                        trust_list, fetcher=self._fetcher, status_max_age=timedelta(0)
+                        trust_list,
+                        fetcher=self._fetcher,
+                        status_max_age=timedelta(0),
+                        history=self.status_history,
                     )
             return self._verifier
 

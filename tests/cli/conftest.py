@@ -13,6 +13,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -131,7 +132,13 @@ def online(static_federation: StaticFederation, cli: Cli) -> TestFederation:
     return fed
 
 
-def publish(server: StaticFederation, fed: TestFederation, *, sequence: int = 5) -> None:
+def publish(
+    server: StaticFederation,
+    fed: TestFederation,
+    *,
+    sequence: int = 5,
+    lists_signed_ago: timedelta = timedelta(hours=1),
+) -> None:
     """Serve the trust list, KE's status-list index and both lists, as they are now."""
     server.serve(
         "/federation/trust-list",
@@ -147,5 +154,7 @@ def publish(server: StaticFederation, fed: TestFederation, *, sequence: int = 5)
     server.serve("/ke/status", json.dumps(index))
     for purpose in STATUS_PURPOSES:
         server.serve(
-            f"/ke/status/{purpose}-1", fed.status_list(purpose), content_type="application/vc+jwt"
+            f"/ke/status/{purpose}-1",
+            fed.status_list(purpose, signed_ago=lists_signed_ago),
+            content_type="application/vc+jwt",
         )

@@ -107,9 +107,14 @@ class TestFederation:
         ).sign(root or self.root)
 
     def status_list(
-        self, purpose: str, *, valid_until: datetime | None = None, url: str | None = None
+        self,
+        purpose: str,
+        *,
+        valid_until: datetime | None = None,
+        url: str | None = None,
+        signed_ago: timedelta = timedelta(hours=1),
     ) -> str:
-        valid_from = now() - timedelta(hours=1)
+        valid_from = now() - signed_ago
         return sign_status_list(
             list_url=url or self.list_url(purpose),
             purpose=purpose,
@@ -120,8 +125,10 @@ class TestFederation:
             valid_until=valid_until or valid_from + timedelta(hours=48),
         )
 
-    def status_lists(self) -> dict[str, str]:
-        return {self.list_url(p): self.status_list(p) for p in STATUS_PURPOSES}
+    def status_lists(self, *, signed_ago: timedelta = timedelta(hours=1)) -> dict[str, str]:
+        return {
+            self.list_url(p): self.status_list(p, signed_ago=signed_ago) for p in STATUS_PURPOSES
+        }
 
     def certificate(
         self,

@@ -342,3 +342,24 @@ def test_show_without_a_bundle(cli: Cli, tmp_path: Path) -> None:
     answer = cli.run("trust", "show", "--bundle", str(tmp_path / "none"))
     assert answer.code == 3
     assert "no trust bundle" in answer.stderr
+
+
+def test_sync_does_not_store_a_list_older_than_one_seen(
+    cli: Cli, online: TestFederation, static_federation: StaticFederation
+) -> None:
+    token, index = online.certificate()
+    online.bits["revocation"].set(index)
+    publish(static_federation, online)
+    assert cli.run("trust", "sync").code == 0
+    online.bits["revocation"].clear(index)
+    publish(static_federation, online, sequence=6, lists_signed_ago=timedelta(hours=3))
+
+    answer = cli.run("trust", "sync", "--json")
+
+    assert answer.code == 3
+    [node] = answer.json()["nodes"]
+    revocation = next(item for item in node["lists"] if item["purpose"] == "revocation")
+    assert revocation["kept"] is True
+    assert "before the one already accepted" in revocation["problem"]
+    # The bundle keeps the list that shows the revocation.
+    assert cli.run("verify", "--offline", "--json", token).json()["reason"] == "revoked"

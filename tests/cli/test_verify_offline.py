@@ -367,3 +367,43 @@ def test_hostile_text_is_not_sent_to_the_terminal(cli: Cli, fed: TestFederation)
     assert "\x1b" not in answer.stdout
     assert "\x07" not in answer.stdout
     assert "[bold]x[/bold]" in answer.stdout  # shown as text, not read as markup
+
+
+def test_an_older_bundle_handed_over_cannot_hide_a_revocation(
+    cli: Cli, fed: TestFederation, tmp_path: Path
+) -> None:
+    token, index = fed.certificate()
+    before = fed.write_bundle(
+        tmp_path / "before", lists=fed.status_lists(signed_ago=timedelta(hours=3))
+    )
+    fed.bits["revocation"].set(index)
+    after = fed.write_bundle(tmp_path / "after")
+    assert cli.run("verify", "--offline", "--bundle", str(after), token).code == 1
+
+    # Someone hands over a bundle made before the revocation, its lists still within validity.
+    answer = cli.run("verify", "--offline", "--bundle", str(before), "--json", token)
+
+    assert answer.code == 3, answer.stdout
+    assert (answer.json()["status"], answer.json()["reason"]) == (
+        "indeterminate",
+        "status_list_rollback",
+    )
+    # What was accepted is remembered on this machine, for this user only, not in a bundle.
+    seen = Path(cli.env["XDG_DATA_HOME"]) / "sdgcities" / "status-lists-seen.json"
+    assert seen.stat().st_mode & 0o777 == 0o600
+    assert fed.list_url("revocation") in json.loads(seen.read_text())["lists"]
+
+
+def test_a_damaged_memory_of_seen_lists_is_cannot_decide(
+    cli: Cli, fed: TestFederation, bundle: Path
+) -> None:
+    seen = Path(cli.env["XDG_DATA_HOME"]) / "sdgcities" / "status-lists-seen.json"
+    seen.parent.mkdir(parents=True, exist_ok=True)
+    seen.write_text("{not json")
+    token, _ = fed.certificate()
+
+    answer = cli.run("verify", "--offline", token)
+
+    assert answer.code == 3
+    assert "status lists seen" in answer.stderr
+    assert bundle.is_dir()

@@ -36,7 +36,7 @@ def test_valid_online(
         "trust_list_issued_at": document["trust"]["trust_list_issued_at"],
         "trust_list_next_update": document["trust"]["trust_list_next_update"],
     }
-    assert not (cli.cwd / "home" / "data" / "sdgcities").exists()  # online writes no bundle
+    assert not (cli.cwd / "home" / "data" / "sdgcities" / "bundle").exists()  # and no bundle
     requests = {r.path: r.accept for r in static_federation.requests}
     assert requests["/federation/trust-list"] == "application/trust-list+jwt"
     assert requests["/ke/status/revocation-1"] == "application/vc+jwt"
@@ -53,6 +53,23 @@ def test_revoked_online(
     assert answer.code == 1
     assert "NOT VALID" in answer.stdout
     assert "revoked" in answer.stdout
+
+
+def test_an_older_list_served_after_a_revocation_is_cannot_decide(
+    cli: Cli, online: TestFederation, static_federation: StaticFederation
+) -> None:
+    token, index = online.certificate()
+    online.bits["revocation"].set(index)
+    publish(static_federation, online)
+    assert cli.run("verify", token).code == 1
+    online.bits["revocation"].clear(index)
+    # A cache or mirror serves the list as it was before the revocation, still within validity.
+    publish(static_federation, online, lists_signed_ago=timedelta(hours=3))
+
+    answer = cli.run("verify", "--json", token)
+
+    assert answer.code == 3, answer.stdout
+    assert answer.json()["reason"] == "status_list_rollback"
 
 
 def test_certificate_url(
