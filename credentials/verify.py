@@ -43,16 +43,17 @@ from .keys import KeyPeriod, KeyStatus
 from .status_credential import StatusList
 from .trust_list import NodeStatus, TrustedNode, TrustList
 from .vc import (
+    CERTIFICATE_CONTEXTS,
     CERTIFICATE_TYPE,
     STAGE_LEVELS,
     STATUS_PURPOSES,
-    VC_CONTEXT,
     VC_JWT_TYP,
     FrameworkRef,
     parse_datetime,
 )
 
 DEFAULT_LEEWAY = timedelta(seconds=60)
+_CERTIFICATE_CONTEXT_LIST = list(CERTIFICATE_CONTEXTS)
 MAX_STATUS_LIST_BYTES = 1024 * 1024
 # How long a fetched status list is reused before asking again (never past its own validUntil).
 DEFAULT_STATUS_MAX_AGE = timedelta(minutes=5)
@@ -326,8 +327,13 @@ class _CertificateClaims:
             entries = payload["credentialStatus"]
         except (KeyError, TypeError, ValueError) as exc:
             raise MalformedError(f"the credential lacks or mistypes a member: {exc}") from exc
-        if not isinstance(context, list) or not context or context[0] != VC_CONTEXT:
-            raise MalformedError("@context must start with the VCDM 2.0 context")
+        # Exactly the three contexts, in order: a credential naming another context could
+        # redefine what its terms mean (a list compared with anything else is simply unequal).
+        if context != _CERTIFICATE_CONTEXT_LIST:
+            raise MalformedError(
+                "@context must be exactly the VCDM 2.0, Open Badges 3.0.3 and SDG Cities "
+                "contexts, in that order"
+            )
         if not isinstance(types, list) or CERTIFICATE_TYPE not in types:
             raise MalformedError(f"type must include {CERTIFICATE_TYPE}")
         if "VerifiableCredential" not in types:
