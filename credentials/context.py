@@ -17,8 +17,8 @@ from typing import Final
 from urllib.parse import urlsplit
 
 SDGCITIES_CONTEXT: Final = "https://w3id.org/sdgcities/v1"
-# Where a node serves the document: the URL's own path, so that a w3id.org redirect to any
-# node's base URL lands on it.
+# Where every node serves the document: the URL's own path, so that w3id.org can redirect
+# the URL to any node's base URL plus this path.
 SDGCITIES_CONTEXT_PATH: Final = urlsplit(SDGCITIES_CONTEXT).path
 JSON_LD_MEDIA_TYPE: Final = "application/ld+json"
 

@@ -21,8 +21,8 @@ from .keys import SigningKey
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
-# A certificate's `@context`, exactly: VCDM 2.0 first (as it requires), then the contexts that
-# define the terms used, each after those whose protected terms it relies on.
+# A certificate's `@context`, exactly: VCDM 2.0 first (as it requires), Open Badges second (as
+# its schema requires), ours last: it only adds terms, and no later context may redefine them.
 CERTIFICATE_CONTEXTS = (VC_CONTEXT, OB_CONTEXT, SDGCITIES_CONTEXT)
 VC_JWT_TYP = "vc+jwt"
 CERTIFICATE_TYPE = "SDGCitiesCertificate"

@@ -53,7 +53,6 @@ from .vc import (
 )
 
 DEFAULT_LEEWAY = timedelta(seconds=60)
-_CERTIFICATE_CONTEXT_LIST = list(CERTIFICATE_CONTEXTS)
 MAX_STATUS_LIST_BYTES = 1024 * 1024
 # How long a fetched status list is reused before asking again (never past its own validUntil).
 DEFAULT_STATUS_MAX_AGE = timedelta(minutes=5)
@@ -292,6 +291,10 @@ def _check_key_at(period: KeyPeriod, signed_at: datetime) -> None:
         and signed_at >= period.status_since
     ):
         raise KeyRetired("signed after the key was retired")
+
+
+# Compared as it is parsed: a JSON array is a list, and a list never equals a tuple.
+_CERTIFICATE_CONTEXT_LIST = list(CERTIFICATE_CONTEXTS)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,12 +15,13 @@ import pytest
 from sqlmodel import Session
 
 from sdgcities.credentials import (
+    SDGCITIES_CONTEXT,
     CertificateIssue,
     Decision,
     FrameworkRef,
     StatusEntry,
+    sdgcities_context_document,
 )
-from sdgcities.credentials.context import SDGCITIES_CONTEXT, sdgcities_context_document
 from sdgcities.federation import EventType
 from sdgcities.node.config import get_settings
 from sdgcities.node.db import make_engine

@@ -27,7 +27,7 @@ from typing import Any, Final
 from jsonschema import Draft201909Validator
 from pyld import jsonld
 
-from sdgcities.credentials.context import SDGCITIES_CONTEXT, sdgcities_context_document
+from sdgcities.credentials import SDGCITIES_CONTEXT, sdgcities_context_document
 from sdgcities.credentials.vc import OB_CONTEXT, VC_CONTEXT
 
 STANDARDS_DIR: Final = Path(__file__).parent

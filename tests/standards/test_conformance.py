@@ -139,16 +139,31 @@ def test_the_schema_wants_the_ob_context_second(payload):
     assert any(error.startswith("@context/1:") for error in schema_errors(payload))
 
 
-def test_the_status_placeholder_replaces_only_todays_two_entry_array(payload):
+def test_the_status_placeholder_replaces_only_a_status_array(payload):
     # TODO(lead, issue 12 merge): goes with `as_the_ob_schema_checks_it`.
-    assert isinstance(payload["credentialStatus"], list)
-    assert as_the_ob_schema_checks_it(payload)["credentialStatus"] != payload["credentialStatus"]
-
+    two_entries = [
+        {"type": "BitstringStatusListEntry", "statusPurpose": purpose}
+        for purpose in ("revocation", "suspension")
+    ]
     one_entry = {"type": "BitstringStatusListEntry", "statusPurpose": "message"}
-    payload["credentialStatus"] = one_entry
 
+    payload["credentialStatus"] = two_entries
+    assert as_the_ob_schema_checks_it(payload)["credentialStatus"]["type"] == (
+        "BitstringStatusListEntry"
+    )
+    assert schema_errors(payload) == []
+
+    payload["credentialStatus"] = one_entry
     assert as_the_ob_schema_checks_it(payload) is payload
     assert schema_errors(payload) == ["credentialStatus: 'id' is a required property"]
+
+
+def test_a_pass_is_remembered_only_for_the_same_shape(payload):
+    check_certificate(payload)  # remembered as passing
+    payload["credentialSubject"]["id"] = "KE-NBO"  # the same members, but a relative IRI
+
+    with pytest.raises(NonConformant, match="relative @id 'KE-NBO'"):
+        check_certificate(payload)
 
 
 def test_the_session_hook_checks_what_sign_signs(monkeypatch):
