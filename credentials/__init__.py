@@ -10,6 +10,7 @@ A library with no web framework or database in it: an investor's verifier needs 
 """
 
 from .canonical import canonical_json, content_digest
+from .context import SDGCITIES_CONTEXT, sdgcities_context_document
 from .did import did_document, did_web_from_base_url, jwks, normalise_base_url
 from .endorsement import ENDORSEMENT_TYP, Endorsement
 from .errors import (
@@ -64,6 +65,7 @@ from .verify import (
 __all__ = [
     "ENDORSEMENT_TYP",
     "MIN_ENTRIES",
+    "SDGCITIES_CONTEXT",
     "STAGE_LEVELS",
     "STATUS_PURPOSES",
     "TRUST_LIST_TYP",
@@ -123,6 +125,7 @@ __all__ = [
     "did_web_from_base_url",
     "jwks",
     "normalise_base_url",
+    "sdgcities_context_document",
     "sign_jws",
     "sign_status_list",
 ]

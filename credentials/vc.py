@@ -3,7 +3,9 @@
 The JWT payload *is* the credential (no `vc` claim). The registered claims that are set agree with
 it: `iss` = `issuer.id`, `jti` = `id`, `sub` = `credentialSubject.id`, `iat` = signing time and
 `exp` = `validUntil`, so any JOSE library can check the signature and expiry. The credential is
-also an Open Badges 3.0 `OpenBadgeCredential`, so badge wallets can display it (DESIGN §4).
+also an Open Badges 3.0 `OpenBadgeCredential`, so badge wallets can display it, and every term
+in it is defined by one of the three contexts it lists, the last being the project's own
+(`context.py`), so that JSON-LD processors drop nothing (DESIGN §4).
 """
 
 from __future__ import annotations
@@ -13,11 +15,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from .context import SDGCITIES_CONTEXT
 from .jws import sign_jws
 from .keys import SigningKey
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+# A certificate's `@context`, exactly: VCDM 2.0 first (as it requires), Open Badges second (as
+# its schema requires), ours last: it only adds terms, and no later context may redefine them.
+CERTIFICATE_CONTEXTS = (VC_CONTEXT, OB_CONTEXT, SDGCITIES_CONTEXT)
 VC_JWT_TYP = "vc+jwt"
 CERTIFICATE_TYPE = "SDGCitiesCertificate"
 CERTIFICATE_TYPES = ("VerifiableCredential", "OpenBadgeCredential", CERTIFICATE_TYPE)
@@ -128,7 +134,7 @@ class CertificateIssue:
         level, stage_name = self.level, STAGE_NAMES[self.stage]
         title = f"SDG Cities {level.capitalize()}: {stage_name}"
         return {
-            "@context": [VC_CONTEXT, OB_CONTEXT],
+            "@context": list(CERTIFICATE_CONTEXTS),
             "id": self.credential_id,
             "type": list(CERTIFICATE_TYPES),
             "name": f"{title} — {self.city_name}",

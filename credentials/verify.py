@@ -44,10 +44,10 @@ from .status_credential import StatusList
 from .status_memory import DEFAULT_CACHE_BYTES, StatusListCache, StatusListHistory
 from .trust_list import NodeStatus, TrustedNode, TrustList
 from .vc import (
+    CERTIFICATE_CONTEXTS,
     CERTIFICATE_TYPE,
     STAGE_LEVELS,
     STATUS_PURPOSES,
-    VC_CONTEXT,
     VC_JWT_TYP,
     FrameworkRef,
     parse_datetime,
@@ -326,6 +326,10 @@ def _check_key_at(period: KeyPeriod, signed_at: datetime) -> None:
         raise KeyRetired("signed after the key was retired")
 
 
+# Compared as it is parsed: a JSON array is a list, and a list never equals a tuple.
+_CERTIFICATE_CONTEXT_LIST = list(CERTIFICATE_CONTEXTS)
+
+
 @dataclass(frozen=True, slots=True)
 class _CertificateClaims:
     issuer: str
@@ -359,8 +363,13 @@ class _CertificateClaims:
             entries = payload["credentialStatus"]
         except (KeyError, TypeError, ValueError) as exc:
             raise MalformedError(f"the credential lacks or mistypes a member: {exc}") from exc
-        if not isinstance(context, list) or not context or context[0] != VC_CONTEXT:
-            raise MalformedError("@context must start with the VCDM 2.0 context")
+        # Exactly the three contexts, in order: a credential naming another context could
+        # redefine what its terms mean (a list compared with anything else is simply unequal).
+        if context != _CERTIFICATE_CONTEXT_LIST:
+            raise MalformedError(
+                "@context must be exactly the VCDM 2.0, Open Badges 3.0.3 and SDG Cities "
+                "contexts, in that order"
+            )
         if not isinstance(types, list) or CERTIFICATE_TYPE not in types:
             raise MalformedError(f"type must include {CERTIFICATE_TYPE}")
         if "VerifiableCredential" not in types:

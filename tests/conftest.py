@@ -1,4 +1,5 @@
-"""Shared fixtures: the database backends every database test runs on.
+"""Shared fixtures: the database backends every database test runs on, and the standards check
+that every certificate the suite issues passes.
 
 SQLite is the embedded default; PostgreSQL (127.0.0.1:5432, user postgres) is what ministries run.
 PostgreSQL tests skip only when no server is reachable and CI is not set; under CI they fail.
@@ -6,13 +7,20 @@ PostgreSQL tests skip only when no server is reachable and CI is not set; under 
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
+from functools import cache
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+from sdgcities.credentials import CertificateIssue, SigningKey
+from tests.standards.conformance import check_certificate
 
 # The machines are shared and noisy: a property is about correctness, never about time, so no
 # per-example deadline and no "too slow" health check (they made runs flaky under load).
@@ -77,3 +85,26 @@ def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TemporaryDat
     created = TemporaryDatabases(tmp_path_factory.mktemp("databases"))
     yield created
     created.drop_all()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def issued_certificates_conform() -> Iterator[None]:
+    """Every certificate signed in this process, by a node or a test, through
+    `CertificateIssue.sign`, is checked before the token is handed back: the OB 3.0 JSON Schema
+    and a JSON-LD expansion that must drop nothing (`tests/standards/conformance.py`). Nodes
+    started as separate processes (tests/integration) are not covered; the same code issues
+    their certificates."""
+    sign = CertificateIssue.sign
+
+    @cache  # many tests sign the very same payload (the vectors' fixed federation)
+    def check_payload(segment: str) -> None:
+        check_certificate(json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))))
+
+    def checked_sign(issue: CertificateIssue, key: SigningKey, *, issued_at: datetime) -> str:
+        token = sign(issue, key, issued_at=issued_at)
+        check_payload(token.split(".")[1])
+        return token
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(CertificateIssue, "sign", checked_sign)
+        yield

@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse
 from sdgcities.credentials import VC_JWT_TYP
 from sdgcities.node.deps import Anyone, ReadSessionDep, StateDep
 from sdgcities.node.frameworks import LEVEL_BY_STAGE, Level, StageKey
+from sdgcities.node.http_caching import etag_matches
 from sdgcities.node.timeutil import utcnow
 
 from . import service
@@ -170,7 +171,7 @@ def read_credential(
     # The two representations differ, so their (strong) validators differ too.
     etag = f'"{digest}"' if as_token else f'"{digest}-json"'
     headers = {"ETag": etag, "Cache-Control": CREDENTIAL_CACHE, "Vary": "Accept"}
-    if if_none_match is not None and _matches(if_none_match, etag):
+    if if_none_match is not None and etag_matches(if_none_match, etag):
         return Response(status_code=304, headers=headers)
     if as_token:
         return Response(token, media_type=VC_JWT, headers=headers)
@@ -206,9 +207,3 @@ def wants_token(accept: str | None) -> bool:
             if rank > specificity[offered]:
                 specificity[offered], quality[offered] = rank, q
     return quality[VC_JWT] > 0 and quality[VC_JWT] > quality["application/json"]
-
-
-def _matches(if_none_match: str, etag: str) -> bool:
-    # RFC 9110 §13.1.2: If-None-Match compares weakly; "*" matches any current representation.
-    candidates = (tag.strip() for tag in if_none_match.split(","))
-    return any(tag == "*" or tag.removeprefix("W/") == etag for tag in candidates)

@@ -9,6 +9,7 @@ from sdgcities.credentials import VC_JWT_TYP
 from sdgcities.credentials.vc import isoformat
 from sdgcities.node.deps import Anyone, ReadSessionDep, StateDep
 from sdgcities.node.errors import NotFound
+from sdgcities.node.http_caching import etag_matches
 from sdgcities.node.timeutil import utcnow
 
 from .models import StatusListRecord
@@ -70,12 +71,6 @@ def read_status_list(
         "ETag": record.etag,
         "Cache-Control": f"public, max-age={max(0, min(MAX_AGE_SECONDS, seconds_left))}",
     }
-    if if_none_match is not None and _matches(if_none_match, record.etag):
+    if if_none_match is not None and etag_matches(if_none_match, record.etag):
         return Response(status_code=304, headers=headers)
     return Response(record.token, media_type=MEDIA_TYPE, headers=headers)
-
-
-def _matches(if_none_match: str, etag: str) -> bool:
-    # RFC 9110 §13.1.2: If-None-Match uses the weak comparison, and "*" matches any current list.
-    candidates = (tag.strip() for tag in if_none_match.split(","))
-    return any(tag == "*" or tag.removeprefix("W/") == etag for tag in candidates)

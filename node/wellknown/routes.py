@@ -1,15 +1,26 @@
 from __future__ import annotations
 
-from typing import Any
+import hashlib
+from functools import cache
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Header, Request, Response
 from sqlalchemy import text
 
 from sdgcities.credentials import did_document, jwks
+from sdgcities.credentials.context import (
+    JSON_LD_MEDIA_TYPE,
+    SDGCITIES_CONTEXT_PATH,
+    sdgcities_context_document,
+)
 from sdgcities.node.deps import Anyone, SessionDep, StateDep
+from sdgcities.node.http_caching import etag_matches
 from sdgcities.node.identity.service import published_keys
 
 router = APIRouter(tags=["well-known"])
+
+# A published context never changes (a new version gets a new URL), so caches may keep it.
+CONTEXT_CACHE = "public, max-age=31536000, immutable"
 
 
 @router.get("/.well-known/did.json")
@@ -34,3 +45,29 @@ def version(request: Request, state: StateDep, _actor: Anyone) -> dict[str, str]
     """The software version and the node's id; reads nothing, so it also serves as the
     baseline for request benchmarks (`bench/verify_api.py`)."""
     return {"version": request.app.version, "node": state.settings.node_id}
+
+
+@router.get(
+    SDGCITIES_CONTEXT_PATH,
+    response_class=Response,
+    responses={
+        200: {"content": {JSON_LD_MEDIA_TYPE: {"schema": {"type": "object"}}}},
+        304: {"description": "Unchanged since the `If-None-Match` ETag"},
+    },
+)
+def read_sdgcities_context(
+    _actor: Anyone, if_none_match: Annotated[str | None, Header()] = None
+) -> Response:
+    """The project's JSON-LD context, `https://w3id.org/sdgcities/v1`: byte for byte the copy
+    shipped in the package, which every certificate lists after the VCDM 2.0 and Open Badges
+    contexts. `ETag` is its SHA-256; it never changes, so it may be cached for a year."""
+    document = sdgcities_context_document()
+    headers = {"ETag": _context_etag(), "Cache-Control": CONTEXT_CACHE}
+    if if_none_match is not None and etag_matches(if_none_match, headers["ETag"]):
+        return Response(status_code=304, headers=headers)
+    return Response(document, media_type=JSON_LD_MEDIA_TYPE, headers=headers)
+
+
+@cache
+def _context_etag() -> str:
+    return f'"{hashlib.sha256(sdgcities_context_document()).hexdigest()}"'

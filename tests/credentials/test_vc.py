@@ -21,6 +21,7 @@ from tests.vectors.builders import ISSUED_AT, VALID_UNTIL, certificate, federati
 
 VCDM_2 = "https://www.w3.org/ns/credentials/v2"
 OB_3 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+SDGCITIES = "https://w3id.org/sdgcities/v1"
 
 
 def decode(segment: str) -> dict[str, Any]:
@@ -45,8 +46,8 @@ def test_header_is_vc_jwt_with_alg_and_kid_only(token):
     assert header == {"alg": key.algorithm.value, "typ": "vc+jwt", "kid": key.kid}
 
 
-def test_vcdm2_context_comes_first_then_open_badges(credential):
-    assert credential["@context"] == [VCDM_2, OB_3]
+def test_vcdm2_context_comes_first_then_open_badges_then_ours(credential):
+    assert credential["@context"] == [VCDM_2, OB_3, SDGCITIES]
 
 
 def test_types(credential):

@@ -15,10 +15,12 @@ import pytest
 from sqlmodel import Session
 
 from sdgcities.credentials import (
+    SDGCITIES_CONTEXT,
     CertificateIssue,
     Decision,
     FrameworkRef,
     StatusEntry,
+    sdgcities_context_document,
 )
 from sdgcities.federation import EventType
 from sdgcities.node.config import get_settings
@@ -131,6 +133,13 @@ def test_a_national_certificate_appears_in_the_global_registry(
         assert [c["locode"] for c in by_priority.json()["data"]] == ["KE-NBO"]
         served = http.get(f"{global_node.url}/registry/credentials/{credential_id}")
         assert served.status_code == 200
+        # The context the certificate names last is served by every node, as shipped.
+        assert served.json()["credential"]["@context"][-1] == SDGCITIES_CONTEXT
+        for node in (global_node, ke):
+            context = http.get(f"{node.url}/sdgcities/v1")
+            assert context.status_code == 200
+            assert context.headers["content-type"] == "application/ld+json"
+            assert context.content == sdgcities_context_document()
         monitoring = http.get(
             f"{global_node.url}/federation/monitoring/KE", headers=global_node.admin
         )
