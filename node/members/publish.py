@@ -4,17 +4,26 @@ Every change to the registry republishes in the same transaction (sequence + 1, 
 24 hours); a background task republishes before the next-update time when nothing changed. The
 list is also accepted into the node's own copy (`node.trust`), so `GET /federation/trust-list`
 and `/verify` on the global node use exactly what it published.
+
+Each cut-off (a member suspended or withdrawn, a key compromised) carries the ids of the
+certificates this node received before it (`received_before`), read from the federation store:
+what is recorded at every publish is what the store held, so a report whose transaction was
+still open at the cut-off shows at the next publish.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import and_
 from sqlmodel import Session, col, select
 
 from sdgcities.credentials import (
+    VC_JWT_TYP,
     Endorsement,
+    JwsToken,
     KeyPeriod,
+    KeyStatus,
     NodeStatus,
     PublicKey,
     SigningKey,
@@ -25,8 +34,10 @@ from sdgcities.credentials import Error as CredentialsError
 from sdgcities.node.actor import SYSTEM
 from sdgcities.node.config import Settings
 from sdgcities.node.errors import Conflict
+from sdgcities.node.federation_registry.models import FederationCertificate
 from sdgcities.node.frameworks.models import FrameworkVersion
 from sdgcities.node.identity.models import NodeKey
+from sdgcities.node.ingest.models import IngestedEvent
 from sdgcities.node.timeutil import utcnow
 from sdgcities.node.trust.service import accept_trust_list
 
@@ -47,13 +58,57 @@ def latest_published(*, session: Session) -> PublishedTrustList | None:
     ).first()
 
 
-def _period(jwk: dict[str, str], row: NodeKey | MemberKey) -> KeyPeriod:
+def received_before(
+    *, session: Session, node_id: str, cutoff: datetime, kid: str | None = None
+) -> frozenset[str]:
+    """The ids of `node_id`'s certificates this node received before `cutoff` (DESIGN §3).
+
+    Received means held in the federation store: a `credential.issued` event of a signed
+    report, whose token the projection verified with a key of that node (`federation_certificate`),
+    stored (`ingested_event.received_at`) before the cut-off. With `kid`, only those signed with
+    that key.
+    """
+    rows = session.exec(
+        select(FederationCertificate.id, FederationCertificate.token)
+        .join(
+            IngestedEvent,
+            and_(
+                col(IngestedEvent.node_id) == col(FederationCertificate.node_id),
+                col(IngestedEvent.sequence) == col(FederationCertificate.sequence),
+            ),
+        )
+        .where(FederationCertificate.node_id == node_id, col(IngestedEvent.received_at) < cutoff)
+    ).all()
+    if kid is None:
+        return frozenset(credential_id for credential_id, _ in rows)
+    return frozenset(credential_id for credential_id, token in rows if _signed_with(token, kid))
+
+
+def _signed_with(token: str, kid: str) -> bool:
+    try:
+        header_kid = JwsToken.parse(token, typ=VC_JWT_TYP).kid
+    except CredentialsError:  # pragma: no cover - the projection parsed it before storing it
+        return False
+    # The header names the key by its thumbprint or by a DID URL ending in it (DESIGN §3).
+    return header_kid == kid or header_kid.endswith(f"#{kid}")
+
+
+def _period(
+    *, session: Session, node_id: str, jwk: dict[str, str], row: NodeKey | MemberKey
+) -> KeyPeriod:
+    public_key = PublicKey.from_jwk(jwk)
+    received: frozenset[str] = frozenset()
+    if row.status is KeyStatus.COMPROMISED and row.status_since is not None:
+        received = received_before(
+            session=session, node_id=node_id, cutoff=row.status_since, kid=public_key.kid
+        )
     return KeyPeriod(
-        public_key=PublicKey.from_jwk(jwk),
+        public_key=public_key,
         status=row.status,
         valid_from=row.valid_from,
         valid_until=row.valid_until,
         status_since=row.status_since,
+        received_before_cutoff=received,
     )
 
 
@@ -88,7 +143,10 @@ def build_trust_list(
             base_url=settings.base_url,
             status=NodeStatus.ACTIVE,
             status_since=min((k.valid_from for k in own_keys), default=now),
-            keys=tuple(_period(k.public_jwk, k) for k in own_keys),
+            keys=tuple(
+                _period(session=session, node_id=settings.node_id, jwk=k.public_jwk, row=k)
+                for k in own_keys
+            ),
             frameworks=_endorsements(session=session, node_id=settings.node_id, root_key=root_key),
         )
     ]
@@ -107,9 +165,18 @@ def build_trust_list(
                 base_url=member.base_url,
                 status=member.status,
                 status_since=member.status_since,
-                keys=tuple(_period(k.jwk, k) for k in keys),
+                keys=tuple(
+                    _period(session=session, node_id=member.node_id, jwk=k.jwk, row=k) for k in keys
+                ),
                 frameworks=_member_endorsements(
                     session=session, node_id=member.node_id, root_key=root_key
+                ),
+                received_before_cutoff=(
+                    frozenset()
+                    if member.status is NodeStatus.ACTIVE
+                    else received_before(
+                        session=session, node_id=member.node_id, cutoff=member.status_since
+                    )
                 ),
             )
         )

@@ -1,0 +1,120 @@
+"""What the global node publishes for each cut-off (DESIGN §3): the certificates it received, in
+signed reports, from a member before its suspension or withdrawal, or signed with a key before
+it was marked compromised. Reports ingested after the cut-off add nothing to it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi.testclient import TestClient
+
+from sdgcities.credentials import NodeStatus, SigningKey, TrustedNode, TrustList
+from sdgcities.federation.onboarding import KeyRotation
+from sdgcities.node.timeutil import utcnow
+
+from ..conftest import ROOT_KEY, Account
+from .conftest import MakeLog
+
+
+def _trust_list(client: TestClient) -> TrustList:
+    response = client.get("/federation/trust-list")
+    assert response.status_code == 200, response.text
+    return TrustList.from_jws(response.text, pinned_thumbprints=[ROOT_KEY.kid])
+
+
+def _member(client: TestClient, node_id: str) -> TrustedNode:
+    node = _trust_list(client).node(node_id)
+    assert node is not None
+    return node
+
+
+def _change(client: TestClient, secretariat: Account, path: str) -> None:
+    response = client.post(
+        path, json={"reason": "spot-check findings"}, headers=secretariat.headers
+    )
+    assert response.status_code == 200, response.text
+
+
+def test_a_suspension_carries_what_was_received_before_it_and_nothing_after(
+    client: TestClient, make_log: MakeLog, secretariat: Account
+) -> None:
+    kenya, ghana = make_log("KE"), make_log("GH")
+    first, second = kenya.issue("KE-NBO"), kenya.issue("KE-MBA", "Mombasa")
+    kenya.send()
+    ghana.issue("GH-ACC", "Accra")
+    ghana.send()
+    assert _member(client, "KE").received_before_cutoff == frozenset()  # active: no cut-off
+
+    _change(client, secretariat, "/federation/members/KE/suspend")
+    assert _member(client, "KE").received_before_cutoff == {first, second}
+
+    # A suspended node still reports; what arrives now, whatever its `iat`, was not received
+    # before the suspension, and stays out of every later list.
+    late = kenya.issue("KE-KIS", "Kisumu", issued_at=utcnow() - timedelta(days=1))
+    kenya.send()
+    published = client.post("/federation/trust-list/publish", headers=secretariat.headers)
+    assert published.status_code == 200, published.text
+    ke = _member(client, "KE")
+    assert ke.status is NodeStatus.SUSPENDED
+    assert late not in ke.received_before_cutoff
+    assert ke.received_before_cutoff == {first, second}
+    assert _member(client, "GH").received_before_cutoff == frozenset()
+
+    _change(client, secretariat, "/federation/members/KE/reinstate")
+    assert _member(client, "KE").received_before_cutoff == frozenset()
+
+
+def test_a_withdrawal_carries_only_certificates_whose_token_verified(
+    client: TestClient, make_log: MakeLog, secretariat: Account
+) -> None:
+    kenya = make_log("KE")
+    kept = kenya.issue("KE-NBO")
+    # Signed by a key that is not KE's: the projection lists no certificate for it.
+    forged = kenya.issue("KE-MBA", "Mombasa", key=SigningKey.generate())
+    kenya.send()
+
+    _change(client, secretariat, "/federation/members/KE/withdraw")
+
+    ke = _member(client, "KE")
+    assert ke.status is NodeStatus.WITHDRAWN
+    assert ke.received_before_cutoff == {kept}
+    assert forged not in ke.received_before_cutoff
+
+
+def test_a_compromised_key_carries_its_own_certificates_received_before(
+    client: TestClient, make_log: MakeLog, secretariat: Account
+) -> None:
+    kenya = make_log("KE")
+    second_key = SigningKey.generate()
+    rotated = client.post(
+        "/federation/keys/rotate",
+        json={
+            "token": KeyRotation.sign(
+                node_id="KE", current_key=kenya.member.key, new_key=second_key
+            )
+        },
+    )
+    assert rotated.status_code == 201, rotated.text
+    by_second = kenya.issue("KE-NBO", key=second_key)
+    by_first = kenya.issue("KE-MBA", "Mombasa")
+    kenya.send()
+
+    _change(client, secretariat, f"/federation/members/KE/keys/{second_key.kid}/compromise")
+    # Reported after the compromise (with KE's other key), dated before it.
+    late = kenya.issue("KE-KIS", "Kisumu", key=second_key, issued_at=utcnow() - timedelta(days=1))
+    kenya.send()
+    published = client.post("/federation/trust-list/publish", headers=secretariat.headers)
+    assert published.status_code == 200, published.text
+
+    trust = _trust_list(client)
+    found = trust.key(second_key.kid)
+    assert found is not None
+    node, compromised = found
+    assert compromised.received_before_cutoff == {by_second}
+    assert by_first not in compromised.received_before_cutoff
+    assert late not in compromised.received_before_cutoff
+    assert node.status is NodeStatus.ACTIVE
+    assert node.received_before_cutoff == frozenset()
+    first = trust.key(kenya.member.key.kid)
+    assert first is not None
+    assert first[1].received_before_cutoff == frozenset()  # active key: no cut-off
