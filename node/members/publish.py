@@ -21,7 +21,6 @@ from sqlmodel import Session, col, select
 from sdgcities.credentials import (
     VC_JWT_TYP,
     Endorsement,
-    JwsToken,
     KeyPeriod,
     KeyStatus,
     NodeStatus,
@@ -37,6 +36,7 @@ from sdgcities.node.errors import Conflict
 from sdgcities.node.federation_registry.models import FederationCertificate
 from sdgcities.node.frameworks.models import FrameworkVersion
 from sdgcities.node.identity.models import NodeKey
+from sdgcities.node.identity.service import names_key
 from sdgcities.node.ingest.models import IngestedEvent
 from sdgcities.node.timeutil import utcnow
 from sdgcities.node.trust.service import accept_trust_list
@@ -81,16 +81,9 @@ def received_before(
     ).all()
     if kid is None:
         return frozenset(credential_id for credential_id, _ in rows)
-    return frozenset(credential_id for credential_id, token in rows if _signed_with(token, kid))
-
-
-def _signed_with(token: str, kid: str) -> bool:
-    try:
-        header_kid = JwsToken.parse(token, typ=VC_JWT_TYP).kid
-    except CredentialsError:  # pragma: no cover - the projection parsed it before storing it
-        return False
-    # The header names the key by its thumbprint or by a DID URL ending in it (DESIGN §3).
-    return header_kid == kid or header_kid.endswith(f"#{kid}")
+    return frozenset(
+        credential_id for credential_id, token in rows if names_key(token, typ=VC_JWT_TYP, kid=kid)
+    )
 
 
 def _period(
