@@ -28,6 +28,7 @@ from sdgcities.credentials import (
     SigningKey,
     TrustedNode,
     TrustList,
+    TrustListTooLarge,
 )
 from sdgcities.credentials import Error as CredentialsError
 from sdgcities.node.actor import SYSTEM
@@ -68,19 +69,21 @@ def received_before(
     stored (`ingested_event.received_at`) before the cut-off. With `kid`, only those signed with
     that key.
     """
+    joined = and_(
+        col(IngestedEvent.node_id) == col(FederationCertificate.node_id),
+        col(IngestedEvent.sequence) == col(FederationCertificate.sequence),
+    )
+    before = (FederationCertificate.node_id == node_id, col(IngestedEvent.received_at) < cutoff)
+    if kid is None:  # the tokens are read only to tell keys apart
+        ids = session.exec(
+            select(FederationCertificate.id).join(IngestedEvent, joined).where(*before)
+        ).all()
+        return frozenset(ids)
     rows = session.exec(
         select(FederationCertificate.id, FederationCertificate.token)
-        .join(
-            IngestedEvent,
-            and_(
-                col(IngestedEvent.node_id) == col(FederationCertificate.node_id),
-                col(IngestedEvent.sequence) == col(FederationCertificate.sequence),
-            ),
-        )
-        .where(FederationCertificate.node_id == node_id, col(IngestedEvent.received_at) < cutoff)
+        .join(IngestedEvent, joined)
+        .where(*before)
     ).all()
-    if kid is None:
-        return frozenset(credential_id for credential_id, _ in rows)
     return frozenset(
         credential_id for credential_id, token in rows if names_key(token, typ=VC_JWT_TYP, kid=kid)
     )
@@ -216,7 +219,11 @@ def publish_trust_list(
     trust_list = build_trust_list(
         session=session, settings=settings, root_key=root_key, sequence=sequence, now=now
     )
-    token = trust_list.sign(root_key)
+    try:
+        token = trust_list.sign(root_key)
+    except TrustListTooLarge as exc:
+        # The change that would need it is refused: verifiers could not read the list.
+        raise Conflict(f"{exc}: the change is not made") from exc
     published = PublishedTrustList(
         sequence=sequence, token=token, issued_at=now, next_update=trust_list.next_update
     )

@@ -7,9 +7,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
+from sqlalchemy import insert
+from sqlmodel import Session, select
 
 from sdgcities.credentials import NodeStatus, SigningKey, TrustedNode, TrustList
 from sdgcities.federation.onboarding import KeyRotation
+from sdgcities.node.federation_registry.models import FederationCertificate
 from sdgcities.node.timeutil import utcnow
 
 from ..conftest import ROOT_KEY, Account
@@ -118,3 +121,29 @@ def test_a_compromised_key_carries_its_own_certificates_received_before(
     first = trust.key(kenya.member.key.kid)
     assert first is not None
     assert first[1].received_before_cutoff == frozenset()  # active key: no cut-off
+
+
+def test_a_change_whose_list_would_pass_the_cap_is_refused(
+    client: TestClient, make_log: MakeLog, secretariat: Account, session: Session
+) -> None:
+    kenya = make_log("KE")
+    kenya.issue("KE-NBO")
+    kenya.send()
+    # 70,000 more certificates held from KE's one report: past the ~60,000 ids 4 MiB holds.
+    held = session.exec(select(FederationCertificate)).one()
+    row = held.model_dump() | {"token": "not read for a node's cut-off"}
+    session.execute(
+        insert(FederationCertificate),
+        [{**row, "id": f"urn:uuid:00000000-0000-4000-8000-{n:012d}"} for n in range(70_000)],
+    )
+    session.flush()
+
+    refused = client.post(
+        "/federation/members/KE/suspend",
+        json={"reason": "spot-check findings"},
+        headers=secretariat.headers,
+    )
+
+    assert refused.status_code == 409, refused.text
+    assert "more than verifiers accept" in refused.json()["detail"]
+    assert _member(client, "KE").status is NodeStatus.ACTIVE
