@@ -4,16 +4,18 @@ it was marked compromised. Reports ingested after the cut-off add nothing to it.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from fastapi.testclient import TestClient
 from sqlalchemy import insert
 from sqlmodel import Session, select
 
 from sdgcities.credentials import NodeStatus, SigningKey, TrustedNode, TrustList
+from sdgcities.federation import ReceivedStatement
 from sdgcities.federation.onboarding import KeyRotation
 from sdgcities.node.federation_registry.models import FederationCertificate
 from sdgcities.node.timeutil import utcnow
+from tests.vectors.builders import payload_of
 
 from ..conftest import ROOT_KEY, Account
 from .conftest import MakeLog
@@ -147,3 +149,32 @@ def test_a_change_whose_list_would_pass_the_cap_is_refused(
     assert refused.status_code == 409, refused.text
     assert "more than verifiers accept" in refused.json()["detail"]
     assert _member(client, "KE").status is NodeStatus.ACTIVE
+
+
+def test_the_global_node_answers_whether_and_when_it_received_a_certificate(
+    client: TestClient, make_log: MakeLog
+) -> None:
+    kenya = make_log("KE")
+    credential = kenya.issue("KE-NBO")
+    receipt = kenya.send().json()["receipt"]
+    forged = kenya.issue("KE-MBA", "Mombasa", key=SigningKey.generate())
+    kenya.send()
+
+    answer = client.get(f"/federation/received/{credential}")
+
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    statement = ReceivedStatement.verify(body["statement"], trust_list=_trust_list(client))
+    assert (statement.node_id, statement.credential_id) == ("KE", credential)
+    # The report that carried it, as the receipt KE was given names it.
+    assert statement.report == body["report"] == payload_of(receipt)["report"]
+    assert statement.received_at == datetime.fromisoformat(body["received_at"])
+    assert abs(utcnow() - statement.received_at) < timedelta(minutes=1)
+    assert (body["node_id"], body["credential_id"]) == ("KE", credential)
+    # A certificate whose token did not verify was not received as a certificate.
+    for unknown in (forged, "urn:uuid:00000000-0000-4000-8000-000000000000"):
+        missing = client.get(f"/federation/received/{unknown}")
+        assert missing.status_code == 404
+        assert missing.json()["detail"] == (
+            f"the global node has not received certificate {unknown}"
+        )
