@@ -272,6 +272,12 @@ def test_a_suspended_nodes_back_dated_certificate_is_not_valid_its_reported_one_
         _assert_everywhere(http, both, investor, reported, None)
         _assert_everywhere(http, both, investor, back_dated, NOT_RECEIVED)
         _assert_everywhere(http, both, investor, after, "issuer_suspended")
+        # The global node's signed word, one certificate at a time.
+        held = http.get(f"{global_node.url}/federation/received/{_credential_id(1)}")
+        assert held.status_code == 200, held.text
+        assert held.json()["node_id"] == "KE"
+        never = http.get(f"{global_node.url}/federation/received/{_credential_id(3)}")
+        assert never.status_code == 404, never.text
 
 
 def test_a_compromised_keys_back_dated_certificate_is_not_valid_its_reported_one_is(
