@@ -6,6 +6,7 @@ boundary (``raise ... from exc``) and never escape a public function.
     Error
     ├── KeyStoreError                   a key file cannot be read (wrong passphrase, damaged file)
     ├── StatusListFull                  no unused index is left in a status list
+    ├── TrustListTooLarge               a trust list to sign is past the size verifiers accept
     └── VerificationError               carries a `Reason`, the answer a verifier gives
         ├── MalformedError              not what it claims to be: encoding, JSON, shape, types
         │   └── DecompressionLimitExceeded   a status list inflates beyond its cap (a gzip bomb)
@@ -13,6 +14,8 @@ boundary (``raise ... from exc``) and never escape a public function.
         ├── UntrustedIssuer             the key or issuer is not on the trust list
         ├── IssuerSuspended, IssuerWithdrawn
         ├── KeyRetired, KeyCompromised
+        ├── NotReceivedBeforeCutoff     from a node no longer active or a compromised key, and
+        │                               not received by the global node before that cut-off
         ├── NotYetValid, Expired
         ├── Suspended, Revoked
         ├── FrameworkNotEndorsed
@@ -39,6 +42,7 @@ class Reason(StrEnum):
     ISSUER_WITHDRAWN = "issuer_withdrawn"
     KEY_RETIRED = "key_retired"
     KEY_COMPROMISED = "key_compromised"
+    NOT_RECEIVED_BEFORE_CUTOFF = "not_received_before_cutoff"
     NOT_YET_VALID = "not_yet_valid"
     EXPIRED = "expired"
     SUSPENDED = "suspended"
@@ -77,6 +81,10 @@ class StatusListFull(Error):
     """Every index of a status list has been allocated."""
 
 
+class TrustListTooLarge(Error):
+    """A trust list would be larger than `MAX_TRUST_LIST_BYTES` once signed."""
+
+
 class VerificationError(Error):
     """A check failed; `reason` is the machine-readable answer."""
 
@@ -113,6 +121,17 @@ class KeyRetired(VerificationError):
 
 class KeyCompromised(VerificationError):
     reason = Reason.KEY_COMPROMISED
+
+
+class NotReceivedBeforeCutoff(VerificationError):
+    """Signed (by its `iat`) before its issuer's or key's cut-off, with no proof of that.
+
+    `iat` is whatever the signer writes: once a node is suspended or withdrawn, or a key marked
+    compromised, only the global node's receipt of the certificate before that moment (the ids
+    the trust list carries for the cut-off) shows it was not back-dated.
+    """
+
+    reason = Reason.NOT_RECEIVED_BEFORE_CUTOFF
 
 
 class NotYetValid(VerificationError):

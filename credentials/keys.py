@@ -208,8 +208,10 @@ class KeyPeriod:
     """A published key with its status and validity, as the trust list carries it.
 
     `status_since` is when the key became retired or compromised. A retired key still verifies
-    what it signed before `status_since` (and inside its validity); a compromised key verifies
-    nothing, since whoever holds it can back-date a signature.
+    what it signed before `status_since` (and inside its validity). Whoever holds a compromised
+    key can back-date a signature, so it verifies only the certificates whose ids are in
+    `received_before_cutoff`: those the global node received, in a signed report, before
+    `status_since` (DESIGN §3, "Cut-offs"); never a status list.
     """
 
     public_key: PublicKey
@@ -217,3 +219,4 @@ class KeyPeriod:
     valid_from: datetime
     valid_until: datetime | None = None
     status_since: datetime | None = None
+    received_before_cutoff: frozenset[str] = frozenset()

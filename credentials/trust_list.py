@@ -6,6 +6,13 @@ in its own configuration: the network never tells a verifier whom to trust. A li
 it is older than one already seen (rollback) or past its next-update time plus a grace (stale).
 Entries are never deleted: a withdrawn node or a retired key stays, with the time of the change,
 so what it signed before keeps its meaning.
+
+Cut-offs (DESIGN §3): a node's suspension or withdrawal, or a key marked compromised, is a
+moment after which `iat` proves nothing. Each cut-off carries `receivedBeforeCutoff`, the sorted
+ids of the certificates the global node received from that node (or signed with that key) in
+signed reports before it; the verifier accepts a certificate from that node or key only when its
+id is there. The ids are parsed into a frozenset. At about 64 bytes per id in the signed token,
+the 4 MiB cap holds some 60,000 ids over all cut-offs together; `sign` refuses a larger list.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from .errors import (
     MalformedError,
     TrustListRollback,
     TrustListStale,
+    TrustListTooLarge,
     UntrustedIssuer,
 )
 from .jws import JwsToken, sign_jws
@@ -49,9 +57,12 @@ class TrustedNode:
     status_since: datetime
     keys: tuple[KeyPeriod, ...]
     frameworks: tuple[Endorsement, ...] = ()
+    # Only for a node that is not active: its certificates the global node received before
+    # `status_since` (see the module docstring).
+    received_before_cutoff: frozenset[str] = frozenset()
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "id": self.id,
             "did": self.did,
             "name": self.name,
@@ -63,6 +74,9 @@ class TrustedNode:
                 {**e.framework.to_json(), "endorsement": e.token} for e in self.frameworks
             ],
         }
+        if self.status is not NodeStatus.ACTIVE:
+            data["receivedBeforeCutoff"] = sorted(self.received_before_cutoff)
+        return data
 
     @classmethod
     def from_json(cls, data: Any, *, root_keys: tuple[PublicKey, ...]) -> Self:
@@ -83,9 +97,12 @@ class TrustedNode:
                 status_since=parse_datetime(_str(data["statusSince"])),
                 keys=keys,
                 frameworks=frameworks,
+                received_before_cutoff=_ids(data.get("receivedBeforeCutoff", [])),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise MalformedError(f"trust-list node is malformed: {exc}") from exc
+        if node.status is NodeStatus.ACTIVE and "receivedBeforeCutoff" in data:
+            raise MalformedError(f"node {node.id} is active: it has no cut-off")
         if any(e.node_id != node.id for e in frameworks):
             raise MalformedError(f"node {node.id} carries an endorsement made for another node")
         return node
@@ -106,6 +123,10 @@ def _list(value: Any) -> list[Any]:
     return value
 
 
+def _ids(value: Any) -> frozenset[str]:
+    return frozenset(_str(item) for item in _list(value))
+
+
 def _key_to_json(period: KeyPeriod) -> dict[str, Any]:
     data: dict[str, Any] = {
         "jwk": period.public_key.to_jwk(),
@@ -116,6 +137,8 @@ def _key_to_json(period: KeyPeriod) -> dict[str, Any]:
         data["validUntil"] = isoformat(period.valid_until)
     if period.status_since is not None:
         data["statusSince"] = isoformat(period.status_since)
+    if period.status is KeyStatus.COMPROMISED:
+        data["receivedBeforeCutoff"] = sorted(period.received_before_cutoff)
     return data
 
 
@@ -129,9 +152,12 @@ def _key_from_json(data: Any) -> KeyPeriod:
         valid_from=parse_datetime(_str(data["validFrom"])),
         valid_until=parse_datetime(_str(until)) if until is not None else None,
         status_since=parse_datetime(_str(since)) if since is not None else None,
+        received_before_cutoff=_ids(data.get("receivedBeforeCutoff", [])),
     )
     if period.status is not KeyStatus.ACTIVE and period.status_since is None:
         raise ValueError("a retired or compromised key needs statusSince")
+    if period.status is not KeyStatus.COMPROMISED and "receivedBeforeCutoff" in data:
+        raise ValueError("only a compromised key has a cut-off")
     return period
 
 
@@ -182,12 +208,19 @@ class TrustList:
         }
 
     def sign(self, root_key: SigningKey) -> str:
-        return sign_jws(
+        token = sign_jws(
             self.payload(),
             key=root_key,
             typ=TRUST_LIST_TYP,
             extra_headers={"jwk": root_key.public_key.to_jwk()},
         )
+        if len(token) > MAX_TRUST_LIST_BYTES:
+            # Verifiers refuse it unread: publishing it would leave the federation on the old list.
+            raise TrustListTooLarge(
+                f"trust list #{self.sequence} is {len(token)} bytes, more than verifiers "
+                f"accept ({MAX_TRUST_LIST_BYTES})"
+            )
+        return token
 
     def check_fresh(self, *, now: datetime, grace: timedelta = DEFAULT_GRACE) -> None:
         # `now - grace`, not `next_update + grace`: a signed year-9999 date must not overflow.

@@ -7,7 +7,9 @@ network requests it makes go, through the injected fetcher, to status-list URLs 
 of the trusted node that issued the credential.
 
 Order of checks: shape and header; key by `kid`; signature; claims; issuer and key status at
-signing time; endorsed framework; validity window; then the two status lists.
+signing time, and for a node no longer active or a compromised key the proof that the global
+node received the certificate before that cut-off; endorsed framework; validity window; then the
+two status lists.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from .errors import (
     KeyCompromised,
     KeyRetired,
     MalformedError,
+    NotReceivedBeforeCutoff,
     NotYetValid,
     Reason,
     Revoked,
@@ -199,8 +202,8 @@ class Verifier:
             credential = payload
             if claims.issuer != issuer.did:
                 raise UntrustedIssuer("the signing key belongs to another issuer")
-            _check_issuer_at(issuer, claims.issued_at)
-            _check_key_at(key_period, claims.issued_at)
+            _check_issuer_at(issuer, claims.issued_at, credential_id=claims.id)
+            _check_key_at(key_period, claims.issued_at, credential_id=claims.id)
             if not issuer.endorses(claims.framework):
                 raise FrameworkNotEndorsed(
                     f"framework {claims.framework.id} v{claims.framework.version} with this "
@@ -301,19 +304,39 @@ def _is_under(url: str, base_url: str) -> bool:
     return url.startswith(base_url.rstrip("/") + "/")
 
 
-def _check_issuer_at(issuer: TrustedNode, signed_at: datetime) -> None:
+def _check_issuer_at(issuer: TrustedNode, signed_at: datetime, *, credential_id: str) -> None:
     # A suspended or withdrawn node's earlier certificates keep their meaning; what it signed
     # after the change does not (DESIGN §5, as the EU trusted lists treat a withdrawn service).
-    if issuer.status is NodeStatus.ACTIVE or signed_at < issuer.status_since:
+    # "Earlier" is what the global node received before the change, not what `iat` says.
+    if issuer.status is NodeStatus.ACTIVE:
         return
-    if issuer.status is NodeStatus.SUSPENDED:
-        raise IssuerSuspended(f"node {issuer.id} is suspended since {issuer.status_since}")
-    raise IssuerWithdrawn(f"node {issuer.id} is withdrawn since {issuer.status_since}")
+    if signed_at >= issuer.status_since:
+        if issuer.status is NodeStatus.SUSPENDED:
+            raise IssuerSuspended(f"node {issuer.id} is suspended since {issuer.status_since}")
+        raise IssuerWithdrawn(f"node {issuer.id} is withdrawn since {issuer.status_since}")
+    if credential_id not in issuer.received_before_cutoff:
+        raise NotReceivedBeforeCutoff(
+            f"node {issuer.id} is {issuer.status.value} since {issuer.status_since}, and the "
+            "global node did not receive this certificate in a report before then"
+        )
 
 
-def _check_key_at(period: KeyPeriod, signed_at: datetime) -> None:
+def _check_key_at(
+    period: KeyPeriod, signed_at: datetime, *, credential_id: str | None = None
+) -> None:
+    """Whether `period`'s key vouches for what it signed at `signed_at`.
+
+    A compromised key vouches only for a certificate (`credential_id`) the global node received
+    before the compromise; never for a status list, which carries no such proof.
+    """
     if period.status is KeyStatus.COMPROMISED:
-        raise KeyCompromised("the signing key is marked compromised")
+        if credential_id is None or period.status_since is None or signed_at >= period.status_since:
+            raise KeyCompromised("the signing key is marked compromised")
+        if credential_id not in period.received_before_cutoff:
+            raise NotReceivedBeforeCutoff(
+                f"the signing key is marked compromised since {period.status_since}, and the "
+                "global node did not receive this certificate in a report before then"
+            )
     if signed_at < period.valid_from:
         raise KeyRetired("signed before the key's validity began")
     if period.valid_until is not None and signed_at > period.valid_until:
@@ -332,6 +355,7 @@ _CERTIFICATE_CONTEXT_LIST = list(CERTIFICATE_CONTEXTS)
 
 @dataclass(frozen=True, slots=True)
 class _CertificateClaims:
+    id: str
     issuer: str
     issued_at: datetime
     valid_from: datetime
@@ -377,7 +401,7 @@ class _CertificateClaims:
         issuer_id = issuer_member.get("id") if isinstance(issuer_member, dict) else issuer_member
         if not isinstance(iss, str) or iss != issuer_id:
             raise MalformedError("iss must equal issuer.id")
-        if jti != payload.get("id"):
+        if not isinstance(jti, str) or jti != payload.get("id"):
             raise MalformedError("jti must equal the credential id")
         if not isinstance(subject, dict) or sub != subject.get("id"):
             raise MalformedError("sub must equal credentialSubject.id")
@@ -393,6 +417,7 @@ class _CertificateClaims:
         except (OverflowError, OSError, ValueError) as exc:
             raise MalformedError("iat is out of range") from exc
         return cls(
+            id=jti,
             issuer=iss,
             issued_at=issued_at,
             valid_from=valid_from,

@@ -31,6 +31,7 @@ from .events import (
     event_hash,
     verify_chain,
 )
+from .received import RECEIVED_STATEMENT_TYP, ReceivedStatement
 from .reports import (
     MAX_REPORT_BYTES,
     MAX_REPORT_EVENTS,
@@ -48,6 +49,7 @@ __all__ = [
     "MAX_REPORT_BYTES",
     "MAX_REPORT_EVENTS",
     "MAX_SEQUENCE",
+    "RECEIVED_STATEMENT_TYP",
     "REPORT_MEDIA_TYPE",
     "REPORT_TYP",
     "ChainBroken",
@@ -58,6 +60,7 @@ __all__ = [
     "EventType",
     "FederationError",
     "ForkDetected",
+    "ReceivedStatement",
     "ReportBatch",
     "ReportInvalid",
     "ReportTooLarge",

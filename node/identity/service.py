@@ -6,11 +6,13 @@ from sqlmodel import Session, col, select
 
 from sdgcities.credentials import (
     Algorithm,
+    JwsToken,
     KeyPeriod,
     KeyStatus,
     PublicKey,
     SigningKey,
 )
+from sdgcities.credentials import Error as CredentialsError
 from sdgcities.node.config import Settings
 from sdgcities.node.errors import Conflict
 
@@ -19,6 +21,16 @@ from .models import NodeKey
 
 def key_path(settings: Settings, kid: str) -> Path:
     return settings.key_dir / f"{kid}.pem"
+
+
+def names_key(token: str, *, typ: str, kid: str) -> bool:
+    """Whether the compact JWS `token`'s header names the key whose thumbprint is `kid`: by the
+    thumbprint itself or by a DID URL ending in it (DESIGN §3). The signature is not checked."""
+    try:
+        header_kid = JwsToken.parse(token, typ=typ).kid
+    except CredentialsError:
+        return False
+    return header_kid == kid or header_kid.endswith(f"#{kid}")
 
 
 def create_signing_key(

@@ -14,11 +14,17 @@ from sdgcities.node.accounts.models import Role
 from sdgcities.node.actor import Actor
 from sdgcities.node.db import SessionOpener, session_opener
 from sdgcities.node.deps import Anyone, ReadSessionDep, StateDep, access
-from sdgcities.node.errors import InvalidRequest, PayloadTooLarge, UnsupportedMediaType
+from sdgcities.node.errors import (
+    InvalidRequest,
+    NotFound,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+)
 from sdgcities.node.events.schemas import ChainHeadPublic
 
 from .models import AlarmKind, IngestAlarm, IngestedLog, ReportSource
 from .pull import pull_node
+from .received import received_statement
 from .schemas import (
     AlarmPublic,
     AlarmsPublic,
@@ -27,6 +33,7 @@ from .schemas import (
     MissingRange,
     PullPublic,
     ReceiptPublic,
+    ReceivedPublic,
     ReportRefusal,
 )
 from .service import IngestRuntime, ReportConflict, raise_refusal, receive_report
@@ -144,6 +151,22 @@ async def pull_member(
         added=result.added,
         head=ChainHeadPublic(sequence=result.head.sequence, hash=result.head.hash),
     )
+
+
+@router.get(
+    "/federation/received/{credential_id}",
+    responses={404: {"description": "the global node holds no such certificate"}},
+)
+def get_received(
+    session: ReadSessionDep, state: StateDep, _actor: Anyone, credential_id: str
+) -> ReceivedPublic:
+    """Whether the global node received this certificate in a member's signed report, when, and
+    in which report; signed with the global node's key (`received-statement+jwt`). The trust
+    list's `receivedBeforeCutoff` carries the same facts for every cut-off."""
+    answer = received_statement(session=session, state=state, credential_id=credential_id)
+    if answer is None:
+        raise NotFound(f"the global node has not received certificate {credential_id}")
+    return answer
 
 
 @router.get("/federation/logs")

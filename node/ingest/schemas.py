@@ -24,6 +24,16 @@ class ReceiptPublic(ResponseModel):
     head: ChainHeadPublic = Field(description="The node's log as the global node now holds it")
 
 
+class ReceivedPublic(ResponseModel):
+    node_id: str = Field(description="The member that reported the certificate")
+    credential_id: str
+    received_at: datetime = Field(description="When the global node stored the report")
+    report: str = Field(description="`sha256:<hex>` of the signed report that carried it")
+    statement: str = Field(
+        description="The same, signed by the global node's key (`received-statement+jwt`)"
+    )
+
+
 class MissingRange(ResponseModel):
     first: int
     last: int

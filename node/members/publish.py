@@ -4,29 +4,41 @@ Every change to the registry republishes in the same transaction (sequence + 1, 
 24 hours); a background task republishes before the next-update time when nothing changed. The
 list is also accepted into the node's own copy (`node.trust`), so `GET /federation/trust-list`
 and `/verify` on the global node use exactly what it published.
+
+Each cut-off (a member suspended or withdrawn, a key compromised) carries the ids of the
+certificates this node received before it (`received_before`), read from the federation store:
+what is recorded at every publish is what the store held, so a report whose transaction was
+still open at the cut-off shows at the next publish.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import and_
 from sqlmodel import Session, col, select
 
 from sdgcities.credentials import (
+    VC_JWT_TYP,
     Endorsement,
     KeyPeriod,
+    KeyStatus,
     NodeStatus,
     PublicKey,
     SigningKey,
     TrustedNode,
     TrustList,
+    TrustListTooLarge,
 )
 from sdgcities.credentials import Error as CredentialsError
 from sdgcities.node.actor import SYSTEM
 from sdgcities.node.config import Settings
 from sdgcities.node.errors import Conflict
+from sdgcities.node.federation_registry.models import FederationCertificate
 from sdgcities.node.frameworks.models import FrameworkVersion
 from sdgcities.node.identity.models import NodeKey
+from sdgcities.node.identity.service import names_key
+from sdgcities.node.ingest.models import IngestedEvent
 from sdgcities.node.timeutil import utcnow
 from sdgcities.node.trust.service import accept_trust_list
 
@@ -47,13 +59,52 @@ def latest_published(*, session: Session) -> PublishedTrustList | None:
     ).first()
 
 
-def _period(jwk: dict[str, str], row: NodeKey | MemberKey) -> KeyPeriod:
+def received_before(
+    *, session: Session, node_id: str, cutoff: datetime, kid: str | None = None
+) -> frozenset[str]:
+    """The ids of `node_id`'s certificates this node received before `cutoff` (DESIGN §3).
+
+    Received means held in the federation store: a `credential.issued` event of a signed
+    report, whose token the projection verified with a key of that node (`federation_certificate`),
+    stored (`ingested_event.received_at`) before the cut-off. With `kid`, only those signed with
+    that key.
+    """
+    joined = and_(
+        col(IngestedEvent.node_id) == col(FederationCertificate.node_id),
+        col(IngestedEvent.sequence) == col(FederationCertificate.sequence),
+    )
+    before = (FederationCertificate.node_id == node_id, col(IngestedEvent.received_at) < cutoff)
+    if kid is None:  # the tokens are read only to tell keys apart
+        ids = session.exec(
+            select(FederationCertificate.id).join(IngestedEvent, joined).where(*before)
+        ).all()
+        return frozenset(ids)
+    rows = session.exec(
+        select(FederationCertificate.id, FederationCertificate.token)
+        .join(IngestedEvent, joined)
+        .where(*before)
+    ).all()
+    return frozenset(
+        credential_id for credential_id, token in rows if names_key(token, typ=VC_JWT_TYP, kid=kid)
+    )
+
+
+def _period(
+    *, session: Session, node_id: str, jwk: dict[str, str], row: NodeKey | MemberKey
+) -> KeyPeriod:
+    public_key = PublicKey.from_jwk(jwk)
+    received: frozenset[str] = frozenset()
+    if row.status is KeyStatus.COMPROMISED and row.status_since is not None:
+        received = received_before(
+            session=session, node_id=node_id, cutoff=row.status_since, kid=public_key.kid
+        )
     return KeyPeriod(
-        public_key=PublicKey.from_jwk(jwk),
+        public_key=public_key,
         status=row.status,
         valid_from=row.valid_from,
         valid_until=row.valid_until,
         status_since=row.status_since,
+        received_before_cutoff=received,
     )
 
 
@@ -88,7 +139,10 @@ def build_trust_list(
             base_url=settings.base_url,
             status=NodeStatus.ACTIVE,
             status_since=min((k.valid_from for k in own_keys), default=now),
-            keys=tuple(_period(k.public_jwk, k) for k in own_keys),
+            keys=tuple(
+                _period(session=session, node_id=settings.node_id, jwk=k.public_jwk, row=k)
+                for k in own_keys
+            ),
             frameworks=_endorsements(session=session, node_id=settings.node_id, root_key=root_key),
         )
     ]
@@ -107,9 +161,18 @@ def build_trust_list(
                 base_url=member.base_url,
                 status=member.status,
                 status_since=member.status_since,
-                keys=tuple(_period(k.jwk, k) for k in keys),
+                keys=tuple(
+                    _period(session=session, node_id=member.node_id, jwk=k.jwk, row=k) for k in keys
+                ),
                 frameworks=_member_endorsements(
                     session=session, node_id=member.node_id, root_key=root_key
+                ),
+                received_before_cutoff=(
+                    frozenset()
+                    if member.status is NodeStatus.ACTIVE
+                    else received_before(
+                        session=session, node_id=member.node_id, cutoff=member.status_since
+                    )
                 ),
             )
         )
@@ -156,7 +219,11 @@ def publish_trust_list(
     trust_list = build_trust_list(
         session=session, settings=settings, root_key=root_key, sequence=sequence, now=now
     )
-    token = trust_list.sign(root_key)
+    try:
+        token = trust_list.sign(root_key)
+    except TrustListTooLarge as exc:
+        # The change that would need it is refused: verifiers could not read the list.
+        raise Conflict(f"{exc}: the change is not made") from exc
     published = PublishedTrustList(
         sequence=sequence, token=token, issued_at=now, next_update=trust_list.next_update
     )

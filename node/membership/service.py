@@ -8,7 +8,7 @@ from typing import Any
 from sqlmodel import Session
 
 from sdgcities.credentials import Error as CredentialsError
-from sdgcities.credentials import FrameworkRef, SigningKey
+from sdgcities.credentials import FrameworkRef, KeyStatus, SigningKey
 from sdgcities.federation.onboarding import EndorsementRequest, JoinRequest, KeyRotation
 from sdgcities.node.actor import SYSTEM, Actor
 from sdgcities.node.audit.service import record
@@ -18,6 +18,7 @@ from sdgcities.node.frameworks.service import endorse_version, find_version, get
 from sdgcities.node.identity.models import NodeKey
 from sdgcities.node.identity.service import key_path
 from sdgcities.node.state import NodeState
+from sdgcities.node.status.service import resign_lists_signed_with
 from sdgcities.node.timeutil import utcnow
 from sdgcities.node.trust.models import TrustListCopy
 from sdgcities.node.trust.service import accept_trust_list, load_current
@@ -84,10 +85,26 @@ def sync_trust_list(*, session: Session, state: NodeState) -> tuple[TrustListCop
     )
     if stored:
         attach_endorsements(session=session, state=state)
+        _resign_status_lists_of_compromised_keys(session=session, state=state)
         # A list that now lists this node (joined, reinstated, a key rotated) lets the relay
         # report: it tries at once, not at the end of the back-off it grew while it could not.
         after_commit(session, state.relay_wake.wake)
     return copy, stored
+
+
+def _resign_status_lists_of_compromised_keys(*, session: Session, state: NodeState) -> None:
+    """Once the trust list marks one of this node's keys compromised, the status lists that key
+    signed are re-signed with the current signing key (when that one is not compromised too:
+    the node must rotate first), so its certificates received before the cut-off stay valid."""
+    trust_list = load_current(session=session, settings=state.settings)
+    own = trust_list.node(state.settings.node_id) if trust_list else None
+    compromised = {
+        period.public_key.kid
+        for period in (own.keys if own else ())
+        if period.status is KeyStatus.COMPROMISED
+    }
+    if compromised and state.signing_key.kid not in compromised:
+        resign_lists_signed_with(session=session, state=state, kids=compromised, now=utcnow())
 
 
 def attach_endorsements(*, session: Session, state: NodeState) -> list[str]:

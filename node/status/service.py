@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Collection
 from datetime import UTC, datetime
 from functools import partial
 
@@ -18,6 +19,7 @@ from sqlmodel import Session, col, select, update
 
 from sdgcities.credentials import (
     MIN_ENTRIES,
+    VC_JWT_TYP,
     IndexAllocator,
     StatusBitstring,
     StatusEntry,
@@ -25,6 +27,7 @@ from sdgcities.credentials import (
 )
 from sdgcities.node.db import after_commit
 from sdgcities.node.errors import InvalidRequest, NotFound
+from sdgcities.node.identity.service import names_key
 from sdgcities.node.state import NodeState
 from sdgcities.node.timeutil import utcnow
 
@@ -165,6 +168,30 @@ def refresh_due_status_lists(*, session: Session, state: NodeState, now: datetim
         refreshed.append(list_id)
     session.flush()
     return refreshed
+
+
+def resign_lists_signed_with(
+    *, session: Session, state: NodeState, kids: Collection[str], now: datetime
+) -> list[str]:
+    """Re-sign with the node's signing key every list last signed with one of `kids`; their ids.
+
+    For keys the trust list marks compromised: a verifier trusts no status list such a key
+    signs, so until their next refresh the lists would leave every certificate undecided.
+    """
+    records = session.exec(
+        select(StatusListRecord)
+        .order_by(col(StatusListRecord.list_id))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    resigned: list[str] = []
+    for record in records:
+        if any(names_key(record.token, typ=VC_JWT_TYP, kid=kid) for kid in kids):
+            _sign(record, session=session, state=state, now=now)
+            session.add(record)
+            resigned.append(record.list_id)
+    session.flush()
+    return resigned
 
 
 def _is_due(valid_from: datetime, valid_until: datetime, now: datetime) -> bool:

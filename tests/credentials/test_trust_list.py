@@ -19,10 +19,17 @@ from sdgcities.credentials import (
     TrustList,
     TrustListRollback,
     TrustListStale,
+    TrustListTooLarge,
     UntrustedIssuer,
     sign_jws,
 )
-from tests.vectors.builders import NOW, header_of, payload_of
+from tests.vectors.builders import (
+    NOW,
+    RECEIVED_INDEX,
+    credential_id,
+    header_of,
+    payload_of,
+)
 
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
@@ -161,6 +168,14 @@ def _fields(node) -> dict[str, Any]:
         (lambda p: p["nodes"][1]["keys"][0]["jwk"].update(d="AAAA"), "private"),
         (lambda p: p["nodes"][1]["frameworks"].append(p["nodes"][2]["frameworks"][0]), "another"),
         (lambda p: p["nodes"].append(p["nodes"][1]), "twice"),
+        (lambda p: p["nodes"][1].update(receivedBeforeCutoff=[]), "active: it has no cut-off"),
+        (lambda p: p["nodes"][3].update(receivedBeforeCutoff="urn:uuid:1"), "malformed"),
+        (lambda p: p["nodes"][3].update(receivedBeforeCutoff=[1]), "malformed"),
+        (
+            lambda p: p["nodes"][1]["keys"][2].update(receivedBeforeCutoff=[]),
+            "only a compromised key",
+        ),
+        (lambda p: p["nodes"][1]["keys"][3].update(receivedBeforeCutoff=[None]), "malformed"),
     ],
 )
 def test_a_root_signed_but_malformed_list_is_refused(fed, mutate, message):
@@ -170,6 +185,64 @@ def test_a_root_signed_but_malformed_list_is_refused(fed, mutate, message):
 
     with pytest.raises(MalformedError, match=message):
         TrustList.from_jws(root_signed(fed, payload), pinned_thumbprints=fed.pinned, now=NOW)
+
+
+def test_each_cut_off_carries_the_ids_received_before_it(fed, accepted_trust_list):
+    payload = payload_of(fed.trust_list().sign(fed.root))
+    by_id = {node["id"]: node for node in payload["nodes"]}
+    received = [credential_id(RECEIVED_INDEX)]
+
+    assert by_id["UG"]["receivedBeforeCutoff"] == received
+    assert by_id["RW"]["receivedBeforeCutoff"] == received
+    assert "receivedBeforeCutoff" not in by_id["KE"]  # active: no cut-off
+    ke_keys = {key["status"]: key for key in by_id["KE"]["keys"]}
+    assert ke_keys["compromised"]["receivedBeforeCutoff"] == received
+    assert "receivedBeforeCutoff" not in ke_keys["retired"]
+    ug, ke = accepted_trust_list.node("UG"), accepted_trust_list.node("KE")
+    assert ug is not None
+    assert ke is not None
+    assert ug.received_before_cutoff == frozenset(received)
+    assert ke.received_before_cutoff == frozenset()
+    compromised = accepted_trust_list.key(fed.ke_compromised.kid)
+    assert compromised is not None
+    assert compromised[1].received_before_cutoff == frozenset(received)
+
+
+def test_the_ids_are_written_sorted(fed):
+    nodes = tuple(
+        type(n)(**{**_fields(n), "received_before_cutoff": frozenset({"urn:b", "urn:a", "urn:c"})})
+        if n.id == "UG"
+        else n
+        for n in fed.trusted_nodes()
+    )
+
+    payload = payload_of(fed.trust_list(nodes=nodes).sign(fed.root))
+
+    ug = next(node for node in payload["nodes"] if node["id"] == "UG")
+    assert ug["receivedBeforeCutoff"] == ["urn:a", "urn:b", "urn:c"]
+
+
+def test_a_list_past_the_cap_is_not_signed(fed):
+    # About 48 bytes of JSON per id, 64 once signed: 70,000 ids are past the 4 MiB verifiers read.
+    ids = frozenset(f"urn:uuid:00000000-0000-4000-8000-{n:012d}" for n in range(70_000))
+    nodes = tuple(
+        type(n)(**{**_fields(n), "received_before_cutoff": ids}) if n.id == "UG" else n
+        for n in fed.trusted_nodes()
+    )
+
+    with pytest.raises(TrustListTooLarge, match="more than verifiers accept"):
+        fed.trust_list(nodes=nodes).sign(fed.root)
+    # 60,000 still fit: the capacity docs/architecture.md gives.
+    fitting = frozenset(list(ids)[:60_000])
+    nodes = tuple(
+        type(n)(**{**_fields(n), "received_before_cutoff": fitting}) if n.id == "UG" else n
+        for n in fed.trusted_nodes()
+    )
+    token = fed.trust_list(nodes=nodes).sign(fed.root)
+    accepted = TrustList.from_jws(token, pinned_thumbprints=fed.pinned, now=NOW)
+    ug = accepted.node("UG")
+    assert ug is not None
+    assert ug.received_before_cutoff == fitting
 
 
 def test_retired_and_compromised_keys_keep_their_dates(fed, accepted_trust_list):

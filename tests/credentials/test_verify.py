@@ -19,16 +19,22 @@ from sdgcities.credentials import (
     Outcome,
     Reason,
     StatusListUnavailable,
+    TrustAnchor,
     UrllibFetcher,
     Verifier,
 )
 from tests.vectors.builders import (
+    CHANGED_AT,
+    COMPROMISED_AT,
     DEFAULT_INDEX,
     NOW,
+    RECEIVED_INDEX,
     Scenario,
     certificate,
+    credential_id,
     federation,
     payload_of,
+    resigned,
     status_list_token,
     trust_list,
 )
@@ -297,5 +303,52 @@ def test_to_json_is_plain_json():
     assert (answer["valid"], answer["status"], answer["reason"]) == (
         False,
         "invalid",
-        "key_compromised",
+        "not_received_before_cutoff",
     )
+
+
+# Cut-offs (DESIGN §3): `iat` proves nothing once a node is suspended or a key compromised.
+
+
+@pytest.mark.parametrize("jti", [["urn:uuid:1"], {"id": "urn:uuid:1"}, 7])
+def test_a_cut_off_nodes_certificate_with_an_id_that_is_not_text_is_malformed(jti):
+    ug = federation().node("UG")
+    token = resigned(
+        certificate("UG", issued_at=CHANGED_AT - timedelta(days=1)), ug.key, jti=jti, id=jti
+    )
+
+    result = Scenario(token).run()
+
+    assert (result.outcome, result.reason) == (Outcome.INVALID, Reason.MALFORMED)
+    assert "jti" in result.message
+
+
+def test_the_received_ids_of_one_cut_off_prove_nothing_for_another(fed):
+    # UG's list holds RECEIVED_INDEX; a certificate with that id signed by KE's compromised key
+    # is proved by the key's own list only, and RW's by RW's.
+    nodes = tuple(
+        replace(n, received_before_cutoff=frozenset()) if n.id == "RW" else n
+        for n in fed.trusted_nodes()
+    )
+    trust = TrustAnchor(fed.pinned).accept(fed.trust_list(nodes=nodes).sign(fed.root), now=NOW)
+    token = certificate("RW", issued_at=CHANGED_AT - timedelta(days=1), index=RECEIVED_INDEX)
+
+    result = Scenario(token, trust_list=trust).run()
+
+    assert (result.outcome, result.reason) == (Outcome.INVALID, Reason.NOT_RECEIVED_BEFORE_CUTOFF)
+    assert Scenario(token).run().valid  # with RW's own list it is
+
+
+def test_a_compromised_key_signs_no_status_list_even_with_received_certificates(fed):
+    # The key's cut-off lists certificates, not status lists: a list it signs is never trusted.
+    url = ke_list("revocation")
+    served = status_list_token("KE", "revocation", key=fed.ke_compromised)
+    token = certificate(key=fed.ke_compromised, issued_at=COMPROMISED_AT - timedelta(days=1))
+    token = resigned(token, fed.ke_compromised, jti=credential_id(RECEIVED_INDEX))
+    token = resigned(token, fed.ke_compromised, id=credential_id(RECEIVED_INDEX))
+
+    result = Scenario(token, documents={url: served}).run()
+
+    assert (result.outcome, result.reason) == (Outcome.INDETERMINATE, Reason.STATUS_UNAVAILABLE)
+    assert "compromised" in result.message
+    assert Scenario(token).run().valid

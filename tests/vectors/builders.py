@@ -17,6 +17,8 @@ The federation:
     SN      https://sdgcities.example/sn         active; its base URL is under the global one
     UG      https://ug.sdgcities.example         suspended since NOW - 10 days
     RW      https://rw.sdgcities.example         withdrawn since NOW - 10 days
+    cut-offs (UG, RW, KE's compromised key)      the global node received certificate
+                                                 RECEIVED_INDEX before each, and no other
     stranger keys (EdDSA and ES256)              on no trust list
 """
 
@@ -69,6 +71,7 @@ KEYS_VALID_FROM = NOW - timedelta(days=365)
 CHANGED_AT = NOW - timedelta(days=10)  # a node suspended or withdrawn, a key retired
 COMPROMISED_AT = NOW - timedelta(days=3)
 DEFAULT_INDEX = 70_001
+RECEIVED_INDEX = 70_002  # the one certificate id each cut-off carries as received before it
 TRUST_LIST_SEQUENCE = 7
 GLOBAL_DID = "did:web:sdgcities.example"
 
@@ -145,8 +148,9 @@ class Federation:
                         self.ke_compromised.public_key,
                         KeyStatus.COMPROMISED,
                         since,
-                        None,
                         COMPROMISED_AT,
+                        COMPROMISED_AT,
+                        frozenset({credential_id(RECEIVED_INDEX)}),
                     ),
                 ]
             endorsement = Endorsement.sign(
@@ -167,6 +171,11 @@ class Federation:
                     status_since=status_since,
                     keys=tuple(keys),
                     frameworks=(endorsement,),
+                    received_before_cutoff=(
+                        frozenset()
+                        if node_status is NodeStatus.ACTIVE
+                        else frozenset({credential_id(RECEIVED_INDEX)})
+                    ),
                 )
             )
         return tuple(trusted)
@@ -286,6 +295,11 @@ def with_raw_members(value: Mapping[str, Any], raw: Mapping[str, str]) -> bytes:
 # Certificates and status lists.
 
 
+def credential_id(index: int) -> str:
+    """The id of the certificate `certificate(index=...)` builds."""
+    return f"urn:uuid:00000000-0000-4000-8000-{index:012d}"
+
+
 def certificate(
     node_id: str = "KE",
     *,
@@ -301,7 +315,7 @@ def certificate(
     node = federation().node(node_id)
     urls = {p: node.list_url(p) for p in STATUS_PURPOSES} | dict(list_urls or {})
     issue = CertificateIssue(
-        credential_id=f"urn:uuid:00000000-0000-4000-8000-{index:012d}",
+        credential_id=credential_id(index),
         issuer_did=node.did,
         issuer_name=f"SDG Cities {node.id}",
         locode=f"{node.id[:2].upper()}-NBO",
@@ -734,19 +748,33 @@ def unknown_issuer(algorithm: str = "EdDSA") -> Scenario:
 
 
 @builder
-def node_status(node_id: str, signed_days_after_change: float) -> Scenario:
+def node_status(node_id: str, signed_days_after_change: float, received: bool = False) -> Scenario:
+    """Signed by `node_id` at its status change + `signed_days_after_change` (`iat`).
+
+    `received`: the certificate's id is the one the trust list says the global node received
+    before the change; otherwise its id is one the global node never received.
+    """
     return Scenario(
-        certificate(node_id, issued_at=CHANGED_AT + timedelta(days=signed_days_after_change))
+        certificate(
+            node_id,
+            issued_at=CHANGED_AT + timedelta(days=signed_days_after_change),
+            index=RECEIVED_INDEX if received else DEFAULT_INDEX,
+        )
     )
 
 
 @builder
-def ke_key(which: str, signed_days_after_change: float = -20) -> Scenario:
+def ke_key(which: str, signed_days_after_change: float = -20, received: bool = False) -> Scenario:
+    """Signed with KE's retired or compromised key; `received` as for `node_status`."""
     fed = federation()
     key = {"retired": fed.ke_retired, "compromised": fed.ke_compromised}[which]
     changed = CHANGED_AT if which == "retired" else COMPROMISED_AT
     return Scenario(
-        certificate(key=key, issued_at=changed + timedelta(days=signed_days_after_change))
+        certificate(
+            key=key,
+            issued_at=changed + timedelta(days=signed_days_after_change),
+            index=RECEIVED_INDEX if received else DEFAULT_INDEX,
+        )
     )
 
 

@@ -1,0 +1,319 @@
+"""Cut-offs across real processes (DESIGN §3): a global node and KE (uvicorn, SQLite each).
+
+Once KE is suspended, or its key marked compromised, a certificate signed with KE's real key
+file and dated (`iat`) before that moment is not valid (`not_received_before_cutoff`): the global
+node never received it in a report before the cut-off. A certificate KE issued and reported
+before then stays valid. Both answers come the same from the global node's `POST /verify`, KE's,
+`sdgcities verify` online, and `sdgcities verify --offline` with a bundle from `trust sync`.
+
+The certificates are signed in this process with KE's key file, as an attacker holding it would,
+with status entries KE allocates in its own database (so its status lists exist and KE serves
+them). The one reported is appended to KE's log with its award decision, as KE's committee
+does, and reaches the global node through KE's relay.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlmodel import Session
+
+from sdgcities.credentials import (
+    CertificateIssue,
+    Decision,
+    FrameworkRef,
+    SigningKey,
+    StatusEntry,
+)
+from sdgcities.federation import EventType
+from sdgcities.node.config import DEVELOPMENT_PASSPHRASE, get_settings
+from sdgcities.node.db import make_engine
+from sdgcities.node.events.service import append_event
+from sdgcities.node.state import NodeState
+from sdgcities.node.status.service import allocate_status_entries
+from sdgcities.node.verification.service import VerifierCache
+
+from .harness import SDGCITIES, Node, federation, node_env
+
+pytestmark = pytest.mark.slow
+
+Statuses = tuple[StatusEntry, StatusEntry]
+NOT_RECEIVED = "not_received_before_cutoff"
+
+
+def _endorsed_framework(http: httpx.Client, global_node: Node, ke: Node) -> FrameworkRef:
+    """KE derives and publishes its framework, the global committee endorses it, KE syncs."""
+    versions = http.get(f"{ke.url}/frameworks", headers=ke.admin).json()
+    baseline = next(v for v in versions["data"] if v["status"] == "published")
+    derived = http.post(
+        f"{ke.url}/frameworks/{baseline['id']}/derive",
+        json={"framework_id": "sdgcities-ke", "version": "1", "title": "SDG Cities: Kenya"},
+        headers=ke.admin,
+    )
+    assert derived.status_code == 201, derived.text
+    version_id = derived.json()["id"]
+    published = http.post(f"{ke.url}/frameworks/{version_id}/publish", headers=ke.admin)
+    assert published.status_code == 200, published.text
+    asked = http.post(
+        f"{ke.url}/admin/frameworks/{version_id}/request-endorsement", headers=ke.admin
+    )
+    assert asked.status_code == 202, asked.text
+    endorsed = http.post(
+        f"{global_node.url}/federation/endorsements/{asked.json()['request_id']}/endorse",
+        headers=global_node.admin,
+    )
+    assert endorsed.status_code == 200, endorsed.text
+    assert http.post(f"{ke.url}/admin/federation/sync", headers=ke.admin).status_code == 200
+    version = published.json()
+    return FrameworkRef(version["framework_id"], version["version"], version["digest"])
+
+
+def _status_entries(ke: Node, key: SigningKey, count: int) -> list[Statuses]:
+    """`count` status entries KE allocates (and serves), all before any cut-off."""
+    settings = get_settings(data_dir=ke.data_dir)
+    engine = make_engine(settings.sqlalchemy_url)
+    try:
+        with httpx.Client() as client, Session(engine) as session:
+            state = NodeState(
+                settings=settings,
+                engine=engine,
+                signing_key=key,
+                http=client,
+                verifiers=VerifierCache(settings=settings, engine=engine, client=client),
+            )
+            entries = [allocate_status_entries(session=session, state=state) for _ in range(count)]
+            session.commit()
+    finally:
+        engine.dispose()
+    return entries
+
+
+def _certificate(
+    ke: Node,
+    key: SigningKey,
+    framework: FrameworkRef,
+    n: int,
+    statuses: Statuses,
+    *,
+    issued_at: datetime | None = None,
+) -> str:
+    """A certificate signed with `key`, dated `issued_at` (now by default)."""
+    issued_at = issued_at or datetime.now(UTC)
+    return CertificateIssue(
+        credential_id=_credential_id(n),
+        issuer_did=ke.init["did"],
+        issuer_name="Kenya",
+        locode="KE-NBO",
+        city_name="Nairobi",
+        country="KE",
+        stage="qualification",
+        framework=framework,
+        decision=Decision("KE national committee", f"2026-{n}", issued_at),
+        criteria=("A.a", "A.b", "A.c"),
+        valid_from=issued_at,
+        valid_until=issued_at + timedelta(days=365),
+        statuses=statuses,
+    ).sign(key, issued_at=issued_at)
+
+
+def _credential_id(n: int) -> str:
+    return f"urn:uuid:00000000-0000-4000-8000-{n:012d}"
+
+
+def _report(http: httpx.Client, global_node: Node, ke: Node, token: str, n: int) -> None:
+    """Append the award decision and the certificate to KE's log; wait for the global node."""
+    engine = make_engine(get_settings(data_dir=ke.data_dir).sqlalchemy_url)
+    try:
+        with Session(engine) as session:
+            append_event(
+                session=session,
+                node_id="KE",
+                type=EventType.DECISION_RECORDED,
+                subject={"meeting": 1, "item": n, "locode": "KE-NBO", "application": n},
+                data={
+                    "kind": "award",
+                    "outcome": "approved",
+                    "quorum": {
+                        "sitting": 3,
+                        "attending": 3,
+                        "required": 2,
+                        "nonGovernmentAttending": 2,
+                        "requiredNonGovernment": 1,
+                        "met": True,
+                    },
+                    "votes": {"yes": 3, "no": 0, "abstain": 0},
+                },
+            )
+            append_event(
+                session=session,
+                node_id="KE",
+                type=EventType.CREDENTIAL_ISSUED,
+                subject={"locode": "KE-NBO", "credential": _credential_id(n)},
+                data={
+                    "id": _credential_id(n),
+                    "decision": {"meeting": "meeting 1: Q1", "item": n},
+                    "jwt": token,
+                },
+            )
+            session.commit()
+    finally:
+        engine.dispose()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        held = http.get(f"{global_node.url}/registry/credentials/{_credential_id(n)}")
+        if held.status_code == 200:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"the global node did not receive {_credential_id(n)} within 30 s")
+
+
+def _cli(*args: str, cwd: Path) -> tuple[int, dict[str, Any]]:
+    done = subprocess.run(
+        [str(SDGCITIES), *args],
+        env=node_env(cwd),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.stdout, done.stderr
+    return done.returncode, json.loads(done.stdout)
+
+
+class Investor:
+    """`sdgcities verify`, online against the global node and offline from a synced bundle."""
+
+    def __init__(self, global_node: Node, folder: Path) -> None:
+        folder.mkdir()
+        self.folder = folder
+        self.pin = ("--root-thumbprint", global_node.init["root_thumbprint"])
+        self.registry = ("--registry-url", global_node.url)
+        self.bundle = ("--bundle", str(folder / "bundle"))
+
+    def sync(self) -> None:
+        code, answer = _cli(
+            "trust", "sync", *self.registry, *self.pin, *self.bundle, "--json", cwd=self.folder
+        )
+        assert code == 0, answer
+
+    def verify(self, token: str, *, offline: bool) -> tuple[int, str | None]:
+        token_file = self.folder / "certificate.jwt"
+        token_file.write_text(token)
+        where = ("--offline", *self.bundle) if offline else (*self.registry, *self.bundle)
+        code, answer = _cli("verify", *where, *self.pin, "--json", str(token_file), cwd=self.folder)
+        return code, answer["reason"]
+
+
+def _verify(http: httpx.Client, node: Node, token: str) -> tuple[bool, str | None]:
+    answer = http.post(f"{node.url}/verify", json={"jwt": token}).json()
+    return answer["valid"], answer["reason"]
+
+
+def _next_second() -> None:
+    """Signing times are whole seconds: make "before" and "after" differ."""
+    time.sleep(1.1)
+
+
+def _assert_everywhere(
+    http: httpx.Client,
+    nodes: tuple[Node, ...],
+    investor: Investor,
+    token: str,
+    reason: str | None,
+) -> None:
+    """`token` is valid (reason None) or not valid for `reason`, on every path."""
+    for node in nodes:
+        assert _verify(http, node, token) == (reason is None, reason), node.node_id
+    for offline in (False, True):
+        assert investor.verify(token, offline=offline) == (
+            0 if reason is None else 1,
+            reason,
+        ), f"offline={offline}"
+
+
+def test_a_suspended_nodes_back_dated_certificate_is_not_valid_its_reported_one_is(
+    tmp_path: Path, processes: list[subprocess.Popen[bytes]]
+) -> None:
+    global_node, (ke,) = federation(tmp_path, processes, ("KE",))
+    key = SigningKey.load(ke.data_dir / "keys" / f"{ke.init['kid']}.pem", DEVELOPMENT_PASSPHRASE)
+    with httpx.Client(timeout=30, follow_redirects=False) as http:
+        framework = _endorsed_framework(http, global_node, ke)
+        entries = _status_entries(ke, key, 3)
+        _next_second()
+        reported = _certificate(ke, key, framework, 1, entries[0])
+        _report(http, global_node, ke, reported, 1)
+        back_then = datetime.now(UTC)
+        assert _verify(http, global_node, reported) == (True, None)
+
+        _next_second()
+        suspended = http.post(
+            f"{global_node.url}/federation/members/KE/suspend",
+            json={"reason": "spot-check findings"},
+            headers=global_node.admin,
+        )
+        assert suspended.status_code == 200, suspended.text
+        synced = http.post(f"{ke.url}/admin/federation/sync", headers=ke.admin)
+        assert synced.status_code == 200, synced.text
+        _next_second()
+        # KE's real key, after the suspension: one dated honestly, one back-dated.
+        after = _certificate(ke, key, framework, 2, entries[1])
+        back_dated = _certificate(ke, key, framework, 3, entries[2], issued_at=back_then)
+
+        investor = Investor(global_node, tmp_path / "investor")
+        investor.sync()
+        both = (global_node, ke)
+        _assert_everywhere(http, both, investor, reported, None)
+        _assert_everywhere(http, both, investor, back_dated, NOT_RECEIVED)
+        _assert_everywhere(http, both, investor, after, "issuer_suspended")
+        # The global node's signed word, one certificate at a time.
+        held = http.get(f"{global_node.url}/federation/received/{_credential_id(1)}")
+        assert held.status_code == 200, held.text
+        assert held.json()["node_id"] == "KE"
+        never = http.get(f"{global_node.url}/federation/received/{_credential_id(3)}")
+        assert never.status_code == 404, never.text
+
+
+def test_a_compromised_keys_back_dated_certificate_is_not_valid_its_reported_one_is(
+    tmp_path: Path, processes: list[subprocess.Popen[bytes]]
+) -> None:
+    global_node, (ke,) = federation(tmp_path, processes, ("KE",))
+    old_kid = ke.init["kid"]
+    key = SigningKey.load(ke.data_dir / "keys" / f"{old_kid}.pem", DEVELOPMENT_PASSPHRASE)
+    with httpx.Client(timeout=30, follow_redirects=False) as http:
+        framework = _endorsed_framework(http, global_node, ke)
+        entries = _status_entries(ke, key, 3)
+        _next_second()
+        reported = _certificate(ke, key, framework, 1, entries[0])
+        _report(http, global_node, ke, reported, 1)
+        back_then = datetime.now(UTC)
+
+        # KE moves to a new key, then the secretariat learns the old one was stolen.
+        rotated = http.post(f"{ke.url}/admin/federation/keys/rotate", headers=ke.admin)
+        assert rotated.status_code == 201, rotated.text
+        _next_second()
+        compromised = http.post(
+            f"{global_node.url}/federation/members/KE/keys/{old_kid}/compromise",
+            json={"reason": "the key file was stolen"},
+            headers=global_node.admin,
+        )
+        assert compromised.status_code == 200, compromised.text
+        # The sync re-signs, with KE's new key, the status lists the old key signed.
+        synced = http.post(f"{ke.url}/admin/federation/sync", headers=ke.admin)
+        assert synced.status_code == 200, synced.text
+        _next_second()
+        after = _certificate(ke, key, framework, 2, entries[1])
+        back_dated = _certificate(ke, key, framework, 3, entries[2], issued_at=back_then)
+
+        investor = Investor(global_node, tmp_path / "investor")
+        investor.sync()
+        both = (global_node, ke)
+        _assert_everywhere(http, both, investor, reported, None)
+        _assert_everywhere(http, both, investor, back_dated, NOT_RECEIVED)
+        _assert_everywhere(http, both, investor, after, "key_compromised")
