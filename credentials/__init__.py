@@ -10,6 +10,7 @@ A library with no web framework or database in it: an investor's verifier needs 
 """
 
 from .canonical import canonical_json, content_digest
+from .countries import ISO_3166_ALPHA2, is_country_code
 from .did import did_document, did_web_from_base_url, jwks, normalise_base_url
 from .endorsement import ENDORSEMENT_TYP, Endorsement
 from .errors import (
@@ -25,6 +26,7 @@ from .errors import (
     KeyStoreError,
     MalformedError,
     NotYetValid,
+    OutsideJurisdiction,
     Reason,
     Revoked,
     SignatureInvalid,
@@ -36,6 +38,7 @@ from .errors import (
     UntrustedIssuer,
     VerificationError,
 )
+from .jurisdiction import GLOBAL_NODE_ID, Exclusion, Jurisdiction
 from .jws import JwsToken, sign_jws
 from .keys import Algorithm, KeyPeriod, KeyStatus, PublicKey, SigningKey
 from .status_credential import StatusList, sign_status_list
@@ -53,14 +56,18 @@ from .vc import (
 )
 from .verify import (
     Outcome,
+    ReceivedCertificate,
     StatusListFetcher,
     UrllibFetcher,
     VerificationResult,
     Verifier,
+    verify_received,
 )
 
 __all__ = [
     "ENDORSEMENT_TYP",
+    "GLOBAL_NODE_ID",
+    "ISO_3166_ALPHA2",
     "MIN_ENTRIES",
     "STAGE_LEVELS",
     "STATUS_PURPOSES",
@@ -73,12 +80,14 @@ __all__ = [
     "DecompressionLimitExceeded",
     "Endorsement",
     "Error",
+    "Exclusion",
     "Expired",
     "FrameworkNotEndorsed",
     "FrameworkRef",
     "IndexAllocator",
     "IssuerSuspended",
     "IssuerWithdrawn",
+    "Jurisdiction",
     "JwsToken",
     "KeyCompromised",
     "KeyPeriod",
@@ -89,8 +98,10 @@ __all__ = [
     "NodeStatus",
     "NotYetValid",
     "Outcome",
+    "OutsideJurisdiction",
     "PublicKey",
     "Reason",
+    "ReceivedCertificate",
     "Revoked",
     "SignatureInvalid",
     "SigningKey",
@@ -116,8 +127,10 @@ __all__ = [
     "content_digest",
     "did_document",
     "did_web_from_base_url",
+    "is_country_code",
     "jwks",
     "normalise_base_url",
     "sign_jws",
     "sign_status_list",
+    "verify_received",
 ]
