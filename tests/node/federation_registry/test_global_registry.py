@@ -177,7 +177,10 @@ def test_a_node_changes_only_its_own_certificates(
     ("forge", "reason"),
     [
         ({"key": SigningKey.generate()}, "not signed by a key of node KE"),
-        ({"did": "did:web:gh.example.org"}, "refused (unknown_issuer): the signing key belongs to another"),
+        (
+            {"did": "did:web:gh.example.org"},
+            "refused (unknown_issuer): the signing key belongs to another",
+        ),
     ],
 )
 def test_a_certificate_that_does_not_verify_is_not_listed(
