@@ -156,20 +156,25 @@ def read_certificate(
     token = event.data.get("jwt")
     if not isinstance(token, str):
         raise Unverifiable("the event carries no signed token (data.jwt)")
-    try:
-        found = trust_list.key(JwsToken.parse(token, typ=VC_JWT_TYP).kid)
-    except CredentialsError as exc:
-        raise Unverifiable(f"the token is malformed: {exc}") from exc
-    if found is None or found[0].id != event.node_id:
-        raise Unverifiable(f"the token is not signed by a key of node {event.node_id}")
+    not_its_key = Unverifiable(f"the token is not signed by a key of node {event.node_id}")
     try:
         received = verify_received(
             token, trust_list=trust_list, received_at=received_at, leeway=SIGNING_TIME_LEEWAY
         )
     except VerificationError as exc:
+        # Whose key it names is read again only for a refusal: the node answers for what its
+        # own key signed, not for another node's token it passed on.
+        try:
+            found = trust_list.key(JwsToken.parse(token, typ=VC_JWT_TYP).kid)
+        except CredentialsError as malformed:
+            raise Unverifiable(f"the token is malformed: {malformed}") from exc
+        if found is None or found[0].id != event.node_id:
+            raise not_its_key from exc
         if exc.reason is Reason.BAD_SIGNATURE:
             raise Unverifiable(f"the token's signature does not verify: {exc}") from exc
         raise RefusedCertificate(exc.reason, str(exc)) from exc
+    if received.issuer.id != event.node_id:
+        raise not_its_key
     payload = received.credential
     subject = payload.get("credentialSubject")
     city = subject.get("city") if isinstance(subject, dict) else None

@@ -210,3 +210,15 @@ def test_a_late_report_of_a_valid_certificate_does_not_change_another_nodes_city
     assert facts(city(client, "GH-ACC")) == ("Accra", "Greater Accra", 2_605_000, ["Sanitation"])
     assert late in {c["id"] for c in city(client, "GH-ACC")["certificates"]}
     assert anomalies(session) == []
+
+
+def test_a_node_does_not_answer_for_another_nodes_refused_token_it_passes_on(
+    client: TestClient, make_log: MakeLog, session: Session
+) -> None:
+    kenya, ghana = make_log("KE"), make_log("GH")
+    # Ghana's key signs a Kenyan city; Kenya's log carries that token as its own issue.
+    kenya.issue("KE-NBO", "Nairobi", key=ghana.member.key, did=ghana.member.did)
+    kenya.send()
+    assert cities(client) == []
+    assert anomalies(session) == [("KE", "unverifiable_certificate")]
+    assert session.exec(select(IngestAlarm)).all() == []
