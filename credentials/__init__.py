@@ -11,6 +11,7 @@ A library with no web framework or database in it: an investor's verifier needs 
 
 from .canonical import canonical_json, content_digest
 from .context import SDGCITIES_CONTEXT, sdgcities_context_document
+from .countries import ISO_3166_ALPHA2, is_country_code
 from .did import did_document, did_web_from_base_url, jwks, normalise_base_url
 from .endorsement import ENDORSEMENT_TYP, Endorsement
 from .errors import (
@@ -27,6 +28,7 @@ from .errors import (
     MalformedError,
     NotReceivedBeforeCutoff,
     NotYetValid,
+    OutsideJurisdiction,
     Reason,
     Revoked,
     SignatureInvalid,
@@ -40,6 +42,7 @@ from .errors import (
     UntrustedIssuer,
     VerificationError,
 )
+from .jurisdiction import GLOBAL_NODE_ID, Exclusion, Jurisdiction
 from .jws import JwsToken, sign_jws
 from .keys import Algorithm, KeyPeriod, KeyStatus, PublicKey, SigningKey
 from .status_credential import StatusList, sign_status_list
@@ -58,14 +61,18 @@ from .vc import (
 )
 from .verify import (
     Outcome,
+    ReceivedCertificate,
     StatusListFetcher,
     UrllibFetcher,
     VerificationResult,
     Verifier,
+    verify_received,
 )
 
 __all__ = [
     "ENDORSEMENT_TYP",
+    "GLOBAL_NODE_ID",
+    "ISO_3166_ALPHA2",
     "MIN_ENTRIES",
     "SDGCITIES_CONTEXT",
     "STAGE_LEVELS",
@@ -79,12 +86,14 @@ __all__ = [
     "DecompressionLimitExceeded",
     "Endorsement",
     "Error",
+    "Exclusion",
     "Expired",
     "FrameworkNotEndorsed",
     "FrameworkRef",
     "IndexAllocator",
     "IssuerSuspended",
     "IssuerWithdrawn",
+    "Jurisdiction",
     "JwsToken",
     "KeyCompromised",
     "KeyPeriod",
@@ -96,8 +105,10 @@ __all__ = [
     "NotReceivedBeforeCutoff",
     "NotYetValid",
     "Outcome",
+    "OutsideJurisdiction",
     "PublicKey",
     "Reason",
+    "ReceivedCertificate",
     "Revoked",
     "SignatureInvalid",
     "SigningKey",
@@ -127,9 +138,11 @@ __all__ = [
     "content_digest",
     "did_document",
     "did_web_from_base_url",
+    "is_country_code",
     "jwks",
     "normalise_base_url",
     "sdgcities_context_document",
     "sign_jws",
     "sign_status_list",
+    "verify_received",
 ]

@@ -12,6 +12,7 @@ boundary (``raise ... from exc``) and never escape a public function.
         │   └── DecompressionLimitExceeded   a status list inflates beyond its cap (a gzip bomb)
         ├── SignatureInvalid            bad signature, or an algorithm that is not the key's
         ├── UntrustedIssuer             the key or issuer is not on the trust list
+        ├── OutsideJurisdiction         the city is not in its issuer's jurisdiction
         ├── IssuerSuspended, IssuerWithdrawn
         ├── KeyRetired, KeyCompromised
         ├── NotReceivedBeforeCutoff     from a node no longer active or a compromised key, and
@@ -38,6 +39,7 @@ class Reason(StrEnum):
     MALFORMED = "malformed"
     BAD_SIGNATURE = "bad_signature"
     UNKNOWN_ISSUER = "unknown_issuer"
+    OUTSIDE_JURISDICTION = "outside_jurisdiction"
     ISSUER_SUSPENDED = "issuer_suspended"
     ISSUER_WITHDRAWN = "issuer_withdrawn"
     KEY_RETIRED = "key_retired"
@@ -105,6 +107,12 @@ class SignatureInvalid(VerificationError):
 
 class UntrustedIssuer(VerificationError):
     reason = Reason.UNKNOWN_ISSUER
+
+
+class OutsideJurisdiction(VerificationError):
+    """The certificate's city is in a country its issuer does not certify (DESIGN §3)."""
+
+    reason = Reason.OUTSIDE_JURISDICTION
 
 
 class IssuerSuspended(VerificationError):

@@ -5,7 +5,8 @@ the header (`jwk`), but it is trusted only when its RFC 7638 thumbprint is one t
 in its own configuration: the network never tells a verifier whom to trust. A list is refused when
 it is older than one already seen (rollback) or past its next-update time plus a grace (stale).
 Entries are never deleted: a withdrawn node or a retired key stays, with the time of the change,
-so what it signed before keeps its meaning.
+so what it signed before keeps its meaning. Each node carries its jurisdiction, the countries
+whose cities it certifies (`jurisdiction.py`).
 
 Cut-offs (DESIGN §3): a node's suspension or withdrawal, or a key marked compromised, is a
 moment after which `iat` proves nothing. Each cut-off carries `receivedBeforeCutoff`, the sorted
@@ -23,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Self
 
+from .countries import is_country_code
 from .endorsement import Endorsement
 from .errors import (
     MalformedError,
@@ -31,6 +33,7 @@ from .errors import (
     TrustListTooLarge,
     UntrustedIssuer,
 )
+from .jurisdiction import Jurisdiction
 from .jws import JwsToken, sign_jws
 from .keys import KeyPeriod, KeyStatus, PublicKey, SigningKey
 from .vc import FrameworkRef, isoformat, parse_datetime
@@ -39,6 +42,8 @@ TRUST_LIST_TYP = "trust-list+jwt"
 DEFAULT_GRACE = timedelta(hours=24)
 MAX_TRUST_LIST_BYTES = 4 * 1024 * 1024
 _TRUST_LIST_HEADERS = frozenset({"alg", "typ", "kid", "jwk"})
+# A node built in code without a jurisdiction gets the one its id implies (`for_node_id`).
+_FROM_NODE_ID = Jurisdiction(countries=frozenset())
 
 
 class NodeStatus(StrEnum):
@@ -60,6 +65,17 @@ class TrustedNode:
     # Only for a node that is not active: its certificates the global node received before
     # `status_since` (see the module docstring).
     received_before_cutoff: frozenset[str] = frozenset()
+    jurisdiction: Jurisdiction = _FROM_NODE_ID
+
+    def __post_init__(self) -> None:
+        if self.jurisdiction is _FROM_NODE_ID:
+            object.__setattr__(self, "jurisdiction", Jurisdiction.for_node_id(self.id))
+        elif is_country_code(self.id) and self.jurisdiction != Jurisdiction.national(self.id):
+            raise MalformedError(f"national node {self.id} certifies its own country only")
+
+    def certifies(self, country: str, *, at: datetime) -> bool:
+        """Whether this node may certify a city of `country` at `at` (a signing time)."""
+        return self.jurisdiction.holds(country, at=at)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -69,6 +85,7 @@ class TrustedNode:
             "baseUrl": self.base_url,
             "status": self.status.value,
             "statusSince": isoformat(self.status_since),
+            "jurisdiction": self.jurisdiction.to_json(),
             "keys": [_key_to_json(k) for k in self.keys],
             "frameworks": [
                 {**e.framework.to_json(), "endorsement": e.token} for e in self.frameworks
@@ -98,6 +115,7 @@ class TrustedNode:
                 keys=keys,
                 frameworks=frameworks,
                 received_before_cutoff=_ids(data.get("receivedBeforeCutoff", [])),
+                jurisdiction=Jurisdiction.from_json(data["jurisdiction"]),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise MalformedError(f"trust-list node is malformed: {exc}") from exc

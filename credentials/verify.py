@@ -6,14 +6,17 @@ list binds to one algorithm and one issuer, and it never answers valid on a doub
 network requests it makes go, through the injected fetcher, to status-list URLs under the base URL
 of the trusted node that issued the credential.
 
-Order of checks: shape and header; key by `kid`; signature; claims; issuer and key status at
-signing time, and for a node no longer active or a compromised key the proof that the global
-node received the certificate before that cut-off; endorsed framework; validity window; then the
-two status lists.
+Order of checks: shape and header; key by `kid`; signature; claims (the city's country, its
+LOCODE and the subject id agree); issuer and key status at signing time, and for a node no longer
+active or a compromised key the proof that the global node received the certificate before that
+cut-off; the city in the issuer's jurisdiction; signed no later than now; endorsed framework;
+validity window; then the status list. `verify_received` applies the same rules, up to the
+jurisdiction, for whoever receives certificates as they are issued (the global registry).
 """
 
 from __future__ import annotations
 
+import re
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -22,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
+from .countries import is_country_code
 from .errors import (
     CannotDecide,
     Error,
@@ -34,6 +38,7 @@ from .errors import (
     MalformedError,
     NotReceivedBeforeCutoff,
     NotYetValid,
+    OutsideJurisdiction,
     Reason,
     Revoked,
     StatusListUnavailable,
@@ -53,6 +58,7 @@ from .vc import (
     STATUS_PURPOSES,
     VC_JWT_TYP,
     FrameworkRef,
+    city_subject_id,
     parse_datetime,
 )
 
@@ -60,6 +66,7 @@ DEFAULT_LEEWAY = timedelta(seconds=60)
 MAX_STATUS_LIST_BYTES = 1024 * 1024
 # How long a fetched status list is reused before asking again (never past its own validUntil).
 DEFAULT_STATUS_MAX_AGE = timedelta(minutes=5)
+_LOCODE = re.compile(r"[A-Z]{2}-[A-Z2-9]{3}")
 
 
 class Outcome(StrEnum):
@@ -200,10 +207,9 @@ class Verifier:
             payload = parsed.verify(key_period.public_key)
             claims = _CertificateClaims.read(payload)
             credential = payload
-            if claims.issuer != issuer.did:
-                raise UntrustedIssuer("the signing key belongs to another issuer")
-            _check_issuer_at(issuer, claims.issued_at, credential_id=claims.id)
-            _check_key_at(key_period, claims.issued_at, credential_id=claims.id)
+            _check_signed(
+                claims, issuer=issuer, key_period=key_period, now=now, leeway=self._leeway
+            )
             if not issuer.endorses(claims.framework):
                 raise FrameworkNotEndorsed(
                     f"framework {claims.framework.id} v{claims.framework.version} with this "
@@ -300,6 +306,69 @@ class Verifier:
         return checked
 
 
+@dataclass(frozen=True, slots=True)
+class ReceivedCertificate:
+    """A certificate `verify_received` took: its payload, its issuer and its signing time."""
+
+    credential: dict[str, Any]
+    issuer: TrustedNode
+    issued_at: datetime
+
+
+def verify_received(
+    token: str,
+    *,
+    trust_list: TrustList,
+    received_at: datetime,
+    leeway: timedelta = DEFAULT_LEEWAY,
+) -> ReceivedCertificate:
+    """The verifier's rules for a certificate received at `received_at`, as the global registry
+    receives each node's certificates in its reports; raises the `VerificationError` of the
+    first that fails.
+
+    What `Verifier.verify` checks up to the jurisdiction (shape, signature, the issuer and key at
+    signing time, the city in the issuer's jurisdiction) with `received_at` as now, so an `iat`
+    later than the receipt (plus `leeway`) is refused; and, as a receipt is proof of when a
+    certificate existed, the issuer at `received_at` too: a node suspended or withdrawn by then
+    gets nothing new listed, whatever `iat` it wrote. The endorsed framework, the validity window
+    and the status lists change over time and are left to whoever verifies the certificate.
+    """
+    parsed = JwsToken.parse(token, typ=VC_JWT_TYP)
+    found = trust_list.key(parsed.kid)
+    if found is None:
+        raise UntrustedIssuer("the signing key is not on the trust list")
+    issuer, key_period = found
+    payload = parsed.verify(key_period.public_key)
+    claims = _CertificateClaims.read(payload)
+    _check_signed(claims, issuer=issuer, key_period=key_period, now=received_at, leeway=leeway)
+    _check_issuer_at(issuer, received_at, credential_id=claims.id)
+    return ReceivedCertificate(credential=payload, issuer=issuer, issued_at=claims.issued_at)
+
+
+def _check_signed(
+    claims: _CertificateClaims,
+    *,
+    issuer: TrustedNode,
+    key_period: KeyPeriod,
+    now: datetime,
+    leeway: timedelta,
+) -> None:
+    """The checks on who signed what, and when, that `verify` and `verify_received` share."""
+    if claims.issuer != issuer.did:
+        raise UntrustedIssuer("the signing key belongs to another issuer")
+    _check_issuer_at(issuer, claims.issued_at, credential_id=claims.id)
+    _check_key_at(key_period, claims.issued_at, credential_id=claims.id)
+    if not issuer.certifies(claims.country, at=claims.issued_at):
+        raise OutsideJurisdiction(
+            f"node {issuer.id} does not certify cities of {claims.country} "
+            f"(city {claims.locode}, signed {claims.issued_at.isoformat()})"
+        )
+    # `iat` is the signing time: one after now is a lie that would, for example, put the
+    # certificate on top of every later one. The leeway moves `now`, as below.
+    if now + leeway < claims.issued_at:
+        raise NotYetValid(f"signed at {claims.issued_at.isoformat()}, later than now")
+
+
 def _is_under(url: str, base_url: str) -> bool:
     return url.startswith(base_url.rstrip("/") + "/")
 
@@ -358,6 +427,8 @@ class _CertificateClaims:
     id: str
     issuer: str
     issued_at: datetime
+    locode: str
+    country: str
     valid_from: datetime
     valid_until: datetime
     framework: FrameworkRef
@@ -384,6 +455,8 @@ class _CertificateClaims:
                 digest=_text(framework_member["digest"]),
             )
             stage, level = subject["stage"], subject["level"]
+            city = subject["city"]
+            locode, country = city["locode"], city["country"]
             entries = payload["credentialStatus"]
         except (KeyError, TypeError, ValueError) as exc:
             raise MalformedError(f"the credential lacks or mistypes a member: {exc}") from exc
@@ -412,6 +485,16 @@ class _CertificateClaims:
             raise MalformedError("exp must equal validUntil")
         if not isinstance(stage, str) or STAGE_LEVELS.get(stage) != level:
             raise MalformedError("stage and level do not agree")
+        # The jurisdiction is judged on the country: the city's LOCODE and the subject id must
+        # name the same one, so that no reader of the credential sees another city.
+        if not isinstance(locode, str) or not _LOCODE.fullmatch(locode):
+            raise MalformedError("credentialSubject.city.locode must be a UN/LOCODE CC-LLL")
+        if sub != city_subject_id(locode):
+            raise MalformedError("credentialSubject.id must be the city's LOCODE URN")
+        if not isinstance(country, str) or country != locode[:2]:
+            raise MalformedError("credentialSubject.city.country must be its LOCODE's country")
+        if not is_country_code(country):
+            raise MalformedError(f"{country} is not an ISO 3166-1 alpha-2 country code")
         try:
             issued_at = datetime.fromtimestamp(iat, UTC)
         except (OverflowError, OSError, ValueError) as exc:
@@ -420,6 +503,8 @@ class _CertificateClaims:
             id=jti,
             issuer=iss,
             issued_at=issued_at,
+            locode=locode,
+            country=country,
             valid_from=valid_from,
             valid_until=valid_until,
             framework=framework,

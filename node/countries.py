@@ -1,46 +1,6 @@
-"""ISO 3166-1 alpha-2 country codes, the officially assigned ones (249).
+"""ISO 3166-1 alpha-2 country codes: the list lives in `credentials` (the verifier checks a
+certificate's country against its issuer's jurisdiction), and is re-exported here for the node."""
 
-A national node's id is its country code (DESIGN §3), and so is the publisher of a national
-framework. A shape check (`[A-Z]{2}`) would accept codes such as `XX` or `UK` that name no
-country, so codes are checked against the standard's list, kept here to avoid a dependency for
-one frozenset. User-assigned codes (`XK` and the like) are not accepted.
-"""
+from sdgcities.credentials.countries import ISO_3166_ALPHA2, is_country_code
 
-from __future__ import annotations
-
-from typing import Final
-
-ISO_3166_ALPHA2: Final[frozenset[str]] = frozenset(
-    """
-    AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ
-    BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ
-    CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ
-    DE DJ DK DM DO DZ
-    EC EE EG EH ER ES ET
-    FI FJ FK FM FO FR
-    GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY
-    HK HM HN HR HT HU
-    ID IE IL IM IN IO IQ IR IS IT
-    JE JM JO JP
-    KE KG KH KI KM KN KP KR KW KY KZ
-    LA LB LC LI LK LR LS LT LU LV LY
-    MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ
-    NA NC NE NF NG NI NL NO NP NR NU NZ
-    OM
-    PA PE PF PG PH PK PL PM PN PR PS PT PW PY
-    QA
-    RE RO RS RU RW
-    SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ
-    TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ
-    UA UG UM US UY UZ
-    VA VC VE VG VI VN VU
-    WF WS
-    YE YT
-    ZA ZM ZW
-    """.split()
-)
-
-
-def is_country_code(value: str) -> bool:
-    """True for an officially assigned ISO 3166-1 alpha-2 code, written in capitals."""
-    return value in ISO_3166_ALPHA2
+__all__ = ["ISO_3166_ALPHA2", "is_country_code"]

@@ -31,6 +31,7 @@ from sdgcities.node.actor import Actor
 from sdgcities.node.applications.models import Application
 from sdgcities.node.audit.service import record
 from sdgcities.node.cities.models import City
+from sdgcities.node.cities.referral import check_certified_here
 from sdgcities.node.errors import Conflict, NotFound
 from sdgcities.node.events.service import append_event
 from sdgcities.node.frameworks import service as frameworks
@@ -187,6 +188,9 @@ def issue_certificate(
     stage = document.stage(application.stage)
     city = session.get(City, application.city_locode)
     assert city is not None
+    # On the global node, a country whose node joined while the application was open is that
+    # node's now: what the global node signed would be outside its jurisdiction (DESIGN §3).
+    check_certified_here(session=session, node_id=state.settings.node_id, locode=city.locode)
     issued_at = utcnow().replace(microsecond=0)
     # The token says seconds; the row must say exactly what the token says.
     valid_from = decision.decided_at.astimezone(UTC).replace(microsecond=0)

@@ -3,7 +3,7 @@
 `ingested_event` holds each node's events, one row per (node, sequence), exactly as the node
 signed them; `ingested_log` its head; `received_report` the signed reports they came in (the
 evidence, and the receipt given for each); `ingest_alarm` what looked wrong (a fork, a rollback,
-a node signing for another). Nothing here is ever deleted.
+a node signing for another, a certificate it may not issue). Nothing here is ever deleted.
 """
 
 from __future__ import annotations
@@ -33,6 +33,9 @@ class AlarmKind(StrEnum):
     CHAIN = "chain"  # a signed report whose events do not link to what is held
     IMPERSONATION = "impersonation"  # a member's key signed a report naming another node
     GAP = "gap"  # events are missing and a pull could not fetch them
+    # The node's key signed a certificate the verifier's rules refuse (outside its jurisdiction,
+    # signed after its receipt or its cut-off); raised by the projection.
+    REFUSED_CERTIFICATE = "refused_certificate"
 
 
 class ReceivedReport(SQLModel, table=True):

@@ -185,7 +185,8 @@ def get_alarms(
     node_id: str | None = None,
     kind: AlarmKind | None = None,
 ) -> AlarmsPublic:
-    """Forks, rollbacks, broken chains and impersonations, newest first, with their evidence."""
+    """Forks, rollbacks, broken chains, impersonations, gaps and refused certificates, newest
+    first, with their evidence."""
     query = select(IngestAlarm).order_by(col(IngestAlarm.id).desc())
     if node_id is not None:
         query = query.where(IngestAlarm.node_id == node_id)

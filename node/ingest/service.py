@@ -287,7 +287,12 @@ def ingest_report(
     )
     # The global registry, decisions and anomalies, committed with the events they come from.
     project_events(
-        session=session, settings=state.settings, trust_list=trust_list, events=plan.new, now=now
+        session=session,
+        settings=state.settings,
+        trust_list=trust_list,
+        events=plan.new,
+        now=now,
+        report=token,
     )
     log.head_sequence, log.head_hash = plan.head
     if log.missing_to is not None and plan.head.sequence >= log.missing_to:

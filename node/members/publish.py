@@ -13,6 +13,7 @@ still open at the cut-off shows at the next publish.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_
@@ -21,6 +22,8 @@ from sqlmodel import Session, col, select
 from sdgcities.credentials import (
     VC_JWT_TYP,
     Endorsement,
+    Exclusion,
+    Jurisdiction,
     KeyPeriod,
     KeyStatus,
     NodeStatus,
@@ -127,10 +130,28 @@ def _endorsements(
     return tuple(found)
 
 
+def global_jurisdiction(members: Sequence[MemberNode]) -> Jurisdiction:
+    """Every country but those a national member holds (§26b, `cities/referral.py`): each from
+    its joining, and a withdrawn member's only until it left, so the global node's certificates
+    keep their meaning on both sides of a member's time in the federation. The times are taken
+    to the second, as the list writes them."""
+    exclusions = []
+    for member in members:
+        since = member.joined_at.replace(microsecond=0)
+        until = None
+        if member.status is NodeStatus.WITHDRAWN:
+            until = member.status_since.replace(microsecond=0)
+            if until <= since:
+                continue  # withdrawn within the second it joined: it never held its country
+        exclusions.append(Exclusion(member.node_id, since, until))
+    return Jurisdiction.every_country(excluded=tuple(exclusions))
+
+
 def build_trust_list(
     *, session: Session, settings: Settings, root_key: SigningKey, sequence: int, now: datetime
 ) -> TrustList:
     own_keys = session.exec(select(NodeKey).order_by(col(NodeKey.valid_from))).all()
+    members = session.exec(select(MemberNode).order_by(col(MemberNode.node_id))).all()
     nodes = [
         TrustedNode(
             id=settings.node_id,
@@ -144,9 +165,9 @@ def build_trust_list(
                 for k in own_keys
             ),
             frameworks=_endorsements(session=session, node_id=settings.node_id, root_key=root_key),
+            jurisdiction=global_jurisdiction(members),
         )
     ]
-    members = session.exec(select(MemberNode).order_by(col(MemberNode.node_id))).all()
     for member in members:
         keys = session.exec(
             select(MemberKey)
@@ -174,6 +195,7 @@ def build_trust_list(
                         session=session, node_id=member.node_id, cutoff=member.status_since
                     )
                 ),
+                jurisdiction=Jurisdiction.national(member.node_id),
             )
         )
     return TrustList(

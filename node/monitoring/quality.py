@@ -29,12 +29,13 @@ from sqlmodel import Session, col, func, select
 from sdgcities.federation import EventType
 from sdgcities.node.config import Settings
 from sdgcities.node.federation_registry.models import AnomalyKind, FederationAnomaly
-from sdgcities.node.ingest.models import IngestAlarm, IngestedEvent, IngestedLog
+from sdgcities.node.ingest.models import AlarmKind, IngestAlarm, IngestedEvent, IngestedLog
 from sdgcities.node.members.models import MemberNode
 
 from .models import QualityReport
 from .service import is_silent, list_standings
 
+CHAIN_ALARMS: Final = frozenset(set(AlarmKind) - {AlarmKind.REFUSED_CERTIFICATE})
 STATUS_TYPES: Final = (
     EventType.CREDENTIAL_SUSPENDED.value,
     EventType.CREDENTIAL_REINSTATED.value,
@@ -220,6 +221,8 @@ def _chain_integrity(
         select(IngestAlarm.kind, func.count())
         .where(
             IngestAlarm.node_id == node_id,
+            # A refused certificate is scored by `certificates_verifiable` (its anomaly).
+            col(IngestAlarm.kind).in_(CHAIN_ALARMS),
             col(IngestAlarm.raised_at) < now,
             *_since(col(IngestAlarm.raised_at), period_from),
         )

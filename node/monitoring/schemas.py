@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import Field
 
 from sdgcities.node.federation_registry.models import AnomalyKind
+from sdgcities.node.ingest.models import AlarmKind
 from sdgcities.node.schemas import Page, ResponseModel
 
 
@@ -21,7 +22,9 @@ class AnomalyCountPublic(ResponseModel):
         description=(
             "An anomaly found in the node's events ("
             + ", ".join(kind.value for kind in AnomalyKind)
-            + "), an ingest alarm (fork, rollback, chain, impersonation, gap), or silence"
+            + "), an ingest alarm ("
+            + ", ".join(kind.value for kind in AlarmKind)
+            + "), or silence"
         )
     )
     count: int

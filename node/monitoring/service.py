@@ -10,8 +10,9 @@ Anomalies, per node, by kind:
   approved decision, a decision whose quorum counts fail the rule or whose outcome does not
   follow from its votes, a certificate whose token does not verify, a status change without its
   decision or for a certificate the node never issued;
-- the ingest's alarms (`ingest_alarm`): fork, rollback, chain, impersonation, gap. Alarms are
-  never closed: they stay as the evidence of what happened;
+- the ingest's alarms (`ingest_alarm`): fork, rollback, chain, impersonation, gap, and the
+  projection's refused_certificate. Alarms are never closed: they stay as the evidence of what
+  happened;
 - `silence`: a member (not withdrawn) not heard from, pushed or pulled, for
   `Settings.silence_after`, counted from its last report or, before any, from its approval.
   The global node's own log is read in-process and is never silent.

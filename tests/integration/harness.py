@@ -191,14 +191,43 @@ def federation(
         node.start()
     with httpx.Client(timeout=30, follow_redirects=False) as http:
         for node in nationals:
-            sent = http.post(f"{node.url}/admin/federation/join", json={}, headers=node.admin)
-            assert sent.status_code == 202, sent.text
-            approved = http.post(
-                f"{global_node.url}/federation/join-requests/{sent.json()['request_id']}/approve",
-                headers=global_node.admin,
-            )
-            assert approved.status_code == 200, approved.text
+            approve(http, global_node, node)
         for node in nationals:
             synced = http.post(f"{node.url}/admin/federation/sync", headers=node.admin)
             assert synced.status_code == 200, synced.text
     return global_node, nationals
+
+
+def national_node(
+    root: Path,
+    processes: list[subprocess.Popen[bytes]],
+    global_node: Node,
+    node_id: str,
+    **env: Any,
+) -> Node:
+    """A national node that joins a running federation later: started, approved and synced."""
+    root_jwk = json.loads((global_node.data_dir / "root-key.json").read_text())
+    node = make_node(root, node_id, processes)
+    node.add_env(
+        root_keys=json.dumps([root_jwk]),
+        global_url=global_node.url,
+        trust_sync_seconds=3600,
+        **env,
+    )
+    node.start()
+    with httpx.Client(timeout=30, follow_redirects=False) as http:
+        approve(http, global_node, node)
+        synced = http.post(f"{node.url}/admin/federation/sync", headers=node.admin)
+        assert synced.status_code == 200, synced.text
+    return node
+
+
+def approve(http: httpx.Client, global_node: Node, node: Node) -> None:
+    """`node` asks to join and the global node's secretariat approves it."""
+    sent = http.post(f"{node.url}/admin/federation/join", json={}, headers=node.admin)
+    assert sent.status_code == 202, sent.text
+    approved = http.post(
+        f"{global_node.url}/federation/join-requests/{sent.json()['request_id']}/approve",
+        headers=global_node.admin,
+    )
+    assert approved.status_code == 200, approved.text

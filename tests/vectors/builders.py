@@ -11,15 +11,20 @@ between it and "valid".
 The federation:
 
     global root key (pinned)   signs the trust list and the framework endorsements
-    global  https://sdgcities.example            active; certifies too (global mechanism)
+    global  https://sdgcities.example            active; certifies too (global mechanism), every
+                                                 country but those of the national nodes below
     KE      https://ke.sdgcities.example         active; keys: EdDSA, ES256 (active),
                                                  EdDSA retired and EdDSA compromised
-    SN      https://sdgcities.example/sn         active; its base URL is under the global one
+    SN      https://sdgcities.example/sn         active; its base URL is under the global one;
+                                                 joined NOW - 100 days (the others a year ago)
     UG      https://ug.sdgcities.example         suspended since NOW - 10 days
     RW      https://rw.sdgcities.example         withdrawn since NOW - 10 days
     cut-offs (UG, RW, KE's compromised key)      the global node received certificate
                                                  RECEIVED_INDEX before each, and no other
     stranger keys (EdDSA and ES256)              on no trust list
+
+Each national node certifies its own country; a certificate names the city `<node id>-NBO`
+(`GL-NBO`, Greenland, for the global node) unless a builder says otherwise.
 """
 
 from __future__ import annotations
@@ -45,7 +50,9 @@ from sdgcities.credentials import (
     CertificateIssue,
     Decision,
     Endorsement,
+    Exclusion,
     FrameworkRef,
+    Jurisdiction,
     KeyPeriod,
     KeyStatus,
     NodeStatus,
@@ -69,6 +76,7 @@ ISSUED_AT = NOW - timedelta(days=30)
 VALID_UNTIL = ISSUED_AT + timedelta(days=3 * 365)
 KEYS_VALID_FROM = NOW - timedelta(days=365)
 CHANGED_AT = NOW - timedelta(days=10)  # a node suspended or withdrawn, a key retired
+SN_JOINED_AT = NOW - timedelta(days=100)
 COMPROMISED_AT = NOW - timedelta(days=3)
 DEFAULT_INDEX = 70_001
 RECEIVED_INDEX = 70_002  # the one certificate id each cut-off carries as received before it
@@ -135,9 +143,17 @@ class Federation:
             "UG": (NodeStatus.SUSPENDED, CHANGED_AT),
             "RW": (NodeStatus.WITHDRAWN, CHANGED_AT),
         }
+        joined = {node_id: since for node_id in self.nodes if node_id != "global"}
+        joined["SN"] = SN_JOINED_AT
+        # The global node certifies every country but the national nodes': from when each
+        # joined, and for a withdrawn node only until it left.
+        exclusions = tuple(
+            Exclusion(node_id, at, CHANGED_AT if node_id == "RW" else None)
+            for node_id, at in joined.items()
+        )
         trusted = []
         for node in self.nodes.values():
-            keys = [KeyPeriod(node.key.public_key, KeyStatus.ACTIVE, since)]
+            keys = [KeyPeriod(node.key.public_key, KeyStatus.ACTIVE, joined.get(node.id, since))]
             if node.id == "KE":
                 keys += [
                     KeyPeriod(self.ke_es256.public_key, KeyStatus.ACTIVE, since),
@@ -175,6 +191,11 @@ class Federation:
                         frozenset()
                         if node_status is NodeStatus.ACTIVE
                         else frozenset({credential_id(RECEIVED_INDEX)})
+                    ),
+                    jurisdiction=(
+                        Jurisdiction.every_country(excluded=exclusions)
+                        if node.id == "global"
+                        else Jurisdiction.national(node.id)
                     ),
                 )
             )
@@ -310,17 +331,19 @@ def certificate(
     index: int = DEFAULT_INDEX,
     list_urls: Mapping[str, str] | None = None,
     framework: FrameworkRef | None = None,
+    locode: str | None = None,
 ) -> str:
     """A certificate as the node would issue it (through the library's own signer)."""
     node = federation().node(node_id)
+    locode = locode or f"{node.id[:2].upper()}-NBO"
     urls = {p: node.list_url(p) for p in STATUS_PURPOSES} | dict(list_urls or {})
     issue = CertificateIssue(
         credential_id=credential_id(index),
         issuer_did=node.did,
         issuer_name=f"SDG Cities {node.id}",
-        locode=f"{node.id[:2].upper()}-NBO",
+        locode=locode,
         city_name="Nairobi",
-        country="KE",
+        country=locode[:2],
         stage="evidence-based-processes",
         framework=framework or node.framework,
         decision=Decision(f"{node.id} national committee", "2026-1", issued_at),
@@ -725,6 +748,13 @@ def signed_at(days: float) -> Scenario:
 
 
 @builder
+def iat_ahead(seconds: int) -> Scenario:
+    """KE's certificate, valid from a day ago, with `iat` NOW + `seconds` (signed again)."""
+    token = certificate(issued_at=NOW - timedelta(days=1))
+    return Scenario(resigned(token, iat=int((NOW + timedelta(seconds=seconds)).timestamp())))
+
+
+@builder
 def validity_literal(valid_from: str | None = None, valid_until: str | None = None) -> Scenario:
     """validFrom / validUntil written literally (exp follows validUntil when it can)."""
     token = certificate()
@@ -761,6 +791,40 @@ def node_status(node_id: str, signed_days_after_change: float, received: bool = 
             index=RECEIVED_INDEX if received else DEFAULT_INDEX,
         )
     )
+
+
+@builder
+def city(
+    locode: str,
+    node_id: str = "KE",
+    country: str | None = None,
+    subject_id: str | None = None,
+    signed_days_after_change: float | None = None,
+) -> Scenario:
+    """`node_id`'s key signs a certificate for `locode` (at ISSUED_AT, or CHANGED_AT + days),
+    with its city's country (or `country`) and subject id (or `subject_id`) as given."""
+    issued_at = (
+        ISSUED_AT
+        if signed_days_after_change is None
+        else CHANGED_AT + timedelta(days=signed_days_after_change)
+    )
+    node = federation().node(node_id)
+    token = certificate(node_id, locode=locode, issued_at=issued_at)
+    if country is None and subject_id is None:
+        return Scenario(token)
+    subject = payload_of(token)["credentialSubject"]
+    if country is not None:
+        subject["city"]["country"] = country
+    if subject_id is not None:
+        subject["id"] = subject_id
+    return Scenario(resigned(token, node.key, credentialSubject=subject, sub=subject["id"]))
+
+
+@builder
+def global_city(locode: str, signed_days_after_join: float) -> Scenario:
+    """The global node certifies `locode` at SN_JOINED_AT + days (SN joined then)."""
+    issued_at = SN_JOINED_AT + timedelta(days=signed_days_after_join)
+    return Scenario(certificate("global", locode=locode, issued_at=issued_at))
 
 
 @builder

@@ -223,3 +223,62 @@ def test_the_global_node_certifies_a_city_of_a_country_without_a_national_node(
     events = federation_log(client)
     assert verify_chain(events, after=GENESIS) is not None
     assert ("credential.issued", LOCODE) in {(e.type, e.subject.get("locode")) for e in events}
+
+
+def test_the_global_node_does_not_award_a_city_whose_country_joined_meanwhile(
+    client: TestClient, backend: Backend, admin: Account, join_node: JoinNode
+) -> None:
+    baseline_id = endorse_the_baseline(client, admin, backend)
+    ok(
+        client.post(
+            "/cities",
+            headers=admin.headers,
+            json={"locode": LOCODE, "name": "La Paz", "languages": ["es"]},
+        ),
+        201,
+    )
+    people, _ = staff_the_global_node(client, admin)
+    secretariat = people.secretariat.headers
+    application_id, evidence = apply_for_stage(client, people.city, baseline_id, "qualification")
+    review_and_recommend(client, people, application_id, evidence)
+    # Bolivia's national node joins while the application waits for the committee.
+    join_node("BO")
+
+    meeting = ok(
+        client.post(
+            "/committee/meetings",
+            headers=secretariat,
+            json={"title": "Extra meeting", "scheduled_for": "2030-01-15T12:00:00+00:00"},
+        ),
+        201,
+    )
+    for member in people.members:
+        ok(
+            client.post(
+                f"/committee/meetings/{meeting['id']}/attendance",
+                headers=secretariat,
+                json={"member_id": member.user_id},
+            ),
+            201,
+        )
+    ok(client.post(f"/committee/meetings/{meeting['id']}/open", headers=secretariat))
+    agenda = ok(
+        client.post(f"/committee/meetings/{meeting['id']}/agenda/generate", headers=secretariat)
+    )["agenda"]
+    (item,) = (i for i in agenda if i["application_id"] == application_id)
+    for member in people.members:
+        ok(
+            client.post(
+                f"/committee/items/{item['id']}/votes",
+                headers=member.headers,
+                json={"choice": "yes"},
+            ),
+            201,
+        )
+    refused = client.post(f"/committee/items/{item['id']}/decide", headers=secretariat)
+    # What the global node would sign is outside its jurisdiction on the trust list now.
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["referral"]["node_id"] == "BO"
+    assert "apply at https://bo.example.org" in refused.json()["detail"]
+    awaiting = ok(client.get(f"/applications/{application_id}", headers=secretariat))
+    assert awaiting["state"] != "awarded"
