@@ -10,7 +10,15 @@ A library with no web framework or database in it: an investor's verifier needs 
 """
 
 from .canonical import canonical_json, content_digest
-from .did import did_document, did_web_from_base_url, jwks, normalise_base_url
+from .did import (
+    did_document,
+    did_web_from_base_url,
+    is_did_web,
+    jwks,
+    key_id,
+    normalise_base_url,
+    split_key_id,
+)
 from .endorsement import ENDORSEMENT_TYP, Endorsement
 from .errors import (
     CannotDecide,
@@ -36,7 +44,7 @@ from .errors import (
     UntrustedIssuer,
     VerificationError,
 )
-from .jws import JwsToken, sign_jws
+from .jws import KID_NAMES_ANOTHER_DID, JwsToken, sign_jws
 from .keys import Algorithm, KeyPeriod, KeyStatus, PublicKey, SigningKey
 from .status_credential import StatusList, sign_status_list
 from .status_list import MIN_ENTRIES, IndexAllocator, StatusBitstring
@@ -61,6 +69,7 @@ from .verify import (
 
 __all__ = [
     "ENDORSEMENT_TYP",
+    "KID_NAMES_ANOTHER_DID",
     "MIN_ENTRIES",
     "STAGE_LEVELS",
     "STATUS_PURPOSES",
@@ -116,8 +125,11 @@ __all__ = [
     "content_digest",
     "did_document",
     "did_web_from_base_url",
+    "is_did_web",
     "jwks",
+    "key_id",
     "normalise_base_url",
     "sign_jws",
     "sign_status_list",
+    "split_key_id",
 ]

@@ -6,7 +6,8 @@ list binds to one algorithm and one issuer, and it never answers valid on a doub
 network requests it makes go, through the injected fetcher, to status-list URLs under the base URL
 of the trusted node that issued the credential.
 
-Order of checks: shape and header; key by `kid`; signature; claims; issuer and key status at
+Order of checks: shape and header; key by the `kid`'s thumbprint, held by the node its DID
+names; signature; claims; issuer and key status at
 signing time; endorsed framework; validity window; then the two status lists.
 """
 
@@ -166,7 +167,7 @@ class Verifier:
         try:
             self.trust_list.check_fresh(now=now)
             parsed = JwsToken.parse(token, typ=VC_JWT_TYP)
-            found = self.trust_list.key(parsed.kid)
+            found = self.trust_list.signer_of(parsed)
             if found is None:
                 raise UntrustedIssuer("the signing key is not on the trust list")
             issuer, key_period = found
@@ -249,7 +250,7 @@ class Verifier:
                 _check_key_at(known[2], now)
                 return known[1]
             parsed = JwsToken.parse(token, typ=VC_JWT_TYP, max_bytes=MAX_STATUS_LIST_BYTES)
-            found = self.trust_list.key(parsed.kid)
+            found = self.trust_list.signer_of(parsed)
             if found is None or found[0] is not issuer:
                 raise StatusListUnavailable(f"status list {url} is not signed by the issuer")
             _check_key_at(found[1], now)

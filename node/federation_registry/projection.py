@@ -132,7 +132,10 @@ def read_certificate(event: Event, *, trust_list: TrustList) -> IssuedCertificat
         parsed = JwsToken.parse(token, typ=VC_JWT_TYP)
     except CredentialsError as exc:
         raise Unverifiable(f"the token is malformed: {exc}") from exc
-    found = trust_list.key(parsed.kid)
+    try:
+        found = trust_list.signer_of(parsed)
+    except CredentialsError as exc:
+        raise Unverifiable(f"the token's kid does not name its key's node: {exc}") from exc
     if found is None or found[0].id != event.node_id:
         raise Unverifiable(f"the token is not signed by a key of node {event.node_id}")
     node, period = found

@@ -58,7 +58,7 @@ def _period(jwk: dict[str, str], row: NodeKey | MemberKey) -> KeyPeriod:
 
 
 def _endorsements(
-    *, session: Session, node_id: str, root_key: SigningKey
+    *, session: Session, settings: Settings, node_id: str, root_key: SigningKey
 ) -> tuple[Endorsement, ...]:
     """The endorsements held for `node_id`: on the global node, its own framework versions."""
     rows = session.exec(
@@ -68,7 +68,9 @@ def _endorsements(
     for row in rows:
         assert row.endorsement_jws is not None
         try:
-            endorsement = Endorsement.verify(row.endorsement_jws, root_keys=(root_key.public_key,))
+            endorsement = Endorsement.verify(
+                row.endorsement_jws, root_keys=(root_key.public_key,), root_did=settings.did
+            )
         except CredentialsError:
             continue  # endorsed under another root key: not this list's to vouch for
         if endorsement.node_id == node_id and endorsement not in found:
@@ -89,7 +91,9 @@ def build_trust_list(
             status=NodeStatus.ACTIVE,
             status_since=min((k.valid_from for k in own_keys), default=now),
             keys=tuple(_period(k.public_jwk, k) for k in own_keys),
-            frameworks=_endorsements(session=session, node_id=settings.node_id, root_key=root_key),
+            frameworks=_endorsements(
+                session=session, settings=settings, node_id=settings.node_id, root_key=root_key
+            ),
         )
     ]
     members = session.exec(select(MemberNode).order_by(col(MemberNode.node_id))).all()
@@ -109,7 +113,7 @@ def build_trust_list(
                 status_since=member.status_since,
                 keys=tuple(_period(k.jwk, k) for k in keys),
                 frameworks=_member_endorsements(
-                    session=session, node_id=member.node_id, root_key=root_key
+                    session=session, settings=settings, node_id=member.node_id, root_key=root_key
                 ),
             )
         )
@@ -123,7 +127,7 @@ def build_trust_list(
 
 
 def _member_endorsements(
-    *, session: Session, node_id: str, root_key: SigningKey
+    *, session: Session, settings: Settings, node_id: str, root_key: SigningKey
 ) -> tuple[Endorsement, ...]:
     rows = session.exec(
         select(EndorsementRequestRecord)
@@ -134,7 +138,9 @@ def _member_endorsements(
         .order_by(col(EndorsementRequestRecord.id))
     ).all()
     return tuple(
-        Endorsement.verify(row.endorsement_jws, root_keys=(root_key.public_key,))
+        Endorsement.verify(
+            row.endorsement_jws, root_keys=(root_key.public_key,), root_did=settings.did
+        )
         for row in rows
         if row.endorsement_jws is not None
     )
