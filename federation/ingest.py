@@ -101,7 +101,8 @@ def plan_ingest(batch: ReportBatch, *, head: ChainHead, held: Mapping[int, str])
 
 
 def impersonator(token: str, *, trust_list: TrustList) -> str | None:
-    """The member whose key validly signed `token` as a report naming another node, if any.
+    """The member whose key validly signed `token` as a report naming another node (in its
+    payload or its kid's DID), if any.
 
     For a report `ReportBatch.verify` refused: a member key signing for another node is a member
     misbehaving (evidence to keep), not a stranger's noise, which is only refused.
@@ -120,6 +121,8 @@ def impersonator(token: str, *, trust_list: TrustList) -> str | None:
     except CredentialsError:
         return None
     if payload.get("sub") != node.id or payload.get("iss") != node.did:
+        return node.id
+    if parsed.kid_did != node.did:
         return node.id
     return None
 
