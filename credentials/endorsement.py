@@ -62,7 +62,9 @@ class Endorsement:
         if root_did is not None and parsed.kid_did != root_did:
             raise UntrustedIssuer(KID_NAMES_ANOTHER_DID)
         payload = parsed.verify(key)
-        if payload.get("iss") != parsed.kid_did:
+        if not isinstance(payload.get("iss"), str):
+            raise MalformedError("endorsement lacks its issuer (iss)")
+        if payload["iss"] != parsed.kid_did:
             raise UntrustedIssuer(KID_NAMES_ANOTHER_DID)
         framework, node_id, iat = payload.get("framework"), payload.get("sub"), payload.get("iat")
         if not isinstance(framework, dict) or not isinstance(node_id, str):

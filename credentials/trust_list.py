@@ -237,7 +237,9 @@ class TrustList:
         if root_key.kid != parsed.thumbprint:
             raise UntrustedIssuer("the trust list's root key does not match its kid")
         payload = parsed.verify(root_key)
-        if payload.get("iss") != parsed.kid_did:
+        if not isinstance(payload.get("iss"), str):
+            raise MalformedError("trust list is malformed: iss must be the issuer's DID")
+        if payload["iss"] != parsed.kid_did:
             # The root key is the issuer's (the global node's): its kid names the issuer's DID.
             raise UntrustedIssuer(KID_NAMES_ANOTHER_DID)
         try:

@@ -136,6 +136,8 @@ def test_another_token_kind_signed_by_the_root_is_refused(fed):
         {"sub": 7},
         {"framework": "ke-national"},
         {"framework": {"id": "ke-national", "version": 1, "digest": "sha256:00"}},
+        {"iss": None},
+        {"iss": 7},
     ],
 )
 def test_a_root_signed_but_malformed_endorsement_is_refused(fed, endorsement, changes):

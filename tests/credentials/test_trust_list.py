@@ -183,6 +183,8 @@ def _fields(node) -> dict[str, Any]:
     ("mutate", "message"),
     [
         (lambda p: p.update(sequence=-1), "sequence"),
+        (lambda p: p.pop("iss"), "iss must be"),
+        (lambda p: p.update(iss=7), "iss must be"),
         (lambda p: p.update(sequence=True), "sequence"),
         (lambda p: p.update(sequence="8"), "sequence"),
         (lambda p: p.update(nextUpdate="tomorrow"), "malformed"),
