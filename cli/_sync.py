@@ -215,7 +215,7 @@ def checked_status_list(
     """A sanity check before storing or showing a list; the verifier repeats its own checks."""
     try:
         parsed = JwsToken.parse(token, typ=VC_JWT_TYP, max_bytes=MAX_STATUS_LIST_BYTES)
-        found = trust_list.key(parsed.kid)
+        found = trust_list.signer_of(parsed)
         if found is None or found[0] is not node:
             raise ValueError(f"{url} is not signed by a key of node {node.id}")
         status_list = StatusList.from_payload(parsed.verify(found[1].public_key))

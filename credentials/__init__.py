@@ -12,7 +12,15 @@ A library with no web framework or database in it: an investor's verifier needs 
 from .canonical import canonical_json, content_digest
 from .context import SDGCITIES_CONTEXT, sdgcities_context_document
 from .countries import ISO_3166_ALPHA2, is_country_code
-from .did import did_document, did_web_from_base_url, jwks, normalise_base_url
+from .did import (
+    did_document,
+    did_web_from_base_url,
+    is_did_web,
+    jwks,
+    key_id,
+    normalise_base_url,
+    split_key_id,
+)
 from .endorsement import ENDORSEMENT_TYP, Endorsement
 from .errors import (
     CannotDecide,
@@ -43,7 +51,7 @@ from .errors import (
     VerificationError,
 )
 from .jurisdiction import GLOBAL_NODE_ID, Exclusion, Jurisdiction
-from .jws import JwsToken, sign_jws
+from .jws import KID_NAMES_ANOTHER_DID, JwsToken, sign_jws
 from .keys import Algorithm, KeyPeriod, KeyStatus, PublicKey, SigningKey
 from .status_credential import StatusList, sign_status_list
 from .status_list import MIN_ENTRIES, IndexAllocator, StatusBitstring
@@ -73,6 +81,7 @@ __all__ = [
     "ENDORSEMENT_TYP",
     "GLOBAL_NODE_ID",
     "ISO_3166_ALPHA2",
+    "KID_NAMES_ANOTHER_DID",
     "MIN_ENTRIES",
     "SDGCITIES_CONTEXT",
     "STAGE_LEVELS",
@@ -139,10 +148,13 @@ __all__ = [
     "did_document",
     "did_web_from_base_url",
     "is_country_code",
+    "is_did_web",
     "jwks",
+    "key_id",
     "normalise_base_url",
     "sdgcities_context_document",
     "sign_jws",
     "sign_status_list",
+    "split_key_id",
     "verify_received",
 ]

@@ -2,7 +2,8 @@
 
 A node certifies only under a framework version that carries one (DESIGN §2). The endorsement is a
 compact JWS (`typ: framework-endorsement+jwt`) that a node verifies against the pinned root key
-before it stores it, and that the trust list carries beside the node.
+before it stores it, and that the trust list carries beside the node. The root key is the global
+node's: the header's `kid` is `<global node DID>#<root thumbprint>`, the DID also in `iss`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Self
 
 from .errors import MalformedError, UntrustedIssuer
-from .jws import JwsToken, sign_jws
+from .jws import KID_NAMES_ANOTHER_DID, JwsToken, sign_jws
 from .keys import PublicKey, SigningKey
 from .vc import FrameworkRef
 
@@ -42,17 +43,29 @@ class Endorsement:
             "iat": int(endorsed_at.timestamp()),
             "framework": framework.to_json(),
         }
-        token = sign_jws(payload, key=root_key, typ=ENDORSEMENT_TYP)
+        token = sign_jws(payload, key=root_key, did=issuer_did, typ=ENDORSEMENT_TYP)
         return cls(framework=framework, node_id=node_id, endorsed_at=endorsed_at, token=token)
 
     @classmethod
-    def verify(cls, token: str, *, root_keys: tuple[PublicKey, ...]) -> Self:
-        """Check the signature against the pinned root key(s) and return what it endorses."""
+    def verify(
+        cls, token: str, *, root_keys: tuple[PublicKey, ...], root_did: str | None = None
+    ) -> Self:
+        """Check the signature against the pinned root key(s) and return what it endorses.
+
+        The kid's DID must be the endorsement's `iss`, and `root_did` (the global node's DID,
+        when the caller knows it: the trust list's issuer) too.
+        """
         parsed = JwsToken.parse(token, typ=ENDORSEMENT_TYP)
-        key = next((k for k in root_keys if k.kid == parsed.kid), None)
+        key = next((k for k in root_keys if k.kid == parsed.thumbprint), None)
         if key is None:
             raise UntrustedIssuer("the endorsement is not signed by a pinned global root key")
+        if root_did is not None and parsed.kid_did != root_did:
+            raise UntrustedIssuer(KID_NAMES_ANOTHER_DID)
         payload = parsed.verify(key)
+        if not isinstance(payload.get("iss"), str):
+            raise MalformedError("endorsement lacks its issuer (iss)")
+        if payload["iss"] != parsed.kid_did:
+            raise UntrustedIssuer(KID_NAMES_ANOTHER_DID)
         framework, node_id, iat = payload.get("framework"), payload.get("sub"), payload.get("iat")
         if not isinstance(framework, dict) or not isinstance(node_id, str):
             raise MalformedError("endorsement lacks its framework or node")

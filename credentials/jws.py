@@ -5,6 +5,11 @@ shape and header strictly and trusts nothing else; `JwsToken.verify` checks the 
 PyJWT's algorithm object for that key's one algorithm, given only a key object, and only then
 parses the payload.
 
+The `kid` is a DID URL, `<signer's did:web>#<RFC 7638 thumbprint>` (DESIGN §3): `sign_jws` writes
+it from the signer's DID and key, and `JwsToken.parse` refuses any other form. The thumbprint
+finds the key in the trust list; whoever looks it up checks that the DID is that key's node's
+(`TrustList.signer_of`).
+
 We call PyJWT's algorithm objects rather than `PyJWS.decode`: our parser has already refused every
 non-canonical segment, and PyJWS re-validates each segment with a per-character Python loop that
 costs more than the signature check itself (measured: 250 µs against 180 µs for a 2 KB token).
@@ -13,7 +18,7 @@ costs more than the signature check itself (measured: 250 µs against 180 µs fo
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from typing import Any, Self
+from typing import Any, NamedTuple, Self
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ed25519
@@ -22,6 +27,7 @@ from jwt.api_jws import PyJWS
 
 from ._strict import b64url_decode, parse_json_object, split_compact
 from .canonical import canonical_json
+from .did import is_did_web, key_id, split_key_id
 from .errors import MalformedError, SignatureInvalid
 from .keys import Algorithm, PublicKey, SigningKey
 
@@ -29,6 +35,8 @@ MAX_TOKEN_BYTES = 64 * 1024
 HEADER_NAMES = frozenset({"alg", "typ", "kid"})
 _REQUIRED_HEADERS = HEADER_NAMES
 _ALGORITHMS = frozenset(a.value for a in Algorithm)
+# Why a token whose kid's DID is not the DID of the key's node is refused (`UntrustedIssuer`).
+KID_NAMES_ANOTHER_DID = "the kid names another DID than the key's node"
 _EDDSA = OKPAlgorithm()
 _ES256 = ECAlgorithm(ECAlgorithm.SHA256)
 
@@ -37,11 +45,17 @@ def sign_jws(
     payload: Mapping[str, Any],
     *,
     key: SigningKey,
+    did: str,
     typ: str,
     extra_headers: Mapping[str, Any] | None = None,
 ) -> str:
-    """Sign `payload` (serialised as RFC 8785 canonical JSON) with `typ` and `kid` in the header."""
-    headers = {"typ": typ, "kid": key.kid, **(extra_headers or {})}
+    """Sign `payload` (serialised as RFC 8785 canonical JSON) with `typ` and `kid` in the header.
+
+    `did` is the DID of the node that holds `key`: the `kid` is `<did>#<thumbprint>`.
+    """
+    if not is_did_web(did):
+        raise ValueError(f"the signer's DID must be a did:web DID, not {did[:80]!r}")
+    headers = {"typ": typ, "kid": key_id(did, key.kid), **(extra_headers or {})}
     return PyJWS().encode(
         canonical_json(dict(payload)),
         key.key_object,
@@ -50,8 +64,21 @@ def sign_jws(
     )
 
 
+class _CheckedHeader(NamedTuple):
+    """A JOSE header that passed every check, with what the token reads from it."""
+
+    header: dict[str, Any]
+    algorithm: Algorithm
+    kid: str
+    kid_did: str
+    thumbprint: str
+
+
 class JwsToken:
-    """A compact JWS whose shape and header passed the strict checks; nothing else is trusted."""
+    """A compact JWS whose shape and header passed the strict checks; nothing else is trusted.
+
+    `kid` is the header's DID URL; `kid_did` and `thumbprint` are its two parts.
+    """
 
     # A plain slotted class rather than a frozen dataclass: this is built once per verification,
     # and frozen dataclasses pay for object.__setattr__ on every field.
@@ -59,9 +86,11 @@ class JwsToken:
         "algorithm",
         "header",
         "kid",
+        "kid_did",
         "payload_bytes",
         "signature",
         "signing_input",
+        "thumbprint",
         "token",
     )
 
@@ -69,15 +98,13 @@ class JwsToken:
         self,
         *,
         token: str,
-        header: dict[str, Any],
+        header: _CheckedHeader,
         signing_input: bytes,
         signature: bytes,
         payload_bytes: bytes,
     ) -> None:
         self.token = token
-        self.header = header
-        self.algorithm = Algorithm(header["alg"])
-        self.kid: str = header["kid"]
+        self.header, self.algorithm, self.kid, self.kid_did, self.thumbprint = header
         self.signing_input = signing_input
         self.signature = signature
         self.payload_bytes = payload_bytes
@@ -113,7 +140,7 @@ class JwsToken:
 
     def verify(self, key: PublicKey) -> dict[str, Any]:
         """Check the signature with `key` and its one algorithm, then parse the payload."""
-        if key.kid != self.kid:
+        if key.kid != self.thumbprint:
             raise SignatureInvalid("the token names another key")
         if key.algorithm is not self.algorithm:
             raise SignatureInvalid(
@@ -135,11 +162,11 @@ class JwsToken:
 # header by its exact text skips a base64 and JSON round per token. Only headers that passed every
 # check are kept (their dicts are never handed out for mutation: callers read them), and the
 # cache is bounded.
-_HEADER_CACHE: dict[tuple[str, str, frozenset[str]], dict[str, Any]] = {}
+_HEADER_CACHE: dict[tuple[str, str, frozenset[str]], _CheckedHeader] = {}
 _HEADER_CACHE_SIZE = 1024
 
 
-def _checked_header(segment: str, *, typ: str, allowed_headers: frozenset[str]) -> dict[str, Any]:
+def _checked_header(segment: str, *, typ: str, allowed_headers: frozenset[str]) -> _CheckedHeader:
     cache_key = (segment, typ, allowed_headers)
     cached = _HEADER_CACHE.get(cache_key)
     if cached is not None:
@@ -157,20 +184,11 @@ def _checked_header(segment: str, *, typ: str, allowed_headers: frozenset[str]) 
     if not isinstance(header["alg"], str) or header["alg"] not in _ALGORITHMS:
         raise MalformedError(f"algorithm {str(header['alg'])[:20]!r} is not accepted")
     kid = header["kid"]
-    if not isinstance(kid, str) or not _is_thumbprint(kid):
-        raise MalformedError("kid must be an RFC 7638 SHA-256 thumbprint")
+    if not isinstance(kid, str):
+        raise MalformedError("kid must be a DID URL, <node did:web>#<RFC 7638 thumbprint>")
+    kid_did, thumbprint = split_key_id(kid)
+    checked = _CheckedHeader(header, Algorithm(header["alg"]), kid, kid_did, thumbprint)
     if len(_HEADER_CACHE) >= _HEADER_CACHE_SIZE:
         _HEADER_CACHE.clear()
-    _HEADER_CACHE[cache_key] = header
-    return header
-
-
-def _is_thumbprint(kid: str) -> bool:
-    # A SHA-256 thumbprint is 43 base64url characters; anything else (paths, SQL, URLs) is refused
-    # before it reaches a lookup.
-    if len(kid) != 43:
-        return False
-    try:
-        return len(b64url_decode(kid)) == 32
-    except MalformedError:
-        return False
+    _HEADER_CACHE[cache_key] = checked
+    return checked

@@ -1,8 +1,9 @@
 """Signing keys, public JWKs, RFC 7638 thumbprints and key status.
 
-A node signs with one private key at a time (Ed25519 by default, P-256 allowed). Its public half is
-published as a JWK whose `kid` is the RFC 7638 thumbprint, so a key names itself and a trust list
-can pin it. Private keys are kept on disk only as passphrase-encrypted PKCS#8.
+A node signs with one private key at a time (Ed25519 by default, P-256 allowed). A key's `kid` here
+is its RFC 7638 thumbprint, so a key names itself and a trust list can pin it; the JOSE headers a
+node signs (and its JWKS) name it by the DID URL `<node DID>#<thumbprint>` (`did.key_id`).
+Private keys are kept on disk only as passphrase-encrypted PKCS#8.
 """
 
 from __future__ import annotations

@@ -50,7 +50,7 @@ def sign_status_list(
         "iat": int(valid_from.timestamp()),
         "exp": int(valid_until.timestamp()),
     }
-    return sign_jws(payload, key=key, typ=VC_JWT_TYP)
+    return sign_jws(payload, key=key, did=issuer_did, typ=VC_JWT_TYP)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,9 @@
 
 The global node signs it with its root key (`typ: trust-list+jwt`). The root public key travels in
 the header (`jwk`), but it is trusted only when its RFC 7638 thumbprint is one the verifier pinned
-in its own configuration: the network never tells a verifier whom to trust. A list is refused when
+in its own configuration: the network never tells a verifier whom to trust. The root key is the
+global node's: the header's `kid` is `<the list's issuer DID>#<root thumbprint>`, and so is every
+endorsement's. A list is refused when
 it is older than one already seen (rollback) or past its next-update time plus a grace (stale).
 Entries are never deleted: a withdrawn node or a retired key stays, with the time of the change,
 so what it signed before keeps its meaning. Each node carries its jurisdiction, the countries
@@ -34,7 +36,7 @@ from .errors import (
     UntrustedIssuer,
 )
 from .jurisdiction import Jurisdiction
-from .jws import JwsToken, sign_jws
+from .jws import KID_NAMES_ANOTHER_DID, JwsToken, sign_jws
 from .keys import KeyPeriod, KeyStatus, PublicKey, SigningKey
 from .vc import FrameworkRef, isoformat, parse_datetime
 
@@ -96,13 +98,13 @@ class TrustedNode:
         return data
 
     @classmethod
-    def from_json(cls, data: Any, *, root_keys: tuple[PublicKey, ...]) -> Self:
+    def from_json(cls, data: Any, *, root_keys: tuple[PublicKey, ...], root_did: str) -> Self:
         if not isinstance(data, dict):
             raise MalformedError("a trust-list node must be an object")
         try:
             keys = tuple(_key_from_json(k) for k in _list(data["keys"]))
             frameworks = tuple(
-                Endorsement.verify(_str(f["endorsement"]), root_keys=root_keys)
+                Endorsement.verify(_str(f["endorsement"]), root_keys=root_keys, root_did=root_did)
                 for f in _list(data.get("frameworks", []))
             )
             node = cls(
@@ -206,8 +208,21 @@ class TrustList:
         object.__setattr__(self, "_keys", keys)
         object.__setattr__(self, "_by_did", by_did)
 
-    def key(self, kid: str) -> tuple[TrustedNode, KeyPeriod] | None:
-        return self._keys.get(kid)
+    def key(self, thumbprint: str) -> tuple[TrustedNode, KeyPeriod] | None:
+        """The node holding the key with this RFC 7638 thumbprint, and the key's period."""
+        return self._keys.get(thumbprint)
+
+    def signer_of(self, token: JwsToken) -> tuple[TrustedNode, KeyPeriod] | None:
+        """The node and key `token`'s kid names: None when the thumbprint is on no node.
+
+        Raises `UntrustedIssuer` when the kid's DID is not the DID of the node holding the key: a
+        generic did:web verifier would look for the key in another node's DID document, and a
+        member's key must not sign in another node's name.
+        """
+        found = self._keys.get(token.thumbprint)
+        if found is not None and found[0].did != token.kid_did:
+            raise UntrustedIssuer(KID_NAMES_ANOTHER_DID)
+        return found
 
     def node_by_did(self, did: str) -> TrustedNode | None:
         return self._by_did.get(did)
@@ -226,9 +241,11 @@ class TrustList:
         }
 
     def sign(self, root_key: SigningKey) -> str:
+        """Sign with the global root key, which belongs to the list's issuer (the global node)."""
         token = sign_jws(
             self.payload(),
             key=root_key,
+            did=self.issuer,
             typ=TRUST_LIST_TYP,
             extra_headers={"jwk": root_key.public_key.to_jwk()},
         )
@@ -265,12 +282,17 @@ class TrustList:
             allowed_headers=_TRUST_LIST_HEADERS,
             max_bytes=MAX_TRUST_LIST_BYTES,
         )
-        if parsed.kid not in pinned_thumbprints:
+        if parsed.thumbprint not in pinned_thumbprints:
             raise UntrustedIssuer("the trust list is not signed by a pinned global root key")
         root_key = PublicKey.from_jwk(parsed.header.get("jwk"))
-        if root_key.kid != parsed.kid:
+        if root_key.kid != parsed.thumbprint:
             raise UntrustedIssuer("the trust list's root key does not match its kid")
         payload = parsed.verify(root_key)
+        if not isinstance(payload.get("iss"), str):
+            raise MalformedError("trust list is malformed: iss must be the issuer's DID")
+        if payload["iss"] != parsed.kid_did:
+            # The root key is the issuer's (the global node's): its kid names the issuer's DID.
+            raise UntrustedIssuer(KID_NAMES_ANOTHER_DID)
         try:
             trust_list = cls(
                 issuer=_str(payload["iss"]),
@@ -278,7 +300,8 @@ class TrustList:
                 issued_at=parse_datetime(_str(payload["issuedAt"])),
                 next_update=parse_datetime(_str(payload["nextUpdate"])),
                 nodes=tuple(
-                    TrustedNode.from_json(n, root_keys=(root_key,)) for n in _list(payload["nodes"])
+                    TrustedNode.from_json(n, root_keys=(root_key,), root_did=parsed.kid_did)
+                    for n in _list(payload["nodes"])
                 ),
                 token=token,
             )

@@ -184,4 +184,4 @@ class CertificateIssue:
             "iat": int(issued_at.timestamp()),
             "exp": int(self.valid_until.timestamp()),
         }
-        return sign_jws(payload, key=key, typ=VC_JWT_TYP)
+        return sign_jws(payload, key=key, did=self.issuer_did, typ=VC_JWT_TYP)

@@ -6,12 +6,13 @@ list binds to one algorithm and one issuer, and it never answers valid on a doub
 network requests it makes go, through the injected fetcher, to status-list URLs under the base URL
 of the trusted node that issued the credential.
 
-Order of checks: shape and header; key by `kid`; signature; claims (the city's country, its
-LOCODE and the subject id agree); issuer and key status at signing time, and for a node no longer
-active or a compromised key the proof that the global node received the certificate before that
-cut-off; the city in the issuer's jurisdiction; signed no later than now; endorsed framework;
-validity window; then the status list. `verify_received` applies the same rules, up to the
-jurisdiction, for whoever receives certificates as they are issued (the global registry).
+Order of checks: shape and header; key by the `kid`'s thumbprint, held by the node its DID
+names; signature; claims (the city's country, its LOCODE and the subject id agree); issuer and key
+status at signing time, and for a node no longer active or a compromised key the proof that the
+global node received the certificate before that cut-off; the city in the issuer's jurisdiction;
+signed no later than now; endorsed framework; validity window; then the status list.
+`verify_received` applies the same rules, up to the jurisdiction, for whoever receives
+certificates as they are issued (the global registry).
 """
 
 from __future__ import annotations
@@ -200,7 +201,7 @@ class Verifier:
         try:
             self.trust_list.check_fresh(now=now)
             parsed = JwsToken.parse(token, typ=VC_JWT_TYP)
-            found = self.trust_list.key(parsed.kid)
+            found = self.trust_list.signer_of(parsed)
             if found is None:
                 raise UntrustedIssuer("the signing key is not on the trust list")
             issuer, key_period = found
@@ -284,7 +285,7 @@ class Verifier:
                 status_list, key_period = known.status_list, known.key_period
             else:
                 parsed = JwsToken.parse(token, typ=VC_JWT_TYP, max_bytes=MAX_STATUS_LIST_BYTES)
-                found = self.trust_list.key(parsed.kid)
+                found = self.trust_list.signer_of(parsed)
                 if found is None or found[0] is not issuer:
                     raise StatusListUnavailable(f"status list {url} is not signed by the issuer")
                 _check_key_at(found[1], now)
@@ -334,7 +335,7 @@ def verify_received(
     and the status lists change over time and are left to whoever verifies the certificate.
     """
     parsed = JwsToken.parse(token, typ=VC_JWT_TYP)
-    found = trust_list.key(parsed.kid)
+    found = trust_list.signer_of(parsed)
     if found is None:
         raise UntrustedIssuer("the signing key is not on the trust list")
     issuer, key_period = found

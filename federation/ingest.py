@@ -101,7 +101,8 @@ def plan_ingest(batch: ReportBatch, *, head: ChainHead, held: Mapping[int, str])
 
 
 def impersonator(token: str, *, trust_list: TrustList) -> str | None:
-    """The member whose key validly signed `token` as a report naming another node, if any.
+    """The member whose key validly signed `token` as a report naming another node (in its
+    payload or its kid's DID), if any.
 
     For a report `ReportBatch.verify` refused: a member key signing for another node is a member
     misbehaving (evidence to keep), not a stranger's noise, which is only refused.
@@ -110,7 +111,8 @@ def impersonator(token: str, *, trust_list: TrustList) -> str | None:
         parsed = JwsToken.parse(token, typ=REPORT_TYP, max_bytes=MAX_REPORT_BYTES)
     except CredentialsError:
         return None
-    found = trust_list.key(parsed.kid)
+    # By the thumbprint alone: a member key signing under another node's DID is misbehaving too.
+    found = trust_list.key(parsed.thumbprint)
     if found is None:
         return None
     node, period = found
@@ -119,6 +121,8 @@ def impersonator(token: str, *, trust_list: TrustList) -> str | None:
     except CredentialsError:
         return None
     if payload.get("sub") != node.id or payload.get("iss") != node.did:
+        return node.id
+    if parsed.kid_did != node.did:
         return node.id
     return None
 
@@ -143,7 +147,7 @@ def sign_receipt(
         "added": added,
         "head": {"sequence": head.sequence, "hash": head.hash},
     }
-    return sign_jws(payload, key=key, typ=RECEIPT_TYP)
+    return sign_jws(payload, key=key, did=issuer_did, typ=RECEIPT_TYP)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +170,10 @@ class Receipt:
             parsed = JwsToken.parse(token, typ=RECEIPT_TYP)
         except CredentialsError as exc:
             raise ReportInvalid(f"not a federation receipt: {exc}") from exc
-        found = trust_list.key(parsed.kid)
+        try:
+            found = trust_list.signer_of(parsed)
+        except CredentialsError as exc:
+            raise ReportInvalid(f"the receipt's kid does not name its key's node: {exc}") from exc
         if found is None or found[0].id != global_node_id:
             raise ReportInvalid("the receipt is not signed with a key of the global node")
         try:

@@ -3,13 +3,15 @@
 Both are compact JWS; each proves itself, so the global node needs no prior trust in the sender:
 
 - `JoinRequest` (`typ: join-request+jwt`): {nodeId, did, baseUrl, name, keys: [jwk], iat, nonce},
-  signed by one of the keys it carries (the header `kid`). The DID must be the `did:web` of the
-  base URL and `iat` within `MAX_CLOCK_SKEW` of now. Every key must be an acceptable public JWK.
+  signed by one of the keys it carries, under the joining node's own DID (the header `kid` is
+  `<did>#<thumbprint>`). The DID must be the `did:web` of the base URL and `iat` within
+  `MAX_CLOCK_SKEW` of now. Every key must be an acceptable public JWK.
 - `EndorsementRequest` (`typ: endorsement-request+jwt`): a member's adapted framework document
   and its digest, signed by an active key the trust list gives that member.
 - `KeyRotation` (`typ: key-rotation+jwt`): {nodeId, newKey: jwk, iat, newKeyProof}, signed by a key
   the node already holds; `newKeyProof` is a JWS by the new key over {nodeId, kid, iat}, so both
-  possessions are proven. Which keys the node holds is the caller's (the registry's) to say.
+  possessions are proven. Both kids name the node's DID. Which keys and DID the node holds is the
+  caller's (the registry's) to say.
 
 `from_jws` checks shape, signatures and freshness; whether the node may join or rotate (already a
 member, key taken) is the trust registry's decision.
@@ -35,7 +37,7 @@ from sdgcities.credentials import (
     normalise_base_url,
 )
 from sdgcities.credentials._strict import parse_json_object
-from sdgcities.credentials.jws import JwsToken, sign_jws
+from sdgcities.credentials.jws import KID_NAMES_ANOTHER_DID, JwsToken, sign_jws
 
 from .errors import OnboardingError, PossessionNotProven, RequestStale
 
@@ -129,16 +131,17 @@ class JoinRequest:
     ) -> str:
         """The compact JWS a node sends to join, signed with (and carrying) its `key`."""
         issued = now or datetime.now(UTC)
+        did = did_web_from_base_url(base_url)
         payload = {
             "nodeId": node_id,
-            "did": did_web_from_base_url(base_url),
+            "did": did,
             "baseUrl": normalise_base_url(base_url),
             "name": name,
             "keys": [key.public_key.to_jwk()],
             "iat": int(issued.timestamp()),
             "nonce": secrets.token_urlsafe(16),
         }
-        return sign_jws(payload, key=key, typ=JOIN_REQUEST_TYP)
+        return sign_jws(payload, key=key, did=did, typ=JOIN_REQUEST_TYP)
 
     @classmethod
     def from_jws(cls, token: str, *, now: datetime | None = None) -> Self:
@@ -155,7 +158,7 @@ class JoinRequest:
         keys = tuple(_key(jwk) for jwk in raw_keys)
         if len({k.kid for k in keys}) != len(keys):
             raise OnboardingError("a key is listed twice")
-        signer = next((k for k in keys if k.kid == parsed.kid), None)
+        signer = next((k for k in keys if k.kid == parsed.thumbprint), None)
         if signer is None:
             raise PossessionNotProven("the request is not signed by a key it carries")
         payload = _verify(parsed, signer)
@@ -168,6 +171,8 @@ class JoinRequest:
         did = _str(payload, "did")
         if did != expected_did:
             raise OnboardingError(f"did {did} is not the did:web of {normalised} ({expected_did})")
+        if parsed.kid_did != did:
+            raise PossessionNotProven(f"{KID_NAMES_ANOTHER_DID}: the kid must name {did}")
         request = cls(
             node_id=_str(payload, "nodeId"),
             did=did,
@@ -206,14 +211,17 @@ class KeyRotation:
         cls,
         *,
         node_id: str,
+        did: str,
         current_key: SigningKey,
         new_key: SigningKey,
         now: datetime | None = None,
     ) -> str:
+        """Signed by `current_key`, with the new key's own proof; both kids name `did`."""
         issued = int((now or datetime.now(UTC)).timestamp())
         proof = sign_jws(
             {"nodeId": node_id, "kid": new_key.kid, "iat": issued},
             key=new_key,
+            did=did,
             typ=NEW_KEY_PROOF_TYP,
         )
         payload = {
@@ -222,7 +230,7 @@ class KeyRotation:
             "iat": issued,
             "newKeyProof": proof,
         }
-        return sign_jws(payload, key=current_key, typ=KEY_ROTATION_TYP)
+        return sign_jws(payload, key=current_key, did=did, typ=KEY_ROTATION_TYP)
 
     @staticmethod
     def claimed_node_id(token: str) -> str:
@@ -239,21 +247,27 @@ class KeyRotation:
         cls,
         token: str,
         *,
+        did: str,
         active_keys: Collection[PublicKey],
         now: datetime | None = None,
     ) -> Self:
-        """Verify against the node's currently active keys, then the new key's own proof."""
+        """Verify against the node's currently active keys, then the new key's own proof; `did`
+        is the node's DID, which both kids must name."""
         parsed = _parse(token, typ=KEY_ROTATION_TYP)
-        signer = next((k for k in active_keys if k.kid == parsed.kid), None)
+        signer = next((k for k in active_keys if k.kid == parsed.thumbprint), None)
         if signer is None:
             raise PossessionNotProven("the rotation is not signed by an active key of the node")
+        if parsed.kid_did != did:
+            raise PossessionNotProven(f"{KID_NAMES_ANOTHER_DID} ({did})")
         payload = _verify(parsed, signer)
         node_id = _str(payload, "nodeId")
         new_key = _key(payload.get("newKey"))
         issued_at = _iat(payload)
         proof = _parse(_str(payload, "newKeyProof"), typ=NEW_KEY_PROOF_TYP)
-        if proof.kid != new_key.kid:
+        if proof.thumbprint != new_key.kid:
             raise PossessionNotProven("the new-key proof is not signed by the new key")
+        if proof.kid_did != did:
+            raise PossessionNotProven(f"the new-key proof: {KID_NAMES_ANOTHER_DID} ({did})")
         claims = _verify(proof, new_key)
         if claims.get("nodeId") != node_id or claims.get("kid") != new_key.kid:
             raise PossessionNotProven("the new-key proof is for another node or key")
@@ -289,6 +303,7 @@ class EndorsementRequest:
         cls,
         *,
         node_id: str,
+        did: str,
         framework: FrameworkRef,
         document: str,
         key: SigningKey,
@@ -300,7 +315,7 @@ class EndorsementRequest:
             "document": document,
             "iat": int((now or datetime.now(UTC)).timestamp()),
         }
-        return sign_jws(payload, key=key, typ=ENDORSEMENT_REQUEST_TYP)
+        return sign_jws(payload, key=key, did=did, typ=ENDORSEMENT_REQUEST_TYP)
 
     @classmethod
     def from_jws(cls, token: str, *, trust_list: TrustList, now: datetime | None = None) -> Self:
@@ -310,7 +325,10 @@ class EndorsementRequest:
             )
         except CredentialsError as exc:
             raise OnboardingError(f"not a {ENDORSEMENT_REQUEST_TYP} token: {exc}") from exc
-        found = trust_list.key(parsed.kid)
+        try:
+            found = trust_list.signer_of(parsed)
+        except CredentialsError as exc:
+            raise PossessionNotProven(str(exc)) from exc
         if found is None:
             raise PossessionNotProven("the request is not signed by a key on the trust list")
         node, period = found

@@ -47,7 +47,7 @@ class ReceivedStatement:
             "receivedAt": isoformat(self.received_at),
             "report": self.report,
         }
-        return sign_jws(payload, key=key, typ=RECEIVED_STATEMENT_TYP)
+        return sign_jws(payload, key=key, did=issuer_did, typ=RECEIVED_STATEMENT_TYP)
 
     @classmethod
     def verify(cls, token: str, *, trust_list: TrustList) -> Self:
@@ -56,7 +56,10 @@ class ReceivedStatement:
             parsed = JwsToken.parse(token, typ=RECEIVED_STATEMENT_TYP)
         except CredentialsError as exc:
             raise ReportInvalid(f"not a received statement: {exc}") from exc
-        found = trust_list.key(parsed.kid)
+        try:
+            found = trust_list.signer_of(parsed)
+        except CredentialsError as exc:
+            raise ReportInvalid(f"the statement's kid does not name its key: {exc}") from exc
         if found is None or found[0].did != trust_list.issuer:
             raise ReportInvalid("the statement is not signed with a key of the global node")
         try:

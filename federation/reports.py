@@ -114,7 +114,7 @@ def sign_report(
         "last": first + len(events) - 1,
         "events": [event.to_json() for event in events],
     }
-    token = sign_jws(payload, key=key, typ=REPORT_TYP)
+    token = sign_jws(payload, key=key, did=issuer_did, typ=REPORT_TYP)
     if len(token) > MAX_REPORT_BYTES:
         raise ReportTooLarge(f"the report is {len(token)} bytes, over {MAX_REPORT_BYTES}")
     return token
@@ -130,7 +130,7 @@ class ReportBatch:
     first: int
     last: int
     events: tuple[Event, ...]
-    kid: str
+    kid: str  # the signing key's RFC 7638 thumbprint (the header's kid without the DID)
     token: str
 
     @property
@@ -142,16 +142,20 @@ class ReportBatch:
     def verify(cls, token: str, *, trust_list: TrustList) -> Self:
         """Verify a report against the trust list; raise `ReportInvalid` or a chain error.
 
-        The header's `kid` must be a key the trust list gives the node the payload names (`sub`,
-        with its DID as `iss`), usable at the signing time `iat`: not compromised, within its
-        validity, not retired before it; a node withdrawn before `iat` reports nothing. The
+        The header's `kid` must name a key the trust list gives the node the payload names
+        (`sub`, with its DID as `iss` and as the kid's DID), usable at the signing time `iat`:
+        not compromised, within its validity, not retired before it; a node withdrawn before
+        `iat` reports nothing. The
         events must all be that node's, numbered `first` to `last`, and chain together.
         """
         try:
             parsed = JwsToken.parse(token, typ=REPORT_TYP, max_bytes=MAX_REPORT_BYTES)
         except CredentialsError as exc:
             raise ReportInvalid(f"not a federation report: {exc}") from exc
-        found = trust_list.key(parsed.kid)
+        try:
+            found = trust_list.signer_of(parsed)
+        except CredentialsError as exc:
+            raise ReportInvalid(f"the report's kid does not name its key's node: {exc}") from exc
         if found is None:
             raise ReportInvalid("the report is signed with a key that is not on the trust list")
         node, period = found
@@ -196,7 +200,7 @@ class ReportBatch:
             first=first,
             last=last,
             events=events,
-            kid=parsed.kid,
+            kid=parsed.thumbprint,
             token=token,
         )
 

@@ -358,7 +358,7 @@ def _sign(
         "exp": int((issued + lifetime).timestamp()),
         "jti": secrets.token_urlsafe(24),
     }
-    return sign_jws(payload, key=key, typ=typ)
+    return sign_jws(payload, key=key, did=issuer, typ=typ)
 
 
 def _verify_global(
@@ -371,7 +371,10 @@ def _verify_global(
         parsed = JwsToken.parse(token, typ=typ, max_bytes=MAX_MESSAGE_BYTES)
     except CredentialsError as exc:
         raise MessageRefused(f"not a {typ} token: {exc}") from exc
-    found = trust_list.key(parsed.kid)
+    try:
+        found = trust_list.signer_of(parsed)
+    except CredentialsError as exc:
+        raise MessageRefused(f"the token's kid does not name its key's node: {exc}") from exc
     if found is None:
         raise MessageRefused("the token is not signed by a key on the trust list")
     node, period = found

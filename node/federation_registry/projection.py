@@ -165,7 +165,7 @@ def read_certificate(
         # Whose key it names is read again only for a refusal: the node answers for what its
         # own key signed, not for another node's token it passed on.
         try:
-            found = trust_list.key(JwsToken.parse(token, typ=VC_JWT_TYP).kid)
+            found = trust_list.key(JwsToken.parse(token, typ=VC_JWT_TYP).thumbprint)
         except CredentialsError as malformed:
             raise Unverifiable(f"the token is malformed: {malformed}") from exc
         if found is None or found[0].id != event.node_id:

@@ -32,6 +32,7 @@ from sdgcities.node.config import GLOBAL_NODE_ID, Settings
 from sdgcities.node.db import transaction
 from sdgcities.node.errors import Conflict, InvalidRequest, NotFound
 from sdgcities.node.timeutil import utcnow
+from sdgcities.node.trust.service import load_current
 
 from . import adapt
 from .baseline import load_baseline
@@ -478,7 +479,9 @@ def endorse_version(
             "an endorsement"
         )
     try:
-        endorsement = Endorsement.verify(token, root_keys=root_keys)
+        endorsement = Endorsement.verify(
+            token, root_keys=root_keys, root_did=_root_did(session=session, settings=settings)
+        )
     except CredentialsError as exc:
         raise InvalidRequest(f"endorsement refused: {exc}") from exc
     endorsed = endorsement.framework
@@ -509,3 +512,13 @@ def endorse_version(
         detail={"digest": version.digest, "endorsed_at": endorsement.endorsed_at.isoformat()},
     )
     return version
+
+
+def _root_did(*, session: Session, settings: Settings) -> str | None:
+    """The DID of the node holding the root key (the global node), when this node knows it: its
+    own, or the issuer of the trust list it holds. Without one, the endorsement's kid is checked
+    against its own `iss` only."""
+    if settings.is_global:
+        return settings.did
+    trust_list = load_current(session=session, settings=settings)
+    return trust_list.issuer if trust_list is not None else None

@@ -24,13 +24,12 @@ def key_path(settings: Settings, kid: str) -> Path:
 
 
 def names_key(token: str, *, typ: str, kid: str) -> bool:
-    """Whether the compact JWS `token`'s header names the key whose thumbprint is `kid`: by the
-    thumbprint itself or by a DID URL ending in it (DESIGN §3). The signature is not checked."""
+    """Whether the compact JWS `token`'s header names the key whose thumbprint is `kid` (its DID
+    URL's fragment, DESIGN §3). The signature is not checked."""
     try:
-        header_kid = JwsToken.parse(token, typ=typ).kid
+        return JwsToken.parse(token, typ=typ).thumbprint == kid
     except CredentialsError:
         return False
-    return header_kid == kid or header_kid.endswith(f"#{kid}")
 
 
 def create_signing_key(

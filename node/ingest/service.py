@@ -416,10 +416,13 @@ def _raise_alarm(
 
 
 def _signer(token: str, trust_list: TrustList) -> str | None:
-    """The node whose key a (signature-checked) report names: for a refused one, no batch."""
+    """The node whose key a (signature-checked) report names: for a refused one, no batch.
+
+    By the kid's thumbprint alone: a report refused because its kid names another node's DID is
+    still its key's node's doing."""
     try:
         found = trust_list.key(
-            JwsToken.parse(token, typ=REPORT_TYP, max_bytes=MAX_REPORT_BYTES).kid
+            JwsToken.parse(token, typ=REPORT_TYP, max_bytes=MAX_REPORT_BYTES).thumbprint
         )
     except CredentialsError:
         return None

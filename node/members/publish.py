@@ -112,7 +112,7 @@ def _period(
 
 
 def _endorsements(
-    *, session: Session, node_id: str, root_key: SigningKey
+    *, session: Session, settings: Settings, node_id: str, root_key: SigningKey
 ) -> tuple[Endorsement, ...]:
     """The endorsements held for `node_id`: on the global node, its own framework versions."""
     rows = session.exec(
@@ -122,7 +122,9 @@ def _endorsements(
     for row in rows:
         assert row.endorsement_jws is not None
         try:
-            endorsement = Endorsement.verify(row.endorsement_jws, root_keys=(root_key.public_key,))
+            endorsement = Endorsement.verify(
+                row.endorsement_jws, root_keys=(root_key.public_key,), root_did=settings.did
+            )
         except CredentialsError:
             continue  # endorsed under another root key: not this list's to vouch for
         if endorsement.node_id == node_id and endorsement not in found:
@@ -164,7 +166,9 @@ def build_trust_list(
                 _period(session=session, node_id=settings.node_id, jwk=k.public_jwk, row=k)
                 for k in own_keys
             ),
-            frameworks=_endorsements(session=session, node_id=settings.node_id, root_key=root_key),
+            frameworks=_endorsements(
+                session=session, settings=settings, node_id=settings.node_id, root_key=root_key
+            ),
             jurisdiction=global_jurisdiction(members),
         )
     ]
@@ -186,7 +190,7 @@ def build_trust_list(
                     _period(session=session, node_id=member.node_id, jwk=k.jwk, row=k) for k in keys
                 ),
                 frameworks=_member_endorsements(
-                    session=session, node_id=member.node_id, root_key=root_key
+                    session=session, settings=settings, node_id=member.node_id, root_key=root_key
                 ),
                 received_before_cutoff=(
                     frozenset()
@@ -208,7 +212,7 @@ def build_trust_list(
 
 
 def _member_endorsements(
-    *, session: Session, node_id: str, root_key: SigningKey
+    *, session: Session, settings: Settings, node_id: str, root_key: SigningKey
 ) -> tuple[Endorsement, ...]:
     rows = session.exec(
         select(EndorsementRequestRecord)
@@ -219,7 +223,9 @@ def _member_endorsements(
         .order_by(col(EndorsementRequestRecord.id))
     ).all()
     return tuple(
-        Endorsement.verify(row.endorsement_jws, root_keys=(root_key.public_key,))
+        Endorsement.verify(
+            row.endorsement_jws, root_keys=(root_key.public_key,), root_did=settings.did
+        )
         for row in rows
         if row.endorsement_jws is not None
     )

@@ -222,7 +222,9 @@ def rotate_key(
         if k.status is KeyStatus.ACTIVE
     ]
     try:
-        rotation = KeyRotation.from_jws(token, active_keys=active, now=now or utcnow())
+        rotation = KeyRotation.from_jws(
+            token, did=member.did, active_keys=active, now=now or utcnow()
+        )
     except OnboardingError as exc:
         raise InvalidRequest(f"key rotation refused: {exc}") from exc
     if _kid_taken(session, rotation.new_key.kid):

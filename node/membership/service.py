@@ -142,6 +142,7 @@ def send_endorsement_request(
         raise Conflict(f"{version.label} is already endorsed")
     token = EndorsementRequest.sign(
         node_id=settings.node_id,
+        did=settings.did,
         framework=FrameworkRef(version.framework_id, version.version, version.digest),
         document=version.document,
         key=state.signing_key,
@@ -183,7 +184,9 @@ def rotate_signing_key(*, session: Session, state: NodeState, actor: Actor) -> S
     target = _global_url(state, None)
     current = state.signing_key
     new_key = SigningKey.generate(current.algorithm)
-    token = KeyRotation.sign(node_id=settings.node_id, current_key=current, new_key=new_key)
+    token = KeyRotation.sign(
+        node_id=settings.node_id, did=settings.did, current_key=current, new_key=new_key
+    )
     path = key_path(settings, new_key.kid)
     new_key.save(path, settings.key_passphrase.get_secret_value())
     try:

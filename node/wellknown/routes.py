@@ -25,13 +25,17 @@ CONTEXT_CACHE = "public, max-age=31536000, immutable"
 
 @router.get("/.well-known/did.json")
 def get_did_document(session: SessionDep, state: StateDep, _actor: Anyone) -> dict[str, Any]:
+    """The node's keys; on the global node also the root key(s) it pins, which sign the trust
+    list and the endorsements under the global node's DID (assertions only)."""
+    settings = state.settings
     keys = [period.public_key for period in published_keys(session=session)]
-    return did_document(state.settings.did, keys)
+    root_keys = settings.pinned_root_keys if settings.is_global else ()
+    return did_document(settings.did, keys, assertion_only=root_keys)
 
 
 @router.get("/.well-known/jwks.json")
-def get_jwks(session: SessionDep, _actor: Anyone) -> dict[str, Any]:
-    return jwks(period.public_key for period in published_keys(session=session))
+def get_jwks(session: SessionDep, state: StateDep, _actor: Anyone) -> dict[str, Any]:
+    return jwks(state.settings.did, (p.public_key for p in published_keys(session=session)))
 
 
 @router.get("/healthz")

@@ -17,6 +17,7 @@ from tests.vectors.builders import (
     KEYS_VALID_FROM,
     b64url,
     certificate,
+    header_of,
     json_bytes,
     payload_of,
     segments,
@@ -84,6 +85,40 @@ def test_a_changed_digest_breaks_the_signature(fed, endorsement):
         Endorsement.verify(tampered, root_keys=(fed.root.public_key,))
 
 
+def test_the_kid_names_the_global_node(fed, endorsement):
+    header = {"alg": "EdDSA", "typ": ENDORSEMENT_TYP, "kid": f"{GLOBAL_DID}#{fed.root.kid}"}
+
+    assert header_of(endorsement.token) == header
+    assert Endorsement.verify(
+        endorsement.token, root_keys=(fed.root.public_key,), root_did=GLOBAL_DID
+    )
+
+
+def test_a_kid_naming_another_did_than_the_issuer_is_refused(fed, endorsement):
+    # Signed by the real root key, `iss` the global node, but the kid names KE's DID.
+    ke_did = fed.node("KE").did
+    token = sign_jws(payload_of(endorsement.token), key=fed.root, did=ke_did, typ=ENDORSEMENT_TYP)
+
+    with pytest.raises(UntrustedIssuer, match="kid names another DID"):
+        Endorsement.verify(token, root_keys=(fed.root.public_key,))
+
+
+def test_a_kid_naming_another_did_than_the_global_nodes_is_refused(fed):
+    # Self-consistent (kid DID = iss), but not the DID of the node the caller knows holds the
+    # root key (the trust list's issuer).
+    forged = Endorsement.sign(
+        framework=fed.node("KE").framework,
+        node_id="KE",
+        root_key=fed.root,
+        issuer_did=fed.node("KE").did,
+        endorsed_at=KEYS_VALID_FROM,
+    )
+
+    assert Endorsement.verify(forged.token, root_keys=(fed.root.public_key,))
+    with pytest.raises(UntrustedIssuer, match="kid names another DID"):
+        Endorsement.verify(forged.token, root_keys=(fed.root.public_key,), root_did=GLOBAL_DID)
+
+
 def test_another_token_kind_signed_by_the_root_is_refused(fed):
     token = certificate(key=fed.root)
 
@@ -101,11 +136,13 @@ def test_another_token_kind_signed_by_the_root_is_refused(fed):
         {"sub": 7},
         {"framework": "ke-national"},
         {"framework": {"id": "ke-national", "version": 1, "digest": "sha256:00"}},
+        {"iss": None},
+        {"iss": 7},
     ],
 )
 def test_a_root_signed_but_malformed_endorsement_is_refused(fed, endorsement, changes):
     payload = {**payload_of(endorsement.token), **changes}
-    token = sign_jws(payload, key=fed.root, typ=ENDORSEMENT_TYP)
+    token = sign_jws(payload, key=fed.root, did=GLOBAL_DID, typ=ENDORSEMENT_TYP)
 
     with pytest.raises(MalformedError):
         Endorsement.verify(token, root_keys=(fed.root.public_key,))

@@ -27,7 +27,7 @@ def published_key_set() -> KeySet:
     """KE's keys exactly as /.well-known/jwks.json serves them, read back from JSON text."""
     fed = federation()
     keys = [fed.node("KE").key.public_key, fed.ke_es256.public_key]
-    return KeySet.import_key_set(json.loads(json.dumps(jwks(keys))))
+    return KeySet.import_key_set(json.loads(json.dumps(jwks(fed.node("KE").did, keys))))
 
 
 @pytest.fixture(params=["EdDSA", "ES256"])
@@ -43,10 +43,12 @@ def issued(algorithm: str, **changes) -> str:
 def test_the_published_keys_import_as_the_right_types():
     key_set = published_key_set()
 
+    ke = federation().node("KE")
+
     assert [type(k) for k in key_set.keys] == [OKPKey, ECKey]
     assert [k.kid for k in key_set.keys] == [
-        federation().node("KE").key.kid,
-        federation().ke_es256.kid,
+        f"{ke.did}#{ke.key.kid}",
+        f"{ke.did}#{federation().ke_es256.kid}",
     ]
 
 
@@ -55,10 +57,11 @@ def test_joserfc_verifies_the_signature(algorithm):
 
     compact = jws.deserialize_compact(token, published_key_set(), algorithms=[algorithm])
 
+    key = federation().ke_es256 if algorithm == "ES256" else federation().node("KE").key
     assert compact.headers() == {
         "alg": algorithm,
         "typ": "vc+jwt",
-        "kid": (federation().ke_es256 if algorithm == "ES256" else federation().node("KE").key).kid,
+        "kid": f"{federation().node('KE').did}#{key.kid}",
     }
     assert json.loads(compact.payload) == payload_of(token)
 

@@ -21,6 +21,7 @@ from sdgcities.credentials import (
 from sdgcities.credentials._strict import MAX_JSON_DEPTH, b64url_decode, b64url_encode, parse_json
 
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+DID = "did:web:ke.sdgcities.example"
 
 
 # base64url.
@@ -121,24 +122,74 @@ def key(request) -> SigningKey:
 
 
 def test_sign_jws_header_and_canonical_payload(key):
-    token = sign_jws({"b": 1, "a": [True, None]}, key=key, typ="example+jwt")
+    token = sign_jws({"b": 1, "a": [True, None]}, key=key, did=DID, typ="example+jwt")
 
     parsed = JwsToken.parse(token, typ="example+jwt")
 
-    assert parsed.header == {"alg": key.algorithm.value, "typ": "example+jwt", "kid": key.kid}
+    kid = f"{DID}#{key.kid}"
+    assert parsed.header == {"alg": key.algorithm.value, "typ": "example+jwt", "kid": kid}
     assert parsed.payload_bytes == b'{"a":[true,null],"b":1}'
-    assert (parsed.kid, parsed.algorithm) == (key.kid, key.algorithm)
+    assert (parsed.kid, parsed.kid_did, parsed.thumbprint) == (kid, DID, key.kid)
+    assert parsed.algorithm is key.algorithm
     assert parsed.verify(key.public_key) == {"a": [True, None], "b": 1}
+
+
+@pytest.mark.parametrize("did", ["", "ke.sdgcities.example", "did:key:z6Mk", "did:web:a b"])
+def test_sign_jws_refuses_a_signer_did_that_is_not_did_web(key, did):
+    with pytest.raises(ValueError, match="did:web"):
+        sign_jws({"a": 1}, key=key, did=did, typ="x")
+
+
+def header_segment(kid):
+    return b64url_encode(json.dumps({"alg": "EdDSA", "typ": "x", "kid": kid}).encode())
+
+
+@pytest.mark.parametrize(
+    ("kid", "message"),
+    [
+        # Before DID URLs, a kid was the bare thumbprint: such tokens no longer parse.
+        pytest.param(SigningKey.generate().kid, "DID URL", id="bare-thumbprint"),
+        pytest.param(
+            f"https://ke.sdgcities.example/#{SigningKey.generate().kid}", "did:web", id="https-url"
+        ),
+        pytest.param("did:web:ke.sdgcities.example#key-1", "thumbprint", id="not-a-thumbprint"),
+        pytest.param(7, "DID URL", id="integer"),
+        pytest.param(["did:web:ke.sdgcities.example"], "DID URL", id="array"),
+    ],
+)
+def test_a_kid_that_is_not_a_did_url_is_malformed(kid, message):
+    token = f"{header_segment(kid)}.{b64url_encode(b'{}')}.{b64url_encode(b'x' * 64)}"
+
+    with pytest.raises(MalformedError, match=message):
+        JwsToken.parse(token, typ="x")
+
+
+def test_a_checked_header_is_remembered_with_its_kid_parts(key):
+    first = JwsToken.parse(sign_jws({"a": 1}, key=key, did=DID, typ="x"), typ="x")
+    second = JwsToken.parse(sign_jws({"a": 2}, key=key, did=DID, typ="x"), typ="x")
+
+    assert second.header is first.header  # the cache answered
+    assert (second.kid_did, second.thumbprint) == (DID, key.kid)
+
+
+def test_a_refused_kid_is_not_remembered():
+    token = f"{header_segment('bare')}.{b64url_encode(b'{}')}.{b64url_encode(b'x' * 64)}"
+
+    for _ in range(2):
+        with pytest.raises(MalformedError, match="DID URL"):
+            JwsToken.parse(token, typ="x")
 
 
 def test_ed25519_signatures_are_deterministic():
     key = SigningKey.generate()
 
-    assert sign_jws({"a": 1}, key=key, typ="x") == sign_jws({"a": 1}, key=key, typ="x")
+    assert sign_jws({"a": 1}, key=key, did=DID, typ="x") == sign_jws(
+        {"a": 1}, key=key, did=DID, typ="x"
+    )
 
 
 def test_verify_refuses_a_key_other_than_the_named_one(key):
-    token = sign_jws({"a": 1}, key=key, typ="x")
+    token = sign_jws({"a": 1}, key=key, did=DID, typ="x")
     other = SigningKey.generate(key.algorithm)
 
     with pytest.raises(SignatureInvalid, match="another key"):
@@ -146,7 +197,9 @@ def test_verify_refuses_a_key_other_than_the_named_one(key):
 
 
 def test_allowed_headers_can_be_widened_per_token_kind(key):
-    token = sign_jws({"a": 1}, key=key, typ="x", extra_headers={"jwk": key.public_key.to_jwk()})
+    token = sign_jws(
+        {"a": 1}, key=key, did=DID, typ="x", extra_headers={"jwk": key.public_key.to_jwk()}
+    )
 
     with pytest.raises(MalformedError, match="not allowed: jwk"):
         JwsToken.parse(token, typ="x")
@@ -155,7 +208,7 @@ def test_allowed_headers_can_be_widened_per_token_kind(key):
 
 def test_the_payload_is_parsed_only_after_the_signature(key):
     header = b64url_encode(
-        json.dumps({"alg": key.algorithm.value, "typ": "x", "kid": key.kid}).encode()
+        json.dumps({"alg": key.algorithm.value, "typ": "x", "kid": f"{DID}#{key.kid}"}).encode()
     )
     payload = b64url_encode(b'{"a":1,"a":2}')
     token = f"{header}.{payload}.{b64url_encode(b'x' * 64)}"
@@ -167,7 +220,7 @@ def test_the_payload_is_parsed_only_after_the_signature(key):
 
 
 def test_size_cap_is_a_parameter(key):
-    token = sign_jws({"a": "x" * 2000}, key=key, typ="x")
+    token = sign_jws({"a": "x" * 2000}, key=key, did=DID, typ="x")
 
     with pytest.raises(MalformedError, match="larger than"):
         JwsToken.parse(token, typ="x", max_bytes=1000)

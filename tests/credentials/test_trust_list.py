@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from sdgcities.credentials import (
     TRUST_LIST_TYP,
     Error,
+    JwsToken,
     KeyPeriod,
     KeyStatus,
     MalformedError,
@@ -24,6 +25,7 @@ from sdgcities.credentials import (
     sign_jws,
 )
 from tests.vectors.builders import (
+    GLOBAL_DID,
     NOW,
     RECEIVED_INDEX,
     credential_id,
@@ -38,6 +40,7 @@ def root_signed(fed, payload: dict[str, Any]) -> str:
     return sign_jws(
         payload,
         key=fed.root,
+        did=GLOBAL_DID,
         typ=TRUST_LIST_TYP,
         extra_headers={"jwk": fed.root.public_key.to_jwk()},
     )
@@ -71,9 +74,40 @@ def test_the_header_carries_the_root_jwk_and_kid(fed):
     assert header_of(token) == {
         "alg": "EdDSA",
         "typ": TRUST_LIST_TYP,
-        "kid": fed.root.kid,
+        "kid": f"{GLOBAL_DID}#{fed.root.kid}",
         "jwk": fed.root.public_key.to_jwk(),
     }
+
+
+def test_a_list_whose_kid_names_another_did_than_its_issuer_is_refused(fed):
+    # The root key is the global node's, and the list's issuer is the global node: a list signed
+    # by the real root key but naming another DID in its kid is not what a did:web resolver of
+    # the issuer would verify.
+    payload = fed.trust_list().payload()
+    token = sign_jws(
+        payload,
+        key=fed.root,
+        did=fed.node("KE").did,
+        typ=TRUST_LIST_TYP,
+        extra_headers={"jwk": fed.root.public_key.to_jwk()},
+    )
+
+    with pytest.raises(UntrustedIssuer, match="kid names another DID"):
+        TrustAnchor(fed.pinned).accept(token, now=NOW)
+
+
+def test_signer_of_checks_the_kid_did_against_the_keys_node(accepted_trust_list, fed):
+    ke, ke_key = fed.node("KE"), fed.node("KE").key
+    own = sign_jws({"a": 1}, key=ke_key, did=ke.did, typ="x")
+    as_sn = sign_jws({"a": 1}, key=ke_key, did=fed.node("SN").did, typ="x")
+    stranger = sign_jws({"a": 1}, key=fed.stranger, did=ke.did, typ="x")
+
+    assert accepted_trust_list.signer_of(JwsToken.parse(own, typ="x")) == accepted_trust_list.key(
+        ke_key.kid
+    )
+    assert accepted_trust_list.signer_of(JwsToken.parse(stranger, typ="x")) is None
+    with pytest.raises(UntrustedIssuer, match="kid names another DID than the key's node"):
+        accepted_trust_list.signer_of(JwsToken.parse(as_sn, typ="x"))
 
 
 def test_the_anchor_moves_forward_and_refuses_to_go_back(fed):
@@ -157,6 +191,8 @@ def _fields(node) -> dict[str, Any]:
     ("mutate", "message"),
     [
         (lambda p: p.update(sequence=-1), "sequence"),
+        (lambda p: p.pop("iss"), "iss must be"),
+        (lambda p: p.update(iss=7), "iss must be"),
         (lambda p: p.update(sequence=True), "sequence"),
         (lambda p: p.update(sequence="8"), "sequence"),
         (lambda p: p.update(nextUpdate="tomorrow"), "malformed"),

@@ -43,7 +43,8 @@ def test_header_is_vc_jwt_with_alg_and_kid_only(token):
     header = decode(token.split(".")[0])
     key = federation().ke_es256 if header["alg"] == "ES256" else federation().node("KE").key
 
-    assert header == {"alg": key.algorithm.value, "typ": "vc+jwt", "kid": key.kid}
+    kid = f"{federation().node('KE').did}#{key.kid}"
+    assert header == {"alg": key.algorithm.value, "typ": "vc+jwt", "kid": kid}
 
 
 def test_vcdm2_context_comes_first_then_open_badges_then_ours(credential):

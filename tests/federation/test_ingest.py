@@ -6,9 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from sdgcities.credentials import SigningKey
+from sdgcities.credentials import JwsToken, SigningKey, sign_jws
 from sdgcities.federation import (
     GENESIS,
+    REPORT_TYP,
     ForkDetected,
     ReportBatch,
     ReportInvalid,
@@ -16,7 +17,7 @@ from sdgcities.federation import (
     SequenceGap,
     sign_report,
 )
-from sdgcities.federation.ingest import Receipt, plan_ingest, sign_receipt
+from sdgcities.federation.ingest import Receipt, impersonator, plan_ingest, sign_receipt
 
 from .factories import T0, make_chain, trust_list, trusted_node
 
@@ -108,3 +109,23 @@ def test_receipts_verify_only_with_the_global_nodes_key() -> None:
         Receipt.verify(by_a_member, trust_list=TRUST, global_node_id="global")
     with pytest.raises(ReportInvalid, match="not a federation receipt"):
         Receipt.verify(batch.token, trust_list=TRUST, global_node_id="global")
+    # A member's real key, the kid naming the global node's DID.
+    as_global = sign_receipt(
+        batch,
+        key=KE_KEY,
+        issuer_did="did:web:global.example.org",
+        added=3,
+        head=batch.events[-1].head,
+        issued_at=T0,
+    )
+    with pytest.raises(ReportInvalid, match="kid names another DID than the key's node"):
+        Receipt.verify(as_global, trust_list=TRUST, global_node_id="global")
+
+
+def test_a_member_key_signing_under_another_nodes_did_is_an_impersonator() -> None:
+    payload = JwsToken.parse(_batch(CHAIN[:2]).token, typ=REPORT_TYP).verify(KE_KEY.public_key)
+    as_global = sign_jws(payload, key=KE_KEY, did="did:web:global.example.org", typ=REPORT_TYP)
+    with pytest.raises(ReportInvalid, match="kid names another DID"):
+        ReportBatch.verify(as_global, trust_list=TRUST)
+    assert impersonator(as_global, trust_list=TRUST) == "KE"
+    assert impersonator(_batch(CHAIN[:2]).token, trust_list=TRUST) is None

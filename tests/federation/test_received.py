@@ -39,8 +39,13 @@ def test_a_statement_signed_by_the_global_node_verifies() -> None:
 
 
 def test_a_members_key_cannot_speak_for_the_global_node() -> None:
-    token = STATEMENT.sign(key=federation().node("KE").key, issuer_did=GLOBAL_DID)
-
+    ke = federation().node("KE")
+    # Under the global node's DID, the kid names another DID than the key's node.
+    token = STATEMENT.sign(key=ke.key, issuer_did=GLOBAL_DID)
+    with pytest.raises(ReportInvalid, match="another DID than the key's node"):
+        ReceivedStatement.verify(token, trust_list=trust_list())
+    # Under its own DID, the key is KE's, not the global node's.
+    token = STATEMENT.sign(key=ke.key, issuer_did=ke.did)
     with pytest.raises(ReportInvalid, match="not signed with a key of the global node"):
         ReceivedStatement.verify(token, trust_list=trust_list())
 
@@ -50,6 +55,7 @@ def _resigned(**changes: Any) -> str:
     return sign_jws(
         {k: v for k, v in payload.items() if v is not None},
         key=_global_key(),
+        did=GLOBAL_DID,
         typ=RECEIVED_STATEMENT_TYP,
     )
 
@@ -59,7 +65,7 @@ def _resigned(**changes: Any) -> str:
     [
         (lambda: "not a token", "not a received statement"),
         (
-            lambda: sign_jws({"iss": GLOBAL_DID}, key=_global_key(), typ="vc+jwt"),
+            lambda: sign_jws({"iss": GLOBAL_DID}, key=_global_key(), did=GLOBAL_DID, typ="vc+jwt"),
             "not a received statement",
         ),
         (lambda: _resigned(extra=1), "members"),

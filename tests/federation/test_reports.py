@@ -32,6 +32,7 @@ from .factories import T0, make_chain, trust_list, trusted_node
 KENYA_KEY = SigningKey.generate()
 UGANDA_KEY = SigningKey.generate()
 KENYA_DID = "did:web:ke.example.org"
+UGANDA_DID = "did:web:ug.example.org"
 SIGNED_AT = T0 + timedelta(hours=1)
 
 
@@ -56,7 +57,7 @@ def payload_of(token: str) -> dict[str, Any]:
 
 
 def resigned(payload: dict[str, Any], key: SigningKey = KENYA_KEY) -> str:
-    return sign_jws(payload, key=key, typ=REPORT_TYP)
+    return sign_jws(payload, key=key, did=KENYA_DID, typ=REPORT_TYP)
 
 
 def test_signed_report_verifies_and_round_trips(trusted: TrustList) -> None:
@@ -66,7 +67,8 @@ def test_signed_report_verifies_and_round_trips(trusted: TrustList) -> None:
     assert batch.events == tuple(events[2:])
     assert (batch.node_id, batch.issuer, batch.first, batch.last) == ("KE", KENYA_DID, 3, 5)
     assert batch.issued_at == SIGNED_AT
-    assert batch.kid == KENYA_KEY.kid
+    assert batch.kid == KENYA_KEY.kid  # the thumbprint: the kid names the key inside the list
+    assert JwsToken.parse(token, typ=REPORT_TYP).kid == f"{KENYA_DID}#{KENYA_KEY.kid}"
     assert batch.head == events[-1].head
     assert batch.token == token
     assert JwsToken.parse(token, typ=REPORT_TYP).header["typ"] == "federation-report+jwt"
@@ -93,14 +95,26 @@ def test_sign_report_refuses_inconsistent_input() -> None:
 
 
 def test_a_node_reports_only_as_itself(trusted: TrustList) -> None:
-    # Uganda signs a report that claims to be Kenya's, with Kenya's own events.
-    forged = report(make_chain(2), key=UGANDA_KEY)
+    # Uganda signs, under its own DID, a report that claims to be Kenya's, with Kenya's events.
+    payload = payload_of(report(make_chain(2)))
+    forged = sign_jws(payload, key=UGANDA_KEY, did=UGANDA_DID, typ=REPORT_TYP)
     with pytest.raises(ReportInvalid, match=r"signed with a key of node UG but claims .*'KE'"):
         ReportBatch.verify(forged, trust_list=trusted)
-    # The DID must be the node's too.
-    wrong_did = report(make_chain(2), issuer_did="did:web:evil.example.org")
+    # The DID must be the node's too: Kenya's key, its kid naming Kenya, `iss` another DID.
+    wrong_iss = resigned({**payload, "iss": "did:web:evil.example.org"})
     with pytest.raises(ReportInvalid, match="a node reports only as itself"):
-        ReportBatch.verify(wrong_did, trust_list=trusted)
+        ReportBatch.verify(wrong_iss, trust_list=trusted)
+
+
+@pytest.mark.parametrize("kid_did", [KENYA_DID, "did:web:evil.example.org"])
+def test_a_kid_naming_another_did_than_the_keys_node_is_refused(
+    trusted: TrustList, kid_did: str
+) -> None:
+    # Uganda's real key, its kid naming Kenya (whose report it claims to be) or a stranger.
+    payload = payload_of(report(make_chain(2)))
+    forged = sign_jws(payload, key=UGANDA_KEY, did=kid_did, typ=REPORT_TYP)
+    with pytest.raises(ReportInvalid, match="kid names another DID than the key's node"):
+        ReportBatch.verify(forged, trust_list=trusted)
 
 
 def test_a_node_cannot_slip_in_another_nodes_events(trusted: TrustList) -> None:
@@ -132,7 +146,7 @@ def test_malformed_tokens_are_refused(trusted: TrustList, token: str) -> None:
 
 def test_another_typ_is_refused(trusted: TrustList) -> None:
     payload = payload_of(report(make_chain(1)))
-    token = sign_jws(payload, key=KENYA_KEY, typ="vc+jwt")
+    token = sign_jws(payload, key=KENYA_KEY, did=KENYA_DID, typ="vc+jwt")
     with pytest.raises(ReportInvalid, match="typ must be 'federation-report\\+jwt'"):
         ReportBatch.verify(token, trust_list=trusted)
 

@@ -11,10 +11,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sdgcities.credentials import KeyStatus, NodeStatus, SigningKey
+from sdgcities.credentials import JwsToken, KeyStatus, NodeStatus, SigningKey, sign_jws
 from sdgcities.federation import ChainHead
 from sdgcities.federation.errors import MessageRefused, RoundInvalid
 from sdgcities.federation.spotcheck import (
+    DOSSIER_REQUEST_TYP,
     Candidate,
     CriterionReason,
     DossierRequest,
@@ -210,6 +211,14 @@ def test_a_dossier_request_verifies_for_its_audience() -> None:
     assert named.jti != request.jti
 
 
+def _with_iss(issuer: str) -> str:
+    """A request by the global node's key, its kid naming the global node, but another `iss`."""
+    payload = JwsToken.parse(_request(), typ=DOSSIER_REQUEST_TYP).verify(GLOBAL_KEY.public_key)
+    return sign_jws(
+        {**payload, "iss": issuer}, key=GLOBAL_KEY, did=GLOBAL.did, typ=DOSSIER_REQUEST_TYP
+    )
+
+
 def _retired_global() -> Any:
     return trust_list(
         trusted_node("global", GLOBAL_KEY, key_status=KeyStatus.COMPROMISED, key_status_since=T0),
@@ -220,13 +229,26 @@ def _retired_global() -> Any:
 @pytest.mark.parametrize(
     ("token", "trust", "now", "message"),
     [
-        (lambda: _request(key=KE_KEY), TRUST, NOW, "signed by node KE, not by the global node"),
+        (
+            lambda: _request(key=KE_KEY, issuer=KE.did),
+            TRUST,
+            NOW,
+            "signed by node KE, not by the global node",
+        ),
+        # KE's real key, the kid naming the global node's DID: refused on the kid alone.
+        (lambda: _request(key=KE_KEY), TRUST, NOW, "kid names another DID than the key's node"),
         (lambda: _request(key=SigningKey.generate()), TRUST, NOW, "not signed by a key on the"),
         (lambda: _request(audience="did:web:gh.example.org"), TRUST, NOW, "not for did:web:ke"),
         (lambda: _request(), TRUST, NOW + timedelta(minutes=3), "the token expired at"),
         (lambda: _request(), TRUST, NOW - timedelta(minutes=5), "issued in the future"),
         (lambda: _request(lifetime=timedelta(hours=1)), TRUST, NOW, "lives longer than 15"),
-        (lambda: _request(issuer="did:web:evil.example.org"), TRUST, NOW, "iss must be"),
+        (lambda: _with_iss("did:web:evil.example.org"), TRUST, NOW, "iss must be"),
+        (
+            lambda: _request(issuer="did:web:evil.example.org"),
+            TRUST,
+            NOW,
+            "kid names another DID",
+        ),
         (lambda: _request(), _retired_global(), NOW, "not active on the trust list"),
         (
             lambda: _request()[:-4] + ("AAAA" if not _request().endswith("AAAA") else "BBBB"),

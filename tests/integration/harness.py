@@ -12,11 +12,20 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from sqlmodel import Session
+
+from sdgcities.credentials import CertificateIssue, Decision, FrameworkRef, SigningKey
+from sdgcities.node.config import get_settings
+from sdgcities.node.db import make_engine
+from sdgcities.node.state import NodeState
+from sdgcities.node.status.service import allocate_status_entries
+from sdgcities.node.verification.service import VerifierCache
 
 SDGCITIES = Path(sys.executable).with_name("sdgcities")
 
@@ -231,3 +240,65 @@ def approve(http: httpx.Client, global_node: Node, node: Node) -> None:
         headers=global_node.admin,
     )
     assert approved.status_code == 200, approved.text
+
+
+def sign_certificate(ke: Node, key: SigningKey, framework: FrameworkRef, n: int) -> str:
+    """A certificate signed now by KE's key, with a status index KE allocates (and serves)."""
+    settings = get_settings(data_dir=ke.data_dir)
+    engine = make_engine(settings.sqlalchemy_url)
+    try:
+        with httpx.Client() as client, Session(engine) as session:
+            state = NodeState(
+                settings=settings,
+                engine=engine,
+                signing_key=key,
+                http=client,
+                verifiers=VerifierCache(settings=settings, engine=engine, client=client),
+            )
+            revocation, suspension = allocate_status_entries(session=session, state=state)
+            session.commit()
+    finally:
+        engine.dispose()
+    now = datetime.now(UTC)
+    return CertificateIssue(
+        credential_id=f"urn:uuid:00000000-0000-4000-8000-{n:012d}",
+        issuer_did=ke.init["did"],
+        issuer_name="Kenya",
+        locode="KE-NBO",
+        city_name="Nairobi",
+        country="KE",
+        stage="qualification",
+        framework=framework,
+        decision=Decision("KE national committee", f"2026-{n}", now),
+        criteria=("A.a", "A.b", "A.c"),
+        valid_from=now,
+        valid_until=now + timedelta(days=365),
+        statuses=(revocation, suspension),
+    ).sign(key, issued_at=now)
+
+
+def endorsed_framework(http: httpx.Client, global_node: Node, ke: Node) -> FrameworkRef:
+    """KE derives and publishes its framework, the global committee endorses it, KE syncs."""
+    versions = http.get(f"{ke.url}/frameworks", headers=ke.admin).json()
+    baseline = next(v for v in versions["data"] if v["status"] == "published")
+    derived = http.post(
+        f"{ke.url}/frameworks/{baseline['id']}/derive",
+        json={"framework_id": "sdgcities-ke", "version": "1", "title": "SDG Cities: Kenya"},
+        headers=ke.admin,
+    )
+    assert derived.status_code == 201, derived.text
+    version_id = derived.json()["id"]
+    published = http.post(f"{ke.url}/frameworks/{version_id}/publish", headers=ke.admin)
+    assert published.status_code == 200, published.text
+    asked = http.post(
+        f"{ke.url}/admin/frameworks/{version_id}/request-endorsement", headers=ke.admin
+    )
+    assert asked.status_code == 202, asked.text
+    endorsed = http.post(
+        f"{global_node.url}/federation/endorsements/{asked.json()['request_id']}/endorse",
+        headers=global_node.admin,
+    )
+    assert endorsed.status_code == 200, endorsed.text
+    assert http.post(f"{ke.url}/admin/federation/sync", headers=ke.admin).status_code == 200
+    version = published.json()
+    return FrameworkRef(version["framework_id"], version["version"], version["digest"])

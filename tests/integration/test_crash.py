@@ -241,8 +241,8 @@ def staff(desk: Desk) -> None:
         )
     )
     desk.framework_id = draft["id"]
-    (jwk,) = ok(client.get("/.well-known/jwks.json"))["keys"]
-    desk.node_key = PublicKey.from_jwk(jwk)
+    (method,) = ok(client.get("/.well-known/did.json"))["verificationMethod"]
+    desk.node_key = PublicKey.from_jwk(method["publicKeyJwk"])
 
 
 def recommended_application(desk: Desk, locode: str) -> int:

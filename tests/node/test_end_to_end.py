@@ -143,8 +143,14 @@ def publish_trust_list(
 ) -> TrustList:
     """A trust list signed by the root key naming this node, with the key it publishes and its
     endorsed framework; handed to the node too, so its `POST /verify` trusts it."""
-    did = ok(client.get("/.well-known/did.json"))["id"]
-    (jwk,) = ok(client.get("/.well-known/jwks.json"))["keys"]
+    document = ok(client.get("/.well-known/did.json"))
+    did = document["id"]
+    (method,) = document["verificationMethod"]
+    jwk = method["publicKeyJwk"]
+    (published,) = ok(client.get("/.well-known/jwks.json"))["keys"]
+    # The JWKS names the key by the DID URL its JOSE headers carry, as the DID document does.
+    assert published == {**jwk, "kid": method["id"]}
+    assert method["id"] == f"{did}#{jwk['kid']}"
     now = datetime.now(UTC)
     node = TrustedNode(
         id=backend.settings.node_id,

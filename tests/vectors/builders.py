@@ -67,6 +67,7 @@ from sdgcities.credentials import (
     VerificationResult,
     Verifier,
     did_web_from_base_url,
+    key_id,
     sign_jws,
     sign_status_list,
 )
@@ -399,7 +400,7 @@ def with_encoded_list(status_token: str, encoded: str, key: SigningKey) -> str:
     """A status list credential whose `encodedList` is replaced, signed again by `key`."""
     payload = payload_of(status_token)
     payload["credentialSubject"]["encodedList"] = encoded
-    return sign_jws(payload, key=key, typ="vc+jwt")
+    return sign_jws(payload, key=key, did=_ke().did, typ="vc+jwt")
 
 
 @cache
@@ -480,8 +481,13 @@ def _ke() -> Node:
     return federation().node("KE")
 
 
+def ke_kid(key: SigningKey | None = None) -> str:
+    """The DID URL KE writes as the kid of its `key` (its active EdDSA key by default)."""
+    return key_id(_ke().did, (key or _ke().key).kid)
+
+
 def _ke_header(**changes: Any) -> dict[str, Any]:
-    header = {"alg": "EdDSA", "typ": "vc+jwt", "kid": _ke().key.kid}
+    header = {"alg": "EdDSA", "typ": "vc+jwt", "kid": ke_kid()}
     for name, value in changes.items():
         if value is None:
             header.pop(name, None)
@@ -546,7 +552,7 @@ def algorithm_not_the_keys(target: str) -> Scenario:
     if target == "EdDSA":  # an ES256 token for the issuer's Ed25519 key
         header, key = _ke_header(alg="ES256"), fed.stranger_es256
     else:  # an EdDSA token for the issuer's P-256 key
-        header, key = _ke_header(alg="EdDSA", kid=fed.ke_es256.kid), fed.stranger
+        header, key = _ke_header(alg="EdDSA", kid=ke_kid(fed.ke_es256)), fed.stranger
     return Scenario(sign_raw(header, payload_of(certificate()), key))
 
 
@@ -631,8 +637,7 @@ def duplicate_member(where: str) -> Scenario:
     """A member given twice; lenient parsers keep the last, which is the dangerous one."""
     key = _ke().key
     if where == "header":
-        kid = key.kid
-        header = f'{{"alg":"none","alg":"EdDSA","typ":"vc+jwt","kid":"{kid}"}}'.encode()
+        header = f'{{"alg":"none","alg":"EdDSA","typ":"vc+jwt","kid":"{ke_kid()}"}}'.encode()
         return Scenario(sign_raw(header, payload_of(certificate()), key))
     body = json_bytes(payload_of(certificate())).decode()
     payload = '{"iss":"did:web:evil.example",' + body[1:]
@@ -669,6 +674,17 @@ def header_member(name: str) -> Scenario:
 @builder
 def kid(value: Any) -> Scenario:
     return Scenario(sign_raw(_ke_header(kid=value), payload_of(certificate()), _ke().key))
+
+
+@builder
+def kid_of_key(did: str | None, signer: str = "KE") -> Scenario:
+    """`signer`'s real active key signs `signer`'s own certificate, but the kid says
+    `<did>#<that key's thumbprint>` (the bare thumbprint when `did` is null): only the kid's DID
+    stands between it and "valid"."""
+    node = federation().node(signer)
+    token = certificate(signer)
+    kid = node.key.kid if did is None else key_id(did, node.key.kid)
+    return Scenario(sign_raw({**header_of(token), "kid": kid}, payload_of(token), node.key))
 
 
 # The payload.
@@ -935,9 +951,17 @@ def status_list_served(kind: str) -> Scenario:
         "retired_key": lambda: status_list_token("KE", "revocation", key=fed.ke_retired),
         "compromised_key": lambda: status_list_token("KE", "revocation", key=fed.ke_compromised),
         "not_a_jws": lambda: "<html>503 Service Unavailable</html>",
+        # KE's real key and KE as the issuer, but the kid names SN's DID.
+        "kid_names_another_did": lambda: _status_list_kid_did(fed.node("SN").did),
         "alg_none": _alg_none_status_list,
     }[kind]()
     return Scenario(certificate(), documents={url: served})
+
+
+def _status_list_kid_did(did: str) -> str:
+    token = status_list_token("KE", "revocation", indices=[DEFAULT_INDEX])
+    header = {**header_of(token), "kid": key_id(did, _ke().key.kid)}
+    return sign_raw(header, payload_of(token), _ke().key)
 
 
 def _alg_none_status_list() -> str:
@@ -1042,6 +1066,30 @@ def trust_list_signature(kind: str) -> Scenario:
         token = f"{header}.{b64url(json_bytes(body))}.{sig}"
     elif kind == "alg_none":
         token = f"{b64url(json_bytes({**header_of(good), 'alg': 'none'}))}.{payload}."
+    elif kind == "kid_names_another_did":
+        # The pinned root key, but the kid names KE's DID rather than the issuer's (global's).
+        forged = {**header_of(good), "kid": key_id(fed.node("KE").did, fed.root.kid)}
+        token = sign_raw(forged, b64url_decode(payload), fed.root)
+    elif kind == "endorsement_kid_names_another_did":
+        # KE's endorsement signed by the pinned root key under KE's DID (kid and iss agree).
+        forged_nodes = tuple(
+            replace(
+                node,
+                frameworks=(
+                    Endorsement.sign(
+                        framework=fed.node(node.id).framework,
+                        node_id=node.id,
+                        root_key=fed.root,
+                        issuer_did=fed.node("KE").did,
+                        endorsed_at=KEYS_VALID_FROM,
+                    ),
+                ),
+            )
+            if node.id == "KE"
+            else node
+            for node in fed.trusted_nodes()
+        )
+        token = fed.trust_list(nodes=forged_nodes).sign(fed.root)
     else:  # "endorsement_by_another_key": a node's framework endorsed by an unpinned root
         nodes = fed.trusted_nodes(endorser=fed.other_root)
         token = fed.trust_list(nodes=nodes).sign(fed.root)

@@ -95,7 +95,10 @@ def test_a_compromised_key_carries_its_own_certificates_received_before(
         "/federation/keys/rotate",
         json={
             "token": KeyRotation.sign(
-                node_id="KE", current_key=kenya.member.key, new_key=second_key
+                node_id="KE",
+                did=kenya.member.did,
+                current_key=kenya.member.key,
+                new_key=second_key,
             )
         },
     )

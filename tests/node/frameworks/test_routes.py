@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -10,11 +11,11 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
-from sdgcities.credentials import SigningKey
+from sdgcities.credentials import SigningKey, TrustList
 from sdgcities.node.accounts.models import Role
 from sdgcities.node.frameworks import load_baseline
 
-from ..conftest import ROOT_KEY, Account, Backend, MakeAccount, MakeFramework
+from ..conftest import ROOT_DID, ROOT_KEY, Account, Backend, MakeAccount, MakeFramework
 from ..framework_versions import sign_endorsement
 
 BASELINE = load_baseline()
@@ -577,6 +578,29 @@ def test_a_malformed_endorsement_is_refused(client: TestClient, admin: Account) 
     response = _endorse(client, admin, draft["id"], "not-a-jws")
     assert response.status_code == 422
     assert response.json()["detail"].startswith("endorsement refused: ")
+
+
+def test_an_endorsement_under_another_did_than_the_trust_lists_issuer_is_refused(
+    client: TestClient, admin: Account
+) -> None:
+    # The node holds a trust list from the global node (ROOT_DID): the root key is that node's,
+    # so an endorsement by the root key whose kid (and iss) names another DID is refused.
+    now = datetime.now(UTC)
+    trust_list = TrustList(
+        issuer=ROOT_DID, sequence=1, issued_at=now, next_update=now + timedelta(days=1), nodes=()
+    ).sign(ROOT_KEY)
+    held = client.put("/admin/trust-list", headers=admin.headers, json={"token": trust_list})
+    assert held.status_code == 200, held.text
+    draft = _derive(client, admin)
+    published = _publish(client, admin, draft["id"])
+
+    as_other = _token_for(published, issuer_did="did:web:other.example.org")
+    response = _endorse(client, admin, draft["id"], as_other)
+    assert response.status_code == 422
+    assert response.json()["detail"] == (
+        "endorsement refused: the kid names another DID than the key's node"
+    )
+    assert _endorse(client, admin, draft["id"], _token_for(published)).status_code == 200
 
 
 def test_endorsement_needs_a_pinned_root_key(

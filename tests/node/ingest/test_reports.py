@@ -8,7 +8,7 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
-from sdgcities.credentials import TrustList
+from sdgcities.credentials import JwsToken, TrustList
 from sdgcities.credentials.jws import sign_jws
 from sdgcities.federation import MAX_REPORT_BYTES, REPORT_TYP
 from sdgcities.federation.ingest import Receipt
@@ -129,17 +129,30 @@ def test_a_member_cannot_report_as_another_node(
 ) -> None:
     make_member("KE")
     tz = make_member("TZ")
+    # TZ's real key, KE's DID in the kid and the payload: refused on the kid.
     claims_ke = tz.report(make_chain(2), node_id="KE", did="did:web:ke.example.org")
     response = post_report(client, claims_ke)
     assert response.status_code == 422
-    assert "a node reports only as itself" in response.json()["detail"]
+    assert "kid names another DID than the key's node" in response.json()["detail"]
     # TZ's key signs, so the sub must be TZ: KE's events are not TZ's either.
     tz_key_ke_events = tz.report(make_chain(2), node_id="KE", did=tz.did)
-    assert post_report(client, tz_key_ke_events).status_code == 422
+    response = post_report(client, tz_key_ke_events)
+    assert response.status_code == 422
+    assert "a node reports only as itself" in response.json()["detail"]
+    # TZ's own events and payload, only the kid naming KE's DID: a member signing in another
+    # node's name all the same.
+    own = tz.report(make_chain(2, node_id="TZ"))
+    payload = JwsToken.parse(own, typ=REPORT_TYP).verify(tz.key.public_key)
+    kid_only = sign_jws(payload, key=tz.key, did="did:web:ke.example.org", typ=REPORT_TYP)
+    response = post_report(client, kid_only)
+    assert response.status_code == 422
+    assert "kid names another DID than the key's node" in response.json()["detail"]
     assert _events(session, "KE") == []
+    assert _events(session, "TZ") == []
     alarms = _alarms(session)
-    assert [(a.kind, a.node_id) for a in alarms] == [("impersonation", "TZ")] * 2
+    assert [(a.kind, a.node_id) for a in alarms] == [("impersonation", "TZ")] * 3
     assert alarms[0].evidence == [claims_ke]
+    assert alarms[2].evidence == [kid_only]
 
 
 def test_a_fork_raises_an_alarm_keeping_both_reports(
@@ -225,6 +238,7 @@ def test_a_broken_chain_signed_by_a_member_raises_an_alarm(
             "events": [chain[0].to_json(), altered, chain[2].to_json()],
         },
         key=ke.key,
+        did=ke.did,
         typ=REPORT_TYP,
     )
     response = post_report(client, token)

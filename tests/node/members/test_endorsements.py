@@ -34,7 +34,9 @@ def _join(client: TestClient, make_account: MakeAccount) -> tuple[SigningKey, di
 
 
 def _ask(client: TestClient, key: SigningKey, ref: FrameworkRef = REF) -> httpx.Response:
-    token = EndorsementRequest.sign(node_id="KE", framework=ref, document=TEXT, key=key)
+    token = EndorsementRequest.sign(
+        node_id="KE", did="did:web:ke.example.org", framework=ref, document=TEXT, key=key
+    )
     return client.post("/federation/endorsements", json={"token": token})
 
 

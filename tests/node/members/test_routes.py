@@ -20,6 +20,7 @@ from sdgcities.node.timeutil import utcnow
 from ..conftest import ROOT_KEY, Account, MakeAccount
 
 KE_URL = "https://ke.example.org"
+KE_DID = "did:web:ke.example.org"
 
 
 @pytest.fixture
@@ -83,6 +84,7 @@ def test_join_refusals(client: TestClient) -> None:
     forged = sign_jws(
         {"nodeId": "KE", "keys": [SigningKey.generate().public_key.to_jwk()]},
         key=key,
+        did=KE_DID,
         typ=JOIN_REQUEST_TYP,
     )
     response = client.post("/federation/join", json={"token": forged})
@@ -161,7 +163,7 @@ def test_approve_and_refuse_states(client: TestClient, secretariat: Account) -> 
 def test_key_rotation(client: TestClient, secretariat: Account) -> None:
     old, new = SigningKey.generate(), SigningKey.generate()
     _member(client, secretariat, old)
-    token = KeyRotation.sign(node_id="KE", current_key=old, new_key=new)
+    token = KeyRotation.sign(node_id="KE", did=KE_DID, current_key=old, new_key=new)
     response = client.post("/federation/keys/rotate", json={"token": token})
     assert response.status_code == 201
     assert response.json()["kid"] == new.kid
@@ -172,12 +174,24 @@ def test_key_rotation(client: TestClient, secretariat: Account) -> None:
     assert response.json()["detail"] == f"key {new.kid} is already registered"
 
     stranger = SigningKey.generate()
-    token = KeyRotation.sign(node_id="KE", current_key=stranger, new_key=SigningKey.generate())
+    token = KeyRotation.sign(
+        node_id="KE", did=KE_DID, current_key=stranger, new_key=SigningKey.generate()
+    )
     response = client.post("/federation/keys/rotate", json={"token": token})
     assert response.status_code == 422
     assert "not signed by an active key of the node" in response.json()["detail"]
 
-    token = KeyRotation.sign(node_id="UG", current_key=old, new_key=SigningKey.generate())
+    # KE's real key, the rotation's kids naming another node's DID.
+    token = KeyRotation.sign(
+        node_id="KE", did="did:web:gh.example.org", current_key=new, new_key=SigningKey.generate()
+    )
+    response = client.post("/federation/keys/rotate", json={"token": token})
+    assert response.status_code == 422
+    assert "kid names another DID than the key's node" in response.json()["detail"]
+
+    token = KeyRotation.sign(
+        node_id="UG", did="did:web:ug.example.org", current_key=old, new_key=SigningKey.generate()
+    )
     response = client.post("/federation/keys/rotate", json={"token": token})
     assert response.status_code == 404
     assert response.json()["detail"] == "node UG is not a member"
@@ -248,7 +262,7 @@ def test_suspend_reinstate_withdraw_keep_history(
     assert node.status is NodeStatus.SUSPENDED
 
     token = KeyRotation.sign(
-        node_id="KE", current_key=SigningKey.generate(), new_key=SigningKey.generate()
+        node_id="KE", did=KE_DID, current_key=SigningKey.generate(), new_key=SigningKey.generate()
     )
     response = client.post("/federation/keys/rotate", json={"token": token})
     assert response.status_code == 409

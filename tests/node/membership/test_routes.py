@@ -249,7 +249,9 @@ def test_rotate_key_announces_then_switches(
 
     def accept(request: httpx.Request) -> httpx.Response:
         token = json.loads(request.content)["token"]
-        rotation = KeyRotation.from_jws(token, active_keys=[old.public_key])
+        rotation = KeyRotation.from_jws(
+            token, did=backend.settings.did, active_keys=[old.public_key]
+        )
         return httpx.Response(201, json={"kid": rotation.new_key.kid, "valid_from": answered_from})
 
     seen = global_node(accept)

@@ -18,7 +18,7 @@ from .conftest import Federation
 def _list_kids(federation: Federation) -> dict[str, str]:
     with Session(federation.ke.engine) as session:
         records = session.exec(select(StatusListRecord).order_by(col(StatusListRecord.list_id)))
-        return {r.list_id: JwsToken.parse(r.token, typ=VC_JWT_TYP).kid for r in records}
+        return {r.list_id: JwsToken.parse(r.token, typ=VC_JWT_TYP).thumbprint for r in records}
 
 
 def _compromise(federation: Federation, kid: str) -> None:
@@ -56,7 +56,7 @@ def test_the_lists_a_compromised_key_signed_are_re_signed_at_the_next_sync(
         trust_list = load_current(session=session, settings=ke.state.settings)
     assert trust_list is not None
     parsed = JwsToken.parse(served.text, typ=VC_JWT_TYP)
-    found = trust_list.key(parsed.kid)
+    found = trust_list.key(parsed.thumbprint)
     assert found is not None
     assert (found[1].public_key.kid, found[1].status) == (new_kid, KeyStatus.ACTIVE)
     assert parsed.verify(found[1].public_key)["id"] == revocation.list_url
