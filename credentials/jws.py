@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm
 from jwt.api_jws import PyJWS
 
-from ._strict import b64url_decode, parse_json_object, split_compact
+from ._strict import b64url_decode, b64url_encode, parse_json_object, split_compact
 from .canonical import canonical_json
 from .errors import MalformedError, SignatureInvalid
 from .keys import Algorithm, PublicKey, SigningKey
@@ -31,6 +31,10 @@ _REQUIRED_HEADERS = HEADER_NAMES
 _ALGORITHMS = frozenset(a.value for a in Algorithm)
 _EDDSA = OKPAlgorithm()
 _ES256 = ECAlgorithm(ECAlgorithm.SHA256)
+# The order of P-256's base point. An ECDSA signature (r, s) is equally valid as (r, n - s); only
+# the low half (s <= n / 2) is accepted, so that every signature has one spelling.
+P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+_P256_HALF_ORDER = P256_ORDER // 2
 
 
 def sign_jws(
@@ -42,12 +46,24 @@ def sign_jws(
 ) -> str:
     """Sign `payload` (serialised as RFC 8785 canonical JSON) with `typ` and `kid` in the header."""
     headers = {"typ": typ, "kid": key.kid, **(extra_headers or {})}
-    return PyJWS().encode(
+    token = PyJWS().encode(
         canonical_json(dict(payload)),
         key.key_object,
         algorithm=key.algorithm.value,
         headers=headers,
     )
+    if key.algorithm is not Algorithm.ES256:
+        return token
+    signing_input, _, signature = token.rpartition(".")
+    return f"{signing_input}.{b64url_encode(low_s(b64url_decode(signature)))}"
+
+
+def low_s(signature: bytes) -> bytes:
+    """The low-S spelling of a raw ES256 signature r || s (the one `JwsToken.verify` accepts)."""
+    r, s = signature[:32], int.from_bytes(signature[32:], "big")
+    if s <= _P256_HALF_ORDER:
+        return signature
+    return r + (P256_ORDER - s).to_bytes(32, "big")
 
 
 class JwsToken:
@@ -123,6 +139,12 @@ class JwsToken:
             if isinstance(key.key, ed25519.Ed25519PublicKey):
                 valid = _EDDSA.verify(self.signing_input, key.key, self.signature)
             else:
+                # PyJWT and OpenSSL accept both (r, s) and (r, n - s): one is refused here.
+                if (
+                    len(self.signature) == 64
+                    and int.from_bytes(self.signature[32:], "big") > _P256_HALF_ORDER
+                ):
+                    raise SignatureInvalid("an ES256 signature must use the low-S form")
                 valid = _ES256.verify(self.signing_input, key.key, self.signature)
         except (jwt.exceptions.PyJWTError, ValueError, TypeError) as exc:
             raise SignatureInvalid(f"signature could not be checked: {exc}") from exc
