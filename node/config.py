@@ -10,12 +10,14 @@ from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Self
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from sdgcities.credentials import Error as CredentialsError
 from sdgcities.credentials import PublicKey, did_web_from_base_url, normalise_base_url
+from sdgcities.credentials.did import is_loopback_host
 
 from .countries import is_country_code
 
@@ -186,12 +188,18 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _enforce_non_default_secrets(self) -> Self:
-        if (
-            self.environment is Environment.PRODUCTION
-            and self.key_passphrase.get_secret_value() == DEVELOPMENT_PASSPHRASE
-        ):
+        if self.key_passphrase.get_secret_value() != DEVELOPMENT_PASSPHRASE:
+            return self
+        if self.environment is Environment.PRODUCTION:
             raise ValueError(
                 "SDGCITIES_KEY_PASSPHRASE must be set to a secret of your own in production"
+            )
+        # A node others can reach is not a development node, whatever `environment` says: a
+        # forgotten SDGCITIES_ENVIRONMENT must not leave its keys under a published passphrase.
+        if not is_loopback_host(urlsplit(self.base_url).hostname):
+            raise ValueError(
+                "SDGCITIES_KEY_PASSPHRASE must be set to a secret of your own for a node whose "
+                f"base URL ({self.base_url}) is not on loopback"
             )
         return self
 

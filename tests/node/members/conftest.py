@@ -32,6 +32,7 @@ def backend(
         node_id="global",
         node_name="SDG Cities global node",
         base_url="https://global.example.org",
+        key_passphrase="test-passphrase",  # the development one is for loopback nodes only
         data_dir=data_dir,
         database_url=url,
         root_keys=[ROOT_KEY.public_key.to_jwk()],
