@@ -17,17 +17,17 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from sqlalchemy import Engine
 from sqlmodel import Session
-from starlette.datastructures import Headers
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sdgcities.credentials import Error as CredentialsError
-from sdgcities.federation import REPORT_MEDIA_TYPE
+from sdgcities.federation import MAX_REPORT_BYTES
 
 from .accounts.models import Role
 from .accounts.routes import me_router
 from .accounts.routes import router as accounts_router
+from .applications.routes import EVIDENCE_UPLOAD_PATH
 from .applications.routes import router as applications_router
 from .audit.routes import router as audit_router
+from .body_limit import RequestSizeLimit, RouteBodyCap
 from .catalogue.routes import router as catalogue_router
 from .certificates.routes import router as certificates_router
 from .cities.routes import router as cities_router
@@ -35,12 +35,14 @@ from .committee.routes import router as committee_router
 from .config import Settings, get_settings
 from .db import check_durability, make_engine, migrate
 from .deps import roles_of
-from .errors import NodeError, PayloadTooLarge
+from .errors import NodeError
 from .events.routes import router as events_router
+from .evidence.errors import EvidenceTooLarge
 from .frameworks.routes import router as frameworks_router
 from .frameworks.service import install_baseline
 from .identity.service import load_active_key
 from .ingest.local import LocalTransport
+from .ingest.routes import REPORT_TOO_LARGE, REPORTS_PATH
 from .ingest.routes import router as ingest_router
 from .ingest.service import IngestRuntime
 from .ingest.tasks import ingest_pull
@@ -139,7 +141,19 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         app.include_router(spotchecks_national_router)
     _describe_access(app)
     _install_error_handlers(app)
-    app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(
+        RequestSizeLimit,
+        max_bytes=settings.max_request_bytes,
+        routes=(
+            RouteBodyCap.for_route(
+                "POST",
+                EVIDENCE_UPLOAD_PATH,
+                settings.evidence_max_bytes,
+                detail=str(EvidenceTooLarge(max_bytes=settings.evidence_max_bytes)),
+            ),
+            RouteBodyCap.for_route("POST", REPORTS_PATH, MAX_REPORT_BYTES, detail=REPORT_TOO_LARGE),
+        ),
+    )
     return app
 
 
@@ -237,35 +251,3 @@ def _install_error_handlers(app: FastAPI) -> None:
             {"detail": "; ".join(problems), "code": "invalid_request", "errors": errors},
             status_code=422,
         )
-
-
-class RequestSizeLimit:
-    """Refuse JSON bodies over `max_bytes` by their declared length (uploads have their own cap).
-
-    Plain ASGI rather than `@app.middleware("http")`: Starlette's `BaseHTTPMiddleware` runs the
-    rest of the app in a separate task and re-streams every body, a cost on every request.
-    """
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app, self.max_bytes = app, max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            headers = Headers(scope=scope)
-            declared = headers.get("content-length")
-            content_type = headers.get("content-type", "")
-            if (
-                declared is not None
-                and declared.isdigit()
-                and int(declared) > self.max_bytes
-                and not content_type.startswith("application/octet-stream")
-                # Reports have their own cap (4 MiB), checked while they stream in.
-                and not content_type.startswith(REPORT_MEDIA_TYPE)
-            ):
-                error = PayloadTooLarge(f"request bodies are limited to {self.max_bytes} bytes")
-                response = JSONResponse(
-                    {"detail": error.message, "code": error.code}, status_code=error.status_code
-                )
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
