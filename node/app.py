@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import httpx
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -54,6 +53,7 @@ from .membership.routes import router as membership_router
 from .membership.tasks import trust_list_sync
 from .monitoring.routes import router as monitoring_router
 from .monitoring.tasks import quality_reports
+from .outbound import outbound_client
 from .registry.cache import FEDERATION, NATIONAL, RegistryCache
 from .registry.routes import router as registry_router
 from .relay.service import HttpTransport, Transport
@@ -108,8 +108,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         version="0.1.0",
         lifespan=_lifespan,
     )
-    # Outbound calls (status lists, later the federation) never follow redirects and time out.
-    http = httpx.Client(follow_redirects=False, timeout=httpx.Timeout(5.0))
+    # Every call to another node: no redirects, an overall deadline, public addresses only.
+    http = outbound_client(settings)
     app.state.node = NodeState(
         settings=settings,
         engine=engine,

@@ -59,6 +59,14 @@ class Settings(BaseSettings):
         default=3600, ge=1, description="How often the node re-signs status lists that are due"
     )
     max_request_bytes: int = Field(default=1024 * 1024, gt=0)
+    outbound_deadline_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description=(
+            "The wall-clock limit on every request this node sends to another node, from "
+            "connecting to the last byte of the answer (a slow peer cannot hold a caller longer)"
+        ),
+    )
     global_url: str | None = Field(
         default=None,
         description="Base URL of the global node (where this node joins and syncs the trust list)",
