@@ -47,6 +47,7 @@ from .ingest.service import IngestRuntime
 from .ingest.tasks import ingest_pull
 from .ingest.workers import ingest_pool
 from .members.root_key import load_root_key
+from .members.routes import JOIN_PATH
 from .members.routes import router as members_router
 from .members.tasks import republish_once, trust_list_republish
 from .membership.routes import router as membership_router
@@ -54,18 +55,21 @@ from .membership.tasks import trust_list_sync
 from .monitoring.routes import router as monitoring_router
 from .monitoring.tasks import quality_reports
 from .outbound import outbound_client
+from .rate_limit import RateLimit, RouteRateLimit, TokenBuckets
 from .registry.cache import FEDERATION, NATIONAL, RegistryCache
 from .registry.routes import router as registry_router
 from .relay.service import HttpTransport, Transport
 from .relay.tasks import event_relay
 from .reports.routes import router as reports_router
 from .review.routes import router as review_router
+from .route_match import RouteMatch
 from .spotchecks.routes import global_router as spotchecks_global_router
 from .spotchecks.routes import national_router as spotchecks_national_router
 from .state import NodeState
 from .status.routes import router as status_router
 from .status.tasks import refresh_once, status_refresh
 from .trust.routes import router as trust_router
+from .verification.routes import VERIFY_PATH
 from .verification.routes import router as verification_router
 from .verification.service import VerifierCache
 from .wellknown.routes import router as wellknown_router
@@ -154,7 +158,32 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             RouteBodyCap.for_route("POST", REPORTS_PATH, MAX_REPORT_BYTES, detail=REPORT_TOO_LARGE),
         ),
     )
+    # Added last, so outermost: a refused request costs no body read.
+    app.add_middleware(
+        RateLimit,
+        limits=_rate_limits(settings),
+        trusted_proxies=settings.trusted_proxies,
+    )
     return app
+
+
+def _rate_limits(settings: Settings) -> list[RouteRateLimit]:
+    """The anonymous routes' limits (a login route, when there is one, belongs here too)."""
+    wanted = (
+        ("POST", VERIFY_PATH, settings.rate_limit_verify_per_minute, 60.0, "verifications"),
+        ("POST", JOIN_PATH, settings.rate_limit_join_per_hour, 3600.0, "join requests"),
+    )
+    return [
+        RouteRateLimit(
+            RouteMatch.of(method, path),
+            TokenBuckets(
+                capacity=count, period=period, max_keys=settings.rate_limit_tracked_clients
+            ),
+            what,
+        )
+        for method, path, count, period, what in wanted
+        if count > 0
+    ]
 
 
 @asynccontextmanager

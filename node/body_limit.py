@@ -12,7 +12,6 @@ of the app in a separate task and re-streams every body, a cost on every request
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -21,16 +20,15 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import PayloadTooLarge
-
-_PATH_PARAMETER = re.compile(r"\{[^}/]+\}")
+from .route_match import RouteMatch
 
 
 @dataclass(frozen=True, slots=True)
 class RouteBodyCap:
-    """The cap of one route's bodies, in place of the default."""
+    """The cap of one route's bodies, in place of the default, and the route's own words for a
+    body over it."""
 
-    method: str
-    path: re.Pattern[str]
+    route: RouteMatch
     max_bytes: int
     detail: str
 
@@ -38,14 +36,7 @@ class RouteBodyCap:
     def for_route(
         cls, method: str, path_template: str, max_bytes: int, *, detail: str
     ) -> RouteBodyCap:
-        """`path_template` as the route declares it: `/applications/{application_id}/...`;
-        `detail` is the route's own words for a body over its cap."""
-        parts = _PATH_PARAMETER.split(path_template)
-        pattern = "[^/]+".join(re.escape(part) for part in parts)
-        return cls(method.upper(), re.compile(f"^{pattern}$"), max_bytes, detail)
-
-    def applies(self, scope: Scope) -> bool:
-        return scope["method"] == self.method and self.path.match(scope["path"]) is not None
+        return cls(RouteMatch.of(method, path_template), max_bytes, detail)
 
 
 class _BodyTooLarge(Exception):
@@ -61,7 +52,7 @@ class RequestSizeLimit:
     def cap_for(self, scope: Scope) -> tuple[int, str]:
         """The cap of this request's body, and what a refusal says."""
         for route in self.routes:
-            if route.applies(scope):
+            if route.route.applies(scope):
                 return route.max_bytes, route.detail
         return self.max_bytes, f"request bodies are limited to {self.max_bytes} bytes"
 

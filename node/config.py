@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Self
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from sdgcities.credentials import Error as CredentialsError
@@ -59,6 +59,31 @@ class Settings(BaseSettings):
         default=3600, ge=1, description="How often the node re-signs status lists that are due"
     )
     max_request_bytes: int = Field(default=1024 * 1024, gt=0)
+    rate_limit_verify_per_minute: int = Field(
+        default=600,
+        ge=0,
+        description=(
+            "`POST /verify` requests one client address may send per minute, all at once or "
+            "spread out (a token bucket); 0: no limit"
+        ),
+    )
+    rate_limit_join_per_hour: int = Field(
+        default=30,
+        ge=0,
+        description="`POST /federation/join` requests per client address and hour; 0: no limit",
+    )
+    rate_limit_tracked_clients: int = Field(
+        default=50_000,
+        ge=1,
+        description="Client addresses a rate limit remembers per route (least recent dropped)",
+    )
+    trusted_proxies: list[IPvAnyNetwork] = Field(
+        default_factory=list,
+        description=(
+            "Reverse proxies (CIDRs, a JSON list) whose X-Forwarded-For names the client for "
+            "rate limits; from any other peer the header is ignored"
+        ),
+    )
     outbound_deadline_seconds: float = Field(
         default=10.0,
         gt=0,

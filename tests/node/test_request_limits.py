@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from sdgcities.node.body_limit import RouteBodyCap
+from sdgcities.node.route_match import RouteMatch
 
 from .conftest import Backend
 
@@ -66,9 +66,7 @@ def test_a_body_within_the_limit_reaches_the_route(client: TestClient) -> None:
 
 
 def test_a_route_cap_matches_its_path_template_only() -> None:
-    cap = RouteBodyCap.for_route(
-        "POST", "/applications/{id}/criteria/{code}/evidence", 10, detail=""
-    )
+    cap = RouteMatch.of("POST", "/applications/{id}/criteria/{code}/evidence")
 
     def scope(method: str, path: str) -> dict[str, str]:
         return {"method": method, "path": path}
