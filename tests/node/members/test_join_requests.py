@@ -9,6 +9,7 @@ from typing import Any
 
 import httpcore
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from fastapi.testclient import TestClient
@@ -20,10 +21,12 @@ from sdgcities.credentials import SigningKey
 from sdgcities.federation.onboarding import JoinRequest
 from sdgcities.node.accounts.models import Role
 from sdgcities.node.config import Environment, Settings
+from sdgcities.node.db import alembic_config, make_engine
 from sdgcities.node.errors import InvalidRequest
 from sdgcities.node.members.service import submit_join_request
 from sdgcities.node.tables import metadata
 
+from ...conftest import TemporaryDatabases
 from ..conftest import Backend, MakeAccount
 
 PUBLIC = "93.184.216.34"
@@ -154,3 +157,29 @@ def test_the_migrated_table_matches_the_model(backend: Backend) -> None:
         return "join_request" in repr(diff)
 
     assert [diff for diff in differences if about_join_request(diff)] == []
+
+
+def test_the_migration_refuses_pending_duplicates_an_earlier_version_let_in(
+    backend: Backend, databases: TemporaryDatabases
+) -> None:
+    engine = make_engine(databases.create(backend.name))
+    try:
+        command.upgrade(alembic_config(engine), "0005mem")
+        with engine.begin() as connection, Session(bind=connection) as session:
+            for node_id in ("KE", "KE", "KE", "UG"):
+                _insert(session, node_id, "pending")
+        command.upgrade(alembic_config(engine), "0010join")
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text("SELECT node_id, state, reason FROM join_request ORDER BY id")
+            ).all()
+    finally:
+        engine.dispose()
+
+    duplicate = "another join request for this node id was already pending"
+    assert [tuple(row) for row in rows] == [
+        ("KE", "pending", None),
+        ("KE", "refused", duplicate),
+        ("KE", "refused", duplicate),
+        ("UG", "pending", None),
+    ]
