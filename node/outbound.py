@@ -14,7 +14,8 @@ member's log) goes through `outbound_client(settings)`:
   host itself when it connects and refuses a connection to any address that is not public
   (loopback, private, link-local and cloud metadata, CGNAT, multicast, reserved, unspecified,
   and the IPv4-mapped and 6to4 forms of these); TLS still checks the certificate against the
-  name. In development (the demo federation runs on 127.0.0.1) any address is accepted.
+  name; the lookup counts against the deadline. In development (the demo federation runs on
+  127.0.0.1) any address is accepted.
 - No redirects, no proxy taken from the environment (it would connect on our behalf, unchecked).
 """
 
@@ -25,6 +26,8 @@ import socket
 import ssl
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from contextvars import ContextVar
 from typing import Any
 
@@ -38,6 +41,9 @@ Resolver = Callable[[str, int], list[str]]
 DNS is outside the system)."""
 
 PER_OPERATION_TIMEOUT = 5.0
+# `getaddrinfo` takes no timeout: lookups run here so that a caller waits no longer than its
+# deadline (a lookup that hangs keeps its thread until the system resolver gives up).
+_LOOKUPS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="outbound-dns")
 _deadline: ContextVar[float | None] = ContextVar("outbound_deadline", default=None)
 
 
@@ -122,7 +128,7 @@ class _GuardedBackend(httpcore.NetworkBackend):
     ) -> httpcore.NetworkStream:
         addresses = [host]
         if self._public_only:
-            addresses = self._resolve(host, port)
+            addresses = self._lookup(host, port, timeout)
             refused = [a for a in addresses if not is_public_address(a)]
             if refused or not addresses:
                 raise httpcore.ConnectError(
@@ -145,6 +151,13 @@ class _GuardedBackend(httpcore.NetworkBackend):
             return _DeadlineStream(stream)
         assert failure is not None  # at least one address was tried
         raise failure
+
+    def _lookup(self, host: str, port: int, timeout: float | None) -> list[str]:
+        limit = _within_deadline(timeout, httpcore.ConnectTimeout)
+        try:
+            return _LOOKUPS.submit(self._resolve, host, port).result(timeout=limit)
+        except FutureTimeout as exc:
+            raise httpcore.ConnectTimeout(f"looking up {host} took too long") from exc
 
     def sleep(self, seconds: float) -> None:
         self._backend.sleep(seconds)

@@ -164,3 +164,19 @@ def test_development_connects_by_name_without_the_check(local_server: int) -> No
     with outbound_client(_settings(Environment.DEVELOPMENT), resolve=resolve) as client:
         assert client.get(f"http://localhost:{local_server}/").status_code == 200
     assert seen == []
+
+
+def test_a_slow_name_lookup_counts_against_the_deadline() -> None:
+    def slow_dns(_host: str, _port: int) -> list[str]:
+        time.sleep(2.0)
+        return ["93.184.216.34"]
+
+    started = time.monotonic()
+    with (
+        outbound_client(
+            _settings(Environment.PRODUCTION, deadline=0.5), resolve=slow_dns
+        ) as client,
+        pytest.raises(httpx.ConnectTimeout, match=r"looking up ke\.sdgcities\.example"),
+    ):
+        client.get("https://ke.sdgcities.example/status/r-1")
+    assert time.monotonic() - started < 1.0
