@@ -180,3 +180,11 @@ def test_a_slow_name_lookup_counts_against_the_deadline() -> None:
     ):
         client.get("https://ke.sdgcities.example/status/r-1")
     assert time.monotonic() - started < 1.0
+
+
+def test_production_refuses_a_name_that_resolves_to_nothing() -> None:
+    with (
+        outbound_client(_settings(Environment.PRODUCTION), resolve=lambda _h, _p: []) as client,
+        pytest.raises(httpx.ConnectError, match="resolves to nothing"),
+    ):
+        client.get("https://ke.sdgcities.example/status/r-1")

@@ -30,7 +30,11 @@ from ...conftest import TemporaryDatabases
 from ..conftest import Backend, MakeAccount
 
 PUBLIC = "93.184.216.34"
-DNS = {"ke.sdgcities.example": [PUBLIC], "internal.example": [PUBLIC, "10.0.0.5"]}
+DNS = {
+    "ke.sdgcities.example": [PUBLIC],
+    "internal.example": [PUBLIC, "10.0.0.5"],
+    "empty.example": [],
+}
 
 
 def _resolve(host: str, _port: int) -> list[str]:
@@ -57,6 +61,7 @@ REFUSED_IN_PRODUCTION = {
     "https://[fd00:ec2::254]": "fd00:ec2::254 is not a public address",
     "https://localhost": "localhost is not a public host",
     "https://internal.example": "internal.example resolves to 10.0.0.5",
+    "https://empty.example": "empty.example resolves to nothing",
 }
 
 
