@@ -111,10 +111,21 @@ def create_backup(
         "files": {},
     }
     partial = out.with_name(f".{out.name}.partial")
+    # The archive holds the encrypted keys and every city's evidence: it is created 0600 (umask
+    # or not), so that it is never readable by others, not even while it is written.
+    try:
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError as exc:
+        raise CliError(
+            f"{partial} exists: another backup is being written, or one was interrupted "
+            "(remove it)",
+            ExitCode.USAGE,
+        ) from exc
     try:
         with (
             tempfile.TemporaryDirectory(prefix="sdgcities-backup-") as scratch,
-            tarfile.open(partial, "w:gz") as archive,
+            os.fdopen(descriptor, "wb") as file,
+            tarfile.open(fileobj=file, mode="w:gz") as archive,
         ):
             snapshot = _database_snapshot(
                 database, root, Path(scratch), skip=skip_database, manifest=manifest["database"]
@@ -128,7 +139,6 @@ def create_backup(
             info = tarfile.TarInfo(MANIFEST)
             info.size, info.mode, info.mtime = len(body), 0o600, int(datetime.now(UTC).timestamp())
             archive.addfile(info, io.BytesIO(body))
-        os.chmod(partial, 0o600)  # it holds the encrypted keys and every city's evidence
         os.replace(partial, out)
     except BaseException:
         partial.unlink(missing_ok=True)

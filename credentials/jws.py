@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm
 from jwt.api_jws import PyJWS
 
-from ._strict import b64url_decode, parse_json_object, split_compact
+from ._strict import b64url_decode, b64url_encode, parse_json_object, split_compact
 from .canonical import canonical_json
 from .did import is_did_web, key_id, split_key_id
 from .errors import MalformedError, SignatureInvalid
@@ -39,6 +39,10 @@ _ALGORITHMS = frozenset(a.value for a in Algorithm)
 KID_NAMES_ANOTHER_DID = "the kid names another DID than the key's node"
 _EDDSA = OKPAlgorithm()
 _ES256 = ECAlgorithm(ECAlgorithm.SHA256)
+# The order of P-256's base point. An ECDSA signature (r, s) is equally valid as (r, n - s); only
+# the low half (s <= n / 2) is accepted, so that every signature has one spelling.
+P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+_P256_HALF_ORDER = P256_ORDER // 2
 
 
 def sign_jws(
@@ -56,12 +60,24 @@ def sign_jws(
     if not is_did_web(did):
         raise ValueError(f"the signer's DID must be a did:web DID, not {did[:80]!r}")
     headers = {"typ": typ, "kid": key_id(did, key.kid), **(extra_headers or {})}
-    return PyJWS().encode(
+    token = PyJWS().encode(
         canonical_json(dict(payload)),
         key.key_object,
         algorithm=key.algorithm.value,
         headers=headers,
     )
+    if key.algorithm is not Algorithm.ES256:
+        return token
+    signing_input, _, signature = token.rpartition(".")
+    return f"{signing_input}.{b64url_encode(low_s(b64url_decode(signature)))}"
+
+
+def low_s(signature: bytes) -> bytes:
+    """The low-S spelling of a raw ES256 signature r || s (the one `JwsToken.verify` accepts)."""
+    r, s = signature[:32], int.from_bytes(signature[32:], "big")
+    if s <= _P256_HALF_ORDER:
+        return signature
+    return r + (P256_ORDER - s).to_bytes(32, "big")
 
 
 class _CheckedHeader(NamedTuple):
@@ -150,6 +166,12 @@ class JwsToken:
             if isinstance(key.key, ed25519.Ed25519PublicKey):
                 valid = _EDDSA.verify(self.signing_input, key.key, self.signature)
             else:
+                # PyJWT and OpenSSL accept both (r, s) and (r, n - s): one is refused here.
+                if (
+                    len(self.signature) == 64
+                    and int.from_bytes(self.signature[32:], "big") > _P256_HALF_ORDER
+                ):
+                    raise SignatureInvalid("an ES256 signature must use the low-S form")
                 valid = _ES256.verify(self.signing_input, key.key, self.signature)
         except (jwt.exceptions.PyJWTError, ValueError, TypeError) as exc:
             raise SignatureInvalid(f"signature could not be checked: {exc}") from exc

@@ -10,24 +10,23 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import httpx
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from sqlalchemy import Engine
 from sqlmodel import Session
-from starlette.datastructures import Headers
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sdgcities.credentials import Error as CredentialsError
-from sdgcities.federation import REPORT_MEDIA_TYPE
+from sdgcities.federation import MAX_REPORT_BYTES
 
 from .accounts.models import Role
 from .accounts.routes import me_router
 from .accounts.routes import router as accounts_router
+from .applications.routes import EVIDENCE_UPLOAD_PATH
 from .applications.routes import router as applications_router
 from .audit.routes import router as audit_router
+from .body_limit import RequestSizeLimit, RouteBodyCap
 from .catalogue.routes import router as catalogue_router
 from .certificates.routes import router as certificates_router
 from .cities.routes import router as cities_router
@@ -35,35 +34,42 @@ from .committee.routes import router as committee_router
 from .config import Settings, get_settings
 from .db import check_durability, make_engine, migrate
 from .deps import roles_of
-from .errors import NodeError, PayloadTooLarge
+from .errors import NodeError
 from .events.routes import router as events_router
+from .evidence.errors import EvidenceTooLarge
 from .frameworks.routes import router as frameworks_router
 from .frameworks.service import install_baseline
 from .identity.service import load_active_key
 from .ingest.local import LocalTransport
+from .ingest.routes import REPORT_TOO_LARGE, REPORTS_PATH
 from .ingest.routes import router as ingest_router
 from .ingest.service import IngestRuntime
 from .ingest.tasks import ingest_pull
 from .ingest.workers import ingest_pool
 from .members.root_key import load_root_key
+from .members.routes import JOIN_PATH
 from .members.routes import router as members_router
 from .members.tasks import republish_once, trust_list_republish
 from .membership.routes import router as membership_router
 from .membership.tasks import trust_list_sync
 from .monitoring.routes import router as monitoring_router
 from .monitoring.tasks import quality_reports
+from .outbound import outbound_client
+from .rate_limit import RateLimit, RouteRateLimit, TokenBuckets
 from .registry.cache import FEDERATION, NATIONAL, RegistryCache
 from .registry.routes import router as registry_router
 from .relay.service import HttpTransport, Transport
 from .relay.tasks import event_relay
 from .reports.routes import router as reports_router
 from .review.routes import router as review_router
+from .route_match import RouteMatch
 from .spotchecks.routes import global_router as spotchecks_global_router
 from .spotchecks.routes import national_router as spotchecks_national_router
 from .state import NodeState
 from .status.routes import router as status_router
 from .status.tasks import refresh_once, status_refresh
 from .trust.routes import router as trust_router
+from .verification.routes import VERIFY_PATH
 from .verification.routes import router as verification_router
 from .verification.service import VerifierCache
 from .wellknown.routes import router as wellknown_router
@@ -106,8 +112,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         version="0.1.0",
         lifespan=_lifespan,
     )
-    # Outbound calls (status lists, later the federation) never follow redirects and time out.
-    http = httpx.Client(follow_redirects=False, timeout=httpx.Timeout(5.0))
+    # Every call to another node: no redirects, an overall deadline, public addresses only.
+    http = outbound_client(settings)
     app.state.node = NodeState(
         settings=settings,
         engine=engine,
@@ -139,8 +145,45 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         app.include_router(spotchecks_national_router)
     _describe_access(app)
     _install_error_handlers(app)
-    app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(
+        RequestSizeLimit,
+        max_bytes=settings.max_request_bytes,
+        routes=(
+            RouteBodyCap.for_route(
+                "POST",
+                EVIDENCE_UPLOAD_PATH,
+                settings.evidence_max_bytes,
+                detail=str(EvidenceTooLarge(max_bytes=settings.evidence_max_bytes)),
+            ),
+            RouteBodyCap.for_route("POST", REPORTS_PATH, MAX_REPORT_BYTES, detail=REPORT_TOO_LARGE),
+        ),
+    )
+    # Added last, so outermost: a refused request costs no body read.
+    app.add_middleware(
+        RateLimit,
+        limits=_rate_limits(settings),
+        trusted_proxies=settings.trusted_proxies,
+    )
     return app
+
+
+def _rate_limits(settings: Settings) -> list[RouteRateLimit]:
+    """The anonymous routes' limits (a login route, when there is one, belongs here too)."""
+    wanted = (
+        ("POST", VERIFY_PATH, settings.rate_limit_verify_per_minute, 60.0, "verifications"),
+        ("POST", JOIN_PATH, settings.rate_limit_join_per_hour, 3600.0, "join requests"),
+    )
+    return [
+        RouteRateLimit(
+            RouteMatch.of(method, path),
+            TokenBuckets(
+                capacity=count, period=period, max_keys=settings.rate_limit_tracked_clients
+            ),
+            what,
+        )
+        for method, path, count, period, what in wanted
+        if count > 0
+    ]
 
 
 @asynccontextmanager
@@ -237,35 +280,3 @@ def _install_error_handlers(app: FastAPI) -> None:
             {"detail": "; ".join(problems), "code": "invalid_request", "errors": errors},
             status_code=422,
         )
-
-
-class RequestSizeLimit:
-    """Refuse JSON bodies over `max_bytes` by their declared length (uploads have their own cap).
-
-    Plain ASGI rather than `@app.middleware("http")`: Starlette's `BaseHTTPMiddleware` runs the
-    rest of the app in a separate task and re-streams every body, a cost on every request.
-    """
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app, self.max_bytes = app, max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            headers = Headers(scope=scope)
-            declared = headers.get("content-length")
-            content_type = headers.get("content-type", "")
-            if (
-                declared is not None
-                and declared.isdigit()
-                and int(declared) > self.max_bytes
-                and not content_type.startswith("application/octet-stream")
-                # Reports have their own cap (4 MiB), checked while they stream in.
-                and not content_type.startswith(REPORT_MEDIA_TYPE)
-            ):
-                error = PayloadTooLarge(f"request bodies are limited to {self.max_bytes} bytes")
-                response = JSONResponse(
-                    {"detail": error.message, "code": error.code}, status_code=error.status_code
-                )
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)

@@ -10,12 +10,14 @@ from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Self
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from sdgcities.credentials import Error as CredentialsError
 from sdgcities.credentials import PublicKey, did_web_from_base_url, normalise_base_url
+from sdgcities.credentials.did import is_loopback_host
 
 from .countries import is_country_code
 
@@ -57,6 +59,39 @@ class Settings(BaseSettings):
         default=3600, ge=1, description="How often the node re-signs status lists that are due"
     )
     max_request_bytes: int = Field(default=1024 * 1024, gt=0)
+    rate_limit_verify_per_minute: int = Field(
+        default=600,
+        ge=0,
+        description=(
+            "`POST /verify` requests one client address may send per minute, all at once or "
+            "spread out (a token bucket); 0: no limit"
+        ),
+    )
+    rate_limit_join_per_hour: int = Field(
+        default=30,
+        ge=0,
+        description="`POST /federation/join` requests per client address and hour; 0: no limit",
+    )
+    rate_limit_tracked_clients: int = Field(
+        default=50_000,
+        ge=1,
+        description="Client addresses a rate limit remembers per route (least recent dropped)",
+    )
+    trusted_proxies: list[IPvAnyNetwork] = Field(
+        default_factory=list,
+        description=(
+            "Reverse proxies (CIDRs, a JSON list) whose X-Forwarded-For names the client for "
+            "rate limits; from any other peer the header is ignored"
+        ),
+    )
+    outbound_deadline_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description=(
+            "The wall-clock limit on every request this node sends to another node, from "
+            "connecting to the last byte of the answer (a slow peer cannot hold a caller longer)"
+        ),
+    )
     global_url: str | None = Field(
         default=None,
         description="Base URL of the global node (where this node joins and syncs the trust list)",
@@ -186,12 +221,18 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _enforce_non_default_secrets(self) -> Self:
-        if (
-            self.environment is Environment.PRODUCTION
-            and self.key_passphrase.get_secret_value() == DEVELOPMENT_PASSPHRASE
-        ):
+        if self.key_passphrase.get_secret_value() != DEVELOPMENT_PASSPHRASE:
+            return self
+        if self.environment is Environment.PRODUCTION:
             raise ValueError(
                 "SDGCITIES_KEY_PASSPHRASE must be set to a secret of your own in production"
+            )
+        # A node others can reach is not a development node, whatever `environment` says: a
+        # forgotten SDGCITIES_ENVIRONMENT must not leave its keys under a published passphrase.
+        if not is_loopback_host(urlsplit(self.base_url).hostname):
+            raise ValueError(
+                "SDGCITIES_KEY_PASSPHRASE must be set to a secret of your own for a node whose "
+                f"base URL ({self.base_url}) is not on loopback"
             )
         return self
 

@@ -74,6 +74,7 @@ Offset = Annotated[int, Query(ge=0)]
 Limit = Annotated[int, Query(ge=1, le=500)]
 
 OCTET_STREAM = "application/octet-stream"
+EVIDENCE_UPLOAD_PATH = "/applications/{application_id}/criteria/{code}/evidence"
 
 
 def _detail(session: Session, application: Application) -> ApplicationDetail:
@@ -264,7 +265,7 @@ def _declared_length(request: Request) -> int | None:
 
 
 @router.post(
-    "/applications/{application_id}/criteria/{code}/evidence",
+    EVIDENCE_UPLOAD_PATH,
     status_code=status.HTTP_201_CREATED,
     openapi_extra={
         "requestBody": {

@@ -40,6 +40,8 @@ from .service import IngestRuntime, ReportConflict, raise_refusal, receive_repor
 from .workers import IngestPool, Refusal
 
 router = APIRouter(tags=["federation"])
+REPORTS_PATH = "/federation/reports"
+REPORT_TOO_LARGE = f"a report is at most {MAX_REPORT_BYTES} bytes"
 
 Secretariat = Annotated[Actor, access(Role.SECRETARIAT, Role.ADMINISTRATOR)]
 
@@ -58,7 +60,7 @@ def _runtime(request: Request) -> IngestRuntime:
 
 
 @router.post(
-    "/federation/reports",
+    REPORTS_PATH,
     responses={
         409: {"model": ReportRefusal, "description": "a gap, a fork or a rollback"},
         413: {"description": f"the report is over {MAX_REPORT_BYTES} bytes"},
@@ -89,12 +91,12 @@ async def post_report(
         raise UnsupportedMediaType(f"send the report as {REPORT_MEDIA_TYPE}")
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_REPORT_BYTES:
-        raise PayloadTooLarge(f"a report is at most {MAX_REPORT_BYTES} bytes")
+        raise PayloadTooLarge(REPORT_TOO_LARGE)
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > MAX_REPORT_BYTES:
-            raise PayloadTooLarge(f"a report is at most {MAX_REPORT_BYTES} bytes")
+            raise PayloadTooLarge(REPORT_TOO_LARGE)
     try:
         token = body.decode("ascii").strip()
     except UnicodeDecodeError as exc:

@@ -23,13 +23,13 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
-import httpx
 from sqlalchemy import Engine
 
 from sdgcities.node.config import Settings
 from sdgcities.node.db import make_engine, transaction
 from sdgcities.node.errors import NodeError, ServiceUnavailable
 from sdgcities.node.identity.service import load_active_key
+from sdgcities.node.outbound import outbound_client
 from sdgcities.node.state import NodeState
 from sdgcities.node.verification.service import VerifierCache
 
@@ -120,7 +120,7 @@ def _start_worker(settings: Settings) -> None:
     with transaction(engine) as session:
         signing_key = load_active_key(session=session, settings=settings)
     # Ingest makes no outbound call; the client and verifier cache only complete the state.
-    http = httpx.Client(follow_redirects=False, timeout=httpx.Timeout(5.0))
+    http = outbound_client(settings)
     state = NodeState(
         settings=settings,
         engine=engine,

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, Index, text
 from sqlmodel import Field, SQLModel
 
 from sdgcities.credentials import KeyStatus, NodeStatus
@@ -60,6 +60,17 @@ class MemberKey(SQLModel, table=True):
 
 class JoinRequestRecord(SQLModel, table=True):
     __tablename__ = "join_request"
+    __table_args__ = (
+        # One pending request per node id: the secretariat decides it before another may wait,
+        # so that anyone's signed requests cannot pile up under one country.
+        Index(
+            "uq_join_request_pending",
+            "node_id",
+            unique=True,
+            sqlite_where=text("state = 'pending'"),
+            postgresql_where=text("state = 'pending'"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     node_id: str = Field(index=True, max_length=16)

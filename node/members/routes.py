@@ -32,6 +32,7 @@ from .schemas import (
 )
 
 router = APIRouter(tags=["federation"])
+JOIN_PATH = "/federation/join"
 
 Secretariat = Annotated[Actor, access(Role.SECRETARIAT, Role.ADMINISTRATOR)]
 
@@ -49,7 +50,7 @@ def _member_public(session: Session, member: MemberNode) -> MemberNodePublic:
     return public
 
 
-@router.post("/federation/join", status_code=202)
+@router.post(JOIN_PATH, status_code=202)
 def post_join_request(
     session: SessionDep, state: StateDep, _actor: Anyone, body: SignedRequest
 ) -> JoinRequestPublic:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from sdgcities.credentials import KeyStatus, NodeStatus, PublicKey, SigningKey
@@ -25,8 +26,10 @@ from sdgcities.node.config import GLOBAL_NODE_ID, Settings
 from sdgcities.node.countries import is_country_code
 from sdgcities.node.errors import Conflict, InvalidRequest, NotFound
 from sdgcities.node.identity.models import NodeKey
+from sdgcities.node.outbound import Resolver, resolve_host
 from sdgcities.node.timeutil import utcnow
 
+from .base_url import check_join_base_url
 from .models import (
     JoinRequestRecord,
     JoinRequestState,
@@ -48,12 +51,13 @@ def _kid_taken(session: Session, kid: str) -> bool:
     return session.get(MemberKey, kid) is not None or session.get(NodeKey, kid) is not None
 
 
-def _kids(row: JoinRequestRecord) -> list[str]:
-    return [PublicKey.from_jwk(jwk).kid for jwk in row.payload.get("keys", [])]
-
-
 def submit_join_request(
-    *, session: Session, settings: Settings, token: str, now: datetime | None = None
+    *,
+    session: Session,
+    settings: Settings,
+    token: str,
+    now: datetime | None = None,
+    resolve: Resolver = resolve_host,
 ) -> JoinRequestRecord:
     try:
         request = JoinRequest.from_jws(token, now=now or utcnow())
@@ -63,19 +67,22 @@ def submit_join_request(
         raise InvalidRequest("nodeId must be an ISO 3166-1 alpha-2 country code")
     if session.get(MemberNode, request.node_id) is not None:
         raise Conflict(f"node {request.node_id} is already a member")
-    # Several pending requests may name one country (anyone can sign one: the secretariat checks
-    # who is behind each); one key, though, waits in one request only.
+    # One request per node id waits at a time (anyone can sign one: the secretariat checks who
+    # is behind it, and refuses it before another may wait); the index makes it hold under
+    # concurrent requests too.
+    waiting = Conflict(
+        f"a join request for {request.node_id} is already pending: the secretariat decides it "
+        "before another is accepted"
+    )
     pending = session.exec(
-        select(JoinRequestRecord).where(
+        select(JoinRequestRecord.id).where(
             JoinRequestRecord.node_id == request.node_id,
             JoinRequestRecord.state == JoinRequestState.PENDING,
         )
-    ).all()
-    waiting = {jwk_kid for row in pending for jwk_kid in _kids(row)}
-    if any(key.kid in waiting for key in request.keys):
-        raise Conflict(
-            f"a key of this request already waits in a pending request for {request.node_id}"
-        )
+    ).first()
+    if pending is not None:
+        raise waiting
+    check_join_base_url(request.base_url, settings=settings, resolve=resolve)
     if request.did == settings.did:
         raise Conflict(f"{request.did} is this global node")
     if any(_kid_taken(session, key.kid) for key in request.keys):
@@ -83,8 +90,11 @@ def submit_join_request(
     if session.exec(select(MemberNode).where(MemberNode.did == request.did)).first() is not None:
         raise Conflict(f"{request.did} is already registered")
     row = JoinRequestRecord(node_id=request.node_id, payload=request.payload(), token=token)
-    session.add(row)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError as exc:  # another request for this node id, at the same moment
+        raise waiting from exc
     return row
 
 

@@ -12,6 +12,7 @@ from sdgcities.node.deps import Anyone, ReadSessionOpenerDep, StateDep
 from sdgcities.node.schemas import RequestModel
 
 router = APIRouter(tags=["verification"])
+VERIFY_PATH = "/verify"
 
 
 class VerifyRequest(RequestModel):
@@ -31,7 +32,7 @@ class VerifyAnswer(BaseModel):
     credential: dict[str, Any] | None
 
 
-@router.post("/verify", response_model=VerifyAnswer)
+@router.post(VERIFY_PATH, response_model=VerifyAnswer)
 async def verify(
     body: VerifyRequest, state: StateDep, open_session: ReadSessionOpenerDep, _actor: Anyone
 ) -> Response:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import shutil
 import subprocess
 import tarfile
@@ -15,6 +16,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from sdgcities.cli._backup import create_backup
+from sdgcities.cli.errors import CliError
 
 from ..conftest import TemporaryDatabases
 from .conftest import Cli, clean_environment
@@ -213,3 +217,43 @@ def test_postgresql_node_is_dumped_with_pg_dump(
     )
     assert skipped.code == 0, skipped.stderr
     assert skipped.json()["database"] == {"kind": "postgresql", "file": None}
+
+
+def test_the_archive_is_0600_from_its_first_byte_even_with_umask_0(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data_dir = tmp_path / "ke"
+    init_node(data_dir, "KE")
+    out = tmp_path / "backup.tar.gz"
+    partial = out.with_name(f".{out.name}.partial")
+    modes: list[int] = []
+    add_member = tarfile.TarFile.addfile
+
+    def watching(archive: tarfile.TarFile, *args: object, **kwargs: object) -> None:
+        modes.append(partial.stat().st_mode & 0o777)
+        add_member(archive, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(tarfile.TarFile, "addfile", watching)
+    previous = os.umask(0)
+    try:
+        create_backup(data_dir=data_dir, out=out)
+    finally:
+        os.umask(previous)
+
+    assert modes
+    assert set(modes) == {0o600}
+    assert out.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_leftover_partial_archive_is_not_overwritten(tmp_path: Path) -> None:
+    data_dir = tmp_path / "ke"
+    init_node(data_dir, "KE")
+    out = tmp_path / "backup.tar.gz"
+    partial = out.with_name(f".{out.name}.partial")
+    partial.write_bytes(b"another backup's bytes")
+
+    with pytest.raises(CliError, match="another backup is being written"):
+        create_backup(data_dir=data_dir, out=out)
+
+    assert partial.read_bytes() == b"another backup's bytes"
+    assert not out.exists()

@@ -9,6 +9,7 @@ import time
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from jwt.algorithms import ECAlgorithm
 
 from sdgcities.credentials import (
     Algorithm,
@@ -19,6 +20,7 @@ from sdgcities.credentials import (
     sign_jws,
 )
 from sdgcities.credentials._strict import MAX_JSON_DEPTH, b64url_decode, b64url_encode, parse_json
+from sdgcities.credentials.jws import P256_ORDER
 
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 DID = "did:web:ke.sdgcities.example"
@@ -225,3 +227,21 @@ def test_size_cap_is_a_parameter(key):
     with pytest.raises(MalformedError, match="larger than"):
         JwsToken.parse(token, typ="x", max_bytes=1000)
     assert JwsToken.parse(token, typ="x", max_bytes=len(token))
+
+
+def test_es256_signatures_are_signed_low_s_and_high_s_is_refused():
+    key = SigningKey.generate(Algorithm.ES256)
+    for n in range(8):  # ECDSA nonces are random: about half of raw signatures are high-S
+        token = sign_jws({"n": n}, key=key, did=DID, typ="x")
+        parsed = JwsToken.parse(token, typ="x")
+        s = int.from_bytes(parsed.signature[32:], "big")
+        assert s <= P256_ORDER // 2
+        high = parsed.signature[:32] + (P256_ORDER - s).to_bytes(32, "big")
+        # The other spelling is a valid ECDSA signature for PyJWT: only our check refuses it.
+        assert ECAlgorithm(ECAlgorithm.SHA256).verify(
+            parsed.signing_input, key.public_key.key, high
+        )
+        forged = token.rpartition(".")[0] + "." + b64url_encode(high)
+
+        with pytest.raises(SignatureInvalid, match="low-S"):
+            JwsToken.parse(forged, typ="x").verify(key.public_key)

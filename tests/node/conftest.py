@@ -42,6 +42,7 @@ from .framework_versions import make_framework_version
 # The global root key of the test federation: fixed, so that tokens signed in one test run are
 # reproducible; every test node pins its public half.
 ROOT_KEY = SigningKey(Ed25519PrivateKey.from_private_bytes(bytes(range(32))))
+NO_RATE_LIMITS: dict[str, int] = {"rate_limit_verify_per_minute": 0, "rate_limit_join_per_hour": 0}
 ROOT_DID = "did:web:global.example.org"
 
 
@@ -67,6 +68,9 @@ def backend(
         data_dir=data_dir,
         database_url=url,
         root_keys=[ROOT_KEY.public_key.to_jwk()],
+        # One app serves the whole session from one address: rate limits are tested on apps of
+        # their own (test_rate_limit.py).
+        **NO_RATE_LIMITS,
         _env_file=None,  # type: ignore[call-arg]
     )
     engine = make_engine(url)

@@ -71,6 +71,7 @@ from sdgcities.credentials import (
     sign_jws,
     sign_status_list,
 )
+from sdgcities.credentials.jws import P256_ORDER, low_s
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 ISSUED_AT = NOW - timedelta(days=30)
@@ -275,7 +276,7 @@ def raw_signature(key: SigningKey, signing_input: bytes) -> bytes:
     if isinstance(private, ed25519.Ed25519PrivateKey):
         return private.sign(signing_input)
     r, s = decode_dss_signature(private.sign(signing_input, ec.ECDSA(hashes.SHA256())))
-    return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+    return low_s(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
 
 
 def compact(header_segment: str, payload_segment: str, key: SigningKey) -> str:
@@ -567,6 +568,16 @@ def signature(kind: str) -> Scenario:
         "empty": "",
     }[kind]
     return Scenario(f"{header}.{payload}.{forged}")
+
+
+@builder
+def es256_high_s() -> Scenario:
+    """The issuer's own valid ES256 signature (r, s) respelt as (r, n - s): mathematically valid
+    too (PyJWT and OpenSSL accept it), but a second spelling of one signature."""
+    header, payload, real = segments(certificate(key=federation().ke_es256))
+    raw = b64url_decode(real)
+    high_s = (P256_ORDER - int.from_bytes(raw[32:], "big")).to_bytes(32, "big")
+    return Scenario(f"{header}.{payload}.{b64url(raw[:32] + high_s)}")
 
 
 @builder

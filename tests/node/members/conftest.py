@@ -15,7 +15,7 @@ from sdgcities.node.identity.service import create_signing_key
 from sdgcities.node.members.root_key import root_key_path
 
 from ...conftest import BACKENDS, TemporaryDatabases
-from ..conftest import ROOT_KEY, Backend
+from ..conftest import NO_RATE_LIMITS, ROOT_KEY, Backend
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -32,9 +32,11 @@ def backend(
         node_id="global",
         node_name="SDG Cities global node",
         base_url="https://global.example.org",
+        key_passphrase="test-passphrase",  # the development one is for loopback nodes only
         data_dir=data_dir,
         database_url=url,
         root_keys=[ROOT_KEY.public_key.to_jwk()],
+        **NO_RATE_LIMITS,
         _env_file=None,  # type: ignore[call-arg]
     )
     ROOT_KEY.save(root_key_path(settings, ROOT_KEY.kid), settings.key_passphrase.get_secret_value())

@@ -102,19 +102,21 @@ def test_join_refusals(client: TestClient) -> None:
     assert response.status_code == 422
     assert response.json()["detail"] == "nodeId must be an ISO 3166-1 alpha-2 country code"
 
-    assert _join(client, key).status_code == 202
-    response = _join(client, key)
-    assert response.status_code == 409
-    assert (
-        response.json()["detail"]
-        == "a key of this request already waits in a pending request for KE"
-    )
-    # Another key may ask for the same country: the secretariat decides who is behind which.
-    assert _join(client, SigningKey.generate()).status_code == 202
-
     response = _join(client, SigningKey.generate(), base_url="https://global.example.org")
     assert response.status_code == 409
     assert response.json()["detail"] == "did:web:global.example.org is this global node"
+
+    assert _join(client, key).status_code == 202
+    waiting = (
+        "a join request for KE is already pending: the secretariat decides it before another "
+        "is accepted"
+    )
+    for second in (key, SigningKey.generate()):  # the same key again, or anyone else's
+        response = _join(client, second)
+        assert response.status_code == 409
+        assert response.json()["detail"] == waiting
+    # Another country's request waits beside it.
+    assert _join(client, SigningKey.generate(), node_id="UG").status_code == 202
 
     response = client.post("/federation/join", json={"token": "x" * 70_000})
     assert response.status_code == 422  # over the size cap

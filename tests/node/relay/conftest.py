@@ -183,6 +183,7 @@ def _site(databases: TemporaryDatabases, backend: str, data_dir: Path, **setting
         database_url=databases.create(backend),
         root_keys=[ROOT_KEY.public_key.to_jwk()],
         relay_interval_seconds=0.05,
+        key_passphrase="test-passphrase",  # the development one is for loopback nodes only
         _env_file=None,  # type: ignore[call-arg]
         **settings,  # type: ignore[arg-type]
     )
