@@ -10,6 +10,7 @@ route (a new route is documented the day it is added):
 | reads the token (`RoleGuard`)     | 401: no, unknown, revoked or expired token               |
 | is not open to the public         | 403: a role that may not call it                         |
 | takes any parameter or a body     | 422: a value missing, malformed or out of range          |
+| takes a body                      | 400: a body that cannot be read (FastAPI's own answer)   |
 | has a path parameter              | 404: nothing there, or nothing the caller may see        |
 | writes (POST, PUT, PATCH, DELETE) | 409: the state does not allow it now; 413: body too large |
 
@@ -33,6 +34,7 @@ from .schemas import ErrorBody
 ERROR_SCHEMA = "Error"
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 REASONS = {
+    400: "The body could not be read (not JSON, or not text in the declared encoding)",
     401: "No valid bearer token (missing, unknown, revoked, expired, or a deactivated account)",
     403: "The caller's role may not do this",
     404: "Nothing there, or nothing the caller may see",
@@ -67,6 +69,8 @@ def error_statuses(route: APIRoute) -> set[int]:
     takes_body = route.body_field is not None or "requestBody" in (route.openapi_extra or {})
     if params or takes_body:
         statuses.add(422)
+    if takes_body:
+        statuses.add(400)
     if route.dependant.path_params:
         statuses.add(404)
     if (route.methods or set()) & WRITES:
