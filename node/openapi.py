@@ -10,9 +10,9 @@ route (a new route is documented the day it is added):
 | reads the token (`RoleGuard`)     | 401: no, unknown, revoked or expired token               |
 | is not open to the public         | 403: a role that may not call it                         |
 | takes any parameter or a body     | 422: a value missing, malformed or out of range          |
-| takes a body                      | 400: a body that cannot be read (FastAPI's own answer)   |
+| takes a body                      | 400: a body that cannot be read; 413: one too large      |
 | has a path parameter              | 404: nothing there, or nothing the caller may see        |
-| writes (POST, PUT, PATCH, DELETE) | 409: the state does not allow it now; 413: body too large |
+| writes (POST, PUT, PATCH, DELETE) | 409: the state does not allow it now                     |
 
 A route that answers something else says so in its own `responses` (e.g. 415 and 503 on
 `POST /federation/reports`); a status it documents without a body schema gets `Error`.
@@ -70,11 +70,11 @@ def error_statuses(route: APIRoute) -> set[int]:
     if params or takes_body:
         statuses.add(422)
     if takes_body:
-        statuses.add(400)
+        statuses |= {400, 413}
     if route.dependant.path_params:
         statuses.add(404)
     if (route.methods or set()) & WRITES:
-        statuses |= {409, 413}
+        statuses.add(409)
     return statuses
 
 

@@ -20,9 +20,10 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from .timeutil import utcnow
 
-# The largest integer a JSON number carries exactly in every client (JavaScript's
-# Number.MAX_SAFE_INTEGER); far above any row count, and below SQLite's 2^63 limit.
-MAX_ID = 2**53 - 1
+# The largest id a row can have: ids are PostgreSQL `integer` columns (SQLAlchemy even casts the
+# parameter, so a larger value fails in the database, not just matches nothing). Far above any
+# row count, below SQLite's 2^63 and JavaScript's 2^53.
+MAX_ID = 2**31 - 1
 # Paging deeper than this is a scan nobody needs; filter instead.
 MAX_OFFSET = 1_000_000
 MAX_LIMIT = 500
