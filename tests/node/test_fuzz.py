@@ -3,7 +3,8 @@
 Every operation gets a bounded number of generated requests (fixed seed: the same requests on
 every run), sent to the app in process. No answer may be a server error, and every answer must
 be what the document says: a documented status, its content type, its schema. The whole run
-takes about two minutes on two cores; `FUZZ_EXAMPLES` sets how many requests an operation gets.
+takes about two minutes on two cores; `FUZZ_EXAMPLES` sets how many requests an operation gets
+and `FUZZ_DATABASE` the database.
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ pytestmark = pytest.mark.slow
 
 # Per operation and generation mode (values that fit the schema, and values that do not).
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "5"))
+# SQLite in the suite; `FUZZ_DATABASE=postgresql` for a run on the production database.
+DATABASE = os.environ.get("FUZZ_DATABASE", "sqlite")
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -66,7 +69,7 @@ class FuzzedNode:
 
 
 def _node(node_id: str, databases: TemporaryDatabases, data_dir: Path) -> FuzzedNode:
-    url = databases.create("sqlite")
+    url = databases.create(DATABASE)
     settings = Settings(
         node_id=node_id,
         base_url=f"https://{node_id.lower()}.example.org",
