@@ -113,6 +113,8 @@ def _add_errors(document: dict[str, Any], routes: list[APIRoute]) -> None:
                     continue
                 content = response.get("content", {})
                 schema = content.get("application/json", {}).get("schema", {})
+                if schema.get("$ref", "").endswith(_FASTAPI_VALIDATION):
+                    response["description"] = REASONS[422]
                 if not content or schema.get("$ref", "").endswith(_FASTAPI_VALIDATION):
                     response["content"] = error_content
-                    response.setdefault("description", REASONS.get(int(key), "Error"))
+            operation["responses"] = dict(sorted(responses.items()))
