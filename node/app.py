@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -16,6 +17,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from sqlalchemy import Engine
 from sqlmodel import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sdgcities.credentials import Error as CredentialsError
 from sdgcities.federation import MAX_REPORT_BYTES
@@ -33,7 +35,6 @@ from .cities.routes import router as cities_router
 from .committee.routes import router as committee_router
 from .config import Settings, get_settings
 from .db import check_durability, make_engine, migrate
-from .deps import roles_of
 from .errors import NodeError
 from .events.routes import router as events_router
 from .evidence.errors import EvidenceTooLarge
@@ -54,6 +55,7 @@ from .membership.routes import router as membership_router
 from .membership.tasks import trust_list_sync
 from .monitoring.routes import router as monitoring_router
 from .monitoring.tasks import quality_reports
+from .openapi import document_errors, guard_of
 from .outbound import outbound_client
 from .rate_limit import RateLimit, RouteRateLimit, TokenBuckets
 from .registry.cache import FEDERATION, NATIONAL, RegistryCache
@@ -144,6 +146,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         app.include_router(membership_router)
         app.include_router(spotchecks_national_router)
     _describe_access(app)
+    document_errors(app, api_routes)
     _install_error_handlers(app)
     app.add_middleware(
         RequestSizeLimit,
@@ -212,16 +215,10 @@ def _relay_transport(app: FastAPI) -> Transport | None:
 
 def allowed_roles(route: APIRoute) -> frozenset[Role]:
     """The roles a route declares with `access(...)`; a route without one is a bug."""
-    for dependency in route.dependant.dependencies:
-        roles = roles_of(dependency.call)
-        if roles is None:
-            for sub in dependency.dependencies:
-                roles = roles_of(sub.call)
-                if roles is not None:
-                    break
-        if roles is not None:
-            return roles
-    raise LookupError(f"{route.path} declares no access rule")
+    guard = guard_of(route)
+    if guard is None:
+        raise LookupError(f"{route.path} declares no access rule")
+    return guard.roles
 
 
 def api_routes(app: FastAPI) -> list[APIRoute]:
@@ -251,7 +248,9 @@ def _describe_access(app: FastAPI) -> None:
     for route in api_routes(app):
         roles = allowed_roles(route)
         who = "anyone" if Role.PUBLIC in roles else ", ".join(sorted(r.value for r in roles))
-        route.description = f"{route.description}\n\n**Who may call:** {who}".strip()
+        # The routers' routes are shared by every app made in one process (the tests make many).
+        if "**Who may call:**" not in route.description:
+            route.description = f"{route.description}\n\n**Who may call:** {who}".strip()
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -262,6 +261,16 @@ def _install_error_handlers(app: FastAPI) -> None:
             {**exc.extra, "detail": exc.message, "code": exc.code},
             status_code=exc.status_code,
             headers=headers,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # Starlette's own refusals (an unknown path, a method a path does not take) in our shape.
+        code = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_").replace("-", "_")
+        return JSONResponse(
+            {"detail": str(exc.detail), "code": code},
+            status_code=exc.status_code,
+            headers=exc.headers,
         )
 
     @app.exception_handler(CredentialsError)

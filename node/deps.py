@@ -107,9 +107,5 @@ def access(*roles: Role) -> Any:
     return Depends(RoleGuard(frozenset(roles)))
 
 
-def roles_of(dependency: Any) -> frozenset[Role] | None:
-    return dependency.roles if isinstance(dependency, RoleGuard | PublicGuard) else None
-
-
 Admin = Annotated[Actor, access(Role.ADMINISTRATOR)]
 Anyone = Annotated[Actor, access(Role.PUBLIC)]

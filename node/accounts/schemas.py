@@ -5,7 +5,7 @@ from datetime import date, datetime
 
 from pydantic import EmailStr, Field, computed_field, model_validator
 
-from sdgcities.node.schemas import Page, RequestModel, ResponseModel
+from sdgcities.node.schemas import Day, Page, RequestModel, ResponseModel
 
 from .models import Role, StakeholderCategory
 from .teams import teams_of
@@ -20,8 +20,8 @@ class UserCreate(RequestModel):
     city_locode: str | None = Field(default=None, pattern=r"^[A-Z]{2}-[A-Z2-9]{3}$")
     languages: list[str] = Field(default_factory=list, max_length=20)
     stakeholder_category: StakeholderCategory | None = None
-    term_start: date | None = None
-    term_end: date | None = None
+    term_start: Day | None = None
+    term_end: Day | None = None
 
     @model_validator(mode="after")
     def _role_fields(self) -> UserCreate:
@@ -43,8 +43,8 @@ class UserUpdate(RequestModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     languages: list[str] | None = Field(default=None, max_length=20)
     stakeholder_category: StakeholderCategory | None = None
-    term_start: date | None = None
-    term_end: date | None = None
+    term_start: Day | None = None
+    term_end: Day | None = None
     active: bool | None = None
 
 

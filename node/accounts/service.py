@@ -44,6 +44,10 @@ def create_user(*, session: Session, data: UserCreate, actor: Actor) -> User:
 
 def update_user(*, session: Session, user: User, data: UserUpdate, actor: Actor) -> User:
     changes = data.model_dump(exclude_unset=True)
+    if _holds_administration(user) and (
+        changes.get("active") is False or changes.get("role", Role.ADMINISTRATOR) != user.role
+    ):
+        _keep_an_administrator(session=session, losing_user_id=user.id)
     for name, value in changes.items():
         setattr(user, name, value)
     if user.term_start and user.term_end and user.term_end < user.term_start:
@@ -105,6 +109,9 @@ def revoke_token(*, session: Session, token_id: int, actor: Actor) -> ApiToken:
         raise NotFound(f"no token {token_id}")
     if token.revoked_at is not None:
         raise Conflict("this token is already revoked")
+    holder = session.get(User, token.user_id)
+    if holder is not None and _holds_administration(holder):
+        _keep_an_administrator(session=session, losing_token_id=token.id)
     token.revoked_at = utcnow()
     session.add(token)
     session.flush()
@@ -116,6 +123,46 @@ def revoke_token(*, session: Session, token_id: int, actor: Actor) -> ApiToken:
         target_id=token.id,
     )
     return token
+
+
+def _holds_administration(user: User) -> bool:
+    return user.role is Role.ADMINISTRATOR and user.active
+
+
+def _keep_an_administrator(
+    *, session: Session, losing_user_id: int | None = None, losing_token_id: int | None = None
+) -> None:
+    """Refuse a change after which no active administrator holds a valid token.
+
+    Only an administrator issues tokens and reactivates accounts through the API, so such a
+    change would lock the node for good. The active administrators' rows are locked first:
+    two administrators revoking each other's last token at once cannot both pass.
+    """
+    session.exec(
+        select(User.id)
+        .where(User.role == Role.ADMINISTRATOR, col(User.active).is_(True))
+        .with_for_update()
+    ).all()
+    holders = (
+        select(func.count())
+        .select_from(ApiToken)
+        .join(User, col(User.id) == col(ApiToken.user_id))
+        .where(
+            User.role == Role.ADMINISTRATOR,
+            col(User.active).is_(True),
+            col(ApiToken.revoked_at).is_(None),
+            col(ApiToken.expires_at) > utcnow(),
+        )
+    )
+    if losing_user_id is not None:
+        holders = holders.where(col(User.id) != losing_user_id)
+    if losing_token_id is not None:
+        holders = holders.where(col(ApiToken.id) != losing_token_id)
+    if session.exec(holders).one() == 0:
+        raise Conflict(
+            "this would leave no active administrator with a valid token and lock the node: "
+            "issue another administrator a token first"
+        )
 
 
 def list_tokens(*, session: Session, user_id: int) -> list[ApiToken]:

@@ -47,6 +47,7 @@ from sdgcities.node.evidence import (
     sanitise_filename,
 )
 from sdgcities.node.frameworks.service import document_of
+from sdgcities.node.schemas import Id, Limit, Offset
 
 from . import service
 from .models import Application, ApplicationState
@@ -70,8 +71,6 @@ Reader = Annotated[
 # Who routes an application to a technical team: the secretariat and administrators.
 Dispatcher = Annotated[Actor, access(Role.ADMINISTRATOR, Role.SECRETARIAT)]
 Code = Annotated[str, Path(max_length=32)]
-Offset = Annotated[int, Query(ge=0)]
-Limit = Annotated[int, Query(ge=1, le=500)]
 
 OCTET_STREAM = "application/octet-stream"
 EVIDENCE_UPLOAD_PATH = "/applications/{application_id}/criteria/{code}/evidence"
@@ -165,7 +164,7 @@ def list_city_applications(
 
 @router.get("/applications/{application_id}")
 def get_application(
-    session: ReadSessionDep, actor: Reader, application_id: int
+    session: ReadSessionDep, actor: Reader, application_id: Id
 ) -> ApplicationDetail:
     """An application with its answers, its evidence and the criteria still unanswered."""
     application = service.get_application_or_raise(
@@ -176,7 +175,7 @@ def get_application(
 
 @router.put("/applications/{application_id}/criteria/{code}")
 def answer_criterion(
-    session: SessionDep, actor: Writer, application_id: int, code: Code, body: AnswerUpdate
+    session: SessionDep, actor: Writer, application_id: Id, code: Code, body: AnswerUpdate
 ) -> AnswerPublic:
     """Answer a criterion (replacing the previous answer): in a draft, or during a
     clarification for the criteria the reviewers asked about."""
@@ -191,7 +190,7 @@ def answer_criterion(
 
 @router.put("/applications/{application_id}/language")
 def route_application(
-    session: SessionDep, actor: Dispatcher, application_id: int, body: ApplicationLanguage
+    session: SessionDep, actor: Dispatcher, application_id: Id, body: ApplicationLanguage
 ) -> ApplicationDetail:
     """Route the application to another UN language's technical team, before reviewers are
     assigned (draft or submitted)."""
@@ -206,7 +205,7 @@ def route_application(
 
 @router.post("/applications/{application_id}/submit")
 def submit_application(
-    session: SessionDep, state: StateDep, actor: Writer, application_id: int
+    session: SessionDep, state: StateDep, actor: Writer, application_id: Id
 ) -> ApplicationDetail:
     """Submit a draft for review; every criterion needs an answer with a narrative."""
     application = service.get_application_or_raise(
@@ -220,7 +219,7 @@ def submit_application(
 
 @router.post("/applications/{application_id}/withdraw")
 def withdraw_application(
-    session: SessionDep, state: StateDep, actor: Writer, application_id: int
+    session: SessionDep, state: StateDep, actor: Writer, application_id: Id
 ) -> ApplicationDetail:
     """Withdraw an open application (from draft to recommended)."""
     application = service.get_application_or_raise(
@@ -279,7 +278,7 @@ async def upload_evidence(
     session: ReadSessionDep,
     state: StateDep,
     actor: Writer,
-    application_id: int,
+    application_id: Id,
     code: Code,
     filename: Annotated[str | None, Query(max_length=1024)] = None,
 ) -> EvidencePublic:
@@ -338,7 +337,7 @@ async def upload_evidence(
     responses={200: {"content": {OCTET_STREAM: {}}}},
 )
 def download_evidence(
-    session: ReadSessionDep, state: StateDep, actor: Reader, application_id: int, evidence_id: int
+    session: ReadSessionDep, state: StateDep, actor: Reader, application_id: Id, evidence_id: Id
 ) -> Response:
     """The evidence file, as an attachment, after checking it against its digest."""
     application = service.get_application_or_raise(
@@ -376,7 +375,7 @@ def download_evidence(
     status_code=status.HTTP_204_NO_CONTENT,
 )
 def delete_evidence(
-    session: SessionDep, actor: Writer, application_id: int, evidence_id: int
+    session: SessionDep, actor: Writer, application_id: Id, evidence_id: Id
 ) -> None:
     """Detach an evidence file from a draft."""
     application = service.get_application_or_raise(

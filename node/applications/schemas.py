@@ -12,7 +12,7 @@ from sdgcities.node.accounts.teams import UnLanguage
 from sdgcities.node.cities.schemas import Locode
 from sdgcities.node.evidence import MediaType
 from sdgcities.node.frameworks.document import StageKey
-from sdgcities.node.schemas import Page, RequestModel, ResponseModel
+from sdgcities.node.schemas import Id, Page, RequestModel, ResponseModel
 
 from .models import ApplicationState
 
@@ -28,7 +28,7 @@ class ApplicationCreate(RequestModel):
         "administrator applying on a city's behalf names it.",
     )
     stage: StageKey
-    framework_version_id: int = Field(
+    framework_version_id: Id = Field(
         description="A published framework version endorsed by the global root key"
     )
     language: UnLanguage | None = Field(

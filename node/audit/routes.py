@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from sdgcities.node.deps import Admin, SessionDep
-from sdgcities.node.schemas import Page, ResponseModel
+from sdgcities.node.schemas import Limit, Offset, Page, ResponseModel
 
 from .service import list_entries
 
@@ -33,8 +33,8 @@ def read_audit_log(
     session: SessionDep,
     _actor: Admin,
     action: str | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Offset = 0,
+    limit: Limit = 100,
 ) -> AuditEntriesPublic:
     entries, count = list_entries(session=session, offset=offset, limit=limit, action=action)
     return AuditEntriesPublic(

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from sdgcities.node.deps import Admin, Anyone, ReadSessionDep, SessionDep
+from sdgcities.node.schemas import Id, Offset
 
 from . import service
 from .models import ToolKind
@@ -40,7 +41,7 @@ def search_tools(
     theme: Annotated[list[Theme] | None, Query(max_length=20, description="Any of these")] = None,
     language: Annotated[LanguageTag | None, Query()] = None,
     kind: ToolKind | None = None,
-    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+    offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 20,
 ) -> ToolsPublic:
     """The catalogue's tools, case studies, services and training (§25, §37), best match first."""
@@ -58,7 +59,7 @@ def search_tools(
 
 
 @router.get("/tools/{tool_id}")
-def get_tool(session: ReadSessionDep, _actor: Anyone, tool_id: int) -> ToolPublic:
+def get_tool(session: ReadSessionDep, _actor: Anyone, tool_id: Id) -> ToolPublic:
     return ToolPublic.model_validate(service.get_tool_or_raise(session=session, tool_id=tool_id))
 
 
@@ -68,7 +69,7 @@ def create_tool(session: SessionDep, actor: Admin, body: ToolCreate) -> ToolPubl
 
 
 @router.patch("/tools/{tool_id}")
-def update_tool(session: SessionDep, actor: Admin, tool_id: int, body: ToolUpdate) -> ToolPublic:
+def update_tool(session: SessionDep, actor: Admin, tool_id: Id, body: ToolUpdate) -> ToolPublic:
     """Change an entry; `"active": true` brings back one that was deleted."""
     tool = service.get_tool_or_raise(session=session, tool_id=tool_id, include_inactive=True)
     return ToolPublic.model_validate(
@@ -77,7 +78,7 @@ def update_tool(session: SessionDep, actor: Admin, tool_id: int, body: ToolUpdat
 
 
 @router.delete("/tools/{tool_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_tool(session: SessionDep, actor: Admin, tool_id: int) -> Response:
+def delete_tool(session: SessionDep, actor: Admin, tool_id: Id) -> Response:
     """Hide an entry from the catalogue (kept, so that past stage reports can still cite it)."""
     tool = service.get_tool_or_raise(session=session, tool_id=tool_id, include_inactive=True)
     service.deactivate_tool(session=session, tool=tool, actor=actor)

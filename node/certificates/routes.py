@@ -17,6 +17,7 @@ from fastapi import APIRouter, Path, Query, status
 from sdgcities.node.accounts.models import Role
 from sdgcities.node.actor import Actor
 from sdgcities.node.deps import ReadSessionDep, SessionDep, access
+from sdgcities.node.schemas import Limit, Offset
 from sdgcities.node.timeutil import utcnow
 
 from . import service
@@ -47,8 +48,6 @@ ProposalReader = Annotated[
     Actor, access(Role.ADMINISTRATOR, Role.SECRETARIAT, Role.COMMITTEE_MEMBER)
 ]
 CertificateId = Annotated[str, Path(max_length=64)]
-Offset = Annotated[int, Query(ge=0)]
-Limit = Annotated[int, Query(ge=1, le=500)]
 
 
 def _fields(certificate: Certificate) -> dict[str, object]:

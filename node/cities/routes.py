@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query, status
 from sdgcities.node.accounts.models import Role
 from sdgcities.node.actor import Actor
 from sdgcities.node.deps import Admin, SessionDep, StateDep, access
+from sdgcities.node.schemas import Limit, Offset
 
 from . import service
 from .schemas import CitiesPublic, CityCreate, CityPublic, CityUpdate
@@ -42,8 +43,8 @@ def list_cities(
     session: SessionDep,
     actor: Staff,
     q: Annotated[str | None, Query(max_length=100)] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Offset = 0,
+    limit: Limit = 100,
 ) -> CitiesPublic:
     cities, count = service.list_cities(
         session=session, actor=actor, offset=offset, limit=limit, q=q

@@ -23,6 +23,7 @@ from sdgcities.node.actor import Actor
 from sdgcities.node.applications.models import Application
 from sdgcities.node.deps import ReadSessionDep, SessionDep, StateDep, access
 from sdgcities.node.errors import NotFound
+from sdgcities.node.schemas import Id, Limit, Offset
 
 from . import planning, service
 from .models import MeetingStatus
@@ -71,8 +72,6 @@ HTML_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "private, no-store",
 }
-Offset = Annotated[int, Query(ge=0)]
-Limit = Annotated[int, Query(ge=1, le=500)]
 
 
 def _meeting_detail(session: Session, meeting_id: int) -> MeetingDetail:
@@ -170,13 +169,13 @@ def list_meetings(
 
 
 @router.get("/committee/meetings/{meeting_id}")
-def get_meeting(session: ReadSessionDep, _actor: CommitteeReader, meeting_id: int) -> MeetingDetail:
+def get_meeting(session: ReadSessionDep, _actor: CommitteeReader, meeting_id: Id) -> MeetingDetail:
     """A meeting with its attendance, its agenda and the quorum as it stands today."""
     return _meeting_detail(session, meeting_id)
 
 
 @router.post("/committee/meetings/{meeting_id}/open")
-def open_meeting(session: SessionDep, actor: Secretariat, meeting_id: int) -> MeetingDetail:
+def open_meeting(session: SessionDep, actor: Secretariat, meeting_id: Id) -> MeetingDetail:
     """Open a scheduled meeting: members may vote and decisions may be recorded."""
     service.open_meeting(session=session, meeting_id=meeting_id, actor=actor)
     return _meeting_detail(session, meeting_id)
@@ -184,7 +183,7 @@ def open_meeting(session: SessionDep, actor: Secretariat, meeting_id: int) -> Me
 
 @router.post("/committee/meetings/{meeting_id}/close")
 def close_meeting(
-    session: SessionDep, state: StateDep, actor: Secretariat, meeting_id: int
+    session: SessionDep, state: StateDep, actor: Secretariat, meeting_id: Id
 ) -> MeetingDetail:
     """Close an open meeting; items still pending are deferred to a later agenda."""
     service.close_meeting(session=session, state=state, meeting_id=meeting_id, actor=actor)
@@ -193,7 +192,7 @@ def close_meeting(
 
 @router.post("/committee/meetings/{meeting_id}/attendance", status_code=status.HTTP_201_CREATED)
 def record_attendance(
-    session: SessionDep, actor: Secretariat, meeting_id: int, body: AttendanceCreate
+    session: SessionDep, actor: Secretariat, meeting_id: Id, body: AttendanceCreate
 ) -> MemberPublic:
     """Record a sitting member as present at a scheduled or open meeting."""
     member = service.record_attendance(
@@ -203,7 +202,7 @@ def record_attendance(
 
 
 @router.post("/committee/meetings/{meeting_id}/agenda/generate")
-def generate_agenda(session: SessionDep, actor: Secretariat, meeting_id: int) -> AgendaGenerated:
+def generate_agenda(session: SessionDep, actor: Secretariat, meeting_id: Id) -> AgendaGenerated:
     """Add every recommended application and every open proposal not already waiting on an
     agenda."""
     added = service.generate_agenda(session=session, meeting_id=meeting_id, actor=actor)
@@ -216,7 +215,7 @@ def generate_agenda(session: SessionDep, actor: Secretariat, meeting_id: int) ->
 
 @router.get("/committee/meetings/{meeting_id}/report")
 def meeting_report(
-    session: ReadSessionDep, state: StateDep, _actor: CommitteeReader, meeting_id: int
+    session: ReadSessionDep, state: StateDep, _actor: CommitteeReader, meeting_id: Id
 ) -> MeetingReport:
     """The meeting report: attendance, each item with its votes, the outcomes."""
     meeting = service.get_meeting_or_raise(session=session, meeting_id=meeting_id)
@@ -225,7 +224,7 @@ def meeting_report(
 
 @router.get("/committee/meetings/{meeting_id}/report.html", response_class=HTMLResponse)
 def meeting_report_html(
-    session: ReadSessionDep, state: StateDep, _actor: CommitteeReader, meeting_id: int
+    session: ReadSessionDep, state: StateDep, _actor: CommitteeReader, meeting_id: Id
 ) -> HTMLResponse:
     """The meeting report as a page to read, print or file."""
     meeting = service.get_meeting_or_raise(session=session, meeting_id=meeting_id)
@@ -237,13 +236,13 @@ def meeting_report_html(
 
 
 @router.get("/committee/items/{item_id}")
-def get_item(session: ReadSessionDep, _actor: CommitteeReader, item_id: int) -> ItemDetail:
+def get_item(session: ReadSessionDep, _actor: CommitteeReader, item_id: Id) -> ItemDetail:
     """An agenda item with its votes so far."""
     return _item_detail(session, item_id)
 
 
 @router.post("/committee/items/{item_id}/votes", status_code=status.HTTP_201_CREATED)
-def cast_vote(session: SessionDep, actor: Member, item_id: int, body: VoteCreate) -> VotePublic:
+def cast_vote(session: SessionDep, actor: Member, item_id: Id, body: VoteCreate) -> VotePublic:
     """Vote on an item, once, as a sitting member recorded as attending its open meeting."""
     vote = service.cast_vote(session=session, item_id=item_id, choice=body.choice, actor=actor)
     assert actor.user_id is not None
@@ -254,7 +253,7 @@ def cast_vote(session: SessionDep, actor: Member, item_id: int, body: VoteCreate
 
 @router.post("/committee/items/{item_id}/decide")
 def decide_item(
-    session: SessionDep, state: StateDep, actor: Secretariat, item_id: int
+    session: SessionDep, state: StateDep, actor: Secretariat, item_id: Id
 ) -> ItemDetail:
     """Record the decision, after checking the quorum, and carry it out in the same
     transaction: issue the certificate, or change its status and republish the status list."""
@@ -264,7 +263,7 @@ def decide_item(
 
 @router.post("/committee/items/{item_id}/defer")
 def defer_item(
-    session: SessionDep, actor: Secretariat, item_id: int, body: DeferCreate
+    session: SessionDep, actor: Secretariat, item_id: Id, body: DeferCreate
 ) -> ItemDetail:
     """Leave an item undecided, with the reason; the next generated agenda takes it up again."""
     service.defer_item(session=session, item_id=item_id, reason=body.reason, actor=actor)
@@ -276,7 +275,7 @@ def defer_item(
 
 @router.get("/applications/{application_id}/decision")
 def application_decision(
-    session: ReadSessionDep, state: StateDep, actor: DecisionReader, application_id: int
+    session: ReadSessionDep, state: StateDep, actor: DecisionReader, application_id: Id
 ) -> ApplicationDecision:
     """The committee's decision on an application, with where its stage report is."""
     application = session.get(Application, application_id)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
 from sdgcities.node.accounts.models import StakeholderCategory
-from sdgcities.node.schemas import Page, RequestModel, ResponseModel
+from sdgcities.node.schemas import FutureMoment, Id, Page, RequestModel, ResponseModel
 
 from .models import ItemKind, ItemOutcome, MeetingStatus, VoteChoice
 
@@ -46,11 +46,13 @@ class MembersPublic(Page):
 
 class MeetingCreate(RequestModel):
     title: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-    scheduled_for: AwareDatetime = Field(description="When it sits, with a time zone")
+    scheduled_for: FutureMoment = Field(
+        description="When it sits, with a time zone; not in the past"
+    )
 
 
 class AttendanceCreate(RequestModel):
-    member_id: int
+    member_id: Id
 
 
 class VoteCreate(RequestModel):

@@ -131,13 +131,15 @@ def report_after(
     beyond the head is `NotFound`: the caller holds events this node does not (a fork, or a
     node restored from an old backup), which an empty report would hide.
     """
-    fetched = list_events(session=session, after=after, limit=limit + 1)
-    events = list(fit_report(fetched, max_events=limit))
     head = log_head(session=session)
-    if not fetched and after > head.sequence:
+    # Checked before the query: a sequence past the head may be past the column's range too
+    # (`integer` on PostgreSQL, while MAX_SEQUENCE is 2^53 - 1).
+    if after > head.sequence:
         raise NotFound(
             f"this node's event log ends at sequence {head.sequence}; nothing follows {after}"
         )
+    fetched = list_events(session=session, after=after, limit=limit + 1)
+    events = list(fit_report(fetched, max_events=limit))
     settings = state.settings
     report = sign_report(
         events,

@@ -14,6 +14,7 @@ from sdgcities.node.accounts.models import Role
 from sdgcities.node.actor import Actor
 from sdgcities.node.deps import Admin, ReadSessionDep, SessionDep, StateDep, access
 from sdgcities.node.members.publish import publish_trust_list
+from sdgcities.node.schemas import Id, Limit, Offset
 
 from . import service
 from .models import FrameworkStatus, FrameworkVersion
@@ -62,8 +63,8 @@ def list_framework_versions(
     actor: Reader,
     framework_id: Annotated[str | None, Query(max_length=64)] = None,
     status: FrameworkStatus | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Offset = 0,
+    limit: Limit = 100,
 ) -> FrameworkVersionsPublic:
     """Framework versions, by framework id then age; drafts only for staff."""
     versions, count = service.list_versions(
@@ -81,7 +82,7 @@ def list_framework_versions(
 
 @router.get("/{version_id}")
 def get_framework_version(
-    session: ReadSessionDep, actor: Reader, version_id: int
+    session: ReadSessionDep, actor: Reader, version_id: Id
 ) -> FrameworkVersionDetail:
     """A version with its document and, once endorsed, the endorsement."""
     return _detail(
@@ -90,7 +91,7 @@ def get_framework_version(
 
 
 @router.get("/{version_id}/document", response_class=Response)
-def get_framework_document(session: ReadSessionDep, actor: Reader, version_id: int) -> Response:
+def get_framework_document(session: ReadSessionDep, actor: Reader, version_id: Id) -> Response:
     """The document exactly as stored: RFC 8785 canonical JSON, whose SHA-256 is the digest."""
     version = service.get_version_or_raise(session=session, version_id=version_id, actor=actor)
     headers = {"ETag": f'"{version.digest}"'} if version.digest else {}
@@ -99,7 +100,7 @@ def get_framework_document(session: ReadSessionDep, actor: Reader, version_id: i
 
 @router.post("/{version_id}/derive", status_code=status.HTTP_201_CREATED)
 def derive_national_framework(
-    session: SessionDep, state: StateDep, actor: Admin, version_id: int, body: FrameworkDerive
+    session: SessionDep, state: StateDep, actor: Admin, version_id: Id, body: FrameworkDerive
 ) -> FrameworkVersionDetail:
     """A national draft for this node's country, copied from a published baseline version."""
     base = service.get_version_or_raise(session=session, version_id=version_id, actor=actor)
@@ -112,7 +113,7 @@ def derive_national_framework(
 
 @router.post("/{version_id}/revise", status_code=status.HTTP_201_CREATED)
 def revise_framework(
-    session: SessionDep, state: StateDep, actor: Admin, version_id: int, body: FrameworkRevise
+    session: SessionDep, state: StateDep, actor: Admin, version_id: Id, body: FrameworkRevise
 ) -> FrameworkVersionDetail:
     """A new draft version of a published framework of this node, to change it."""
     base = service.get_version_or_raise(session=session, version_id=version_id, actor=actor)
@@ -125,7 +126,7 @@ def revise_framework(
 
 @router.patch("/{version_id}/criteria/{code}")
 def contextualise_criterion(
-    session: SessionDep, actor: Admin, version_id: int, code: Code, body: CriterionContextualise
+    session: SessionDep, actor: Admin, version_id: Id, code: Code, body: CriterionContextualise
 ) -> FrameworkVersionDetail:
     """Reword a criterion for the national context (drops its now stale translations)."""
     version = service.get_version_or_raise(
@@ -140,7 +141,7 @@ def contextualise_criterion(
 
 @router.post("/{version_id}/criteria", status_code=status.HTTP_201_CREATED)
 def add_criterion(
-    session: SessionDep, actor: Admin, version_id: int, body: CriterionCreate
+    session: SessionDep, actor: Admin, version_id: Id, body: CriterionCreate
 ) -> FrameworkVersionDetail:
     """Add a national criterion at the end of a stage."""
     version = service.get_version_or_raise(
@@ -151,7 +152,7 @@ def add_criterion(
 
 @router.post("/{version_id}/criteria/{code}/indicators", status_code=status.HTTP_201_CREATED)
 def add_indicator(
-    session: SessionDep, actor: Admin, version_id: int, code: Code, body: IndicatorCreate
+    session: SessionDep, actor: Admin, version_id: Id, code: Code, body: IndicatorCreate
 ) -> FrameworkVersionDetail:
     """Add a (national) indicator to a criterion."""
     version = service.get_version_or_raise(
@@ -166,7 +167,7 @@ def add_indicator(
 def put_translation(
     session: SessionDep,
     actor: Admin,
-    version_id: int,
+    version_id: Id,
     code: Code,
     language: Annotated[str, Path(max_length=16)],
     body: TranslationPut,
@@ -184,7 +185,7 @@ def put_translation(
 
 @router.post("/{version_id}/publish")
 def publish_framework_version(
-    session: SessionDep, actor: Admin, version_id: int
+    session: SessionDep, actor: Admin, version_id: Id
 ) -> FrameworkVersionDetail:
     """Freeze a draft: its document never changes again, and its digest is computed."""
     version = service.get_version_or_raise(
@@ -195,7 +196,7 @@ def publish_framework_version(
 
 @router.put("/{version_id}/endorsement")
 def endorse_framework_version(
-    session: SessionDep, state: StateDep, actor: Admin, version_id: int, body: EndorsementSubmit
+    session: SessionDep, state: StateDep, actor: Admin, version_id: Id, body: EndorsementSubmit
 ) -> FrameworkVersionDetail:
     """Store the global root key's endorsement of a published version, after verifying it."""
     version = service.get_version_or_raise(

@@ -12,6 +12,7 @@ from sdgcities.node.accounts.models import Role
 from sdgcities.node.actor import Actor
 from sdgcities.node.audit.service import record
 from sdgcities.node.deps import Anyone, ReadSessionDep, SessionDep, StateDep, access
+from sdgcities.node.schemas import Id
 
 from . import endorsements, service
 from .models import EndorsementState, JoinRequestState, MemberNode
@@ -71,7 +72,7 @@ def get_join_requests(
 
 @router.post("/federation/join-requests/{request_id}/approve")
 def approve_join_request(
-    session: SessionDep, state: StateDep, actor: Secretariat, request_id: int
+    session: SessionDep, state: StateDep, actor: Secretariat, request_id: Id
 ) -> MemberNodePublic:
     member = service.approve_join_request(
         session=session,
@@ -85,7 +86,7 @@ def approve_join_request(
 
 @router.post("/federation/join-requests/{request_id}/refuse")
 def refuse_join_request(
-    session: SessionDep, actor: Secretariat, request_id: int, body: Reason
+    session: SessionDep, actor: Secretariat, request_id: Id, body: Reason
 ) -> JoinRequestPublic:
     row = service.refuse_join_request(
         session=session, request_id=request_id, reason=body.reason, actor=actor
@@ -213,7 +214,7 @@ def get_endorsement_requests(
 
 @router.get("/federation/endorsements/{request_id}")
 def get_endorsement_request(
-    session: ReadSessionDep, _actor: Anyone, request_id: int
+    session: ReadSessionDep, _actor: Anyone, request_id: Id
 ) -> EndorsementRequestPublic:
     """One request and, once endorsed, the endorsement JWS (public: it is on the trust list)."""
     row = endorsements.get_endorsement_request_or_raise(session=session, request_id=request_id)
@@ -222,7 +223,7 @@ def get_endorsement_request(
 
 @router.post("/federation/endorsements/{request_id}/endorse")
 def endorse_request(
-    session: SessionDep, state: StateDep, actor: Committee, request_id: int
+    session: SessionDep, state: StateDep, actor: Committee, request_id: Id
 ) -> EndorsementRequestPublic:
     row = endorsements.endorse(
         session=session,
@@ -236,7 +237,7 @@ def endorse_request(
 
 @router.post("/federation/endorsements/{request_id}/refuse")
 def refuse_request(
-    session: SessionDep, actor: Committee, request_id: int, body: Reason
+    session: SessionDep, actor: Committee, request_id: Id, body: Reason
 ) -> EndorsementRequestPublic:
     row = endorsements.refuse(
         session=session, request_id=request_id, reason=body.reason, actor=actor

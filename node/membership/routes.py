@@ -10,7 +10,7 @@ from pydantic import Field
 from sdgcities.node.accounts.models import Role
 from sdgcities.node.actor import Actor
 from sdgcities.node.deps import SessionDep, StateDep, access
-from sdgcities.node.schemas import RequestModel, ResponseModel
+from sdgcities.node.schemas import Id, RequestModel, ResponseModel
 
 from .service import (
     rotate_signing_key,
@@ -101,7 +101,7 @@ def post_request_endorsement(
     session: SessionDep,
     state: StateDep,
     actor: Annotated[Actor, access(Role.ADMINISTRATOR)],
-    version_id: int,
+    version_id: Id,
 ) -> EndorsementRequested:
     """Send a published version (document and digest, signed) to the global node for endorsement.
 

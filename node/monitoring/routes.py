@@ -12,6 +12,7 @@ from fastapi import APIRouter, Path, Query
 from sdgcities.node.accounts.models import Role
 from sdgcities.node.actor import Actor
 from sdgcities.node.deps import ReadSessionDep, SessionDep, StateDep, access
+from sdgcities.node.schemas import Offset
 from sdgcities.node.timeutil import utcnow
 
 from . import quality, service
@@ -79,7 +80,7 @@ def list_quality_reports(
     state: StateDep,
     _actor: Secretariat,
     node_id: NodeId,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
 ) -> QualityReportsPublic:
     """The node's data-quality reports, the latest first."""

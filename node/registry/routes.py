@@ -23,6 +23,7 @@ from sdgcities.credentials import VC_JWT_TYP
 from sdgcities.node.deps import Anyone, ReadSessionDep, StateDep
 from sdgcities.node.frameworks import LEVEL_BY_STAGE, Level, StageKey
 from sdgcities.node.http_caching import etag_matches
+from sdgcities.node.schemas import Offset
 from sdgcities.node.timeutil import utcnow
 
 from . import service
@@ -64,7 +65,7 @@ def list_certified_cities(
         str | None,
         Query(max_length=MAX_QUERY_LENGTH, description="A strategic priority, any case"),
     ] = None,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
 ) -> CertifiedCities:
     """Certified cities, by name: those holding at least one certificate that is active and

@@ -16,6 +16,7 @@ from sdgcities.node.accounts.models import Role
 from sdgcities.node.actor import Actor
 from sdgcities.node.deps import ReadSessionDep, SessionDep, StateDep, access
 from sdgcities.node.evidence import content_disposition
+from sdgcities.node.schemas import Id
 
 from . import service
 from .render import pdf_filename, render_html, render_pdf
@@ -35,7 +36,7 @@ ReportReader = Annotated[
 ]
 OutcomeReader = Annotated[Actor, access(Role.ADMINISTRATOR, Role.SECRETARIAT, Role.CITY_APPLICANT)]
 Admin = Annotated[Actor, access(Role.ADMINISTRATOR)]
-Version = Annotated[int | None, Query(ge=1, description="A version; the latest by default")]
+Version = Annotated[Id | None, Query(description="A version; the latest by default")]
 
 # The page shows user input (names, reasons, answers): it is escaped, and nothing in it may run.
 HTML_HEADERS = {
@@ -48,7 +49,7 @@ PDF = "application/pdf"
 
 @router.get("/applications/{application_id}/report")
 def get_report(
-    session: ReadSessionDep, actor: ReportReader, application_id: int, version: Version = None
+    session: ReadSessionDep, actor: ReportReader, application_id: Id, version: Version = None
 ) -> StageReportPublic:
     """The stage report as data: per criterion the verdict and reasons, the gaps and the tools
     that address them, and the recommendation."""
@@ -65,7 +66,7 @@ def get_report(
     responses={200: {"content": {"text/html": {}}}},
 )
 def get_report_html(
-    session: ReadSessionDep, actor: ReportReader, application_id: int, version: Version = None
+    session: ReadSessionDep, actor: ReportReader, application_id: Id, version: Version = None
 ) -> HTMLResponse:
     """The stage report as a print-ready HTML page."""
     application = service.get_application_or_raise(
@@ -81,7 +82,7 @@ def get_report_html(
     responses={200: {"content": {PDF: {}}}},
 )
 def get_report_pdf(
-    session: ReadSessionDep, actor: ReportReader, application_id: int, version: Version = None
+    session: ReadSessionDep, actor: ReportReader, application_id: Id, version: Version = None
 ) -> Response:
     """The stage report as a PDF a ministry can send (an attachment)."""
     application = service.get_application_or_raise(
@@ -104,7 +105,7 @@ def get_report_pdf(
     "/applications/{application_id}/report/regenerate", status_code=status.HTTP_201_CREATED
 )
 def regenerate_report(
-    session: SessionDep, state: StateDep, actor: Admin, application_id: int
+    session: SessionDep, state: StateDep, actor: Admin, application_id: Id
 ) -> StageReportPublic:
     """A new version of the stage report from the same review, with the catalogue's tools as
     they are now; earlier versions stay as they were."""
@@ -119,7 +120,7 @@ def regenerate_report(
 
 @router.get("/applications/{application_id}/outcome")
 def get_outcome(
-    session: ReadSessionDep, actor: OutcomeReader, application_id: int
+    session: ReadSessionDep, actor: OutcomeReader, application_id: Id
 ) -> ApplicationOutcome:
     """Where the city stands: the decision if there is one; if not certified, why, and the
     tools and case studies that help close each gap (§25)."""

@@ -23,6 +23,7 @@ from sdgcities.node.cities.schemas import Locode
 from sdgcities.node.deps import ReadSessionDep, SessionDep, StateDep, access
 from sdgcities.node.reports.schemas import StageReportPublic
 from sdgcities.node.reports.service import conclude_review, report_public
+from sdgcities.node.schemas import Id, Limit, Offset
 
 from . import service
 from .models import ClarificationRequest, CriterionAssessment, ReviewAssignment, ReviewConsolidation
@@ -60,8 +61,6 @@ ClarificationReader = Annotated[
 ]
 CityWriter = Annotated[Actor, access(Role.ADMINISTRATOR, Role.CITY_APPLICANT)]
 Code = Annotated[str, Path(max_length=32)]
-Offset = Annotated[int, Query(ge=0)]
-Limit = Annotated[int, Query(ge=1, le=500)]
 
 
 def _id(value: int | None) -> int:
@@ -161,7 +160,7 @@ def declare_conflict(
 def list_conflicts(
     session: ReadSessionDep,
     actor: ReviewReader,
-    reviewer_id: int | None = None,
+    reviewer_id: Id | None = None,
     city_locode: Annotated[Locode | None, Query()] = None,
     offset: Offset = 0,
     limit: Limit = 100,
@@ -185,7 +184,7 @@ def list_conflicts(
 def list_assignments(
     session: ReadSessionDep,
     actor: ReviewReader,
-    reviewer_id: int | None = None,
+    reviewer_id: Id | None = None,
     pending: Annotated[
         bool | None, Query(description="true: not submitted yet; false: submitted")
     ] = None,
@@ -209,7 +208,7 @@ def assign_reviewers(
     session: SessionDep,
     state: StateDep,
     actor: Admin,
-    application_id: int,
+    application_id: Id,
     body: AssignmentCreate,
 ) -> ReviewDetail:
     """Assign the reviewers of a submitted application (at least
@@ -229,7 +228,7 @@ def assign_reviewers(
 
 @router.get("/applications/{application_id}/reviewers/candidates")
 def reviewer_candidates(
-    session: ReadSessionDep, state: StateDep, actor: StaffReader, application_id: int
+    session: ReadSessionDep, state: StateDep, actor: StaffReader, application_id: Id
 ) -> CandidatesPublic:
     """The reviewers who may be assigned (or put in another's place): active, not bound to
     the city, without a conflict with it, not assigned yet, and on the global node in the
@@ -260,8 +259,8 @@ def replace_reviewer(
     session: SessionDep,
     state: StateDep,
     actor: Admin,
-    application_id: int,
-    reviewer_id: int,
+    application_id: Id,
+    reviewer_id: Id,
     body: ReviewerReplace,
 ) -> ReviewDetail:
     """Put another reviewer in one's place during the review; the replaced reviewer's
@@ -280,7 +279,7 @@ def replace_reviewer(
 
 @router.get("/applications/{application_id}/review")
 def get_review(
-    session: ReadSessionDep, state: StateDep, actor: ReviewReader, application_id: int
+    session: ReadSessionDep, state: StateDep, actor: ReviewReader, application_id: Id
 ) -> ReviewDetail:
     """The review of an application: reviewers, assessments, clarifications, consolidation."""
     application = _application(session, actor, application_id)
@@ -292,7 +291,7 @@ def get_review(
 
 @router.put("/applications/{application_id}/review/assessments/{code}")
 def assess_criterion(
-    session: SessionDep, actor: Reviewer, application_id: int, code: Code, body: AssessmentUpdate
+    session: SessionDep, actor: Reviewer, application_id: Id, code: Code, body: AssessmentUpdate
 ) -> AssessmentPublic:
     """Your verdict on a criterion, with reasons and the evidence of that criterion it rests
     on; replaces your previous one until you submit your review."""
@@ -308,7 +307,7 @@ def assess_criterion(
 
 @router.post("/applications/{application_id}/review/submit")
 def submit_review(
-    session: SessionDep, state: StateDep, actor: Reviewer, application_id: int
+    session: SessionDep, state: StateDep, actor: Reviewer, application_id: Id
 ) -> ReviewDetail:
     """Submit your review: every criterion assessed. Your assessments are frozen after it."""
     application = _application(session, actor, application_id, for_update=True)
@@ -321,7 +320,7 @@ def submit_review(
 
 @router.post("/applications/{application_id}/clarifications", status_code=status.HTTP_201_CREATED)
 def request_clarification(
-    session: SessionDep, actor: Reviewer, application_id: int, body: ClarificationCreate
+    session: SessionDep, actor: Reviewer, application_id: Id, body: ClarificationCreate
 ) -> ClarificationPublic:
     """Ask the city about some criteria: the application goes back to the city, which may
     change those criteria's answers and add evidence to them until it responds."""
@@ -334,7 +333,7 @@ def request_clarification(
 
 @router.get("/applications/{application_id}/clarifications")
 def list_clarifications(
-    session: ReadSessionDep, actor: ClarificationReader, application_id: int
+    session: ReadSessionDep, actor: ClarificationReader, application_id: Id
 ) -> ClarificationsPublic:
     """The reviewers' questions and the city's answers, oldest first."""
     application = _application(session, actor, application_id)
@@ -346,7 +345,7 @@ def list_clarifications(
 
 @router.post("/applications/{application_id}/clarifications/respond")
 def respond_to_clarifications(
-    session: SessionDep, actor: CityWriter, application_id: int, body: ClarificationResponse
+    session: SessionDep, actor: CityWriter, application_id: Id, body: ClarificationResponse
 ) -> ClarificationsPublic:
     """Answer every open question at once; the application returns to the reviewers."""
     application = _application(session, actor, application_id, for_update=True)
@@ -367,7 +366,7 @@ def consolidate_review(
     session: SessionDep,
     state: StateDep,
     actor: Reviewer,
-    application_id: int,
+    application_id: Id,
     body: ConsolidationCreate,
 ) -> StageReportPublic:
     """The lead reviewer's consolidated verdicts and recommendation, once every reviewer has

@@ -11,7 +11,7 @@ from pydantic import AfterValidator, Field, StringConstraints, model_validator
 from sdgcities.node.applications.models import ApplicationState
 from sdgcities.node.cities.schemas import Locode
 from sdgcities.node.frameworks.document import CriterionCode
-from sdgcities.node.schemas import Page, RequestModel, ResponseModel
+from sdgcities.node.schemas import Id, Page, RequestModel, ResponseModel
 
 from .models import Recommendation, Verdict
 
@@ -44,7 +44,7 @@ def _distinct(values: list[object], what: str) -> None:
 class ConflictCreate(RequestModel):
     city_locode: Locode
     reason: Paragraphs = Field(description="Why the reviewer cannot review this city impartially")
-    reviewer_id: int | None = Field(
+    reviewer_id: Id | None = Field(
         default=None,
         description="The reviewer the conflict is declared for: administrators name one, a "
         "reviewer declares their own and leaves it out",
@@ -68,13 +68,13 @@ class ConflictsPublic(Page):
 
 
 class AssignmentCreate(RequestModel):
-    reviewer_ids: list[int] = Field(
+    reviewer_ids: list[Id] = Field(
         min_length=1,
         max_length=20,
         description="Distinct reviewers, at least as many as the node's "
         "SDGCITIES_REVIEWERS_PER_APPLICATION (2 by default)",
     )
-    lead_id: int = Field(description="The one reviewer among them who consolidates the review")
+    lead_id: Id = Field(description="The one reviewer among them who consolidates the review")
 
     @model_validator(mode="after")
     def _check(self) -> Self:
@@ -85,7 +85,7 @@ class AssignmentCreate(RequestModel):
 
 
 class ReviewerReplace(RequestModel):
-    replacement_id: int = Field(description="The reviewer who takes over, lead role included")
+    replacement_id: Id = Field(description="The reviewer who takes over, lead role included")
 
 
 class CandidatePublic(ResponseModel):
@@ -125,7 +125,7 @@ class AssignmentsPublic(Page):
 class AssessmentUpdate(RequestModel):
     verdict: Verdict
     reasons: Paragraphs = Field(description="Why: what the evidence shows, or fails to show")
-    evidence_ids: list[int] = Field(
+    evidence_ids: list[Id] = Field(
         default_factory=list,
         max_length=100,
         description="Evidence files of this application and criterion the verdict rests on",
@@ -183,7 +183,7 @@ class ClarificationsPublic(Page):
 
 
 class ClarificationAnswer(RequestModel):
-    request_id: int
+    request_id: Id
     answer: Paragraphs
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 from fastapi.responses import FileResponse
 
 from sdgcities.node.accounts.models import Role
 from sdgcities.node.actor import Actor
 from sdgcities.node.deps import Anyone, ReadSessionDep, SessionDep, StateDep, access
+from sdgcities.node.schemas import Id, Limit, Offset
 
 from . import dossiers, rounds
 from .models import SpotCheckRound
@@ -70,35 +71,35 @@ def post_round(
 def get_rounds(
     session: ReadSessionDep,
     _actor: Anyone,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Offset = 0,
+    limit: Limit = 100,
 ) -> RoundsPublic:
     rows, count = rounds.list_rounds(session=session, offset=offset, limit=limit)
     return RoundsPublic(data=[RoundSummary.model_validate(r) for r in rows], count=count)
 
 
 @global_router.get("/federation/spot-checks/rounds/{round_id}")
-def get_round(session: ReadSessionDep, _actor: Anyone, round_id: int) -> RoundPublic:
+def get_round(session: ReadSessionDep, _actor: Anyone, round_id: Id) -> RoundPublic:
     """A published round: anyone can recompute its selection from its document."""
     return _round_public(rounds.get_round_or_raise(session=session, round_id=round_id))
 
 
 @global_router.get("/federation/spot-checks/rounds/{round_id}/checks")
-def get_round_checks(session: ReadSessionDep, _actor: Readers, round_id: int) -> ChecksPublic:
+def get_round_checks(session: ReadSessionDep, _actor: Readers, round_id: Id) -> ChecksPublic:
     rounds.get_round_or_raise(session=session, round_id=round_id)
     checks = rounds.checks_of(session=session, round_id=round_id)
     return ChecksPublic(data=[CheckPublic.model_validate(c) for c in checks], count=len(checks))
 
 
 @global_router.get("/federation/spot-checks/checks/{check_id}")
-def get_check(session: ReadSessionDep, _actor: Readers, check_id: int) -> CheckDetail:
+def get_check(session: ReadSessionDep, _actor: Readers, check_id: Id) -> CheckDetail:
     """A selected application, with its dossier once fetched."""
     return CheckDetail.model_validate(rounds.get_check_or_raise(session=session, check_id=check_id))
 
 
 @global_router.post("/federation/spot-checks/checks/{check_id}/dossier")
 def post_fetch_dossier(
-    session: SessionDep, state: StateDep, actor: Reviewers, check_id: int
+    session: SessionDep, state: StateDep, actor: Reviewers, check_id: Id
 ) -> CheckDetail:
     """Fetch the dossier from the awarding node (a request signed by this node's key)."""
     check = rounds.fetch_dossier(session=session, state=state, check_id=check_id, actor=actor)
@@ -107,7 +108,7 @@ def post_fetch_dossier(
 
 @global_router.get("/federation/spot-checks/checks/{check_id}/evidence/{digest}")
 def get_check_evidence(
-    session: ReadSessionDep, state: StateDep, _actor: Reviewers, check_id: int, digest: str
+    session: ReadSessionDep, state: StateDep, _actor: Reviewers, check_id: Id, digest: str
 ) -> Response:
     """One evidence file of the dossier, fetched from the awarding node and checked."""
     content, media_type = rounds.fetch_evidence(
@@ -123,7 +124,7 @@ def get_check_evidence(
 
 @global_router.post("/federation/spot-checks/checks/{check_id}/outcome")
 def post_outcome(
-    session: SessionDep, state: StateDep, actor: Reviewers, check_id: int, body: OutcomeCreate
+    session: SessionDep, state: StateDep, actor: Reviewers, check_id: Id, body: OutcomeCreate
 ) -> CheckPublic:
     """Record the re-review's outcome and send it, signed, to the awarding node."""
     check = rounds.record_outcome(
@@ -134,7 +135,7 @@ def post_outcome(
 
 @global_router.post("/federation/spot-checks/checks/{check_id}/deliver")
 def post_deliver(
-    session: SessionDep, state: StateDep, _actor: Drawers, check_id: int
+    session: SessionDep, state: StateDep, _actor: Drawers, check_id: Id
 ) -> CheckPublic:
     """Send a recorded outcome again, after its delivery failed."""
     check = rounds.get_check_or_raise(session=session, check_id=check_id, lock=True)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from sdgcities.federation.spotcheck import MAX_MESSAGE_BYTES, MAX_REASONS, MAX_TEXT, Outcome
-from sdgcities.node.schemas import Page, RequestModel, ResponseModel
+from sdgcities.node.schemas import Moment, Page, RequestModel, ResponseModel
 
 from .models import CheckState
 
@@ -17,12 +17,10 @@ class RoundCreate(RequestModel):
     rate: float | None = Field(
         default=None, gt=0, le=1, description="Default: SDGCITIES_SPOTCHECK_RATE"
     )
-    window_from: AwareDatetime | None = Field(
+    window_from: Moment | None = Field(
         default=None, description="Awards decided from then; default: the window days before"
     )
-    window_until: AwareDatetime | None = Field(
-        default=None, description="...until then; default now"
-    )
+    window_until: Moment | None = Field(default=None, description="...until then; default now")
 
 
 class RoundSummary(ResponseModel):

@@ -29,7 +29,14 @@ class TrustListAccepted(ResponseModel):
     stored: bool
 
 
-@router.get("/federation/trust-list", response_class=Response)
+@router.get(
+    "/federation/trust-list",
+    response_class=Response,
+    responses={
+        200: {"content": {TRUST_LIST_MEDIA_TYPE: {"schema": {"type": "string"}}}},
+        404: {"description": "A national node that has not received a trust list yet"},
+    },
+)
 def get_trust_list(session: ReadSessionDep, _actor: Anyone) -> Response:
     """The signed trust list this node holds (on a national node, its cached copy)."""
     copy = current_copy(session=session)

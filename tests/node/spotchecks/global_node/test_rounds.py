@@ -238,6 +238,9 @@ def test_round_defaults_window_and_refusals(client: TestClient, secretariat: Acc
         ({"window_from": utcnow().isoformat(), "window_until": utcnow().isoformat()}, "window"),
         ({"seed": 3}, "seed"),
         ({"window_until": "2026-01-01T00:00:00"}, "timezone"),
+        # Issue 12: a window in 1970 was drawn.
+        ({"window_from": "1970-01-01T00:00:00Z"}, "must be between 2000-01-01 and 20 years"),
+        ({"window_until": "2999-01-01T00:00:00Z"}, "must be between 2000-01-01 and 20 years"),
     ]:
         answer = client.post(
             "/federation/spot-checks/rounds", json=body, headers=secretariat.headers
