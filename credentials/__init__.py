@@ -39,16 +39,23 @@ from .errors import (
 from .jws import JwsToken, sign_jws
 from .keys import Algorithm, KeyPeriod, KeyStatus, PublicKey, SigningKey
 from .status_credential import StatusList, sign_status_list
+from .status_entry import (
+    REVOKED_BIT,
+    STATUS_MESSAGES,
+    STATUS_PURPOSE,
+    STATUS_SIZE,
+    SUSPENDED_BIT,
+    StatusEntry,
+    status_value,
+)
 from .status_list import MIN_ENTRIES, IndexAllocator, StatusBitstring
 from .trust_list import TRUST_LIST_TYP, NodeStatus, TrustAnchor, TrustedNode, TrustList
 from .vc import (
     STAGE_LEVELS,
-    STATUS_PURPOSES,
     VC_JWT_TYP,
     CertificateIssue,
     Decision,
     FrameworkRef,
-    StatusEntry,
     city_subject_id,
 )
 from .verify import (
@@ -62,8 +69,12 @@ from .verify import (
 __all__ = [
     "ENDORSEMENT_TYP",
     "MIN_ENTRIES",
+    "REVOKED_BIT",
     "STAGE_LEVELS",
-    "STATUS_PURPOSES",
+    "STATUS_MESSAGES",
+    "STATUS_PURPOSE",
+    "STATUS_SIZE",
+    "SUSPENDED_BIT",
     "TRUST_LIST_TYP",
     "VC_JWT_TYP",
     "Algorithm",
@@ -120,4 +131,5 @@ __all__ = [
     "normalise_base_url",
     "sign_jws",
     "sign_status_list",
+    "status_value",
 ]
