@@ -82,9 +82,9 @@ def test_status_bits(
 ) -> None:
     token, index = fed.certificate()
     if change in ("revoke", "both"):
-        fed.bits["revocation"].set(index)
+        fed.revoke(index)
     if change in ("suspend", "both"):
-        fed.bits["suspension"].set(index)
+        fed.suspend(index)
     path = fed.write_bundle(tmp_path / "bundle")
     answer = cli.run("verify", "--offline", "--bundle", str(path), "--json", token)
     assert answer.code == 1
@@ -202,8 +202,8 @@ def test_newer_trust_list_than_anchor_is_accepted(
 
 
 def test_missing_status_list_cannot_decide(cli: Cli, fed: TestFederation, tmp_path: Path) -> None:
-    only_revocation = {fed.list_url("revocation"): fed.status_list("revocation")}
-    path = fed.write_bundle(tmp_path / "bundle", lists=only_revocation)
+    only_the_other_list = {fed.list_url("2"): fed.status_list("2")}
+    path = fed.write_bundle(tmp_path / "bundle", lists=only_the_other_list)
     token, _ = fed.certificate()
     answer = cli.run("verify", "--offline", "--bundle", str(path), "--json", token)
     assert answer.code == 3
@@ -222,8 +222,8 @@ def test_deleted_status_file_cannot_decide(cli: Cli, fed: TestFederation, bundle
 
 def test_lapsed_status_list_cannot_decide(cli: Cli, fed: TestFederation, tmp_path: Path) -> None:
     lapsed = {
-        fed.list_url(p): fed.status_list(p, valid_until=now() - timedelta(hours=2))
-        for p in ("revocation", "suspension")
+        fed.list_url(n): fed.status_list(n, valid_until=now() - timedelta(hours=2))
+        for n in ("1", "2")
     }
     path = fed.write_bundle(tmp_path / "bundle", lists=lapsed)
     token, _ = fed.certificate()

@@ -25,7 +25,7 @@ from sdgcities.credentials import CertificateIssue, Decision, FrameworkRef, Sign
 from sdgcities.node.config import DEVELOPMENT_PASSPHRASE, get_settings
 from sdgcities.node.db import make_engine
 from sdgcities.node.state import NodeState
-from sdgcities.node.status.service import allocate_status_entries
+from sdgcities.node.status.service import allocate_status_entry
 from sdgcities.node.verification.service import VerifierCache
 
 from .harness import SDGCITIES, Node, federation, node_env
@@ -73,7 +73,7 @@ def _certificate(ke: Node, key: SigningKey, framework: FrameworkRef, n: int) -> 
                 http=client,
                 verifiers=VerifierCache(settings=settings, engine=engine, client=client),
             )
-            revocation, suspension = allocate_status_entries(session=session, state=state)
+            _, status = allocate_status_entry(session=session, state=state)
             session.commit()
     finally:
         engine.dispose()
@@ -91,7 +91,7 @@ def _certificate(ke: Node, key: SigningKey, framework: FrameworkRef, n: int) -> 
         criteria=("A.a", "A.b", "A.c"),
         valid_from=now,
         valid_until=now + timedelta(days=365),
-        statuses=(revocation, suspension),
+        status=status,
     ).sign(key, issued_at=now)
 
 
