@@ -40,6 +40,8 @@ STATUS_MESSAGES: Final[tuple[Mapping[str, str], ...]] = (
     {"status": "0x3", "message": "revoked"},
 )
 ENTRY_TYPE: Final = "BitstringStatusListEntry"
+# What `statusMessage` must equal once parsed from JSON: built once, compared on every read.
+_MESSAGES_AS_JSON: Final = [dict(message) for message in STATUS_MESSAGES]
 _MEMBERS: Final = frozenset(
     {
         "id",
@@ -79,7 +81,7 @@ class StatusEntry:
             "statusListIndex": str(self.index),
             "statusListCredential": self.list_url,
             "statusSize": STATUS_SIZE,
-            "statusMessage": [dict(message) for message in STATUS_MESSAGES],
+            "statusMessage": [dict(message) for message in STATUS_MESSAGES],  # a fresh copy
         }
 
     @classmethod
@@ -99,7 +101,7 @@ class StatusEntry:
         size = entry["statusSize"]
         if type(size) is not int or size != STATUS_SIZE:
             raise MalformedError(f"credentialStatus statusSize must be the integer {STATUS_SIZE}")
-        if entry["statusMessage"] != [dict(message) for message in STATUS_MESSAGES]:
+        if entry["statusMessage"] != _MESSAGES_AS_JSON:
             raise MalformedError("credentialStatus statusMessage is not the certificate's one")
         url, index = entry["statusListCredential"], entry["statusListIndex"]
         if not isinstance(url, str) or not url:

@@ -194,8 +194,12 @@ class StatusBitstring:
         count = self.entries(status_size)
         if type(index) is not int or not 0 <= index < count:
             raise MalformedError(f"status list index is outside a list of {count} entries")
+        first = index * status_size
+        if 8 % status_size == 0:  # 1, 2, 4 or 8 bits: an entry never spans two bytes
+            shift = 8 - status_size - (first & 7)
+            return (self._bits[first >> 3] >> shift) & ((1 << status_size) - 1)
         value = 0
-        for bit in range(index * status_size, (index + 1) * status_size):
+        for bit in range(first, first + status_size):
             value = (value << 1) | ((self._bits[bit >> 3] >> (7 - (bit & 7))) & 1)
         return value
 

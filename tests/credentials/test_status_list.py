@@ -234,16 +234,20 @@ def spec_entry(raw: bytes, index: int, size: int) -> int:
     return value
 
 
-@given(values=st.dictionaries(st.integers(0, MIN_ENTRIES - 1), st.integers(0, 3), max_size=200))
-def test_two_bit_entries_are_written_where_the_spec_reads_them(values):
-    bits = StatusBitstring(2 * MIN_ENTRIES)
+@given(
+    size=st.sampled_from([1, 2, 3, 4, 8]),
+    values=st.dictionaries(st.integers(0, MIN_ENTRIES - 1), st.integers(0, 255), max_size=200),
+)
+def test_entries_are_written_where_the_spec_reads_them(size, values):
+    values = {index: value % (1 << size) for index, value in values.items()}
+    bits = StatusBitstring(size * MIN_ENTRIES)
     for index, value in values.items():
-        bits.set_entry(index, value, status_size=2)
+        bits.set_entry(index, value, status_size=size)
 
     raw = spec_decode(bits.encode())
 
-    assert all(spec_entry(raw, i, 2) == value for i, value in values.items())
-    assert all(bits.get_entry(i, status_size=2) == value for i, value in values.items())
+    assert all(spec_entry(raw, i, size) == value for i, value in values.items())
+    assert all(bits.get_entry(i, status_size=size) == value for i, value in values.items())
     assert sum(bin(byte).count("1") for byte in raw) == sum(
         bin(value).count("1") for value in values.values()
     )
