@@ -29,7 +29,9 @@ from pathlib import Path
 
 from sdgcities.cli._bundle import write_bundle
 from sdgcities.credentials import (
-    STATUS_PURPOSES,
+    MIN_ENTRIES,
+    REVOKED_BIT,
+    STATUS_SIZE,
     CertificateIssue,
     Decision,
     Endorsement,
@@ -100,22 +102,20 @@ def build(count: int, folder: Path) -> tuple[str, TrustList, dict[str, str], lis
         nodes=(node,),
     ).sign(root)
     trust_list = TrustAnchor([root.kid]).accept(token)
-    urls = {p: f"{BASE_URL}/status/{p}-1" for p in STATUS_PURPOSES}
-    bits = {p: StatusBitstring() for p in STATUS_PURPOSES}
-    indices = random.Random(7).sample(range(bits["revocation"].size), count)
+    url = f"{BASE_URL}/status/1"
+    bits = StatusBitstring(MIN_ENTRIES * STATUS_SIZE)
+    indices = random.Random(7).sample(range(MIN_ENTRIES), count)
     for index in indices[: int(count * REVOKED_SHARE)]:
-        bits["revocation"].set(index)
+        bits.set_entry(index, REVOKED_BIT, status_size=STATUS_SIZE)
     lists = {
-        urls[p]: sign_status_list(
-            list_url=urls[p],
-            purpose=p,
-            bitstring=bits[p],
+        url: sign_status_list(
+            list_url=url,
+            bitstring=bits,
             issuer_did=did,
             key=key,
             valid_from=now - timedelta(minutes=5),
             valid_until=now + timedelta(hours=48),
         )
-        for p in STATUS_PURPOSES
     }
     issued = now - timedelta(days=30)
     tokens = []
@@ -133,10 +133,7 @@ def build(count: int, folder: Path) -> tuple[str, TrustList, dict[str, str], lis
             criteria=("B.a", "B.b", "B.c"),
             valid_from=issued,
             valid_until=issued + timedelta(days=3 * 365),
-            statuses=(
-                StatusEntry("revocation", urls["revocation"], index),
-                StatusEntry("suspension", urls["suspension"], index),
-            ),
+            status=StatusEntry(url, index),
         )
         tokens.append(issue.sign(key, issued_at=issued))
     write_bundle(

@@ -291,10 +291,7 @@ class SimulatedNode:
             criteria=stage.codes,
             valid_from=valid_from,
             valid_until=valid_until,
-            statuses=(
-                StatusEntry("revocation", f"{lists}/revocation-1", self.status_index),
-                StatusEntry("suspension", f"{lists}/suspension-1", self.status_index),
-            ),
+            status=StatusEntry(f"{lists}/1", self.status_index),
         )
         certificate = Issued(issue.credential_id, city, stage.key, valid_from, valid_until)
         number = self.applications % len(PRIORITIES)
@@ -562,10 +559,7 @@ def _issue(engine: Engine, data_dir: Path, code: str, locode: str, item: int) ->
             criteria=("Q1",),
             valid_from=now,
             valid_until=now + timedelta(days=365),
-            statuses=(
-                StatusEntry("revocation", f"{settings.base_url}/status/r", item),
-                StatusEntry("suspension", f"{settings.base_url}/status/s", item),
-            ),
+            status=StatusEntry(f"{settings.base_url}/status/1", item),
         ).sign(key, issued_at=now)
         append_event(
             session=session,

@@ -66,7 +66,7 @@ from sdgcities.node.frameworks import LEVEL_BY_STAGE, STAGE_ORDER, StageKey, loa
 from sdgcities.node.frameworks.service import find_version
 from sdgcities.node.identity.service import create_signing_key
 from sdgcities.node.registry.cache import RegistryCache
-from sdgcities.node.status.service import allocate_status_entries
+from sdgcities.node.status.service import allocate_status_entry
 from sdgcities.node.timeutil import utcnow
 
 COUNTRIES = (
@@ -167,9 +167,8 @@ def seed(
         assert framework is not None
         assert framework.id is not None
         framework_id = framework.id
-        # One real pair of signed status lists (131,072 indices): every certificate points at it.
-        revocation, _ = allocate_status_entries(session=session, state=app.state.node, now=now)
-        pair_id = int(revocation.list_url.rsplit("-", 1)[1])
+        # One real signed status list (131,072 indices): every certificate points at it.
+        status_list_id, _ = allocate_status_entry(session=session, state=app.state.node, now=now)
         meeting = Meeting(
             title="Bench awards",
             scheduled_for=now - 12 * YEAR,
@@ -239,10 +238,8 @@ def seed(
                         "token": DUMMY_TOKEN,
                         "status": status,
                         "status_changed_at": None if status is CertificateStatus.ACTIVE else now,
-                        "status_pair_id": pair_id,
+                        "status_list_id": status_list_id,
                         "status_index": number - 1,
-                        "revocation_list_id": f"revocation-{pair_id}",
-                        "suspension_list_id": f"suspension-{pair_id}",
                     }
                 )
             certified += current

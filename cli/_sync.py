@@ -20,7 +20,7 @@ from typing import Any, Protocol
 import httpx
 
 from sdgcities.credentials import (
-    STATUS_PURPOSES,
+    STATUS_PURPOSE,
     VC_JWT_TYP,
     JwsToken,
     StatusList,
@@ -200,8 +200,8 @@ def _index_entries(index: Any, node: TrustedNode) -> list[tuple[str, str]]:
     for entry in lists:
         url = entry.get("url") if isinstance(entry, dict) else None
         purpose = entry.get("purpose") if isinstance(entry, dict) else None
-        if not isinstance(url, str) or purpose not in STATUS_PURPOSES:
-            raise ValueError("an index entry lacks its url or a known purpose")
+        if not isinstance(url, str) or purpose != STATUS_PURPOSE:
+            raise ValueError(f"an index entry lacks its url or the purpose {STATUS_PURPOSE!r}")
         if not is_under(url, node.base_url):
             raise ValueError(f"{url} is not under the node's base URL {node.base_url}")
         if url not in {u for u, _ in entries}:

@@ -54,17 +54,24 @@ from .jurisdiction import GLOBAL_NODE_ID, Exclusion, Jurisdiction
 from .jws import KID_NAMES_ANOTHER_DID, JwsToken, sign_jws
 from .keys import Algorithm, KeyPeriod, KeyStatus, PublicKey, SigningKey
 from .status_credential import StatusList, sign_status_list
+from .status_entry import (
+    REVOKED_BIT,
+    STATUS_MESSAGES,
+    STATUS_PURPOSE,
+    STATUS_SIZE,
+    SUSPENDED_BIT,
+    StatusEntry,
+    status_value,
+)
 from .status_list import MIN_ENTRIES, IndexAllocator, StatusBitstring
 from .status_memory import StatusListCache, StatusListHistory
 from .trust_list import TRUST_LIST_TYP, NodeStatus, TrustAnchor, TrustedNode, TrustList
 from .vc import (
     STAGE_LEVELS,
-    STATUS_PURPOSES,
     VC_JWT_TYP,
     CertificateIssue,
     Decision,
     FrameworkRef,
-    StatusEntry,
     city_subject_id,
 )
 from .verify import (
@@ -83,9 +90,13 @@ __all__ = [
     "ISO_3166_ALPHA2",
     "KID_NAMES_ANOTHER_DID",
     "MIN_ENTRIES",
+    "REVOKED_BIT",
     "SDGCITIES_CONTEXT",
     "STAGE_LEVELS",
-    "STATUS_PURPOSES",
+    "STATUS_MESSAGES",
+    "STATUS_PURPOSE",
+    "STATUS_SIZE",
+    "SUSPENDED_BIT",
     "TRUST_LIST_TYP",
     "VC_JWT_TYP",
     "Algorithm",
@@ -156,5 +167,6 @@ __all__ = [
     "sign_jws",
     "sign_status_list",
     "split_key_id",
+    "status_value",
     "verify_received",
 ]

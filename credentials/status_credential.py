@@ -2,6 +2,11 @@
 
 A status list credential has a short validity and is re-signed before it lapses even when no bit
 changed, so a verifier can tell a fresh list from a replayed old one (as ICAO CRLs do).
+
+A node's lists have the purpose `message`, two bits per certificate (`status_entry`). The entry,
+not the list, says `statusSize` and `statusMessage`: the spec's data model puts them there and
+the v2 context defines them only there (the sentence of the spec's §2.2 that asks for them in the
+list's subject is a known leftover, w3c/vc-bitstring-status-list#175).
 """
 
 from __future__ import annotations
@@ -13,8 +18,9 @@ from typing import Any, Self
 from .errors import MalformedError
 from .jws import sign_jws
 from .keys import SigningKey
+from .status_entry import STATUS_PURPOSE
 from .status_list import StatusBitstring
-from .vc import STATUS_PURPOSES, VC_CONTEXT, VC_JWT_TYP, isoformat, parse_datetime
+from .vc import VC_CONTEXT, VC_JWT_TYP, isoformat, parse_datetime
 
 STATUS_LIST_TYPES = ("VerifiableCredential", "BitstringStatusListCredential")
 
@@ -22,15 +28,12 @@ STATUS_LIST_TYPES = ("VerifiableCredential", "BitstringStatusListCredential")
 def sign_status_list(
     *,
     list_url: str,
-    purpose: str,
     bitstring: StatusBitstring,
     issuer_did: str,
     key: SigningKey,
     valid_from: datetime,
     valid_until: datetime,
 ) -> str:
-    if purpose not in STATUS_PURPOSES:
-        raise ValueError(f"unknown status purpose {purpose!r}")
     payload = {
         "@context": [VC_CONTEXT],
         "id": list_url,
@@ -41,7 +44,7 @@ def sign_status_list(
         "credentialSubject": {
             "id": f"{list_url}#list",
             "type": "BitstringStatusList",
-            "statusPurpose": purpose,
+            "statusPurpose": STATUS_PURPOSE,
             "encodedList": bitstring.encode(),
         },
         "iss": issuer_did,

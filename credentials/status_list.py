@@ -1,14 +1,16 @@
 """The bitstring behind a W3C Bitstring Status List v1.0, and the allocator of its indices.
 
-A certificate's `credentialStatus` points at one bit of a published list (DESIGN §4): the issuer
-sets the bit to revoke or suspend, and a verifier reads it. This module holds the part of the spec
-that is pure data, with no signing and no network:
+A certificate's `credentialStatus` points at one two-bit entry of a published list (DESIGN §4):
+the issuer sets its bits to revoke or suspend, and a verifier reads them. This module holds the
+part of the spec that is pure data, with no signing and no network:
 
 - `StatusBitstring`, the list itself, and its `encodedList` form: the GZIP-compressed bitstring,
   base64url without padding, behind the multibase prefix ``u``. Bit 0 is the most significant bit
-  of byte 0, as the spec says. `StatusBitstring.decode` reads what a stranger published, so it is
-  strict about the encoding and caps how far the list may inflate (a gzip bomb costs a verifier
-  a bounded amount of memory and time, not all of it).
+  of byte 0, as the spec says. An entry of ``statusSize`` bits starts at bit
+  ``index * statusSize`` and is read most significant bit first (`get_entry`, `set_entry`).
+  `StatusBitstring.decode` reads what a stranger published, so it is strict about the encoding
+  and caps how far the list may inflate (a gzip bomb costs a verifier a bounded amount of memory
+  and time, not all of it).
 - `IndexAllocator`, which hands out indices in an order that looks random to anyone without its
   key and never repeats one. Random indices give herd privacy: a holder's index tells nobody when
   the certificate was issued or which certificates came before it.
@@ -37,8 +39,11 @@ __all__ = [
 MIN_ENTRIES: Final = 131_072
 """The spec's minimum list length (16 KiB of bits): smaller lists give too small a herd."""
 
-MAX_DECODED_BYTES: Final = 16 * 1024 * 1024
-"""The default cap on a decoded list: 134 million entries, far beyond any real list."""
+MAX_DECODED_BYTES: Final = 2 * 1024 * 1024
+"""The default cap on a decoded list: 8,388,608 two-bit entries, 64 times a node's list.
+
+A node publishes lists of 131,072 two-bit entries (32 KiB); the cap leaves room for far larger
+lists while a gzip bomb costs a verifier at most 2 MiB of memory per list."""
 
 _MULTIBASE_BASE64URL: Final = "u"
 _BASE64URL_NO_PAD: Final = re.compile(r"[A-Za-z0-9_-]*")
@@ -170,6 +175,45 @@ class StatusBitstring:
         """Unset the bit at `index` (a lifted suspension, for instance)."""
         self.set(index, False)
 
+    def entries(self, status_size: int) -> int:
+        """How many entries of `status_size` bits the list holds; `MalformedError` if the list
+        is not a whole number of them."""
+        _check_status_size(status_size)
+        if self._size % status_size:
+            raise MalformedError(
+                f"a list of {self._size} bits is not a whole number of {status_size}-bit entries"
+            )
+        return self._size // status_size
+
+    def get_entry(self, index: int, *, status_size: int) -> int:
+        """The value of entry `index`: `status_size` bits from bit ``index * status_size``,
+        most significant first (the spec's Bitstring Generation Algorithm).
+
+        `index` comes from a credential: outside the list it is a `MalformedError`.
+        """
+        count = self.entries(status_size)
+        if type(index) is not int or not 0 <= index < count:
+            raise MalformedError(f"status list index is outside a list of {count} entries")
+        first = index * status_size
+        if 8 % status_size == 0:  # 1, 2, 4 or 8 bits: an entry never spans two bytes
+            shift = 8 - status_size - (first & 7)
+            return (self._bits[first >> 3] >> shift) & ((1 << status_size) - 1)
+        value = 0
+        for bit in range(first, first + status_size):
+            value = (value << 1) | ((self._bits[bit >> 3] >> (7 - (bit & 7))) & 1)
+        return value
+
+    def set_entry(self, index: int, value: int, *, status_size: int) -> None:
+        """Set entry `index` to `value`; `IndexError` or `ValueError` is the issuer's mistake."""
+        count = self.entries(status_size)
+        if type(index) is not int or not 0 <= index < count:
+            raise IndexError(f"status list index is outside a list of {count} entries")
+        if type(value) is not int or not 0 <= value < 1 << status_size:
+            raise ValueError(f"a {status_size}-bit entry holds 0 to {(1 << status_size) - 1}")
+        first = index * status_size
+        for offset in range(status_size):
+            self.set(first + offset, bool(value >> (status_size - 1 - offset) & 1))
+
     def to_bytes(self) -> bytes:
         """The raw bitstring, before compression."""
         return bytes(self._bits)
@@ -185,6 +229,11 @@ class StatusBitstring:
     def _check_own_index(self, index: int) -> None:
         if type(index) is not int or not 0 <= index < self._size:
             raise IndexError(f"status list index is outside a list of {self._size} entries")
+
+
+def _check_status_size(status_size: int) -> None:
+    if type(status_size) is not int or not 1 <= status_size <= 8:
+        raise ValueError("status_size must be an integer from 1 to 8")
 
 
 class IndexAllocator:

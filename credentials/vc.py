@@ -18,6 +18,7 @@ from typing import Any
 from .context import SDGCITIES_CONTEXT
 from .jws import sign_jws
 from .keys import SigningKey
+from .status_entry import StatusEntry
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
@@ -41,7 +42,6 @@ STAGE_NAMES: Mapping[str, str] = {
     "enabling-environment": "Effective enabling environment",
     "impact": "Impact",
 }
-STATUS_PURPOSES = ("revocation", "suspension")
 
 
 def city_subject_id(locode: str) -> str:
@@ -81,25 +81,6 @@ class Decision:
 
 
 @dataclass(frozen=True, slots=True)
-class StatusEntry:
-    """One `BitstringStatusListEntry`: the bit at `index` of the list published at `list_url`."""
-
-    purpose: str
-    list_url: str
-    index: int
-
-    def to_json(self) -> dict[str, str]:
-        # No `id`: it is optional for status entries, and every byte is paid for again by each
-        # verification (the payload is decoded and parsed every time).
-        return {
-            "type": "BitstringStatusListEntry",
-            "statusPurpose": self.purpose,
-            "statusListIndex": str(self.index),
-            "statusListCredential": self.list_url,
-        }
-
-
-@dataclass(frozen=True, slots=True)
 class CertificateIssue:
     """Everything a node decides about one certificate before it is signed."""
 
@@ -115,15 +96,13 @@ class CertificateIssue:
     criteria: tuple[str, ...]
     valid_from: datetime
     valid_until: datetime
-    statuses: tuple[StatusEntry, StatusEntry]
+    status: StatusEntry
 
     def __post_init__(self) -> None:
         if self.stage not in STAGE_LEVELS:
             raise ValueError(f"unknown stage {self.stage!r}")
         if self.valid_until <= self.valid_from:
             raise ValueError("validUntil must be after validFrom")
-        if tuple(s.purpose for s in self.statuses) != STATUS_PURPOSES:
-            raise ValueError("a certificate carries a revocation and a suspension status, in order")
 
     @property
     def level(self) -> str:
@@ -171,7 +150,7 @@ class CertificateIssue:
                     },
                 },
             },
-            "credentialStatus": [s.to_json() for s in self.statuses],
+            "credentialStatus": self.status.to_json(),
         }
 
     def sign(self, key: SigningKey, *, issued_at: datetime) -> str:

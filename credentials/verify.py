@@ -10,7 +10,8 @@ Order of checks: shape and header; key by the `kid`'s thumbprint, held by the no
 names; signature; claims (the city's country, its LOCODE and the subject id agree); issuer and key
 status at signing time, and for a node no longer active or a compromised key the proof that the
 global node received the certificate before that cut-off; the city in the issuer's jurisdiction;
-signed no later than now; endorsed framework; validity window; then the status list.
+signed no later than now; endorsed framework; validity window; then the certificate's two-bit
+entry in its status list (`status_entry`: revoked wins over suspended).
 `verify_received` applies the same rules, up to the jurisdiction, for whoever receives
 certificates as they are issued (the global registry).
 """
@@ -50,13 +51,14 @@ from .errors import (
 from .jws import JwsToken
 from .keys import KeyPeriod, KeyStatus
 from .status_credential import StatusList
+from .status_entry import REVOKED_BIT, STATUS_PURPOSE, STATUS_SIZE, SUSPENDED_BIT, StatusEntry
+from .status_list import MIN_ENTRIES
 from .status_memory import DEFAULT_CACHE_BYTES, StatusListCache, StatusListHistory
 from .trust_list import NodeStatus, TrustedNode, TrustList
 from .vc import (
     CERTIFICATE_CONTEXTS,
     CERTIFICATE_TYPE,
     STAGE_LEVELS,
-    STATUS_PURPOSES,
     VC_JWT_TYP,
     FrameworkRef,
     city_subject_id,
@@ -221,24 +223,30 @@ class Verifier:
                 raise NotYetValid(f"valid from {claims.valid_from.isoformat()}")
             if now - self._leeway > claims.valid_until:
                 raise Expired(f"expired at {claims.valid_until.isoformat()}")
-            self._check_status(claims.statuses, issuer=issuer, now=now)
+            self._check_status(claims.status, issuer=issuer, now=now)
         except VerificationError as error:
             return VerificationResult.from_error(error, credential=credential, issuer=issuer)
         except Error as error:  # pragma: no cover - every library error is a VerificationError here
             return VerificationResult(Outcome.INVALID, Reason.MALFORMED, str(error))
         return VerificationResult(Outcome.VALID, None, "valid", credential, issuer)
 
-    def _check_status(
-        self, statuses: dict[str, tuple[str, int]], *, issuer: TrustedNode, now: datetime
-    ) -> None:
-        # Revocation first: a revoked certificate is revoked whatever its suspension bit says.
-        for purpose in STATUS_PURPOSES:
-            url, index = statuses[purpose]
-            status_list = self._status_list(url, purpose=purpose, issuer=issuer, now=now)
-            if status_list.bits.get(index):
-                if purpose == "revocation":
-                    raise Revoked("the certificate has been revoked")
-                raise Suspended("the certificate is suspended")
+    def _check_status(self, entry: StatusEntry, *, issuer: TrustedNode, now: datetime) -> None:
+        url = entry.list_url
+        status_list = self._status_list(url, purpose=STATUS_PURPOSE, issuer=issuer, now=now)
+        try:
+            entries = status_list.bits.entries(STATUS_SIZE)
+        except MalformedError as exc:
+            raise StatusListUnavailable(f"status list {url} cannot be read: {exc}") from exc
+        if entries < MIN_ENTRIES:
+            raise StatusListUnavailable(
+                f"status list {url} holds {entries} entries, fewer than {MIN_ENTRIES}"
+            )
+        value = status_list.bits.get_entry(entry.index, status_size=STATUS_SIZE)
+        # Revocation is final: a revoked certificate is revoked whatever its suspension bit says.
+        if value & REVOKED_BIT:
+            raise Revoked("the certificate has been revoked")
+        if value & SUSPENDED_BIT:
+            raise Suspended("the certificate is suspended")
 
     def _status_list(
         self, url: str, *, purpose: str, issuer: TrustedNode, now: datetime
@@ -433,7 +441,7 @@ class _CertificateClaims:
     valid_from: datetime
     valid_until: datetime
     framework: FrameworkRef
-    statuses: dict[str, tuple[str, int]]
+    status: StatusEntry
 
     @classmethod
     def read(cls, payload: dict[str, Any]) -> _CertificateClaims:
@@ -458,7 +466,7 @@ class _CertificateClaims:
             stage, level = subject["stage"], subject["level"]
             city = subject["city"]
             locode, country = city["locode"], city["country"]
-            entries = payload["credentialStatus"]
+            status_member = payload["credentialStatus"]
         except (KeyError, TypeError, ValueError) as exc:
             raise MalformedError(f"the credential lacks or mistypes a member: {exc}") from exc
         # Exactly the three contexts, in order: a credential naming another context could
@@ -509,7 +517,7 @@ class _CertificateClaims:
             valid_from=valid_from,
             valid_until=valid_until,
             framework=framework,
-            statuses=_read_statuses(entries),
+            status=StatusEntry.from_json(status_member),
         )
 
 
@@ -517,31 +525,3 @@ def _text(value: Any) -> str:
     if not isinstance(value, str):
         raise TypeError(f"expected a string, got {type(value).__name__}")
     return value
-
-
-def _read_statuses(entries: Any) -> dict[str, tuple[str, int]]:
-    if not isinstance(entries, list):
-        raise MalformedError("credentialStatus must be a list")
-    statuses: dict[str, tuple[str, int]] = {}
-    for entry in entries:
-        if not isinstance(entry, dict) or entry.get("type") != "BitstringStatusListEntry":
-            raise MalformedError("credentialStatus entries must be BitstringStatusListEntry")
-        purpose, url, index = (
-            entry.get("statusPurpose"),
-            entry.get("statusListCredential"),
-            entry.get("statusListIndex"),
-        )
-        if purpose not in STATUS_PURPOSES or purpose in statuses:
-            raise MalformedError(f"unexpected or repeated status purpose {purpose!r}")
-        if (
-            not isinstance(url, str)
-            or not isinstance(index, str)
-            or not (index.isascii() and index.isdigit())
-        ):
-            raise MalformedError("a status entry needs a list URL and a decimal index")
-        if len(index) > 9:
-            raise MalformedError("status list index is out of range")
-        statuses[purpose] = (url, int(index))
-    if set(statuses) != set(STATUS_PURPOSES):
-        raise MalformedError("a certificate needs a revocation and a suspension status")
-    return statuses

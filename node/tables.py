@@ -53,7 +53,7 @@ from sdgcities.node.spotchecks.models import (
     SpotCheck,
     SpotCheckRound,
 )
-from sdgcities.node.status.models import StatusListRecord, StatusPair
+from sdgcities.node.status.models import StatusListRecord
 from sdgcities.node.trust.models import TrustListCopy
 
 metadata = SQLModel.metadata
@@ -103,7 +103,6 @@ __all__ = [
     "SpotCheckRound",
     "StageReport",
     "StatusListRecord",
-    "StatusPair",
     "Tool",
     "TrustListCopy",
     "User",

@@ -42,8 +42,8 @@ class Certificate(SQLModel, table=True):
 
     __tablename__ = "certificate"
     __table_args__ = (
-        # One index per certificate, the same in the pair's two lists (docs/architecture.md).
-        UniqueConstraint("status_pair_id", "status_index", name="uq_certificate_status_entry"),
+        # One entry per certificate in its status list (docs/architecture.md).
+        UniqueConstraint("status_list_id", "status_index", name="uq_certificate_status_entry"),
     )
 
     id: str = Field(primary_key=True, max_length=64)
@@ -62,10 +62,8 @@ class Certificate(SQLModel, table=True):
         default=CertificateStatus.ACTIVE, sa_type=enum_column(CertificateStatus), index=True
     )
     status_changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    status_pair_id: int = Field(foreign_key="status_pair.id")
+    status_list_id: str = Field(max_length=64, foreign_key="status_list.list_id")
     status_index: int = Field(ge=0)
-    revocation_list_id: str = Field(max_length=64, foreign_key="status_list.list_id")
-    suspension_list_id: str = Field(max_length=64, foreign_key="status_list.list_id")
 
 
 class CertificateProposal(SQLModel, table=True):

@@ -30,8 +30,7 @@ class CertificatePublic(ResponseModel):
 
 class CertificateDetail(CertificatePublic):
     token: str = Field(description="The signed certificate, as issued (application/vc+jwt)")
-    revocation_list_id: str
-    suspension_list_id: str
+    status_list_id: str = Field(description="Its status list: `GET /status/{status_list_id}`")
     status_index: int
 
 

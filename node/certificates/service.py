@@ -37,8 +37,7 @@ from sdgcities.node.events.service import append_event
 from sdgcities.node.frameworks import service as frameworks
 from sdgcities.node.frameworks.models import FrameworkVersion
 from sdgcities.node.state import NodeState
-from sdgcities.node.status.models import StatusListRecord
-from sdgcities.node.status.service import allocate_status_entries, set_status_bit
+from sdgcities.node.status.service import allocate_status_entry, set_status_bits
 from sdgcities.node.timeutil import utcnow
 
 from .models import (
@@ -202,9 +201,7 @@ def issue_certificate(
             f"{framework.label} was valid until {document.valid_until.isoformat()}: it can no "
             "longer certify, so the award cannot be issued; defer the item"
         )
-    revocation, suspension = allocate_status_entries(session=session, state=state, now=issued_at)
-    revocation_list = _status_list_of(session=session, url=revocation.list_url, state=state)
-    suspension_list = _status_list_of(session=session, url=suspension.list_url, state=state)
+    status_list_id, status = allocate_status_entry(session=session, state=state, now=issued_at)
     issue = CertificateIssue(
         credential_id=f"urn:uuid:{uuid.uuid4()}",
         issuer_did=state.settings.did,
@@ -218,7 +215,7 @@ def issue_certificate(
         criteria=stage.codes,
         valid_from=valid_from,
         valid_until=valid_until,
-        statuses=(revocation, suspension),
+        status=status,
     )
     token = issue.sign(state.signing_key, issued_at=issued_at)
     assert application.id is not None
@@ -235,10 +232,8 @@ def issue_certificate(
         valid_until=valid_until,
         issued_at=issued_at,
         token=token,
-        status_pair_id=revocation_list.pair_id,
-        status_index=revocation.index,
-        revocation_list_id=revocation_list.list_id,
-        suspension_list_id=suspension_list.list_id,
+        status_list_id=status_list_id,
+        status_index=status.index,
     )
     session.add(certificate)
     session.flush()
@@ -286,13 +281,6 @@ def _with_city_facts(data: dict[str, object], city: City) -> dict[str, object]:
     while priorities and len(canonical_json(facts)) > budget:
         priorities.pop()
     return {**data, "city": facts}
-
-
-def _status_list_of(*, session: Session, url: str, state: NodeState) -> StatusListRecord:
-    list_id = url.removeprefix(f"{state.settings.base_url}/status/")
-    status_list = session.get(StatusListRecord, list_id)
-    assert status_list is not None  # allocate_status_entries just made or found it
-    return status_list
 
 
 def _public_facts(certificate: Certificate, framework: FrameworkVersion) -> dict[str, object]:
@@ -344,17 +332,14 @@ def change_status(
     """Suspend, reinstate or revoke as the committee decided: the status-list bit, the re-signed
     list, the row and the federation event, in the caller's transaction."""
     check_change(certificate, kind)
-    if kind is ProposalKind.REVOCATION:
-        list_id, value = certificate.revocation_list_id, True
-    else:
-        list_id, value = certificate.suspension_list_id, kind is ProposalKind.SUSPENSION
     now = decision.decided_at
-    set_status_bit(
+    set_status_bits(
         session=session,
         state=state,
-        list_id=list_id,
+        list_id=certificate.status_list_id,
         index=certificate.status_index,
-        value=value,
+        revoked=True if kind is ProposalKind.REVOCATION else None,
+        suspended=None if kind is ProposalKind.REVOCATION else kind is ProposalKind.SUSPENSION,
         now=now,
     )
     previous = certificate.status

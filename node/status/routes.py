@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path, Response
 from sqlmodel import col, select
 
-from sdgcities.credentials import VC_JWT_TYP
+from sdgcities.credentials import STATUS_PURPOSE, VC_JWT_TYP
 from sdgcities.credentials.vc import isoformat
 from sdgcities.node.deps import Anyone, ReadSessionDep, StateDep
 from sdgcities.node.errors import NotFound
@@ -33,7 +33,7 @@ def list_status_lists(
         "lists": [
             {
                 "id": record.list_id,
-                "purpose": record.purpose.value,
+                "purpose": STATUS_PURPOSE,
                 "url": list_url(state.settings.base_url, record.list_id),
                 "validUntil": isoformat(record.valid_until),
             }

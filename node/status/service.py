@@ -1,8 +1,8 @@
 """Status list indices, bits and signed publication (W3C Bitstring Status List v1.0, DESIGN §4).
 
-Each certificate gets one random index, the same in the revocation list and the suspension list
-of one pair, so its two `credentialStatus` entries differ only in purpose and list. Every change
-to a list re-signs it in the same transaction, and `refresh_due_status_lists` re-signs lists
+Each certificate gets one random index in one `message` list: a two-bit entry whose high bit
+says revoked and low bit suspended (`credentials.status_entry`). Every change to a list re-signs
+it in the same transaction, and `refresh_due_status_lists` re-signs lists
 past half their validity even when nothing changed, so a verifier can tell a fresh list from a
 replayed one. What is served is the stored signed text, with its ETag.
 """
@@ -14,16 +14,21 @@ import secrets
 from collections.abc import Collection
 from datetime import UTC, datetime
 from functools import partial
+from typing import NamedTuple
 
 from sqlmodel import Session, col, select, update
 
 from sdgcities.credentials import (
     MIN_ENTRIES,
+    REVOKED_BIT,
+    STATUS_SIZE,
+    SUSPENDED_BIT,
     VC_JWT_TYP,
     IndexAllocator,
     StatusBitstring,
     StatusEntry,
     sign_status_list,
+    status_value,
 )
 from sdgcities.node.db import after_commit
 from sdgcities.node.errors import InvalidRequest, NotFound
@@ -31,96 +36,102 @@ from sdgcities.node.identity.service import names_key
 from sdgcities.node.state import NodeState
 from sdgcities.node.timeutil import utcnow
 
-from .models import StatusListRecord, StatusPair, StatusPurpose
+from .models import StatusListRecord
 
 ALLOCATOR_KEY_BYTES = 32
-
-
-def list_id_for(purpose: StatusPurpose, pair_id: int) -> str:
-    return f"{purpose.value}-{pair_id}"
+LIST_ID_BYTES = 8
+"""A new list's id is random (16 hex digits): ids tell nobody how many lists a node has."""
 
 
 def list_url(base_url: str, list_id: str) -> str:
     return f"{base_url}/status/{list_id}"
 
 
-def allocate_status_entries(
+class AllocatedStatus(NamedTuple):
+    list_id: str
+    entry: StatusEntry
+
+
+def allocate_status_entry(
     *,
     session: Session,
     state: NodeState,
     now: datetime | None = None,
-    pair_size: int = MIN_ENTRIES,
-) -> tuple[StatusEntry, StatusEntry]:
-    """The (revocation, suspension) entries of a new certificate: one fresh index in one pair.
+    list_size: int = MIN_ENTRIES,
+) -> AllocatedStatus:
+    """The status entry of a new certificate, and its list's id: one fresh index in a list
+    that has one left.
 
-    Call it in the transaction that stores the certificate: the pair's `next_position` is
+    Call it in the transaction that stores the certificate: the list's `next_position` is
     advanced under a row lock and committed with it, so no index is handed out twice, even
-    after a crash. When every pair is full a new one starts, its lists signed at once so that
-    the URLs in the certificate answer from the start. `pair_size` (the number of indices of a
-    new pair) is for tests; its lists still hold at least the spec's 131,072 entries.
+    after a crash. When every list is full a new one starts, signed at once so that the URL in
+    the certificate answers from the start. `list_size` (the number of indices of a new list) is
+    for tests; the list still holds at least the spec's 131,072 entries.
     """
     # Columns, not the entity: the locked row is always read fresh, and an allocation costs
     # two statements, not an ORM round.
     row = session.exec(
-        select(StatusPair.id, StatusPair.allocator_key, StatusPair.size, StatusPair.next_position)
-        .where(col(StatusPair.next_position) < col(StatusPair.size))
-        .order_by(col(StatusPair.id))
+        select(
+            StatusListRecord.list_id,
+            StatusListRecord.allocator_key,
+            StatusListRecord.size,
+            StatusListRecord.next_position,
+        )
+        .where(col(StatusListRecord.next_position) < col(StatusListRecord.size))
+        .order_by(col(StatusListRecord.created_at), col(StatusListRecord.list_id))
         .limit(1)
         .with_for_update()
     ).first()
     if row is None:
-        pair = _create_pair(session=session, state=state, size=pair_size, now=now or utcnow())
-        assert pair.id is not None
-        row = (pair.id, pair.allocator_key, pair.size, pair.next_position)
-    pair_id, key, size, next_position = row
-    assert pair_id is not None
+        record = _create_list(session=session, state=state, size=list_size, now=now or utcnow())
+        row = (record.list_id, record.allocator_key, record.size, record.next_position)
+    list_id, key, size, next_position = row
     allocator = IndexAllocator(key=key, size=size, next_position=next_position)
     index = allocator.allocate()
     session.exec(
-        update(StatusPair)
-        .where(col(StatusPair.id) == pair_id)
+        update(StatusListRecord)
+        .where(col(StatusListRecord.list_id) == list_id)
         .values(next_position=allocator.next_position)
     )
-    base_url = state.settings.base_url
-    revocation, suspension = (
-        StatusEntry(
-            purpose=purpose.value,
-            list_url=list_url(base_url, list_id_for(purpose, pair_id)),
-            index=index,
-        )
-        for purpose in (StatusPurpose.REVOCATION, StatusPurpose.SUSPENSION)
-    )
-    return revocation, suspension
+    entry = StatusEntry(list_url=list_url(state.settings.base_url, list_id), index=index)
+    return AllocatedStatus(list_id, entry)
 
 
 def get_status_list(*, session: Session, list_id: str) -> StatusListRecord | None:
     return session.get(StatusListRecord, list_id)
 
 
-def set_status_bit(
+def set_status_bits(
     *,
     session: Session,
     state: NodeState,
     list_id: str,
     index: int,
-    value: bool,
+    revoked: bool | None = None,
+    suspended: bool | None = None,
     now: datetime | None = None,
 ) -> StatusListRecord:
-    """Set (revoke, suspend) or clear (reinstate) one bit, and re-sign the list if it changed.
+    """Set or clear a certificate's revoked and suspended bits (None: left as they are), and
+    re-sign the list if the entry changed.
 
-    In the caller's transaction, so the new list commits with the decision that changed it.
+    The bits are the two former lists side by side: revoking a suspended certificate leaves its
+    suspension bit set (0x3, revoked for every verifier). In the caller's transaction, so the
+    new list commits with the decision that changed it.
     """
     record = _locked_list(session=session, list_id=list_id)
-    pair = session.get(StatusPair, record.pair_id)
-    assert pair is not None
-    if type(index) is not int or not 0 <= index < pair.size:
+    if type(index) is not int or not 0 <= index < record.size:
         raise InvalidRequest(
-            f"status list {list_id} has indices 0 to {pair.size - 1}; {index} is not one"
+            f"status list {list_id} has indices 0 to {record.size - 1}; {index} is not one"
         )
     bits = StatusBitstring.from_bytes(record.bits)
-    if bits.get(index) == value:
+    current = bits.get_entry(index, status_size=STATUS_SIZE)
+    value = status_value(
+        revoked=bool(current & REVOKED_BIT) if revoked is None else revoked,
+        suspended=bool(current & SUSPENDED_BIT) if suspended is None else suspended,
+    )
+    if current == value:
         return record
-    bits.set(index, value)
+    bits.set_entry(index, value, status_size=STATUS_SIZE)
     record.bits = bits.to_bytes()
     _sign(record, session=session, state=state, now=now or utcnow())
     session.add(record)
@@ -210,31 +221,29 @@ def _locked_list(*, session: Session, list_id: str) -> StatusListRecord:
     return record
 
 
-def _create_pair(*, session: Session, state: NodeState, size: int, now: datetime) -> StatusPair:
+def _create_list(
+    *, session: Session, state: NodeState, size: int, now: datetime
+) -> StatusListRecord:
     if size < 1:
-        raise ValueError("a status pair holds at least one index")
-    pair = StatusPair(allocator_key=secrets.token_bytes(ALLOCATOR_KEY_BYTES), size=size)
-    session.add(pair)
-    session.flush()
-    assert pair.id is not None
-    # A small (test) pair still publishes lists of the spec's minimum length: verifiers refuse
-    # shorter ones.
+        raise ValueError("a status list holds at least one index")
+    # A small (test) list still publishes the spec's minimum number of entries: verifiers
+    # refuse shorter ones.
     entries = max(MIN_ENTRIES, -(-size // 8) * 8)
-    for purpose in (StatusPurpose.REVOCATION, StatusPurpose.SUSPENSION):
-        record = StatusListRecord(
-            list_id=list_id_for(purpose, pair.id),
-            pair_id=pair.id,
-            purpose=purpose,
-            bits=StatusBitstring(entries).to_bytes(),
-            token="",
-            etag="",
-            valid_from=now,
-            valid_until=now,
-        )
-        _sign(record, session=session, state=state, now=now)
-        session.add(record)
+    record = StatusListRecord(
+        list_id=secrets.token_hex(LIST_ID_BYTES),
+        allocator_key=secrets.token_bytes(ALLOCATOR_KEY_BYTES),
+        size=size,
+        bits=StatusBitstring(entries * STATUS_SIZE).to_bytes(),
+        token="",
+        etag="",
+        valid_from=now,
+        valid_until=now,
+        created_at=now,
+    )
+    _sign(record, session=session, state=state, now=now)
+    session.add(record)
     session.flush()
-    return pair
+    return record
 
 
 def _sign(record: StatusListRecord, *, session: Session, state: NodeState, now: datetime) -> None:
@@ -243,7 +252,6 @@ def _sign(record: StatusListRecord, *, session: Session, state: NodeState, now: 
     valid_until = valid_from + settings.status_list_validity
     token = sign_status_list(
         list_url=list_url(settings.base_url, record.list_id),
-        purpose=StatusPurpose(record.purpose).value,
         bitstring=StatusBitstring.from_bytes(record.bits),
         issuer_did=settings.did,
         key=state.signing_key,

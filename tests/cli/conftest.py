@@ -19,9 +19,7 @@ from typing import Any
 
 import pytest
 
-from sdgcities.credentials import STATUS_PURPOSES
-
-from .federation import TestFederation
+from .federation import LIST_IDS, TestFederation
 from .static_federation import StaticFederation
 
 SDGCITIES = Path(sys.executable).parent / "sdgcities"
@@ -147,14 +145,14 @@ def publish(
     )
     index = {
         "lists": [
-            {"id": f"{p}-1", "purpose": p, "url": fed.list_url(p), "validUntil": "later"}
-            for p in STATUS_PURPOSES
+            {"id": n, "purpose": "message", "url": fed.list_url(n), "validUntil": "later"}
+            for n in LIST_IDS
         ]
     }
     server.serve("/ke/status", json.dumps(index))
-    for purpose in STATUS_PURPOSES:
+    for list_id in LIST_IDS:
         server.serve(
-            f"/ke/status/{purpose}-1",
-            fed.status_list(purpose, signed_ago=lists_signed_ago),
+            f"/ke/status/{list_id}",
+            fed.status_list(list_id, signed_ago=lists_signed_ago),
             content_type="application/vc+jwt",
         )

@@ -2,7 +2,8 @@
 
 The CLI runs in a subprocess with the real clock, so every date here is relative to `now()`
 (the vector builders in tests/vectors use a fixed clock instead). One root key signs the trust
-list; node KE signs certificates and its two status lists (revocation-1, suspension-1).
+list; node KE signs certificates and its status lists: list 1, which its certificates point
+at, and list 2 (an older, full list), two bits per certificate (revoked, suspended).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from pathlib import Path
 
 from sdgcities.cli._bundle import write_bundle
 from sdgcities.credentials import (
-    STATUS_PURPOSES,
+    MIN_ENTRIES,
+    STATUS_SIZE,
     CertificateIssue,
     Decision,
     Endorsement,
@@ -33,6 +35,7 @@ from sdgcities.credentials import (
 )
 
 GLOBAL_DID = "did:web:sdgcities.example"
+LIST_IDS = ("1", "2")
 FRAMEWORK = FrameworkRef("ke-national", "1", "sha256:" + "ab" * 32)
 
 
@@ -42,16 +45,15 @@ def now() -> datetime:
 
 @dataclass
 class TestFederation:
-    """Node KE at `base_url`; `bits` are its status lists, to set before signing them."""
+    """Node KE at `base_url`; `bits` is its status list 1, to set (`revoke`, `suspend`) before
+    signing it."""
 
     base_url: str = "https://ke.sdgcities.example"
     root: SigningKey = field(default_factory=SigningKey.generate)
     key: SigningKey = field(default_factory=SigningKey.generate)
     node_id: str = "KE"
     framework: FrameworkRef = FRAMEWORK
-    bits: dict[str, StatusBitstring] = field(
-        default_factory=lambda: {p: StatusBitstring() for p in STATUS_PURPOSES}
-    )
+    bits: StatusBitstring = field(default_factory=lambda: StatusBitstring(2 * MIN_ENTRIES))
     _next_index: int = 1000
 
     __test__ = False  # not a pytest test class
@@ -64,8 +66,14 @@ class TestFederation:
     def pin(self) -> str:
         return self.root.kid
 
-    def list_url(self, purpose: str) -> str:
-        return f"{self.base_url}/status/{purpose}-1"
+    def list_url(self, list_id: str = "1") -> str:
+        return f"{self.base_url}/status/{list_id}"
+
+    def revoke(self, index: int) -> None:
+        self.bits.set(index * STATUS_SIZE)
+
+    def suspend(self, index: int) -> None:
+        self.bits.set(index * STATUS_SIZE + 1)
 
     def node(self, *, status: NodeStatus = NodeStatus.ACTIVE) -> TrustedNode:
         since = now() - timedelta(days=400)
@@ -108,7 +116,7 @@ class TestFederation:
 
     def status_list(
         self,
-        purpose: str,
+        list_id: str = "1",
         *,
         valid_until: datetime | None = None,
         url: str | None = None,
@@ -116,9 +124,8 @@ class TestFederation:
     ) -> str:
         valid_from = now() - signed_ago
         return sign_status_list(
-            list_url=url or self.list_url(purpose),
-            purpose=purpose,
-            bitstring=self.bits[purpose],
+            list_url=url or self.list_url(list_id),
+            bitstring=self.bits if list_id == "1" else StatusBitstring(2 * MIN_ENTRIES),
             issuer_did=self.did,
             key=self.key,
             valid_from=valid_from,
@@ -126,9 +133,7 @@ class TestFederation:
         )
 
     def status_lists(self, *, signed_ago: timedelta = timedelta(hours=1)) -> dict[str, str]:
-        return {
-            self.list_url(p): self.status_list(p, signed_ago=signed_ago) for p in STATUS_PURPOSES
-        }
+        return {self.list_url(n): self.status_list(n, signed_ago=signed_ago) for n in LIST_IDS}
 
     def certificate(
         self,
@@ -159,9 +164,7 @@ class TestFederation:
             criteria=("B.a", "B.b"),
             valid_from=issued,
             valid_until=valid_until or issued + timedelta(days=3 * 365),
-            statuses=tuple(  # type: ignore[arg-type]
-                StatusEntry(p, self.list_url(p), index) for p in STATUS_PURPOSES
-            ),
+            status=StatusEntry(self.list_url(), index),
         )
         return issue.sign(key or self.key, issued_at=issued), index
 

@@ -27,8 +27,8 @@ def test_batch_json_summary(cli: Cli, fed: TestFederation, bundle: Path, tmp_pat
     good = [fed.certificate()[0] for _ in range(3)]
     revoked, index = fed.certificate()
     suspended, other = fed.certificate()
-    fed.bits["revocation"].set(index)
-    fed.bits["suspension"].set(other)
+    fed.revoke(index)
+    fed.suspend(other)
     fed.write_bundle(bundle)
     batch = write_batch(
         tmp_path / "batch.txt",
@@ -105,7 +105,7 @@ def test_batch_worst_outcome(cli: Cli, fed: TestFederation, bundle: Path, tmp_pa
 def test_batch_human_output(cli: Cli, fed: TestFederation, bundle: Path, tmp_path: Path) -> None:
     good, _ = fed.certificate()
     revoked, index = fed.certificate()
-    fed.bits["revocation"].set(index)
+    fed.revoke(index)
     fed.write_bundle(bundle)
     answer = cli.run(
         "verify", "--offline", "--batch", str(write_batch(tmp_path / "b", [good, revoked]))
@@ -170,7 +170,7 @@ def test_workers_give_the_same_answers_in_order(
     for n in range(450):  # three chunks of 200 or fewer, spread over two workers
         token, index = fed.certificate()
         if n % 7 == 0:
-            fed.bits["revocation"].set(index)
+            fed.revoke(index)
         tokens.append(token)
     tokens[100] = "not a token"
     fed.write_bundle(bundle)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from sdgcities.credentials import KeyPeriod, KeyStatus, NodeStatus, SigningKey, TrustedNode
+from sdgcities.credentials.status_entry import STATUS_SIZE
 
 from .conftest import Cli, publish
 from .federation import TestFederation, now
@@ -41,20 +42,20 @@ def test_sync_writes_the_bundle(
     assert document["previous_sequence"] is None
     [node] = document["nodes"]
     assert [(i["purpose"], i["kept"], i["problem"]) for i in node["lists"]] == [
-        ("revocation", False, None),
-        ("suspension", False, None),
+        ("message", False, None),
+        ("message", False, None),
     ]
     token = (bundle / "trust-list.jwt").read_text()
     assert token == static_federation.routes["/federation/trust-list"].body.decode()
     manifest = json.loads((bundle / "manifest.json").read_text())
     assert manifest["trust_list_sequence"] == 5
     assert manifest["source"] == f"{static_federation.url}/federation/trust-list"
-    for purpose in ("revocation", "suspension"):
-        url = online.list_url(purpose)
+    for list_id in ("1", "2"):
+        url = online.list_url(list_id)
         name = f"status/{hashlib.sha256(url.encode()).hexdigest()}.jwt"
         assert manifest["lists"][url] == name
         assert (bundle / name).read_text() == static_federation.routes[
-            f"/ke/status/{purpose}-1"
+            f"/ke/status/{list_id}"
         ].body.decode()
     anchor = json.loads((bundle / "anchor.json").read_text())
     assert anchor == {
@@ -65,8 +66,8 @@ def test_sync_writes_the_bundle(
     assert static_federation.paths() == [
         "/federation/trust-list",
         "/ke/status",
-        "/ke/status/revocation-1",
-        "/ke/status/suspension-1",
+        "/ke/status/1",
+        "/ke/status/2",
     ]
 
 
@@ -77,7 +78,7 @@ def test_synced_bundle_verifies_offline(
 ) -> None:
     good, _ = online.certificate()
     revoked, index = online.certificate()
-    online.bits["revocation"].set(index)
+    online.revoke(index)
     publish(static_federation, online)
     human = cli.run("trust", "sync")
     assert human.code == 0, human.stderr
@@ -167,21 +168,20 @@ def test_sync_refuses_an_oversized_status_list(
     bundle: Path,
     declared: bool,
 ) -> None:
-    static_federation.serve("/ke/status/suspension-1", b"e" * (1024 * 1024 + 1), length=declared)
+    static_federation.serve("/ke/status/2", b"e" * (1024 * 1024 + 1), length=declared)
     answer = cli.run("trust", "sync", "--json")
     assert answer.code == 3
     [node] = answer.json()["nodes"]
-    problems = {i["purpose"]: i["problem"] for i in node["lists"]}
-    assert problems["revocation"] is None
-    assert "larger than 1048576 bytes" in problems["suspension"]
+    problems = {i["url"]: i["problem"] for i in node["lists"]}
+    assert problems[online.list_url("1")] is None
+    assert "larger than 1048576 bytes" in problems[online.list_url("2")]
     lists = json.loads((bundle / "manifest.json").read_text())["lists"]
-    assert list(lists) == [online.list_url("revocation")]
+    assert list(lists) == [online.list_url("1")]
 
 
 @pytest.mark.slow  # several command runs: about 2 s or more
-@pytest.mark.usefixtures("online")
 def test_sync_keeps_old_lists_of_an_unreachable_node(
-    cli: Cli, static_federation: StaticFederation, bundle: Path
+    cli: Cli, online: TestFederation, static_federation: StaticFederation, bundle: Path
 ) -> None:
     assert cli.run("trust", "sync").code == 0
     held = json.loads((bundle / "manifest.json").read_text())["lists"]
@@ -194,13 +194,13 @@ def test_sync_keeps_old_lists_of_an_unreachable_node(
     assert json.loads((bundle / "manifest.json").read_text())["lists"] == held
     # The index is back but one list is not: that list alone is kept from the last sync.
     static_federation.routes["/ke/status"] = index
-    del static_federation.routes["/ke/status/suspension-1"]
+    del static_federation.routes["/ke/status/2"]
     answer = cli.run("trust", "sync", "--json")
     assert answer.code == 3
     [node] = answer.json()["nodes"]
-    assert [(i["purpose"], i["kept"], bool(i["problem"])) for i in node["lists"]] == [
-        ("revocation", False, False),
-        ("suspension", True, True),
+    assert [(i["url"], i["kept"], bool(i["problem"])) for i in node["lists"]] == [
+        (online.list_url("1"), False, False),
+        (online.list_url("2"), True, True),
     ]
     assert json.loads((bundle / "manifest.json").read_text())["lists"] == held
     human = cli.run("trust", "sync")
@@ -240,9 +240,9 @@ def test_sync_with_a_node_that_cannot_be_reached(
 def test_sync_fetches_only_under_the_nodes_base_url(
     cli: Cli, online: TestFederation, static_federation: StaticFederation
 ) -> None:
-    index = {"lists": [{"id": "x", "purpose": "revocation", "url": f"{static_federation.url}/x"}]}
+    index = {"lists": [{"id": "x", "purpose": "message", "url": f"{static_federation.url}/x"}]}
     static_federation.serve("/ke/status", json.dumps(index))
-    static_federation.serve("/x", online.status_list("revocation"))
+    static_federation.serve("/x", online.status_list())
     answer = cli.run("trust", "sync", "--json")
     assert answer.code == 3
     assert "is not under the node's base URL" in answer.json()["nodes"][0]["problems"][0]
@@ -255,7 +255,7 @@ def test_sync_refuses_a_status_list_signed_by_another_key(
 ) -> None:
     genuine = online.key
     online.key = SigningKey.generate()
-    static_federation.serve("/ke/status/revocation-1", online.status_list("revocation"))
+    static_federation.serve("/ke/status/1", online.status_list())
     online.key = genuine
     answer = cli.run("trust", "sync", "--json")
     assert answer.code == 3
@@ -292,7 +292,7 @@ def test_show_a_fresh_bundle(cli: Cli) -> None:
     assert until >= (now() + timedelta(hours=46)).isoformat().replace("+00:00", "Z")
     assert document["trust_list"]["sequence"] == 5
     assert [n["id"] for n in document["nodes"]] == ["KE"]
-    assert {s["purpose"] for s in document["status_lists"]} == {"revocation", "suspension"}
+    assert [s["purpose"] for s in document["status_lists"]] == ["message", "message"]
     human = cli.run("trust", "show")
     assert f"Usable offline until {until}." in human.stdout
 
@@ -348,18 +348,18 @@ def test_sync_does_not_store_a_list_older_than_one_seen(
     cli: Cli, online: TestFederation, static_federation: StaticFederation
 ) -> None:
     token, index = online.certificate()
-    online.bits["revocation"].set(index)
+    online.revoke(index)
     publish(static_federation, online)
     assert cli.run("trust", "sync").code == 0
-    online.bits["revocation"].clear(index)
+    online.bits.clear(index * STATUS_SIZE)  # as before the revocation
     publish(static_federation, online, sequence=6, lists_signed_ago=timedelta(hours=3))
 
     answer = cli.run("trust", "sync", "--json")
 
     assert answer.code == 3
     [node] = answer.json()["nodes"]
-    revocation = next(item for item in node["lists"] if item["purpose"] == "revocation")
-    assert revocation["kept"] is True
-    assert "before the one already accepted" in revocation["problem"]
+    held = next(item for item in node["lists"] if item["url"] == online.list_url("1"))
+    assert held["kept"] is True
+    assert "before the one already accepted" in held["problem"]
     # The bundle keeps the list that shows the revocation.
     assert cli.run("verify", "--offline", "--json", token).json()["reason"] == "revoked"

@@ -233,18 +233,20 @@ def test_status_list_fetcher_answers_cannot_decide() -> None:
 def test_index_entries() -> None:
     fed = TestFederation()
     node = fed.node()
-    url = fed.list_url("revocation")
-    assert _index_entries({"lists": [{"url": url, "purpose": "revocation"}] * 2}, node) == [
-        (url, "revocation")
+    url = fed.list_url()
+    assert _index_entries({"lists": [{"url": url, "purpose": "message"}] * 2}, node) == [
+        (url, "message")
     ]
     bad: object
     for bad in (
         [],
         {"lists": "no"},
         {"lists": [{"url": url, "purpose": "other"}]},
-        {"lists": [{"url": "https://elsewhere.example/status/1", "purpose": "revocation"}]},
+        # A node's lists are message lists: a revocation list is not one of them.
+        {"lists": [{"url": url, "purpose": "revocation"}]},
+        {"lists": [{"url": "https://elsewhere.example/status/1", "purpose": "message"}]},
         # A prefix that is not a path boundary is not "under" the base URL.
-        {"lists": [{"url": fed.base_url + "evil/status/1", "purpose": "revocation"}]},
+        {"lists": [{"url": fed.base_url + "evil/status/1", "purpose": "message"}]},
     ):
         with pytest.raises(ValueError, match=r"index|under"):
             _index_entries(bad, node)
@@ -272,7 +274,7 @@ def test_bundle_rewrite_removes_lists_no_longer_listed(tmp_path: Path) -> None:
     fed = TestFederation()
     path = fed.write_bundle(tmp_path / "b")
     assert len(list((path / "status").iterdir())) == 2
-    fed.write_bundle(path, lists={fed.list_url("revocation"): fed.status_list("revocation")})
+    fed.write_bundle(path, lists={fed.list_url(): fed.status_list()})
     assert len(list((path / "status").iterdir())) == 1
 
 

@@ -82,9 +82,9 @@ def test_status_bits(
 ) -> None:
     token, index = fed.certificate()
     if change in ("revoke", "both"):
-        fed.bits["revocation"].set(index)
+        fed.revoke(index)
     if change in ("suspend", "both"):
-        fed.bits["suspension"].set(index)
+        fed.suspend(index)
     path = fed.write_bundle(tmp_path / "bundle")
     answer = cli.run("verify", "--offline", "--bundle", str(path), "--json", token)
     assert answer.code == 1
@@ -202,8 +202,8 @@ def test_newer_trust_list_than_anchor_is_accepted(
 
 
 def test_missing_status_list_cannot_decide(cli: Cli, fed: TestFederation, tmp_path: Path) -> None:
-    only_revocation = {fed.list_url("revocation"): fed.status_list("revocation")}
-    path = fed.write_bundle(tmp_path / "bundle", lists=only_revocation)
+    only_the_other_list = {fed.list_url("2"): fed.status_list("2")}
+    path = fed.write_bundle(tmp_path / "bundle", lists=only_the_other_list)
     token, _ = fed.certificate()
     answer = cli.run("verify", "--offline", "--bundle", str(path), "--json", token)
     assert answer.code == 3
@@ -222,8 +222,8 @@ def test_deleted_status_file_cannot_decide(cli: Cli, fed: TestFederation, bundle
 
 def test_lapsed_status_list_cannot_decide(cli: Cli, fed: TestFederation, tmp_path: Path) -> None:
     lapsed = {
-        fed.list_url(p): fed.status_list(p, valid_until=now() - timedelta(hours=2))
-        for p in ("revocation", "suspension")
+        fed.list_url(n): fed.status_list(n, valid_until=now() - timedelta(hours=2))
+        for n in ("1", "2")
     }
     path = fed.write_bundle(tmp_path / "bundle", lists=lapsed)
     token, _ = fed.certificate()
@@ -376,7 +376,7 @@ def test_an_older_bundle_handed_over_cannot_hide_a_revocation(
     before = fed.write_bundle(
         tmp_path / "before", lists=fed.status_lists(signed_ago=timedelta(hours=3))
     )
-    fed.bits["revocation"].set(index)
+    fed.revoke(index)
     after = fed.write_bundle(tmp_path / "after")
     assert cli.run("verify", "--offline", "--bundle", str(after), token).code == 1
 
@@ -391,7 +391,7 @@ def test_an_older_bundle_handed_over_cannot_hide_a_revocation(
     # What was accepted is remembered on this machine, for this user only, not in a bundle.
     seen = Path(cli.env["XDG_DATA_HOME"]) / "sdgcities" / "status-lists-seen.json"
     assert seen.stat().st_mode & 0o777 == 0o600
-    assert fed.list_url("revocation") in json.loads(seen.read_text())["lists"]
+    assert fed.list_url("1") in json.loads(seen.read_text())["lists"]
 
 
 def test_a_damaged_memory_of_seen_lists_is_cannot_decide(

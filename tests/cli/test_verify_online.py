@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 
 from sdgcities.credentials import SigningKey
+from sdgcities.credentials.status_entry import STATUS_SIZE
 
 from .conftest import Cli, publish
 from .federation import TestFederation, now
@@ -39,15 +40,15 @@ def test_valid_online(
     assert not (cli.cwd / "home" / "data" / "sdgcities" / "bundle").exists()  # and no bundle
     requests = {r.path: r.accept for r in static_federation.requests}
     assert requests["/federation/trust-list"] == "application/trust-list+jwt"
-    assert requests["/ke/status/revocation-1"] == "application/vc+jwt"
-    assert requests["/ke/status/suspension-1"] == "application/vc+jwt"
+    assert requests["/ke/status/1"] == "application/vc+jwt"
+    assert "/ke/status/2" not in requests  # the certificate's own list, and no other
 
 
 def test_revoked_online(
     cli: Cli, online: TestFederation, static_federation: StaticFederation
 ) -> None:
     token, index = online.certificate()
-    online.bits["revocation"].set(index)
+    online.revoke(index)
     publish(static_federation, online)
     answer = cli.run("verify", token)
     assert answer.code == 1
@@ -59,10 +60,10 @@ def test_an_older_list_served_after_a_revocation_is_cannot_decide(
     cli: Cli, online: TestFederation, static_federation: StaticFederation
 ) -> None:
     token, index = online.certificate()
-    online.bits["revocation"].set(index)
+    online.revoke(index)
     publish(static_federation, online)
     assert cli.run("verify", token).code == 1
-    online.bits["revocation"].clear(index)
+    online.bits.clear(index * STATUS_SIZE)  # as before the revocation
     # A cache or mirror serves the list as it was before the revocation, still within validity.
     publish(static_federation, online, lists_signed_ago=timedelta(hours=3))
 
@@ -158,7 +159,7 @@ def test_registry_older_than_local_anchor(
 def test_status_list_unreachable(
     cli: Cli, online: TestFederation, static_federation: StaticFederation
 ) -> None:
-    del static_federation.routes["/ke/status/suspension-1"]
+    del static_federation.routes["/ke/status/1"]
     token, _ = online.certificate()
     answer = cli.run("verify", "--json", token)
     assert answer.code == 3
@@ -170,8 +171,8 @@ def test_status_list_unreachable(
 def test_status_list_redirect_not_followed(
     cli: Cli, online: TestFederation, static_federation: StaticFederation
 ) -> None:
-    static_federation.serve("/elsewhere", online.status_list("suspension"))
-    static_federation.redirect("/ke/status/suspension-1", f"{static_federation.url}/elsewhere")
+    static_federation.serve("/elsewhere", online.status_list())
+    static_federation.redirect("/ke/status/1", f"{static_federation.url}/elsewhere")
     token, _ = online.certificate()
     answer = cli.run("verify", "--json", token)
     assert answer.code == 3
@@ -182,7 +183,7 @@ def test_status_list_redirect_not_followed(
 def test_status_list_too_large(
     cli: Cli, online: TestFederation, static_federation: StaticFederation
 ) -> None:
-    static_federation.serve("/ke/status/revocation-1", b"a" * (1024 * 1024 + 1), length=False)
+    static_federation.serve("/ke/status/1", b"a" * (1024 * 1024 + 1), length=False)
     token, _ = online.certificate()
     answer = cli.run("verify", "--json", token)
     assert answer.code == 3
@@ -207,7 +208,7 @@ def test_city_id_verifies_current_certificates(
     silver, _ = online.certificate(stage="qualification", credential_id="urn:uuid:a")
     gold, _ = online.certificate(credential_id="urn:uuid:b")
     old, old_index = online.certificate(stage="qualification", credential_id="urn:uuid:c")
-    online.bits["revocation"].set(old_index)  # a past certificate: not current, not checked
+    online.revoke(old_index)  # a past certificate: not current, not checked
     publish(static_federation, online)
     static_federation.serve("/registry/credentials/urn:uuid:b", gold)
     _city(
@@ -241,7 +242,7 @@ def test_city_with_a_revoked_current_certificate(
 ) -> None:
     good, _ = online.certificate(credential_id="urn:uuid:a")
     revoked, index = online.certificate(credential_id="urn:uuid:b", stage="qualification")
-    online.bits["revocation"].set(index)
+    online.revoke(index)
     publish(static_federation, online)
     _city(
         static_federation,

@@ -106,20 +106,22 @@ def test_joserfc_refuses_a_tampered_certificate(algorithm):
 # The status list, decoded as the W3C Bitstring Status List v1.0 spec says, from scratch.
 
 
-def spec_bit(encoded_list: str, index: int) -> int:
+def spec_bitstring(encoded_list: str) -> bytes:
     body = encoded_list.removeprefix("u")
-    raw = gzip.decompress(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
-    return (raw[index // 8] >> (7 - index % 8)) & 1
+    return gzip.decompress(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
 
 
-def spec_length(encoded_list: str) -> int:
-    body = encoded_list.removeprefix("u")
-    return 8 * len(gzip.decompress(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))))
+def spec_status(encoded_list: str, index: int, status_size: int) -> int:
+    """The value at position index * statusSize, `statusSize` bits from the left-most."""
+    raw, value = spec_bitstring(encoded_list), 0
+    for position in range(index * status_size, (index + 1) * status_size):
+        value = value << 1 | (raw[position // 8] >> (7 - position % 8)) & 1
+    return value
 
 
 def test_a_status_list_decodes_per_the_w3c_algorithm():
-    revoked = [0, 7, 8, 70_001, MIN_ENTRIES - 1]
-    token = signed_status_list("KE", "revocation", indices=revoked)
+    revoked, suspended = [0, 7, 8, 70_001, MIN_ENTRIES - 1], [1, 8, 70_003]
+    token = signed_status_list("KE", revoked=revoked, suspended=suspended)
 
     compact = jws.deserialize_compact(token, published_key_set(), algorithms=["EdDSA"])
     status_list = json.loads(compact.payload)
@@ -127,18 +129,24 @@ def test_a_status_list_decodes_per_the_w3c_algorithm():
 
     assert status_list["type"] == ["VerifiableCredential", "BitstringStatusListCredential"]
     assert status_list["credentialSubject"]["type"] == "BitstringStatusList"
-    assert status_list["credentialSubject"]["statusPurpose"] == "revocation"
+    assert status_list["credentialSubject"]["statusPurpose"] == "message"
     assert encoded.startswith("u")
-    assert spec_length(encoded) >= MIN_ENTRIES
-    assert [spec_bit(encoded, i) for i in revoked] == [1] * len(revoked)
-    assert [spec_bit(encoded, i) for i in (1, 6, 9, 70_000, 70_002, MIN_ENTRIES - 2)] == [0] * 6
+    assert 8 * len(spec_bitstring(encoded)) // 2 >= MIN_ENTRIES
+    assert [spec_status(encoded, i, 2) for i in (0, 1, 7, 8, 70_001, 70_003)] == [2, 1, 2, 3, 2, 1]
+    assert [spec_status(encoded, i, 2) for i in (2, 6, 9, 70_000, 70_002, MIN_ENTRIES - 2)] == [
+        0
+    ] * 6
+    assert spec_status(encoded, MIN_ENTRIES - 1, 2) == 2
 
 
 def test_the_certificate_points_at_a_list_that_answers_for_its_index():
     token = issued("EdDSA")
-    entries = {e["statusPurpose"]: e for e in payload_of(token)["credentialStatus"]}
-    index = int(entries["revocation"]["statusListIndex"])
-    status_list = payload_of(signed_status_list("KE", "revocation", indices=[index]))
+    entry = payload_of(token)["credentialStatus"]
+    index = int(entry["statusListIndex"])
+    status_list = payload_of(signed_status_list("KE", suspended=[index]))
+    message = {m["status"]: m["message"] for m in entry["statusMessage"]}
 
-    assert status_list["id"] == entries["revocation"]["statusListCredential"]
-    assert spec_bit(status_list["credentialSubject"]["encodedList"], index) == 1
+    assert status_list["id"] == entry["statusListCredential"]
+    assert entry["id"] == f"{entry['statusListCredential']}#{index}"
+    value = spec_status(status_list["credentialSubject"]["encodedList"], index, entry["statusSize"])
+    assert message[hex(value)] == "suspended"

@@ -224,6 +224,79 @@ def test_decode_reads_the_spec_example():
     assert decoded.to_bytes() == bytes(LIST_BYTES)
 
 
+# Entries of several bits: entry i is bits i * size to (i + 1) * size - 1, left-most first.
+
+
+def spec_entry(raw: bytes, index: int, size: int) -> int:
+    value = 0
+    for position in range(index * size, (index + 1) * size):
+        value = value << 1 | spec_bit(raw, position)
+    return value
+
+
+@given(
+    size=st.sampled_from([1, 2, 3, 4, 8]),
+    values=st.dictionaries(st.integers(0, MIN_ENTRIES - 1), st.integers(0, 255), max_size=200),
+)
+def test_entries_are_written_where_the_spec_reads_them(size, values):
+    values = {index: value % (1 << size) for index, value in values.items()}
+    bits = StatusBitstring(size * MIN_ENTRIES)
+    for index, value in values.items():
+        bits.set_entry(index, value, status_size=size)
+
+    raw = spec_decode(bits.encode())
+
+    assert all(spec_entry(raw, i, size) == value for i, value in values.items())
+    assert all(bits.get_entry(i, status_size=size) == value for i, value in values.items())
+    assert sum(bin(byte).count("1") for byte in raw) == sum(
+        bin(value).count("1") for value in values.values()
+    )
+
+
+def test_entry_high_bit_comes_first():
+    bits = StatusBitstring(2 * MIN_ENTRIES)
+    bits.set(0)  # the left-most bit
+    bits.set(2 * MIN_ENTRIES - 1)  # the right-most bit
+
+    assert bits.get_entry(0, status_size=2) == 0b10
+    assert bits.get_entry(MIN_ENTRIES - 1, status_size=2) == 0b01
+    assert bits.entries(2) == MIN_ENTRIES
+
+
+@pytest.mark.parametrize(
+    "index", [-1, MIN_ENTRIES, True, "5", 5.0, pytest.param(10**5000, id="huge")]
+)
+def test_an_entry_outside_the_list_is_malformed(index):
+    bits = StatusBitstring(2 * MIN_ENTRIES)
+
+    with pytest.raises(MalformedError, match=f"outside a list of {MIN_ENTRIES} entries"):
+        bits.get_entry(index, status_size=2)
+
+
+def test_a_list_that_is_not_a_whole_number_of_entries_is_malformed():
+    bits = StatusBitstring(MIN_ENTRIES)  # 131,072 bits: not a multiple of 3
+
+    with pytest.raises(MalformedError, match="not a whole number of 3-bit entries"):
+        bits.get_entry(0, status_size=3)
+
+
+@pytest.mark.parametrize(
+    ("index", "value", "error"),
+    [(MIN_ENTRIES, 1, IndexError), (-1, 1, IndexError), (0, 4, ValueError), (0, -1, ValueError)],
+)
+def test_set_entry_refuses_the_issuers_own_mistakes(index, value, error):
+    bits = StatusBitstring(2 * MIN_ENTRIES)
+
+    with pytest.raises(error):
+        bits.set_entry(index, value, status_size=2)
+
+
+@pytest.mark.parametrize("status_size", [0, 9, True, 2.0])
+def test_status_size_is_one_to_eight_bits(status_size):
+    with pytest.raises(ValueError, match="status_size"):
+        StatusBitstring().entries(status_size)
+
+
 def test_decode_keeps_a_longer_list_whole():
     raw = bitstring_with([0, 4 * MIN_ENTRIES - 1], size=4 * MIN_ENTRIES)
 
@@ -253,9 +326,32 @@ def test_gzip_bomb_is_refused_in_bounded_memory_and_time(gzip_bomb):
     finally:
         tracemalloc.stop()
 
-    assert peak < 64 * 1024 * 1024
     assert peak < 4 * MAX_DECODED_BYTES
+    assert peak < 8 * 1024 * 1024
     assert elapsed < 5
+
+
+def test_the_default_cap_fits_real_lists_not_16_mib():
+    # A node's list: 131,072 two-bit entries, 32 KiB. The cap leaves 64 times that, and no more
+    # than a few MiB of memory per list a stranger publishes.
+    assert 64 * MIN_ENTRIES * 2 // 8 <= MAX_DECODED_BYTES <= 4 * 1024 * 1024
+
+
+def test_the_largest_list_within_the_default_cap_is_accepted():
+    rng = random.Random(1)
+    raw = bytearray(MAX_DECODED_BYTES)
+    for position in rng.sample(range(8 * MAX_DECODED_BYTES), 8 * MAX_DECODED_BYTES // 100):
+        raw[position // 8] |= 0x80 >> position % 8
+
+    decoded = StatusBitstring.decode(spec_encode(bytes(raw)))
+
+    assert decoded.to_bytes() == raw
+    assert decoded.entries(2) == 4 * MAX_DECODED_BYTES
+
+
+def test_a_list_one_byte_over_the_default_cap_is_refused():
+    with pytest.raises(DecompressionLimitExceeded):
+        StatusBitstring.decode(spec_encode(bytes(MAX_DECODED_BYTES + 1)))
 
 
 def test_list_exactly_at_the_cap_is_accepted():

@@ -17,7 +17,7 @@ from sdgcities.credentials import (
     StatusEntry,
     city_subject_id,
 )
-from tests.vectors.builders import ISSUED_AT, VALID_UNTIL, certificate, federation
+from tests.vectors.builders import DEFAULT_INDEX, ISSUED_AT, VALID_UNTIL, certificate, federation
 
 VCDM_2 = "https://www.w3.org/ns/credentials/v2"
 OB_3 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
@@ -77,18 +77,31 @@ def test_dates_are_utc_to_the_second(credential):
     assert datetime.fromisoformat(credential["validFrom"]) == ISSUED_AT
 
 
-def test_two_bitstring_status_list_entries(credential):
-    entries = credential["credentialStatus"]
-    ke = federation().node("KE")
+def test_one_message_status_entry_with_two_bits(credential):
+    # OB 3.0's AchievementCredential schema allows one credentialStatus object, with an id.
+    entry = credential["credentialStatus"]
+    list_url = federation().node("KE").list_url()
 
-    assert [e["statusPurpose"] for e in entries] == ["revocation", "suspension"]
-    for entry in entries:
-        assert entry["type"] == "BitstringStatusListEntry"
-        assert entry["statusListCredential"] == ke.list_url(entry["statusPurpose"])
-        assert entry["statusListCredential"].startswith(ke.base_url + "/")
-        assert entry["statusListIndex"].isdigit()  # a string, as the spec's examples write it
-        # `id` is optional for a status entry and left out: it costs every verification.
-        assert "id" not in entry
+    assert entry == {
+        "id": f"{list_url}#{DEFAULT_INDEX}",
+        "type": "BitstringStatusListEntry",
+        "statusPurpose": "message",
+        "statusListIndex": str(DEFAULT_INDEX),  # a string, as the spec asks
+        "statusListCredential": list_url,
+        "statusSize": 2,
+        "statusMessage": [
+            {"status": "0x0", "message": "active"},
+            {"status": "0x1", "message": "suspended"},
+            {"status": "0x2", "message": "revoked"},
+            {"status": "0x3", "message": "revoked"},
+        ],
+    }
+
+
+def test_the_status_entry_reads_back_what_it_writes():
+    entry = StatusEntry("https://ke.example.org/status/1", 131_071)
+
+    assert StatusEntry.from_json(entry.to_json()) == entry
 
 
 def test_credential_subject(credential):
@@ -154,10 +167,7 @@ def make_issue(**changes: Any) -> CertificateIssue:
         "criteria": ("A.a", "A.b", "A.c"),
         "valid_from": now,
         "valid_until": now + timedelta(days=365),
-        "statuses": (
-            StatusEntry("revocation", f"{base}/status/revocation-1", 5),
-            StatusEntry("suspension", f"{base}/status/suspension-1", 5),
-        ),
+        "status": StatusEntry(f"{base}/status/1", 5),
     }
     return CertificateIssue(**{**fields, **changes})
 
@@ -167,12 +177,6 @@ def make_issue(**changes: Any) -> CertificateIssue:
     [
         {"stage": "platinum"},
         {"valid_until": datetime(2026, 3, 2, tzinfo=UTC)},
-        {
-            "statuses": (
-                StatusEntry("suspension", "https://ke.example.org/status/s", 5),
-                StatusEntry("revocation", "https://ke.example.org/status/r", 5),
-            )
-        },
     ],
 )
 def test_an_inconsistent_issue_is_refused_before_signing(changes):

@@ -42,8 +42,8 @@ from tests.vectors.builders import (
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
 
-def ke_list(purpose: str) -> str:
-    return federation().node("KE").list_url(purpose)
+def ke_list() -> str:
+    return federation().node("KE").list_url()
 
 
 def test_a_valid_answer_carries_the_credential_and_its_issuer(accepted_trust_list):
@@ -154,7 +154,7 @@ def test_each_status_list_is_fetched_once_while_fresh():
         assert verifier.verify(scenario.token).valid
     assert verifier.verify(certificate(index=5), now=NOW + timedelta(minutes=4)).valid
 
-    assert sorted(scenario.fetched) == sorted([ke_list("revocation"), ke_list("suspension")])
+    assert scenario.fetched == [ke_list()]
 
 
 def test_a_revocation_is_seen_once_the_cached_list_is_older_than_its_max_age():
@@ -162,8 +162,8 @@ def test_a_revocation_is_seen_once_the_cached_list_is_older_than_its_max_age():
     verifier = Verifier(trust_list(), fetcher=scenario.fetch, status_max_age=timedelta(minutes=5))
     assert verifier.verify(scenario.token, now=NOW).valid
 
-    revoked = status_list_token("KE", "revocation", indices=[DEFAULT_INDEX])
-    scenario.documents[ke_list("revocation")] = revoked
+    revoked = status_list_token("KE", revoked=[DEFAULT_INDEX])
+    scenario.documents[ke_list()] = revoked
 
     assert verifier.verify(scenario.token, now=NOW + timedelta(minutes=4)).valid
     result = verifier.verify(scenario.token, now=NOW + timedelta(minutes=6))
@@ -171,19 +171,19 @@ def test_a_revocation_is_seen_once_the_cached_list_is_older_than_its_max_age():
 
 
 def test_a_cached_list_is_not_used_past_its_own_valid_until():
-    short_lived = status_list_token("KE", "revocation", valid_until=NOW + timedelta(minutes=2))
-    scenario = Scenario(certificate(), documents={ke_list("revocation"): short_lived})
+    short_lived = status_list_token("KE", valid_until=NOW + timedelta(minutes=2))
+    scenario = Scenario(certificate(), documents={ke_list(): short_lived})
     verifier = Verifier(trust_list(), fetcher=scenario.fetch, status_max_age=timedelta(hours=1))
     assert verifier.verify(scenario.token, now=NOW).valid
 
-    scenario.documents[ke_list("revocation")] = status_list_token("KE", "revocation")
+    scenario.documents[ke_list()] = status_list_token("KE")
     assert verifier.verify(scenario.token, now=NOW + timedelta(minutes=3)).valid
 
-    assert scenario.fetched.count(ke_list("revocation")) == 2
+    assert scenario.fetched.count(ke_list()) == 2
 
 
 def test_an_unreachable_list_is_indeterminate_and_retried():
-    url = ke_list("suspension")
+    url = ke_list()
     scenario = Scenario(certificate(), documents={url: StatusListUnavailable("down")})
     verifier = scenario.verifier()
 
@@ -250,7 +250,7 @@ def server() -> Iterator[str]:
     thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{httpd.server_address[1]}"
-    token = status_list_token("KE", "revocation")
+    token = status_list_token("KE")
     _Handler.routes = {
         "/status/ok": (200, {"Content-Type": "application/vc+jwt"}, token.encode() + b"\n"),
         "/status/redirect": (302, {"Location": f"{base}/status/ok"}, b""),
@@ -267,7 +267,7 @@ def server() -> Iterator[str]:
 def test_urllib_fetcher_returns_the_token(server):
     fetched = UrllibFetcher()(f"{server}/status/ok")
 
-    assert fetched == status_list_token("KE", "revocation")
+    assert fetched == status_list_token("KE")
 
 
 @pytest.mark.parametrize(
@@ -341,8 +341,8 @@ def test_the_received_ids_of_one_cut_off_prove_nothing_for_another(fed):
 
 def test_a_compromised_key_signs_no_status_list_even_with_received_certificates(fed):
     # The key's cut-off lists certificates, not status lists: a list it signs is never trusted.
-    url = ke_list("revocation")
-    served = status_list_token("KE", "revocation", key=fed.ke_compromised)
+    url = federation().node("KE").list_url()
+    served = status_list_token("KE", key=fed.ke_compromised)
     token = certificate(key=fed.ke_compromised, issued_at=COMPROMISED_AT - timedelta(days=1))
     token = resigned(token, fed.ke_compromised, jti=credential_id(RECEIVED_INDEX))
     token = resigned(token, fed.ke_compromised, id=credential_id(RECEIVED_INDEX))

@@ -24,7 +24,7 @@ from sdgcities.credentials import CertificateIssue, Decision, FrameworkRef, Sign
 from sdgcities.node.config import get_settings
 from sdgcities.node.db import make_engine
 from sdgcities.node.state import NodeState
-from sdgcities.node.status.service import allocate_status_entries
+from sdgcities.node.status.service import allocate_status_entry
 from sdgcities.node.verification.service import VerifierCache
 
 SDGCITIES = Path(sys.executable).with_name("sdgcities")
@@ -255,7 +255,7 @@ def sign_certificate(ke: Node, key: SigningKey, framework: FrameworkRef, n: int)
                 http=client,
                 verifiers=VerifierCache(settings=settings, engine=engine, client=client),
             )
-            revocation, suspension = allocate_status_entries(session=session, state=state)
+            status = allocate_status_entry(session=session, state=state).entry
             session.commit()
     finally:
         engine.dispose()
@@ -273,7 +273,7 @@ def sign_certificate(ke: Node, key: SigningKey, framework: FrameworkRef, n: int)
         criteria=("A.a", "A.b", "A.c"),
         valid_from=now,
         valid_until=now + timedelta(days=365),
-        statuses=(revocation, suspension),
+        status=status,
     ).sign(key, issued_at=now)
 
 

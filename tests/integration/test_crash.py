@@ -33,6 +33,9 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from sdgcities.credentials import (
+    REVOKED_BIT,
+    STATUS_SIZE,
+    SUSPENDED_BIT,
     VC_JWT_TYP,
     Endorsement,
     FrameworkRef,
@@ -445,7 +448,7 @@ def check_invariants(node: NodeProcess, desk: Desk) -> list[Certificate]:
         assert items[event.data["decision"]["item"]].outcome is ItemOutcome.APPROVED, event
         assert event.subject["credential"] in by_id, event
 
-    set_bits: set[tuple[str, int]] = set()
+    set_bits: dict[tuple[str, int], int] = {}
     for item in items.values():
         decided = item.outcome in (ItemOutcome.APPROVED, ItemOutcome.REJECTED)
         assert decisions[item.id] == (1 if decided else 0), f"item {item.id}: {item.outcome}"
@@ -462,23 +465,20 @@ def check_invariants(node: NodeProcess, desk: Desk) -> list[Certificate]:
         elif item.outcome is ItemOutcome.APPROVED:
             certificate = by_id[item.certificate_id]
             assert changes[(CHANGE_EVENTS[item.kind], item.id)] == 1, f"item {item.id}"
-            list_id = (
-                certificate.revocation_list_id
-                if item.kind is ItemKind.REVOCATION
-                else certificate.suspension_list_id
-            )
-            assert bits[list_id].get(certificate.status_index), f"item {item.id}: bit not set"
-            set_bits.add((list_id, certificate.status_index))
+            entry = (certificate.status_list_id, certificate.status_index)
+            bit = REVOKED_BIT if item.kind is ItemKind.REVOCATION else SUSPENDED_BIT
+            value = bits[entry[0]].get_entry(entry[1], status_size=STATUS_SIZE)
+            assert value & bit, f"item {item.id}: bit not set"
+            set_bits[entry] = set_bits.get(entry, 0) | bit
         else:
             assert not any(key[1] == item.id for key in changes), f"item {item.id}"
 
     # No bit set without its decision, no index handed out twice.
-    for list_id, bitstring in bits.items():
-        for certificate in certificates:
-            if list_id in (certificate.revocation_list_id, certificate.suspension_list_id):
-                is_set = bitstring.get(certificate.status_index)
-                assert is_set == ((list_id, certificate.status_index) in set_bits), list_id
-    entries = Counter((c.status_pair_id, c.status_index) for c in certificates)
+    for certificate in certificates:
+        entry = (certificate.status_list_id, certificate.status_index)
+        value = bits[entry[0]].get_entry(entry[1], status_size=STATUS_SIZE)
+        assert value == set_bits.get(entry, 0), entry
+    entries = Counter((c.status_list_id, c.status_index) for c in certificates)
     assert max(entries.values(), default=1) == 1, entries
     return certificates
 

@@ -37,14 +37,13 @@ from sdgcities.node.config import DEVELOPMENT_PASSPHRASE, get_settings
 from sdgcities.node.db import make_engine
 from sdgcities.node.events.service import append_event
 from sdgcities.node.state import NodeState
-from sdgcities.node.status.service import allocate_status_entries
+from sdgcities.node.status.service import allocate_status_entry
 from sdgcities.node.verification.service import VerifierCache
 
 from .harness import SDGCITIES, Node, federation, node_env
 
 pytestmark = pytest.mark.slow
 
-Statuses = tuple[StatusEntry, StatusEntry]
 NOT_RECEIVED = "not_received_before_cutoff"
 
 
@@ -75,7 +74,7 @@ def _endorsed_framework(http: httpx.Client, global_node: Node, ke: Node) -> Fram
     return FrameworkRef(version["framework_id"], version["version"], version["digest"])
 
 
-def _status_entries(ke: Node, key: SigningKey, count: int) -> list[Statuses]:
+def _status_entries(ke: Node, key: SigningKey, count: int) -> list[StatusEntry]:
     """`count` status entries KE allocates (and serves), all before any cut-off."""
     settings = get_settings(data_dir=ke.data_dir)
     engine = make_engine(settings.sqlalchemy_url)
@@ -88,7 +87,9 @@ def _status_entries(ke: Node, key: SigningKey, count: int) -> list[Statuses]:
                 http=client,
                 verifiers=VerifierCache(settings=settings, engine=engine, client=client),
             )
-            entries = [allocate_status_entries(session=session, state=state) for _ in range(count)]
+            entries = [
+                allocate_status_entry(session=session, state=state).entry for _ in range(count)
+            ]
             session.commit()
     finally:
         engine.dispose()
@@ -100,7 +101,7 @@ def _certificate(
     key: SigningKey,
     framework: FrameworkRef,
     n: int,
-    statuses: Statuses,
+    status: StatusEntry,
     *,
     issued_at: datetime | None = None,
 ) -> str:
@@ -119,7 +120,7 @@ def _certificate(
         criteria=("A.a", "A.b", "A.c"),
         valid_from=issued_at,
         valid_until=issued_at + timedelta(days=365),
-        statuses=statuses,
+        status=status,
     ).sign(key, issued_at=issued_at)
 
 

@@ -67,10 +67,7 @@ def issue(node: Node, locode: str, name: str, item: int, priorities: list[str]) 
                 criteria=("Q1",),
                 valid_from=now,
                 valid_until=now + timedelta(days=3 * 365),
-                statuses=(
-                    StatusEntry("revocation", f"{settings.base_url}/status/r-1", item),
-                    StatusEntry("suspension", f"{settings.base_url}/status/s-1", item),
-                ),
+                status=StatusEntry(f"{settings.base_url}/status/1", item),
             ).sign(key, issued_at=now)
             append_event(
                 session=session,

@@ -36,7 +36,7 @@ from sdgcities.node.config import DEVELOPMENT_PASSPHRASE, get_settings
 from sdgcities.node.db import make_engine
 from sdgcities.node.events.service import append_event
 from sdgcities.node.state import NodeState
-from sdgcities.node.status.service import allocate_status_entries
+from sdgcities.node.status.service import allocate_status_entry
 from sdgcities.node.verification.service import VerifierCache
 
 from .harness import SDGCITIES, Node, federation, national_node, node_env
@@ -54,7 +54,7 @@ def node_key(node: Node) -> SigningKey:
     )
 
 
-def status_entries(node: Node) -> tuple[StatusEntry, StatusEntry]:
+def status_entry(node: Node) -> StatusEntry:
     """A status index `node` allocates in its own database, so its lists exist and are served."""
     settings = get_settings(data_dir=node.data_dir)
     engine = make_engine(settings.sqlalchemy_url)
@@ -67,9 +67,9 @@ def status_entries(node: Node) -> tuple[StatusEntry, StatusEntry]:
                 http=client,
                 verifiers=VerifierCache(settings=settings, engine=engine, client=client),
             )
-            entries = allocate_status_entries(session=session, state=state)
+            entry = allocate_status_entry(session=session, state=state).entry
             session.commit()
-            return entries
+            return entry
     finally:
         engine.dispose()
 
@@ -81,7 +81,7 @@ def certificate(
     *,
     framework: FrameworkRef = UNENDORSED,
     issued_at: datetime | None = None,
-    statuses: tuple[StatusEntry, StatusEntry] | None = None,
+    status: StatusEntry | None = None,
 ) -> tuple[str, str]:
     """`node`'s key file signs a certificate for `locode`: (credential id, token)."""
     now = datetime.now(UTC).replace(microsecond=0)
@@ -100,11 +100,7 @@ def certificate(
         criteria=("A.a", "A.b", "A.c"),
         valid_from=now,
         valid_until=now + timedelta(days=365),
-        statuses=statuses
-        or (
-            StatusEntry("revocation", f"{base}/status/r-1", 1),
-            StatusEntry("suspension", f"{base}/status/s-1", 1),
-        ),
+        status=status or StatusEntry(f"{base}/status/1", 1),
     ).sign(node_key(node), issued_at=issued_at or now)
     return credential_id, token
 
@@ -282,7 +278,7 @@ def test_the_global_nodes_certificate_from_before_a_join_stays_valid(
             "GH-ACC",
             "Accra",
             framework=framework,
-            statuses=status_entries(global_node),
+            status=status_entry(global_node),
         )
         answer = http.post(f"{global_node.url}/verify", json={"jwt": before}).json()
         assert answer["valid"] is True, answer
@@ -296,7 +292,7 @@ def test_the_global_nodes_certificate_from_before_a_join_stays_valid(
             "GH-KMS",
             "Kumasi",
             framework=framework,
-            statuses=status_entries(global_node),
+            status=status_entry(global_node),
         )
         for node in (global_node, ke, gh):
             kept = http.post(f"{node.url}/verify", json={"jwt": before}).json()

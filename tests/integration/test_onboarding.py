@@ -47,10 +47,7 @@ def _certificate(*, key: SigningKey, did: str, base_url: str, signed_at: datetim
         criteria=("A.a", "A.b", "A.c"),
         valid_from=now,
         valid_until=now + timedelta(days=365),
-        statuses=(
-            StatusEntry("revocation", f"{base_url}/status/revocation-1", 5),
-            StatusEntry("suspension", f"{base_url}/status/suspension-1", 5),
-        ),
+        status=StatusEntry(f"{base_url}/status/1", 5),
     )
     return issue.sign(key, issued_at=now)
 

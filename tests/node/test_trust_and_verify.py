@@ -69,10 +69,7 @@ def _certificate(backend: Backend, *, valid_until: datetime, key: SigningKey | N
         criteria=("A.a", "A.b", "A.c"),
         valid_from=now - timedelta(days=400),
         valid_until=valid_until,
-        statuses=(
-            StatusEntry("revocation", f"{base}/status/revocation-1", 5),
-            StatusEntry("suspension", f"{base}/status/suspension-1", 5),
-        ),
+        status=StatusEntry(f"{base}/status/1", 5),
     )
     return issue.sign(
         key or backend.app.state.node.signing_key, issued_at=now - timedelta(days=400)

@@ -46,7 +46,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from sdgcities.credentials import (
-    STATUS_PURPOSES,
+    MIN_ENTRIES,
+    STATUS_SIZE,
     CertificateIssue,
     Decision,
     Endorsement,
@@ -116,8 +117,8 @@ class Node:
     def did(self) -> str:
         return did_web_from_base_url(self.base_url)
 
-    def list_url(self, purpose: str) -> str:
-        return f"{self.base_url}/status/{purpose}-1"
+    def list_url(self) -> str:
+        return f"{self.base_url}/status/1"
 
 
 def _framework(node_id: str) -> FrameworkRef:
@@ -331,14 +332,13 @@ def certificate(
     valid_from: datetime | None = None,
     valid_until: datetime = VALID_UNTIL,
     index: int = DEFAULT_INDEX,
-    list_urls: Mapping[str, str] | None = None,
+    list_url: str | None = None,
     framework: FrameworkRef | None = None,
     locode: str | None = None,
 ) -> str:
     """A certificate as the node would issue it (through the library's own signer)."""
     node = federation().node(node_id)
     locode = locode or f"{node.id[:2].upper()}-NBO"
-    urls = {p: node.list_url(p) for p in STATUS_PURPOSES} | dict(list_urls or {})
     issue = CertificateIssue(
         credential_id=credential_id(index),
         issuer_did=node.did,
@@ -352,10 +352,7 @@ def certificate(
         criteria=("B.a", "B.b", "B.c", "B.d", "B.e"),
         valid_from=issued_at if valid_from is None else valid_from,
         valid_until=valid_until,
-        statuses=(
-            StatusEntry("revocation", urls["revocation"], index),
-            StatusEntry("suspension", urls["suspension"], index),
-        ),
+        status=StatusEntry(list_url or node.list_url(), index),
     )
     return issue.sign(key or node.key, issued_at=issued_at)
 
@@ -373,28 +370,40 @@ def resigned(token: str, key: SigningKey | None = None, **changes: Any) -> str:
 
 def status_list_token(
     node_id: str,
-    purpose: str,
     *,
-    indices: Iterable[int] = (),
+    revoked: Iterable[int] = (),
+    suspended: Iterable[int] = (),
+    raw_bits: Iterable[int] = (),
     key: SigningKey = None,
     url: str | None = None,
     issuer_did: str | None = None,
+    purpose: Any = None,
     valid_from: datetime = NOW - timedelta(hours=1),
     valid_until: datetime = NOW + timedelta(days=1),
 ) -> str:
+    """A node's status list (131,072 two-bit entries) with the given entries revoked and
+    suspended and the given raw bit positions set; another `purpose` is signed again as is."""
     node = federation().node(node_id)
-    bits = StatusBitstring()
-    for index in indices:
-        bits.set(index)
-    return sign_status_list(
-        list_url=url or node.list_url(purpose),
-        purpose=purpose,
+    bits = StatusBitstring(MIN_ENTRIES * STATUS_SIZE)
+    for index in revoked:
+        bits.set(index * STATUS_SIZE)
+    for index in suspended:
+        bits.set(index * STATUS_SIZE + 1)
+    for position in raw_bits:
+        bits.set(position)
+    token = sign_status_list(
+        list_url=url or node.list_url(),
         bitstring=bits,
         issuer_did=issuer_did or node.did,
         key=key or node.key,
         valid_from=valid_from,
         valid_until=valid_until,
     )
+    if purpose is None:
+        return token
+    payload = payload_of(token)
+    payload["credentialSubject"]["statusPurpose"] = purpose
+    return sign_jws(payload, key=key or node.key, did=issuer_did or node.did, typ="vc+jwt")
 
 
 def with_encoded_list(status_token: str, encoded: str, key: SigningKey) -> str:
@@ -406,11 +415,7 @@ def with_encoded_list(status_token: str, encoded: str, key: SigningKey) -> str:
 
 @cache
 def _empty_lists() -> dict[str, str]:
-    return {
-        federation().node(n).list_url(p): status_list_token(n, p)
-        for n in federation().nodes
-        for p in STATUS_PURPOSES
-    }
+    return {federation().node(n).list_url(): status_list_token(n) for n in federation().nodes}
 
 
 # Scenarios.
@@ -888,20 +893,20 @@ def framework(which: str) -> Scenario:
 def status_bits(
     revocation: list[int], suspension: list[int], index: int = DEFAULT_INDEX
 ) -> Scenario:
+    """The certificate at `index`; the entries in `revocation` have their revoked (high) bit
+    set, those in `suspension` their suspended (low) bit."""
     ke = _ke()
-    return Scenario(
-        certificate(index=index),
-        documents={
-            ke.list_url("revocation"): status_list_token("KE", "revocation", indices=revocation),
-            ke.list_url("suspension"): status_list_token("KE", "suspension", indices=suspension),
-        },
-    )
+    served = status_list_token("KE", revoked=revocation, suspended=suspension)
+    return Scenario(certificate(index=index), documents={ke.list_url(): served})
 
 
 @builder
-def status_bit_order(index: int, set_bit: int) -> Scenario:
-    """The certificate's index is `index`; the revocation list has only `set_bit` set."""
-    return status_bits(revocation=[set_bit], suspension=[], index=index)
+def status_bit_order(index: int, set_bits: list[int]) -> Scenario:
+    """The certificate's index is `index`; only the raw bit positions `set_bits` are set (entry
+    i is bits 2i, its revoked bit, and 2i + 1, its suspended bit; bit 0 is the most significant
+    bit of byte 0)."""
+    served = status_list_token("KE", raw_bits=set_bits)
+    return Scenario(certificate(index=index), documents={_ke().list_url(): served})
 
 
 @builder
@@ -910,17 +915,51 @@ def status_index(index: int) -> Scenario:
 
 
 @builder
+def credential_status(change: str) -> Scenario:
+    """The certificate with its `credentialStatus` changed as `change` says, signed again."""
+    token = certificate()
+    entry = payload_of(token)["credentialStatus"]
+    messages = entry["statusMessage"]
+    changed: Any = {
+        "status_size_1": {**entry, "statusSize": 1, "statusMessage": messages[:2]},
+        "status_size_string": {**entry, "statusSize": "2"},
+        "status_size_true": {**entry, "statusSize": True},
+        "status_message_missing": {k: v for k, v in entry.items() if k != "statusMessage"},
+        "status_message_reordered": {**entry, "statusMessage": [messages[i] for i in (0, 2, 1, 3)]},
+        "status_message_three": {**entry, "statusMessage": messages[:3]},
+        "purpose_revocation": {**entry, "statusPurpose": "revocation"},
+        "id_missing": {k: v for k, v in entry.items() if k != "id"},
+        "id_of_another_index": {**entry, "id": f"{entry['statusListCredential']}#1"},
+        "index_leading_zero": {
+            **entry,
+            "statusListIndex": f"0{DEFAULT_INDEX}",
+            "id": f"{entry['statusListCredential']}#0{DEFAULT_INDEX}",
+        },
+        "index_number": {**entry, "statusListIndex": DEFAULT_INDEX},
+        "extra_member": {**entry, "statusReference": "https://ke.sdgcities.example/status"},
+        "two_entry_list": [
+            {**entry, "statusPurpose": "revocation"},
+            {**entry, "statusPurpose": "suspension"},
+        ],
+        "one_entry_list": [entry],
+    }[change]
+    return Scenario(resigned(token, credentialStatus=changed))
+
+
+@builder
 def status_list_encoded(kind: str) -> Scenario:
-    """The revocation list, properly signed by the issuer, with a hostile `encodedList`."""
+    """The status list, properly signed by the issuer, with a hostile `encodedList`."""
     ke = _ke()
-    url = ke.list_url("revocation")
-    if kind == "short":  # 8,192 entries, below the spec's 131,072
+    url = ke.list_url()
+    if kind == "short":  # 8,192 bits, below the spec's 16 KiB
         encoded = "u" + b64url(gzip.compress(bytes(1024), mtime=0))
+    elif kind == "one_bit_sized":  # 16 KiB: 131,072 bits, but only 65,536 two-bit entries
+        encoded = "u" + b64url(gzip.compress(bytes(16 * 1024), mtime=0))
     elif kind == "gzip_bomb":  # 64 MiB of zeros in ~64 KiB
         encoded = "u" + b64url(_gzip_bomb())
     else:  # raw, not gzip
         encoded = "u" + b64url(bytes(16 * 1024))
-    token = with_encoded_list(status_list_token("KE", "revocation"), encoded, ke.key)
+    token = with_encoded_list(status_list_token("KE"), encoded, ke.key)
     return Scenario(certificate(), documents={url: token})
 
 
@@ -933,34 +972,31 @@ def _gzip_bomb() -> bytes:
 
 @builder
 def status_list_served(kind: str) -> Scenario:
-    """The revocation URL serves a list that is signed but not the right one."""
+    """The status list URL serves a list that is signed but not the right one."""
     fed = federation()
     ke = _ke()
-    url = ke.list_url("revocation")
+    url = ke.list_url()
     served = {
         # Signed by another node, naming that node as its issuer.
-        "another_issuer": lambda: status_list_token("SN", "revocation", url=url),
+        "another_issuer": lambda: status_list_token("SN", url=url),
         # Signed by another node's key but claiming KE as its issuer.
-        "another_issuers_key": lambda: status_list_token(
-            "KE", "revocation", key=fed.node("SN").key
-        ),
-        "stranger_key": lambda: status_list_token("KE", "revocation", key=fed.stranger),
-        "wrong_purpose": lambda: status_list_token("KE", "suspension", url=url),
-        "another_url": lambda: status_list_token("KE", "revocation", url=url + "0"),
+        "another_issuers_key": lambda: status_list_token("KE", key=fed.node("SN").key),
+        "stranger_key": lambda: status_list_token("KE", key=fed.stranger),
+        "wrong_purpose": lambda: status_list_token("KE", purpose="revocation"),
+        "purpose_list": lambda: status_list_token("KE", purpose=["message"]),
+        "another_url": lambda: status_list_token("KE", url=url + "0"),
         "stale": lambda: status_list_token(
             "KE",
-            "revocation",
             valid_from=NOW - timedelta(days=3),
             valid_until=NOW - timedelta(days=2),
         ),
         "not_yet_valid": lambda: status_list_token(
             "KE",
-            "revocation",
             valid_from=NOW + timedelta(days=1),
             valid_until=NOW + timedelta(days=2),
         ),
-        "retired_key": lambda: status_list_token("KE", "revocation", key=fed.ke_retired),
-        "compromised_key": lambda: status_list_token("KE", "revocation", key=fed.ke_compromised),
+        "retired_key": lambda: status_list_token("KE", key=fed.ke_retired),
+        "compromised_key": lambda: status_list_token("KE", key=fed.ke_compromised),
         "not_a_jws": lambda: "<html>503 Service Unavailable</html>",
         # KE's real key and KE as the issuer, but the kid names SN's DID.
         "kid_names_another_did": lambda: _status_list_kid_did(fed.node("SN").did),
@@ -970,20 +1006,20 @@ def status_list_served(kind: str) -> Scenario:
 
 
 def _status_list_kid_did(did: str) -> str:
-    token = status_list_token("KE", "revocation", indices=[DEFAULT_INDEX])
+    token = status_list_token("KE", revoked=[DEFAULT_INDEX])
     header = {**header_of(token), "kid": key_id(did, _ke().key.kid)}
     return sign_raw(header, payload_of(token), _ke().key)
 
 
 def _alg_none_status_list() -> str:
-    token = status_list_token("KE", "revocation", indices=[DEFAULT_INDEX])
+    token = status_list_token("KE", revoked=[DEFAULT_INDEX])
     header = b64url(json_bytes({**header_of(token), "alg": "none"}))
     return f"{header}.{segments(token)[1]}."
 
 
 @builder
 def status_fetcher_raises(error: str) -> Scenario:
-    url = _ke().list_url("revocation")
+    url = _ke().list_url()
     exception: BaseException = {
         "unavailable": StatusListUnavailable(f"connection refused: {url}"),
         "os_error": ConnectionResetError(104, "Connection reset by peer"),
@@ -995,20 +1031,19 @@ def status_fetcher_raises(error: str) -> Scenario:
 
 @builder
 def status_url(url: str) -> Scenario:
-    """The revocation entry points at `url`. The fetcher would serve a clean list, signed by
-    the issuer, there: only the base-URL check stands between this and "valid"."""
-    served = status_list_token("KE", "revocation", url=url)
-    return Scenario(certificate(list_urls={"revocation": url}), documents={url: served})
+    """The status entry points at `url`. The fetcher would serve a clean list, signed by the
+    issuer, there: only the base-URL check stands between this and "valid"."""
+    served = status_list_token("KE", url=url)
+    return Scenario(certificate(list_url=url), documents={url: served})
 
 
 @builder
 def status_list_cached_for_another_issuer() -> Scenario:
     """SN (at https://sdgcities.example/sn) is under the global node's base URL. The verifier
-    first checks a genuine SN certificate, caching SN's lists; then a certificate signed by the
-    global node points its status at SN's (empty) revocation list instead of its own."""
+    first checks a genuine SN certificate, caching SN's list; then a certificate signed by the
+    global node points its status at SN's (empty) list instead of its own."""
     sn = federation().node("SN")
-    global_urls = {"revocation": sn.list_url("revocation")}
-    return Scenario(certificate("global", list_urls=global_urls), warm=(certificate("SN"),))
+    return Scenario(certificate("global", list_url=sn.list_url()), warm=(certificate("SN"),))
 
 
 # The trust list.

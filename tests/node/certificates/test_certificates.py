@@ -22,7 +22,7 @@ from sdgcities.node.events.models import EventRecord
 from sdgcities.node.frameworks import load_baseline
 from sdgcities.node.frameworks.models import FrameworkStatus, FrameworkVersion
 from sdgcities.node.frameworks.service import canonical_text
-from sdgcities.node.status.models import StatusListRecord, StatusPair
+from sdgcities.node.status.models import StatusListRecord
 
 from ..conftest import ROOT_KEY
 from ..framework_versions import sign_endorsement
@@ -68,11 +68,10 @@ def test_an_award_issues_a_certificate_that_verifies(desk: Desk) -> None:
     valid_until = datetime.fromisoformat(credential["validUntil"])
     assert valid_until == valid_from.replace(year=valid_from.year + 3)
     assert certificate["valid_until"].startswith(valid_until.date().isoformat())
-    statuses = {entry["statusPurpose"]: entry for entry in credential["credentialStatus"]}
-    assert statuses["revocation"]["statusListIndex"] == str(certificate["status_index"])
-    assert statuses["suspension"]["statusListCredential"].endswith(
-        f"/status/{certificate['suspension_list_id']}"
-    )
+    status = credential["credentialStatus"]
+    assert status["statusPurpose"] == "message"
+    assert status["statusListIndex"] == str(certificate["status_index"])
+    assert status["statusListCredential"].endswith(f"/status/{certificate['status_list_id']}")
 
 
 def test_an_award_stores_the_decision_the_certificate_and_their_events(desk: Desk) -> None:
@@ -125,7 +124,7 @@ def test_an_award_that_cannot_be_signed_stores_nothing(
         table.__name__: _count(session, table)
         for table in (Certificate, EventRecord, AuditEntry, StatusListRecord)
     }
-    allocated = session.exec(select(col(StatusPair.next_position))).all()
+    allocated = session.exec(select(col(StatusListRecord.next_position))).all()
     state = desk.backend.app.state.node
     monkeypatch.setattr(state, "signing_key", _BrokenKey(state.signing_key))
 
@@ -137,7 +136,7 @@ def test_an_award_that_cannot_be_signed_stores_nothing(
         for table in (Certificate, EventRecord, AuditEntry, StatusListRecord)
     }
     assert after == before
-    assert session.exec(select(col(StatusPair.next_position))).all() == allocated
+    assert session.exec(select(col(StatusListRecord.next_position))).all() == allocated
     assert desk.events("decision.recorded")[-1].subject["locode"] == "KE-MBA"
     assert desk.application_state(application_id) == "recommended"
     stored_item = session.get(AgendaItem, item["id"])
@@ -244,7 +243,7 @@ def test_no_award_under_a_framework_that_has_ended(desk: Desk) -> None:
 def test_suspension_reinstatement_and_revocation(desk: Desk) -> None:
     certificate = desk.award()
     certificate_id, token = certificate["id"], certificate["token"]
-    list_path = f"/status/{certificate['suspension_list_id']}"
+    list_path = f"/status/{certificate['status_list_id']}"
     before = desk.client.get(list_path)
 
     suspended = desk.carry(certificate_id, "suspension", "evidence under investigation")
@@ -291,6 +290,13 @@ def test_a_revocation_can_never_be_undone(desk: Desk, session: Session) -> None:
     meeting_id = desk.meeting()
     waiting = desk.item_for(meeting_id, proposal_id=reinstatement.json()["id"])
     assert desk.carry(certificate_id, "revocation", "falsified evidence").status_code == 200
+    # Revoked while suspended: both bits set (0x3), which every verifier reads as revoked.
+    result = desk.verify(
+        desk.client.get(f"/certificates/{certificate_id}", headers=desk.admin.headers).json()[
+            "token"
+        ]
+    )
+    assert (result.valid, result.reason) == (False, Reason.REVOKED)
 
     for kind in ("reinstatement", "suspension", "revocation"):
         refused = desk.propose(certificate_id, kind)
@@ -313,6 +319,15 @@ def test_a_revocation_can_never_be_undone(desk: Desk, session: Session) -> None:
     ):
         session.execute(
             text("UPDATE certificate SET status = 'active' WHERE id = :id"), {"id": certificate_id}
+        )
+    # Nor does a certificate ever move to another status entry.
+    with (
+        pytest.raises(DBAPIError, match="what it was signed with never changes"),
+        session.begin_nested(),
+    ):
+        session.execute(
+            text("UPDATE certificate SET status_index = status_index + 1 WHERE id = :id"),
+            {"id": certificate_id},
         )
 
 
@@ -525,7 +540,7 @@ def test_a_status_index_is_used_once(desk: Desk, session: Session) -> None:
     )
     session.add(twin)
     shared_entry = (
-        r"uq_certificate_status_entry|certificate\.status_pair_id, certificate\.status_index"
+        r"uq_certificate_status_entry|certificate\.status_list_id, certificate\.status_index"
     )
     with pytest.raises(DBAPIError, match=shared_entry), session.begin_nested():
         session.flush()

@@ -122,10 +122,7 @@ class MemberLog:
             criteria=("Q1",),
             valid_from=now - timedelta(minutes=1),
             valid_until=now + timedelta(days=valid_days),
-            statuses=(
-                StatusEntry("revocation", f"{base}/revocation-1", 7),
-                StatusEntry("suspension", f"{base}/suspension-1", 7),
-            ),
+            status=StatusEntry(f"{base}/status/1", 7),
         ).sign(key or self.member.key, issued_at=now)
         data: dict[str, Any] = {
             "id": credential_id,

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 from sdgcities.credentials import VC_JWT_TYP, JwsToken, KeyStatus
 from sdgcities.node.membership.tasks import sync_once
 from sdgcities.node.status.models import StatusListRecord
-from sdgcities.node.status.service import allocate_status_entries
+from sdgcities.node.status.service import allocate_status_entry
 from sdgcities.node.trust.service import load_current
 
 from .conftest import Federation
@@ -37,7 +37,7 @@ def test_the_lists_a_compromised_key_signed_are_re_signed_at_the_next_sync(
     ke = federation.ke
     old = ke.state.signing_key
     with Session(ke.engine) as session:
-        revocation, _ = allocate_status_entries(session=session, state=ke.state)
+        status = allocate_status_entry(session=session, state=ke.state)
         session.commit()
     assert set(_list_kids(federation).values()) == {old.kid}
     rotated = ke.client.post("/admin/federation/keys/rotate", headers=ke.admin)
@@ -50,7 +50,7 @@ def test_the_lists_a_compromised_key_signed_are_re_signed_at_the_next_sync(
     sync_once(ke.state)
 
     assert set(_list_kids(federation).values()) == {new_kid}
-    served = ke.client.get(f"/status/{revocation.list_url.rsplit('/', 1)[1]}")
+    served = ke.client.get(f"/status/{status.list_id}")
     assert served.status_code == 200, served.text
     with Session(ke.engine) as session:
         trust_list = load_current(session=session, settings=ke.state.settings)
@@ -59,7 +59,7 @@ def test_the_lists_a_compromised_key_signed_are_re_signed_at_the_next_sync(
     found = trust_list.key(parsed.thumbprint)
     assert found is not None
     assert (found[1].public_key.kid, found[1].status) == (new_kid, KeyStatus.ACTIVE)
-    assert parsed.verify(found[1].public_key)["id"] == revocation.list_url
+    assert parsed.verify(found[1].public_key)["id"] == status.entry.list_url
 
 
 def test_a_node_that_has_not_rotated_keeps_its_lists_as_they_are(
@@ -68,7 +68,7 @@ def test_a_node_that_has_not_rotated_keeps_its_lists_as_they_are(
     federation.join()
     ke = federation.ke
     with Session(ke.engine) as session:
-        allocate_status_entries(session=session, state=ke.state)
+        allocate_status_entry(session=session, state=ke.state)
         session.commit()
     before = _list_kids(federation)
 

@@ -14,9 +14,9 @@ from sdgcities.node.app import allowed_roles
 from sdgcities.node.state import NodeState
 from sdgcities.node.status.routes import router as status_router
 from sdgcities.node.status.service import (
-    allocate_status_entries,
+    allocate_status_entry,
     publish_status_list,
-    set_status_bit,
+    set_status_bits,
 )
 from sdgcities.node.timeutil import utcnow
 
@@ -25,9 +25,9 @@ from .conftest import read_list
 
 @pytest.fixture
 def entry(session: Session, state: NodeState) -> StatusEntry:
-    revocation, _ = allocate_status_entries(session=session, state=state)
+    _, allocated = allocate_status_entry(session=session, state=state)
     session.commit()
-    return revocation
+    return allocated
 
 
 def path_of(entry: StatusEntry) -> str:
@@ -50,8 +50,8 @@ def test_a_list_is_served_as_a_signed_vc_jwt(
     assert re.fullmatch(r'"[0-9a-f]{64}"', response.headers["etag"])
     published = read_list(response.text, state)
     assert published.url == entry.list_url
-    assert published.purpose == "revocation"
-    assert not published.bits.get(entry.index)
+    assert published.purpose == "message"
+    assert published.bits.get_entry(entry.index, status_size=2) == 0
 
 
 def test_if_none_match_answers_304_until_the_list_changes(
@@ -66,18 +66,18 @@ def test_if_none_match_answers_304_until_the_list_changes(
         assert max_age(unchanged.headers["cache-control"]) == 300
     assert client.get(path_of(entry), headers={"If-None-Match": '"other"'}).status_code == 200
 
-    set_status_bit(
+    set_status_bits(
         session=session,
         state=state,
         list_id=entry.list_url.rsplit("/", 1)[1],
         index=entry.index,
-        value=True,
+        revoked=True,
     )
     session.commit()
     changed = client.get(path_of(entry), headers={"If-None-Match": etag})
     assert changed.status_code == 200
     assert changed.headers["etag"] != etag
-    assert read_list(changed.text, state).bits.get(entry.index)
+    assert read_list(changed.text, state).bits.get_entry(entry.index, status_size=2) == 0b10
 
 
 def test_caches_keep_a_list_no_longer_than_it_is_valid(
@@ -103,9 +103,9 @@ def test_caches_keep_a_list_no_longer_than_it_is_valid(
 
 
 def test_unknown_list_is_not_found(client: TestClient) -> None:
-    response = client.get("/status/revocation-999999")
+    response = client.get("/status/nothing-999999")
     assert response.status_code == 404
-    assert response.json() == {"detail": "no status list revocation-999999", "code": "not_found"}
+    assert response.json() == {"detail": "no status list nothing-999999", "code": "not_found"}
 
 
 def test_overlong_list_id_is_refused(client: TestClient) -> None:
@@ -127,10 +127,10 @@ def test_the_index_lists_every_published_list(
     index = client.get("/status")
     assert index.status_code == 200
     lists = {item["id"]: item for item in index.json()["lists"]}
-    revocation = lists[path_of(entry).rsplit("/", 1)[1]]
-    assert revocation["purpose"] == "revocation"
-    assert revocation["url"] == entry.list_url
-    assert {item["purpose"] for item in lists.values()} == {"revocation", "suspension"}
+    listed = lists[path_of(entry).rsplit("/", 1)[1]]
+    assert listed["purpose"] == "message"
+    assert listed["url"] == entry.list_url
+    assert {item["purpose"] for item in lists.values()} == {"message"}
     for item in lists.values():
         served = client.get(item["url"].removeprefix(state.settings.base_url))
         assert served.status_code == 200

@@ -16,7 +16,7 @@ from sdgcities.node.identity.service import create_signing_key
 from sdgcities.node.state import NodeState
 from sdgcities.node.status import tasks
 from sdgcities.node.status.models import StatusListRecord
-from sdgcities.node.status.service import allocate_status_entries
+from sdgcities.node.status.service import allocate_status_entry
 from sdgcities.node.timeutil import utcnow
 
 from ...conftest import TemporaryDatabases
@@ -30,7 +30,7 @@ def allocate_long_ago(state: NodeState) -> StatusEntry:
     """A committed pair whose lists were signed three quarters of their validity ago: due."""
     with transaction(state.engine) as session:
         signed_at = utcnow() - state.settings.status_list_validity * 3 / 4
-        return allocate_status_entries(session=session, state=state, now=signed_at)[0]
+        return allocate_status_entry(session=session, state=state, now=signed_at).entry
 
 
 def valid_from(state: NodeState, entry: StatusEntry) -> datetime:
@@ -47,8 +47,7 @@ def test_refresh_once_commits_its_own_transaction(
         entry = allocate_long_ago(state)
         before = valid_from(state, entry)
         refreshed = tasks.refresh_once(state)
-        pair = entry.list_url.rsplit("-", 1)[1]
-        assert sorted(refreshed) == [f"revocation-{pair}", f"suspension-{pair}"]
+        assert refreshed == [entry.list_url.rsplit("/", 1)[1]]
         assert valid_from(state, entry) > before
         assert tasks.refresh_once(state) == []
 

@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from sdgcities.credentials import JwsToken, PublicKey
-from sdgcities.node.status.service import allocate_status_entries
+from sdgcities.node.status.service import allocate_status_entry
 
 from ..conftest import ROOT_KEY, Backend
 
@@ -33,11 +33,11 @@ def test_the_did_document_names_each_key_by_its_kid(client: TestClient, backend:
 def test_a_status_list_names_a_key_of_the_did_document(
     client: TestClient, backend: Backend, session: Session
 ) -> None:
-    revocation, _ = allocate_status_entries(session=session, state=backend.app.state.node)
+    status = allocate_status_entry(session=session, state=backend.app.state.node)
     session.commit()
     document = client.get("/.well-known/did.json").json()
     jwks = client.get("/.well-known/jwks.json").json()
-    response = client.get("/status/" + revocation.list_url.rsplit("/", 1)[1])
+    response = client.get("/status/" + status.list_id)
     assert response.status_code == 200, response.text
 
     token = JwsToken.parse(response.text, typ="vc+jwt", max_bytes=1024 * 1024)
