@@ -87,32 +87,10 @@ def _expansion_shape(value: Any, key: str = "") -> Any:
 
 
 def schema_errors(payload: Mapping[str, Any]) -> list[str]:
-    checked = as_the_ob_schema_checks_it(payload)
     return [
         f"{'/'.join(str(part) for part in error.absolute_path) or '(root)'}: {error.message}"
-        for error in _ob_schema_validator().iter_errors(checked)
+        for error in _ob_schema_validator().iter_errors(payload)
     ]
-
-
-_STATUS_PLACEHOLDER: Final = {
-    "id": "https://placeholder.invalid/status#0",
-    "type": "BitstringStatusListEntry",
-}
-
-
-def as_the_ob_schema_checks_it(payload: Mapping[str, Any]) -> Mapping[str, Any]:
-    """The payload the OB schema is run on: the payload itself, except for one tolerance.
-
-    TODO(lead, issue 12 merge): delete this function (check `payload` as it is) once
-    `credentialStatus` is one `BitstringStatusListEntry` object with an `id`, which another
-    branch of issue 12 does. Until then a certificate carries two entries in an array, which
-    the OB 3.0 schema refuses (one object, with an `id`), so that one member is swapped for a
-    schema-valid placeholder; every other member is checked as signed, and a single object
-    is checked as it is.
-    """
-    if isinstance(payload.get("credentialStatus"), list):
-        return {**payload, "credentialStatus": _STATUS_PLACEHOLDER}
-    return payload
 
 
 @cache
