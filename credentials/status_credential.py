@@ -12,7 +12,7 @@ list's subject is a known leftover, w3c/vc-bitstring-status-list#175).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Self
 
 from .errors import MalformedError
@@ -23,6 +23,15 @@ from .status_list import StatusBitstring
 from .vc import VC_CONTEXT, VC_JWT_TYP, isoformat, parse_datetime
 
 STATUS_LIST_TYPES = ("VerifiableCredential", "BitstringStatusListCredential")
+
+
+def _isoformat_ms(moment: datetime) -> str:
+    """`isoformat`, with milliseconds when there are any: a node dates two versions of one list
+    signed within a second a millisecond apart, so that verifiers can order them (DESIGN §4)."""
+    utc = moment.astimezone(UTC)
+    if utc.microsecond < 1000:
+        return isoformat(utc)
+    return utc.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 def sign_status_list(
@@ -39,8 +48,8 @@ def sign_status_list(
         "id": list_url,
         "type": list(STATUS_LIST_TYPES),
         "issuer": issuer_did,
-        "validFrom": isoformat(valid_from),
-        "validUntil": isoformat(valid_until),
+        "validFrom": _isoformat_ms(valid_from),
+        "validUntil": _isoformat_ms(valid_until),
         "credentialSubject": {
             "id": f"{list_url}#list",
             "type": "BitstringStatusList",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Collection
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import NamedTuple
 
@@ -249,6 +249,11 @@ def _create_list(
 def _sign(record: StatusListRecord, *, session: Session, state: NodeState, now: datetime) -> None:
     settings = state.settings
     valid_from = now.astimezone(UTC).replace(microsecond=0)
+    if record.token and valid_from <= record.valid_from:
+        # Verifiers keep the newest validFrom per list and take an equal one for the same list
+        # (DESIGN §4), so a version signed within the second of the one before is dated a
+        # millisecond after it.
+        valid_from = record.valid_from + timedelta(milliseconds=1)
     valid_until = valid_from + settings.status_list_validity
     token = sign_status_list(
         list_url=list_url(settings.base_url, record.list_id),

@@ -281,6 +281,32 @@ def test_suspension_reinstatement_and_revocation(desk: Desk) -> None:
     assert revocation.data["status"] == "revoked"
 
 
+def test_the_nodes_verify_refuses_its_own_list_taken_back_before_a_revocation(
+    desk: Desk, session: Session
+) -> None:
+    certificate = desk.award()
+    token, list_id = certificate["token"], certificate["status_list_id"]
+    accepted = desk.client.put(
+        "/admin/trust-list", headers=desk.admin.headers, json={"token": desk.trust_list().token}
+    )
+    assert accepted.status_code == 200, accepted.text
+    assert desk.client.post("/verify", json={"jwt": token}).json()["valid"] is True
+    before = desk.client.get(f"/status/{list_id}").text
+    assert desk.carry(certificate["id"], "revocation", "falsified evidence").status_code == 200
+    assert desk.client.post("/verify", json={"jwt": token}).json()["reason"] == "revoked"
+
+    # The list as signed before the revocation comes back (a database restored from an old
+    # backup under the running node, a replica behind its primary): still within its validity.
+    session.execute(
+        text("UPDATE status_list SET token = :token WHERE list_id = :list_id"),
+        {"token": before, "list_id": list_id},
+    )
+    desk.backend.app.state.node.verifiers.own_status_list_changed(list_id)
+    answer = desk.client.post("/verify", json={"jwt": token}).json()
+
+    assert (answer["status"], answer["reason"]) == ("indeterminate", "status_list_rollback")
+
+
 def test_a_revocation_can_never_be_undone(desk: Desk, session: Session) -> None:
     certificate_id = desk.award()["id"]
     # A reinstatement proposed while the certificate is suspended, decided after the revocation.

@@ -228,3 +228,17 @@ def test_concurrent_allocations_never_share_an_index(
         assert len({entry.index for entry in allocated}) == len(allocated)
         with Session(state.engine) as session:
             assert session.exec(select(StatusListRecord.next_position)).one() == len(allocated)
+
+
+def test_versions_of_a_list_signed_within_one_second_are_dated_apart(
+    session: Session, state: NodeState
+) -> None:
+    list_id, entry = allocate_status_entry(session=session, state=state, now=NOW)
+    published = [read_list(record_of(session, entry).token, state).valid_from]
+    for _ in range(2):
+        publish_status_list(session=session, state=state, list_id=list_id, now=NOW)
+        published.append(read_list(record_of(session, entry).token, state).valid_from)
+
+    # A verifier keeps the newest validFrom per list (DESIGN §4): equal dates would let it take
+    # the earlier version for the later one.
+    assert published == [NOW, NOW + timedelta(milliseconds=1), NOW + timedelta(milliseconds=2)]
