@@ -82,7 +82,7 @@ def test_tokens_verify_with_joserfc_by_did_web_resolution(
         assert kid == f"{ke.init['did']}#{key.kid}"
         assert credential["iss"] == ke.init["did"]
 
-        status_url = credential["credentialStatus"][0]["statusListCredential"]
+        status_url = credential["credentialStatus"]["statusListCredential"]
         status_list = http.get(status_url, headers={"Accept": "application/vc+jwt"})
         kid, listed = generic_did_web_verify(http, status_list.raise_for_status().text)
         assert kid == f"{ke.init['did']}#{key.kid}"

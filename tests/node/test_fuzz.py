@@ -76,6 +76,7 @@ def _node(node_id: str, databases: TemporaryDatabases, data_dir: Path) -> Fuzzed
         data_dir=data_dir,
         database_url=url,
         root_keys=[ROOT_KEY.public_key.to_jwk()],
+        key_passphrase="fuzz-passphrase",
         _env_file=None,  # type: ignore[call-arg]
     )
     if settings.is_global:
