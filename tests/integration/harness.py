@@ -20,7 +20,7 @@ import httpx
 import pytest
 from sqlmodel import Session
 
-from sdgcities.credentials import CertificateIssue, Decision, FrameworkRef, SigningKey
+from sdgcities.credentials import CertificateIssue, Decision, FrameworkRef, SigningKey, StatusEntry
 from sdgcities.node.config import get_settings
 from sdgcities.node.db import make_engine
 from sdgcities.node.state import NodeState
@@ -242,9 +242,10 @@ def approve(http: httpx.Client, global_node: Node, node: Node) -> None:
     assert approved.status_code == 200, approved.text
 
 
-def sign_certificate(ke: Node, key: SigningKey, framework: FrameworkRef, n: int) -> str:
-    """A certificate signed now by KE's key, with a status index KE allocates (and serves)."""
-    settings = get_settings(data_dir=ke.data_dir)
+def allocate_status_entries(node: Node, key: SigningKey, count: int = 1) -> list[StatusEntry]:
+    """`count` status entries `node` allocates in its own database (so it serves their list),
+    signed with `key` when a list is created."""
+    settings = get_settings(data_dir=node.data_dir)
     engine = make_engine(settings.sqlalchemy_url)
     try:
         with httpx.Client() as client, Session(engine) as session:
@@ -255,10 +256,18 @@ def sign_certificate(ke: Node, key: SigningKey, framework: FrameworkRef, n: int)
                 http=client,
                 verifiers=VerifierCache(settings=settings, engine=engine, client=client),
             )
-            status = allocate_status_entry(session=session, state=state).entry
+            entries = [
+                allocate_status_entry(session=session, state=state).entry for _ in range(count)
+            ]
             session.commit()
     finally:
         engine.dispose()
+    return entries
+
+
+def sign_certificate(ke: Node, key: SigningKey, framework: FrameworkRef, n: int) -> str:
+    """A certificate signed now by KE's key, with a status index KE allocates (and serves)."""
+    [status] = allocate_status_entries(ke, key)
     now = datetime.now(UTC)
     return CertificateIssue(
         credential_id=f"urn:uuid:00000000-0000-4000-8000-{n:012d}",

@@ -36,64 +36,19 @@ from sdgcities.federation import EventType
 from sdgcities.node.config import DEVELOPMENT_PASSPHRASE, get_settings
 from sdgcities.node.db import make_engine
 from sdgcities.node.events.service import append_event
-from sdgcities.node.state import NodeState
-from sdgcities.node.status.service import allocate_status_entry
-from sdgcities.node.verification.service import VerifierCache
 
-from .harness import SDGCITIES, Node, federation, node_env
+from .harness import (
+    SDGCITIES,
+    Node,
+    allocate_status_entries,
+    endorsed_framework,
+    federation,
+    node_env,
+)
 
 pytestmark = pytest.mark.slow
 
 NOT_RECEIVED = "not_received_before_cutoff"
-
-
-def _endorsed_framework(http: httpx.Client, global_node: Node, ke: Node) -> FrameworkRef:
-    """KE derives and publishes its framework, the global committee endorses it, KE syncs."""
-    versions = http.get(f"{ke.url}/frameworks", headers=ke.admin).json()
-    baseline = next(v for v in versions["data"] if v["status"] == "published")
-    derived = http.post(
-        f"{ke.url}/frameworks/{baseline['id']}/derive",
-        json={"framework_id": "sdgcities-ke", "version": "1", "title": "SDG Cities: Kenya"},
-        headers=ke.admin,
-    )
-    assert derived.status_code == 201, derived.text
-    version_id = derived.json()["id"]
-    published = http.post(f"{ke.url}/frameworks/{version_id}/publish", headers=ke.admin)
-    assert published.status_code == 200, published.text
-    asked = http.post(
-        f"{ke.url}/admin/frameworks/{version_id}/request-endorsement", headers=ke.admin
-    )
-    assert asked.status_code == 202, asked.text
-    endorsed = http.post(
-        f"{global_node.url}/federation/endorsements/{asked.json()['request_id']}/endorse",
-        headers=global_node.admin,
-    )
-    assert endorsed.status_code == 200, endorsed.text
-    assert http.post(f"{ke.url}/admin/federation/sync", headers=ke.admin).status_code == 200
-    version = published.json()
-    return FrameworkRef(version["framework_id"], version["version"], version["digest"])
-
-
-def _status_entries(ke: Node, key: SigningKey, count: int) -> list[StatusEntry]:
-    """`count` status entries KE allocates (and serves), all before any cut-off."""
-    settings = get_settings(data_dir=ke.data_dir)
-    engine = make_engine(settings.sqlalchemy_url)
-    try:
-        with httpx.Client() as client, Session(engine) as session:
-            state = NodeState(
-                settings=settings,
-                engine=engine,
-                signing_key=key,
-                http=client,
-                verifiers=VerifierCache(settings=settings, engine=engine, client=client),
-            )
-            entries = [
-                allocate_status_entry(session=session, state=state).entry for _ in range(count)
-            ]
-            session.commit()
-    finally:
-        engine.dispose()
-    return entries
 
 
 def _certificate(
@@ -245,8 +200,8 @@ def test_a_suspended_nodes_back_dated_certificate_is_not_valid_its_reported_one_
     global_node, (ke,) = federation(tmp_path, processes, ("KE",))
     key = SigningKey.load(ke.data_dir / "keys" / f"{ke.init['kid']}.pem", DEVELOPMENT_PASSPHRASE)
     with httpx.Client(timeout=30, follow_redirects=False) as http:
-        framework = _endorsed_framework(http, global_node, ke)
-        entries = _status_entries(ke, key, 3)
+        framework = endorsed_framework(http, global_node, ke)
+        entries = allocate_status_entries(ke, key, 3)
         _next_second()
         reported = _certificate(ke, key, framework, 1, entries[0])
         _report(http, global_node, ke, reported, 1)
@@ -288,8 +243,8 @@ def test_a_compromised_keys_back_dated_certificate_is_not_valid_its_reported_one
     old_kid = ke.init["kid"]
     key = SigningKey.load(ke.data_dir / "keys" / f"{old_kid}.pem", DEVELOPMENT_PASSPHRASE)
     with httpx.Client(timeout=30, follow_redirects=False) as http:
-        framework = _endorsed_framework(http, global_node, ke)
-        entries = _status_entries(ke, key, 3)
+        framework = endorsed_framework(http, global_node, ke)
+        entries = allocate_status_entries(ke, key, 3)
         _next_second()
         reported = _certificate(ke, key, framework, 1, entries[0])
         _report(http, global_node, ke, reported, 1)

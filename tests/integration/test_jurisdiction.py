@@ -35,11 +35,15 @@ from sdgcities.federation import EventType
 from sdgcities.node.config import DEVELOPMENT_PASSPHRASE, get_settings
 from sdgcities.node.db import make_engine
 from sdgcities.node.events.service import append_event
-from sdgcities.node.state import NodeState
-from sdgcities.node.status.service import allocate_status_entry
-from sdgcities.node.verification.service import VerifierCache
 
-from .harness import SDGCITIES, Node, federation, national_node, node_env
+from .harness import (
+    SDGCITIES,
+    Node,
+    allocate_status_entries,
+    federation,
+    national_node,
+    node_env,
+)
 from .test_global_registry import QUORUM, WITHIN_SECONDS, issue
 
 pytestmark = pytest.mark.slow
@@ -52,26 +56,6 @@ def node_key(node: Node) -> SigningKey:
     return SigningKey.load(
         node.data_dir / "keys" / f"{node.init['kid']}.pem", DEVELOPMENT_PASSPHRASE
     )
-
-
-def status_entry(node: Node) -> StatusEntry:
-    """A status index `node` allocates in its own database, so its lists exist and are served."""
-    settings = get_settings(data_dir=node.data_dir)
-    engine = make_engine(settings.sqlalchemy_url)
-    try:
-        with httpx.Client() as client, Session(engine) as session:
-            state = NodeState(
-                settings=settings,
-                engine=engine,
-                signing_key=node_key(node),
-                http=client,
-                verifiers=VerifierCache(settings=settings, engine=engine, client=client),
-            )
-            entry = allocate_status_entry(session=session, state=state).entry
-            session.commit()
-            return entry
-    finally:
-        engine.dispose()
 
 
 def certificate(
@@ -278,7 +262,7 @@ def test_the_global_nodes_certificate_from_before_a_join_stays_valid(
             "GH-ACC",
             "Accra",
             framework=framework,
-            status=status_entry(global_node),
+            status=allocate_status_entries(global_node, node_key(global_node))[0],
         )
         answer = http.post(f"{global_node.url}/verify", json={"jwt": before}).json()
         assert answer["valid"] is True, answer
@@ -292,7 +276,7 @@ def test_the_global_nodes_certificate_from_before_a_join_stays_valid(
             "GH-KMS",
             "Kumasi",
             framework=framework,
-            status=status_entry(global_node),
+            status=allocate_status_entries(global_node, node_key(global_node))[0],
         )
         for node in (global_node, ke, gh):
             kept = http.post(f"{node.url}/verify", json={"jwt": before}).json()
