@@ -89,7 +89,7 @@ class StatusEntry:
         """Read a `credentialStatus` member; any departure from `to_json`'s shape is malformed."""
         if not isinstance(entry, dict):
             raise MalformedError("credentialStatus must be one BitstringStatusListEntry object")
-        if set(entry) != _MEMBERS:
+        if entry.keys() != _MEMBERS:  # a keys view compares as a set, without building one
             missing, extra = sorted(_MEMBERS - set(entry)), sorted(set(entry) - _MEMBERS)
             raise MalformedError(
                 f"credentialStatus members differ: missing {missing}, unexpected {extra}"

@@ -8,7 +8,7 @@ honest answer to it is "cannot decide". A node never signs two versions of one l
 
 `StatusListCache` keeps the lists a verifier has checked, within a byte budget: a certificate may
 point at any list of its issuer, and without a budget a few dozen distinct lists of a few MiB each
-would hold a gigabyte. The least recently used lists go first.
+would hold a gigabyte. The lists stored longest ago go first.
 """
 
 from __future__ import annotations
@@ -63,9 +63,10 @@ class StatusListHistory:
                 "revocation; get the current list"
             )
 
-    def accept(self, url: str, valid_from: datetime) -> bool:
-        """Check, then remember `valid_from` for `url`; True when it moved the history forward."""
-        moment = valid_from.timestamp()
+    def accept(self, url: str, valid_from: datetime, *, timestamp: float | None = None) -> bool:
+        """Check, then remember `valid_from` for `url`; True when it moved the history forward.
+        `timestamp`, when given, is `valid_from.timestamp()` already computed."""
+        moment = valid_from.timestamp() if timestamp is None else timestamp
         if self._newest.get(url) == moment:  # the usual case, without the lock
             return False
         with self._lock:
@@ -106,11 +107,12 @@ class _Held(Generic[V]):
 
 
 class StatusListCache(Generic[V]):
-    """A least-recently-used map from list URL to what was kept of it, within a byte budget.
+    """A map from list URL to what was kept of it, within a byte budget; the list least recently
+    stored goes first.
 
     The caller says what an entry costs (the token's length plus the inflated bitstring). An entry
-    dearer than the whole budget is not kept at all. Thread-safe; reads take the lock too, since
-    they reorder the entries.
+    dearer than the whole budget is not kept at all. Thread-safe: writes take the lock, and a
+    read is one dictionary lookup.
     """
 
     def __init__(self, *, max_bytes: int = DEFAULT_CACHE_BYTES) -> None:
@@ -122,12 +124,11 @@ class StatusListCache(Generic[V]):
         self._lock = threading.Lock()
 
     def get(self, url: str) -> V | None:
-        with self._lock:
-            held = self._entries.get(url)
-            if held is None:
-                return None
-            self._entries.move_to_end(url)
-            return held.value
+        # Without the lock and without reordering: a verification reads on every call, and an
+        # entry moves to the end when it is put again (refetched), so what goes first is the list
+        # least recently fetched, close enough to least recently used for a budget.
+        held = self._entries.get(url)
+        return None if held is None else held.value
 
     def put(self, url: str, value: V, *, cost: int) -> None:
         with self._lock:

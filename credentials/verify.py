@@ -156,6 +156,7 @@ class _CheckedList:
     status_list: StatusList
     key_period: KeyPeriod
     fresh_until: float
+    valid_from_ts: float
 
     @property
     def cost(self) -> int:
@@ -274,7 +275,7 @@ class Verifier:
             raise StatusListUnavailable(f"status list {url} is not yet valid")
         # Last, so that only a list trusted now moves the history; on every use, so that a list
         # held here cannot answer once a newer one was accepted elsewhere (a shared history).
-        self.history.accept(url, status_list.valid_from)
+        self.history.accept(url, status_list.valid_from, timestamp=checked.valid_from_ts)
         return status_list
 
     def _fetch_status_list(
@@ -310,6 +311,7 @@ class Verifier:
             status_list,
             key_period,
             min(fresh_until, status_list.valid_until.timestamp()),
+            status_list.valid_from.timestamp(),
         )
         self._status_cache.put(url, checked, cost=checked.cost)
         return checked

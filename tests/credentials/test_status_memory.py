@@ -118,11 +118,11 @@ def test_history_forgets_the_oldest_accepted_list_past_its_size():
         StatusListHistory(max_urls=0)
 
 
-def test_cache_keeps_the_most_recently_used_within_its_budget():
+def test_cache_keeps_the_most_recently_stored_within_its_budget():
     cache: StatusListCache[str] = StatusListCache(max_bytes=100)
     cache.put("a", "A", cost=40)
     cache.put("b", "B", cost=40)
-    assert cache.get("a") == "A"  # now b is the least recently used
+    cache.put("a", "A", cost=40)  # stored again (refetched): now b was stored longest ago
     cache.put("c", "C", cost=40)
 
     assert (cache.get("a"), cache.get("b"), cache.get("c")) == ("A", None, "C")
