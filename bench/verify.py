@@ -69,7 +69,7 @@ class DictFetcher:
 
 
 def federation(now: datetime) -> tuple[SigningKey, TrustList, str, DictFetcher]:
-    """A root, one national node, one certificate and its two status lists, all signed."""
+    """A root, one national node, one certificate and its status list, all signed."""
     root, node_key = SigningKey.generate(), SigningKey.generate()
     did = did_web_from_base_url(BASE_URL)
     framework = FrameworkRef("ke-national", "1", "sha256:" + "ab" * 32)
