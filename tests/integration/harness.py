@@ -21,8 +21,10 @@ import pytest
 from sqlmodel import Session
 
 from sdgcities.credentials import CertificateIssue, Decision, FrameworkRef, SigningKey, StatusEntry
+from sdgcities.federation import EventType
 from sdgcities.node.config import get_settings
 from sdgcities.node.db import make_engine
+from sdgcities.node.events.service import append_event
 from sdgcities.node.state import NodeState
 from sdgcities.node.status.service import allocate_status_entry
 from sdgcities.node.verification.service import VerifierCache
@@ -265,12 +267,22 @@ def allocate_status_entries(node: Node, key: SigningKey, count: int = 1) -> list
     return entries
 
 
-def sign_certificate(ke: Node, key: SigningKey, framework: FrameworkRef, n: int) -> str:
-    """A certificate signed now by KE's key, with a status index KE allocates (and serves)."""
-    [status] = allocate_status_entries(ke, key)
-    now = datetime.now(UTC)
+def sign_certificate(
+    ke: Node,
+    key: SigningKey,
+    framework: FrameworkRef,
+    n: int,
+    *,
+    status: StatusEntry | None = None,
+    issued_at: datetime | None = None,
+) -> str:
+    """Certificate number `n`, signed with `key` (KE's, or one it held) and dated `issued_at`
+    (now by default), with `status` or a status index KE allocates (and serves)."""
+    if status is None:
+        [status] = allocate_status_entries(ke, key)
+    issued_at = issued_at or datetime.now(UTC)
     return CertificateIssue(
-        credential_id=f"urn:uuid:00000000-0000-4000-8000-{n:012d}",
+        credential_id=certificate_id(n),
         issuer_did=ke.init["did"],
         issuer_name="Kenya",
         locode="KE-NBO",
@@ -278,12 +290,16 @@ def sign_certificate(ke: Node, key: SigningKey, framework: FrameworkRef, n: int)
         country="KE",
         stage="qualification",
         framework=framework,
-        decision=Decision("KE national committee", f"2026-{n}", now),
+        decision=Decision("KE national committee", f"2026-{n}", issued_at),
         criteria=("A.a", "A.b", "A.c"),
-        valid_from=now,
-        valid_until=now + timedelta(days=365),
+        valid_from=issued_at,
+        valid_until=issued_at + timedelta(days=365),
         status=status,
-    ).sign(key, issued_at=now)
+    ).sign(key, issued_at=issued_at)
+
+
+def certificate_id(n: int) -> str:
+    return f"urn:uuid:00000000-0000-4000-8000-{n:012d}"
 
 
 def endorsed_framework(http: httpx.Client, global_node: Node, ke: Node) -> FrameworkRef:
@@ -311,3 +327,51 @@ def endorsed_framework(http: httpx.Client, global_node: Node, ke: Node) -> Frame
     assert http.post(f"{ke.url}/admin/federation/sync", headers=ke.admin).status_code == 200
     version = published.json()
     return FrameworkRef(version["framework_id"], version["version"], version["digest"])
+
+
+AWARD_QUORUM = {
+    "sitting": 3,
+    "attending": 3,
+    "required": 2,
+    "nonGovernmentAttending": 2,
+    "requiredNonGovernment": 1,
+    "met": True,
+}
+
+
+def append_award(
+    session: Session,
+    *,
+    node_id: str,
+    item: int,
+    locode: str,
+    credential_id: str,
+    token: str,
+    city: dict[str, Any],
+) -> None:
+    """Append to a node's own log what its committee's award writes: the approved decision and
+    the `credential.issued` event carrying `token` (its relay signs and reports them)."""
+    append_event(
+        session=session,
+        node_id=node_id,
+        type=EventType.DECISION_RECORDED,
+        subject={"meeting": 1, "item": item, "locode": locode, "application": item},
+        data={
+            "kind": "award",
+            "outcome": "approved",
+            "quorum": AWARD_QUORUM,
+            "votes": {"yes": 3, "no": 0, "abstain": 0},
+        },
+    )
+    append_event(
+        session=session,
+        node_id=node_id,
+        type=EventType.CREDENTIAL_ISSUED,
+        subject={"locode": locode, "credential": credential_id},
+        data={
+            "id": credential_id,
+            "decision": {"meeting": "meeting 1: Q1", "item": item},
+            "jwt": token,
+            "city": city,
+        },
+    )

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import subprocess
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +26,7 @@ import pytest
 from sqlmodel import Session
 
 from sdgcities.credentials import (
-    CertificateIssue,
-    Decision,
-    FrameworkRef,
     SigningKey,
-    StatusEntry,
 )
 from sdgcities.federation import EventType
 from sdgcities.node.config import DEVELOPMENT_PASSPHRASE, get_settings
@@ -41,46 +37,16 @@ from .harness import (
     SDGCITIES,
     Node,
     allocate_status_entries,
+    certificate_id,
     endorsed_framework,
     federation,
     node_env,
+    sign_certificate,
 )
 
 pytestmark = pytest.mark.slow
 
 NOT_RECEIVED = "not_received_before_cutoff"
-
-
-def _certificate(
-    ke: Node,
-    key: SigningKey,
-    framework: FrameworkRef,
-    n: int,
-    status: StatusEntry,
-    *,
-    issued_at: datetime | None = None,
-) -> str:
-    """A certificate signed with `key`, dated `issued_at` (now by default)."""
-    issued_at = issued_at or datetime.now(UTC)
-    return CertificateIssue(
-        credential_id=_credential_id(n),
-        issuer_did=ke.init["did"],
-        issuer_name="Kenya",
-        locode="KE-NBO",
-        city_name="Nairobi",
-        country="KE",
-        stage="qualification",
-        framework=framework,
-        decision=Decision("KE national committee", f"2026-{n}", issued_at),
-        criteria=("A.a", "A.b", "A.c"),
-        valid_from=issued_at,
-        valid_until=issued_at + timedelta(days=365),
-        status=status,
-    ).sign(key, issued_at=issued_at)
-
-
-def _credential_id(n: int) -> str:
-    return f"urn:uuid:00000000-0000-4000-8000-{n:012d}"
 
 
 def _report(http: httpx.Client, global_node: Node, ke: Node, token: str, n: int) -> None:
@@ -111,9 +77,9 @@ def _report(http: httpx.Client, global_node: Node, ke: Node, token: str, n: int)
                 session=session,
                 node_id="KE",
                 type=EventType.CREDENTIAL_ISSUED,
-                subject={"locode": "KE-NBO", "credential": _credential_id(n)},
+                subject={"locode": "KE-NBO", "credential": certificate_id(n)},
                 data={
-                    "id": _credential_id(n),
+                    "id": certificate_id(n),
                     "decision": {"meeting": "meeting 1: Q1", "item": n},
                     "jwt": token,
                 },
@@ -123,11 +89,11 @@ def _report(http: httpx.Client, global_node: Node, ke: Node, token: str, n: int)
         engine.dispose()
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        held = http.get(f"{global_node.url}/registry/credentials/{_credential_id(n)}")
+        held = http.get(f"{global_node.url}/registry/credentials/{certificate_id(n)}")
         if held.status_code == 200:
             return
         time.sleep(0.2)
-    raise AssertionError(f"the global node did not receive {_credential_id(n)} within 30 s")
+    raise AssertionError(f"the global node did not receive {certificate_id(n)} within 30 s")
 
 
 def _cli(*args: str, cwd: Path) -> tuple[int, dict[str, Any]]:
@@ -203,7 +169,7 @@ def test_a_suspended_nodes_back_dated_certificate_is_not_valid_its_reported_one_
         framework = endorsed_framework(http, global_node, ke)
         entries = allocate_status_entries(ke, key, 3)
         _next_second()
-        reported = _certificate(ke, key, framework, 1, entries[0])
+        reported = sign_certificate(ke, key, framework, 1, status=entries[0])
         _report(http, global_node, ke, reported, 1)
         back_then = datetime.now(UTC)
         assert _verify(http, global_node, reported) == (True, None)
@@ -219,8 +185,8 @@ def test_a_suspended_nodes_back_dated_certificate_is_not_valid_its_reported_one_
         assert synced.status_code == 200, synced.text
         _next_second()
         # KE's real key, after the suspension: one dated honestly, one back-dated.
-        after = _certificate(ke, key, framework, 2, entries[1])
-        back_dated = _certificate(ke, key, framework, 3, entries[2], issued_at=back_then)
+        after = sign_certificate(ke, key, framework, 2, status=entries[1])
+        back_dated = sign_certificate(ke, key, framework, 3, status=entries[2], issued_at=back_then)
 
         investor = Investor(global_node, tmp_path / "investor")
         investor.sync()
@@ -229,10 +195,10 @@ def test_a_suspended_nodes_back_dated_certificate_is_not_valid_its_reported_one_
         _assert_everywhere(http, both, investor, back_dated, NOT_RECEIVED)
         _assert_everywhere(http, both, investor, after, "issuer_suspended")
         # The global node's signed word, one certificate at a time.
-        held = http.get(f"{global_node.url}/federation/received/{_credential_id(1)}")
+        held = http.get(f"{global_node.url}/federation/received/{certificate_id(1)}")
         assert held.status_code == 200, held.text
         assert held.json()["node_id"] == "KE"
-        never = http.get(f"{global_node.url}/federation/received/{_credential_id(3)}")
+        never = http.get(f"{global_node.url}/federation/received/{certificate_id(3)}")
         assert never.status_code == 404, never.text
 
 
@@ -246,7 +212,7 @@ def test_a_compromised_keys_back_dated_certificate_is_not_valid_its_reported_one
         framework = endorsed_framework(http, global_node, ke)
         entries = allocate_status_entries(ke, key, 3)
         _next_second()
-        reported = _certificate(ke, key, framework, 1, entries[0])
+        reported = sign_certificate(ke, key, framework, 1, status=entries[0])
         _report(http, global_node, ke, reported, 1)
         back_then = datetime.now(UTC)
 
@@ -264,8 +230,8 @@ def test_a_compromised_keys_back_dated_certificate_is_not_valid_its_reported_one
         synced = http.post(f"{ke.url}/admin/federation/sync", headers=ke.admin)
         assert synced.status_code == 200, synced.text
         _next_second()
-        after = _certificate(ke, key, framework, 2, entries[1])
-        back_dated = _certificate(ke, key, framework, 3, entries[2], issued_at=back_then)
+        after = sign_certificate(ke, key, framework, 2, status=entries[1])
+        back_dated = sign_certificate(ke, key, framework, 3, status=entries[2], issued_at=back_then)
 
         investor = Investor(global_node, tmp_path / "investor")
         investor.sync()

@@ -22,27 +22,17 @@ from sdgcities.credentials import (
     StatusEntry,
     sdgcities_context_document,
 )
-from sdgcities.federation import EventType
 from sdgcities.node.config import get_settings
 from sdgcities.node.db import make_engine
-from sdgcities.node.events.service import append_event
 from sdgcities.node.identity.service import load_active_key
 
-from .harness import Node, federation
+from .harness import Node, append_award, federation
 
 pytestmark = pytest.mark.slow
 
 # With the relay's default interval of 1 s, a certificate reaches the global registry in about a
 # second; the bound leaves room for a loaded machine.
 WITHIN_SECONDS = 20.0
-QUORUM = {
-    "sitting": 3,
-    "attending": 3,
-    "required": 2,
-    "nonGovernmentAttending": 2,
-    "requiredNonGovernment": 1,
-    "met": True,
-}
 
 
 def issue(node: Node, locode: str, name: str, item: int, priorities: list[str]) -> str:
@@ -69,29 +59,14 @@ def issue(node: Node, locode: str, name: str, item: int, priorities: list[str]) 
                 valid_until=now + timedelta(days=3 * 365),
                 status=StatusEntry(f"{settings.base_url}/status/1", item),
             ).sign(key, issued_at=now)
-            append_event(
-                session=session,
+            append_award(
+                session,
                 node_id=node.node_id,
-                type=EventType.DECISION_RECORDED,
-                subject={"meeting": 1, "item": item, "locode": locode, "application": item},
-                data={
-                    "kind": "award",
-                    "outcome": "approved",
-                    "quorum": QUORUM,
-                    "votes": {"yes": 3, "no": 0, "abstain": 0},
-                },
-            )
-            append_event(
-                session=session,
-                node_id=node.node_id,
-                type=EventType.CREDENTIAL_ISSUED,
-                subject={"locode": locode, "credential": credential_id},
-                data={
-                    "id": credential_id,
-                    "decision": {"meeting": "meeting 1: Q1", "item": item},
-                    "jwt": token,
-                    "city": {"region": "", "population": None, "priorities": priorities},
-                },
+                item=item,
+                locode=locode,
+                credential_id=credential_id,
+                token=token,
+                city={"region": "", "population": None, "priorities": priorities},
             )
             session.commit()
             return credential_id

@@ -31,20 +31,19 @@ from sdgcities.credentials import (
     SigningKey,
     StatusEntry,
 )
-from sdgcities.federation import EventType
 from sdgcities.node.config import DEVELOPMENT_PASSPHRASE, get_settings
 from sdgcities.node.db import make_engine
-from sdgcities.node.events.service import append_event
 
 from .harness import (
     SDGCITIES,
     Node,
     allocate_status_entries,
+    append_award,
     federation,
     national_node,
     node_env,
 )
-from .test_global_registry import QUORUM, WITHIN_SECONDS, issue
+from .test_global_registry import WITHIN_SECONDS, issue
 
 pytestmark = pytest.mark.slow
 
@@ -96,29 +95,14 @@ def report_in_log(node: Node, locode: str, credential_id: str, token: str, item:
     engine = make_engine(settings.sqlalchemy_url)
     try:
         with Session(engine) as session:
-            append_event(
-                session=session,
+            append_award(
+                session,
                 node_id=node.node_id,
-                type=EventType.DECISION_RECORDED,
-                subject={"meeting": 1, "item": item, "locode": locode, "application": item},
-                data={
-                    "kind": "award",
-                    "outcome": "approved",
-                    "quorum": QUORUM,
-                    "votes": {"yes": 3, "no": 0, "abstain": 0},
-                },
-            )
-            append_event(
-                session=session,
-                node_id=node.node_id,
-                type=EventType.CREDENTIAL_ISSUED,
-                subject={"locode": locode, "credential": credential_id},
-                data={
-                    "id": credential_id,
-                    "decision": {"meeting": "meeting 1: Q1", "item": item},
-                    "jwt": token,
-                    "city": {"region": "Forged", "population": 1, "priorities": ["Forged"]},
-                },
+                item=item,
+                locode=locode,
+                credential_id=credential_id,
+                token=token,
+                city={"region": "Forged", "population": 1, "priorities": ["Forged"]},
             )
             session.commit()
     finally:
