@@ -99,7 +99,8 @@ def test_join_approve_endorse_rotate_publish_suspend(secretariat: Cli, ministry:
     }
     retired = ok(
         secretariat.run(
-            "federation", "retire-key", "KE", first_key, "--reason", "rotated", "--json"
+            # `--` first: a thumbprint may begin with "-" (base64url), which reads as an option.
+            *("federation", "retire-key", "--reason", "rotated", "--json", "--", "KE", first_key)
         )
     ).json()
     assert retired["status"] == "retired"
@@ -123,8 +124,8 @@ def test_join_approve_endorse_rotate_publish_suspend(secretariat: Cli, ministry:
 
     compromised = ok(
         secretariat.run(
-            *("federation", "compromise-key", "KE", first_key, "--reason", "leaked"),
-            *("--yes", "--json"),
+            *("federation", "compromise-key", "--reason", "leaked", "--yes", "--json"),
+            *("--", "KE", first_key),
         )
     ).json()
     assert compromised["status"] == "compromised"
