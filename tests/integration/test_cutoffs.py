@@ -25,9 +25,7 @@ import httpx
 import pytest
 from sqlmodel import Session
 
-from sdgcities.credentials import (
-    SigningKey,
-)
+from sdgcities.credentials import FrameworkRef, SigningKey, StatusEntry
 from sdgcities.federation import EventType
 from sdgcities.node.config import DEVELOPMENT_PASSPHRASE, get_settings
 from sdgcities.node.db import make_engine
@@ -160,18 +158,26 @@ def _assert_everywhere(
         ), f"offline={offline}"
 
 
+def _one_reported(
+    http: httpx.Client, global_node: Node, ke: Node, key: SigningKey
+) -> tuple[FrameworkRef, list[StatusEntry], str, datetime]:
+    """KE's endorsed framework, three status entries, certificate 1 signed and received by the
+    global node, and the moment just after (what a back-dated certificate will claim)."""
+    framework = endorsed_framework(http, global_node, ke)
+    entries = allocate_status_entries(ke, key, 3)
+    _next_second()
+    reported = sign_certificate(ke, key, framework, 1, status=entries[0])
+    _report(http, global_node, ke, reported, 1)
+    return framework, entries, reported, datetime.now(UTC)
+
+
 def test_a_suspended_nodes_back_dated_certificate_is_not_valid_its_reported_one_is(
     tmp_path: Path, processes: list[subprocess.Popen[bytes]]
 ) -> None:
     global_node, (ke,) = federation(tmp_path, processes, ("KE",))
     key = SigningKey.load(ke.data_dir / "keys" / f"{ke.init['kid']}.pem", DEVELOPMENT_PASSPHRASE)
     with httpx.Client(timeout=30, follow_redirects=False) as http:
-        framework = endorsed_framework(http, global_node, ke)
-        entries = allocate_status_entries(ke, key, 3)
-        _next_second()
-        reported = sign_certificate(ke, key, framework, 1, status=entries[0])
-        _report(http, global_node, ke, reported, 1)
-        back_then = datetime.now(UTC)
+        framework, entries, reported, back_then = _one_reported(http, global_node, ke, key)
         assert _verify(http, global_node, reported) == (True, None)
 
         _next_second()
@@ -209,12 +215,7 @@ def test_a_compromised_keys_back_dated_certificate_is_not_valid_its_reported_one
     old_kid = ke.init["kid"]
     key = SigningKey.load(ke.data_dir / "keys" / f"{old_kid}.pem", DEVELOPMENT_PASSPHRASE)
     with httpx.Client(timeout=30, follow_redirects=False) as http:
-        framework = endorsed_framework(http, global_node, ke)
-        entries = allocate_status_entries(ke, key, 3)
-        _next_second()
-        reported = sign_certificate(ke, key, framework, 1, status=entries[0])
-        _report(http, global_node, ke, reported, 1)
-        back_then = datetime.now(UTC)
+        framework, entries, reported, back_then = _one_reported(http, global_node, ke, key)
 
         # KE moves to a new key, then the secretariat learns the old one was stolen.
         rotated = http.post(f"{ke.url}/admin/federation/keys/rotate", headers=ke.admin)
