@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -74,6 +74,9 @@ from .trust.routes import router as trust_router
 from .verification.routes import VERIFY_PATH
 from .verification.routes import router as verification_router
 from .verification.service import VerifierCache
+from .web.errors import error_page, page_language, sign_in_redirect
+from .web.routes import install_site, is_page_route
+from .web.session import CsrfRefused, PageForbidden, SignInRequired
 from .wellknown.routes import router as wellknown_router
 
 ROUTERS = (
@@ -145,6 +148,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     else:
         app.include_router(membership_router)
         app.include_router(spotchecks_national_router)
+    install_site(app)
     _describe_access(app)
     document_errors(app, api_routes)
     _install_error_handlers(app)
@@ -222,7 +226,7 @@ def allowed_roles(route: APIRoute) -> frozenset[Role]:
 
 
 def api_routes(app: FastAPI) -> list[APIRoute]:
-    """Every API route of the app, including those of included routers.
+    """Every API route of the app, including those of included routers (not the web pages).
 
     FastAPI 0.16x keeps an included router as one opaque route holding the original router, so
     `app.routes` alone shows none of them; we look inside. We include routers without an extra
@@ -233,7 +237,8 @@ def api_routes(app: FastAPI) -> list[APIRoute]:
     while pending:
         route = pending.pop(0)
         if isinstance(route, APIRoute):
-            found.append(route)
+            if not is_page_route(route):
+                found.append(route)
             continue
         included = getattr(route, "original_router", None)
         if included is not None:
@@ -254,8 +259,22 @@ def _describe_access(app: FastAPI) -> None:
 
 
 def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(SignInRequired)
+    async def sign_in_required(_request: Request, exc: SignInRequired) -> Response:
+        return sign_in_redirect(exc.language_code, exc.next_path)
+
+    @app.exception_handler(PageForbidden)
+    async def page_forbidden(request: Request, _exc: PageForbidden) -> Response:
+        return error_page(request, status_code=403)
+
+    @app.exception_handler(CsrfRefused)
+    async def csrf_refused(request: Request, _exc: CsrfRefused) -> Response:
+        return error_page(request, status_code=403, kind="expired_form")
+
     @app.exception_handler(NodeError)
-    async def node_error(_request: Request, exc: NodeError) -> JSONResponse:
+    async def node_error(request: Request, exc: NodeError) -> Response:
+        if page_language(request) is not None:
+            return error_page(request, status_code=exc.status_code, detail=exc.message)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
         return JSONResponse(
             {**exc.extra, "detail": exc.message, "code": exc.code},
@@ -264,7 +283,9 @@ def _install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if page_language(request) is not None:
+            return error_page(request, status_code=exc.status_code)
         # Starlette's own refusals (an unknown path, a method a path does not take) in our shape.
         code = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_").replace("-", "_")
         return JSONResponse(
@@ -278,7 +299,9 @@ def _install_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"detail": str(exc), "code": "invalid_credential"}, status_code=422)
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        if page_language(request) is not None:
+            return error_page(request, status_code=400)
         problems = [
             f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}" for error in exc.errors()
         ]

@@ -55,6 +55,7 @@ from sdgcities.node.spotchecks.models import (
 )
 from sdgcities.node.status.models import StatusListRecord
 from sdgcities.node.trust.models import TrustListCopy
+from sdgcities.node.web.models import WebSession
 
 metadata = SQLModel.metadata
 
@@ -107,5 +108,6 @@ __all__ = [
     "TrustListCopy",
     "User",
     "Vote",
+    "WebSession",
     "metadata",
 ]
