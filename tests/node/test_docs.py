@@ -1,5 +1,5 @@
-"""`/docs` and `/redoc` load every file from the node (tests/web/test_docs_browser.py opens them
-in Chromium); here the HTML, the files it names and what stays out of the OpenAPI document."""
+"""`/docs` loads every file from the node (tests/web/test_docs_browser.py opens it in Chromium);
+here the HTML, the files it names and what stays out of the OpenAPI document."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from sdgcities.node.docs import ASSETS_PATH, REDOC_PATH, SWAGGER_PATH, install_docs
+from sdgcities.node.docs import ASSETS_PATH, SWAGGER_PATH, install_docs
 
 # Every address an HTML page makes the browser load: scripts, styles, icons.
 LOADED = re.compile(r'(?:src|href)="([^"]*)"')
@@ -19,22 +19,18 @@ def _loaded_urls(html: str) -> list[str]:
     return LOADED.findall(html)
 
 
-@pytest.mark.parametrize(
-    ("path", "expected_files"),
-    [
-        (SWAGGER_PATH, {"swagger-ui-bundle.js", "swagger-ui.css", "favicon.png"}),
-        (REDOC_PATH, {"redoc.standalone.js", "favicon.png"}),
-    ],
-)
-def test_docs_pages_load_only_files_of_the_node(
-    client: TestClient, path: str, expected_files: set[str]
-) -> None:
-    page = client.get(path)
+def test_docs_page_loads_only_files_of_the_node(client: TestClient) -> None:
+    page = client.get(SWAGGER_PATH)
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
     assert "fonts.googleapis.com" not in page.text
+    assert '<html lang="en">' in page.text
     urls = _loaded_urls(page.text)
-    assert {url.removeprefix(f"{ASSETS_PATH}/") for url in urls} == expected_files
+    assert {url.removeprefix(f"{ASSETS_PATH}/") for url in urls} == {
+        "swagger-ui-bundle.js",
+        "swagger-ui.css",
+        "favicon.png",
+    }
     for url in urls:
         asset = client.get(url)
         assert asset.status_code == 200, url
@@ -46,9 +42,13 @@ def test_swagger_ui_calls_no_online_validator(client: TestClient) -> None:
     assert '"validatorUrl": null' in client.get(SWAGGER_PATH).text
 
 
-def test_docs_answer_head(client: TestClient) -> None:
+def test_docs_answers_head(client: TestClient) -> None:
     assert client.head(SWAGGER_PATH).status_code == 200
-    assert client.head(REDOC_PATH).status_code == 200
+
+
+def test_there_is_no_redoc(client: TestClient) -> None:
+    """ReDoc would load its logo from a CDN (see node/docs.py)."""
+    assert client.get("/redoc").status_code == 404
 
 
 def test_docs_are_not_in_the_openapi_document(client: TestClient) -> None:
@@ -62,7 +62,7 @@ def test_a_missing_docs_file_is_a_404_in_the_node_error_shape(client: TestClient
     assert missing.json()["code"] == "not_found"
 
 
-def test_docs_pages_take_no_post(client: TestClient) -> None:
+def test_docs_takes_no_post(client: TestClient) -> None:
     assert client.post(SWAGGER_PATH).status_code == 405
 
 
