@@ -27,6 +27,7 @@ from playwright.sync_api import (
     Playwright,
     Request,
     Route,
+    expect,
 )
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -43,8 +44,10 @@ CHROMIUM_ARGS = (
 )
 # What axe-core calls serious or critical fails a test; minor and moderate are reported only.
 FAILING_IMPACTS = frozenset({"serious", "critical"})
-# Enough for Swagger UI's 1.5 MB script on a loaded two-core machine.
+# Enough for Swagger UI's 1.5 MB script on a loaded two-core machine; `expect`'s own default
+# (5 s) made /docs fail now and then when other tests ran beside it.
 LOAD_TIMEOUT_MS = 30_000
+expect.set_options(timeout=LOAD_TIMEOUT_MS)
 
 
 def require_chromium() -> Path:
