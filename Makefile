@@ -8,7 +8,7 @@ PACKAGES := credentials federation node cli
 PYTEST_ARGS ?=
 DEMO_ARGS ?=
 
-.PHONY: install test test-fast lint format bench run clean
+.PHONY: install test test-fast lint format bench run screenshots clean
 
 install: $(VENV)/.installed
 
@@ -44,6 +44,11 @@ bench: install
 ## Options go in DEMO_ARGS, e.g. `make run DEMO_ARGS="--port-base 9000"`.
 run: install
 	$(BIN)/sdgcities demo $(DEMO_ARGS)
+
+## The README's pictures (docs/images/): the demo federation on ports 8760-8762, its pages in
+## Debian's Chromium (tests/web/screenshot.py).
+screenshots: install
+	$(BIN)/python -m tests.web.screenshot --demo
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -35,6 +35,7 @@ from .cities.routes import router as cities_router
 from .committee.routes import router as committee_router
 from .config import Settings, get_settings
 from .db import check_durability, make_engine, migrate
+from .docs import install_docs
 from .errors import NodeError
 from .events.routes import router as events_router
 from .evidence.errors import EvidenceTooLarge
@@ -116,7 +117,11 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         summary="SDG Cities certification: applications, review, committee, certificates",
         version="0.1.0",
         lifespan=_lifespan,
+        # FastAPI's pages load their files from a CDN; ours are served by the node (node/docs.py).
+        docs_url=None,
+        redoc_url=None,
     )
+    install_docs(app)
     # Every call to another node: no redirects, an overall deadline, public addresses only.
     http = outbound_client(settings)
     app.state.node = NodeState(
