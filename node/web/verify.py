@@ -21,7 +21,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
-from sdgcities.credentials import Outcome, Reason, VerificationResult
+from sdgcities.credentials import Reason, VerificationResult
 from sdgcities.credentials.jws import MAX_TOKEN_BYTES
 from sdgcities.node.accounts.models import Role
 from sdgcities.node.db import SessionOpener
@@ -379,7 +379,6 @@ def _page(
         max_upload_kib=MAX_UPLOAD_KIB,
         stage_names=STAGE_NAMES,
         level_names=LEVEL_NAMES,
-        Outcome=Outcome,
     )
 
 
@@ -434,7 +433,6 @@ async def verify_page(
         language=language,
         caller=caller,
         result=result,
-        token=found if token is not None else "",
         link=certificate or "",
     )
 
@@ -505,4 +503,4 @@ async def verify_posted(
             token=pasted[:MAX_TOKEN_BYTES],
         )
     result = await verify_token(verifiers=state.verifiers, token=found, open_session=open_session)
-    return _page(request, language=language, caller=caller, result=result, token=found)
+    return _page(request, language=language, caller=caller, result=result)
