@@ -122,6 +122,8 @@ def test_a_certificate_link_or_id_is_verified(desk: Desk) -> None:
         certificate["id"],
         f"{base}/registry/credentials/{certificate['id']}",
         f"{base}/registry/credentials/{quote(certificate['id'], safe='')}",
+        # The certificate's own page (its id is the last segment), with a query.
+        f"{base}/fr/certificates/{quote(certificate['id'], safe='')}?print=1",
     ):
         response = desk.client.get(PAGE, params={"certificate": link})
         assert response.status_code == 200, link
