@@ -78,6 +78,7 @@ from .verification.service import VerifierCache
 from .web.errors import error_page, page_language, sign_in_redirect
 from .web.routes import install_site, is_page_route
 from .web.session import CsrfRefused, PageForbidden, SignInRequired
+from .web.verify import VERIFY_PAGE_PATH
 from .wellknown.routes import router as wellknown_router
 
 ROUTERS = (
@@ -184,6 +185,7 @@ def _rate_limits(settings: Settings) -> list[RouteRateLimit]:
     wanted = (
         ("POST", VERIFY_PATH, settings.rate_limit_verify_per_minute, 60.0, "verifications"),
         ("POST", JOIN_PATH, settings.rate_limit_join_per_hour, 3600.0, "join requests"),
+        ("POST", VERIFY_PAGE_PATH, settings.rate_limit_verify_per_minute, 60.0, "verifications"),
     )
     return [
         RouteRateLimit(

@@ -522,3 +522,15 @@ def _root_did(*, session: Session, settings: Settings) -> str | None:
         return settings.did
     trust_list = load_current(session=session, settings=settings)
     return trust_list.issuer if trust_list is not None else None
+
+
+def versions_in_use(*, session: Session) -> list[FrameworkVersion]:
+    """The published versions this node certifies against, the one to show first first:
+    those endorsed for certification (all published ones while none is), national before the
+    baseline, newest first."""
+    published = session.exec(
+        select(FrameworkVersion).where(col(FrameworkVersion.status) == FrameworkStatus.PUBLISHED)
+    ).all()
+    usable = [version for version in published if version.usable_for_certification]
+    chosen = usable or list(published)
+    return sorted(chosen, key=lambda version: (version.country is None, -(version.id or 0)))

@@ -4,12 +4,13 @@ import json
 from typing import Any, Literal
 
 from fastapi import APIRouter, Response
-from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from sdgcities.credentials.jws import MAX_TOKEN_BYTES
 from sdgcities.node.deps import Anyone, ReadSessionOpenerDep, StateDep
 from sdgcities.node.schemas import RequestModel
+
+from .service import verify_token
 
 router = APIRouter(tags=["verification"])
 VERIFY_PATH = "/verify"
@@ -41,14 +42,9 @@ async def verify(
     Answers 200 with `{"valid", "status", "reason", "message", "issuer", "credential"}` whatever
     the verdict; `status` is `valid`, `invalid` or `indeterminate` (cannot decide).
     """
-    # Most verifications need nothing but memory (the trust list and status lists held): they
-    # run here, on the event loop, which costs less than a trip through the thread pool. One
-    # that must read or fetch a list runs in the pool, where it may wait.
-    result = state.verifiers.verify_from_memory(body.jwt)
-    if result is None:
-        result = await run_in_threadpool(
-            state.verifiers.verify, body.jwt, open_session=open_session
-        )
+    result = await verify_token(
+        verifiers=state.verifiers, token=body.jwt, open_session=open_session
+    )
     # Encoded here: a returned dict would be validated and encoded by FastAPI in a second trip
     # through the thread pool, which costs more than the verification itself.
     return Response(

@@ -4,6 +4,7 @@ import threading
 from datetime import timedelta
 
 import httpx
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Engine
 
 from sdgcities.credentials import (
@@ -90,3 +91,16 @@ class VerifierCache:
             return NO_TRUST_LIST
         with reading_with(open_session):
             return verifier.verify(token)
+
+
+async def verify_token(
+    *, verifiers: VerifierCache, token: str, open_session: SessionOpener
+) -> VerificationResult:
+    """The node's answer for `token`, as `POST /verify` and the verify page give it."""
+    # Most verifications need nothing but memory (the trust list and status lists held): they
+    # run on the event loop, which costs less than a trip through the thread pool. One that
+    # must read or fetch a list runs in the pool, where it may wait.
+    result = verifiers.verify_from_memory(token)
+    if result is None:
+        result = await run_in_threadpool(verifiers.verify, token, open_session=open_session)
+    return result
