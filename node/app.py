@@ -75,7 +75,7 @@ from .trust.routes import router as trust_router
 from .verification.routes import VERIFY_PATH
 from .verification.routes import router as verification_router
 from .verification.service import VerifierCache
-from .web.errors import error_page, page_language, sign_in_redirect
+from .web.errors import error_page, page_language, refusal_page, sign_in_redirect
 from .web.routes import install_site, is_page_route
 from .web.session import CsrfRefused, PageForbidden, SignInRequired
 from .web.verify import VERIFY_PAGE_PATH
@@ -170,12 +170,14 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             ),
             RouteBodyCap.for_route("POST", REPORTS_PATH, MAX_REPORT_BYTES, detail=REPORT_TOO_LARGE),
         ),
+        page_refusal=refusal_page,
     )
     # Added last, so outermost: a refused request costs no body read.
     app.add_middleware(
         RateLimit,
         limits=_rate_limits(settings),
         trusted_proxies=settings.trusted_proxies,
+        page_refusal=refusal_page,
     )
     return app
 
@@ -186,6 +188,8 @@ def _rate_limits(settings: Settings) -> list[RouteRateLimit]:
         ("POST", VERIFY_PATH, settings.rate_limit_verify_per_minute, 60.0, "verifications"),
         ("POST", JOIN_PATH, settings.rate_limit_join_per_hour, 3600.0, "join requests"),
         ("POST", VERIFY_PAGE_PATH, settings.rate_limit_verify_per_minute, 60.0, "verifications"),
+        # A certificate link (`?certificate=` / `?token=`) verifies on GET.
+        ("GET", VERIFY_PAGE_PATH, settings.rate_limit_verify_per_minute, 60.0, "verifications"),
     )
     return [
         RouteRateLimit(

@@ -20,6 +20,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import PayloadTooLarge
+from .rate_limit import PageRefusal
 from .route_match import RouteMatch
 
 
@@ -45,9 +46,15 @@ class _BodyTooLarge(Exception):
 
 class RequestSizeLimit:
     def __init__(
-        self, app: ASGIApp, *, max_bytes: int, routes: Sequence[RouteBodyCap] = ()
+        self,
+        app: ASGIApp,
+        *,
+        max_bytes: int,
+        routes: Sequence[RouteBodyCap] = (),
+        page_refusal: PageRefusal | None = None,
     ) -> None:
         self.app, self.max_bytes, self.routes = app, max_bytes, tuple(routes)
+        self.page_refusal = page_refusal
 
     def cap_for(self, scope: Scope) -> tuple[int, str]:
         """The cap of this request's body, and what a refusal says."""
@@ -63,7 +70,7 @@ class RequestSizeLimit:
         cap, detail = self.cap_for(scope)
         declared = Headers(scope=scope).get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > cap:
-            await _refuse(detail, scope, receive, send)
+            await _refuse(detail, scope, receive, send, self.page_refusal)
             return
         received = 0
         refused = answered = False
@@ -93,15 +100,19 @@ class RequestSizeLimit:
             if not refused:
                 raise
         if refused and not answered:
-            await _refuse(detail, scope, receive, send)
+            await _refuse(detail, scope, receive, send, self.page_refusal)
 
 
-async def _refuse(detail: str, scope: Scope, receive: Receive, send: Send) -> None:
+async def _refuse(
+    detail: str, scope: Scope, receive: Receive, send: Send, page_refusal: PageRefusal | None
+) -> None:
     error = PayloadTooLarge(detail)
-    response = JSONResponse(
+    # The rest of the body is not read: the connection cannot carry another request.
+    headers = {"Connection": "close"}
+    page = page_refusal(scope, error.status_code, headers) if page_refusal else None
+    response = page or JSONResponse(
         {"detail": error.message, "code": error.code},
         status_code=error.status_code,
-        # The rest of the body is not read: the connection cannot carry another request.
-        headers={"Connection": "close"},
+        headers=headers,
     )
     await response(scope, receive, send)

@@ -22,7 +22,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -30,6 +30,9 @@ from .route_match import RouteMatch
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IPV6_CLIENT_PREFIX = 64
+
+PageRefusal = Callable[[Scope, int, dict[str, str]], Response | None]
+"""A refusal as a web page, for a page's path (None: not a page, answer the API's JSON)."""
 
 
 class TokenBuckets:
@@ -116,8 +119,10 @@ class RateLimit:
         *,
         limits: Sequence[RouteRateLimit],
         trusted_proxies: Sequence[IpNetwork] = (),
+        page_refusal: PageRefusal | None = None,
     ) -> None:
         self.app, self.limits, self.trusted_proxies = app, tuple(limits), tuple(trusted_proxies)
+        self.page_refusal = page_refusal
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -127,17 +132,16 @@ class RateLimit:
                 wait = limit.buckets.take(client_key(scope, self.trusted_proxies))
                 if wait is not None:
                     retry_after = max(1, math.ceil(wait))
-                    response = JSONResponse(
-                        {
-                            "detail": (
-                                f"too many {limit.what} from this address: at most "
-                                f"{limit.buckets.capacity} in a row; try again in "
-                                f"{retry_after} s"
-                            ),
-                            "code": "rate_limited",
-                        },
+                    detail = (
+                        f"too many {limit.what} from this address: at most "
+                        f"{limit.buckets.capacity} in a row; try again in {retry_after} s"
+                    )
+                    headers = {"Retry-After": str(retry_after)}
+                    page = self.page_refusal(scope, 429, headers) if self.page_refusal else None
+                    response = page or JSONResponse(
+                        {"detail": detail, "code": "rate_limited"},
                         status_code=429,
-                        headers={"Retry-After": str(retry_after)},
+                        headers=headers,
                     )
                     await response(scope, receive, send)
                     return

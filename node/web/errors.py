@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.types import Scope
 
 from sdgcities.node.actor import PUBLIC
 
@@ -56,3 +57,14 @@ def sign_in_redirect(language_code: str, next_path: str) -> Response:
     return RedirectResponse(
         f"/{language_code}/sign-in?next={quote(next_path, safe='/')}", status_code=303
     )
+
+
+def refusal_page(scope: Scope, status_code: int, headers: dict[str, str]) -> Response | None:
+    """A refusal by the node's ASGI guards (rate limit 429, body cap 413) on a page's path, as a
+    page; None for the API, which answers JSON."""
+    request = Request(scope)
+    if page_language(request) is None:
+        return None
+    response = error_page(request, status_code=status_code)
+    response.headers.update(headers)
+    return response

@@ -301,6 +301,14 @@ def test_the_page_post_is_rate_limited_like_post_verify(backend: Backend) -> Non
     assert answers == [400, 400, 429]
 
 
+def test_a_certificate_link_is_rate_limited_too(backend: Backend) -> None:
+    settings = backend.settings.model_copy(update={"rate_limit_verify_per_minute": 2})
+    app = create_app(settings, engine=backend.engine)
+    with TestClient(app) as limited:
+        answers = [limited.get(PAGE, params={"token": "a.b.c"}).status_code for _ in range(3)]
+    assert answers[-1] == 429
+
+
 # Languages --------------------------------------------------------------------------------------
 
 
