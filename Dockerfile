@@ -15,7 +15,7 @@ COPY credentials ./credentials
 COPY federation ./federation
 COPY node ./node
 COPY cli ./cli
-RUN pip install --no-cache-dir . && rm -rf /opt/sdgcities/build
+RUN pip install --no-cache-dir '.[node]' && rm -rf /opt/sdgcities/build
 COPY docker/entrypoint.sh /usr/local/bin/sdgcities-entrypoint
 
 USER sdgcities
