@@ -26,14 +26,16 @@ $(VENV)/.installed: pyproject.toml requirements/dev.txt
 ## The dependency locks, regenerated from pyproject.toml's ranges after any change to them:
 ## requirements/base.txt (the verifier), node.txt (the Docker image), dev.txt (make install, CI).
 ## Resolved for CPython 3.11 on Linux, against the package index alone (no local wheel folder).
+## Pins already in a lock are kept; `make lock LOCK_ARGS=--upgrade` moves every pin to the newest.
+LOCK_ARGS ?=
 LOCK_COMPILE = env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null CUSTOM_COMPILE_COMMAND="make lock" \
 	$(BIN)/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe \
 	--no-emit-index-url --no-emit-find-links --resolver=backtracking pyproject.toml
 lock: install
 	$(BIN)/pip install --quiet 'pip-tools>=7.4'
-	$(LOCK_COMPILE) --upgrade -o requirements/base.txt
-	$(LOCK_COMPILE) --upgrade --extra node -o requirements/node.txt
-	$(LOCK_COMPILE) --upgrade --extra node --extra dev -o requirements/dev.txt
+	$(LOCK_COMPILE) $(LOCK_ARGS) -o requirements/base.txt
+	$(LOCK_COMPILE) $(LOCK_ARGS) --extra node -o requirements/node.txt
+	$(LOCK_COMPILE) $(LOCK_ARGS) --extra node --extra dev -o requirements/dev.txt
 
 ## The whole test suite, on SQLite and PostgreSQL, including the multi-process federation tests.
 test: install

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -49,7 +48,7 @@ def _run(*args: str | Path, **options: object) -> subprocess.CompletedProcess[st
 
 
 @pytest.fixture(scope="module")
-def base_install(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def base_install(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh venv with `pip install <the wheel>`; its bin folder."""
     root = tmp_path_factory.mktemp("packaging")
     built = _run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", root / "dist", ROOT)
@@ -60,7 +59,7 @@ def base_install(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     bin_dir = root / "venv" / "bin"
     installed = _run(bin_dir / "python", "-m", "pip", "install", "--quiet", wheel)
     assert installed.returncode == 0, installed.stderr
-    yield bin_dir
+    return bin_dir
 
 
 def test_the_base_install_has_none_of_the_node_stack(base_install: Path) -> None:
