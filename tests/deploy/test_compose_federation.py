@@ -245,9 +245,18 @@ def test_the_compose_federation_forms_by_the_documented_first_start(
     global_node = deployment.up("global-node")
     thumbprint = global_node.first_start_output("root key")
 
-    # 2. The root key ceremony: the checked root-key.json goes into .env as ROOT_KEYS.
+    # 2. The root key ceremony: the checked root-key.json goes into .env as ROOT_KEYS, quoted
+    # as docs/deploy.md shows.
     root_jwk = json.loads((global_node.data_dir / "root-key.json").read_text())
-    deployment.variables["ROOT_KEYS"] = json.dumps([root_jwk])
+    assert root_jwk["kid"] == thumbprint
+    env_file = deployment.root / ".env"
+    example = ENV_EXAMPLE.read_text(encoding="utf-8")
+    assert "\nROOT_KEYS=[]\n" in example
+    env_file.write_text(
+        example.replace("\nROOT_KEYS=[]\n", f"\nROOT_KEYS='{json.dumps([root_jwk])}'\n"),
+        encoding="utf-8",
+    )
+    deployment.variables = read_env_file(env_file)
 
     # 3. The national nodes' first start; each joins, is approved, syncs.
     for name in national:
