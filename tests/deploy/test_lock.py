@@ -96,3 +96,17 @@ def test_a_stale_lock_is_found(tmp_path: Path) -> None:
         "segno>=1.6 is not pinned",
         "httpx is pinned but no longer required",
     ]
+
+
+# What `sdgcities.credentials` and the investor commands import; anything else the project needs
+# belongs to an extra (the node's in `node`), or `pip install sdgcities` grows for investors.
+VERIFIER_DEPENDENCIES = {"cryptography", "httpx", "pyjwt", "rfc8785", "rich", "typer"}
+
+
+def test_the_base_install_holds_only_the_verifiers_dependencies() -> None:
+    base = {canonicalize_name(r.name) for r in requirements(())}
+    changed = sorted(base ^ VERIFIER_DEPENDENCIES)
+    assert not changed, (
+        f"pyproject.toml's [project] dependencies changed ({changed}): "
+        "a dependency of the node goes in [project.optional-dependencies] node"
+    )

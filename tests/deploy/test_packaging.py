@@ -5,6 +5,7 @@ wheel, installed into a fresh virtual environment with its dependencies from the
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,9 @@ from tests.cli.federation import TestFederation
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).parents[2]
+SOURCE_FILES = ("pyproject.toml", "README.md", "LICENSE")
+SOURCE_FOLDERS = ("src", "credentials", "federation", "node", "cli")
+BUILD_LEFTOVERS = shutil.ignore_patterns("__pycache__", "*.egg-info")
 # Distributions of the node's stack: none of them may come with the base install. (pydantic is
 # the node's too, but Typer itself requires it.)
 NODE_DISTRIBUTIONS = (
@@ -51,7 +55,15 @@ def _run(*args: str | Path, **options: object) -> subprocess.CompletedProcess[st
 def base_install(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh venv with `pip install <the wheel>`; its bin folder."""
     root = tmp_path_factory.mktemp("packaging")
-    built = _run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", root / "dist", ROOT)
+    # Built from a copy of what the distribution holds: a build in the working tree writes
+    # build/ there, which two test workers would share.
+    source = root / "source"
+    source.mkdir()
+    for name in SOURCE_FILES:
+        shutil.copy2(ROOT / name, source / name)
+    for name in SOURCE_FOLDERS:
+        shutil.copytree(ROOT / name, source / name, symlinks=True, ignore=BUILD_LEFTOVERS)
+    built = _run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", root / "dist", source)
     assert built.returncode == 0, built.stderr
     [wheel] = (root / "dist").glob("sdgcities-*.whl")
     created = _run(sys.executable, "-m", "venv", root / "venv")
