@@ -9,13 +9,17 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 RUN useradd --system --home-dir /var/lib/sdgcities --create-home sdgcities
 WORKDIR /opt/sdgcities
-COPY pyproject.toml README.md ./
+# The pinned, hashed dependencies first (`make lock`), in a layer of their own; then the project
+# without resolving anything again.
+COPY requirements/node.txt ./requirements/node.txt
+RUN pip install --no-cache-dir --require-hashes -r requirements/node.txt
+COPY pyproject.toml README.md LICENSE ./
 COPY src ./src
 COPY credentials ./credentials
 COPY federation ./federation
 COPY node ./node
 COPY cli ./cli
-RUN pip install --no-cache-dir . && rm -rf /opt/sdgcities/build
+RUN pip install --no-cache-dir --no-deps '.[node]' && rm -rf /opt/sdgcities/build
 COPY docker/entrypoint.sh /usr/local/bin/sdgcities-entrypoint
 
 USER sdgcities

@@ -8,16 +8,34 @@ PACKAGES := credentials federation node cli
 PYTEST_ARGS ?=
 DEMO_ARGS ?=
 
-.PHONY: install test test-fast lint format bench run screenshots clean
+.PHONY: install test test-fast lint format bench run screenshots clean lock
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# The pinned, hashed versions first (requirements/dev.txt), then the project itself; a dependency
+# added to pyproject.toml after the last `make lock` is still installed (from its range), and
+# tests/deploy/test_lock.py fails until the lock is regenerated.
+$(VENV)/.installed: pyproject.toml requirements/dev.txt
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --require-hashes -r requirements/dev.txt
+	$(BIN)/pip install --quiet -e '.[node,dev]'
 	touch $@
+
+## The dependency locks, regenerated from pyproject.toml's ranges after any change to them:
+## requirements/base.txt (the verifier), node.txt (the Docker image), dev.txt (make install, CI).
+## Resolved for CPython 3.11 on Linux, against the package index alone (no local wheel folder).
+## Pins already in a lock are kept; `make lock LOCK_ARGS=--upgrade` moves every pin to the newest.
+LOCK_ARGS ?=
+LOCK_COMPILE = env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null CUSTOM_COMPILE_COMMAND="make lock" \
+	$(BIN)/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe \
+	--no-emit-index-url --no-emit-find-links --resolver=backtracking pyproject.toml
+lock: install
+	$(BIN)/pip install --quiet 'pip-tools>=7.4'
+	$(LOCK_COMPILE) $(LOCK_ARGS) -o requirements/base.txt
+	$(LOCK_COMPILE) $(LOCK_ARGS) --extra node -o requirements/node.txt
+	$(LOCK_COMPILE) $(LOCK_ARGS) --extra node --extra dev -o requirements/dev.txt
 
 ## The whole test suite, on SQLite and PostgreSQL, including the multi-process federation tests.
 test: install

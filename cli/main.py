@@ -45,11 +45,44 @@ app.add_typer(federation_app, name="federation")
 app.add_typer(spot_checks_app, name="spot-checks")
 
 
+# The top-level modules that `pip install 'sdgcities[node]'` adds to the base install (the
+# verifier and the investor commands). A command that needs one of them on a base install says
+# which extra to install instead of showing an import error.
+NODE_EXTRA_MODULES = frozenset(
+    {
+        "alembic",
+        "email_validator",
+        "fastapi",
+        "fpdf",
+        "httptools",
+        "jinja2",
+        "multipart",
+        "psycopg",
+        "pydantic",
+        "pydantic_settings",
+        "python_multipart",
+        "sqlalchemy",
+        "sqlmodel",
+        "starlette",
+        "uvicorn",
+        "uvloop",
+    }
+)
+NODE_EXTRA_HINT = (
+    "this command runs or manages a node: install it with pip install 'sdgcities[node]'"
+)
+
+
 def main() -> None:
     """Console-script entry point: the one error boundary, a one-line reason and an exit code."""
     try:
         # Outside standalone mode Typer returns what `typer.Exit` carried (0 after --help).
         code = app(standalone_mode=False)
+    except ModuleNotFoundError as error:
+        if (error.name or "").partition(".")[0] not in NODE_EXTRA_MODULES:
+            raise
+        typer.echo(f"error: {NODE_EXTRA_HINT} (missing module {error.name})", err=True)
+        sys.exit(ExitCode.USAGE)
     except CliError as error:
         typer.echo(f"error: {one_line(error)}", err=True)
         sys.exit(error.exit_code)
