@@ -6,7 +6,7 @@ codes), so no page route can shadow an API path.
 
 from __future__ import annotations
 
-from importlib import resources
+from importlib import import_module, resources
 from typing import Annotated, Final
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -86,5 +86,6 @@ def is_page_route(route: APIRoute) -> bool:
 
 def install_site(app: FastAPI) -> None:
     app.include_router(router)
+    app.include_router(import_module(f"{_PACKAGE}.public").router)  # it imports this module
     static = resources.files(_PACKAGE) / "static"
     app.mount(STATIC_PATH, StaticFiles(directory=str(static)), name="static")
