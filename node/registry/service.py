@@ -200,8 +200,8 @@ def get_certificate_or_raise(
 ) -> PublicCertificate:
     """A certificate with its city's public name; `NotFound` for an id the registry lacks."""
     certificate, city = source.certificate, source.city
-    row = session.exec(
-        select(  # type: ignore[call-overload]
+    row: Any = session.exec(
+        select(
             certificate,
             col(city.name),
             col(city.country),

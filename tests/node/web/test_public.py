@@ -3,12 +3,15 @@ certificate (QR code, token download), in several languages, and their errors as
 
 from __future__ import annotations
 
+import io
 import re
+import xml.etree.ElementTree as ET
 from datetime import timedelta
 from html import unescape
 from urllib.parse import quote
 
 import pytest
+import segno
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
@@ -130,11 +133,15 @@ def test_a_city_page_shows_every_certificate_and_its_status_in_words(
     expired = registrar.issue("KE-NBO", decided_at=now - VALIDITY - timedelta(days=40))
     valid = registrar.issue("KE-NBO", decided_at=now - timedelta(days=30))
     suspended = registrar.issue(
-        "KE-NBO", "evidence-based-processes", decided_at=now - timedelta(days=20),
+        "KE-NBO",
+        "evidence-based-processes",
+        decided_at=now - timedelta(days=20),
         then=ProposalKind.SUSPENSION,
     )
     revoked = registrar.issue(
-        "KE-NBO", "enabling-environment", decided_at=now - timedelta(days=10),
+        "KE-NBO",
+        "enabling-environment",
+        decided_at=now - timedelta(days=10),
         then=ProposalKind.REVOCATION,
     )
 
@@ -153,9 +160,7 @@ def test_a_city_page_shows_every_certificate_and_its_status_in_words(
         ("expired", "Expired"),
     ]
     links = re.findall(r'href="/en/certificates/([^"]+)"', html)
-    assert [unescape(link) for link in links] == [
-        revoked.id, suspended.id, valid.id, expired.id
-    ]
+    assert [unescape(link) for link in links] == [revoked.id, suspended.id, valid.id, expired.id]
 
 
 def test_an_unknown_city_or_certificate_is_a_404_page(
@@ -176,7 +181,7 @@ def test_an_unknown_city_or_certificate_is_a_404_page(
         response = client.get(path)
         assert response.status_code == 404, path
         assert "Page introuvable" in response.text
-        assert "Il n’existe aucun certificat" in response.text
+        assert "Il n\u2019existe aucun certificat" in response.text
 
 
 def test_the_certificate_page_states_the_certificate_with_its_qr_code(
@@ -200,27 +205,33 @@ def test_the_certificate_page_states_the_certificate_with_its_qr_code(
         "sdgcities-ke, version 1",
     ):
         assert fact in html, fact
-    # The QR code is inline SVG (no script, no data: URI) and encodes this page's address.
-    assert '<svg role="img"' in html
+    # The QR code is an image the node serves (no data: URI); the address is printed too.
+    assert f'<img class="qr-code" src="{path}/qr.svg"' in html
     assert "data:" not in html
     address = f"{backend.settings.base_url}{path}"
     assert address in html
     assert 'href="/en/certificates/' + certificate.id + '/certificate.jwt"' in html
 
 
-def test_the_qr_code_leads_back_to_the_page() -> None:
-    """The QR code's modules decode to the address: compare with segno's own matrix."""
-    import segno
-
-    from sdgcities.node.web.public import qr_svg
-
-    target = "https://node.example.org/en/certificates/urn:uuid:1"
-    svg = str(qr_svg(target, "QR"))
-    expected = segno.make(target, error="m").svg_inline(
-        scale=4, border=2, title="QR", svgclass="qr-code", lineclass=None, omitsize=True
+def test_the_qr_code_leads_back_to_the_page(
+    client: TestClient, registrar: Registrar, backend: Backend
+) -> None:
+    """The image is the QR code of the page's absolute address: segno's own code of it."""
+    registrar.city("KE-NBO", "Nairobi")
+    certificate = registrar.issue("KE-NBO")
+    path = f"/ar/certificates/{certificate.id}"
+    response = client.get(f"{path}/qr.svg")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "image/svg+xml"
+    assert "immutable" in response.headers["cache-control"]
+    expected = io.BytesIO()
+    segno.make(f"{backend.settings.base_url}{path}", error="m").save(
+        expected, kind="svg", scale=4, border=2, omitsize=True, lineclass=None, xmldecl=True
     )
-    assert svg == expected.replace("<svg ", '<svg role="img" ', 1)
-    assert "<title>QR</title>" in svg
+    assert response.content == expected.getvalue()
+    svg = ET.fromstring(response.content)  # noqa: S314 (our own node's answer)
+    assert svg.tag == "{http://www.w3.org/2000/svg}svg"
+    assert client.get("/ar/certificates/urn:uuid:nope/qr.svg").status_code == 404
 
 
 def test_the_token_downloads_as_the_exact_signed_text(
