@@ -67,7 +67,10 @@ from sdgcities.node.web.i18n import LANGUAGES
 LANGUAGE_CODES = [language.code for language in LANGUAGES]
 SAMPLED_CERTIFICATES = 500
 PAGE_BUDGET = 100 * 1024
-_ASSET = re.compile(r'<(?:link|script|img)\b[^>]*\b(?:href|src)="(/static/[^"]+)"')
+# What a browser loads with the page: stylesheets, the icon, scripts and images (the QR code).
+_ASSET = re.compile(
+    r'<link rel="(?:stylesheet|icon)" href="(/[^"]+)"|<(?:img|script)\b[^>]*\bsrc="(/[^"]+)"'
+)
 
 
 def representative_token(app: FastAPI) -> str:
@@ -154,6 +157,22 @@ async def measure_pages(
     return samples
 
 
+async def measure_qr_codes(app: FastAPI, certificates: list[str], *, requests: int) -> list[float]:
+    """Milliseconds per QR code image (the certificate page's one image, which a browser then
+    keeps for a year), for certificates the page mix did not ask for."""
+    rng = random.Random(7)
+    samples = []
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+        for _ in range(requests):
+            path = f"/{rng.choice(LANGUAGE_CODES)}/certificates/{rng.choice(certificates)}/qr.svg"
+            started = time.perf_counter()
+            response = await client.get(path)
+            samples.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200, path
+    return samples
+
+
 async def page_weights(
     app: FastAPI, seeded: Seeded, certificates: list[str]
 ) -> dict[str, tuple[int, int]]:
@@ -170,7 +189,8 @@ async def page_weights(
             page = await client.get(path)
             assert page.status_code == 200, (path, page.status_code)
             assets = 0
-            for asset in sorted(set(_ASSET.findall(page.text))):
+            linked = {link or source for link, source in _ASSET.findall(page.text)}
+            for asset in sorted(linked):
                 loaded = await client.get(asset.replace("&amp;", "&"))
                 assert loaded.status_code == 200, asset
                 assets += len(loaded.content)
@@ -208,6 +228,7 @@ def run(
             sampled = sample_certificates(engine, federation=federation, rng=random.Random(5))
             pages = asyncio.run(measure_pages(app, seeded, sampled, requests=requests))
             json_registry = asyncio.run(measure_json(app, seeded, requests=requests))
+            qr_codes = asyncio.run(measure_qr_codes(app, sampled, requests=max(20, requests // 20)))
             weights = asyncio.run(page_weights(app, seeded, sampled))
         finally:
             engine.dispose()
@@ -224,6 +245,11 @@ def run(
     print(
         f"  JSON registry mix (baseline)   n={len(json_registry['all']):>5}   "
         f"p50 {json_p50:7.2f} ms   p95 {json_p95:7.2f} ms"
+    )
+    qr_p50, qr_p95 = percentiles(qr_codes)
+    print(
+        f"  (QR code image, once per browser: n={len(qr_codes)}, p50 {qr_p50:.2f} ms, "
+        f"p95 {qr_p95:.2f} ms; not in the page mix)"
     )
     for kind, (html, assets) in weights.items():
         total = html + assets
