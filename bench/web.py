@@ -63,6 +63,7 @@ from sdgcities.node.identity.service import create_signing_key
 from sdgcities.node.registry.cache import FEDERATION, NATIONAL
 from sdgcities.node.timeutil import utcnow
 from sdgcities.node.web.i18n import LANGUAGES
+from sdgcities.node.web.public import qr_svg
 
 LANGUAGE_CODES = [language.code for language in LANGUAGES]
 SAMPLED_CERTIFICATES = 500
@@ -228,6 +229,7 @@ def run(
             sampled = sample_certificates(engine, federation=federation, rng=random.Random(5))
             pages = asyncio.run(measure_pages(app, seeded, sampled, requests=requests))
             json_registry = asyncio.run(measure_json(app, seeded, requests=requests))
+            qr_svg.cache_clear()  # a new node has made none yet
             qr_codes = asyncio.run(measure_qr_codes(app, sampled, requests=max(20, requests // 20)))
             weights = asyncio.run(page_weights(app, seeded, sampled))
         finally:

@@ -38,7 +38,7 @@ from sdgcities.node.registry.routes import MAX_QUERY_LENGTH
 from sdgcities.node.timeutil import utcnow
 
 from .errors import error_page
-from .i18n import N_, Language, translations
+from .i18n import BY_CODE, N_, Language, translations
 from .pages import render
 from .routes import LanguageDep
 from .session import WebCaller, page_access
@@ -150,10 +150,17 @@ def country_name(language: Language, code: str) -> str:
     return name
 
 
-def country_choices(snapshot: Snapshot, language: Language) -> list[tuple[str, str]]:
+def country_choices(snapshot: Snapshot, language: Language) -> tuple[tuple[str, str], ...]:
     """(code, name) of every country with a certified city, by name in the page's language."""
-    named = [(code, country_name(language, code)) for code in snapshot.by_country]
-    return sorted(named, key=lambda pair: (pair[1].casefold(), pair[0]))
+    return _sorted_countries(tuple(snapshot.by_country), language.code)
+
+
+@lru_cache(maxsize=64)
+def _sorted_countries(codes: tuple[str, ...], language_code: str) -> tuple[tuple[str, str], ...]:
+    # The same few lists for every page until a country gains or loses its last certified city.
+    language = BY_CODE[language_code]
+    named = [(code, country_name(language, code)) for code in codes]
+    return tuple(sorted(named, key=lambda pair: (pair[1].casefold(), pair[0])))
 
 
 def page_link(path: str, sent: Mapping[str, str], page: int) -> str:
