@@ -22,7 +22,7 @@ from typing import Annotated, Any, Final
 from urllib.parse import quote, urlencode
 
 import segno
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from sdgcities.credentials import VC_JWT_TYP
@@ -460,13 +460,9 @@ def certificate_page(
     request: Request,
     language: LanguageDep,
     caller: Visitor,
-    session: ReadSessionDep,
     state: StateDep,
-    credential_id: str,
+    found: FoundCertificate,
 ) -> Response:
-    found = find_certificate(session=session, state=state, credential_id=credential_id)
-    if found is None:
-        return not_found(request, language, N_("There is no certificate %(id)s."), id=credential_id)
     address = certificate_url(state.settings, language, found.issued.id)
     own_path = certificate_path(language, found.issued.id)
     return render(
@@ -489,18 +485,8 @@ def certificate_page(
 
 
 @router.get("/{lang:lang}/certificates/{credential_id}/certificate.jwt")
-def certificate_token(
-    request: Request,
-    language: LanguageDep,
-    _caller: Visitor,
-    session: ReadSessionDep,
-    state: StateDep,
-    credential_id: str,
-) -> Response:
+def certificate_token(_caller: Visitor, found: FoundCertificate) -> Response:
     """The exact signed text, as a file to keep or to give to a verifier."""
-    found = find_certificate(session=session, state=state, credential_id=credential_id)
-    if found is None:
-        return not_found(request, language, N_("There is no certificate %(id)s."), id=credential_id)
     safe_id = _UNSAFE_IN_FILENAME.sub("", found.issued.id.rpartition(":")[2])
     filename = f"sdgcities-{_UNSAFE_IN_FILENAME.sub('', found.locode)}-{safe_id}.jwt"
     return Response(
@@ -516,17 +502,9 @@ def certificate_token(
 
 @router.get("/{lang:lang}/certificates/{credential_id}/qr.svg")
 def certificate_qr_code(
-    request: Request,
-    language: LanguageDep,
-    _caller: Visitor,
-    session: ReadSessionDep,
-    state: StateDep,
-    credential_id: str,
+    language: LanguageDep, _caller: Visitor, state: StateDep, found: FoundCertificate
 ) -> Response:
     """The QR code of the certificate page's absolute address (in this language)."""
-    found = find_certificate(session=session, state=state, credential_id=credential_id)
-    if found is None:
-        return not_found(request, language, N_("There is no certificate %(id)s."), id=credential_id)
     address = certificate_url(state.settings, language, found.issued.id)
     return Response(
         qr_svg(address),
@@ -539,11 +517,15 @@ def certificate_qr_code(
     )
 
 
-def find_certificate(
-    *, session: Any, state: Any, credential_id: str
-) -> service.PublicCertificate | None:
+def found_certificate(
+    credential_id: str, language: LanguageDep, session: ReadSessionDep, state: StateDep
+) -> service.PublicCertificate:
+    """The certificate a path names; otherwise a 404 page that says so in the page's language."""
+    missing = translations(language.code).gettext(N_("There is no certificate %(id)s.")) % {
+        "id": credential_id
+    }
     if len(credential_id) > MAX_CREDENTIAL_ID:
-        return None
+        raise NotFound(missing)
     try:
         return service.get_certificate_or_raise(
             session=session,
@@ -552,4 +534,7 @@ def find_certificate(
             source=state.registry.source,
         )
     except NotFound:
-        return None
+        raise NotFound(missing) from None
+
+
+FoundCertificate = Annotated[service.PublicCertificate, Depends(found_certificate)]
