@@ -10,6 +10,7 @@ from sqlalchemy import Index
 from sqlmodel import col
 
 from sdgcities.node.certificates.models import Certificate
+from sdgcities.node.federation_registry.models import FederationCertificate
 
 # Which cities hold a current certificate, and at what level: the range of active certificates
 # not yet expired (a small part of them all, as most certificates of a long history have lapsed),
@@ -23,4 +24,23 @@ CURRENT_CERTIFICATES = Index(
     col(Certificate.level),
 )
 
-__all__ = ["CURRENT_CERTIFICATES"]
+# The registry's feed of changes (`service.list_registry_changes`): the latest awards and the
+# latest status decisions, each read newest first from its own index, on either registry.
+CERTIFICATES_BY_ISSUE = Index("ix_certificate_issued_at", col(Certificate.issued_at))
+CERTIFICATES_BY_STATUS_CHANGE = Index(
+    "ix_certificate_status_changed_at", col(Certificate.status_changed_at)
+)
+FEDERATION_CERTIFICATES_BY_ISSUE = Index(
+    "ix_federation_certificate_issued_at", col(FederationCertificate.issued_at)
+)
+FEDERATION_CERTIFICATES_BY_STATUS_CHANGE = Index(
+    "ix_federation_certificate_status_changed_at", col(FederationCertificate.status_changed_at)
+)
+
+__all__ = [
+    "CERTIFICATES_BY_ISSUE",
+    "CERTIFICATES_BY_STATUS_CHANGE",
+    "CURRENT_CERTIFICATES",
+    "FEDERATION_CERTIFICATES_BY_ISSUE",
+    "FEDERATION_CERTIFICATES_BY_STATUS_CHANGE",
+]

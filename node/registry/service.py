@@ -17,7 +17,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Final, Literal
 
 from sqlmodel import Session, col, select
 
@@ -177,3 +177,128 @@ def credential_of(token: str) -> dict[str, Any]:
     """
     payload: dict[str, Any] = json.loads(JwsToken.parse(token, typ=VC_JWT_TYP).payload_bytes)
     return payload
+
+
+@dataclass(frozen=True, slots=True)
+class PublicCertificate:
+    """One certificate as the public sees it: its facts, its live status, its city and the
+    exact signed text."""
+
+    issued: Issued
+    locode: str
+    city_name: str
+    country: str
+    token: str
+
+    @property
+    def credential(self) -> dict[str, Any]:
+        return credential_of(self.token)
+
+
+def get_certificate_or_raise(
+    *, session: Session, credential_id: str, now: datetime, source: RegistrySource = NATIONAL
+) -> PublicCertificate:
+    """A certificate with its city's public name; `NotFound` for an id the registry lacks."""
+    certificate, city = source.certificate, source.city
+    row: Any = session.exec(
+        select(
+            certificate,
+            col(city.name),
+            col(city.country),
+        )
+        .join(city, col(certificate.city_locode) == col(city.locode))
+        .where(col(certificate.id) == credential_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"no certificate {credential_id}")
+    found, city_name, country = row
+    return PublicCertificate(
+        issued=Issued(
+            id=found.id,
+            stage=found.stage,
+            level=found.level,
+            status=public_status(status=found.status, valid_until=found.valid_until, now=now),
+            current=(
+                found.status is CertificateStatus.ACTIVE
+                and found.valid_from <= now < found.valid_until
+            ),
+            valid_from=found.valid_from,
+            valid_until=found.valid_until,
+            issued_at=found.issued_at,
+        ),
+        locode=found.city_locode,
+        city_name=city_name,
+        country=country,
+        token=found.token,
+    )
+
+
+ChangeKind = Literal["certified", "suspended", "reinstated", "revoked"]
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryChange:
+    """A change an investor watches: a city certified, or a certificate's status changed."""
+
+    kind: ChangeKind
+    at: datetime
+    certificate_id: str
+    stage: StageKey
+    level: Level
+    locode: str
+    city_name: str
+    country: str
+
+
+_STATUS_CHANGE: Final[dict[CertificateStatus, ChangeKind]] = {
+    CertificateStatus.SUSPENDED: "suspended",
+    CertificateStatus.ACTIVE: "reinstated",
+    CertificateStatus.REVOKED: "revoked",
+}
+
+
+def list_registry_changes(
+    *, session: Session, country: str | None, limit: int, source: RegistrySource = NATIONAL
+) -> list[RegistryChange]:
+    """The latest changes, newest first: each certificate's award (when it was issued) and its
+    latest status change (suspended, reinstated or revoked, when it was decided).
+
+    Read from the certificates themselves, so the global node's feed covers the federation as
+    its registry does. A certificate suspended and later reinstated shows its reinstatement
+    only: the row keeps its latest status, not its history.
+    """
+    certificate, city = source.certificate, source.city
+    columns = (
+        col(certificate.id),
+        col(certificate.stage),
+        col(certificate.level),
+        col(certificate.status),
+        col(certificate.city_locode),
+        col(city.name),
+        col(city.country),
+    )
+
+    def latest(moment: Any) -> list[Any]:
+        query = (
+            select(*columns, moment)  # type: ignore[call-overload]
+            .join(city, col(certificate.city_locode) == col(city.locode))
+            .where(moment.is_not(None))
+            .order_by(moment.desc(), col(certificate.id))
+            .limit(limit)
+        )
+        if country is not None:
+            query = query.where(col(city.country) == country)
+        return list(session.exec(query).all())
+
+    changes = [
+        RegistryChange("certified", at, cid, stage, level, locode, name, land)
+        for cid, stage, level, _, locode, name, land, at in latest(col(certificate.issued_at))
+    ]
+    changes += [
+        RegistryChange(_STATUS_CHANGE[status], at, cid, stage, level, locode, name, land)
+        for cid, stage, level, status, locode, name, land, at in latest(
+            col(certificate.status_changed_at)
+        )
+    ]
+    changes.sort(key=lambda change: (change.at, change.kind, change.certificate_id), reverse=True)
+    return changes[:limit]
