@@ -86,5 +86,8 @@ def is_page_route(route: APIRoute) -> bool:
 
 def install_site(app: FastAPI) -> None:
     app.include_router(router)
+    from .city.routes import router as city_router  # its paths need the `lang` convertor
+
+    app.include_router(city_router)
     static = resources.files(_PACKAGE) / "static"
     app.mount(STATIC_PATH, StaticFiles(directory=str(static)), name="static")
