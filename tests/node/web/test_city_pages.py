@@ -101,7 +101,7 @@ def test_the_dashboard_starts_an_application_and_shows_where_it_stands(
     assert f'href="/en/city/applications/{application_id}"' in html
     assert "Stage Qualification" in html
     assert "Answer every criterion, add your evidence, then submit" in html
-    assert "3 criteria still need an answer." in html
+    assert "Criteria still without an answer: 3." in html
     # The timeline: started today, the rest still to come.
     assert 'class="timeline-step done current" aria-current="step"' in html
     assert html.count("timeline-step upcoming") == 4
@@ -198,7 +198,7 @@ def test_the_full_path_from_draft_to_report(
     # Submitting too early lists every missing answer at once, each linked to its field.
     response = _post(client, page, f"{page}/submit", {})
     assert response.status_code == 400
-    assert "2 answers need your attention." in response.text
+    assert "Answers that need your attention: 2." in response.text
     for code in ("A.b", "A.c"):
         assert (
             f'<a href="#narrative-{code.replace(".", "-")}">{code}: Criterion {code} has no answer'
