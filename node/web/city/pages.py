@@ -10,6 +10,7 @@ for an upload) or redirects after success (303).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Path, Request
@@ -20,7 +21,12 @@ from starlette.datastructures import UploadFile
 
 from sdgcities.node.accounts.models import Role
 from sdgcities.node.applications import service as applications
-from sdgcities.node.applications.models import OPEN_STATES, Application, ApplicationState
+from sdgcities.node.applications.models import (
+    OPEN_STATES,
+    Application,
+    ApplicationState,
+    Evidence,
+)
 from sdgcities.node.applications.schemas import ApplicationCreate
 from sdgcities.node.certificates.models import Certificate, CertificateStatus
 from sdgcities.node.certificates.service import list_certificates
@@ -30,7 +36,7 @@ from sdgcities.node.db import WRITE_INTENT
 from sdgcities.node.deps import ReadSessionDep, SessionDep, StateDep
 from sdgcities.node.errors import NodeError
 from sdgcities.node.evidence import EvidenceError, EvidenceStore, sanitise_filename
-from sdgcities.node.frameworks import STAGE_ORDER
+from sdgcities.node.frameworks import STAGE_ORDER, Indicator
 from sdgcities.node.frameworks import service as frameworks
 from sdgcities.node.frameworks.models import FrameworkStatus, FrameworkVersion
 from sdgcities.node.reports.service import report_count
@@ -43,7 +49,7 @@ from ..i18n import N_, Language
 from ..pages import render
 from ..routes import LanguageDep
 from ..session import WebCaller, check_csrf, page_access
-from .criteria import criterion_in
+from .criteria import CriterionText, criterion_in
 from .forms import AnswerForm, read_answer_form, read_clarification_form, slug
 from .timeline import (
     CERTIFICATE_STATUS_NAMES,
@@ -61,6 +67,9 @@ Code = Annotated[str, Path(max_length=32)]
 APPLICATION_PATH: Final = "/{lang:lang}/city/applications/{application_id}"
 EVIDENCE_PAGE_PATH: Final = APPLICATION_PATH + "/criteria/{code}/evidence"
 _UPLOAD_CHUNK: Final = 1024 * 1024
+# What a multipart upload form adds to its file (boundaries, part headers, the form token): the
+# node's body cap for the upload page is the evidence cap plus this; the store checks the file.
+UPLOAD_FORM_OVERHEAD: Final = 64 * 1024
 
 MISSING_ANSWER: Final = N_("Criterion %(code)s has no answer: write how your city meets it.")
 NAMES: Final = {
@@ -221,6 +230,21 @@ async def start_application(
 # The self-assessment ----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class CriterionSection:
+    """One criterion's section of the self-assessment page."""
+
+    code: str
+    slug: str  # the code as part of element ids
+    words: CriterionText  # its text and evidence expected in the page's language
+    indicators: tuple[Indicator, ...]
+    answered: bool
+    form: AnswerForm
+    evidence: list[Evidence]
+    editable: bool  # a draft, or a criterion the reviewers asked about
+    upload_error: str | None
+
+
 def _application_page(
     request: Request,
     *,
@@ -247,7 +271,7 @@ def _application_page(
     evidence = applications.evidence_of(session=session, application=application)
     asked = open_clarification_criteria(session=session, application_id=application.id)
     draft = application.state is ApplicationState.DRAFT
-    sections = []
+    sections: list[CriterionSection] = []
     for criterion in stage.criteria:
         answer = answers.get(criterion.code)
         form = (forms or {}).get(criterion.code) or AnswerForm.from_answer(
@@ -256,28 +280,27 @@ def _application_page(
             answer.indicator_values if answer else [],
         )
         sections.append(
-            {
-                "code": criterion.code,
-                "slug": slug(criterion.code),
-                "words": criterion_in(criterion, language.code),
-                "indicators": criterion.indicators,
-                "answered": bool(answer and answer.narrative.strip()),
-                "form": form,
-                "evidence": [item for item in evidence if item.criterion_code == criterion.code],
-                "editable": draft or criterion.code in asked,
-                "upload_error": (upload_errors or {}).get(criterion.code),
-            }
+            CriterionSection(
+                code=criterion.code,
+                slug=slug(criterion.code),
+                words=criterion_in(criterion, language.code),
+                indicators=criterion.indicators,
+                answered=bool(answer and answer.narrative.strip()),
+                form=form,
+                evidence=[item for item in evidence if item.criterion_code == criterion.code],
+                editable=draft or criterion.code in asked,
+                upload_error=(upload_errors or {}).get(criterion.code),
+            )
         )
     requests = review.clarifications_of(session=session, application_id=application.id)
     # Every problem on the page, in page order, for the error summary: (field id, message, code).
     summary: list[tuple[str, str, str]] = []
     for section in sections:
-        form_errors: dict[str, str] = section["form"].errors
-        summary += [(target, message, section["code"]) for target, message in form_errors.items()]
-        if section["upload_error"]:
-            summary.append(
-                (f"evidence-{section['slug']}", section["upload_error"], section["code"])
-            )
+        summary += [
+            (target, message, section.code) for target, message in section.form.errors.items()
+        ]
+        if section.upload_error:
+            summary.append((f"evidence-{section.slug}", section.upload_error, section.code))
     summary += [(f"narrative-{slug(code)}", MISSING_ANSWER, code) for code in submit_errors or []]
     summary += [(target, message, "") for target, message in (clarification_errors or {}).items()]
     return render(
@@ -291,7 +314,7 @@ def _application_page(
         framework=framework,
         stage=stage,
         sections=sections,
-        editable=any(section["editable"] for section in sections),
+        editable=any(section.editable for section in sections),
         missing=set(submit_errors or []),
         open_requests=[r for r in requests if r.answered_at is None],
         answered_requests=[r for r in requests if r.answered_at is not None],

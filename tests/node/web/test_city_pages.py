@@ -10,12 +10,11 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from sqlmodel import Session
 
-from sdgcities.node.accounts.models import Role
 from sdgcities.node.actor import SYSTEM
 from sdgcities.node.catalogue.schemas import ToolCreate
 from sdgcities.node.catalogue.service import create_tool
 
-from ..conftest import Account, MakeAccount, MakeCity, MakeFramework
+from ..conftest import Account, Backend, MakeAccount, MakeCity, MakeFramework
 from ..evidence.samples import ELF, HTML, PDF
 from ..review.factories import (
     QUALIFICATION,
@@ -517,3 +516,29 @@ def test_a_pdf_says_when_it_is_in_english(
     assert "download>" in html
     french = client.get(f"/fr/city/applications/{application_id}/report").text
     assert "(in English" not in french
+
+
+def test_an_upload_larger_than_a_form_but_within_the_evidence_cap_is_stored(
+    client: TestClient, world: ReviewWorld, sign_in: SignIn, backend: Backend
+) -> None:
+    assert (
+        backend.settings.max_request_bytes < 2 * 1024 * 1024 <= backend.settings.evidence_max_bytes
+    )
+    sign_in(world.nairobi)
+    application_id = _start(client, world)
+    rows = b"district,households\n" + b"Kibera,1234\n" * (2 * 1024 * 1024 // 12)
+    response = _upload(client, application_id, "A.a", "households.csv", rows)
+    assert response.status_code == 303
+    evidence = _application(client, world.nairobi, application_id)["evidence"]
+    assert [(e["filename"], e["size"]) for e in evidence] == [("households.csv", len(rows))]
+
+
+def test_an_upload_over_the_evidence_cap_is_refused(
+    client: TestClient, world: ReviewWorld, sign_in: SignIn, backend: Backend
+) -> None:
+    sign_in(world.nairobi)
+    application_id = _start(client, world)
+    too_large = b"a,b\n" * (backend.settings.evidence_max_bytes // 4 + 1)
+    response = _upload(client, application_id, "A.a", "big.csv", too_large)
+    assert response.status_code == 413
+    assert _application(client, world.nairobi, application_id)["evidence"] == []
