@@ -9,6 +9,7 @@ translation of the report's text) when that file exists. Otherwise the framework
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -30,11 +31,7 @@ class CriterionText:
 
 @cache
 def _baseline_translations(language: str) -> dict[str, CriterionText]:
-    """The baseline's criteria in `language`, by code; empty when no such file is shipped.
-
-    Read leniently: the file may hold a whole framework document in that language, or a
-    mapping of criterion codes to `{"text", "evidenceExpected"}`.
-    """
+    """The baseline's criteria in `language`, by code; empty when no such file is shipped."""
     name = BASELINE_FILE.removesuffix(".json") + f".{language}.json"
     source = resources.files(_FRAMEWORKS_PACKAGE) / "data" / name
     if not source.is_file():
@@ -43,6 +40,12 @@ def _baseline_translations(language: str) -> dict[str, CriterionText]:
         data = json.loads(source.read_bytes())
     except ValueError:
         return {}
+    return read_baseline_translations(data)
+
+
+def read_baseline_translations(data: Any) -> dict[str, CriterionText]:
+    """Criteria texts by code from a translation file's JSON: a whole framework document in
+    that language, or a mapping of codes to `{"text", "evidenceExpected"}`."""
     found: dict[str, CriterionText] = {}
     for code, item in _criterion_items(data):
         text = item.get("text")
@@ -78,14 +81,25 @@ def _baseline_texts() -> dict[str, str]:
     return {criterion.code: criterion.text for criterion in load_baseline().criteria}
 
 
-def criterion_in(criterion: Criterion, language: str) -> CriterionText:
-    """`criterion`'s text and evidence expected in `language`, as well as the framework allows."""
+def criterion_in(
+    criterion: Criterion,
+    language: str,
+    *,
+    baseline_translations: Mapping[str, CriterionText] | None = None,
+) -> CriterionText:
+    """`criterion`'s text and evidence expected in `language`, as well as the framework allows.
+
+    `baseline_translations`: the baseline's criteria in `language` by code; by default those of
+    the file shipped with the baseline.
+    """
     own = criterion.translations.get(language)
     if own is not None:
         return CriterionText(text=own.text, evidence_expected=own.evidence_expected)
     # A criterion a national framework reworded is not the baseline's any more.
     if _baseline_texts().get(criterion.code) == criterion.text:
-        translated = _baseline_translations(language).get(criterion.code)
+        if baseline_translations is None:
+            baseline_translations = _baseline_translations(language)
+        translated = baseline_translations.get(criterion.code)
         if translated is not None and len(translated.evidence_expected) == len(
             criterion.evidence_expected
         ):
