@@ -10,7 +10,7 @@ from sdgcities.node.web.city.criteria import (
     read_baseline_translations,
 )
 
-BASELINE_FR = {"A.a": CriterionText("La ville s’engage…", ("Une délibération",), unofficial=True)}
+BASELINE_FR = {"A.a": CriterionText("La ville s'engage…", ("Une délibération",), unofficial=True)}
 
 
 def _evidence_count(code: str) -> int:
@@ -34,7 +34,7 @@ def test_a_frameworks_own_translation_comes_first() -> None:
 def test_the_baselines_translation_serves_a_criterion_worded_as_the_baseline() -> None:
     baseline = load_baseline()
     items = tuple(f"Pièce {n}" for n in range(_evidence_count("A.a")))
-    translated = {"A.a": CriterionText("La ville s’engage…", items, unofficial=True)}
+    translated = {"A.a": CriterionText("La ville s'engage…", items, unofficial=True)}
     assert (
         criterion_in(baseline.criterion("A.a"), "fr", baseline_translations=translated)
         == (translated["A.a"])
