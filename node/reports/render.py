@@ -5,6 +5,12 @@ stylesheet. PDF: fpdf2, pure Python, with DejaVu Sans shipped in `fonts/` (fpdf2
 are Latin-1 only; DejaVu covers Latin, Greek and Cyrillic, so city names and translated criteria
 render on a machine with nothing but the Python packages installed). Both read only the stored
 document, so they show exactly what was generated.
+
+The PDF's words come in a language (`ReportWords`). Arabic is drawn right to left with DejaVu
+Sans's Arabic glyphs, shaped by HarfBuzz (uharfbuzz). Chinese needs a CJK font, too large to ship
+(about 20 MB): the Noto Sans CJK fonts of the operating system (Debian's `fonts-noto-cjk`) are
+used when present; without them `pdf_languages()` leaves Chinese out, and the caller draws the
+PDF in English.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from importlib.util import find_spec
 from pathlib import Path
 from types import MappingProxyType
 from typing import Final
@@ -32,8 +39,31 @@ KINDS: Final = {
     "training": "training",
 }
 FONT_FAMILY: Final = "DejaVu"
-# The report's languages DejaVu Sans draws without text shaping: Latin, Greek and Cyrillic.
+CJK_FAMILY: Final = "NotoSansCJK"
+# The report's languages DejaVu Sans draws by itself: Latin, Greek and Cyrillic.
 PDF_LANGUAGES: Final = frozenset({"en", "fr", "es", "ru"})
+RTL_LANGUAGES: Final = frozenset({"ar"})
+CJK_LANGUAGES: Final = frozenset({"zh"})
+# Where Debian's fonts-noto-cjk puts them: (regular, bold).
+CJK_FONT_FILES: tuple[Path, Path] = (
+    Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
+    Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc"),
+)
+
+
+def _shaping_available() -> bool:
+    # A dependency, but a node installed without it still draws every other language.
+    return find_spec("uharfbuzz") is not None
+
+
+def pdf_languages() -> frozenset[str]:
+    """The languages a stage report PDF can be drawn in on this machine."""
+    languages = set(PDF_LANGUAGES)
+    if _shaping_available():
+        languages |= RTL_LANGUAGES
+    if CJK_FONT_FILES[0].is_file():
+        languages |= CJK_LANGUAGES
+    return frozenset(languages)
 
 
 @dataclass(frozen=True)
@@ -154,6 +184,15 @@ class _ReportPDF(FPDF):
         self.set_auto_page_break(auto=True, margin=16)
         self.add_font(FONT_FAMILY, "", _font("DejaVuSans.ttf"))
         self.add_font(FONT_FAMILY, "B", _font("DejaVuSans-Bold.ttf"))
+        self.rtl = words.language in RTL_LANGUAGES
+        if self.rtl:
+            self.set_text_shaping(use_shaping_engine=True, direction="rtl")
+        if words.language in CJK_LANGUAGES:
+            regular, bold = CJK_FONT_FILES
+            self.add_font(CJK_FAMILY, "", regular)
+            self.add_font(CJK_FAMILY, "B", bold if bold.is_file() else regular)
+            # DejaVu draws what it has (Latin names, digits); the CJK font the rest.
+            self.set_fallback_fonts([CJK_FAMILY])
         self.set_title(f"{words.title % {'city': report.city.name}}, {report.stage.name}")
         self.set_author(report.node)
         self.set_subject(f"SDG Cities certification, application {report.application_id}")
@@ -182,9 +221,29 @@ class _ReportPDF(FPDF):
 
     # Building blocks
 
+    @property
+    def align(self) -> str:
+        return "R" if self.rtl else "L"
+
     def paragraph(self, text: str, *, size: float = 9.5, bold: bool = False) -> None:
         self.set_font(FONT_FAMILY, "B" if bold else "", size)
-        self.multi_cell(0, _LINE, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.multi_cell(0, _LINE, text, align=self.align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    def pair(
+        self, first: str, second: str, colour: tuple[int, int, int], *, size: float = 10.5
+    ) -> None:
+        """`first` in bold then `second` in `colour` on one line (one paragraph right to left)."""
+        if self.rtl:
+            self.set_text_color(*colour)
+            self.paragraph(f"{first}{second}", size=size, bold=True)
+            self.set_text_color(*_BLACK)
+            return
+        self.set_font(FONT_FAMILY, "B", size)
+        self.write(_LINE, first)
+        self.set_text_color(*colour)
+        self.write(_LINE, second)
+        self.set_text_color(*_BLACK)
+        self.ln(_LINE + 0.5)
 
     def heading(self, text: str, *, size: float = 12.5) -> None:
         self.ln(3)
@@ -194,6 +253,9 @@ class _ReportPDF(FPDF):
         self.ln(1)
 
     def fact(self, label: str, value: str, *, size: float = 9) -> None:
+        if self.rtl:
+            self.paragraph(f"{label}: {value}", size=size)
+            return
         self.set_font(FONT_FAMILY, "", 9)
         self.set_text_color(*_GREY)
         self.cell(38, _LINE, label)
@@ -251,41 +313,44 @@ def render_pdf(report: StageReportDocument, *, words: ReportWords = ENGLISH) -> 
 
     pdf.heading(words.criteria_heading)
     for criterion in report.criteria:
-        pdf.set_font(FONT_FAMILY, "B", 10.5)
-        pdf.write(_LINE, f"{criterion.code}: ")
-        pdf.set_text_color(*_VERDICT_COLOURS[criterion.verdict.value])
-        pdf.write(_LINE, verdicts[criterion.verdict.value])
-        pdf.set_text_color(*_BLACK)
-        pdf.ln(_LINE + 0.5)
+        pdf.pair(
+            f"{criterion.code}: ",
+            verdicts[criterion.verdict.value],
+            _VERDICT_COLOURS[criterion.verdict.value],
+        )
         pdf.paragraph(words.criteria.get(criterion.code, criterion.text), size=9)
         pdf.ln(1)
         pdf.set_font(FONT_FAMILY, "", 8.5)
         pdf.set_draw_color(200, 200, 200)
         pdf.set_line_width(0.2)
+        # Right to left, the columns run from the right too.
+        order = slice(None, None, -1 if pdf.rtl else 1)
         with pdf.table(
-            col_widths=(28, 20, 130),
-            text_align="LEFT",
+            col_widths=(28, 20, 130)[order],
+            text_align="RIGHT" if pdf.rtl else "LEFT",
             line_height=4.2,
             headings_style=FontFace(emphasis="BOLD", fill_color=(241, 243, 245)),
             first_row_as_headings=True,
             padding=1,
         ) as table:
             heading = table.row()
-            for title in (words.by, words.verdict, words.reasons):
+            for title in (words.by, words.verdict, words.reasons)[order]:
                 heading.cell(title)
             for reason in criterion.reasons:
-                row = table.row()
-                row.cell(
-                    words.consolidated
-                    if reason.source == "consolidation"
-                    else words.reviewer(reason.reviewer)
-                )
-                row.cell(verdicts[reason.verdict.value])
                 text = reason.text
                 if reason.evidence:
                     cited = ", ".join(f"{item.filename} (#{item.id})" for item in reason.evidence)
                     text += "\n" + words.evidence_line % {"files": cited}
-                row.cell(text)
+                cells = (
+                    words.consolidated
+                    if reason.source == "consolidation"
+                    else words.reviewer(reason.reviewer),
+                    verdicts[reason.verdict.value],
+                    text,
+                )
+                row = table.row()
+                for cell in cells[order]:
+                    row.cell(cell)
         pdf.ln(3)
 
     if report.gaps:
@@ -299,15 +364,19 @@ def render_pdf(report: StageReportDocument, *, words: ReportWords = ENGLISH) -> 
             if not criterion.tools:
                 pdf.paragraph(words.no_tool, size=9)
             for tool in criterion.tools:
-                pdf.set_font(FONT_FAMILY, "B", 9)
-                pdf.set_text_color(*_BLUE)
-                pdf.write(_LINE, f"{tool.title}", link=tool.link)
-                pdf.set_text_color(*_GREY)
-                pdf.set_font(FONT_FAMILY, "", 8)
                 provider = f", {tool.provider}" if tool.provider else ""
-                pdf.write(_LINE, f"  ({words.kinds[tool.kind.value]}{provider})")
-                pdf.set_text_color(*_BLACK)
-                pdf.ln(_LINE)
+                kind = f"  ({words.kinds[tool.kind.value]}{provider})"
+                if pdf.rtl:
+                    pdf.pair(tool.title, kind, _GREY, size=9)
+                else:
+                    pdf.set_font(FONT_FAMILY, "B", 9)
+                    pdf.set_text_color(*_BLUE)
+                    pdf.write(_LINE, f"{tool.title}", link=tool.link)
+                    pdf.set_text_color(*_GREY)
+                    pdf.set_font(FONT_FAMILY, "", 8)
+                    pdf.write(_LINE, kind)
+                    pdf.set_text_color(*_BLACK)
+                    pdf.ln(_LINE)
                 pdf.paragraph(tool.summary, size=8.5)
                 pdf.set_text_color(*_GREY)
                 pdf.paragraph(tool.link, size=7.5)

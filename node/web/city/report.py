@@ -3,9 +3,9 @@
 The stored document is shown as written (reviewers' reasons, the city's answers); the labels
 are the page's language, and the criteria's texts too when the framework or the baseline's
 translations have them (`criteria.criterion_in`). The PDF is drawn with DejaVu Sans, which
-covers the Latin and Cyrillic languages; Arabic needs text shaping and Chinese a CJK font that
-the package does not ship, so in those two the PDF is in English and says so (the page is in
-every language).
+covers the Latin and Cyrillic languages and, shaped by HarfBuzz, Arabic; Chinese needs the
+operating system's Noto Sans CJK fonts. Where a language cannot be drawn (`pdf_languages`), the
+PDF is in English and says so (the page is in every language).
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ from sdgcities.node.frameworks.errors import FrameworkError
 from sdgcities.node.reports import service as reports
 from sdgcities.node.reports.render import (
     KINDS,
-    PDF_LANGUAGES,
     VERDICTS,
     ReportWords,
     pdf_filename,
+    pdf_languages,
     render_pdf,
 )
 from sdgcities.node.reports.schemas import StageReportDocument
@@ -102,8 +102,9 @@ WORDS: Final = {
     ),
 }
 ENGLISH_PDF_NOTE: Final = (
-    "This PDF is in English: its fonts cannot draw Arabic or Chinese yet. The report page on "
-    "the node is in every language of the site."
+    "This PDF is in English: this node cannot draw it in the reader's language (Arabic needs "
+    "the uharfbuzz package, Chinese the Noto Sans CJK fonts). The report page on the node is in "
+    "every language of the site."
 )
 
 
@@ -128,7 +129,7 @@ def report_words(
     language: Language, *, stage_key: str, criteria: dict[str, str] | None = None
 ) -> ReportWords:
     """The PDF's words in `language`, or in English (with a note) where its fonts cannot."""
-    if language.code not in PDF_LANGUAGES:
+    if language.code not in pdf_languages():
         return ReportWords(note=ENGLISH_PDF_NOTE, verdicts=VERDICTS, kinds=KINDS)
     gettext = translations(language.code).gettext
     return ReportWords(
@@ -172,7 +173,7 @@ def report_page(
         kind_names=KIND_NAMES,
         names=NAMES,
         level_names=LEVEL_NAMES,
-        pdf_in_english=language.code not in PDF_LANGUAGES,
+        pdf_in_english=language.code not in pdf_languages(),
     )
 
 

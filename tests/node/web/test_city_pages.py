@@ -3,16 +3,21 @@ stage report, driven as a city official's browser would (forms, redirects, the f
 
 from __future__ import annotations
 
+import io
 import re
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
+from pypdf import PdfReader
 from sqlmodel import Session
 
 from sdgcities.node.actor import SYSTEM
 from sdgcities.node.catalogue.schemas import ToolCreate
 from sdgcities.node.catalogue.service import create_tool
+from sdgcities.node.reports import render
+from sdgcities.node.reports.render import pdf_languages
 
 from ..conftest import Account, Backend, MakeAccount, MakeCity, MakeFramework
 from ..evidence.samples import ELF, HTML, PDF
@@ -507,15 +512,52 @@ def test_the_pages_in_arabic_chinese_and_french(
     assert pdf.content.startswith(b"%PDF-")
 
 
-def test_a_pdf_says_when_it_is_in_english(
+def _pdf_text(content: bytes) -> str:
+    text = "".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(content)).pages)
+    # pypdf reads the two-byte codes of a CJK font collection with a NUL before each character.
+    return text.replace("\x00", "")
+
+
+@pytest.mark.skipif(
+    "zh" not in pdf_languages(), reason="the Noto Sans CJK fonts are not installed here"
+)
+def test_the_report_pdf_in_arabic_chinese_and_russian(
     client: TestClient, world: ReviewWorld, sign_in: SignIn
 ) -> None:
     sign_in(world.nairobi)
     application_id = _reported(client, world)
-    html = client.get(f"/ar/city/applications/{application_id}/report").text
-    assert "download>" in html
-    french = client.get(f"/fr/city/applications/{application_id}/report").text
-    assert "(in English" not in french
+    page = f"/{{lang}}/city/applications/{application_id}/report"
+    for lang, words in [("zh", "阶段报告"), ("ru", "Отчёт по этапу"), ("ar", "Nairobi")]:
+        pdf = client.get(page.format(lang=lang) + ".pdf")
+        assert pdf.status_code == 200
+        text = _pdf_text(pdf.content)
+        assert words in text
+        assert "This PDF is in English" not in text
+        html = client.get(page.format(lang=lang)).text
+        assert "(in English" not in html
+    # Arabic letters are drawn shaped (as joined forms), right to left.
+    arabic = _pdf_text(client.get(page.format(lang="ar") + ".pdf").content)
+    assert any("\u0600" <= char <= "\u06ff" or "\ufe70" <= char <= "\ufeff" for char in arabic)
+    assert "Stage report" not in arabic
+
+
+def test_without_cjk_fonts_the_chinese_pdf_is_in_english_and_says_so(
+    client: TestClient,
+    world: ReviewWorld,
+    sign_in: SignIn,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    # A machine without Debian's fonts-noto-cjk (the operating system, not the node, lacks them).
+    missing = tmp_path / "none.ttc"
+    monkeypatch.setattr(render, "CJK_FONT_FILES", (missing, missing))
+    sign_in(world.nairobi)
+    application_id = _reported(client, world)
+    page = f"/zh/city/applications/{application_id}/report"
+    assert "暂时无法以此语言生成 PDF" in client.get(page).text
+    text = _pdf_text(client.get(f"{page}.pdf").content)
+    assert "This PDF is in English" in text
+    assert "Stage report: Nairobi" in text
 
 
 def test_an_upload_larger_than_a_form_but_within_the_evidence_cap_is_stored(
