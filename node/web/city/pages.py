@@ -27,6 +27,7 @@ from sdgcities.node.applications.models import (
     ApplicationState,
     Evidence,
 )
+from sdgcities.node.applications.routes import download_evidence as api_download_evidence
 from sdgcities.node.applications.schemas import ApplicationCreate
 from sdgcities.node.certificates.models import Certificate, CertificateStatus
 from sdgcities.node.certificates.service import list_certificates
@@ -46,6 +47,7 @@ from sdgcities.node.schemas import Id
 from sdgcities.node.timeutil import as_utc, utcnow
 
 from ..i18n import N_, Language
+from ..errors import error_page
 from ..pages import render
 from ..routes import LanguageDep
 from ..session import WebCaller, check_csrf, page_access
@@ -575,6 +577,29 @@ async def _store_upload(
         _application_url(language, application_id, f"?saved={code}#criterion-{slug(code)}"),
         status_code=303,
     )
+
+
+@router.get(APPLICATION_PATH + "/evidence/{evidence_id}")
+def download_evidence(
+    request: Request,
+    caller: City_,
+    session: ReadSessionDep,
+    state: StateDep,
+    application_id: Id,
+    evidence_id: Id,
+) -> Response:
+    """The city's own evidence file, served exactly as the API serves it (its digest checked,
+    an attachment that no browser runs); a file that fails its check is a 409 page."""
+    response = api_download_evidence(
+        session=session,
+        state=state,
+        actor=caller.actor,
+        application_id=application_id,
+        evidence_id=evidence_id,
+    )
+    if response.status_code >= 400:
+        return error_page(request, status_code=response.status_code)
+    return response
 
 
 # Clarifications ---------------------------------------------------------------------------------

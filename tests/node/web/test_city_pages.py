@@ -16,6 +16,7 @@ from sqlmodel import Session
 from sdgcities.node.actor import SYSTEM
 from sdgcities.node.catalogue.schemas import ToolCreate
 from sdgcities.node.catalogue.service import create_tool
+from sdgcities.node.evidence import EvidenceStore
 from sdgcities.node.reports import render
 from sdgcities.node.reports.render import pdf_languages
 
@@ -446,6 +447,7 @@ def test_another_citys_application_is_not_found(
     assert client.get(page).status_code == 404
     assert client.get(f"{page}/report").status_code == 404
     assert client.get(f"{page}/report.pdf").status_code == 404
+    assert client.get(f"{page}/evidence/1").status_code == 404
     token = form_token(client.get("/en/city").text)
     for action, data in [
         (f"{page}/criteria/A.a", {"narrative": "Not ours."}),
@@ -584,3 +586,19 @@ def test_an_upload_over_the_evidence_cap_is_refused(
     response = _upload(client, application_id, "A.a", "big.csv", too_large)
     assert response.status_code == 413
     assert _application(client, world.nairobi, application_id)["evidence"] == []
+
+
+def test_an_evidence_file_changed_on_disk_is_not_served(
+    client: TestClient, world: ReviewWorld, sign_in: SignIn, backend: Backend
+) -> None:
+    sign_in(world.nairobi)
+    application_id = _start(client, world)
+    content = b"Notes only this test stores, then finds changed on disk.\n"
+    assert _upload(client, application_id, "A.a", "notes.txt", content).status_code == 303
+    evidence = _application(client, world.nairobi, application_id)["evidence"][0]
+    store = EvidenceStore(backend.settings.evidence_dir)
+    store.path_for(evidence["digest"]).write_bytes(b"tampered")
+    response = client.get(f"/en/city/applications/{application_id}/evidence/{evidence['id']}")
+    assert response.status_code == 409
+    assert response.headers["content-type"].startswith("text/html")
+    assert "This cannot be done now" in response.text
