@@ -46,8 +46,8 @@ from sdgcities.node.review.access import open_clarification_criteria
 from sdgcities.node.schemas import Id
 from sdgcities.node.timeutil import as_utc, utcnow
 
-from ..i18n import N_, Language
 from ..errors import error_page
+from ..i18n import N_, Language
 from ..pages import render
 from ..routes import LanguageDep
 from ..session import WebCaller, check_csrf, page_access
