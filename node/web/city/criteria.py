@@ -27,6 +27,8 @@ class CriterionText:
     evidence_expected: tuple[str, ...]
     # True when the words are an unofficial translation of the baseline (the page says so).
     unofficial: bool = False
+    # The language they are in, when it is not the one asked for (the page marks the passage).
+    written_in: str | None = None
 
 
 @cache
@@ -86,11 +88,12 @@ def criterion_in(
     language: str,
     *,
     baseline_translations: Mapping[str, CriterionText] | None = None,
+    framework_language: str = "en",
 ) -> CriterionText:
     """`criterion`'s text and evidence expected in `language`, as well as the framework allows.
 
     `baseline_translations`: the baseline's criteria in `language` by code; by default those of
-    the file shipped with the baseline.
+    the file shipped with the baseline. `framework_language`: what the criterion is written in.
     """
     own = criterion.translations.get(language)
     if own is not None:
@@ -104,4 +107,8 @@ def criterion_in(
             criterion.evidence_expected
         ):
             return translated
-    return CriterionText(text=criterion.text, evidence_expected=criterion.evidence_expected)
+    return CriterionText(
+        text=criterion.text,
+        evidence_expected=criterion.evidence_expected,
+        written_in=None if framework_language == language else framework_language,
+    )

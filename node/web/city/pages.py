@@ -285,7 +285,7 @@ def _application_page(
             CriterionSection(
                 code=criterion.code,
                 slug=slug(criterion.code),
-                words=criterion_in(criterion, language.code),
+                words=criterion_in(criterion, language.code, framework_language=document.language),
                 indicators=criterion.indicators,
                 answered=bool(answer and answer.narrative.strip()),
                 form=form,

@@ -56,6 +56,9 @@ def test_without_any_translation_the_frameworks_text_is_shown() -> None:
     criterion = load_baseline().criterion("B.a")
     words = criterion_in(criterion, "zh", baseline_translations={})
     assert (words.text, words.evidence_expected) == (criterion.text, criterion.evidence_expected)
+    # The page marks the passage as English, the framework's language.
+    assert words.written_in == "en"
+    assert criterion_in(criterion, "en", baseline_translations={}).written_in is None
 
 
 def test_a_translation_file_is_read_in_either_shape() -> None:
