@@ -74,7 +74,7 @@ from .trust.routes import router as trust_router
 from .verification.routes import VERIFY_PATH
 from .verification.routes import router as verification_router
 from .verification.service import VerifierCache
-from .web.city.pages import EVIDENCE_PAGE_PATH, UPLOAD_FORM_OVERHEAD
+from .web.city.evidence import EVIDENCE_PAGE_PATH, UPLOAD_FORM_OVERHEAD
 from .web.errors import error_page, page_language, sign_in_redirect
 from .web.routes import install_site, is_page_route
 from .web.session import CsrfRefused, PageForbidden, SignInRequired

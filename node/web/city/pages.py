@@ -1,52 +1,34 @@
-"""The city's dashboard, its self-assessment (answers, indicator values, evidence, submission)
-and its answers to the reviewers' questions.
+"""The city's self-assessment page (answers, indicator values, submission) and its answers
+to the reviewers' questions; the page's renderer, shared with the evidence routes.
 
 Every page is for city applicants and shows their own city only: the services answer 404 for
 another city's application, exactly as the API does. Forms post back to the page, which
-re-renders with the problems beside their fields (status 400, or the service's refusal status
-for an upload) or redirects after success (303).
+re-renders with the problems beside their fields (status 400, or the service's refusal status)
+or redirects after success (303).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 
 from sdgcities.node.accounts.models import Role
 from sdgcities.node.applications import service as applications
-from sdgcities.node.applications.models import (
-    OPEN_STATES,
-    Application,
-    ApplicationState,
-    Evidence,
-)
-from sdgcities.node.applications.routes import download_evidence as api_download_evidence
-from sdgcities.node.applications.schemas import ApplicationCreate
-from sdgcities.node.certificates.models import Certificate, CertificateStatus
-from sdgcities.node.certificates.service import list_certificates
+from sdgcities.node.applications.models import Application, ApplicationState, Evidence
 from sdgcities.node.cities.models import City
-from sdgcities.node.config import Settings
-from sdgcities.node.db import WRITE_INTENT
 from sdgcities.node.deps import ReadSessionDep, SessionDep, StateDep
 from sdgcities.node.errors import NodeError
-from sdgcities.node.evidence import EvidenceError, EvidenceStore, sanitise_filename
-from sdgcities.node.frameworks import STAGE_ORDER, Indicator
+from sdgcities.node.frameworks import Indicator
 from sdgcities.node.frameworks import service as frameworks
-from sdgcities.node.frameworks.models import FrameworkStatus, FrameworkVersion
 from sdgcities.node.reports.service import report_count
 from sdgcities.node.review import service as review
 from sdgcities.node.review.access import open_clarification_criteria
 from sdgcities.node.schemas import Id
-from sdgcities.node.timeutil import as_utc, utcnow
 
-from ..errors import error_page
 from ..i18n import N_, Language
 from ..pages import render
 from ..routes import LanguageDep
@@ -67,11 +49,6 @@ router = APIRouter(include_in_schema=False)
 City_ = Annotated[WebCaller, page_access(Role.CITY_APPLICANT)]
 Code = Annotated[str, Path(max_length=32)]
 APPLICATION_PATH: Final = "/{lang:lang}/city/applications/{application_id}"
-EVIDENCE_PAGE_PATH: Final = APPLICATION_PATH + "/criteria/{code}/evidence"
-_UPLOAD_CHUNK: Final = 1024 * 1024
-# What a multipart upload form adds to its file (boundaries, part headers, the form token): the
-# node's body cap for the upload page is the evidence cap plus this; the store checks the file.
-UPLOAD_FORM_OVERHEAD: Final = 64 * 1024
 
 MISSING_ANSWER: Final = N_("Criterion %(code)s has no answer: write how your city meets it.")
 NAMES: Final = {
@@ -83,150 +60,8 @@ NAMES: Final = {
 }
 
 
-def _application_url(language: Language, application_id: int | None, anchor: str = "") -> str:
+def application_url(language: Language, application_id: int | None, anchor: str = "") -> str:
     return f"/{language.code}/city/applications/{application_id}{anchor}"
-
-
-# Dashboard --------------------------------------------------------------------------------------
-
-
-def _usable_frameworks(session: Session, caller: WebCaller, city: City) -> list[FrameworkVersion]:
-    """The framework versions the city may apply under: usable for certification, and the
-    baseline or its own country's; its national framework first."""
-    versions, _ = frameworks.list_versions(
-        session=session, actor=caller.actor, offset=0, limit=500, status=FrameworkStatus.PUBLISHED
-    )
-    usable = [
-        version
-        for version in versions
-        if version.usable_for_certification and version.country in (None, city.country)
-    ]
-    return sorted(usable, key=lambda version: (version.country is None, -(version.id or 0)))
-
-
-def _dashboard(
-    request: Request,
-    *,
-    session: Session,
-    language: Language,
-    caller: WebCaller,
-    status_code: int = 200,
-    errors: dict[str, str] | None = None,
-    detail: str | None = None,
-) -> Response:
-    locode = caller.actor.city_locode
-    city = session.get(City, locode) if locode else None
-    found, _ = applications.list_applications(
-        session=session, actor=caller.actor, offset=0, limit=100
-    )
-    certificates, _ = list_certificates(session=session, actor=caller.actor, offset=0, limit=100)
-    items = [
-        {
-            "application": application,
-            "steps": timeline(session=session, application=application),
-            "missing": _missing_count(session, application),
-            "has_report": report_count(session=session, application=application) > 0,
-        }
-        for application in found
-    ]
-    open_application = next((a for a in found if a.state in OPEN_STATES), None)
-    stages: list[str] = []
-    versions: list[FrameworkVersion] = []
-    if city is not None and open_application is None:
-        stages = [
-            stage
-            for stage in STAGE_ORDER
-            if applications.previous_stage_certified(
-                session=session, city_locode=city.locode, stage=stage
-            )
-        ]
-        versions = _usable_frameworks(session, caller, city)
-    return render(
-        request,
-        "city/dashboard.html",
-        language=language,
-        caller=caller,
-        status_code=status_code,
-        city=city,
-        items=items,
-        certificates=[(c, _certificate_status(c)) for c in certificates],
-        open_application=open_application,
-        stages=stages,
-        versions=versions,
-        errors=errors or {},
-        detail=detail,
-        names=NAMES,
-    )
-
-
-def _certificate_status(certificate: Certificate) -> str:
-    """The status a reader should see: an active certificate past its validity has expired."""
-    if (
-        certificate.status is CertificateStatus.ACTIVE
-        and as_utc(certificate.valid_until) <= utcnow()
-    ):
-        return "expired"
-    return certificate.status.value
-
-
-def _missing_count(session: Session, application: Application) -> int:
-    if application.state is not ApplicationState.DRAFT:
-        return 0
-    codes = applications.stage_criteria(session=session, application=application)
-    return len(
-        applications.missing_criteria(
-            codes, applications.answers_of(session=session, application=application)
-        )
-    )
-
-
-@router.get("/{lang:lang}/city")
-def dashboard(
-    request: Request, language: LanguageDep, caller: City_, session: ReadSessionDep
-) -> Response:
-    return _dashboard(request, session=session, language=language, caller=caller)
-
-
-@router.post("/{lang:lang}/city/applications")
-async def start_application(
-    request: Request, language: LanguageDep, caller: City_, session: SessionDep, state: StateDep
-) -> Response:
-    await check_csrf(request, caller)
-    form = await request.form()
-    stage = form.get("stage")
-    version = form.get("framework_version_id")
-    errors: dict[str, str] = {}
-    if stage not in STAGE_ORDER:
-        errors["stage"] = N_("Choose the stage to apply for.")
-    if not isinstance(version, str) or not version.isdigit():
-        errors["framework_version_id"] = N_("Choose the criteria framework.")
-    if errors:
-        return _dashboard(
-            request,
-            session=session,
-            language=language,
-            caller=caller,
-            status_code=400,
-            errors=errors,
-        )
-    data = ApplicationCreate.model_validate(
-        {"stage": stage, "framework_version_id": int(str(version)), "language": language.code}
-    )
-    try:
-        application = applications.create_application(
-            session=session, data=data, actor=caller.actor, node_id=state.settings.node_id
-        )
-    except NodeError as exc:
-        session.rollback()
-        return _dashboard(
-            request,
-            session=session,
-            language=language,
-            caller=caller,
-            status_code=exc.status_code,
-            detail=exc.message,
-        )
-    return RedirectResponse(_application_url(language, application.id), status_code=303)
 
 
 # The self-assessment ----------------------------------------------------------------------------
@@ -247,7 +82,7 @@ class CriterionSection:
     upload_error: str | None
 
 
-def _application_page(
+def render_application(
     request: Request,
     *,
     session: Session,
@@ -347,7 +182,7 @@ def application_page(
     application = applications.get_application_or_raise(
         session=session, application_id=application_id, actor=caller.actor
     )
-    return _application_page(
+    return render_application(
         request, session=session, language=language, caller=caller, application=application
     )
 
@@ -367,7 +202,7 @@ async def save_answer(
         session=session, application_id=application_id, actor=caller.actor, for_update=True
     )
     if code not in applications.stage_criteria(session=session, application=application):
-        return _application_page(
+        return render_application(
             request,
             session=session,
             language=language,
@@ -377,7 +212,7 @@ async def save_answer(
         )
     typed, update = read_answer_form(form, code)
     if update is None:
-        return _application_page(
+        return render_application(
             request,
             session=session,
             language=language,
@@ -392,7 +227,7 @@ async def save_answer(
         )
     except NodeError as exc:
         session.rollback()
-        return _application_page(
+        return render_application(
             request,
             session=session,
             language=language,
@@ -403,7 +238,7 @@ async def save_answer(
             detail=exc.message,
         )
     return RedirectResponse(
-        _application_url(language, application.id, f"?saved={code}#criterion-{slug(code)}"),
+        application_url(language, application.id, f"?saved={code}#criterion-{slug(code)}"),
         status_code=303,
     )
 
@@ -433,7 +268,7 @@ async def submit(
         answers = applications.answers_of(session=session, application=application)
         missing = applications.missing_criteria(codes, answers)
         if missing:
-            return _application_page(request, status_code=400, submit_errors=missing, **page)
+            return render_application(request, status_code=400, submit_errors=missing, **page)
     try:
         applications.submit_application(
             session=session,
@@ -443,163 +278,8 @@ async def submit(
         )
     except NodeError as exc:
         session.rollback()
-        return _application_page(request, status_code=exc.status_code, detail=exc.message, **page)
-    return RedirectResponse(_application_url(language, application.id), status_code=303)
-
-
-# Evidence ---------------------------------------------------------------------------------------
-
-
-async def _chunks(upload: UploadFile) -> AsyncIterator[bytes]:
-    while chunk := await upload.read(_UPLOAD_CHUNK):
-        yield chunk
-
-
-UPLOAD_REFUSED: Final = N_("The file could not be added.")
-UPLOAD_MESSAGES: Final = {
-    413: N_("The file is too large."),
-    415: N_(
-        "This kind of file is not accepted: upload a PDF, an image (PNG or JPEG), a spreadsheet "
-        "(CSV or XLSX), a document (DOCX or ODT) or plain text."
-    ),
-    409: N_(
-        "The file cannot be added now: your city's storage is full, or this criterion cannot "
-        "change any more."
-    ),
-    422: N_("The file is empty."),
-}
-
-
-@router.post(EVIDENCE_PAGE_PATH)
-async def upload_evidence(
-    request: Request,
-    language: LanguageDep,
-    caller: City_,
-    session: ReadSessionDep,
-    state: StateDep,
-    application_id: Id,
-    code: Code,
-) -> Response:
-    """The same steps as the API's upload: checked before the file is stored, stored by its
-    content (its type judged from its bytes), checked again before it is attached."""
-    await check_csrf(request, caller)
-    form = await request.form()
-    try:
-        return await _store_upload(
-            request,
-            form.get("file"),
-            language=language,
-            caller=caller,
-            session=session,
-            settings=state.settings,
-            application_id=application_id,
-            code=code,
-        )
-    finally:
-        # The spooled file of the form is ours to close: the endpoint read the form itself.
-        await form.close()
-
-
-async def _store_upload(
-    request: Request,
-    upload: UploadFile | str | None,
-    *,
-    language: Language,
-    caller: WebCaller,
-    session: Session,
-    settings: Settings,
-    application_id: int,
-    code: str,
-) -> Response:
-
-    async def refuse(status_code: int, message: str) -> Response:
-        application = await run_in_threadpool(
-            applications.get_application_or_raise,
-            session=session,
-            application_id=application_id,
-            actor=caller.actor,
-        )
-        return await run_in_threadpool(
-            _application_page,
-            request,
-            session=session,
-            language=language,
-            caller=caller,
-            application=application,
-            status_code=status_code,
-            upload_errors={code: message},
-        )
-
-    if not isinstance(upload, UploadFile) or not upload.filename:
-        return await refuse(400, N_("Choose a file to upload."))
-    try:
-        remaining = await run_in_threadpool(
-            applications.check_upload,
-            session=session,
-            application_id=application_id,
-            code=code,
-            actor=caller.actor,
-            quota=settings.city_quota_bytes,
-        )
-    except NodeError as exc:
-        if exc.status_code == 404:
-            raise
-        await run_in_threadpool(session.rollback)
-        return await refuse(exc.status_code, UPLOAD_MESSAGES.get(exc.status_code, UPLOAD_REFUSED))
-    await run_in_threadpool(session.commit)
-    store = EvidenceStore(settings.evidence_dir, max_bytes=settings.evidence_max_bytes)
-    try:
-        stored = await store.store(_chunks(upload), quota_remaining=remaining)
-    except EvidenceError as exc:
-        error = applications.node_error_for(exc)
-        return await refuse(
-            error.status_code, UPLOAD_MESSAGES.get(error.status_code, UPLOAD_REFUSED)
-        )
-
-    def attach() -> None:
-        session.connection(execution_options={WRITE_INTENT: True})
-        applications.add_evidence(
-            session=session,
-            application_id=application_id,
-            code=code,
-            stored=stored,
-            filename=sanitise_filename(upload.filename),
-            actor=caller.actor,
-            quota=settings.city_quota_bytes,
-        )
-
-    try:
-        await run_in_threadpool(attach)
-    except NodeError as exc:
-        await run_in_threadpool(session.rollback)
-        return await refuse(exc.status_code, UPLOAD_MESSAGES.get(exc.status_code, UPLOAD_REFUSED))
-    return RedirectResponse(
-        _application_url(language, application_id, f"?saved={code}#criterion-{slug(code)}"),
-        status_code=303,
-    )
-
-
-@router.get(APPLICATION_PATH + "/evidence/{evidence_id}")
-def download_evidence(
-    request: Request,
-    caller: City_,
-    session: ReadSessionDep,
-    state: StateDep,
-    application_id: Id,
-    evidence_id: Id,
-) -> Response:
-    """The city's own evidence file, served exactly as the API serves it (its digest checked,
-    an attachment that no browser runs); a file that fails its check is a 409 page."""
-    response = api_download_evidence(
-        session=session,
-        state=state,
-        actor=caller.actor,
-        application_id=application_id,
-        evidence_id=evidence_id,
-    )
-    if response.status_code >= 400:
-        return error_page(request, status_code=response.status_code)
-    return response
+        return render_application(request, status_code=exc.status_code, detail=exc.message, **page)
+    return RedirectResponse(application_url(language, application.id), status_code=303)
 
 
 # Clarifications ---------------------------------------------------------------------------------
@@ -630,12 +310,12 @@ async def answer_clarifications(
         "application": application,
     }
     if not open_ids:
-        return _application_page(
+        return render_application(
             request, status_code=409, refusal=N_("There is no open question to answer."), **page
         )
     typed, errors, response = read_clarification_form(form, open_ids)
     if response is None:
-        return _application_page(
+        return render_application(
             request,
             status_code=400,
             clarification_answers=typed,
@@ -648,7 +328,7 @@ async def answer_clarifications(
         )
     except NodeError as exc:
         session.rollback()
-        return _application_page(
+        return render_application(
             request,
             status_code=exc.status_code,
             clarification_answers=typed,
@@ -656,6 +336,6 @@ async def answer_clarifications(
             **page,
         )
     return RedirectResponse(
-        _application_url(language, application.id, "?saved=answers#clarifications"),
+        application_url(language, application.id, "?saved=answers#clarifications"),
         status_code=303,
     )
