@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
+from sdgcities.node.accounts.teams import UN_LANGUAGES, first_un_language
 from sdgcities.node.applications import service as applications
 from sdgcities.node.applications.models import OPEN_STATES, Application, ApplicationState
 from sdgcities.node.applications.schemas import ApplicationCreate
@@ -94,6 +95,8 @@ def _dashboard(
         open_application=open_application,
         stages=stages,
         versions=versions,
+        # The city's own first UN language, else the page's: the team the review is routed to.
+        review_language=(first_un_language(city.languages) if city else None) or language.code,
         errors=errors or {},
         detail=detail,
         names=NAMES,
@@ -136,7 +139,10 @@ async def start_application(
     form = await request.form()
     stage = form.get("stage")
     version = form.get("framework_version_id")
+    review_language = form.get("language")
     errors: dict[str, str] = {}
+    if review_language not in UN_LANGUAGES:
+        errors["language"] = N_("Choose the language of the review.")
     if stage not in STAGE_ORDER:
         errors["stage"] = N_("Choose the stage to apply for.")
     if not isinstance(version, str) or not version.isdigit():
@@ -151,7 +157,11 @@ async def start_application(
             errors=errors,
         )
     data = ApplicationCreate.model_validate(
-        {"stage": stage, "framework_version_id": int(str(version)), "language": language.code}
+        {
+            "stage": stage,
+            "framework_version_id": int(str(version)),
+            "language": review_language,
+        }
     )
     try:
         application = applications.create_application(

@@ -62,7 +62,11 @@ def _start(client: TestClient, world: ReviewWorld, lang: str = "en") -> int:
         client,
         f"/{lang}/city",
         f"/{lang}/city/applications",
-        {"stage": "qualification", "framework_version_id": str(world.framework_id)},
+        {
+            "stage": "qualification",
+            "framework_version_id": str(world.framework_id),
+            "language": lang,
+        },
     )
     assert response.status_code == 303, response.text
     found = re.fullmatch(rf"/{lang}/city/applications/(\d+)", response.headers["location"])
@@ -101,7 +105,8 @@ def test_the_dashboard_starts_an_application_and_shows_where_it_stands(
     assert 'id="start-application"' in html
     assert "Your city holds no certificate yet." in html
 
-    application_id = _start(client, world)
+    application_id = _start(client, world, "fr")
+    assert _application(client, world.nairobi, application_id)["language"] == "fr"
     html = client.get("/en/city").text
     assert f'href="/en/city/applications/{application_id}"' in html
     assert "Stage Qualification" in html
@@ -123,6 +128,7 @@ def test_starting_without_a_stage_shows_the_error_beside_it(
     assert 'class="error-summary"' in response.text
     assert '<a href="#stage">Choose the stage to apply for.</a>' in response.text
     assert '<a href="#framework_version_id">Choose the criteria framework.</a>' in response.text
+    assert '<a href="#language">Choose the language of the review.</a>' in response.text
     assert 'id="stage-error"' in response.text
 
 
@@ -138,6 +144,7 @@ def test_a_second_open_application_is_refused_by_the_service(
             "csrf_token": token,
             "stage": "qualification",
             "framework_version_id": str(world.framework_id),
+            "language": "en",
         },
     )
     assert response.status_code == 409
