@@ -7,6 +7,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     SDGCITIES_HOST=0.0.0.0 \
     SDGCITIES_PORT=8000
 
+# Chinese stage-report PDFs are drawn with the system's Noto Sans CJK (too large to ship).
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-noto-cjk \
+    && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --home-dir /var/lib/sdgcities --create-home sdgcities
 WORKDIR /opt/sdgcities
 # The pinned, hashed dependencies first (`make lock`), in a layer of their own; then the project

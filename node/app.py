@@ -75,6 +75,7 @@ from .trust.routes import router as trust_router
 from .verification.routes import VERIFY_PATH
 from .verification.routes import router as verification_router
 from .verification.service import VerifierCache
+from .web.city.evidence import EVIDENCE_PAGE_PATH, UPLOAD_FORM_OVERHEAD
 from .web.errors import error_page, page_language, refusal_page, sign_in_redirect
 from .web.routes import install_site, is_page_route
 from .web.session import CsrfRefused, PageForbidden, SignInRequired
@@ -169,6 +170,13 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
                 detail=str(EvidenceTooLarge(max_bytes=settings.evidence_max_bytes)),
             ),
             RouteBodyCap.for_route("POST", REPORTS_PATH, MAX_REPORT_BYTES, detail=REPORT_TOO_LARGE),
+            # The city's upload page: the same file in a multipart form, with its few fields.
+            RouteBodyCap.for_route(
+                "POST",
+                EVIDENCE_PAGE_PATH,
+                settings.evidence_max_bytes + UPLOAD_FORM_OVERHEAD,
+                detail=str(EvidenceTooLarge(max_bytes=settings.evidence_max_bytes)),
+            ),
         ),
         page_refusal=refusal_page,
     )

@@ -5,13 +5,23 @@ stylesheet. PDF: fpdf2, pure Python, with DejaVu Sans shipped in `fonts/` (fpdf2
 are Latin-1 only; DejaVu covers Latin, Greek and Cyrillic, so city names and translated criteria
 render on a machine with nothing but the Python packages installed). Both read only the stored
 document, so they show exactly what was generated.
+
+The PDF's words come in a language (`ReportWords`). Arabic is drawn right to left with DejaVu
+Sans's Arabic glyphs, shaped by HarfBuzz (uharfbuzz). Chinese needs a CJK font, too large to ship
+(about 20 MB): the Noto Sans CJK fonts of the operating system (Debian's `fonts-noto-cjk`) are
+used when present; without them `pdf_languages()` leaves Chinese out, and the caller draws the
+PDF in English.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from importlib.util import find_spec
 from pathlib import Path
+from types import MappingProxyType
 from typing import Final
 
 from fpdf import FPDF
@@ -29,6 +39,103 @@ KINDS: Final = {
     "training": "training",
 }
 FONT_FAMILY: Final = "DejaVu"
+CJK_FAMILY: Final = "NotoSansCJK"
+# The report's languages DejaVu Sans draws by itself: Latin, Greek and Cyrillic.
+PDF_LANGUAGES: Final = frozenset({"en", "fr", "es", "ru"})
+RTL_LANGUAGES: Final = frozenset({"ar"})
+CJK_LANGUAGES: Final = frozenset({"zh"})
+# Where Debian's fonts-noto-cjk puts them: (regular, bold).
+CJK_FONT_FILES: tuple[Path, Path] = (
+    Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
+    Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc"),
+)
+
+
+def _shaping_available() -> bool:
+    # A dependency, but a node installed without it still draws every other language.
+    return find_spec("uharfbuzz") is not None
+
+
+def pdf_languages() -> frozenset[str]:
+    """The languages a stage report PDF can be drawn in on this machine."""
+    languages = set(PDF_LANGUAGES)
+    if _shaping_available():
+        languages |= RTL_LANGUAGES
+    if CJK_FONT_FILES[0].is_file():
+        languages |= CJK_LANGUAGES
+    return frozenset(languages)
+
+
+@dataclass(frozen=True)
+class ReportWords:
+    """The PDF's own words in one language (English by default): labels, headings and the
+    sentences around the stored document. `%(name)s` placeholders are filled when drawn.
+
+    The web pages build one from their message catalogues; the stored document itself (names,
+    reasons, answers) is shown as written, and `criteria` may give the criteria's texts in the
+    reader's language by code.
+    """
+
+    language: str = "en"
+    node_line: str = "%(node)s · SDG Cities certification"
+    title: str = "Stage report: %(city)s"
+    city: str = "City"
+    stage: str = "Stage"
+    level: str = "Level"
+    framework: str = "Framework"
+    framework_value: str = "%(id)s version %(version)s"
+    framework_digest: str = "Framework digest"
+    unpublished: str = "unpublished"
+    application: str = "Application"
+    reviewers: str = "Reviewers"
+    report: str = "Report"
+    report_value: str = "version %(version)s, generated %(date)s UTC"
+    recommended: str = "Recommended for certification"
+    not_recommended: str = "Not recommended for certification"
+    gaps_line: str = "Gaps to address: %(gaps)s."
+    all_met: str = "Every criterion of the stage is met."
+    criteria_heading: str = "Criteria"
+    by: str = "By"
+    verdict: str = "Verdict"
+    reasons: str = "Reasons"
+    consolidated: str = "consolidated"
+    lead_reviewer: str = "lead reviewer"
+    reviewer_n: str = "reviewer %(n)s"
+    evidence_line: str = "Evidence: %(files)s"
+    gaps_heading: str = "Gaps and the tools that help"
+    no_tool: str = (
+        "The catalogue has no tool for this criterion yet; UN-Habitat and its partners can "
+        "advise (§25)."
+    )
+    clarifications_heading: str = "Clarifications"
+    about: str = "About %(codes)s"
+    question: str = "Question: %(text)s"
+    answer: str = "Answer: %(text)s"
+    not_answered: str = "not answered"
+    footer: str = (
+        "%(city)s · %(stage)s · application %(id)s · report version %(version)s · "
+        "page %(page)s/%(pages)s"
+    )
+    closing: str = (
+        "Generated from the technical review of application %(id)s (%(format)s). Reviewers are "
+        "named by role only. The certification committee decides on the basis of this report."
+    )
+    verdicts: Mapping[str, str] = field(default_factory=lambda: MappingProxyType(VERDICTS))
+    kinds: Mapping[str, str] = field(default_factory=lambda: MappingProxyType(KINDS))
+    stage_name: str | None = None  # the stage's name in this language; the document's if None
+    criteria: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    # A sentence above the title, e.g. why this PDF is not in the reader's language.
+    note: str | None = None
+
+    def reviewer(self, label: str) -> str:
+        """A stored reviewer label ("lead reviewer", "reviewer 2") in this language."""
+        if label == "lead reviewer":
+            return self.lead_reviewer
+        number = label.removeprefix("reviewer ")
+        return self.reviewer_n % {"n": number} if number.isdigit() else label
+
+
+ENGLISH: Final = ReportWords()
 _PACKAGE: Final = __name__.rpartition(".")[0]
 
 
@@ -68,14 +175,25 @@ _LINE: Final = 5.0
 
 
 class _ReportPDF(FPDF):
-    def __init__(self, report: StageReportDocument) -> None:
+    def __init__(self, report: StageReportDocument, words: ReportWords) -> None:
         super().__init__(orientation="portrait", unit="mm", format="A4")
         self.report = report
+        self.words = words
+        self.set_lang(words.language)
         self.set_margins(16, 16, 16)
         self.set_auto_page_break(auto=True, margin=16)
         self.add_font(FONT_FAMILY, "", _font("DejaVuSans.ttf"))
         self.add_font(FONT_FAMILY, "B", _font("DejaVuSans-Bold.ttf"))
-        self.set_title(f"Stage report: {report.city.name}, {report.stage.name}")
+        self.rtl = words.language in RTL_LANGUAGES
+        if self.rtl:
+            self.set_text_shaping(use_shaping_engine=True, direction="rtl")
+        if words.language in CJK_LANGUAGES:
+            regular, bold = CJK_FONT_FILES
+            self.add_font(CJK_FAMILY, "", regular)
+            self.add_font(CJK_FAMILY, "B", bold if bold.is_file() else regular)
+            # DejaVu draws what it has (Latin names, digits); the CJK font the rest.
+            self.set_fallback_fonts([CJK_FAMILY])
+        self.set_title(f"{words.title % {'city': report.city.name}}, {report.stage.name}")
         self.set_author(report.node)
         self.set_subject(f"SDG Cities certification, application {report.application_id}")
         self.set_creator("SDG Cities node")
@@ -91,19 +209,41 @@ class _ReportPDF(FPDF):
         self.set_font(FONT_FAMILY, size=7.5)
         self.set_text_color(*_GREY)
         report = self.report
-        self.cell(
-            0,
-            4,
-            f"{report.city.name} · {report.stage.key} · application {report.application_id} · "
-            f"report version {report.version} · page {self.page_no()}/{{nb}}",
-            align="C",
-        )
+        footer = self.words.footer % {
+            "city": report.city.name,
+            "stage": report.stage.key,
+            "id": report.application_id,
+            "version": report.version,
+            "page": self.page_no(),
+            "pages": "{nb}",
+        }
+        self.cell(0, 4, footer, align="C")
 
     # Building blocks
 
+    @property
+    def align(self) -> str:
+        return "R" if self.rtl else "L"
+
     def paragraph(self, text: str, *, size: float = 9.5, bold: bool = False) -> None:
         self.set_font(FONT_FAMILY, "B" if bold else "", size)
-        self.multi_cell(0, _LINE, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.multi_cell(0, _LINE, text, align=self.align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    def pair(
+        self, first: str, second: str, colour: tuple[int, int, int], *, size: float = 10.5
+    ) -> None:
+        """`first` in bold then `second` in `colour` on one line (one paragraph right to left)."""
+        if self.rtl:
+            self.set_text_color(*colour)
+            self.paragraph(f"{first}{second}", size=size, bold=True)
+            self.set_text_color(*_BLACK)
+            return
+        self.set_font(FONT_FAMILY, "B", size)
+        self.write(_LINE, first)
+        self.set_text_color(*colour)
+        self.write(_LINE, second)
+        self.set_text_color(*_BLACK)
+        self.ln(_LINE + 0.5)
 
     def heading(self, text: str, *, size: float = 12.5) -> None:
         self.ln(3)
@@ -113,6 +253,9 @@ class _ReportPDF(FPDF):
         self.ln(1)
 
     def fact(self, label: str, value: str, *, size: float = 9) -> None:
+        if self.rtl:
+            self.paragraph(f"{label}: {value}", size=size)
+            return
         self.set_font(FONT_FAMILY, "", 9)
         self.set_text_color(*_GREY)
         self.cell(38, _LINE, label)
@@ -121,27 +264,38 @@ class _ReportPDF(FPDF):
         self.multi_cell(0, _LINE, value, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
-def render_pdf(report: StageReportDocument) -> bytes:
-    pdf = _ReportPDF(report)
+def render_pdf(report: StageReportDocument, *, words: ReportWords = ENGLISH) -> bytes:
+    """The report as a PDF, with its labels in `words`' language (English by default)."""
+    pdf = _ReportPDF(report, words)
     pdf.add_page()
+    verdicts = words.verdicts
 
+    if words.note:
+        pdf.set_text_color(*_GREY)
+        pdf.paragraph(words.note, size=8.5)
+        pdf.ln(1)
     pdf.set_text_color(*_GREY)
-    pdf.paragraph(f"{report.node} · SDG Cities certification", size=8)
+    pdf.paragraph(words.node_line % {"node": report.node}, size=8)
     pdf.set_text_color(*_BLACK)
-    pdf.paragraph(f"Stage report: {report.city.name}", size=17, bold=True)
+    pdf.paragraph(words.title % {"city": report.city.name}, size=17, bold=True)
     pdf.ln(2)
     city = report.city
-    pdf.fact("City", f"{city.name} ({city.locode}, {city.country})")
-    pdf.fact("Stage", f"{report.stage.letter}. {report.stage.name} ({report.stage.key})")
-    pdf.fact("Level", report.stage.level)
-    pdf.fact("Framework", f"{report.framework.id} version {report.framework.version}")
-    # Small enough that a sha256 digest fits on one line of A4.
-    pdf.fact("Framework digest", report.framework.digest or "unpublished", size=7.5)
-    pdf.fact("Application", str(report.application_id))
-    pdf.fact("Reviewers", str(report.reviewers))
+    stage_name = words.stage_name or report.stage.name
+    pdf.fact(words.city, f"{city.name} ({city.locode}, {city.country})")
+    pdf.fact(words.stage, f"{report.stage.letter}. {stage_name} ({report.stage.key})")
+    pdf.fact(words.level, report.stage.level)
     pdf.fact(
-        "Report",
-        f"version {report.version}, generated {report.generated_at:%Y-%m-%d %H:%M} UTC",
+        words.framework,
+        words.framework_value % {"id": report.framework.id, "version": report.framework.version},
+    )
+    # Small enough that a sha256 digest fits on one line of A4.
+    pdf.fact(words.framework_digest, report.framework.digest or words.unpublished, size=7.5)
+    pdf.fact(words.application, str(report.application_id))
+    pdf.fact(words.reviewers, str(report.reviewers))
+    pdf.fact(
+        words.report,
+        words.report_value
+        % {"version": report.version, "date": f"{report.generated_at:%Y-%m-%d %H:%M}"},
     )
     pdf.set_draw_color(*_BLUE)
     pdf.set_line_width(0.8)
@@ -150,78 +304,79 @@ def render_pdf(report: StageReportDocument) -> bytes:
 
     recommended = report.recommendation.value == "recommended"
     pdf.set_text_color(*_VERDICT_COLOURS["met" if recommended else "not_met"])
-    pdf.paragraph(
-        "Recommended for certification" if recommended else "Not recommended for certification",
-        size=12.5,
-        bold=True,
-    )
+    pdf.paragraph(words.recommended if recommended else words.not_recommended, size=12.5, bold=True)
     pdf.set_text_color(*_BLACK)
     pdf.paragraph(report.summary)
     pdf.paragraph(
-        f"Gaps to address: {', '.join(report.gaps)}."
-        if report.gaps
-        else "Every criterion of the stage is met."
+        words.gaps_line % {"gaps": ", ".join(report.gaps)} if report.gaps else words.all_met
     )
 
-    pdf.heading("Criteria")
+    pdf.heading(words.criteria_heading)
     for criterion in report.criteria:
-        pdf.set_font(FONT_FAMILY, "B", 10.5)
-        pdf.write(_LINE, f"{criterion.code}: ")
-        pdf.set_text_color(*_VERDICT_COLOURS[criterion.verdict.value])
-        pdf.write(_LINE, VERDICTS[criterion.verdict.value])
-        pdf.set_text_color(*_BLACK)
-        pdf.ln(_LINE + 0.5)
-        pdf.paragraph(criterion.text, size=9)
+        pdf.pair(
+            f"{criterion.code}: ",
+            verdicts[criterion.verdict.value],
+            _VERDICT_COLOURS[criterion.verdict.value],
+        )
+        pdf.paragraph(words.criteria.get(criterion.code, criterion.text), size=9)
         pdf.ln(1)
         pdf.set_font(FONT_FAMILY, "", 8.5)
         pdf.set_draw_color(200, 200, 200)
         pdf.set_line_width(0.2)
+        # Right to left, the columns run from the right too.
+        order = slice(None, None, -1 if pdf.rtl else 1)
         with pdf.table(
-            col_widths=(28, 20, 130),
-            text_align="LEFT",
+            col_widths=(28, 20, 130)[order],
+            text_align="RIGHT" if pdf.rtl else "LEFT",
             line_height=4.2,
             headings_style=FontFace(emphasis="BOLD", fill_color=(241, 243, 245)),
             first_row_as_headings=True,
             padding=1,
         ) as table:
             heading = table.row()
-            for title in ("By", "Verdict", "Reasons"):
+            for title in (words.by, words.verdict, words.reasons)[order]:
                 heading.cell(title)
             for reason in criterion.reasons:
-                row = table.row()
-                row.cell("consolidated" if reason.source == "consolidation" else reason.reviewer)
-                row.cell(VERDICTS[reason.verdict.value])
                 text = reason.text
                 if reason.evidence:
                     cited = ", ".join(f"{item.filename} (#{item.id})" for item in reason.evidence)
-                    text += f"\nEvidence: {cited}"
-                row.cell(text)
+                    text += "\n" + words.evidence_line % {"files": cited}
+                cells = (
+                    words.consolidated
+                    if reason.source == "consolidation"
+                    else words.reviewer(reason.reviewer),
+                    verdicts[reason.verdict.value],
+                    text,
+                )
+                row = table.row()
+                for cell in cells[order]:
+                    row.cell(cell)
         pdf.ln(3)
 
     if report.gaps:
-        pdf.heading("Gaps and the tools that help")
+        pdf.heading(words.gaps_heading)
         for criterion in report.criteria:
             if not criterion.gap:
                 continue
             pdf.paragraph(
-                f"{criterion.code} ({VERDICTS[criterion.verdict.value]})", size=10.5, bold=True
+                f"{criterion.code} ({verdicts[criterion.verdict.value]})", size=10.5, bold=True
             )
             if not criterion.tools:
-                pdf.paragraph(
-                    "The catalogue has no tool for this criterion yet; UN-Habitat and its "
-                    "partners can advise (§25).",
-                    size=9,
-                )
+                pdf.paragraph(words.no_tool, size=9)
             for tool in criterion.tools:
-                pdf.set_font(FONT_FAMILY, "B", 9)
-                pdf.set_text_color(*_BLUE)
-                pdf.write(_LINE, f"{tool.title}", link=tool.link)
-                pdf.set_text_color(*_GREY)
-                pdf.set_font(FONT_FAMILY, "", 8)
                 provider = f", {tool.provider}" if tool.provider else ""
-                pdf.write(_LINE, f"  ({KINDS[tool.kind.value]}{provider})")
-                pdf.set_text_color(*_BLACK)
-                pdf.ln(_LINE)
+                kind = f"  ({words.kinds[tool.kind.value]}{provider})"
+                if pdf.rtl:
+                    pdf.pair(tool.title, kind, _GREY, size=9)
+                else:
+                    pdf.set_font(FONT_FAMILY, "B", 9)
+                    pdf.set_text_color(*_BLUE)
+                    pdf.write(_LINE, f"{tool.title}", link=tool.link)
+                    pdf.set_text_color(*_GREY)
+                    pdf.set_font(FONT_FAMILY, "", 8)
+                    pdf.write(_LINE, kind)
+                    pdf.set_text_color(*_BLACK)
+                    pdf.ln(_LINE)
                 pdf.paragraph(tool.summary, size=8.5)
                 pdf.set_text_color(*_GREY)
                 pdf.paragraph(tool.link, size=7.5)
@@ -230,19 +385,14 @@ def render_pdf(report: StageReportDocument) -> bytes:
             pdf.ln(2)
 
     if report.clarifications:
-        pdf.heading("Clarifications")
+        pdf.heading(words.clarifications_heading)
         for item in report.clarifications:
-            pdf.paragraph(f"About {', '.join(item.criteria)}", size=9, bold=True)
-            pdf.paragraph(f"Question: {item.question}", size=8.5)
-            pdf.paragraph(f"Answer: {item.answer or 'not answered'}", size=8.5)
+            pdf.paragraph(words.about % {"codes": ", ".join(item.criteria)}, size=9, bold=True)
+            pdf.paragraph(words.question % {"text": item.question}, size=8.5)
+            pdf.paragraph(words.answer % {"text": item.answer or words.not_answered}, size=8.5)
             pdf.ln(1)
 
     pdf.ln(4)
     pdf.set_text_color(*_GREY)
-    pdf.paragraph(
-        f"Generated from the technical review of application {report.application_id} "
-        f"({report.format}). Reviewers are named by role only. The certification committee "
-        "decides on the basis of this report.",
-        size=7.5,
-    )
+    pdf.paragraph(words.closing % {"id": report.application_id, "format": report.format}, size=7.5)
     return bytes(pdf.output())

@@ -13,7 +13,6 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
-from starlette.convertors import Convertor, register_url_convertor
 
 from sdgcities.node.accounts.models import Role
 from sdgcities.node.deps import SessionDep, StateDep
@@ -21,19 +20,6 @@ from sdgcities.node.deps import SessionDep, StateDep
 from .i18n import BY_CODE, Language, preferred_language
 from .pages import STATIC_PATH, render
 from .session import WebCaller, check_csrf, end_session, page_access
-
-
-class LanguageConvertor(Convertor[str]):
-    regex = "|".join(BY_CODE)
-
-    def convert(self, value: str) -> str:
-        return value
-
-    def to_string(self, value: str) -> str:
-        return value
-
-
-register_url_convertor("lang", LanguageConvertor())
 
 
 async def page_language(lang: str) -> Language:
@@ -87,10 +73,9 @@ def is_page_route(route: APIRoute) -> bool:
 def install_site(app: FastAPI) -> None:
     # Imported here: the pages' modules import this one's dependencies (`LanguageDep`).
     from . import criteria, public, verify
+    from .city.routes import router as city_router
 
-    app.include_router(router)
-    app.include_router(verify.router)
-    app.include_router(criteria.router)
-    app.include_router(public.router)
+    for pages in (router, verify.router, criteria.router, public.router, city_router):
+        app.include_router(pages)
     static = resources.files(_PACKAGE) / "static"
     app.mount(STATIC_PATH, StaticFiles(directory=str(static)), name="static")
