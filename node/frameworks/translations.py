@@ -79,7 +79,7 @@ def baseline_translation(language: str) -> BaselineTranslation | None:
 
 
 @cache
-def _phrasebook(language: str) -> Mapping[str, str]:
+def phrasebook(language: str) -> Mapping[str, str]:
     """Each text of the baseline, as written, with its translation into `language`."""
     translation = baseline_translation(language)
     baseline = load_baseline()
@@ -180,12 +180,12 @@ class ShownFramework:
 def in_language(document: FrameworkDocument, *, language: str) -> ShownFramework:
     """`document` as a reader of `language` sees it (see the module docstring)."""
     own = document.language
-    phrasebook = _phrasebook(language) if own == "en" and language != own else {}
+    words = phrasebook(language) if own == "en" and language != own else {}
 
     def show(text: str) -> Shown:
         if language == own:
             return Shown(text, own)
-        translated = phrasebook.get(text)
+        translated = words.get(text)
         if translated is not None:
             return Shown(translated, language, unofficial=True)
         return Shown(text, own)
