@@ -47,7 +47,7 @@ def dedicated_connection(engine: Engine) -> Any:
     """A psycopg connection (autocommit) of its own: made by the engine's pool, so with its
     settings, and detached from it, so it neither counts against the pool nor returns to it."""
     proxied = engine.raw_connection()
-    connection = proxied.driver_connection
+    connection: Any = proxied.driver_connection
     proxied.detach()
     try:
         connection.autocommit = True
