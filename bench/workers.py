@@ -1,6 +1,6 @@
 """`POST /verify` and registry reads with 1 and with 2 worker processes on one PostgreSQL database.
 
-    .venv/bin/python bench/workers.py [--clients 16] [--load-processes 2] [--seconds 4] [--rounds 3]
+    .venv/bin/python bench/workers.py [--clients 16] [--load-processes 2] [--seconds 4] [--rounds 5]
 
 Starts a real node the way an operator does (`sdgcities node init` on a new PostgreSQL database,
 then `sdgcities node serve --workers N` on a fixed loopback port), with a root key this script
@@ -50,7 +50,7 @@ from verify_api import SDGCITIES, Api, Node, certify, trust_list
 from sdgcities.credentials import SigningKey
 
 NODE_ID = "KE"
-RECONNECT_EVERY = 200
+RECONNECT_EVERY = 100
 MAX_REQUESTS_PER_CLIENT = 10_000_000  # a bound on each loop, far above what a phase reaches
 PATHS = {"verify": "POST /verify", "registry": "GET /registry/cities"}
 
@@ -293,7 +293,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--load-processes", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=4.0)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     if not postgres_reachable():
         raise SystemExit("PostgreSQL is not reachable: workers above 1 need it")

@@ -188,6 +188,7 @@ def test_a_killed_leader_is_replaced_and_nothing_is_lost_or_doubled(
     )
     global_node.start()
     ke.start("--workers", str(WORKERS))
+    wait_for(lambda: leader_pid(database_url) is not None, "a worker to lead", timeout=30)
     first_leader = leader_pid(database_url)
     assert first_leader is not None
 
