@@ -236,7 +236,7 @@ def _listen_for_changes(app: FastAPI) -> ChangeListener:
     changes.on(STATUS_LIST, status_list_changed)
     runtime: IngestRuntime | None = app.state.ingest
     if runtime is not None:
-        runtime.share_wish = partial(changes.announce_soon, topic=INGEST_PULL)
+        runtime.share_wish = changes.announcer(INGEST_PULL)
 
         def pull_wanted(node_id: str | None) -> None:
             if node_id is not None:

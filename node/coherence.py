@@ -57,8 +57,13 @@ def dedicated_connection(engine: Engine) -> Any:
     return connection
 
 
-def _payload(topic: str, subject: str) -> str:
-    return json.dumps({"topic": topic, "subject": subject, "pid": os.getpid()})
+def this_process() -> str:
+    """Who announces: the process (its own announcements are not for it)."""
+    return str(os.getpid())
+
+
+def _payload(topic: str, subject: str, origin: str) -> str:
+    return json.dumps({"topic": topic, "subject": subject, "origin": origin})
 
 
 def announce(session: Session, *, topic: str, subject: str) -> None:
@@ -69,7 +74,7 @@ def announce(session: Session, *, topic: str, subject: str) -> None:
         text("SELECT pg_notify(:channel, :payload)"),
         {
             "channel": CHANNEL,
-            "payload": _payload(topic, subject),
+            "payload": _payload(topic, subject, this_process()),
         },
     )
 
@@ -82,8 +87,11 @@ class ChangeListener:
     announced while nobody listened is forgotten as if announced.
     """
 
-    def __init__(self, engine: Engine, *, wait: float = LISTEN_WAIT_SECONDS) -> None:
+    def __init__(
+        self, engine: Engine, *, wait: float = LISTEN_WAIT_SECONDS, origin: str | None = None
+    ) -> None:
         self._engine, self._wait = engine, wait
+        self._origin = origin or this_process()
         self._handlers: dict[str, list[Handler]] = {}
         self._outgoing: queue.SimpleQueue[str] = queue.SimpleQueue()
         self._stop = threading.Event()
@@ -97,7 +105,15 @@ class ChangeListener:
         """`announce` outside any transaction, without waiting (sent by the listening thread
         within `wait` seconds): for a wish, where there is no change to commit with."""
         if self._engine.dialect.name == "postgresql":
-            self._outgoing.put(_payload(topic, subject))
+            self._outgoing.put(_payload(topic, subject, self._origin))
+
+    def announcer(self, topic: str) -> Callable[[str], None]:
+        """`announce_soon` of `topic`, for a caller that knows only the subject."""
+
+        def announce_subject(subject: str) -> None:
+            self.announce_soon(topic=topic, subject=subject)
+
+        return announce_subject
 
     def start(self) -> None:
         """Listen in a daemon thread (on PostgreSQL; elsewhere there is nobody to hear)."""
@@ -144,11 +160,11 @@ class ChangeListener:
     def _dispatch(self, payload: str) -> None:
         try:
             notice = json.loads(payload)
-            topic, subject, pid = notice["topic"], notice["subject"], notice["pid"]
+            topic, subject, origin = notice["topic"], notice["subject"], notice["origin"]
         except (ValueError, KeyError, TypeError):
             logger.warning("change listener: an announcement it cannot read: %r", payload)
             return
-        if pid == os.getpid():
+        if origin == self._origin:
             return
         for handler in self._handlers.get(topic, ()):
             self._call(handler, str(subject))

@@ -16,8 +16,16 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from sdgcities.node.coherence import CHANNEL, STATUS_LIST, TRUST_LIST, ChangeListener, announce
+from sdgcities.node.coherence import (
+    CHANNEL,
+    INGEST_PULL,
+    STATUS_LIST,
+    TRUST_LIST,
+    ChangeListener,
+    announce,
+)
 from sdgcities.node.db import make_engine
+from sdgcities.node.ingest.service import IngestRuntime
 from sdgcities.node.leader import LEADER_APPLICATION_NAME, AdvisoryLock, run_once_per_node
 
 from ..conftest import TemporaryDatabases
@@ -115,6 +123,7 @@ import sys
 from sqlmodel import Session
 from sdgcities.node.coherence import announce
 from sdgcities.node.db import make_engine
+from sdgcities.node.ingest.service import IngestRuntime
 engine = make_engine(sys.argv[1])
 with Session(engine) as session:
     announce(session, topic=sys.argv[2], subject=sys.argv[3])
@@ -191,3 +200,33 @@ def test_on_sqlite_nothing_is_announced_or_heard(databases: TemporaryDatabases) 
         announce(session, topic=TRUST_LIST, subject="1")
     assert not listener.connected.is_set()
     listener.stop()
+
+
+@pytest.mark.postgres
+def test_a_wish_reaches_the_other_processes_and_not_its_own(postgres_url: str) -> None:
+    engine = make_engine(postgres_url)
+    follower = ChangeListener(engine, wait=0.1, origin="follower")
+    leader = ChangeListener(engine, wait=0.1, origin="leader")
+    runtime = IngestRuntime(share_wish=follower.announcer(INGEST_PULL))
+    leader_runtime = IngestRuntime()
+    heard_by_follower: list[str | None] = []
+    follower.on(INGEST_PULL, heard_by_follower.append)
+    leader.on(
+        INGEST_PULL,
+        lambda node_id: node_id and leader_runtime.want_pull(node_id, share=False),
+    )
+    follower.start()
+    leader.start()
+    try:
+        assert follower.connected.wait(10)
+        assert leader.connected.wait(10)
+        heard_by_follower.clear()
+        runtime.want_pull("KE")  # a refused report, answered by the follower
+        assert runtime.wanted == {"KE"}
+        wait_for(lambda: leader_runtime.wanted == {"KE"})
+        assert leader_runtime.wake.is_set()
+        assert heard_by_follower == []
+    finally:
+        follower.stop()
+        leader.stop()
+        engine.dispose()
