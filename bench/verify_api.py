@@ -253,8 +253,10 @@ def certify(node: Node, root_key: SigningKey) -> str:
 def trust_list(node: Node, root_key: SigningKey) -> str:
     """The root key's trust list naming this node, its key and its endorsed framework."""
     with httpx.Client(base_url=node.base_url, timeout=30) as client:
+        # The JWKS names each key by its DID URL; `from_jwk` takes a kid only as the thumbprint.
         keys = [
-            PublicKey.from_jwk(jwk) for jwk in client.get("/.well-known/jwks.json").json()["keys"]
+            PublicKey.from_jwk({name: value for name, value in jwk.items() if name != "kid"})
+            for jwk in client.get("/.well-known/jwks.json").json()["keys"]
         ]
         framework = Api(client, node.admin_token).call("GET", "/frameworks", params={"limit": 1})
     baseline = framework["data"][0]

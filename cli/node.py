@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from .errors import CliError, ExitCode
+
+if TYPE_CHECKING:
+    from sdgcities.node.config import Settings
 
 node_app = typer.Typer(help="Create, run, back up and restore a node.", no_args_is_help=True)
 
@@ -74,6 +77,13 @@ def serve(
     data_dir: DataDir = Path("data"),
     host: Annotated[str, typer.Option(envvar="SDGCITIES_HOST")] = "127.0.0.1",
     port: Annotated[int, typer.Option(envvar="SDGCITIES_PORT")] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            envvar="SDGCITIES_WORKERS",
+            help="Worker processes (above 1: PostgreSQL only).",
+        ),
+    ] = 1,
 ) -> None:
     """Run the node (uvicorn) on HOST:PORT until stopped."""
     import uvicorn
@@ -82,11 +92,27 @@ def serve(
     from sdgcities.node.config import get_settings
 
     settings = get_settings(data_dir=data_dir)
+    if workers != 1:
+        _serve_workers(settings=settings, host=host, port=port, workers=workers)
+        return
     try:
         app = create_app(settings)
     except Exception as exc:
         raise CliError(f"the node cannot start: {exc}") from exc
     uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
+
+
+def _serve_workers(*, settings: Settings, host: str, port: int, workers: int) -> None:
+    from sdgcities.node.serving import check_workers, serve_workers
+
+    try:
+        check_workers(settings=settings, workers=workers)
+    except ValueError as exc:
+        raise CliError(str(exc), ExitCode.USAGE) from exc
+    try:
+        serve_workers(settings=settings, host=host, port=port, workers=workers)
+    except Exception as exc:
+        raise CliError(f"the node cannot start: {exc}") from exc
 
 
 @node_app.command("backup")

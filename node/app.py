@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from http import HTTPStatus
 from typing import Any
 
@@ -32,6 +33,7 @@ from .body_limit import RequestSizeLimit, RouteBodyCap
 from .catalogue.routes import router as catalogue_router
 from .certificates.routes import router as certificates_router
 from .cities.routes import router as cities_router
+from .coherence import INGEST_PULL, STATUS_LIST, TRUST_LIST, ChangeListener
 from .committee.routes import router as committee_router
 from .config import Settings, get_settings
 from .db import check_durability, make_engine, migrate
@@ -48,6 +50,7 @@ from .ingest.routes import router as ingest_router
 from .ingest.service import IngestRuntime
 from .ingest.tasks import ingest_pull
 from .ingest.workers import ingest_pool
+from .leader import run_once_per_node
 from .members.root_key import load_root_key
 from .members.routes import JOIN_PATH
 from .members.routes import router as members_router
@@ -214,19 +217,56 @@ def _rate_limits(settings: Settings) -> list[RouteRateLimit]:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    async with (
-        status_refresh(app.state.node),
-        trust_list_republish(app.state.node),
-        trust_list_sync(app.state.node),
-        ingest_pull(app.state.node, app.state.ingest),
-        event_relay(app.state.node, _relay_transport(app)),
-        quality_reports(app.state.node),
-    ):
-        try:
+    state: NodeState = app.state.node
+    # What must run once per node runs in one process of it (node.leader).
+    duties = (
+        partial(status_refresh, state),
+        partial(trust_list_republish, state),
+        partial(trust_list_sync, state),
+        partial(ingest_pull, state, app.state.ingest),
+        partial(event_relay, state, _relay_transport(app)),
+        partial(quality_reports, state),
+    )
+    changes = _listen_for_changes(app)
+    changes.start()
+    try:
+        async with run_once_per_node(
+            engine=state.engine, node_id=state.settings.node_id, duties=duties
+        ):
             yield
-        finally:
-            if app.state.ingest_pool is not None:
-                app.state.ingest_pool.close()
+    finally:
+        changes.stop()
+        if app.state.ingest_pool is not None:
+            app.state.ingest_pool.close()
+
+
+def _listen_for_changes(app: FastAPI) -> ChangeListener:
+    """What this process forgets when another process of the node announces a change."""
+    state: NodeState = app.state.node
+    changes = ChangeListener(state.engine)
+
+    def trust_list_changed(_sequence: str | None) -> None:
+        state.verifiers.reset()
+        state.relay_wake.wake()  # a list that lists this node lets the relay report
+
+    def status_list_changed(list_id: str | None) -> None:
+        if list_id is None:
+            state.verifiers.reset()
+        else:
+            state.verifiers.own_status_list_changed(list_id)
+
+    changes.on(TRUST_LIST, trust_list_changed)
+    changes.on(STATUS_LIST, status_list_changed)
+    runtime: IngestRuntime | None = app.state.ingest
+    if runtime is not None:
+        runtime.share_wish = changes.announcer(INGEST_PULL)
+
+        def pull_wanted(node_id: str | None) -> None:
+            if node_id is not None:
+                runtime.want_pull(node_id, share=False)
+
+        changes.on(INGEST_PULL, pull_wanted)
+    return changes
 
 
 def _relay_transport(app: FastAPI) -> Transport | None:

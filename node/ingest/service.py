@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NoReturn
@@ -125,13 +125,18 @@ class IngestRuntime:
     wake: threading.Event = field(default_factory=threading.Event)
     # Reports are CPU-bound in one process: taking a few at a time is faster than all at once.
     slots: threading.BoundedSemaphore = field(init=False)
+    # Passes a wish on to the node's other processes: only the leader runs the pull task
+    # (node.leader); set by the app.
+    share_wish: Callable[[str], None] | None = None
 
     def __post_init__(self) -> None:
         self.slots = threading.BoundedSemaphore(self.concurrency)
 
-    def want_pull(self, node_id: str) -> None:
+    def want_pull(self, node_id: str, *, share: bool = True) -> None:
         self.wanted.add(node_id)
         self.wake.set()
+        if share and self.share_wish is not None:
+            self.share_wish(node_id)
 
 
 def receive_report(

@@ -30,6 +30,7 @@ from sdgcities.credentials import (
     sign_status_list,
     status_value,
 )
+from sdgcities.node.coherence import STATUS_LIST, announce
 from sdgcities.node.db import after_commit
 from sdgcities.node.errors import InvalidRequest, NotFound
 from sdgcities.node.identity.service import names_key
@@ -270,3 +271,4 @@ def _sign(record: StatusListRecord, *, session: Session, state: NodeState, now: 
     forget = partial(state.verifiers.own_status_list_changed, record.list_id)
     forget()
     after_commit(session, forget)
+    announce(session, topic=STATUS_LIST, subject=record.list_id)

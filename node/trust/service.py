@@ -10,6 +10,7 @@ from sdgcities.credentials import Error as CredentialsError
 from sdgcities.credentials import TrustAnchor, TrustList
 from sdgcities.node.actor import Actor
 from sdgcities.node.audit.service import record
+from sdgcities.node.coherence import TRUST_LIST, announce
 from sdgcities.node.config import Settings
 from sdgcities.node.db import after_commit
 from sdgcities.node.errors import Conflict, InvalidRequest
@@ -67,6 +68,7 @@ def accept_trust_list(
     for listener in _accept_listeners.get(_engine_of(session), ()):
         listener()
         after_commit(session, listener)
+    announce(session, topic=TRUST_LIST, subject=str(trust_list.sequence))
     record(
         session=session,
         actor=actor,

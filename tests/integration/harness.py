@@ -114,12 +114,17 @@ def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
             stop_process(process)
 
 
-def serve(data_dir: Path, port: int, processes: list[subprocess.Popen[bytes]]) -> tuple[str, Path]:
-    """Start `sdgcities node serve` and wait until it answers; its URL and log file."""
+def serve(
+    data_dir: Path, port: int, processes: list[subprocess.Popen[bytes]], *options: str
+) -> tuple[str, Path]:
+    """Start `sdgcities node serve [options]` and wait until it answers; its URL and log file."""
     log = data_dir / "serve.log"
     with log.open("ab") as out:
         process = subprocess.Popen(
-            [str(SDGCITIES), "node", "serve", "--data-dir", str(data_dir), "--port", str(port)],
+            [
+                *(str(SDGCITIES), "node", "serve", "--data-dir", str(data_dir)),
+                *("--port", str(port), *options),
+            ],
             env=node_env(data_dir),
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -158,8 +163,8 @@ class Node:
             for name, value in values.items():
                 env.write(f"SDGCITIES_{name.upper()}={value}\n")
 
-    def start(self) -> None:
-        serve(self.data_dir, self.port, self.processes)
+    def start(self, *options: str) -> None:
+        serve(self.data_dir, self.port, self.processes, *options)
         self.process = self.processes[-1]
 
     def stop(self) -> None:
