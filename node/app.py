@@ -23,6 +23,7 @@ from sdgcities.credentials import Error as CredentialsError
 from sdgcities.federation import MAX_REPORT_BYTES
 
 from .accounts.models import Role
+from .accounts.people_routes import router as people_router
 from .accounts.routes import me_router
 from .accounts.routes import router as accounts_router
 from .applications.routes import EVIDENCE_UPLOAD_PATH
@@ -54,6 +55,7 @@ from .members.tasks import republish_once, trust_list_republish
 from .membership.routes import router as membership_router
 from .membership.tasks import trust_list_sync
 from .monitoring.routes import router as monitoring_router
+from .mail.tasks import mail_sender
 from .monitoring.tasks import quality_reports
 from .openapi import document_errors, guard_of
 from .outbound import outbound_client
@@ -76,13 +78,15 @@ from .verification.routes import router as verification_router
 from .verification.service import VerifierCache
 from .web.errors import error_page, page_language, sign_in_redirect
 from .web.routes import install_site, is_page_route
-from .web.session import CsrfRefused, PageForbidden, SignInRequired
+from .web.account.routes import SIGN_IN_PATH, enrolment_redirect
+from .web.session import CsrfRefused, EnrolmentRequired, PageForbidden, SignInRequired
 from .wellknown.routes import router as wellknown_router
 
 ROUTERS = (
     wellknown_router,
     me_router,
     accounts_router,
+    people_router,
     audit_router,
     cities_router,
     catalogue_router,
@@ -179,6 +183,7 @@ def _rate_limits(settings: Settings) -> list[RouteRateLimit]:
     wanted = (
         ("POST", VERIFY_PATH, settings.rate_limit_verify_per_minute, 60.0, "verifications"),
         ("POST", JOIN_PATH, settings.rate_limit_join_per_hour, 3600.0, "join requests"),
+        ("POST", SIGN_IN_PATH, settings.rate_limit_sign_in_per_minute, 60.0, "sign-in attempts"),
     )
     return [
         RouteRateLimit(
@@ -202,6 +207,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         ingest_pull(app.state.node, app.state.ingest),
         event_relay(app.state.node, _relay_transport(app)),
         quality_reports(app.state.node),
+        mail_sender(app.state.node),
     ):
         try:
             yield
@@ -262,6 +268,10 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(SignInRequired)
     async def sign_in_required(_request: Request, exc: SignInRequired) -> Response:
         return sign_in_redirect(exc.language_code, exc.next_path)
+
+    @app.exception_handler(EnrolmentRequired)
+    async def enrolment_required(_request: Request, exc: EnrolmentRequired) -> Response:
+        return enrolment_redirect(exc.language_code)
 
     @app.exception_handler(PageForbidden)
     async def page_forbidden(request: Request, _exc: PageForbidden) -> Response:

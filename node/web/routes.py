@@ -42,7 +42,10 @@ async def page_language(lang: str) -> Language:
 
 LanguageDep = Annotated[Language, Depends(page_language)]
 Visitor = Annotated[WebCaller, page_access(Role.PUBLIC)]
-SignedIn = Annotated[WebCaller, page_access(*(role for role in Role if role is not Role.PUBLIC))]
+PEOPLE: Final = tuple(role for role in Role if role is not Role.PUBLIC)
+SignedIn = Annotated[WebCaller, page_access(*PEOPLE)]
+# Signing out is allowed before a required second factor is enrolled.
+SigningOut = Annotated[WebCaller, page_access(*PEOPLE, before_enrolment=True)]
 
 router = APIRouter(include_in_schema=False)
 _PACKAGE: Final = __name__.rpartition(".")[0]
@@ -68,7 +71,11 @@ async def home_without_slash(lang: str, _caller: Visitor) -> RedirectResponse:
 
 @router.post("/{lang:lang}/sign-out")
 async def sign_out(
-    request: Request, language: LanguageDep, caller: SignedIn, state: StateDep, session: SessionDep
+    request: Request,
+    language: LanguageDep,
+    caller: SigningOut,
+    state: StateDep,
+    session: SessionDep,
 ) -> RedirectResponse:
     await check_csrf(request, caller)
     response = RedirectResponse(f"/{language.code}/", status_code=303)
@@ -85,6 +92,9 @@ def is_page_route(route: APIRoute) -> bool:
 
 
 def install_site(app: FastAPI) -> None:
+    from .account.routes import router as account_router  # it imports `LanguageDep` from here
+
     app.include_router(router)
+    app.include_router(account_router)
     static = resources.files(_PACKAGE) / "static"
     app.mount(STATIC_PATH, StaticFiles(directory=str(static)), name="static")

@@ -1,0 +1,112 @@
+"""The mails people receive about their account, in their language, and sending them.
+
+Each is put in the outbox in the caller's transaction (`node.mail.enqueue`): the account, the
+link and the mail are stored together or not at all.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlmodel import Session
+
+from sdgcities.node.accounts.links import issue_link
+from sdgcities.node.accounts.models import LinkPurpose, User
+from sdgcities.node.config import Settings
+from sdgcities.node.mail import MailText, enqueue
+
+from ..i18n import BY_CODE, SOURCE_LANGUAGE, Language, N_, translations
+
+_INVITATION_SUBJECT = N_("Your SDG Cities account on %(node)s")
+_INVITATION_BODY = N_(
+    "Hello %(name)s,\n\n"
+    "An account has been created for you on %(node)s, a node of the SDG Cities "
+    "certification federation.\n\n"
+    "To choose your password and sign in, open this link within %(hours)s hours:\n\n"
+    "%(link)s\n\n"
+    "The link works once. If you did not expect this message, you can ignore it."
+)
+_RESET_SUBJECT = N_("Reset your SDG Cities password")
+_RESET_BODY = N_(
+    "Hello %(name)s,\n\n"
+    "Someone asked to reset the password of your account on %(node)s.\n\n"
+    "To choose a new password, open this link within %(minutes)s minutes:\n\n"
+    "%(link)s\n\n"
+    "The link works once. If you did not ask for this, you can ignore this message: your "
+    "password has not changed."
+)
+_REQUEST_REFUSED_SUBJECT = N_("Your request for an SDG Cities account")
+_REQUEST_REFUSED_BODY = N_(
+    "Hello %(name)s,\n\n"
+    "The secretariat of %(node)s has not approved your request for an account for %(city)s. "
+    "If you think this is a mistake, please reply to the secretariat of the national node."
+)
+
+
+def language_for(user: User, fallback: Language = SOURCE_LANGUAGE) -> Language:
+    """The first of the person's languages that the site speaks."""
+    for tag in user.languages:
+        language = BY_CODE.get(tag.split("-")[0].lower())
+        if language is not None:
+            return language
+    return fallback
+
+
+def _text(language: Language, subject: str, body: str, **values: object) -> MailText:
+    catalogue = translations(language.code)
+    return MailText(
+        subject=catalogue.gettext(subject) % values, body=catalogue.gettext(body) % values
+    )
+
+
+def send_invitation(
+    *, session: Session, user: User, settings: Settings, now: datetime, language: Language | None = None
+) -> None:
+    language = language or language_for(user)
+    lifetime = timedelta(hours=settings.invitation_lifetime_hours)
+    secret = issue_link(
+        session=session, user=user, purpose=LinkPurpose.INVITATION, lifetime=lifetime, now=now
+    )
+    text = _text(
+        language,
+        _INVITATION_SUBJECT,
+        _INVITATION_BODY,
+        name=user.name,
+        node=settings.node_name,
+        hours=settings.invitation_lifetime_hours,
+        link=f"{settings.base_url}/{language.code}/set-password/{secret}",
+    )
+    enqueue(session=session, to=user.email, text=text, now=now)
+
+
+def send_password_reset(
+    *, session: Session, user: User, settings: Settings, now: datetime, language: Language
+) -> None:
+    lifetime = timedelta(minutes=settings.password_reset_lifetime_minutes)
+    secret = issue_link(
+        session=session, user=user, purpose=LinkPurpose.PASSWORD_RESET, lifetime=lifetime, now=now
+    )
+    text = _text(
+        language,
+        _RESET_SUBJECT,
+        _RESET_BODY,
+        name=user.name,
+        node=settings.node_name,
+        minutes=settings.password_reset_lifetime_minutes,
+        link=f"{settings.base_url}/{language.code}/set-password/{secret}",
+    )
+    enqueue(session=session, to=user.email, text=text, now=now)
+
+
+def send_request_refused(
+    *, session: Session, to: str, name: str, city: str, language: Language, settings: Settings, now: datetime
+) -> None:
+    text = _text(
+        language,
+        _REQUEST_REFUSED_SUBJECT,
+        _REQUEST_REFUSED_BODY,
+        name=name,
+        city=city,
+        node=settings.node_name,
+    )
+    enqueue(session=session, to=to, text=text, now=now)
