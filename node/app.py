@@ -48,6 +48,7 @@ from .ingest.routes import router as ingest_router
 from .ingest.service import IngestRuntime
 from .ingest.tasks import ingest_pull
 from .ingest.workers import ingest_pool
+from .mail.tasks import mail_sender
 from .members.root_key import load_root_key
 from .members.routes import JOIN_PATH
 from .members.routes import router as members_router
@@ -55,7 +56,6 @@ from .members.tasks import republish_once, trust_list_republish
 from .membership.routes import router as membership_router
 from .membership.tasks import trust_list_sync
 from .monitoring.routes import router as monitoring_router
-from .mail.tasks import mail_sender
 from .monitoring.tasks import quality_reports
 from .openapi import document_errors, guard_of
 from .outbound import outbound_client
@@ -76,9 +76,9 @@ from .trust.routes import router as trust_router
 from .verification.routes import VERIFY_PATH
 from .verification.routes import router as verification_router
 from .verification.service import VerifierCache
+from .web.account.routes import SIGN_IN_PATH, enrolment_redirect
 from .web.errors import error_page, page_language, sign_in_redirect
 from .web.routes import install_site, is_page_route
-from .web.account.routes import SIGN_IN_PATH, enrolment_redirect
 from .web.session import CsrfRefused, EnrolmentRequired, PageForbidden, SignInRequired
 from .wellknown.routes import router as wellknown_router
 

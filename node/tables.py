@@ -28,13 +28,13 @@ from sdgcities.node.federation_registry.models import (
 )
 from sdgcities.node.frameworks.models import FrameworkVersion
 from sdgcities.node.identity.models import NodeKey
-from sdgcities.node.mail.models import OutboxMessage
 from sdgcities.node.ingest.models import (
     IngestAlarm,
     IngestedEvent,
     IngestedLog,
     ReceivedReport,
 )
+from sdgcities.node.mail.models import OutboxMessage
 from sdgcities.node.members.models import (
     EndorsementRequestRecord,
     JoinRequestRecord,

@@ -73,7 +73,9 @@ def approve_request(
     return user
 
 
-def refuse_request(*, session: Session, request_id: int, actor: Actor, now: datetime) -> AccountRequest:
+def refuse_request(
+    *, session: Session, request_id: int, actor: Actor, now: datetime
+) -> AccountRequest:
     request = _pending_or_raise(session, request_id)
     _decide(session, request, AccountRequestStatus.REFUSED, actor, now)
     return request

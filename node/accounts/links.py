@@ -103,7 +103,7 @@ def set_password_with_link(*, session: Session, secret: str, password: str, now:
     if problem is not None:
         raise WeakPassword(problem)
     # Spend it first, conditionally: of two posts of one link at once, only one sets a password.
-    spent = session.exec(  # type: ignore[call-overload]
+    spent = session.exec(
         update(OneTimeLink)
         .where(col(OneTimeLink.id) == link.id, col(OneTimeLink.used_at).is_(None))
         .values(used_at=now)
@@ -123,5 +123,5 @@ def _spend_links(
     )
     if purpose is not None:
         statement = statement.where(col(OneTimeLink.purpose) == purpose)
-    session.exec(statement.values(used_at=now))  # type: ignore[call-overload]
+    session.exec(statement.values(used_at=now))
     session.flush()

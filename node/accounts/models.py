@@ -84,7 +84,7 @@ class SignInFailure(SQLModel, table=True):
 
 class LinkPurpose(StrEnum):
     INVITATION = "invitation"
-    PASSWORD_RESET = "password_reset"
+    PASSWORD_RESET = "password_reset"  # noqa: S105 - a purpose, not a secret
 
 
 class OneTimeLink(SQLModel, table=True):

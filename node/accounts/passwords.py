@@ -74,6 +74,10 @@ def password_problem(password: str, *, email: str) -> PasswordProblem | None:
     if folded in (email.casefold(), local_part):
         return PasswordProblem.IS_EMAIL
     # One character repeated, or a well-known choice (also with a year or digits appended).
-    if len(set(folded)) <= 2 or folded in _common_passwords() or folded.rstrip("0123456789!") in _common_passwords():
+    if (
+        len(set(folded)) <= 2
+        or folded in _common_passwords()
+        or folded.rstrip("0123456789!") in _common_passwords()
+    ):
         return PasswordProblem.COMMON
     return None

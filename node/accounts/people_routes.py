@@ -11,8 +11,8 @@ from sdgcities.node.deps import SessionDep, StateDep, access
 from sdgcities.node.errors import Conflict, Forbidden, InvalidRequest
 from sdgcities.node.schemas import Id
 from sdgcities.node.timeutil import utcnow
-from sdgcities.node.web.account.mails import send_invitation, send_request_refused
-from sdgcities.node.web.i18n import BY_CODE, SOURCE_LANGUAGE
+from sdgcities.node.web.account.mails import approve_and_invite, refuse_and_tell, send_invitation
+from sdgcities.node.web.i18n import BY_CODE
 
 from . import account_requests, service
 from .invitations import create_invited_user
@@ -47,7 +47,9 @@ def invite(
 
 
 @router.post("/users/{user_id}/invitation", status_code=status.HTTP_202_ACCEPTED)
-def invite_again(session: SessionDep, state: StateDep, actor: Secretariat, user_id: Id) -> UserPublic:
+def invite_again(
+    session: SessionDep, state: StateDep, actor: Secretariat, user_id: Id
+) -> UserPublic:
     """A new link for someone who has not set a password yet (earlier links stop working)."""
     user = service.get_user_or_raise(session=session, user_id=user_id)
     if user.role is Role.ADMINISTRATOR and actor.role is not Role.ADMINISTRATOR:
@@ -81,14 +83,14 @@ def approve_account_request(
     body: AccountRequestApproval,
 ) -> UserPublic:
     """Creates the city applicant's account and mails the invitation."""
-    user = account_requests.approve_request(
+    user = approve_and_invite(
         session=session,
         request_id=request_id,
         city_locode=body.city_locode,
         actor=actor,
+        settings=state.settings,
         now=utcnow(),
     )
-    send_invitation(session=session, user=user, settings=state.settings, now=utcnow())
     return UserPublic.model_validate(user)
 
 
@@ -96,16 +98,7 @@ def approve_account_request(
 def refuse_account_request(
     session: SessionDep, state: StateDep, actor: Secretariat, request_id: Id
 ) -> AccountRequestPublic:
-    request = account_requests.refuse_request(
-        session=session, request_id=request_id, actor=actor, now=utcnow()
+    refused = refuse_and_tell(
+        session=session, request_id=request_id, actor=actor, settings=state.settings, now=utcnow()
     )
-    send_request_refused(
-        session=session,
-        to=request.email,
-        name=request.name,
-        city=request.city,
-        language=BY_CODE.get(request.language, SOURCE_LANGUAGE),
-        settings=state.settings,
-        now=utcnow(),
-    )
-    return AccountRequestPublic.model_validate(request)
+    return AccountRequestPublic.model_validate(refused)

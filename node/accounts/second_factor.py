@@ -75,12 +75,13 @@ def check_code(*, session: Session, user: User, code: str, now: datetime) -> boo
     """Whether `code` is a fresh code of the user's second factor; if so it is spent."""
     if not has_second_factor(user):
         return False
-    assert user.totp_secret is not None and user.id is not None
+    assert user.totp_secret is not None
+    assert user.id is not None
     step = _matching_step(user.totp_secret, code, now)
     if step is None:
         return False
     # One conditional update: of two requests with the same code at once, only one wins.
-    spent = session.exec(  # type: ignore[call-overload]
+    spent = session.exec(
         update(User)
         .where(
             col(User.id) == user.id,

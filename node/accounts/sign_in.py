@@ -50,21 +50,37 @@ def find_user_by_email(*, session: Session, email: str) -> User | None:
     ).first()
 
 
-def check_not_locked(*, session: Session, email: str, client: str, settings: Settings, now: datetime) -> None:
+def check_not_locked(
+    *, session: Session, email: str, client: str, settings: Settings, now: datetime
+) -> None:
     """Raises `SignInLocked` when the account or the client address must wait."""
     since = now - timedelta(minutes=settings.sign_in_window_minutes)
     waits = [
-        _wait(session, col(SignInFailure.email) == normalise_email(email), since,
-              settings.sign_in_failures_per_account, settings, now),
-        _wait(session, col(SignInFailure.client) == client[:64], since,
-              settings.sign_in_failures_per_client, settings, now),
+        _wait(
+            session,
+            col(SignInFailure.email) == normalise_email(email),
+            since,
+            settings.sign_in_failures_per_account,
+            settings,
+            now,
+        ),
+        _wait(
+            session,
+            col(SignInFailure.client) == client[:64],
+            since,
+            settings.sign_in_failures_per_client,
+            settings,
+            now,
+        ),
     ]
     longest = max(waits)
     if longest > 0:
         raise SignInLocked(longest)
 
 
-def _wait(session: Session, which: object, since: datetime, limit: int, settings: Settings, now: datetime) -> int:
+def _wait(
+    session: Session, which: object, since: datetime, limit: int, settings: Settings, now: datetime
+) -> int:
     times = session.exec(
         select(SignInFailure.failed_at)
         .where(which, col(SignInFailure.failed_at) > since)  # type: ignore[arg-type]
@@ -79,7 +95,9 @@ def _wait(session: Session, which: object, since: datetime, limit: int, settings
 
 
 def record_failure(*, session: Session, email: str, client: str, now: datetime) -> None:
-    session.add(SignInFailure(email=normalise_email(email)[:254], client=client[:64], failed_at=now))
+    session.add(
+        SignInFailure(email=normalise_email(email)[:254], client=client[:64], failed_at=now)
+    )
     session.flush()
 
 
@@ -107,5 +125,5 @@ def authenticate(
 
 def forget_failures(*, session: Session, email: str) -> None:
     """After a complete sign-in the account starts afresh (the client address does not)."""
-    session.exec(delete(SignInFailure).where(col(SignInFailure.email) == normalise_email(email)))  # type: ignore[call-overload]
+    session.exec(delete(SignInFailure).where(col(SignInFailure.email) == normalise_email(email)))
     session.flush()

@@ -65,7 +65,7 @@ def claim(
 ) -> OutboxMessage | None:
     """The message if it is still due, leased for one delivery (None: sent or taken)."""
     lease = timedelta(seconds=2 * settings.mail_timeout_seconds)
-    claimed = session.exec(  # type: ignore[call-overload]
+    claimed = session.exec(
         update(OutboxMessage)
         .where(
             col(OutboxMessage.id) == message_id,
@@ -105,7 +105,9 @@ def send_smtp(mail: EmailMessage, settings: Settings) -> None:
         client: smtplib.SMTP
         if settings.mail_security is MailSecurity.SSL:
             client = smtplib.SMTP_SSL(
-                settings.mail_host, settings.mail_port, timeout=timeout,
+                settings.mail_host,
+                settings.mail_port,
+                timeout=timeout,
                 context=ssl.create_default_context(),
             )
         else:
@@ -114,7 +116,9 @@ def send_smtp(mail: EmailMessage, settings: Settings) -> None:
             if settings.mail_security is MailSecurity.STARTTLS:
                 client.starttls(context=ssl.create_default_context())
             if settings.mail_username:
-                password = settings.mail_password.get_secret_value() if settings.mail_password else ""
+                password = (
+                    settings.mail_password.get_secret_value() if settings.mail_password else ""
+                )
                 client.login(settings.mail_username, password)
             client.send_message(mail)
     except (smtplib.SMTPException, OSError) as exc:
@@ -135,4 +139,6 @@ def record_attempt(
         cap=settings.mail_backoff_max_seconds,
     )
     # At least the base: full jitter alone could retry at once, hammering a server that is down.
-    message.next_attempt_at = now + timedelta(seconds=max(settings.mail_backoff_base_seconds, delay))
+    message.next_attempt_at = now + timedelta(
+        seconds=max(settings.mail_backoff_base_seconds, delay)
+    )

@@ -22,10 +22,14 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("user", schema=None) as batch_op:
         batch_op.add_column(sa.Column("password_hash", sa.String(length=255), nullable=True))
-        batch_op.add_column(sa.Column("password_changed_at", sdgcities.node.dbtypes.UTCDateTime(), nullable=True))
+        batch_op.add_column(
+            sa.Column("password_changed_at", sdgcities.node.dbtypes.UTCDateTime(), nullable=True)
+        )
         batch_op.add_column(sa.Column("totp_secret", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("totp_pending_secret", sa.String(length=64), nullable=True))
-        batch_op.add_column(sa.Column("totp_enabled_at", sdgcities.node.dbtypes.UTCDateTime(), nullable=True))
+        batch_op.add_column(
+            sa.Column("totp_enabled_at", sdgcities.node.dbtypes.UTCDateTime(), nullable=True)
+        )
         batch_op.add_column(sa.Column("totp_last_step", sa.Integer(), nullable=True))
     with op.batch_alter_table("web_session", schema=None) as batch_op:
         batch_op.add_column(
@@ -42,13 +46,26 @@ def upgrade() -> None:
     with op.batch_alter_table("sign_in_failure", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_sign_in_failure_email"), ["email"], unique=False)
         batch_op.create_index(batch_op.f("ix_sign_in_failure_client"), ["client"], unique=False)
-        batch_op.create_index(batch_op.f("ix_sign_in_failure_failed_at"), ["failed_at"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_sign_in_failure_failed_at"), ["failed_at"], unique=False
+        )
     op.create_table(
         "one_time_link",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
-        sa.Column("purpose", sa.Enum("invitation", "password_reset", name="linkpurpose", native_enum=False, create_constraint=False, length=32), nullable=False),
+        sa.Column(
+            "purpose",
+            sa.Enum(
+                "invitation",
+                "password_reset",
+                name="linkpurpose",
+                native_enum=False,
+                create_constraint=False,
+                length=32,
+            ),
+            nullable=False,
+        ),
         sa.Column("created_at", sdgcities.node.dbtypes.UTCDateTime(), nullable=False),
         sa.Column("expires_at", sdgcities.node.dbtypes.UTCDateTime(), nullable=False),
         sa.Column("used_at", sdgcities.node.dbtypes.UTCDateTime(), nullable=True),
@@ -56,7 +73,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("one_time_link", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_one_time_link_token_hash"), ["token_hash"], unique=True)
+        batch_op.create_index(
+            batch_op.f("ix_one_time_link_token_hash"), ["token_hash"], unique=True
+        )
         batch_op.create_index(batch_op.f("ix_one_time_link_user_id"), ["user_id"], unique=False)
     op.create_table(
         "account_request",
@@ -67,7 +86,19 @@ def upgrade() -> None:
         sa.Column("role_in_city", sa.String(length=200), nullable=False),
         sa.Column("message", sa.String(length=2000), nullable=False),
         sa.Column("language", sa.String(length=8), nullable=False),
-        sa.Column("status", sa.Enum("pending", "approved", "refused", name="accountrequeststatus", native_enum=False, create_constraint=False, length=32), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "pending",
+                "approved",
+                "refused",
+                name="accountrequeststatus",
+                native_enum=False,
+                create_constraint=False,
+                length=32,
+            ),
+            nullable=False,
+        ),
         sa.Column("created_at", sdgcities.node.dbtypes.UTCDateTime(), nullable=False),
         sa.Column("decided_at", sdgcities.node.dbtypes.UTCDateTime(), nullable=True),
         sa.Column("decided_by", sa.Integer(), nullable=True),
@@ -93,7 +124,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("mail_outbox", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_mail_outbox_next_attempt_at"), ["next_attempt_at"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_mail_outbox_next_attempt_at"), ["next_attempt_at"], unique=False
+        )
         batch_op.create_index(batch_op.f("ix_mail_outbox_sent_at"), ["sent_at"], unique=False)
 
 

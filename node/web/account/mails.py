@@ -10,12 +10,14 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
+from sdgcities.node.accounts.account_requests import approve_request, refuse_request
 from sdgcities.node.accounts.links import issue_link
-from sdgcities.node.accounts.models import LinkPurpose, User
+from sdgcities.node.accounts.models import AccountRequest, LinkPurpose, User
+from sdgcities.node.actor import Actor
 from sdgcities.node.config import Settings
 from sdgcities.node.mail import MailText, enqueue
 
-from ..i18n import BY_CODE, SOURCE_LANGUAGE, Language, N_, translations
+from ..i18n import BY_CODE, N_, SOURCE_LANGUAGE, Language, translations
 
 _INVITATION_SUBJECT = N_("Your SDG Cities account on %(node)s")
 _INVITATION_BODY = N_(
@@ -60,7 +62,12 @@ def _text(language: Language, subject: str, body: str, **values: object) -> Mail
 
 
 def send_invitation(
-    *, session: Session, user: User, settings: Settings, now: datetime, language: Language | None = None
+    *,
+    session: Session,
+    user: User,
+    settings: Settings,
+    now: datetime,
+    language: Language | None = None,
 ) -> None:
     language = language or language_for(user)
     lifetime = timedelta(hours=settings.invitation_lifetime_hours)
@@ -99,7 +106,14 @@ def send_password_reset(
 
 
 def send_request_refused(
-    *, session: Session, to: str, name: str, city: str, language: Language, settings: Settings, now: datetime
+    *,
+    session: Session,
+    to: str,
+    name: str,
+    city: str,
+    language: Language,
+    settings: Settings,
+    now: datetime,
 ) -> None:
     text = _text(
         language,
@@ -110,3 +124,36 @@ def send_request_refused(
         node=settings.node_name,
     )
     enqueue(session=session, to=to, text=text, now=now)
+
+
+def approve_and_invite(
+    *,
+    session: Session,
+    request_id: int,
+    city_locode: str,
+    actor: Actor,
+    settings: Settings,
+    now: datetime,
+) -> User:
+    """Approves a city's request: the account, and its invitation in the request's language."""
+    user = approve_request(
+        session=session, request_id=request_id, city_locode=city_locode, actor=actor, now=now
+    )
+    send_invitation(session=session, user=user, settings=settings, now=now)
+    return user
+
+
+def refuse_and_tell(
+    *, session: Session, request_id: int, actor: Actor, settings: Settings, now: datetime
+) -> AccountRequest:
+    refused = refuse_request(session=session, request_id=request_id, actor=actor, now=now)
+    send_request_refused(
+        session=session,
+        to=refused.email,
+        name=refused.name,
+        city=refused.city,
+        language=BY_CODE.get(refused.language, SOURCE_LANGUAGE),
+        settings=settings,
+        now=now,
+    )
+    return refused

@@ -97,7 +97,9 @@ def account_page(
     request: Request, language: LanguageDep, caller: SignedIn, state: StateDep, session: SessionDep
 ) -> Response:
     required = second_factor_required(caller.actor.role, state.settings)
-    return _account_page(request, language=language, caller=caller, session=session, required=required)
+    return _account_page(
+        request, language=language, caller=caller, session=session, required=required
+    )
 
 
 @router.post("/{lang:lang}/account/password")
@@ -115,7 +117,9 @@ async def change_password(
     # The current password is asked for, and wrong ones throttled as at sign-in: someone at an
     # unattended, signed-in browser must not be able to take the account over.
     try:
-        check_not_locked(session=session, email=user.email, client=client, settings=settings, now=now)
+        check_not_locked(
+            session=session, email=user.email, client=client, settings=settings, now=now
+        )
     except SignInLocked:
         errors["current_password"] = TOO_MANY_TRIES
     else:
@@ -156,8 +160,12 @@ def _enrolment_page(
     user = _user(session, caller)
     if has_second_factor(user):
         return render(
-            request, "account/second_factor.html", language=language, caller=caller,
-            enrolled=True, errors={},
+            request,
+            "account/second_factor.html",
+            language=language,
+            caller=caller,
+            enrolled=True,
+            errors={},
         )
     secret = start_enrolment(session=session, user=user)
     uri = provisioning_uri(secret=secret, email=user.email, issuer=f"SDG Cities {node_name}")
@@ -181,7 +189,10 @@ def second_factor_page(
     request: Request, language: LanguageDep, caller: Enrolling, state: StateDep, session: SessionDep
 ) -> Response:
     return _enrolment_page(
-        request, language=language, caller=caller, session=session,
+        request,
+        language=language,
+        caller=caller,
+        session=session,
         node_name=state.settings.node_name,
     )
 
@@ -203,8 +214,13 @@ async def enrol_second_factor(
         error = WRONG_CODE
     if error is not None:
         return _enrolment_page(
-            request, language=language, caller=caller, session=session,
-            node_name=state.settings.node_name, status_code=400, errors={"code": error},
+            request,
+            language=language,
+            caller=caller,
+            session=session,
+            node_name=state.settings.node_name,
+            status_code=400,
+            errors={"code": error},
         )
     forget_failures(session=session, email=user.email)
     response = RedirectResponse(f"/{language.code}/account?notice=second_factor", status_code=303)

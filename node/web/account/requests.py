@@ -8,12 +8,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 
-from sdgcities.node.accounts.account_requests import (
-    approve_request,
-    list_requests,
-    refuse_request,
-    submit_request,
-)
+from sdgcities.node.accounts.account_requests import list_requests, submit_request
 from sdgcities.node.accounts.models import Role
 from sdgcities.node.accounts.schemas import AccountRequestCreate
 from sdgcities.node.cities.service import list_cities
@@ -22,12 +17,12 @@ from sdgcities.node.errors import InvalidRequest
 from sdgcities.node.schemas import Id
 from sdgcities.node.timeutil import utcnow
 
-from ..i18n import BY_CODE, N_, SOURCE_LANGUAGE
+from ..i18n import N_
 from ..pages import render
 from ..routes import LanguageDep, Visitor
 from ..session import WebCaller, check_csrf, page_access
 from .forms import form_text
-from .mails import send_invitation, send_request_refused
+from .mails import approve_and_invite, refuse_and_tell
 
 REQUEST_FIELDS: Final = ("name", "email", "city", "role_in_city", "message")
 FIELD_MESSAGES: Final = {
@@ -113,10 +108,14 @@ async def approve(
     locode = form_text(form, "city_locode")
     if not locode:
         raise InvalidRequest("choose the city the account acts for")
-    user = approve_request(
-        session=session, request_id=request_id, city_locode=locode, actor=caller.actor, now=utcnow()
+    approve_and_invite(
+        session=session,
+        request_id=request_id,
+        city_locode=locode,
+        actor=caller.actor,
+        settings=state.settings,
+        now=utcnow(),
     )
-    send_invitation(session=session, user=user, settings=state.settings, now=utcnow())
     return RedirectResponse(f"/{language.code}/account-requests?notice=approved", status_code=303)
 
 
@@ -130,13 +129,10 @@ async def refuse(
     request_id: Id,
 ) -> Response:
     await check_csrf(request, caller)
-    refused = refuse_request(session=session, request_id=request_id, actor=caller.actor, now=utcnow())
-    send_request_refused(
+    refuse_and_tell(
         session=session,
-        to=refused.email,
-        name=refused.name,
-        city=refused.city,
-        language=BY_CODE.get(refused.language, SOURCE_LANGUAGE),
+        request_id=request_id,
+        actor=caller.actor,
         settings=state.settings,
         now=utcnow(),
     )

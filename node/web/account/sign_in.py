@@ -4,16 +4,25 @@ password, and setting one through a mailed link."""
 from __future__ import annotations
 
 import math
-from typing import Final
+from typing import Any, Final
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 from sqlmodel import Session
 
-from sdgcities.node.accounts.links import LinkUnusable, WeakPassword, set_password_with_link, usable_link
+from sdgcities.node.accounts.links import (
+    LinkUnusable,
+    WeakPassword,
+    set_password_with_link,
+    usable_link,
+)
 from sdgcities.node.accounts.models import User
-from sdgcities.node.accounts.second_factor import check_code, has_second_factor, second_factor_required
+from sdgcities.node.accounts.second_factor import (
+    check_code,
+    has_second_factor,
+    second_factor_required,
+)
 from sdgcities.node.accounts.sign_in import (
     SignInLocked,
     SignInRefused,
@@ -51,7 +60,9 @@ def client_of(request: Request, settings: Settings) -> str:
     return client_key(request.scope, settings.trusted_proxies)
 
 
-def _locked_page(request: Request, template: str, *, exc: SignInLocked, **context: object) -> Response:
+def _locked_page(
+    request: Request, template: str, *, exc: SignInLocked, **context: object
+) -> Response:
     return render(
         request,
         template,
@@ -94,7 +105,12 @@ async def sign_in(
     form = await request.form()
     email, password = form_text(form, "email"), form_text(form, "password", strip=False)
     next_path = safe_next(form_text(form, "next"))
-    context = {"language": language, "caller": caller, "email": email, "next_path": next_path}
+    context: dict[str, Any] = {
+        "language": language,
+        "caller": caller,
+        "email": email,
+        "next_path": next_path,
+    }
     errors = {}
     if not email:
         errors["email"] = ENTER_EMAIL
@@ -126,18 +142,27 @@ async def sign_in(
     end_session_row(session=session, caller=caller)
     if has_second_factor(user):
         response: Response = RedirectResponse(
-            f"/{language.code}/sign-in/code" + (f"?next={quote(next_path, safe='/')}" if next_path else ""),
+            f"/{language.code}/sign-in/code"
+            + (f"?next={quote(next_path, safe='/')}" if next_path else ""),
             status_code=303,
         )
         start_session(
-            session=session, user=user, response=response, settings=settings, second_factor_done=False
+            session=session,
+            user=user,
+            response=response,
+            settings=settings,
+            second_factor_done=False,
         )
         return response
     if second_factor_required(user.role, settings):
         # Signed in for one thing only: enrolling the second factor (`PageGuard`).
         response = RedirectResponse(f"/{language.code}/account/second-factor", status_code=303)
         start_session(
-            session=session, user=user, response=response, settings=settings, second_factor_done=False
+            session=session,
+            user=user,
+            response=response,
+            settings=settings,
+            second_factor_done=False,
         )
         return response
     forget_failures(session=session, email=email)
@@ -186,20 +211,30 @@ async def confirm_code(
         return RedirectResponse(f"/{language.code}/sign-in", status_code=303)
     form = await request.form()
     code, next_path = form_text(form, "code"), safe_next(form_text(form, "next"))
-    context = {"language": language, "caller": caller, "next_path": next_path}
+    context: dict[str, Any] = {"language": language, "caller": caller, "next_path": next_path}
     settings, now, client = state.settings, utcnow(), client_of(request, state.settings)
     try:
-        check_not_locked(session=session, email=user.email, client=client, settings=settings, now=now)
+        check_not_locked(
+            session=session, email=user.email, client=client, settings=settings, now=now
+        )
     except SignInLocked as exc:
         return _locked_page(request, "account/sign_in_code.html", exc=exc, **context)
     if not code:
         return render(
-            request, "account/sign_in_code.html", status_code=400, errors={"code": ENTER_CODE}, **context
+            request,
+            "account/sign_in_code.html",
+            status_code=400,
+            errors={"code": ENTER_CODE},
+            **context,
         )
     if not check_code(session=session, user=user, code=code, now=now):
         record_failure(session=session, email=user.email, client=client, now=now)
         return render(
-            request, "account/sign_in_code.html", status_code=400, errors={"code": WRONG_CODE}, **context
+            request,
+            "account/sign_in_code.html",
+            status_code=400,
+            errors={"code": WRONG_CODE},
+            **context,
         )
     forget_failures(session=session, email=user.email)
     end_session_row(session=session, caller=caller)
@@ -232,7 +267,7 @@ async def forgot_password(
     await check_csrf(request, caller)
     form = await request.form()
     email = form_text(form, "email")
-    context = {"language": language, "caller": caller, "email": email}
+    context: dict[str, Any] = {"language": language, "caller": caller, "email": email}
     if not email or "@" not in email:
         return render(
             request,
@@ -300,7 +335,13 @@ async def set_password(
             unusable=True,
             errors={},
         )
-    context = {"language": language, "caller": caller, "unusable": False, "email": user.email, "token": token}
+    context: dict[str, Any] = {
+        "language": language,
+        "caller": caller,
+        "unusable": False,
+        "email": user.email,
+        "token": token,
+    }
     errors = {}
     if password != confirmation:
         errors["confirm_password"] = PASSWORDS_DIFFER
@@ -311,8 +352,14 @@ async def set_password(
             errors["new_password"] = PASSWORD_MESSAGES[exc.problem]
         except LinkUnusable:
             return render(
-                request, "account/set_password.html", status_code=404, errors={}, **{**context, "unusable": True}
+                request,
+                "account/set_password.html",
+                status_code=404,
+                errors={},
+                **{**context, "unusable": True},
             )
     if errors:
-        return render(request, "account/set_password.html", status_code=400, errors=errors, **context)
+        return render(
+            request, "account/set_password.html", status_code=400, errors=errors, **context
+        )
     return RedirectResponse(f"/{language.code}/sign-in?notice=password_set", status_code=303)

@@ -46,7 +46,9 @@ def wrong_code(totp: pyotp.TOTP) -> str:
     return next(code for code in ("000000", "111111", "222222", "333333") if code not in valid)
 
 
-def post_form(client: TestClient, path: str, data: dict[str, str], *, page: str | None = None) -> Response:
+def post_form(
+    client: TestClient, path: str, data: dict[str, str], *, page: str | None = None
+) -> Response:
     """Posts `data` with the anti-forgery token of `page` (by default the form's own page)."""
     html = client.get(page or path).text
     return client.post(path, data={**data, "csrf_token": form_token(html)}, follow_redirects=False)

@@ -217,7 +217,9 @@ def test_the_second_factor_is_asked_after_the_password(
     assert "The code is not right" in bad.text
     empty = post_form(client, "/en/sign-in/code", {"code": ""})
     assert empty.status_code == 400
-    good = post_form(client, "/en/sign-in/code", {"code": totp.now(), "next": "/en/account?from=code"})
+    good = post_form(
+        client, "/en/sign-in/code", {"code": totp.now(), "next": "/en/account?from=code"}
+    )
     assert good.status_code == 303
     assert good.headers["location"] == "/en/account?from=code"
     assert client.get("/en/account").status_code == 200
