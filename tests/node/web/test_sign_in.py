@@ -390,3 +390,16 @@ def test_the_sign_in_page_in_arabic_and_chinese(client: TestClient, code: str, t
     assert page.status_code == 200
     assert text in page.text
     assert f'lang="{code}"' in page.text
+
+
+def test_sign_in_posts_are_rate_limited_per_address(backend: Backend) -> None:
+    from sdgcities.node.app import create_app
+
+    settings = backend.settings.model_copy(update={"rate_limit_sign_in_per_minute": 1})
+    app = create_app(settings, engine=backend.engine)
+    with TestClient(app, client=("203.0.113.50", 5000)) as client:
+        first = client.post("/fr/sign-in", data={"email": "a@example.org"})
+        second = client.post("/fr/sign-in", data={"email": "a@example.org"})
+    assert first.status_code == 403  # counted, then refused for its missing form token
+    assert second.status_code == 429
+    assert "too many sign-in attempts" in second.json()["detail"]
