@@ -39,7 +39,7 @@ class Recorder:
         self.received: list[EmailMessage] = []
         self.lock = threading.Lock()
 
-    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
         if self.refusal is not None:
             return self.refusal
         with self.lock:
@@ -83,12 +83,17 @@ def _with_mail(state: NodeState, port: int, **settings: object) -> NodeState:
     return dataclasses.replace(state, settings=changed)
 
 
+# Non-ASCII in the subject and body: the mail must carry them (encoded words, UTF-8 body).
+SUBJECT = "Votre compte \u2013 \u8d26\u6237"
+BODY = "Bonjour Amina,\n\u0645\u0631\u062d\u0628\u0627\n"
+
+
 def _enqueue(state: NodeState, to: str = "amina@example.org") -> int:
     with transaction(state.engine) as session:
         message = enqueue(
             session=session,
             to=to,
-            text=MailText(subject="Votre compte – 账户", body="Bonjour Amina,\nمرحبا\n"),
+            text=MailText(subject=SUBJECT, body=BODY),
             now=utcnow(),
         )
         assert message.id is not None
@@ -112,8 +117,8 @@ def test_mail_is_delivered_through_smtp(
     [mail] = recorder.received
     assert mail["To"] == "amina@example.org"
     assert mail["From"] == "node@ke.example.org"
-    assert mail["Subject"] == "Votre compte – 账户"
-    assert mail.get_content().replace("\r\n", "\n") == "Bonjour Amina,\nمرحبا\n"
+    assert mail["Subject"] == SUBJECT
+    assert mail.get_content().replace("\r\n", "\n") == BODY
     assert f"outbox.{message_id}" in mail["Message-ID"]
     row = _row(state, message_id)
     assert row.sent_at is not None
@@ -186,14 +191,19 @@ def test_a_mail_in_a_transaction_that_rolls_back_is_never_sent(
 ) -> None:
     recorder, port = smtp_server
     state = _with_mail(state, port)
-    with pytest.raises(RuntimeError), transaction(state.engine) as session:
-        enqueue(
-            session=session,
-            to="x@example.org",
-            text=MailText(subject="s", body="b"),
-            now=utcnow(),
-        )
-        raise RuntimeError("the caller's work failed")
+
+    def failing_request() -> None:
+        with transaction(state.engine) as session:
+            enqueue(
+                session=session,
+                to="x@example.org",
+                text=MailText(subject="s", body="b"),
+                now=utcnow(),
+            )
+            raise RuntimeError("the caller's work failed")
+
+    with pytest.raises(RuntimeError):
+        failing_request()
     assert send_due_once(state) == (0, 0)
     assert recorder.received == []
 
