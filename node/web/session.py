@@ -26,7 +26,7 @@ from datetime import timedelta
 from typing import Annotated, Any, Final
 
 from fastapi import Depends, Request, Response
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select, update
 
 from sdgcities.node.accounts.models import Role, User
 from sdgcities.node.accounts.second_factor import has_second_factor, second_factor_required
@@ -122,6 +122,17 @@ def end_session_row(*, session: Session, caller: WebCaller) -> None:
             row.ended_at = utcnow()
             session.add(row)
             session.flush()
+
+
+def end_sessions_of(*, session: Session, user_id: int, keep: int | None = None) -> None:
+    """Ends every session of a person but `keep`: after a new password, a stolen cookie dies."""
+    statement = update(WebSession).where(
+        col(WebSession.user_id) == user_id, col(WebSession.ended_at).is_(None)
+    )
+    if keep is not None:
+        statement = statement.where(col(WebSession.id) != keep)
+    session.exec(statement.values(ended_at=utcnow()))
+    session.flush()
 
 
 def end_session(

@@ -33,7 +33,14 @@ from sdgcities.node.timeutil import utcnow
 from ..i18n import N_
 from ..pages import render
 from ..routes import PEOPLE, LanguageDep, SignedIn
-from ..session import WebCaller, check_csrf, end_session_row, page_access, start_session
+from ..session import (
+    WebCaller,
+    check_csrf,
+    end_session_row,
+    end_sessions_of,
+    page_access,
+    start_session,
+)
 from .forms import PASSWORD_MESSAGES, form_text
 from .sign_in import ENTER_CODE, PASSWORDS_DIFFER, WRONG_CODE, client_of
 
@@ -144,6 +151,8 @@ async def change_password(
             errors=errors,
         )
     forget_failures(session=session, email=user.email)
+    assert user.id is not None
+    end_sessions_of(session=session, user_id=user.id, keep=caller.session_id)
     return RedirectResponse(f"/{language.code}/account?notice=password", status_code=303)
 
 

@@ -40,7 +40,7 @@ from sdgcities.node.timeutil import utcnow
 from ..i18n import N_
 from ..pages import render
 from ..routes import LanguageDep, Visitor
-from ..session import WebCaller, check_csrf, end_session_row, start_session
+from ..session import WebCaller, check_csrf, end_session_row, end_sessions_of, start_session
 from .forms import PASSWORD_MESSAGES, form_text
 from .mails import send_password_reset
 from .navigation import after_sign_in, safe_next
@@ -347,7 +347,7 @@ async def set_password(
         errors["confirm_password"] = PASSWORDS_DIFFER
     else:
         try:
-            set_password_with_link(session=session, secret=token, password=password, now=now)
+            user = set_password_with_link(session=session, secret=token, password=password, now=now)
         except WeakPassword as exc:
             errors["new_password"] = PASSWORD_MESSAGES[exc.problem]
         except LinkUnusable:
@@ -362,4 +362,7 @@ async def set_password(
         return render(
             request, "account/set_password.html", status_code=400, errors=errors, **context
         )
+    assert user.id is not None
+    # Whoever knew the old password (or holds a cookie from then) is signed out.
+    end_sessions_of(session=session, user_id=user.id)
     return RedirectResponse(f"/{language.code}/sign-in?notice=password_set", status_code=303)

@@ -403,3 +403,25 @@ def test_sign_in_posts_are_rate_limited_per_address(backend: Backend) -> None:
     assert first.status_code == 403  # counted, then refused for its missing form token
     assert second.status_code == 429
     assert "too many sign-in attempts" in second.json()["detail"]
+
+
+def test_a_new_password_signs_out_the_other_sessions(
+    client: TestClient, session: Session, make_account: MakeAccount, backend: Backend
+) -> None:
+    account = make_account(Role.REVIEWER)
+    email = _email(session, account.user_id)
+    give_password(session, account.user_id)
+    with TestClient(backend.app) as elsewhere:
+        assert sign_in_with_password(elsewhere, email).status_code == 303
+        assert elsewhere.get("/en/account").status_code == 200
+        assert sign_in_with_password(client, email).status_code == 303
+        new = "another long passphrase"
+        changed = post_form(
+            client,
+            "/en/account/password",
+            {"current_password": PASSWORD, "new_password": new, "confirm_password": new},
+            page="/en/account",
+        )
+        assert changed.status_code == 303
+        assert client.get("/en/account").status_code == 200
+        assert elsewhere.get("/en/account", follow_redirects=False).status_code == 303
