@@ -30,7 +30,11 @@ router = APIRouter(tags=["accounts"])
 Secretariat = Annotated[Actor, access(Role.SECRETARIAT, Role.ADMINISTRATOR)]
 
 
-@router.post("/invitations", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/invitations",
+    status_code=status.HTTP_201_CREATED,
+    responses={404: {"description": "No such city (`city_locode`)"}},
+)
 def invite(
     session: SessionDep, state: StateDep, actor: Secretariat, body: InvitationCreate
 ) -> UserPublic:

@@ -179,7 +179,8 @@ def _enrolment_page(
     secret = start_enrolment(session=session, user=user)
     uri = provisioning_uri(secret=secret, email=user.email, issuer=f"SDG Cities {node_name}")
     # segno writes the SVG itself (no user input in it but the address, which it escapes).
-    qr_svg = Markup(segno.make(uri, error="m").svg_inline(scale=4, title=None))  # noqa: S704
+    svg = segno.make(uri, error="m").svg_inline(scale=4, omitsize=True, svgclass="totp-qr-code")
+    qr_svg = Markup(svg)  # noqa: S704
     return render(
         request,
         "account/second_factor.html",
