@@ -69,10 +69,10 @@ def send_invitation(
     now: datetime,
     language: Language | None = None,
 ) -> None:
+    hours = settings.invitation_lifetime_hours
     language = language or language_for(user)
-    lifetime = timedelta(hours=settings.invitation_lifetime_hours)
-    secret = issue_link(
-        session=session, user=user, purpose=LinkPurpose.INVITATION, lifetime=lifetime, now=now
+    link = _link(
+        session, user, LinkPurpose.INVITATION, timedelta(hours=hours), language, settings, now
     )
     text = _text(
         language,
@@ -80,8 +80,8 @@ def send_invitation(
         _INVITATION_BODY,
         name=user.name,
         node=settings.node_name,
-        hours=settings.invitation_lifetime_hours,
-        link=f"{settings.base_url}/{language.code}/set-password/{secret}",
+        hours=hours,
+        link=link,
     )
     enqueue(session=session, to=user.email, text=text, now=now)
 
@@ -89,20 +89,33 @@ def send_invitation(
 def send_password_reset(
     *, session: Session, user: User, settings: Settings, now: datetime, language: Language
 ) -> None:
-    lifetime = timedelta(minutes=settings.password_reset_lifetime_minutes)
-    secret = issue_link(
-        session=session, user=user, purpose=LinkPurpose.PASSWORD_RESET, lifetime=lifetime, now=now
-    )
+    minutes = settings.password_reset_lifetime_minutes
+    lifetime = timedelta(minutes=minutes)
+    link = _link(session, user, LinkPurpose.PASSWORD_RESET, lifetime, language, settings, now)
     text = _text(
         language,
         _RESET_SUBJECT,
         _RESET_BODY,
         name=user.name,
         node=settings.node_name,
-        minutes=settings.password_reset_lifetime_minutes,
-        link=f"{settings.base_url}/{language.code}/set-password/{secret}",
+        minutes=minutes,
+        link=link,
     )
     enqueue(session=session, to=user.email, text=text, now=now)
+
+
+def _link(
+    session: Session,
+    user: User,
+    purpose: LinkPurpose,
+    lifetime: timedelta,
+    language: Language,
+    settings: Settings,
+    now: datetime,
+) -> str:
+    """A new one-time link's address, on the page in the mail's language."""
+    secret = issue_link(session=session, user=user, purpose=purpose, lifetime=lifetime, now=now)
+    return f"{settings.base_url}/{language.code}/set-password/{secret}"
 
 
 def send_request_refused(

@@ -37,7 +37,7 @@ from sdgcities.node.deps import SessionDep, StateDep
 from sdgcities.node.rate_limit import client_key
 from sdgcities.node.timeutil import utcnow
 
-from ..i18n import N_
+from ..i18n import N_, Language
 from ..pages import render
 from ..routes import LanguageDep, Visitor
 from ..session import WebCaller, check_csrf, end_session_row, end_sessions_of, start_session
@@ -286,6 +286,19 @@ async def forgot_password(
     return render(request, "account/forgot_password.html", errors={}, sent=True, **context)
 
 
+def _unusable_link_page(request: Request, language: Language, caller: WebCaller) -> Response:
+    """Unknown, expired or used: one answer, which offers a new link."""
+    return render(
+        request,
+        "account/set_password.html",
+        language=language,
+        caller=caller,
+        status_code=404,
+        unusable=True,
+        errors={},
+    )
+
+
 @router.get("/{lang:lang}/set-password/{token}")
 def set_password_page(
     request: Request, language: LanguageDep, caller: Visitor, session: SessionDep, token: str
@@ -293,15 +306,7 @@ def set_password_page(
     try:
         _, user = usable_link(session=session, secret=token, now=utcnow())
     except LinkUnusable:
-        return render(
-            request,
-            "account/set_password.html",
-            language=language,
-            caller=caller,
-            status_code=404,
-            unusable=True,
-            errors={},
-        )
+        return _unusable_link_page(request, language, caller)
     return render(
         request,
         "account/set_password.html",
@@ -326,15 +331,7 @@ async def set_password(
     try:
         _, user = usable_link(session=session, secret=token, now=now)
     except LinkUnusable:
-        return render(
-            request,
-            "account/set_password.html",
-            language=language,
-            caller=caller,
-            status_code=404,
-            unusable=True,
-            errors={},
-        )
+        return _unusable_link_page(request, language, caller)
     context: dict[str, Any] = {
         "language": language,
         "caller": caller,
@@ -351,13 +348,7 @@ async def set_password(
         except WeakPassword as exc:
             errors["new_password"] = PASSWORD_MESSAGES[exc.problem]
         except LinkUnusable:
-            return render(
-                request,
-                "account/set_password.html",
-                status_code=404,
-                errors={},
-                **{**context, "unusable": True},
-            )
+            return _unusable_link_page(request, language, caller)
     if errors:
         return render(
             request, "account/set_password.html", status_code=400, errors=errors, **context
