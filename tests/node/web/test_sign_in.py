@@ -33,6 +33,7 @@ def test_sign_in_page_has_a_form(client: TestClient) -> None:
     assert page.status_code == 200
     assert 'id="sign-in-form"' in page.text
     assert 'autocomplete="current-password"' in page.text
+    assert 'spellcheck="false"' in page.text
     assert form_token(page.text)
 
 
@@ -212,6 +213,7 @@ def test_the_second_factor_is_asked_after_the_password(
     assert client.get("/en/account", follow_redirects=False).status_code == 303
     code_page = client.get(response.headers["location"])
     assert 'autocomplete="one-time-code"' in code_page.text
+    assert 'inputmode="numeric" class="input-short"' in code_page.text
     bad = post_form(client, "/en/sign-in/code", {"code": wrong_code(totp), "next": "/en/account"})
     assert bad.status_code == 400
     assert "The code is not right" in bad.text
