@@ -427,3 +427,25 @@ def test_a_new_password_signs_out_the_other_sessions(
         assert changed.status_code == 303
         assert client.get("/en/account").status_code == 200
         assert elsewhere.get("/en/account", follow_redirects=False).status_code == 303
+
+
+@pytest.mark.parametrize(
+    ("code", "heading", "two_step"),
+    [("ar", "حسابك", "تسجيل الدخول بخطوتين"), ("zh", "您的账户", "两步登录")],
+)
+def test_the_account_pages_in_arabic_and_chinese(
+    client: TestClient,
+    make_account: MakeAccount,
+    sign_in: SignIn,
+    code: str,
+    heading: str,
+    two_step: str,
+) -> None:
+    sign_in(make_account(Role.SECRETARIAT))
+    account = client.get(f"/{code}/account")
+    assert account.status_code == 200
+    assert heading in account.text
+    assert two_step in account.text
+    enrol = client.get(f"/{code}/account/second-factor")
+    assert f"<h1>{two_step}</h1>" in enrol.text
+    assert 'dir="rtl"' in enrol.text if code == "ar" else 'dir="ltr"' in enrol.text
