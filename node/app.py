@@ -24,6 +24,7 @@ from sdgcities.credentials import Error as CredentialsError
 from sdgcities.federation import MAX_REPORT_BYTES
 
 from .accounts.models import Role
+from .accounts.people_routes import router as people_router
 from .accounts.routes import me_router
 from .accounts.routes import router as accounts_router
 from .applications.routes import EVIDENCE_UPLOAD_PATH
@@ -51,6 +52,7 @@ from .ingest.service import IngestRuntime
 from .ingest.tasks import ingest_pull
 from .ingest.workers import ingest_pool
 from .leader import run_once_per_node
+from .mail.tasks import mail_sender
 from .members.root_key import load_root_key
 from .members.routes import JOIN_PATH
 from .members.routes import router as members_router
@@ -78,10 +80,11 @@ from .trust.routes import router as trust_router
 from .verification.routes import VERIFY_PATH
 from .verification.routes import router as verification_router
 from .verification.service import VerifierCache
+from .web.account.routes import SIGN_IN_PATH, enrolment_redirect
 from .web.city.evidence import EVIDENCE_PAGE_PATH, UPLOAD_FORM_OVERHEAD
 from .web.errors import error_page, page_language, refusal_page, sign_in_redirect
 from .web.routes import install_site, is_page_route
-from .web.session import CsrfRefused, PageForbidden, SignInRequired
+from .web.session import CsrfRefused, EnrolmentRequired, PageForbidden, SignInRequired
 from .web.verify import VERIFY_PAGE_PATH
 from .wellknown.routes import router as wellknown_router
 
@@ -89,6 +92,7 @@ ROUTERS = (
     wellknown_router,
     me_router,
     accounts_router,
+    people_router,
     audit_router,
     cities_router,
     catalogue_router,
@@ -201,6 +205,7 @@ def _rate_limits(settings: Settings) -> list[RouteRateLimit]:
         ("POST", VERIFY_PAGE_PATH, settings.rate_limit_verify_per_minute, 60.0, "verifications"),
         # A certificate link (`?certificate=` / `?token=`) verifies on GET.
         ("GET", VERIFY_PAGE_PATH, settings.rate_limit_verify_per_minute, 60.0, "verifications"),
+        ("POST", SIGN_IN_PATH, settings.rate_limit_sign_in_per_minute, 60.0, "sign-in attempts"),
     )
     return [
         RouteRateLimit(
@@ -226,6 +231,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         partial(ingest_pull, state, app.state.ingest),
         partial(event_relay, state, _relay_transport(app)),
         partial(quality_reports, state),
+        partial(mail_sender, state),
     )
     changes = _listen_for_changes(app)
     changes.start()
@@ -321,6 +327,10 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(SignInRequired)
     async def sign_in_required(_request: Request, exc: SignInRequired) -> Response:
         return sign_in_redirect(exc.language_code, exc.next_path)
+
+    @app.exception_handler(EnrolmentRequired)
+    async def enrolment_required(_request: Request, exc: EnrolmentRequired) -> Response:
+        return enrolment_redirect(exc.language_code)
 
     @app.exception_handler(PageForbidden)
     async def page_forbidden(request: Request, _exc: PageForbidden) -> Response:

@@ -30,6 +30,12 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
+class MailSecurity(StrEnum):
+    NONE = "none"
+    STARTTLS = "starttls"
+    SSL = "ssl"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SDGCITIES_", env_file=".env", extra="ignore")
 
@@ -191,6 +197,53 @@ class Settings(BaseSettings):
         description="How many meetings `POST /committee/meetings/plan` schedules for a year "
         "(the global committee sits about four times a year, §26b)",
     )
+
+    rate_limit_sign_in_per_minute: int = Field(
+        default=30,
+        ge=0,
+        description="Web sign-in posts per client address and minute (a token bucket); 0: no limit",
+    )
+    sign_in_window_minutes: int = Field(
+        default=15,
+        ge=1,
+        description="Failed sign-ins are counted over this many minutes (and lock out as long)",
+    )
+    sign_in_failures_per_account: int = Field(
+        default=5, ge=1, description="Failed sign-ins on one account in the window before it waits"
+    )
+    sign_in_failures_per_client: int = Field(
+        default=20,
+        ge=1,
+        description="Failed sign-ins from one client address in the window before it waits",
+    )
+    invitation_lifetime_hours: int = Field(
+        default=72, ge=1, description="How long an invitation link (set a password) stays valid"
+    )
+    password_reset_lifetime_minutes: int = Field(
+        default=60, ge=1, description="How long a password-reset link stays valid"
+    )
+    mail_host: str | None = Field(
+        default=None,
+        description="SMTP server for the outbox; without one, mail waits in the outbox",
+    )
+    mail_port: int = Field(default=25, ge=1, le=65535)
+    mail_username: str | None = None
+    mail_password: SecretStr | None = None
+    mail_security: MailSecurity = Field(
+        default=MailSecurity.NONE,
+        description="`starttls` (usually port 587), `ssl` (implicit TLS, usually 465) or `none`",
+    )
+    mail_from: str = Field(default="sdgcities@localhost", description="The From address")
+    mail_interval_seconds: float = Field(
+        default=5.0, gt=0, description="How often the sender looks for mail that is due"
+    )
+    mail_backoff_base_seconds: float = Field(
+        default=30.0, gt=0, description="The wait after a message's first failed delivery"
+    )
+    mail_backoff_max_seconds: float = Field(
+        default=3600.0, gt=0, description="The longest wait between a message's retries"
+    )
+    mail_timeout_seconds: float = Field(default=30.0, gt=0)
 
     @field_validator("node_id")
     @classmethod

@@ -5,7 +5,13 @@ Each feature keeps its tables in its own `models.py`; this is only the list of t
 
 from sqlmodel import SQLModel
 
-from sdgcities.node.accounts.models import ApiToken, User
+from sdgcities.node.accounts.models import (
+    AccountRequest,
+    ApiToken,
+    OneTimeLink,
+    SignInFailure,
+    User,
+)
 from sdgcities.node.applications.models import Application, CriterionAnswer, Evidence
 from sdgcities.node.audit.models import AuditEntry
 from sdgcities.node.catalogue.models import Tool
@@ -28,6 +34,7 @@ from sdgcities.node.ingest.models import (
     IngestedLog,
     ReceivedReport,
 )
+from sdgcities.node.mail.models import OutboxMessage
 from sdgcities.node.members.models import (
     EndorsementRequestRecord,
     JoinRequestRecord,
@@ -61,6 +68,7 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "CURRENT_CERTIFICATES",
+    "AccountRequest",
     "AgendaItem",
     "ApiToken",
     "Application",
@@ -91,6 +99,8 @@ __all__ = [
     "MemberNode",
     "MemberNodeHistory",
     "NodeKey",
+    "OneTimeLink",
+    "OutboxMessage",
     "PublishedTrustList",
     "QualityReport",
     "ReceivedOutcome",
@@ -100,6 +110,7 @@ __all__ = [
     "ReviewConsolidation",
     "ReviewerConflict",
     "SeenMessage",
+    "SignInFailure",
     "SpotCheck",
     "SpotCheckRound",
     "StageReport",

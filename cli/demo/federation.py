@@ -21,7 +21,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -135,9 +135,12 @@ class Federation:
         return next(node for node in self.nodes if node.node_id == node_id)
 
     @classmethod
-    def initialise(cls, root: Path, plans: Sequence[NodePlan]) -> Federation:
+    def initialise(
+        cls, root: Path, plans: Sequence[NodePlan], *, extra_env: Mapping[str, str] | None = None
+    ) -> Federation:
         """Initialise every node in `root/<node id>`; national nodes pin the global root key and
-        know the global node's URL (in their `node.env`, so the folders can be served again)."""
+        know the global node's URL (in their `node.env`, so the folders can be served again).
+        `extra_env`: more settings for every node (the demo's mail server)."""
         from sdgcities.cli.node_init import initialise_node
 
         nodes = []
@@ -164,6 +167,11 @@ class Federation:
                 )
         federation = cls(nodes)
         root_jwk = json.loads((federation.global_node.data_dir / "root-key.json").read_text())
+        for node in federation.nodes:
+            with (node.data_dir / "node.env").open("a", encoding="utf-8") as node_env:
+                node_env.writelines(
+                    f"{name}={value}\n" for name, value in (extra_env or {}).items()
+                )
         for node in federation.national:
             with (node.data_dir / "node.env").open("a", encoding="utf-8") as env:
                 env.write(f"SDGCITIES_ROOT_KEYS={json.dumps([root_jwk])}\n")
@@ -221,9 +229,11 @@ class Federation:
 
     @classmethod
     @contextmanager
-    def running(cls, root: Path, plans: Sequence[NodePlan]) -> Iterator[Federation]:
+    def running(
+        cls, root: Path, plans: Sequence[NodePlan], *, extra_env: Mapping[str, str] | None = None
+    ) -> Iterator[Federation]:
         """Initialised and started; stopped on leaving, whatever happened (Ctrl-C included)."""
-        federation = cls.initialise(root, plans)
+        federation = cls.initialise(root, plans, extra_env=extra_env)
         try:
             federation.start()
             yield federation

@@ -23,7 +23,15 @@ from rich.text import Text
 
 from sdgcities.cli.errors import CliError, ExitCode
 
-from .federation import Federation, FederationError, PortBusy, check_ports_free, plan
+from .federation import (
+    LOOPBACK,
+    Federation,
+    FederationError,
+    PortBusy,
+    check_ports_free,
+    plan,
+)
+from .mail_sink import mail_sink
 from .samples import COUNTRIES
 from .walkthrough import StepFailed, StepResult, Walkthrough
 
@@ -69,11 +77,13 @@ class ConsoleNarrator:
 def run_demo(options: DemoOptions) -> ExitCode:
     started = time.monotonic()
     plans = plan(options.port_base, [(c.code, c.node_name) for c in COUNTRIES])
+    # The demo's mail server listens on the port after the last node's.
+    mail_port = plans[-1].port + 1
     try:
-        check_ports_free([p.port for p in plans])
+        check_ports_free([*(p.port for p in plans), mail_port])
     except PortBusy as exc:
         raise CliError(
-            f"{exc}: the demo needs ports {plans[0].port} to {plans[-1].port}; "
+            f"{exc}: the demo needs ports {plans[0].port} to {mail_port}; "
             "choose others with --port-base",
             ExitCode.USAGE,
         ) from exc
@@ -88,7 +98,14 @@ def run_demo(options: DemoOptions) -> ExitCode:
                 f"on 127.0.0.1 ports {plans[0].port} to {plans[-1].port}"
             )
             try:
-                with Federation.running(root, plans) as federation:
+                with (
+                    mail_sink(root / "mail", mail_port, on_saved=demo.mail_saved) as sink,
+                    Federation.running(root, plans, extra_env=sink.env) as federation,
+                ):
+                    narrator.lines(
+                        f"Mail the nodes send (invitations, password resets) is saved under "
+                        f"{sink.folder} (an SMTP server on {LOOPBACK}:{sink.port})"
+                    )
                     demo.federation_started = True
                     return demo.walk_and_wait(federation)
             finally:
@@ -117,6 +134,9 @@ class _Demo:
         self.started = started
         self.federation_started = False
         self.waiting = False  # the walk-through is done; Ctrl-C is how the demo ends
+
+    def mail_saved(self, path: Path, subject: str) -> None:
+        self.narrator.lines(f"  mail saved: {path} ({subject})", style="dim")
 
     def walk_and_wait(self, federation: Federation) -> ExitCode:
         narrator, options = self.narrator, self.options

@@ -7,7 +7,7 @@ from pydantic import EmailStr, Field, computed_field, model_validator
 
 from sdgcities.node.schemas import Day, Page, RequestModel, ResponseModel
 
-from .models import Role, StakeholderCategory
+from .models import AccountRequestStatus, Role, StakeholderCategory
 from .teams import teams_of
 
 LANGUAGE_TAG = r"^[a-z]{2,3}(-[A-Z]{2})?$"
@@ -95,3 +95,45 @@ class TokenCreated(TokenPublic):
 
 class TokensPublic(Page):
     data: list[TokenPublic]
+
+
+class InvitationCreate(UserCreate):
+    """A new account, and a mail to its holder with a link to set a password."""
+
+    language: str | None = Field(
+        default=None,
+        description="The mail's language (ar, zh, en, fr, ru, es); by default the first of "
+        "`languages` the site speaks, else English",
+    )
+
+
+class AccountRequestCreate(RequestModel):
+    name: str = Field(min_length=1, max_length=200)
+    email: EmailStr
+    city: str = Field(min_length=1, max_length=200)
+    role_in_city: str = Field(min_length=1, max_length=200)
+    message: str = Field(default="", max_length=2000)
+
+
+class AccountRequestPublic(ResponseModel):
+    id: int
+    name: str
+    email: str
+    city: str
+    role_in_city: str
+    message: str
+    language: str
+    status: AccountRequestStatus
+    created_at: datetime
+    decided_at: datetime | None
+    user_id: int | None
+
+
+class AccountRequestsPublic(Page):
+    data: list[AccountRequestPublic]
+
+
+class AccountRequestApproval(RequestModel):
+    city_locode: str = Field(
+        pattern=r"^[A-Z]{2}-[A-Z2-9]{3}$", description="The city the new applicant acts for"
+    )

@@ -28,7 +28,10 @@ async def page_language(lang: str) -> Language:
 
 LanguageDep = Annotated[Language, Depends(page_language)]
 Visitor = Annotated[WebCaller, page_access(Role.PUBLIC)]
-SignedIn = Annotated[WebCaller, page_access(*(role for role in Role if role is not Role.PUBLIC))]
+PEOPLE: Final = tuple(role for role in Role if role is not Role.PUBLIC)
+SignedIn = Annotated[WebCaller, page_access(*PEOPLE)]
+# Signing out is allowed before a required second factor is enrolled.
+SigningOut = Annotated[WebCaller, page_access(*PEOPLE, before_enrolment=True)]
 
 router = APIRouter(include_in_schema=False)
 _PACKAGE: Final = __name__.rpartition(".")[0]
@@ -54,7 +57,11 @@ async def home_without_slash(lang: str, _caller: Visitor) -> RedirectResponse:
 
 @router.post("/{lang:lang}/sign-out")
 async def sign_out(
-    request: Request, language: LanguageDep, caller: SignedIn, state: StateDep, session: SessionDep
+    request: Request,
+    language: LanguageDep,
+    caller: SigningOut,
+    state: StateDep,
+    session: SessionDep,
 ) -> RedirectResponse:
     await check_csrf(request, caller)
     response = RedirectResponse(f"/{language.code}/", status_code=303)
@@ -73,9 +80,17 @@ def is_page_route(route: APIRoute) -> bool:
 def install_site(app: FastAPI) -> None:
     # Imported here: the pages' modules import this one's dependencies (`LanguageDep`).
     from . import criteria, public, verify
+    from .account.routes import router as account_router
     from .city.routes import router as city_router
 
-    for pages in (router, verify.router, criteria.router, public.router, city_router):
+    for pages in (
+        router,
+        account_router,
+        verify.router,
+        criteria.router,
+        public.router,
+        city_router,
+    ):
         app.include_router(pages)
     static = resources.files(_PACKAGE) / "static"
     app.mount(STATIC_PATH, StaticFiles(directory=str(static)), name="static")

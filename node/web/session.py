@@ -11,6 +11,10 @@ the page (the anti-forgery token is in the page, never in a cookie a browser sen
   (sign in, ask for an account, verify) carry the token of an anonymous `csrf` cookie instead
   (a double-submit token: a forger can neither read nor set that cookie). Both are compared in
   constant time, and a request a browser marks `Sec-Fetch-Site: cross-site` is refused first.
+- Sign-in has two steps for a person with a second factor: after the password the session is
+  `second_factor_done=False` and lasts minutes; the caller is still anonymous (`pending_user_id`
+  set) until the code, and the code's success replaces it with a new, complete session. A staff
+  member who must have a second factor and has none (`must_enrol`) sees only the enrolment page.
 """
 
 from __future__ import annotations
@@ -22,9 +26,10 @@ from datetime import timedelta
 from typing import Annotated, Any, Final
 
 from fastapi import Depends, Request, Response
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select, update
 
 from sdgcities.node.accounts.models import Role, User
+from sdgcities.node.accounts.second_factor import has_second_factor, second_factor_required
 from sdgcities.node.accounts.tokens import hash_token
 from sdgcities.node.actor import PUBLIC, Actor
 from sdgcities.node.config import Settings
@@ -38,6 +43,8 @@ SESSION_COOKIE: Final = "sdgc_session"
 CSRF_COOKIE: Final = "sdgc_csrf"
 CSRF_FIELD: Final = "csrf_token"
 SESSION_LIFETIME: Final = timedelta(hours=12)
+# Between the password and the code: long enough to open an authenticator app.
+PENDING_SESSION_LIFETIME: Final = timedelta(minutes=10)
 _TOKEN_BYTES: Final = 32
 _MAX_TOKEN_CHARS: Final = 64
 
@@ -67,39 +74,71 @@ class WebCaller:
     # Set when the browser had no anti-forgery cookie yet: the page sets it.
     new_csrf_cookie: str | None = None
     session_id: int | None = None
+    # Signed in with a password, the second factor's code still to come (the actor is public).
+    pending_user_id: int | None = None
+    # A staff member on a production node without a second factor: enrolment comes first.
+    must_enrol: bool = False
 
     @property
     def signed_in(self) -> bool:
         return not self.actor.is_public
 
 
-def start_session(*, session: Session, user: User, response: Response, settings: Settings) -> None:
-    """Signs `user` in: a new session row, and its cookie on `response`."""
+def start_session(
+    *,
+    session: Session,
+    user: User,
+    response: Response,
+    settings: Settings,
+    second_factor_done: bool = True,
+) -> None:
+    """Signs `user` in: a new session row, and its cookie on `response`.
+
+    `second_factor_done=False` after the password alone, when a code or enrolment must follow.
+    """
     assert user.id is not None
     secret = secrets.token_urlsafe(_TOKEN_BYTES)
     now = utcnow()
+    lifetime = SESSION_LIFETIME if second_factor_done else PENDING_SESSION_LIFETIME
     session.add(
         WebSession(
             token_hash=hash_token(secret),
             user_id=user.id,
             csrf_token=secrets.token_urlsafe(_TOKEN_BYTES),
             created_at=now,
-            expires_at=now + SESSION_LIFETIME,
+            expires_at=now + lifetime,
+            second_factor_done=second_factor_done,
         )
     )
     session.flush()
     _set_cookie(response, settings, SESSION_COOKIE, secret)
 
 
-def end_session(
-    *, session: Session, caller: WebCaller, response: Response, settings: Settings
-) -> None:
+def end_session_row(*, session: Session, caller: WebCaller) -> None:
+    """Ends the caller's session in the table (its cookie is replaced or deleted by the caller)."""
     if caller.session_id is not None:
         row = session.get(WebSession, caller.session_id)
         if row is not None and row.ended_at is None:
             row.ended_at = utcnow()
             session.add(row)
             session.flush()
+
+
+def end_sessions_of(*, session: Session, user_id: int, keep: int | None = None) -> None:
+    """Ends every session of a person but `keep`: after a new password, a stolen cookie dies."""
+    statement = update(WebSession).where(
+        col(WebSession.user_id) == user_id, col(WebSession.ended_at).is_(None)
+    )
+    if keep is not None:
+        statement = statement.where(col(WebSession.id) != keep)
+    session.exec(statement.values(ended_at=utcnow()))
+    session.flush()
+
+
+def end_session(
+    *, session: Session, caller: WebCaller, response: Response, settings: Settings
+) -> None:
+    end_session_row(session=session, caller=caller)
     response.delete_cookie(cookie_name(settings, SESSION_COOKIE), path="/")
 
 
@@ -129,9 +168,23 @@ def web_caller(request: Request, state: StateDep, session: ReadSessionDep) -> We
         return WebCaller(actor=PUBLIC, csrf_token=anonymous_token, new_csrf_cookie=new_cookie)
     row, user = found
     assert user.id is not None
+    must_enrol = second_factor_required(user.role, settings) and not has_second_factor(user)
+    if not row.second_factor_done and not must_enrol:
+        # The code is still to come: anonymous, with the anonymous form token.
+        return WebCaller(
+            actor=PUBLIC,
+            csrf_token=anonymous_token,
+            new_csrf_cookie=new_cookie,
+            session_id=row.id,
+            pending_user_id=user.id if has_second_factor(user) else None,
+        )
     actor = Actor(role=user.role, user_id=user.id, city_locode=user.city_locode, name=user.name)
     return WebCaller(
-        actor=actor, csrf_token=row.csrf_token, new_csrf_cookie=new_cookie, session_id=row.id
+        actor=actor,
+        csrf_token=row.csrf_token,
+        new_csrf_cookie=new_cookie,
+        session_id=row.id,
+        must_enrol=must_enrol,
     )
 
 
@@ -152,6 +205,14 @@ class SignInRequired(Exception):
         self.next_path = next_path
 
 
+class EnrolmentRequired(Exception):
+    """A staff member who must enrol a second factor before any other page."""
+
+    def __init__(self, language_code: str) -> None:
+        super().__init__(language_code)
+        self.language_code = language_code
+
+
 class PageForbidden(Exception):
     """A signed-in person whose role may not see this page."""
 
@@ -163,10 +224,14 @@ class CsrfRefused(Exception):
 class PageGuard:
     """Who may see a page: `PageGuard.roles`, read by the tests as `RoleGuard` is for the API."""
 
-    def __init__(self, roles: frozenset[Role]) -> None:
+    def __init__(self, roles: frozenset[Role], *, before_enrolment: bool = False) -> None:
         self.roles = roles
+        self.before_enrolment = before_enrolment
 
     def __call__(self, request: Request, caller: WebCallerDep) -> WebCaller:
+        if caller.must_enrol and not self.before_enrolment and Role.PUBLIC not in self.roles:
+            code = request.path_params.get("lang", "")
+            raise EnrolmentRequired((language_of(code) or SOURCE_LANGUAGE).code)
         if Role.PUBLIC in self.roles or caller.actor.role in self.roles:
             return caller
         if caller.actor.is_public:
@@ -176,9 +241,13 @@ class PageGuard:
         raise PageForbidden()
 
 
-def page_access(*roles: Role) -> Any:
-    """`Depends` for a page: only `roles` see it (`Role.PUBLIC`: everyone), others sign in."""
-    return Depends(PageGuard(frozenset(roles)))
+def page_access(*roles: Role, before_enrolment: bool = False) -> Any:
+    """`Depends` for a page: only `roles` see it (`Role.PUBLIC`: everyone), others sign in.
+
+    `before_enrolment`: the page is open to a staff member who has yet to enrol a second factor
+    (the enrolment page itself, sign-out); every other signed-in page sends them there first.
+    """
+    return Depends(PageGuard(frozenset(roles), before_enrolment=before_enrolment))
 
 
 async def check_csrf(request: Request, caller: WebCaller) -> None:

@@ -49,16 +49,17 @@ READY = "Ready: the federation runs until Ctrl-C."
 
 
 def _port_base() -> int:
-    """Three consecutive free loopback ports (another test worker may be choosing too), below
-    Linux's ephemeral range (32768-60999), where every outgoing connection takes a port."""
+    """Four consecutive free loopback ports (three nodes and the mail server; another test
+    worker may be choosing too), below Linux's ephemeral range (32768-60999), where every
+    outgoing connection takes a port."""
     for _ in range(200):
         base = random.randrange(20_000, 32_000)
         try:
-            check_ports_free([base, base + 1, base + 2])
+            check_ports_free([base, base + 1, base + 2, base + 3])
         except (OSError, PortBusy):
             continue
         return base
-    raise AssertionError("no three consecutive free ports")
+    raise AssertionError("no four consecutive free ports")
 
 
 @dataclass
@@ -74,7 +75,7 @@ class Demo:
 
     @property
     def ports(self) -> list[int]:
-        return [self.port_base, self.port_base + 1, self.port_base + 2]
+        return [self.port_base, self.port_base + 1, self.port_base + 2, self.port_base + 3]
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -197,6 +198,7 @@ def test_demo_exit_walks_through_every_step_and_leaves_nothing(demo: Demo) -> No
         in out
     )
     assert f"API docs      http://{LOOPBACK}:{demo.port_base + 2}/docs" in out
+    assert f"(an SMTP server on {LOOPBACK}:{demo.port_base + 3})" in out
     # The root thumbprint the global node printed is the one the verification pinned.
     thumbprint = re.search(r"root key thumbprint ([A-Za-z0-9_-]{43})", out)
     assert thumbprint is not None
@@ -219,7 +221,7 @@ def test_a_busy_port_is_a_one_line_usage_error(demo: Demo) -> None:
     assert done.stdout == ""
     assert done.stderr == (
         f"error: port {demo.port_base + 1} on {LOOPBACK} is already in use: the demo needs "
-        f"ports {demo.port_base} to {demo.port_base + 2}; choose others with --port-base\n"
+        f"ports {demo.port_base} to {demo.port_base + 3}; choose others with --port-base\n"
     )
     demo.assert_nothing_left()
 

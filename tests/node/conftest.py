@@ -42,7 +42,11 @@ from .framework_versions import make_framework_version
 # The global root key of the test federation: fixed, so that tokens signed in one test run are
 # reproducible; every test node pins its public half.
 ROOT_KEY = SigningKey(Ed25519PrivateKey.from_private_bytes(bytes(range(32))))
-NO_RATE_LIMITS: dict[str, int] = {"rate_limit_verify_per_minute": 0, "rate_limit_join_per_hour": 0}
+NO_RATE_LIMITS: dict[str, int] = {
+    "rate_limit_verify_per_minute": 0,
+    "rate_limit_join_per_hour": 0,
+    "rate_limit_sign_in_per_minute": 0,
+}
 ROOT_DID = "did:web:global.example.org"
 
 
