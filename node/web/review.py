@@ -111,6 +111,7 @@ RECOMMENDATION_NAMES: Final[dict[str, str]] = {
 PREVIEWED: Final = {MediaType.PDF: "pdf", MediaType.PNG: "image", MediaType.JPEG: "image"}
 # The consolidation form's choice that leaves a criterion to the reviewers' verdicts.
 KEEP_REVIEWERS: Final = "reviewers"
+CONSOLIDATION_TEMPLATE: Final = "review/consolidation.html"
 
 
 def _id(value: int | None) -> int:
@@ -314,7 +315,7 @@ def _review_page(
     )
 
 
-def _refusal(view: ReviewView) -> str:
+def _refusal(view: ReviewView, *, consolidating: bool) -> str:
     """Why the service refused a change (a `Conflict`), in words the page can translate."""
     if view.conflict is not None:
         return N_(
@@ -328,10 +329,10 @@ def _refusal(view: ReviewView) -> str:
         )
     if view.application.state not in service.OPEN_REVIEW_STATES:
         return N_("This review is closed: nothing in it can change any more.")
-    if view.own.submitted_at is not None:
-        return N_("You have submitted your review: your assessments can no longer change.")
-    if view.waiting_for:
+    if consolidating and view.waiting_for:
         return N_("Every reviewer must submit their review before the lead consolidates it.")
+    if not consolidating and view.own.submitted_at is not None:
+        return N_("You have submitted your review: your assessments can no longer change.")
     return N_("This cannot be done now.")
 
 
@@ -568,7 +569,9 @@ async def _refused_page(
             view=view,
             status_code=status_code,
             errors=errors,
-            refusal=_refusal(view) if refused else None,
+            refusal=_refusal(view, consolidating=template == CONSOLIDATION_TEMPLATE)
+            if refused
+            else None,
             sent=sent,
             template=template,
         )
@@ -776,8 +779,6 @@ async def ask_clarification(
 
 
 # Consolidation ----------------------------------------------------------------------------------
-
-CONSOLIDATION_TEMPLATE: Final = "review/consolidation.html"
 
 
 def _lead_view(

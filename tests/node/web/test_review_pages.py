@@ -500,7 +500,7 @@ def test_every_missing_verdict_is_listed_at_once_next_to_its_field(
     sign_in(world.lead)
     form_page = page(under_review, "/consolidation")
     html = client.get(form_page).text
-    assert "The reviewers&#39; most cautious verdict: Partly met" in html
+    assert "The reviewers' most cautious verdict: Partly met" in html
     response = post_form(
         client,
         form_page,
