@@ -127,7 +127,9 @@ def seed(session: Session, settings: Settings) -> tuple[int, str, str]:
         _user(session, "Lead Reviewer", Role.REVIEWER),
         _user(session, "Second Reviewer", Role.REVIEWER),
     )
-    assert version.id is not None and lead.id is not None and second.id is not None
+    assert version.id is not None
+    assert lead.id is not None
+    assert second.id is not None
     application = Application(
         city_locode="KE-NBO",
         stage=STAGE,
