@@ -310,9 +310,9 @@ def _common(language: Language) -> dict[str, Any]:
         "recommendation_names": RECOMMENDATION_NAMES,
         "verdict_tags": {
             verdict: Markup('<span class="status verdict-{}">{}</span>').format(
-                verdict.value, gettext(name)
+                verdict.value, gettext(VERDICT_NAMES[verdict])
             )
-            for verdict, name in VERDICT_NAMES.items()
+            for verdict in Verdict
         },
         "verdicts": list(Verdict),
         "base": f"/{language.code}/review",
