@@ -586,45 +586,64 @@ def application_page(
     return _review_page(request, language=language, caller=caller, view=view)
 
 
-def _locked(session: Session, actor: Actor, application_id: int) -> Application:
-    return applications.get_application_or_raise(
-        session=session, application_id=application_id, actor=actor, for_update=True
-    )
+@dataclass(frozen=True)
+class Posted:
+    """A form posted to an application's review: the service's call, and what the page
+    answers (a redirect after success; the page again with what went wrong)."""
 
+    request: Request
+    language: Language
+    caller: WebCaller
+    session: Session
+    application_id: int
+    template: str = "review/application.html"
 
-async def _refused_page(
-    request: Request,
-    *,
-    language: Language,
-    caller: WebCaller,
-    session: Session,
-    application_id: int,
-    status_code: int,
-    errors: Sequence[FieldError] = (),
-    refused: bool = False,
-    sent: dict[str, Any] | None = None,
-    template: str = "review/application.html",
-) -> HTMLResponse:
-    """The page again, with what went wrong: nothing the refused request did is kept."""
-    session.rollback()
+    async def act(self, work: Callable[[Application], object]) -> None:
+        """`work` on the application, locked for the change (404 when not assigned)."""
 
-    def page() -> HTMLResponse:
-        view = _review_view(session, caller.actor, application_id, language)
-        return _review_page(
-            request,
-            language=language,
-            caller=caller,
-            view=view,
-            status_code=status_code,
-            errors=errors,
-            refusal=_refusal(view, consolidating=template == CONSOLIDATION_TEMPLATE)
-            if refused
-            else None,
-            sent=sent,
-            template=template,
-        )
+        def locked() -> None:
+            work(
+                applications.get_application_or_raise(
+                    session=self.session,
+                    application_id=self.application_id,
+                    actor=self.caller.actor,
+                    for_update=True,
+                )
+            )
 
-    return await _in_thread(page)
+        await _in_thread(locked)
+
+    def done(self, what: str, anchor: str = "") -> RedirectResponse:
+        path = _application_path(self.language, self.application_id)
+        return RedirectResponse(f"{path}?done={what}{anchor}", status_code=303)
+
+    async def again(
+        self,
+        status_code: int,
+        *,
+        errors: Sequence[FieldError] = (),
+        refused: bool = False,
+        sent: dict[str, Any] | None = None,
+    ) -> HTMLResponse:
+        """The page again, with what went wrong: nothing the refused request did is kept."""
+        self.session.rollback()
+
+        def page() -> HTMLResponse:
+            view = _review_view(self.session, self.caller.actor, self.application_id, self.language)
+            consolidating = self.template == CONSOLIDATION_TEMPLATE
+            return _review_page(
+                self.request,
+                language=self.language,
+                caller=self.caller,
+                view=view,
+                status_code=status_code,
+                errors=errors,
+                refusal=_refusal(view, consolidating=consolidating) if refused else None,
+                sent=sent,
+                template=self.template,
+            )
+
+        return await _in_thread(page)
 
 
 @router.post("/{lang:lang}/review/applications/{application_id}/criteria/{code}")
@@ -637,6 +656,7 @@ async def assess_criterion(
     code: Code,
 ) -> Response:
     await check_csrf(request, caller)
+    posted = Posted(request, language, caller, session, application_id)
     form = await request.form()
     verdict, reasons = _text(form, "verdict"), _text(form, "reasons")
     chosen = [value for value in form.getlist("evidence") if isinstance(value, str)]
@@ -649,56 +669,27 @@ async def assess_criterion(
     evidence_ids = [int(value) for value in chosen if value.isdigit() and len(value) < 10]
     if len(evidence_ids) != len(chosen):
         errors.append(FieldError(f"evidence-{code}", N_("Choose evidence from the list.")))
-    data = None
-    if not errors:
-        try:
-            data = AssessmentUpdate(
-                verdict=Verdict(verdict), reasons=reasons, evidence_ids=evidence_ids
-            )
-        except ValidationError:
-            errors.append(_invalid_text(f"reasons-{code}"))
     sent = {"code": code, "verdict": verdict, "reasons": reasons[:MAX_TEXT], "evidence": chosen}
-    if data is not None:
-        update = data
-
-        def assess() -> None:
-            application = _locked(session, caller.actor, application_id)
-            service.assess_criterion(
-                session=session, application=application, code=code, data=update, actor=caller.actor
+    if errors:
+        return await posted.again(400, errors=errors, sent=sent)
+    try:
+        data = AssessmentUpdate(
+            verdict=Verdict(verdict), reasons=reasons, evidence_ids=evidence_ids
+        )
+    except ValidationError:
+        return await posted.again(400, errors=[_invalid_text(f"reasons-{code}")], sent=sent)
+    try:
+        await posted.act(
+            lambda application: service.assess_criterion(
+                session=session, application=application, code=code, data=data, actor=caller.actor
             )
-
-        try:
-            await _in_thread(assess)
-        except Conflict:
-            return await _refused_page(
-                request,
-                language=language,
-                caller=caller,
-                session=session,
-                application_id=application_id,
-                status_code=409,
-                refused=True,
-                sent=sent,
-            )
-        except InvalidRequest:
-            errors.append(
-                FieldError(f"evidence-{code}", N_("Choose evidence attached to this criterion."))
-            )
-        else:
-            return RedirectResponse(
-                f"{_application_path(language, application_id)}?done=assessed#criterion-{code}",
-                status_code=303,
-            )
-    return await _refused_page(
-        request,
-        language=language,
-        caller=caller,
-        session=session,
-        application_id=application_id,
-        status_code=400,
-        errors=errors,
-        sent=sent,
-    )
+        )
+    except Conflict:
+        return await posted.again(409, refused=True, sent=sent)
+    except InvalidRequest:
+        wrong = FieldError(f"evidence-{code}", N_("Choose evidence attached to this criterion."))
+        return await posted.again(400, errors=[wrong], sent=sent)
+    return posted.done("assessed", f"#criterion-{code}")
 
 
 @router.post("/{lang:lang}/review/applications/{application_id}/submit")
@@ -710,43 +701,22 @@ async def submit_review(
     application_id: ApplicationId,
 ) -> Response:
     await check_csrf(request, caller)
-
-    def submit() -> None:
-        application = _locked(session, caller.actor, application_id)
-        service.submit_review(session=session, application=application, actor=caller.actor)
-
+    posted = Posted(request, language, caller, session, application_id)
     try:
-        await _in_thread(submit)
-    except Conflict:
-        return await _refused_page(
-            request,
-            language=language,
-            caller=caller,
-            session=session,
-            application_id=application_id,
-            status_code=409,
-            refused=True,
-        )
-    except InvalidRequest as refused:
-        missing = refused.extra.get("missing", [])
-        errors = [
-            FieldError(
-                f"verdict-{code}", N_("Assess this criterion before you submit your review.")
+        await posted.act(
+            lambda application: service.submit_review(
+                session=session, application=application, actor=caller.actor
             )
-            for code in missing
-        ]
-        return await _refused_page(
-            request,
-            language=language,
-            caller=caller,
-            session=session,
-            application_id=application_id,
-            status_code=400,
-            errors=errors,
         )
-    return RedirectResponse(
-        f"{_application_path(language, application_id)}?done=submitted", status_code=303
-    )
+    except Conflict:
+        return await posted.again(409, refused=True)
+    except InvalidRequest as refused:
+        message = N_("Assess this criterion before you submit your review.")
+        missing = refused.extra.get("missing", [])
+        return await posted.again(
+            400, errors=[FieldError(f"verdict-{code}", message) for code in missing]
+        )
+    return posted.done("submitted")
 
 
 @router.post("/{lang:lang}/review/applications/{application_id}/clarifications")
@@ -758,10 +728,12 @@ async def ask_clarification(
     application_id: ApplicationId,
 ) -> Response:
     await check_csrf(request, caller)
+    posted = Posted(request, language, caller, session, application_id)
     form = await request.form()
     criteria = [value for value in form.getlist("criteria") if isinstance(value, str)]
     question = _text(form, "question")
     errors: list[FieldError] = []
+    not_listed = FieldError("clarification-criteria", N_("Choose criteria from the list."))
     if not criteria:
         errors.append(
             FieldError("clarification-criteria", N_("Choose at least one criterion to ask about."))
@@ -771,59 +743,26 @@ async def ask_clarification(
     )
     if error:
         errors.append(error)
-    data = None
-    if not errors:
-        try:
-            data = ClarificationCreate(criteria=criteria, question=question)
-        except ValidationError as invalid:
-            fields = {str(e["loc"][0]) for e in invalid.errors() if e["loc"]}
-            if "question" in fields:
-                errors.append(_invalid_text("clarification-question"))
-            else:
-                errors.append(
-                    FieldError("clarification-criteria", N_("Choose criteria from the list."))
-                )
     sent = {"criteria": criteria, "question": question[:MAX_TEXT]}
-    if data is not None:
-        asked = data
-
-        def ask() -> None:
-            application = _locked(session, caller.actor, application_id)
-            service.request_clarification(
-                session=session, application=application, data=asked, actor=caller.actor
+    if errors:
+        return await posted.again(400, errors=errors, sent=sent)
+    try:
+        data = ClarificationCreate(criteria=criteria, question=question)
+    except ValidationError as invalid:
+        fields = {str(e["loc"][0]) for e in invalid.errors() if e["loc"]}
+        wrong = _invalid_text("clarification-question") if "question" in fields else not_listed
+        return await posted.again(400, errors=[wrong], sent=sent)
+    try:
+        await posted.act(
+            lambda application: service.request_clarification(
+                session=session, application=application, data=data, actor=caller.actor
             )
-
-        try:
-            await _in_thread(ask)
-        except Conflict:
-            return await _refused_page(
-                request,
-                language=language,
-                caller=caller,
-                session=session,
-                application_id=application_id,
-                status_code=409,
-                refused=True,
-                sent=sent,
-            )
-        except InvalidRequest:
-            errors.append(
-                FieldError("clarification-criteria", N_("Choose criteria from the list."))
-            )
-        else:
-            return RedirectResponse(
-                f"{_application_path(language, application_id)}?done=asked", status_code=303
-            )
-    return await _refused_page(
-        request,
-        language=language,
-        caller=caller,
-        session=session,
-        application_id=application_id,
-        status_code=400,
-        errors=errors,
-        sent=sent,
-    )
+        )
+    except Conflict:
+        return await posted.again(409, refused=True, sent=sent)
+    except InvalidRequest:
+        return await posted.again(400, errors=[not_listed], sent=sent)
+    return posted.done("asked")
 
 
 # Consolidation ----------------------------------------------------------------------------------
@@ -862,6 +801,7 @@ async def consolidate(
     application_id: ApplicationId,
 ) -> Response:
     await check_csrf(request, caller)
+    posted = Posted(request, language, caller, session, application_id, CONSOLIDATION_TEMPLATE)
     # The lead's role first: anyone else is refused whatever they sent.
     view = await _in_thread(lambda: _lead_view(session, caller.actor, application_id, language))
     form = await request.form()
@@ -902,68 +842,39 @@ async def consolidate(
     )
     if error:
         errors.append(error)
-    data = None
-    if not errors:
-        try:
-            data = ConsolidationCreate(
-                recommendation=Recommendation(recommendation), summary=summary, verdicts=verdicts
-            )
-        except ValidationError:
-            errors.append(_invalid_text("summary"))
-    if data is not None:
-        consolidation = data
-        settings: Settings = state.settings
-
-        def conclude() -> None:
-            application = _locked(session, caller.actor, application_id)
-            reports.conclude_review(
+    if errors:
+        return await posted.again(400, errors=errors, sent=sent)
+    try:
+        data = ConsolidationCreate(
+            recommendation=Recommendation(recommendation), summary=summary, verdicts=verdicts
+        )
+    except ValidationError:
+        return await posted.again(400, errors=[_invalid_text("summary")], sent=sent)
+    settings: Settings = state.settings
+    try:
+        await posted.act(
+            lambda application: reports.conclude_review(
                 session=session,
                 settings=settings,
                 application=application,
-                data=consolidation,
+                data=data,
                 actor=caller.actor,
             )
-
-        try:
-            await _in_thread(conclude)
-        except Conflict:
-            return await _refused_page(
-                request,
-                language=language,
-                caller=caller,
-                session=session,
-                application_id=application_id,
-                status_code=409,
-                refused=True,
-                sent=sent,
-                template=CONSOLIDATION_TEMPLATE,
-            )
-        except InvalidRequest as refused:
-            gaps: dict[str, str] = refused.extra.get("gaps", {})
-            errors.extend(
-                FieldError(
-                    f"verdict-{code}",
-                    N_("A recommendation needs every criterion met; this one is %(verdict)s."),
-                    {"verdict": VERDICT_NAMES[verdict]},
-                )
+        )
+    except Conflict:
+        return await posted.again(409, refused=True, sent=sent)
+    except InvalidRequest as refused:
+        gaps: dict[str, str] = refused.extra.get("gaps", {})
+        message = N_("A recommendation needs every criterion met; this one is %(verdict)s.")
+        return await posted.again(
+            400,
+            errors=[
+                FieldError(f"verdict-{code}", message, {"verdict": VERDICT_NAMES[verdict]})
                 for code, verdict in gaps.items()
-            )
-        else:
-            return RedirectResponse(
-                f"{_application_path(language, application_id)}?done=consolidated",
-                status_code=303,
-            )
-    return await _refused_page(
-        request,
-        language=language,
-        caller=caller,
-        session=session,
-        application_id=application_id,
-        status_code=400,
-        errors=errors,
-        sent=sent,
-        template=CONSOLIDATION_TEMPLATE,
-    )
+            ],
+            sent=sent,
+        )
+    return posted.done("consolidated")
 
 
 # Evidence and the stage report ------------------------------------------------------------------
