@@ -636,3 +636,47 @@ def test_the_consolidation_page_in_chinese(
     assert "Consolidate the review" not in html
     listing = client.get("/zh/review").text
     assert "Your review assignments" not in listing
+
+
+def test_text_the_service_would_refuse_is_named_by_its_field(
+    client: TestClient, world: ReviewWorld, under_review: int, sign_in: SignIn
+) -> None:
+    sign_in(world.second)
+    control = post_form(
+        client,
+        page(under_review, "/criteria/A.a"),
+        {"verdict": "met", "reasons": "Fine\x00."},
+        token_from=page(under_review),
+    )
+    assert control.status_code == 400
+    assert field_errors(control.text) == {
+        "reasons-A.a": "Remove the control characters from this text."
+    }
+    long = post_form(
+        client,
+        page(under_review, "/criteria/A.a"),
+        {"verdict": "met", "reasons": "x" * 10_001},
+        token_from=page(under_review),
+    )
+    assert long.status_code == 400
+    assert field_errors(long.text) == {"reasons-A.a": "Write at most 10000 characters."}
+    unknown = post_form(
+        client,
+        page(under_review, "/clarifications"),
+        {"criteria": "Z.z", "question": "Why?"},
+        token_from=page(under_review),
+    )
+    assert unknown.status_code == 400
+    assert field_errors(unknown.text) == {
+        "clarification-criteria": "Choose criteria from the list."
+    }
+    no_such_criterion = post_form(
+        client,
+        page(under_review, "/criteria/Z.z"),
+        {"verdict": "met", "reasons": "Fine."},
+        token_from=page(under_review),
+    )
+    assert no_such_criterion.status_code == 404
+    assert client.get("/en/review?page=0").status_code == 400
+    assert review_of(client, world, under_review)["assessments"] == []
+    assert review_of(client, world, under_review)["clarifications"] == []
