@@ -238,7 +238,7 @@ def _store(settings: Settings) -> EvidenceStore:
     return EvidenceStore(settings.evidence_dir, max_bytes=settings.evidence_max_bytes)
 
 
-def _begin_writing(session: Session) -> None:
+def begin_writing(session: Session) -> None:
     """End the session's read transaction and begin one that will write.
 
     Uploads and downloads run on a read session so that no write lock is held while bytes move
@@ -350,7 +350,7 @@ def download_evidence(
         path = _store(state.settings).open_verified(evidence.digest)
     except (EvidenceCorrupted, EvidenceMissing) as exc:
         # Answered, not raised: the audit entry must be committed with the response.
-        _begin_writing(session)
+        begin_writing(session)
         service.record_integrity_failure(
             session=session, evidence=evidence, actor=actor, reason=type(exc).__name__
         )

@@ -598,7 +598,8 @@ def submit_review(*, session: Session, application: Application, actor: Actor) -
     if missing:
         raise InvalidRequest(
             f"assess every criterion of stage {application.stage} before submitting; missing: "
-            f"{', '.join(missing)}"
+            f"{', '.join(missing)}",
+            extra={"missing": missing},
         )
     assignment.submitted_at = utcnow()
     session.add(assignment)
@@ -779,11 +780,12 @@ def consolidate(
             verdicts.append(
                 {"code": code, "verdict": verdict.value, "reasons": "", "defaulted": True}
             )
-    gaps = [f"{v['code']} ({v['verdict']})" for v in verdicts if v["verdict"] != Verdict.MET]
+    gaps = {str(v["code"]): str(v["verdict"]) for v in verdicts if v["verdict"] != Verdict.MET}
     if data.recommendation is Recommendation.RECOMMENDED and gaps:
         raise InvalidRequest(
             f"a recommendation needs every criterion met (partly met is a gap); the gaps are "
-            f"{', '.join(gaps)}"
+            f"{', '.join(f'{code} ({verdict})' for code, verdict in gaps.items())}",
+            extra={"gaps": gaps},
         )
     consolidation = ReviewConsolidation(
         application_id=_id(application.id),

@@ -79,7 +79,7 @@ def is_page_route(route: APIRoute) -> bool:
 
 def install_site(app: FastAPI) -> None:
     # Imported here: the pages' modules import this one's dependencies (`LanguageDep`).
-    from . import criteria, public, verify
+    from . import criteria, public, review, verify
     from .account.routes import router as account_router
     from .city.routes import router as city_router
 
@@ -90,6 +90,7 @@ def install_site(app: FastAPI) -> None:
         criteria.router,
         public.router,
         city_router,
+        review.router,
     ):
         app.include_router(pages)
     static = resources.files(_PACKAGE) / "static"

@@ -115,6 +115,7 @@ def test_submitting_needs_every_criterion_and_freezes_the_review(
     assert early.json()["detail"] == (
         "assess every criterion of stage qualification before submitting; missing: A.b, A.c"
     )
+    assert early.json()["missing"] == ["A.b", "A.c"]
     for code in QUALIFICATION[1:]:
         ok(assess(client, world.lead, application_id, code))
     detail = ok(client.post(submit, headers=world.lead.headers))

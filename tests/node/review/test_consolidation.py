@@ -69,6 +69,7 @@ def test_a_recommendation_with_gaps_is_refused_and_names_them(
         "a recommendation needs every criterion met (partly met is a gap); the gaps are "
         "A.b (partly_met), A.c (not_met)"
     )
+    assert response.json()["gaps"] == {"A.b": "partly_met", "A.c": "not_met"}
     # The lead's own verdicts are held to the same rule.
     overruled = consolidate(
         client,
