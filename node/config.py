@@ -33,15 +33,39 @@ class Environment(StrEnum):
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SDGCITIES_", env_file=".env", extra="ignore")
 
-    environment: Environment = Environment.DEVELOPMENT
-    node_id: str = "KE"
-    node_name: str = "Kenya SDG Cities national node"
-    base_url: str = "http://127.0.0.1:8000"
-    data_dir: Path = Path("data")
+    environment: Environment = Field(
+        default=Environment.DEVELOPMENT,
+        description=(
+            "`development` or `production`; production refuses the development key passphrase"
+        ),
+    )
+    node_id: str = Field(
+        default="KE",
+        description="ISO 3166-1 alpha-2 code of a national node's country (KE), or `global`",
+    )
+    node_name: str = Field(
+        default="Kenya SDG Cities national node", description="The node's name, shown to people"
+    )
+    base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description=(
+            "The node's public base URL (https, or http on loopback); its `did:web` follows from it"
+        ),
+    )
+    data_dir: Path = Field(
+        default=Path("data"),
+        description="The data folder: keys, evidence, `node.env` and the SQLite database",
+    )
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; by default a SQLite file in the data folder"
     )
-    key_passphrase: SecretStr = SecretStr(DEVELOPMENT_PASSPHRASE)
+    key_passphrase: SecretStr = Field(
+        default=SecretStr(DEVELOPMENT_PASSPHRASE),
+        description=(
+            "Encrypts the node's signing keys at rest; the development default is refused in "
+            "production and for any node whose base URL is not on loopback"
+        ),
+    )
     root_keys: list[dict[str, str]] = Field(
         default_factory=list,
         description=(
@@ -50,15 +74,31 @@ class Settings(BaseSettings):
         ),
     )
 
-    evidence_max_bytes: int = Field(default=25 * 1024 * 1024, gt=0)
-    city_quota_bytes: int = Field(default=1024 * 1024 * 1024, gt=0)
-    reviewers_per_application: int = Field(default=2, ge=1)
-    token_lifetime_days: int = Field(default=90, ge=1)
-    status_list_validity_hours: int = Field(default=48, ge=1)
+    evidence_max_bytes: int = Field(
+        default=25 * 1024 * 1024, gt=0, description="The largest evidence file a city may upload"
+    )
+    city_quota_bytes: int = Field(
+        default=1024 * 1024 * 1024, gt=0, description="The evidence one city may store in all"
+    )
+    reviewers_per_application: int = Field(
+        default=2, ge=1, description="Reviewers assigned to each application"
+    )
+    token_lifetime_days: int = Field(
+        default=90, ge=1, description="How long a new bearer token is valid"
+    )
+    status_list_validity_hours: int = Field(
+        default=48,
+        ge=1,
+        description="How long a signed status list is valid; verifiers refuse an older one",
+    )
     status_refresh_seconds: int = Field(
         default=3600, ge=1, description="How often the node re-signs status lists that are due"
     )
-    max_request_bytes: int = Field(default=1024 * 1024, gt=0)
+    max_request_bytes: int = Field(
+        default=1024 * 1024,
+        gt=0,
+        description=("The largest request body (evidence uploads excepted), counted as it arrives"),
+    )
     rate_limit_verify_per_minute: int = Field(
         default=600,
         ge=0,
