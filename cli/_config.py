@@ -80,8 +80,11 @@ class Settings:
         return self.root_thumbprints
 
     def registry(self) -> str:
-        """The global node's base URL (https, or http on loopback); a usage error when unset."""
-        if self.registry_url is None:
+        """The global node's base URL (https, or http on loopback): from the options, the
+        environment or the config file, else the registry the bundle was last synced from (so
+        `verify` works right after `trust sync --registry-url X`); a usage error when none."""
+        registry_url = self.registry_url or self._bundle_registry()
+        if registry_url is None:
             raise CliError(
                 f"no registry URL: pass --registry-url, set {REGISTRY_URL_ENV}, "
                 "or put registry_url in the config file",
@@ -90,9 +93,20 @@ class Settings:
         from sdgcities.credentials import MalformedError, normalise_base_url
 
         try:
-            return normalise_base_url(self.registry_url)
+            return normalise_base_url(registry_url)
         except MalformedError as exc:
             raise CliError(f"registry URL: {exc}", ExitCode.USAGE) from exc
+
+    def _bundle_registry(self) -> str | None:
+        from ._bundle import MANIFEST_FILE, TRUST_LIST_PATH, BundleError, Manifest
+
+        if not (self.bundle_dir / MANIFEST_FILE).exists():
+            return None
+        try:
+            source = Manifest.read(self.bundle_dir).source
+        except BundleError:
+            return None  # a damaged bundle names no registry; `verify --offline` says more
+        return source.removesuffix(TRUST_LIST_PATH) if source.endswith(TRUST_LIST_PATH) else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,7 +31,14 @@ from sdgcities.credentials import (
     VerificationError,
 )
 
-from ._bundle import Anchor, Manifest, read_previous_lists, trust_anchor, write_bundle
+from ._bundle import (
+    TRUST_LIST_PATH,
+    Anchor,
+    Manifest,
+    read_previous_lists,
+    trust_anchor,
+    write_bundle,
+)
 from ._http import (
     MAX_STATUS_LIST_BYTES,
     MAX_TRUST_LIST_BYTES,
@@ -99,7 +106,7 @@ def sync_bundle(
     history: StatusListHistory,
 ) -> SyncReport:
     anchor = Anchor.read(bundle_dir)
-    source = f"{registry_url}/federation/trust-list"
+    source = f"{registry_url}{TRUST_LIST_PATH}"
     steps.add(1)
     try:
         token = fetch_token(

@@ -269,6 +269,23 @@ def test_sync_needs_a_registry_url(cli: Cli) -> None:
     assert "no registry URL" in answer.stderr
 
 
+def test_verify_after_sync_uses_the_registry_the_bundle_came_from(
+    cli: Cli, online: TestFederation, static_federation: StaticFederation, bundle: Path
+) -> None:
+    # The README's investor steps, as printed: sync with --registry-url, then verify a file.
+    del cli.env["SDGCITIES_REGISTRY_URL"]
+    synced = cli.run("trust", "sync", "--registry-url", static_federation.url)
+    assert synced.code == 0, synced.stderr
+    token, _ = online.certificate()
+    (cli.cwd / "certificate.jwt").write_text(token)
+
+    answer = cli.run("verify", "--json", "certificate.jwt")
+
+    assert answer.code == 0, answer.stderr
+    assert answer.json()["trust"]["registry"] == static_federation.url
+    assert cli.run("verify", "--offline", "certificate.jwt").code == 0
+
+
 @pytest.mark.usefixtures("online")
 def test_sync_cannot_write_the_bundle(cli: Cli, tmp_path: Path) -> None:
     blocker = tmp_path / "a-file"
