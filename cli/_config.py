@@ -248,6 +248,14 @@ def _config_thumbprints(value: Any, path: Path) -> list[str]:
     )
 
 
+def checked_thumbprint(value: str) -> str:
+    """`value` if it has the shape of an RFC 7638 SHA-256 thumbprint; a usage error if not."""
+    (pin,) = _checked_thumbprints([value]) or ("",)
+    if not pin:
+        raise CliError("the root thumbprint is empty", ExitCode.USAGE)
+    return pin
+
+
 def _checked_thumbprints(values: Iterable[str]) -> frozenset[str]:
     pins = frozenset(v.strip() for v in values if v.strip())
     for pin in sorted(pins):

@@ -26,7 +26,8 @@ app = typer.Typer(
     help=(
         "SDG Cities certification federation: run a node, administer it, verify certificates.\n\n"
         "Exit codes: 0 success (or a valid certificate); 1 failure (or not valid); "
-        "2 usage error; 3 cannot decide (trust data or status list unreachable or stale)."
+        "2 usage error; 3 cannot decide (trust data or status list unreachable or stale); "
+        "130 interrupted (Ctrl-C)."
     ),
     context_settings={"help_option_names": ["-h", "--help"]},
     no_args_is_help=True,
@@ -53,6 +54,9 @@ def main() -> None:
     except CliError as error:
         typer.echo(f"error: {one_line(error)}", err=True)
         sys.exit(error.exit_code)
+    except KeyboardInterrupt:  # raised outside Click's own handling
+        typer.echo("interrupted", err=True)
+        sys.exit(ExitCode.INTERRUPTED)
     except typer.Abort:
         typer.echo("aborted", err=True)
         sys.exit(ExitCode.NOT_VALID)
@@ -71,6 +75,8 @@ def main() -> None:
             sys.exit(ExitCode.USAGE if usage else ExitCode.NOT_VALID)
         typer.echo(f"error: {type(error).__name__}: {one_line(error)}", err=True)
         sys.exit(ExitCode.NOT_VALID)
+    if code == ExitCode.INTERRUPTED:  # Typer turns Ctrl-C into a silent 130: say why
+        typer.echo("interrupted", err=True)
     sys.exit(code if isinstance(code, int) else ExitCode.OK)
 
 

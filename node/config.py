@@ -6,13 +6,22 @@ Built by `get_settings()`, never at import time. The same service runs a nationa
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Self
 from urllib.parse import urlsplit
 
-from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator, model_validator
+from pydantic import (
+    Field,
+    IPvAnyNetwork,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from sdgcities.credentials import Error as CredentialsError
@@ -22,6 +31,7 @@ from sdgcities.credentials.did import is_loopback_host
 from .countries import is_country_code
 
 GLOBAL_NODE_ID = "global"
+SQLITE_FILE = "node.db"  # in the data folder, unless SDGCITIES_DATABASE_URL names another
 DEVELOPMENT_PASSPHRASE = "development-only-passphrase"  # noqa: S105 - refused outside development
 
 
@@ -242,12 +252,12 @@ class Settings(BaseSettings):
     @field_validator("base_url")
     @classmethod
     def _base_url(cls, value: str) -> str:
-        return normalise_base_url(value)
+        return _checked_url(value)
 
     @field_validator("global_url")
     @classmethod
     def _global_url(cls, value: str | None) -> str | None:
-        return normalise_base_url(value) if value else None
+        return _checked_url(value) if value else None
 
     @field_validator("root_keys")
     @classmethod
@@ -290,7 +300,7 @@ class Settings(BaseSettings):
 
     @property
     def sqlalchemy_url(self) -> str:
-        return self.database_url or f"sqlite:///{(self.data_dir / 'node.db').resolve()}"
+        return self.database_url or f"sqlite:///{(self.data_dir / SQLITE_FILE).resolve()}"
 
     @property
     def key_dir(self) -> Path:
@@ -310,7 +320,17 @@ class Settings(BaseSettings):
         return timedelta(hours=self.status_list_validity_hours)
 
 
+def _checked_url(value: str) -> str:
+    # pydantic reports a ValueError as a problem with the setting; another error would escape.
+    try:
+        return normalise_base_url(value)
+    except CredentialsError as exc:
+        raise ValueError(str(exc)) from exc
+
+
 NODE_ENV_FILE = "node.env"
+# Held (flock) by the running `node serve`: see `serve_lock.py`; never backed up.
+SERVE_LOCK_FILE = "serve.lock"
 
 
 def get_settings(**overrides: object) -> Settings:
@@ -322,6 +342,22 @@ def get_settings(**overrides: object) -> Settings:
     return Settings(_env_file=(".env", env_file), **overrides)  # type: ignore[arg-type]
 
 
+def settings_problems(exc: ValidationError, *, names: Mapping[str, str] | None = None) -> list[str]:
+    """One line per problem, naming the setting (`SDGCITIES_BASE_URL`, or the option that set
+    it from `names`), without pydantic's decoration (its "Value error, " and documentation URL)."""
+    prefix = str(Settings.model_config.get("env_prefix", ""))
+    problems = []
+    for error in exc.errors(include_url=False, include_context=False, include_input=False):
+        message = str(error["msg"]).removeprefix("Value error, ")
+        field = str(error["loc"][0]) if error["loc"] else None
+        if field is None:  # a rule about several settings names them itself
+            problems.append(message)
+            continue
+        where = (names or {}).get(field) or f"{prefix}{field.upper()}"
+        problems.append(f"{where}: {message}")
+    return problems
+
+
 def write_node_env(settings: Settings) -> None:
     """Record the node's identity in its data folder, so `serve` needs no repeated options."""
     lines = [
@@ -331,4 +367,8 @@ def write_node_env(settings: Settings) -> None:
     ]
     if settings.database_url:
         lines.append(f"SDGCITIES_DATABASE_URL={settings.database_url}")
+    if settings.global_url:
+        lines.append(f"SDGCITIES_GLOBAL_URL={settings.global_url}")
+    if settings.root_keys:
+        lines.append(f"SDGCITIES_ROOT_KEYS={json.dumps(settings.root_keys)}")
     (settings.data_dir / NODE_ENV_FILE).write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -269,8 +269,9 @@ def test_sync_needs_a_registry_url(cli: Cli) -> None:
     assert "no registry URL" in answer.stderr
 
 
+@pytest.mark.usefixtures("bundle")
 def test_verify_after_sync_uses_the_registry_the_bundle_came_from(
-    cli: Cli, online: TestFederation, static_federation: StaticFederation, bundle: Path
+    cli: Cli, online: TestFederation, static_federation: StaticFederation
 ) -> None:
     # The README's investor steps, as printed: sync with --registry-url, then verify a file.
     del cli.env["SDGCITIES_REGISTRY_URL"]

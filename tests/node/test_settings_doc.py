@@ -1,4 +1,4 @@
-"""docs/settings.md is what `python -m sdgcities.node.settings_doc` prints: every setting, documented."""
+"""docs/settings.md is what `python -m sdgcities.node.settings_doc` prints, every setting in it."""
 
 from __future__ import annotations
 
