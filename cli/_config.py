@@ -36,6 +36,12 @@ NODE_URL_ENV = "SDGCITIES_NODE_URL"
 TOKEN_ENV = "SDGCITIES_TOKEN"  # noqa: S105 - the variable's name, not a secret
 CONFIG_KEYS = frozenset({"root_thumbprints", "registry_url", "bundle_dir", "node_url", "token"})
 
+# What to say when a trust list is signed by a root key that is not pinned.
+CHECK_THE_PIN = (
+    "check the pinned root thumbprint (--root-thumbprint, SDGCITIES_ROOT_THUMBPRINT or "
+    "root_thumbprints in the config file) against the one the global secretariat published"
+)
+
 # An RFC 7638 SHA-256 thumbprint: 32 bytes, unpadded base64url.
 _THUMBPRINT = re.compile(r"[A-Za-z0-9_-]{43}")
 # A node's bearer token: `sdgc_` and 256 random bits, base64url.

@@ -23,6 +23,7 @@ from sdgcities.credentials import (
     STATUS_PURPOSE,
     VC_JWT_TYP,
     JwsToken,
+    RootNotPinned,
     StatusList,
     StatusListHistory,
     StatusListRollback,
@@ -39,6 +40,7 @@ from ._bundle import (
     trust_anchor,
     write_bundle,
 )
+from ._config import CHECK_THE_PIN
 from ._http import (
     MAX_STATUS_LIST_BYTES,
     MAX_TRUST_LIST_BYTES,
@@ -119,8 +121,9 @@ def sync_bundle(
     try:
         trust_list = trust_anchor(pins, anchor, token).accept(token, now=now)
     except VerificationError as exc:
+        hint = f"; {CHECK_THE_PIN}" if isinstance(exc, RootNotPinned) else ""
         raise CliError(
-            f"trust list refused ({exc.reason.value}): {exc}; the bundle is unchanged",
+            f"trust list refused ({exc.reason.value}): {exc}; the bundle is unchanged{hint}",
             ExitCode.CANNOT_DECIDE,
         ) from exc
     steps.advance(f"trust list #{trust_list.sequence}")

@@ -129,6 +129,9 @@ def test_sync_refuses_a_trust_list_not_signed_by_the_pin(
     answer = cli.run("trust", "sync")
     assert answer.code == 3
     assert "not signed by a pinned global root key" in answer.stderr
+    assert "check the pinned root thumbprint" in answer.stderr
+    assert "try again later" not in answer.stderr
+    assert "run 'sdgcities trust sync'" not in answer.stderr
     assert not bundle.exists()
 
 

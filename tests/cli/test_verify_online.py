@@ -130,6 +130,9 @@ def test_registry_trust_list_not_signed_by_pin(
     answer = cli.run("verify", token)
     assert answer.code == 3
     assert "not signed by a pinned global root key" in answer.stderr
+    assert "check the pinned root thumbprint" in answer.stderr
+    assert "try again later" not in answer.stderr
+    assert "run 'sdgcities trust sync'" not in answer.stderr
 
 
 def test_registry_trust_list_stale(
