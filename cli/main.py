@@ -10,6 +10,7 @@ import sys
 
 import typer
 
+from ._ops import operator_command
 from .demo import DEMO_HELP, demo
 from .errors import CliError, ExitCode, one_line
 from .federation import federation_app
@@ -18,7 +19,7 @@ from .meetings import meetings_app
 from .node import node_app
 from .spot_checks import spot_checks_app
 from .trust import trust_app
-from .users import tokens_app, users_app
+from .users import tokens_app, users_app, who_am_i
 from .verify import VERIFY_HELP, verify
 
 app = typer.Typer(
@@ -38,6 +39,7 @@ app.command("verify", help=VERIFY_HELP)(verify)
 app.add_typer(trust_app, name="trust")
 app.command("demo", help=DEMO_HELP)(demo)
 # The operator commands: they talk to a node's API with a bearer token.
+operator_command(app, "me")(who_am_i)
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(frameworks_app, name="frameworks")

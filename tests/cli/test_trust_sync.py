@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -384,3 +385,32 @@ def test_sync_does_not_store_a_list_older_than_one_seen(
     assert "before the one already accepted" in held["problem"]
     # The bundle keeps the list that shows the revocation.
     assert cli.run("verify", "--offline", "--json", token).json()["reason"] == "revoked"
+
+
+@pytest.mark.usefixtures("bundle")
+def test_tables_stay_readable_at_80_columns(
+    cli: Cli, online: TestFederation, static_federation: StaticFederation, tmp_path: Path
+) -> None:
+    cli.env["COLUMNS"] = "80"
+    token, index = online.certificate()
+    online.suspend(index)
+    publish(static_federation, online)
+    batch = tmp_path / "tokens.txt"
+    batch.write_text(f"{token}\n{token}\n")
+    sync = cli.run("trust", "sync")
+    show = cli.run("trust", "show")
+    checked = cli.run("verify", "--batch", str(batch), "--offline")
+    assert (sync.code, show.code, checked.code) == (0, 0, 1), sync.stderr + show.stderr
+    tables = {}
+    for name, answer in (("sync", sync), ("show", show), ("verify", checked)):
+        # The one-line summaries above a table wrap as text; the tables keep to 80 columns.
+        lines = [line for line in answer.stdout.splitlines() if line[:1] in "┏┃┡│└"]
+        assert lines
+        assert max(len(line) for line in lines) <= 80, answer.stdout
+        tables[name] = "\n".join(lines)
+    timestamp = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
+    assert re.search(timestamp, tables["sync"]), tables["sync"]  # whole, not cut at the Z
+    assert re.search(f"active since {timestamp}|{timestamp}", tables["show"])
+    assert online.base_url in tables["show"], tables["show"]  # URLs that fit stay whole
+    assert online.list_url("1") in tables["show"]
+    assert "the certificate is suspended" in tables["verify"]
