@@ -97,8 +97,11 @@ def init(
         )
     except (NodeAlreadyInitialised, DatabaseUnreachable) as exc:
         raise CliError(str(exc), ExitCode.NOT_VALID) from exc
-    except ValueError as exc:
-        raise CliError(str(exc), ExitCode.USAGE) from exc
+    except ValueError as exc:  # one line per problem, each naming its option or setting
+        *others, last = str(exc).splitlines() or [""]
+        for problem in others:
+            typer.echo(f"error: {problem}", err=True)
+        raise CliError(last, ExitCode.USAGE) from exc
     if json_output:
         import json
 
@@ -212,4 +215,8 @@ def restore(
         )
     elif manifest["database"]["kind"] == "postgresql":
         typer.echo("The database was not in this backup: restore it from your pg_dump.")
-    typer.echo(f"Start the node with: sdgcities node serve --data-dir {data_dir}")
+    from ._program import program
+
+    typer.echo(
+        f"Start the node with: {program()} node serve --data-dir {shlex.quote(str(data_dir))}"
+    )

@@ -78,7 +78,7 @@ def initialise_node(
         )
         admin = UserCreate(name=admin_name, email=admin_email, role=Role.ADMINISTRATOR)
     except ValidationError as exc:
-        raise ValueError("; ".join(settings_problems(exc, names=INIT_OPTIONS))) from exc
+        raise ValueError("\n".join(settings_problems(exc, names=INIT_OPTIONS))) from exc
     embedded = settings.database_url is None
     if embedded:
         _make_private_data_dir(settings)

@@ -158,6 +158,17 @@ def test_an_invalid_base_url_is_a_one_line_usage_error(tmp_path: Path) -> None:
     assert not (tmp_path / "node").exists()
 
 
+def test_init_names_each_invalid_setting_on_its_own_line(tmp_path: Path) -> None:
+    env = {**node_environment(tmp_path / "node"), "SDGCITIES_RATE_LIMIT_VERIFY_PER_MINUTE": "-1"}
+    done = run("node", "init", "--node-id", "KEN", env=env, cwd=tmp_path)
+    assert done.code == 2
+    assert done.stderr.splitlines() == [
+        "error: --node-id: node_id is an ISO 3166-1 alpha-2 code (KE) or 'global'",
+        "error: SDGCITIES_RATE_LIMIT_VERIFY_PER_MINUTE: Input should be greater than or equal to 0",
+    ]
+    assert not (tmp_path / "node").exists()
+
+
 @pytest.fixture(scope="module")
 def global_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
     world = init_node(tmp_path_factory.mktemp("global"), "global")
