@@ -58,7 +58,6 @@ def bind_listening_socket(host: str, port: int) -> socket.socket:
         raise CliError(
             f"port {port} on {host} {reason}: choose another with --port", ExitCode.USAGE
         ) from exc
-    listener.set_inheritable(True)
     return listener
 
 
