@@ -21,28 +21,14 @@ import pytest
 
 from tests.conftest import POSTGRES_ADMIN_URL, TemporaryDatabases, require_postgres
 
-from .conftest import SDGCITIES, Cli, clean_environment
+from .conftest import SDGCITIES, Cli, Result, clean_environment
 from .nodes import Node, free_port, init_node, node_environment
 
 BAD_THUMBPRINT = "A" * 43
 
 
-def run(*args: str, env: dict[str, str], cwd: Path, timeout: float = 120) -> Result:
-    done = subprocess.run(
-        [str(SDGCITIES), *args],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    return Result(done.returncode, done.stdout, done.stderr)
-
-
-class Result:
-    def __init__(self, code: int, stdout: str, stderr: str) -> None:
-        self.code, self.stdout, self.stderr = code, stdout, stderr
+def run(*args: str, env: dict[str, str], cwd: Path) -> Result:
+    return Cli(cwd=cwd, env=env).run(*args, timeout=120)
 
 
 def off_path(env: dict[str, str]) -> dict[str, str]:
@@ -61,16 +47,6 @@ def assert_one_line(result: Result, code: int, *fragments: str) -> None:
     assert "Traceback" not in result.stderr
     for fragment in fragments:
         assert fragment in result.stderr
-
-
-def serve_process(data_dir: Path, port: int, env: dict[str, str]) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [str(SDGCITIES), "node", "serve", "--data-dir", str(data_dir), "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
 
 
 def wait_healthy(url: str, process: subprocess.Popen[str]) -> None:
@@ -305,20 +281,18 @@ def test_serve_refuses_a_folder_never_initialised_and_creates_nothing(tmp_path: 
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[Node, subprocess.Popen[str]]]:
-    node = init_node(tmp_path / "node", "KE")
-    process = serve_process(node.data_dir, node.port, node_environment(node.data_dir))
+def served(tmp_path: Path) -> Iterator[Node]:
+    node = init_node(tmp_path / "node", "KE").serve()
     try:
-        wait_healthy(node.url, process)
-        yield node, process
+        yield node
     finally:
-        stop(process)
+        node.stop()
 
 
-def test_a_second_serve_on_one_data_folder_refuses(
-    served: tuple[Node, subprocess.Popen[str]], tmp_path: Path
-) -> None:
-    node, first = served
+def test_a_second_serve_on_one_data_folder_refuses(served: Node, tmp_path: Path) -> None:
+    node = served
+    first = node.process
+    assert first is not None
     done = run(
         *("node", "serve", "--data-dir", str(node.data_dir), "--port", str(free_port())),
         env=node_environment(node.data_dir),
@@ -328,10 +302,8 @@ def test_a_second_serve_on_one_data_folder_refuses(
     assert first.poll() is None
 
 
-def test_a_busy_port_is_refused_before_start_up(
-    served: tuple[Node, subprocess.Popen[str]], tmp_path: Path
-) -> None:
-    node, _ = served
+def test_a_busy_port_is_refused_before_start_up(served: Node, tmp_path: Path) -> None:
+    node = served
     other = init_node(tmp_path / "other", "GH")
     log_before = sorted(p.name for p in other.data_dir.iterdir())
     done = run(
@@ -418,9 +390,8 @@ def test_a_second_serve_on_one_postgres_database_refuses(
     node = init_node(tmp_path / "a", "KE", "--database-url", url)
     copy = tmp_path / "b"  # another folder, the same node and database
     shutil.copytree(node.data_dir, copy)
-    first = serve_process(node.data_dir, node.port, node_environment(node.data_dir))
+    node.serve()
     try:
-        wait_healthy(node.url, first)
         done = run(
             *("node", "serve", "--data-dir", str(copy), "--port", str(free_port())),
             env=node_environment(copy),
@@ -428,4 +399,4 @@ def test_a_second_serve_on_one_postgres_database_refuses(
         )
         assert_one_line(done, 1, "another `node serve` runs node KE on this database")
     finally:
-        stop(first)
+        node.stop()
