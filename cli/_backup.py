@@ -38,6 +38,8 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
+from sdgcities.node.config import SERVE_LOCK_FILE
+
 from .errors import CliError, ExitCode
 
 FORMAT = 1
@@ -226,6 +228,8 @@ def _data_files(root: Path, database: Database) -> Iterator[tuple[str, Path]]:
             path = here / name
             if path in live or path.is_symlink() or not path.is_file():
                 continue
+            if relative_dir == PurePosixPath(".") and name == SERVE_LOCK_FILE:
+                continue  # the running server's lock, not the node's data
             yield (relative_dir / name).as_posix(), path
 
 

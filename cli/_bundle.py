@@ -36,6 +36,8 @@ from .errors import CliError, ExitCode
 TRUST_LIST_FILE = "trust-list.jwt"
 STATUS_DIR = "status"
 MANIFEST_FILE = "manifest.json"
+# Where a registry serves the trust list; a manifest's `source` is the registry URL and this.
+TRUST_LIST_PATH = "/federation/trust-list"
 ANCHOR_FILE = "anchor.json"
 FORMAT = 1
 MAX_FILE_BYTES = 4 * 1024 * 1024

@@ -36,6 +36,12 @@ NODE_URL_ENV = "SDGCITIES_NODE_URL"
 TOKEN_ENV = "SDGCITIES_TOKEN"  # noqa: S105 - the variable's name, not a secret
 CONFIG_KEYS = frozenset({"root_thumbprints", "registry_url", "bundle_dir", "node_url", "token"})
 
+# What to say when a trust list is signed by a root key that is not pinned.
+CHECK_THE_PIN = (
+    "check the pinned root thumbprint (--root-thumbprint, SDGCITIES_ROOT_THUMBPRINT or "
+    "root_thumbprints in the config file) against the one the global secretariat published"
+)
+
 # An RFC 7638 SHA-256 thumbprint: 32 bytes, unpadded base64url.
 _THUMBPRINT = re.compile(r"[A-Za-z0-9_-]{43}")
 # A node's bearer token: `sdgc_` and 256 random bits, base64url.
@@ -80,8 +86,11 @@ class Settings:
         return self.root_thumbprints
 
     def registry(self) -> str:
-        """The global node's base URL (https, or http on loopback); a usage error when unset."""
-        if self.registry_url is None:
+        """The global node's base URL (https, or http on loopback): from the options, the
+        environment or the config file, else the registry the bundle was last synced from (so
+        `verify` works right after `trust sync --registry-url X`); a usage error when none."""
+        registry_url = self.registry_url or self._bundle_registry()
+        if registry_url is None:
             raise CliError(
                 f"no registry URL: pass --registry-url, set {REGISTRY_URL_ENV}, "
                 "or put registry_url in the config file",
@@ -90,9 +99,20 @@ class Settings:
         from sdgcities.credentials import MalformedError, normalise_base_url
 
         try:
-            return normalise_base_url(self.registry_url)
+            return normalise_base_url(registry_url)
         except MalformedError as exc:
             raise CliError(f"registry URL: {exc}", ExitCode.USAGE) from exc
+
+    def _bundle_registry(self) -> str | None:
+        from ._bundle import MANIFEST_FILE, TRUST_LIST_PATH, BundleError, Manifest
+
+        if not (self.bundle_dir / MANIFEST_FILE).exists():
+            return None
+        try:
+            source = Manifest.read(self.bundle_dir).source
+        except BundleError:
+            return None  # a damaged bundle names no registry; `verify --offline` says more
+        return source.removesuffix(TRUST_LIST_PATH) if source.endswith(TRUST_LIST_PATH) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,6 +252,14 @@ def _config_thumbprints(value: Any, path: Path) -> list[str]:
     raise CliError(
         f"config file {path}: root_thumbprints must be a list of strings", ExitCode.USAGE
     )
+
+
+def checked_thumbprint(value: str) -> str:
+    """`value` if it has the shape of an RFC 7638 SHA-256 thumbprint; a usage error if not."""
+    (pin,) = _checked_thumbprints([value]) or ("",)
+    if not pin:
+        raise CliError("the root thumbprint is empty", ExitCode.USAGE)
+    return pin
 
 
 def _checked_thumbprints(values: Iterable[str]) -> frozenset[str]:

@@ -182,12 +182,14 @@ def table(title: str | None, columns: Sequence[str], rows: Sequence[Row]) -> Any
     from rich.table import Table
     from rich.text import Text
 
+    from ._ui import fit_columns
+
     grid = Table(title=title, title_justify="left", show_lines=False)
     for column in columns:
         grid.add_column(column, overflow="fold")
     for row in rows:
         grid.add_row(*(Text(cell_text(cell)) for cell in row))
-    return grid
+    return fit_columns(grid)
 
 
 def fields(title: str, pairs: Sequence[tuple[str, object]]) -> Any:

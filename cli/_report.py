@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from sdgcities.credentials import Outcome, VerificationResult
 
-from ._ui import printable
+from ._ui import fit_columns, printable
 from .errors import ExitCode
 
 if TYPE_CHECKING:
@@ -141,7 +141,7 @@ def summary_table(answers: Sequence[Answer]) -> RenderableType:
         table.add_row(Text(word.lower(), style=colour), "", str(summary[outcome.value]))
         for reason, count in sorted(reasons.items()):
             table.add_row("", reason, str(count))
-    return table
+    return fit_columns(table)
 
 
 def problems_table(rows: Sequence[tuple[str, Answer]]) -> RenderableType | None:
@@ -170,7 +170,7 @@ def problems_table(rows: Sequence[tuple[str, Answer]]) -> RenderableType | None:
         )
     if len(problems) > MAX_PROBLEM_ROWS:
         table.caption = f"and {len(problems) - MAX_PROBLEM_ROWS} more (use --json for all)"
-    return table
+    return fit_columns(table)
 
 
 def print_lines(console: Console, *renderables: RenderableType | None) -> None:

@@ -23,6 +23,7 @@ from sdgcities.credentials import (
     STATUS_PURPOSE,
     VC_JWT_TYP,
     JwsToken,
+    RootNotPinned,
     StatusList,
     StatusListHistory,
     StatusListRollback,
@@ -31,7 +32,15 @@ from sdgcities.credentials import (
     VerificationError,
 )
 
-from ._bundle import Anchor, Manifest, read_previous_lists, trust_anchor, write_bundle
+from ._bundle import (
+    TRUST_LIST_PATH,
+    Anchor,
+    Manifest,
+    read_previous_lists,
+    trust_anchor,
+    write_bundle,
+)
+from ._config import CHECK_THE_PIN
 from ._http import (
     MAX_STATUS_LIST_BYTES,
     MAX_TRUST_LIST_BYTES,
@@ -99,7 +108,7 @@ def sync_bundle(
     history: StatusListHistory,
 ) -> SyncReport:
     anchor = Anchor.read(bundle_dir)
-    source = f"{registry_url}/federation/trust-list"
+    source = f"{registry_url}{TRUST_LIST_PATH}"
     steps.add(1)
     try:
         token = fetch_token(
@@ -112,8 +121,9 @@ def sync_bundle(
     try:
         trust_list = trust_anchor(pins, anchor, token).accept(token, now=now)
     except VerificationError as exc:
+        hint = f"; {CHECK_THE_PIN}" if isinstance(exc, RootNotPinned) else ""
         raise CliError(
-            f"trust list refused ({exc.reason.value}): {exc}; the bundle is unchanged",
+            f"trust list refused ({exc.reason.value}): {exc}; the bundle is unchanged{hint}",
             ExitCode.CANNOT_DECIDE,
         ) from exc
     steps.advance(f"trust list #{trust_list.sequence}")

@@ -17,6 +17,7 @@ from ._sync import NodeReport, SyncReport, checked_status_list, node_for, sync_b
 from ._ui import (
     ago,
     duration,
+    fit_columns,
     isoformat,
     printable,
     stdout_console,
@@ -142,7 +143,7 @@ def _print_sync(report: SyncReport) -> None:
             isoformat(until) or "—",
             Text(printable("; ".join(problems)) or "—", style="red" if problems else ""),
         )
-    console.print(table)
+    console.print(fit_columns(table))
     state = "complete" if report.complete else "INCOMPLETE: some status lists are missing or old"
     console.print(
         f"Bundle written to {printable(str(report.bundle_dir))}: "
@@ -300,7 +301,7 @@ def _print_show(shown: _Shown, now: datetime) -> None:
             Text(printable(node.base_url)),
             str(len(node.keys)),
         )
-    console.print(table)
+    console.print(fit_columns(table))
     lists_table = Table(title="Status lists")
     for column in ("Node", "Purpose", "Valid until", "URL / problem"):
         lists_table.add_column(column, overflow="fold")
@@ -311,7 +312,7 @@ def _print_show(shown: _Shown, now: datetime) -> None:
             isoformat(state.valid_until) or "—",
             Text(printable(state.problem or state.url), style="red" if state.problem else ""),
         )
-    console.print(lists_table)
+    console.print(fit_columns(lists_table))
     if shown.usable:
         until = isoformat(shown.usable_until)
         console.print(f"Usable offline until {until}.", style="bold green")

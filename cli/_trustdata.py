@@ -16,10 +16,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sdgcities.credentials import StatusListHistory, TrustList, VerificationError, Verifier
+from sdgcities.credentials import (
+    RootNotPinned,
+    StatusListHistory,
+    TrustList,
+    VerificationError,
+    Verifier,
+)
 
 from ._bundle import Anchor, Bundle, trust_anchor
-from ._config import Settings
+from ._config import CHECK_THE_PIN, Settings
 from ._ui import ago, isoformat
 from .errors import CliError, ExitCode
 
@@ -112,6 +118,8 @@ def _trust_list_info(trust_list: TrustList) -> dict[str, Any]:
 
 
 def _cannot_decide(exc: VerificationError, where: str, *, hint: str) -> CliError:
+    if isinstance(exc, RootNotPinned):
+        hint = CHECK_THE_PIN  # waiting or syncing again cannot help; the pin may be mistyped
     return CliError(
         f"cannot decide ({exc.reason.value}): {exc} ({where}; {hint})", ExitCode.CANNOT_DECIDE
     )

@@ -18,6 +18,7 @@ from .errors import one_line
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.table import Table
 
 
 def printable(text: object, *, limit: int = 400) -> str:
@@ -129,3 +130,40 @@ def steps(description: str, *, enabled: bool) -> Iterator[NoSteps | RichSteps]:
         return
     with RichSteps(description) as bar:
         yield bar
+
+
+def fit_columns(table: Table, *, width: int | None = None) -> Table:
+    """`table` (a rich Table, rows added) with column widths that keep its words whole.
+
+    Left to itself, rich narrows the widest columns first and so cuts timestamps, URLs and ids
+    in the middle at 80 columns, while a short column keeps room it does not need. Here the
+    columns with the most wrappable text give way first, down to their longest word; only when
+    even the words do not fit is the longest one folded."""
+    import shutil
+
+    width = width or shutil.get_terminal_size((80, 24)).columns
+    texts = [
+        [str(column.header), *(str(cell) for cell in column.cells)] for column in table.columns
+    ]
+    longest = [
+        max(len(line) for text in cells for line in text.splitlines() or [""]) for cells in texts
+    ]
+    words = [max((len(w) for text in cells for w in text.split()), default=1) for cells in texts]
+    padding = table.padding[1] + table.padding[3] if table.padding else 0
+    available = width - len(texts) * padding - (len(texts) + 1 if table.box else 0)
+    widths = list(longest)
+    while sum(widths) > available:
+        room = [w - word for w, word in zip(widths, words, strict=True)]
+        widest = max(range(len(widths)), key=lambda i: room[i])
+        if room[widest] <= 0:
+            break
+        widths[widest] -= 1
+    while sum(widths) > available:  # whole words do not fit: fold the longest
+        widest = max(range(len(widths)), key=lambda i: widths[i])
+        if widths[widest] <= 4:
+            break
+        widths[widest] -= 1
+    for column, column_width in zip(table.columns, widths, strict=True):
+        column.width = max(column_width, 1)
+        column.overflow = "fold"
+    return table

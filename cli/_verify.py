@@ -172,7 +172,12 @@ def _verify_city(
         console = stdout_console()
         _print_trust(console, trust)
         heading = f"{city['name']} ({city['locode']}), {city['country']}"
-        console.print(f"{printable(heading)}: {len(answers)} current certificate(s)", style="bold")
+        held = (
+            f"{len(answers)} current certificate(s)"
+            if city["current"]
+            else f"no current certificate; {len(answers)} suspended or revoked"
+        )
+        console.print(f"{printable(heading)}: {held}", style="bold")
         for where, a in answers:
             console.print(_report.panel(a, title=where))
     return _report.exit_code(shown)
@@ -195,10 +200,15 @@ def _for_city(result: VerificationResult, locode: str) -> VerificationResult:
     return result
 
 
+# The registry's statuses of a certificate taken away (for now or for good).
+WITHDRAWN_STATUSES = ("suspended", "revoked")
+
+
 def _city_certificates(
     client: httpx.Client, registry: str, locode: str, trust_list: TrustList
 ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-    """The city as the registry describes it, and (id, token) of each current certificate."""
+    """The city as the registry describes it, and (id, token) of each current certificate, or,
+    when none is current, of each suspended or revoked one."""
     from ._http import FetchError, fetch_json
 
     url = f"{registry}/registry/cities/{quote(locode, safe='')}"
@@ -219,14 +229,20 @@ def _city_certificates(
         "name": data.get("name"),
         "country": data.get("country"),
     }
-    current = [c for c in certificates if isinstance(c, dict) and c.get("current") is True]
-    if not current:
+    entries = [c for c in certificates if isinstance(c, dict)]
+    chosen = [c for c in entries if c.get("current") is True]
+    city["current"] = bool(chosen)
+    if not chosen:
+        # A suspended or revoked certificate is what an investor must see, with its status
+        # (which the verifier takes from the status lists, whatever the registry says).
+        chosen = [c for c in entries if c.get("status") in WITHDRAWN_STATUSES]
+    if not chosen:
         raise CliError(
             f"{printable(city['name'] or locode)} ({locode}) holds no current certificate",
             ExitCode.NOT_VALID,
         )
     listed = []
-    for entry in current:
+    for entry in chosen:
         certificate_id = entry.get("id")
         if not isinstance(certificate_id, str):
             raise CliError(

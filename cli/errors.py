@@ -10,6 +10,7 @@ class ExitCode(IntEnum):
     NOT_VALID = 1
     USAGE = 2
     CANNOT_DECIDE = 3
+    INTERRUPTED = 130  # 128 + SIGINT, as shells report a command ended by Ctrl-C
 
 
 class CliError(Exception):

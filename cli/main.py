@@ -10,6 +10,7 @@ import sys
 
 import typer
 
+from ._ops import operator_command
 from .demo import DEMO_HELP, demo
 from .errors import CliError, ExitCode, one_line
 from .federation import federation_app
@@ -18,7 +19,7 @@ from .meetings import meetings_app
 from .node import node_app
 from .spot_checks import spot_checks_app
 from .trust import trust_app
-from .users import tokens_app, users_app
+from .users import tokens_app, users_app, who_am_i
 from .verify import VERIFY_HELP, verify
 
 app = typer.Typer(
@@ -26,7 +27,8 @@ app = typer.Typer(
     help=(
         "SDG Cities certification federation: run a node, administer it, verify certificates.\n\n"
         "Exit codes: 0 success (or a valid certificate); 1 failure (or not valid); "
-        "2 usage error; 3 cannot decide (trust data or status list unreachable or stale)."
+        "2 usage error; 3 cannot decide (trust data or status list unreachable or stale); "
+        "130 interrupted (Ctrl-C)."
     ),
     context_settings={"help_option_names": ["-h", "--help"]},
     no_args_is_help=True,
@@ -37,6 +39,7 @@ app.command("verify", help=VERIFY_HELP)(verify)
 app.add_typer(trust_app, name="trust")
 app.command("demo", help=DEMO_HELP)(demo)
 # The operator commands: they talk to a node's API with a bearer token.
+operator_command(app, "me")(who_am_i)
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(frameworks_app, name="frameworks")
@@ -86,6 +89,9 @@ def main() -> None:
     except CliError as error:
         typer.echo(f"error: {one_line(error)}", err=True)
         sys.exit(error.exit_code)
+    except KeyboardInterrupt:  # raised outside Click's own handling
+        typer.echo("interrupted", err=True)
+        sys.exit(ExitCode.INTERRUPTED)
     except typer.Abort:
         typer.echo("aborted", err=True)
         sys.exit(ExitCode.NOT_VALID)
@@ -104,6 +110,8 @@ def main() -> None:
             sys.exit(ExitCode.USAGE if usage else ExitCode.NOT_VALID)
         typer.echo(f"error: {type(error).__name__}: {one_line(error)}", err=True)
         sys.exit(ExitCode.NOT_VALID)
+    if code == ExitCode.INTERRUPTED:  # Typer turns Ctrl-C into a silent 130: say why
+        typer.echo("interrupted", err=True)
     sys.exit(code if isinstance(code, int) else ExitCode.OK)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -39,11 +40,52 @@ def init(
     admin_name: Annotated[str, typer.Option(help="The first administrator's name.")] = (
         "Node administrator"
     ),
+    global_url: Annotated[
+        str | None,
+        typer.Option(
+            envvar="SDGCITIES_GLOBAL_URL",
+            help="National nodes: the global node's base URL (where the node joins and syncs).",
+        ),
+    ] = None,
+    root_thumbprint: Annotated[
+        str | None,
+        typer.Option(
+            help=(
+                "National nodes, with --global-url: the global root key's thumbprint, from the "
+                "global secretariat; the key it names is fetched and pinned."
+            ),
+        ),
+    ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Create the data folder, the signing key (encrypted) and a first administrator token."""
-    from .node_init import NodeAlreadyInitialised, initialise_node
+    from ._program import program
+    from .node_init import (
+        DatabaseUnreachable,
+        NodeAlreadyInitialised,
+        fetch_root_key,
+        initialise_node,
+    )
 
+    root_keys = None
+    if global_url is not None or root_thumbprint is not None:
+        if node_id == "global":
+            raise CliError(
+                "--global-url and --root-thumbprint are for national nodes: the global node "
+                "holds the root key itself",
+                ExitCode.USAGE,
+            )
+        if global_url is None or root_thumbprint is None:
+            raise CliError(
+                "--global-url and --root-thumbprint go together: the node pins the root key "
+                "that the thumbprint names",
+                ExitCode.USAGE,
+            )
+        from ._config import checked_thumbprint
+
+        root_keys = [
+            fetch_root_key(global_url=global_url, thumbprint=checked_thumbprint(root_thumbprint))
+        ]
     try:
         result = initialise_node(
             data_dir=data_dir,
@@ -53,11 +95,16 @@ def init(
             database_url=database_url,
             admin_email=admin_email,
             admin_name=admin_name,
+            global_url=global_url,
+            root_keys=root_keys,
         )
-    except NodeAlreadyInitialised as exc:
+    except (NodeAlreadyInitialised, DatabaseUnreachable) as exc:
         raise CliError(str(exc), ExitCode.NOT_VALID) from exc
-    except ValueError as exc:
-        raise CliError(str(exc), ExitCode.USAGE) from exc
+    except ValueError as exc:  # one line per problem, each naming its option or setting
+        *others, last = str(exc).splitlines() or [""]
+        for problem in others:
+            typer.echo(f"error: {problem}", err=True)
+        raise CliError(last, ExitCode.USAGE) from exc
     if json_output:
         import json
 
@@ -69,7 +116,16 @@ def init(
     typer.echo(f"  admin token:  {result['admin_token']}")
     if "root_thumbprint" in result:
         typer.echo(f"  root key:     {result['root_thumbprint']} (verifiers pin this thumbprint)")
-    typer.echo("The token is shown once; keep it. Start the node with: sdgcities node serve")
+    if global_url is not None:
+        typer.echo(f"  global node:  {result['global_url']} (root key pinned)")
+    serve_command = f"{program()} node serve --data-dir {shlex.quote(str(data_dir))}"
+    typer.echo("The token is shown once; keep it. Start the node with:")
+    typer.echo(f"  {serve_command}")
+    if global_url is not None:
+        typer.echo(
+            "Then join the federation (with the admin token in SDGCITIES_TOKEN): "
+            f"{program()} federation join --node-url {result['base_url']}"
+        )
 
 
 @node_app.command("serve")
@@ -89,30 +145,44 @@ def serve(
     import uvicorn
 
     from sdgcities.node.app import create_app
-    from sdgcities.node.config import get_settings
+    from sdgcities.node.serve_lock import NodeAlreadyServed, serving
+    from sdgcities.node.serving import serve_workers
 
-    settings = get_settings(data_dir=data_dir)
+    from ._serve import bind_listening_socket, node_settings, start_failure
+
+    settings = node_settings(data_dir)
     if workers != 1:
-        _serve_workers(settings=settings, host=host, port=port, workers=workers)
-        return
+        _check_workers(settings=settings, workers=workers)
     try:
-        app = create_app(settings)
+        # This process holds the lock against a second `node serve` of the node; the workers
+        # it starts (`node.serving.worker_app`) never take it.
+        with serving(settings):
+            # The port is taken before start-up (migrations, status lists) runs, so a busy
+            # one is refused at once, and nothing of the node has started.
+            listener = bind_listening_socket(host, port)
+            if workers != 1:
+                # uvicorn binds the port again in this process for its workers.
+                listener.close()
+                serve_workers(settings=settings, host=host, port=port, workers=workers)
+                return
+            app = create_app(settings)
+            config = uvicorn.Config(app, log_level="info", proxy_headers=False)
+            uvicorn.Server(config).run(sockets=[listener])
+    except NodeAlreadyServed as exc:
+        raise CliError(str(exc), ExitCode.NOT_VALID) from exc
+    except CliError:
+        raise
     except Exception as exc:
-        raise CliError(f"the node cannot start: {exc}") from exc
-    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
+        raise CliError(start_failure(exc, settings=settings)) from exc
 
 
-def _serve_workers(*, settings: Settings, host: str, port: int, workers: int) -> None:
-    from sdgcities.node.serving import check_workers, serve_workers
+def _check_workers(*, settings: Settings, workers: int) -> None:
+    from sdgcities.node.serving import check_workers
 
     try:
         check_workers(settings=settings, workers=workers)
     except ValueError as exc:
         raise CliError(str(exc), ExitCode.USAGE) from exc
-    try:
-        serve_workers(settings=settings, host=host, port=port, workers=workers)
-    except Exception as exc:
-        raise CliError(f"the node cannot start: {exc}") from exc
 
 
 @node_app.command("backup")
@@ -174,4 +244,8 @@ def restore(
         )
     elif manifest["database"]["kind"] == "postgresql":
         typer.echo("The database was not in this backup: restore it from your pg_dump.")
-    typer.echo(f"Start the node with: sdgcities node serve --data-dir {data_dir}")
+    from ._program import program
+
+    typer.echo(
+        f"Start the node with: {program()} node serve --data-dir {shlex.quote(str(data_dir))}"
+    )

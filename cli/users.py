@@ -63,6 +63,12 @@ def _show_user(target: Target, answer: dict[str, Any], title: str) -> None:
     )
 
 
+def who_am_i(target: Target) -> None:
+    """Who the token belongs to: the account on the node (GET /me), its role and state."""
+    answer = target.call("GET", "/me")
+    _show_user(target, answer, f"The token belongs to account {answer['id']}")
+
+
 @operator_command(users_app, "list")
 def list_users(
     target: Target,

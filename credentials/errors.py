@@ -12,6 +12,7 @@ boundary (``raise ... from exc``) and never escape a public function.
         │   └── DecompressionLimitExceeded   a status list inflates beyond its cap (a gzip bomb)
         ├── SignatureInvalid            bad signature, or an algorithm that is not the key's
         ├── UntrustedIssuer             the key or issuer is not on the trust list
+        │   └── RootNotPinned           a trust list signed by a root key no one pinned
         ├── OutsideJurisdiction         the city is not in its issuer's jurisdiction
         ├── IssuerSuspended, IssuerWithdrawn
         ├── KeyRetired, KeyCompromised
@@ -107,6 +108,11 @@ class SignatureInvalid(VerificationError):
 
 class UntrustedIssuer(VerificationError):
     reason = Reason.UNKNOWN_ISSUER
+
+
+class RootNotPinned(UntrustedIssuer):
+    """A trust list signed by a root key whose thumbprint is not pinned: a forged list, or a
+    mistyped pin (the one case the user, not the network, can fix)."""
 
 
 class OutsideJurisdiction(VerificationError):

@@ -30,6 +30,7 @@ from .countries import is_country_code
 from .endorsement import Endorsement
 from .errors import (
     MalformedError,
+    RootNotPinned,
     TrustListRollback,
     TrustListStale,
     TrustListTooLarge,
@@ -283,7 +284,10 @@ class TrustList:
             max_bytes=MAX_TRUST_LIST_BYTES,
         )
         if parsed.thumbprint not in pinned_thumbprints:
-            raise UntrustedIssuer("the trust list is not signed by a pinned global root key")
+            raise RootNotPinned(
+                "the trust list is not signed by a pinned global root key (its root key's "
+                f"thumbprint is {parsed.thumbprint})"
+            )
         root_key = PublicKey.from_jwk(parsed.header.get("jwk"))
         if root_key.kid != parsed.thumbprint:
             raise UntrustedIssuer("the trust list's root key does not match its kid")

@@ -6,13 +6,22 @@ Built by `get_settings()`, never at import time. The same service runs a nationa
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Self
 from urllib.parse import urlsplit
 
-from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator, model_validator
+from pydantic import (
+    Field,
+    IPvAnyNetwork,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from sdgcities.credentials import Error as CredentialsError
@@ -22,6 +31,7 @@ from sdgcities.credentials.did import is_loopback_host
 from .countries import is_country_code
 
 GLOBAL_NODE_ID = "global"
+SQLITE_FILE = "node.db"  # in the data folder, unless SDGCITIES_DATABASE_URL names another
 DEVELOPMENT_PASSPHRASE = "development-only-passphrase"  # noqa: S105 - refused outside development
 
 
@@ -39,15 +49,39 @@ class MailSecurity(StrEnum):
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SDGCITIES_", env_file=".env", extra="ignore")
 
-    environment: Environment = Environment.DEVELOPMENT
-    node_id: str = "KE"
-    node_name: str = "Kenya SDG Cities national node"
-    base_url: str = "http://127.0.0.1:8000"
-    data_dir: Path = Path("data")
+    environment: Environment = Field(
+        default=Environment.DEVELOPMENT,
+        description=(
+            "`development` or `production`; production refuses the development key passphrase"
+        ),
+    )
+    node_id: str = Field(
+        default="KE",
+        description="ISO 3166-1 alpha-2 code of a national node's country (KE), or `global`",
+    )
+    node_name: str = Field(
+        default="Kenya SDG Cities national node", description="The node's name, shown to people"
+    )
+    base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description=(
+            "The node's public base URL (https, or http on loopback); its `did:web` follows from it"
+        ),
+    )
+    data_dir: Path = Field(
+        default=Path("data"),
+        description="The data folder: keys, evidence, `node.env` and the SQLite database",
+    )
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; by default a SQLite file in the data folder"
     )
-    key_passphrase: SecretStr = SecretStr(DEVELOPMENT_PASSPHRASE)
+    key_passphrase: SecretStr = Field(
+        default=SecretStr(DEVELOPMENT_PASSPHRASE),
+        description=(
+            "Encrypts the node's signing keys at rest; the development default is refused in "
+            "production and for any node whose base URL is not on loopback"
+        ),
+    )
     root_keys: list[dict[str, str]] = Field(
         default_factory=list,
         description=(
@@ -56,15 +90,31 @@ class Settings(BaseSettings):
         ),
     )
 
-    evidence_max_bytes: int = Field(default=25 * 1024 * 1024, gt=0)
-    city_quota_bytes: int = Field(default=1024 * 1024 * 1024, gt=0)
-    reviewers_per_application: int = Field(default=2, ge=1)
-    token_lifetime_days: int = Field(default=90, ge=1)
-    status_list_validity_hours: int = Field(default=48, ge=1)
+    evidence_max_bytes: int = Field(
+        default=25 * 1024 * 1024, gt=0, description="The largest evidence file a city may upload"
+    )
+    city_quota_bytes: int = Field(
+        default=1024 * 1024 * 1024, gt=0, description="The evidence one city may store in all"
+    )
+    reviewers_per_application: int = Field(
+        default=2, ge=1, description="Reviewers assigned to each application"
+    )
+    token_lifetime_days: int = Field(
+        default=90, ge=1, description="How long a new bearer token is valid"
+    )
+    status_list_validity_hours: int = Field(
+        default=48,
+        ge=1,
+        description="How long a signed status list is valid; verifiers refuse an older one",
+    )
     status_refresh_seconds: int = Field(
         default=3600, ge=1, description="How often the node re-signs status lists that are due"
     )
-    max_request_bytes: int = Field(default=1024 * 1024, gt=0)
+    max_request_bytes: int = Field(
+        default=1024 * 1024,
+        gt=0,
+        description=("The largest request body (evidence uploads excepted), counted as it arrives"),
+    )
     rate_limit_verify_per_minute: int = Field(
         default=600,
         ge=0,
@@ -255,12 +305,12 @@ class Settings(BaseSettings):
     @field_validator("base_url")
     @classmethod
     def _base_url(cls, value: str) -> str:
-        return normalise_base_url(value)
+        return _checked_url(value)
 
     @field_validator("global_url")
     @classmethod
     def _global_url(cls, value: str | None) -> str | None:
-        return normalise_base_url(value) if value else None
+        return _checked_url(value) if value else None
 
     @field_validator("root_keys")
     @classmethod
@@ -303,7 +353,7 @@ class Settings(BaseSettings):
 
     @property
     def sqlalchemy_url(self) -> str:
-        return self.database_url or f"sqlite:///{(self.data_dir / 'node.db').resolve()}"
+        return self.database_url or f"sqlite:///{(self.data_dir / SQLITE_FILE).resolve()}"
 
     @property
     def key_dir(self) -> Path:
@@ -323,7 +373,17 @@ class Settings(BaseSettings):
         return timedelta(hours=self.status_list_validity_hours)
 
 
+def _checked_url(value: str) -> str:
+    # pydantic reports a ValueError as a problem with the setting; another error would escape.
+    try:
+        return normalise_base_url(value)
+    except CredentialsError as exc:
+        raise ValueError(str(exc)) from exc
+
+
 NODE_ENV_FILE = "node.env"
+# Held (flock) by the running `node serve`: see `serve_lock.py`; never backed up.
+SERVE_LOCK_FILE = "serve.lock"
 
 
 def get_settings(**overrides: object) -> Settings:
@@ -335,6 +395,22 @@ def get_settings(**overrides: object) -> Settings:
     return Settings(_env_file=(".env", env_file), **overrides)  # type: ignore[arg-type]
 
 
+def settings_problems(exc: ValidationError, *, names: Mapping[str, str] | None = None) -> list[str]:
+    """One line per problem, naming the setting (`SDGCITIES_BASE_URL`, or the option that set
+    it from `names`), without pydantic's decoration (its "Value error, " and documentation URL)."""
+    prefix = str(Settings.model_config.get("env_prefix", ""))
+    problems = []
+    for error in exc.errors(include_url=False, include_context=False, include_input=False):
+        message = str(error["msg"]).removeprefix("Value error, ")
+        field = str(error["loc"][0]) if error["loc"] else None
+        if field is None:  # a rule about several settings names them itself
+            problems.append(message)
+            continue
+        where = (names or {}).get(field) or f"{prefix}{field.upper()}"
+        problems.append(f"{where}: {message}")
+    return problems
+
+
 def write_node_env(settings: Settings) -> None:
     """Record the node's identity in its data folder, so `serve` needs no repeated options."""
     lines = [
@@ -344,4 +420,8 @@ def write_node_env(settings: Settings) -> None:
     ]
     if settings.database_url:
         lines.append(f"SDGCITIES_DATABASE_URL={settings.database_url}")
+    if settings.global_url:
+        lines.append(f"SDGCITIES_GLOBAL_URL={settings.global_url}")
+    if settings.root_keys:
+        lines.append(f"SDGCITIES_ROOT_KEYS={json.dumps(settings.root_keys)}")
     (settings.data_dir / NODE_ENV_FILE).write_text("\n".join(lines) + "\n", encoding="utf-8")

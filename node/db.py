@@ -19,6 +19,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, Table, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -149,3 +150,50 @@ def table_of(model: type[SQLModel]) -> Table:
     table = model.__dict__["__table__"]  # set by SQLModel on table models; not in its stubs
     assert isinstance(table, Table)
     return table
+
+
+def describe_connection_failure(exc: BaseException, *, url: str) -> str | None:
+    """One line with a hint for a database that cannot be reached, else None (another error).
+
+    SQLAlchemy's text for these runs to a dozen lines (the driver's message, the SQL, a link);
+    an operator needs what is wrong and what to do."""
+    if not isinstance(exc, OperationalError):
+        return None
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        return f"cannot open the database {parsed.database}: {_driver_message(exc)}"
+    where = f"{parsed.host or 'localhost'}:{parsed.port or 5432}"
+    message = _driver_message(exc)
+    user = parsed.username or "(your login)"
+    if "does not exist" in message and "database" in message:
+        return (
+            f"PostgreSQL at {where} has no database {parsed.database!r}: create it "
+            f"(createdb --owner={user} {parsed.database}) or fix SDGCITIES_DATABASE_URL"
+        )
+    if "does not exist" in message and "role" in message:
+        return (
+            f"PostgreSQL at {where} has no role {user!r}: create it (createuser {user}) "
+            "or fix the user in SDGCITIES_DATABASE_URL"
+        )
+    if "password authentication failed" in message:
+        return (
+            f"PostgreSQL at {where} refused the password of {user!r}: "
+            "check it in SDGCITIES_DATABASE_URL"
+        )
+    if "refused" in message or "could not connect" in message or "timeout" in message:
+        return (
+            f"cannot connect to PostgreSQL at {where} ({message}): is the server running "
+            "there, and is SDGCITIES_DATABASE_URL right?"
+        )
+    return f"PostgreSQL at {where}: {message}"
+
+
+def _driver_message(exc: OperationalError) -> str:
+    # The driver's first meaningful line, without "connection failed:" / "FATAL:" decoration.
+    original = str(exc.orig) if exc.orig is not None else str(exc)
+    lines = [line.strip() for line in original.splitlines() if line.strip()]
+    first = lines[0] if lines else type(exc).__name__
+    for marker in ("FATAL:", "failed:"):
+        if marker in first:
+            first = first.rsplit(marker, 1)[1].strip()
+    return first

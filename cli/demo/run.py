@@ -21,6 +21,7 @@ import httpx
 from rich.console import Console
 from rich.text import Text
 
+from sdgcities.cli._program import path_hint, program
 from sdgcities.cli.errors import CliError, ExitCode
 
 from .federation import (
@@ -207,14 +208,22 @@ def _show_where(
     narrator.lines(*[f"  {node.node_id:<6} {node.admin_token}" for node in federation.nodes])
     if walkthrough.verified:
         sample = walkthrough.verified[0]
-        narrator.lines("Verify a certificate yourself:", style="bold")
+        command = program()
+        pinned = f"--registry-url {global_node.url} --root-thumbprint {global_node.root_thumbprint}"
+        narrator.lines("Verify a certificate yourself, as an investor would:", style="bold")
         narrator.lines(
-            f"  sdgcities verify --registry-url {global_node.url} "
-            f"--root-thumbprint {global_node.root_thumbprint} {sample.url}",
+            f"  {command} verify {pinned} {sample.url}",
             "  or by city, through the global registry of the whole federation:",
-            f"  sdgcities verify --registry-url {global_node.url} "
-            f"--root-thumbprint {global_node.root_thumbprint} {sample.expected.locode}",
+            f"  {command} verify {pinned} {sample.expected.locode}",
+            "  or download the certificate, sync the offline bundle, and verify offline:",
+            f"  curl -sSf -H 'Accept: application/vc+jwt' -o certificate.jwt {sample.url}",
+            f"  {command} trust sync {pinned}",
+            f"  {command} verify --offline --root-thumbprint {global_node.root_thumbprint} "
+            "certificate.jwt",
         )
+        hint = path_hint()
+        if hint is not None:
+            narrator.lines(f"  ({hint})", style="dim")
     where = "kept" if kept else "removed when the demo stops"
     narrator.lines(f"Data and node logs: {root} ({where})", style="dim")
 

@@ -7,7 +7,7 @@ from sqlalchemy import Connection, Engine
 from sqlmodel import Session, col, select
 
 from sdgcities.credentials import Error as CredentialsError
-from sdgcities.credentials import TrustAnchor, TrustList
+from sdgcities.credentials import RootNotPinned, TrustAnchor, TrustList
 from sdgcities.node.actor import Actor
 from sdgcities.node.audit.service import record
 from sdgcities.node.coherence import TRUST_LIST, announce
@@ -52,6 +52,11 @@ def accept_trust_list(
         raise Conflict("this node pins no global root key (SDGCITIES_ROOT_KEYS)")
     try:
         trust_list = anchor_for(session=session, settings=settings).accept(token, now=utcnow())
+    except RootNotPinned as exc:
+        raise InvalidRequest(
+            f"trust list refused: {exc}; check the root key this node pins "
+            "(SDGCITIES_ROOT_KEYS, written by `node init --root-thumbprint`)"
+        ) from exc
     except CredentialsError as exc:
         raise InvalidRequest(f"trust list refused: {exc}") from exc
     existing = session.get(TrustListCopy, trust_list.sequence)

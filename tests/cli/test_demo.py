@@ -174,6 +174,12 @@ def demo(tmp_path: Path) -> Iterator[Demo]:
     (tmp_path / "tmp").mkdir()
     env = clean_environment(home)
     env["TMPDIR"] = str(tmp_path / "tmp")
+    # As on a fresh clone: the console script is in .venv/bin, which is not on the PATH.
+    env["PATH"] = os.pathsep.join(
+        part
+        for part in env.get("PATH", "").split(os.pathsep)
+        if not (Path(part) / "sdgcities").exists()
+    )
     started = Demo(tmp_path, _port_base(), env)
     try:
         yield started
@@ -243,6 +249,8 @@ def test_ctrl_c_after_ready_stops_every_node(demo: Demo) -> None:
     demo.wait_for(READY)
     assert demo.node_processes(), "the nodes should be running while the demo waits"
 
+    _the_printed_commands_work(demo)
+
     assert demo.process is not None
     demo.process.send_signal(signal.SIGINT)
     code, stderr = demo.finish()
@@ -250,6 +258,34 @@ def test_ctrl_c_after_ready_stops_every_node(demo: Demo) -> None:
     assert code == 0, stderr
     assert demo.lines[-1] == "Stopped: every node process has ended."
     demo.assert_nothing_left()
+
+
+def _the_printed_commands_work(demo: Demo) -> None:
+    """Each command under "Verify a certificate yourself" runs as printed, in a shell whose PATH
+    lacks the console script, and answers "valid"."""
+    start = next(i for i, line in enumerate(demo.lines) if line.startswith("Verify a certificate"))
+    commands = [
+        line.strip()
+        for line in demo.lines[start + 1 :]
+        if line.startswith("  ") and not line.startswith(("  or ", "  ("))
+    ]
+    commands = commands[: next(i for i, c in enumerate(commands) if "--offline" in c) + 1]
+    assert len(commands) == 5, commands
+    assert commands[0].startswith(str(SDGCITIES)), "not on the PATH: the full path is printed"
+    hint = next(line for line in demo.lines[start:] if line.startswith("  ("))
+    assert f"`. {SDGCITIES.parent / 'activate'}` puts it there" in hint
+    for command in commands:
+        done = subprocess.run(
+            ["bash", "-c", command],
+            env=demo.env,
+            cwd=demo.tmp,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, f"{command}: {done.stdout[-2000:]}{done.stderr}"
+    assert (demo.tmp / "certificate.jwt").read_text().startswith("ey")
 
 
 def test_sigterm_during_the_walk_through_stops_every_node_and_fails(demo: Demo) -> None:

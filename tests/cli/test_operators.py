@@ -76,6 +76,31 @@ def test_users_add_list_deactivate(ops: Cli) -> None:
     assert f"Account {user_id} active" in back.stdout
 
 
+def test_me_shows_who_the_token_belongs_to(ops: Cli) -> None:
+    me = ok(ops.run("me", "--json")).json()
+    assert (me["email"], me["role"], me["active"]) == ("admin@example.org", "administrator", True)
+    shown = ok(ops.run("me"))
+    assert f"The token belongs to account {me['id']}" in shown.stdout
+    assert "admin@example.org" in shown.stdout
+    assert "administrator" in shown.stdout
+
+
+def test_tables_stay_readable_at_80_columns(ops: Cli) -> None:
+    email = "wanjiru.kamau@example.org"
+    ok(
+        ops.run(
+            *("users", "add", "--name", "Wanjiru Kamau Njoroge", "--email", email),
+            *("--role", "committee_member", "--stakeholder", "civil_society"),
+        )
+    )
+    narrow = Cli(cwd=ops.cwd, env={**ops.env, "COLUMNS": "80"})
+    table = ok(narrow.run("users", "list", "--role", "committee_member"))
+    assert max(len(line) for line in table.stdout.splitlines()) <= 80, table.stdout
+    # The name wraps at its spaces; the address and the role stay whole, not cut in the middle.
+    assert email in table.stdout, table.stdout
+    assert "committee_member" in table.stdout
+
+
 def test_tokens_create_list_revoke(ops: Cli, tmp_path: Path) -> None:
     user_id = add_user(ops, "ada@example.org", "secretariat")
     token_file = tmp_path / "ada.token"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -129,6 +130,9 @@ def test_sync_refuses_a_trust_list_not_signed_by_the_pin(
     answer = cli.run("trust", "sync")
     assert answer.code == 3
     assert "not signed by a pinned global root key" in answer.stderr
+    assert "check the pinned root thumbprint" in answer.stderr
+    assert "try again later" not in answer.stderr
+    assert "run 'sdgcities trust sync'" not in answer.stderr
     assert not bundle.exists()
 
 
@@ -269,6 +273,24 @@ def test_sync_needs_a_registry_url(cli: Cli) -> None:
     assert "no registry URL" in answer.stderr
 
 
+@pytest.mark.usefixtures("bundle")
+def test_verify_after_sync_uses_the_registry_the_bundle_came_from(
+    cli: Cli, online: TestFederation, static_federation: StaticFederation
+) -> None:
+    # The README's investor steps, as printed: sync with --registry-url, then verify a file.
+    del cli.env["SDGCITIES_REGISTRY_URL"]
+    synced = cli.run("trust", "sync", "--registry-url", static_federation.url)
+    assert synced.code == 0, synced.stderr
+    token, _ = online.certificate()
+    (cli.cwd / "certificate.jwt").write_text(token)
+
+    answer = cli.run("verify", "--json", "certificate.jwt")
+
+    assert answer.code == 0, answer.stderr
+    assert answer.json()["trust"]["registry"] == static_federation.url
+    assert cli.run("verify", "--offline", "certificate.jwt").code == 0
+
+
 @pytest.mark.usefixtures("online")
 def test_sync_cannot_write_the_bundle(cli: Cli, tmp_path: Path) -> None:
     blocker = tmp_path / "a-file"
@@ -363,3 +385,32 @@ def test_sync_does_not_store_a_list_older_than_one_seen(
     assert "before the one already accepted" in held["problem"]
     # The bundle keeps the list that shows the revocation.
     assert cli.run("verify", "--offline", "--json", token).json()["reason"] == "revoked"
+
+
+@pytest.mark.usefixtures("bundle")
+def test_tables_stay_readable_at_80_columns(
+    cli: Cli, online: TestFederation, static_federation: StaticFederation, tmp_path: Path
+) -> None:
+    cli.env["COLUMNS"] = "80"
+    token, index = online.certificate()
+    online.suspend(index)
+    publish(static_federation, online)
+    batch = tmp_path / "tokens.txt"
+    batch.write_text(f"{token}\n{token}\n")
+    sync = cli.run("trust", "sync")
+    show = cli.run("trust", "show")
+    checked = cli.run("verify", "--batch", str(batch), "--offline")
+    assert (sync.code, show.code, checked.code) == (0, 0, 1), sync.stderr + show.stderr
+    tables = {}
+    for name, answer in (("sync", sync), ("show", show), ("verify", checked)):
+        # The one-line summaries above a table wrap as text; the tables keep to 80 columns.
+        lines = [line for line in answer.stdout.splitlines() if line[:1] in "┏┃┡│└"]
+        assert lines
+        assert max(len(line) for line in lines) <= 80, answer.stdout
+        tables[name] = "\n".join(lines)
+    timestamp = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
+    assert re.search(timestamp, tables["sync"]), tables["sync"]  # whole, not cut at the Z
+    assert re.search(f"active since {timestamp}|{timestamp}", tables["show"])
+    assert online.base_url in tables["show"], tables["show"]  # URLs that fit stay whole
+    assert online.list_url("1") in tables["show"]
+    assert "the certificate is suspended" in tables["verify"]

@@ -414,3 +414,20 @@ def test_operator_command_needs_a_target_parameter() -> None:
 
     with pytest.raises(TypeError, match="must take `target: Target`"):
         operator_command(typer.Typer(), "lost")(no_target)
+
+
+@pytest.mark.parametrize("manifest", ['{"format": 1}', None], ids=["damaged", "no-bundle-yet"])
+def test_a_bundle_without_a_readable_source_names_no_registry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, manifest: str | None
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    if manifest is not None:
+        (bundle / "manifest.json").write_text(manifest)
+    settings = resolve_settings(
+        config=None, root_thumbprints=None, registry_url=None, bundle_dir=bundle
+    )
+    with pytest.raises(CliError, match="no registry URL") as missing:
+        settings.registry()
+    assert missing.value.exit_code is ExitCode.USAGE

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
-from .conftest import Cli
+from .conftest import SDGCITIES, Cli
 from .federation import TestFederation
 
 
@@ -33,6 +36,34 @@ def test_help_documents_the_exit_codes(cli: Cli) -> None:
     sync = cli.run("trust", "sync", "--help")
     assert sync.code == 0
     assert "Exit codes" in sync.stdout
+
+
+def test_ctrl_c_exits_130_in_one_line(cli: Cli) -> None:
+    """`verify -` waits on standard input; Ctrl-C there ends it as shells expect (128 + SIGINT)."""
+    process = subprocess.Popen(
+        [str(SDGCITIES), "verify", "-"],
+        env=cli.env,
+        cwd=cli.cwd,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wchan = Path(f"/proc/{process.pid}/wchan")
+        deadline = time.monotonic() + 30
+        while "pipe_read" not in wchan.read_text() and time.monotonic() < deadline:
+            time.sleep(0.05)  # until it waits for the token
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate(timeout=30)
+    assert process.returncode == 130
+    assert stdout == ""
+    assert stderr.strip() == "interrupted"
+    assert "130 interrupted" in " ".join(cli.run("--help").stdout.split())
 
 
 def test_missing_pin(cli: Cli, fed: TestFederation) -> None:

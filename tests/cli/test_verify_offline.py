@@ -265,6 +265,9 @@ def test_bundle_not_signed_by_the_pin(cli: Cli, fed: TestFederation, bundle: Pat
     answer = cli.run("verify", "--offline", token)
     assert answer.code == 3
     assert "not signed by a pinned global root key" in answer.stderr
+    assert "check the pinned root thumbprint" in answer.stderr
+    assert "try again later" not in answer.stderr
+    assert "run 'sdgcities trust sync'" not in answer.stderr
 
 
 @pytest.mark.usefixtures("bundle")
@@ -275,6 +278,9 @@ def test_pin_comes_from_configuration_only(cli: Cli, fed: TestFederation) -> Non
     answer = cli.run("verify", "--offline", token)
     assert answer.code == 3
     assert "not signed by a pinned global root key" in answer.stderr
+    assert "check the pinned root thumbprint" in answer.stderr
+    assert "try again later" not in answer.stderr
+    assert "run 'sdgcities trust sync'" not in answer.stderr
 
 
 @pytest.mark.usefixtures("bundle")

@@ -130,6 +130,9 @@ def test_registry_trust_list_not_signed_by_pin(
     answer = cli.run("verify", token)
     assert answer.code == 3
     assert "not signed by a pinned global root key" in answer.stderr
+    assert "check the pinned root thumbprint" in answer.stderr
+    assert "try again later" not in answer.stderr
+    assert "run 'sdgcities trust sync'" not in answer.stderr
 
 
 def test_registry_trust_list_stale(
@@ -223,7 +226,12 @@ def test_city_id_verifies_current_certificates(
     answer = cli.run("verify", "--json", "ke-nbo")
     assert answer.code == 0, answer.stderr
     document = answer.json()
-    assert document["city"] == {"locode": "KE-NBO", "name": "Nairobi", "country": "KE"}
+    assert document["city"] == {
+        "locode": "KE-NBO",
+        "name": "Nairobi",
+        "country": "KE",
+        "current": True,
+    }
     assert [r["input"] for r in document["results"]] == ["urn:uuid:a", "urn:uuid:b"]
     assert [r["certificate"]["level"] for r in document["results"]] == ["silver", "gold"]
     assert document["summary"]["valid"] == 2
@@ -275,6 +283,47 @@ def test_unknown_city(cli: Cli) -> None:
     answer = cli.run("verify", "KE-XXX")
     assert answer.code == 1
     assert "the registry knows no city KE-XXX" in answer.stderr
+
+
+@pytest.mark.parametrize("status", ["suspended", "revoked"])
+def test_a_city_whose_certificate_was_taken_away_shows_it_with_its_status(
+    cli: Cli, online: TestFederation, static_federation: StaticFederation, status: str
+) -> None:
+    taken, index = online.certificate(
+        locode="KE-MBA", city="Mombasa", stage="qualification", credential_id="urn:uuid:m"
+    )
+    expired, _ = online.certificate(locode="KE-MBA", city="Mombasa", credential_id="urn:uuid:x")
+    getattr(online, "suspend" if status == "suspended" else "revoke")(index)
+    publish(static_federation, online)
+    static_federation.serve(
+        "/registry/cities/KE-MBA",
+        json.dumps(
+            {
+                "locode": "KE-MBA",
+                "name": "Mombasa",
+                "country": "KE",
+                "certificates": [
+                    {"id": "urn:uuid:m", "jwt": taken, "status": status, "current": False},
+                    {"id": "urn:uuid:x", "jwt": expired, "status": "expired", "current": False},
+                ],
+            }
+        ),
+    )
+
+    answer = cli.run("verify", "--json", "KE-MBA")
+
+    assert answer.code == 1, answer.stderr
+    document = answer.json()
+    assert document["city"]["current"] is False
+    [result] = document["results"]  # the expired one is no news
+    assert result["input"] == "urn:uuid:m"
+    assert (result["status"], result["reason"]) == ("invalid", status)
+    assert result["certificate"]["level"] == "silver"
+    human = cli.run("verify", "KE-MBA")
+    assert human.code == 1
+    assert "no current certificate; 1 suspended or revoked" in human.stdout
+    assert status in human.stdout
+    assert "holds no current certificate" not in human.stderr
 
 
 @pytest.mark.usefixtures("online")

@@ -102,8 +102,13 @@ def test_trust_list_signed_by_unpinned_key_is_refused(
     forged = _trust_list(backend, sequence=9, root=SigningKey.generate())
     refused = client.put("/admin/trust-list", headers=admin.headers, json={"token": forged})
     assert refused.status_code == 422
-    assert refused.json()["detail"] == (
+    detail = refused.json()["detail"]
+    assert detail.startswith(
         "trust list refused: the trust list is not signed by a pinned global root key"
+    )
+    assert detail.endswith(
+        "check the root key this node pins (SDGCITIES_ROOT_KEYS, written by "
+        "`node init --root-thumbprint`)"
     )
 
 
