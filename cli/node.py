@@ -150,6 +150,8 @@ def serve(
 
     from ._serve import bind_listening_socket, node_settings, start_failure
 
+    if workers < 1:
+        raise CliError("--workers must be at least 1", ExitCode.USAGE)
     settings = node_settings(data_dir)
     if workers != 1:
         _check_workers(settings=settings, workers=workers)

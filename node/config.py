@@ -276,9 +276,11 @@ class Settings(BaseSettings):
         default=None,
         description="SMTP server for the outbox; without one, mail waits in the outbox",
     )
-    mail_port: int = Field(default=25, ge=1, le=65535)
-    mail_username: str | None = None
-    mail_password: SecretStr | None = None
+    mail_port: int = Field(default=25, ge=1, le=65535, description="The SMTP server's port")
+    mail_username: str | None = Field(
+        default=None, description="The SMTP login's user name; none: no login"
+    )
+    mail_password: SecretStr | None = Field(default=None, description="The SMTP login's password")
     mail_security: MailSecurity = Field(
         default=MailSecurity.NONE,
         description="`starttls` (usually port 587), `ssl` (implicit TLS, usually 465) or `none`",
@@ -293,7 +295,9 @@ class Settings(BaseSettings):
     mail_backoff_max_seconds: float = Field(
         default=3600.0, gt=0, description="The longest wait between a message's retries"
     )
-    mail_timeout_seconds: float = Field(default=30.0, gt=0)
+    mail_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="The limit on one conversation with the SMTP server"
+    )
 
     @field_validator("node_id")
     @classmethod
