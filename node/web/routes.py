@@ -86,10 +86,11 @@ def is_page_route(route: APIRoute) -> bool:
 
 def install_site(app: FastAPI) -> None:
     # Imported here: the pages' modules import this one's dependencies (`LanguageDep`).
-    from . import criteria, verify
+    from . import committee, criteria, verify
 
     app.include_router(router)
     app.include_router(verify.router)
     app.include_router(criteria.router)
+    app.include_router(committee.router)
     static = resources.files(_PACKAGE) / "static"
     app.mount(STATIC_PATH, StaticFiles(directory=str(static)), name="static")
