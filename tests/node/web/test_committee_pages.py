@@ -8,7 +8,6 @@ from httpx import Response
 
 from ..certification import Desk
 from ..certification import desk as desk  # the fixture
-from ..conftest import Account
 from .conftest import SignIn, form_token
 
 
@@ -48,7 +47,7 @@ def test_people_outside_the_committee_get_a_403_page(desk: Desk, sign_in: SignIn
         for path in ("/fr/committee", f"/fr/committee/items/{item_id}"):
             response = desk.client.get(path)
             assert response.status_code == 403, path
-            assert "Vous ne pouvez pas voir cette page" in response.text or "<h1>" in response.text
+            assert '<html lang="fr"' in response.text
 
 
 def test_the_secretariat_reads_but_does_not_vote(desk: Desk, sign_in: SignIn) -> None:
@@ -117,7 +116,7 @@ def test_meetings_agenda_and_dossier(desk: Desk, sign_in: SignIn) -> None:
     coming, _, past = listing.text.partition('id="past"')
     assert "Second quarter &lt;b&gt;meeting&lt;/b&gt;" in coming
     assert "In session" in coming
-    assert "1 item on the agenda" in coming
+    assert "Agenda items: 1" in coming
     assert "Last year&#39;s meeting" in past
     meeting = desk.client.get(f"/en/committee/meetings/{meeting_id}").text
     assert "Award of a certificate: Nairobi" in meeting
@@ -284,13 +283,9 @@ def test_a_post_without_the_form_token_is_refused(desk: Desk, sign_in: SignIn) -
 # Languages --------------------------------------------------------------------------------------
 
 
-def _signed_in_member(desk: Desk, sign_in: SignIn, member: Account) -> None:
-    sign_in(member)
-
-
 def test_arabic_pages(desk: Desk, sign_in: SignIn) -> None:
     meeting_id, item_id = _ready(desk)
-    _signed_in_member(desk, sign_in, desk.academic)
+    sign_in(desk.academic)
     listing = desk.client.get("/ar/committee")
     assert listing.status_code == 200
     assert '<html lang="ar" dir="rtl">' in listing.text
@@ -303,7 +298,6 @@ def test_arabic_pages(desk: Desk, sign_in: SignIn) -> None:
     twice = _vote(desk, item_id, "no", language="ar")
     assert twice.status_code == 409
     assert "لقد أدليت بصوتك بالفعل" in twice.text
-    desk.decided_by_others = None  # type: ignore[attr-defined]
     report = desk.client.get(f"/ar/committee/meetings/{meeting_id}/report").text
     assert "تقرير الاجتماع" in report
     assert "UTC" in report
