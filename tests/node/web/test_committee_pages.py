@@ -41,7 +41,7 @@ def test_anonymous_visitors_are_sent_to_sign_in(desk: Desk) -> None:
 
 
 def test_people_outside_the_committee_get_a_403_page(desk: Desk, sign_in: SignIn) -> None:
-    meeting_id, item_id = _ready(desk)
+    _meeting_id, item_id = _ready(desk)
     for outsider in (desk.nairobi, desk.reviewer):
         sign_in(outsider)
         for path in ("/fr/committee", f"/fr/committee/items/{item_id}"):
@@ -152,17 +152,17 @@ def test_the_report_page_is_readable(desk: Desk, sign_in: SignIn) -> None:
 # Voting and recusing ----------------------------------------------------------------------------
 
 
-def _dossier(desk: Desk, item_id: int, language: str = "en") -> str:
+def _dossier(item_id: int, language: str = "en") -> str:
     return f"/{language}/committee/items/{item_id}"
 
 
 def _vote(desk: Desk, item_id: int, choice: str = "yes", language: str = "en") -> Response:
-    page = _dossier(desk, item_id, language)
+    page = _dossier(item_id, language)
     return _post(desk.client, page, f"{page}/vote", choice=choice)
 
 
 def _recuse(desk: Desk, item_id: int, reason: str = "My sister is the mayor") -> Response:
-    page = _dossier(desk, item_id)
+    page = _dossier(item_id)
     return _post(desk.client, page, f"{page}/recusal", reason=reason)
 
 
@@ -171,7 +171,7 @@ def test_casting_a_vote(desk: Desk, sign_in: SignIn) -> None:
     sign_in(desk.civil_society)
     voted = _vote(desk, item_id, "no")
     assert voted.status_code == 303
-    assert voted.headers["location"] == f"{_dossier(desk, item_id)}?done=voted#votes"
+    assert voted.headers["location"] == f"{_dossier(item_id)}?done=voted#votes"
     shown = desk.client.get(voted.headers["location"]).text
     assert "Your vote is recorded." in shown
     assert "You voted: No" in shown
@@ -232,7 +232,7 @@ def test_recusal_needs_a_reason_and_comes_before_voting(desk: Desk, sign_in: Sig
 def test_voting_on_a_closed_item(desk: Desk, sign_in: SignIn) -> None:
     meeting_id, item_id = _ready(desk)
     sign_in(desk.academic)
-    page = _dossier(desk, item_id)
+    page = _dossier(item_id)
     token = form_token(desk.client.get(page).text)
     desk.client.post(
         f"/committee/meetings/{meeting_id}/close", headers=desk.secretariat.headers
@@ -248,7 +248,7 @@ def test_voting_on_a_decided_item(desk: Desk, sign_in: SignIn) -> None:
     for member in (desk.government, desk.civil_society):
         assert desk.vote(item_id, member).status_code == 201
     sign_in(desk.academic)
-    page = _dossier(desk, item_id)
+    page = _dossier(item_id)
     token = form_token(desk.client.get(page).text)
     desk.decide(item_id).raise_for_status()
     refused = desk.client.post(f"{page}/vote", data={"csrf_token": token, "choice": "yes"})
