@@ -3,11 +3,22 @@ report, in the reader's language; every refusal a page in that language."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from fastapi.testclient import TestClient
 from httpx import Response
 
 from ..certification import Desk
 from ..certification import desk as desk  # the fixture
+from ..conftest import MakeAccount, MakeCity, MakeFramework
+from ..review.factories import (
+    assign,
+    consolidate,
+    make_world,
+    ok,
+    review_fully,
+    submitted_application,
+)
 from .conftest import SignIn, form_token
 
 
@@ -315,3 +326,55 @@ def test_chinese_pages(desk: Desk, sign_in: SignIn) -> None:
     assert "颁发证书" in report
     assert "已批准" in report
     assert "年" in report  # a Chinese date: 2026年12月6日
+
+
+def test_the_dossier_of_a_reviewed_application(
+    client: TestClient,
+    sign_in: SignIn,
+    make_city: MakeCity,
+    make_account: MakeAccount,
+    make_framework: MakeFramework,
+) -> None:
+    world = make_world(make_city, make_account, make_framework)
+    application_id = submitted_application(client, world)
+    assign(client, world, application_id)
+    review_fully(client, world, application_id)
+    ok(
+        consolidate(
+            client,
+            world,
+            application_id,
+            "recommended",
+            summary="Sound <em>evidence</em> overall.",
+        )
+    )
+    moment = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    meeting = ok(
+        client.post(
+            "/committee/meetings",
+            headers=world.secretariat.headers,
+            json={"title": "Review meeting", "scheduled_for": moment},
+        ),
+        201,
+    )
+    generated = ok(
+        client.post(
+            f"/committee/meetings/{meeting['id']}/agenda/generate",
+            headers=world.secretariat.headers,
+        )
+    )
+    (item,) = generated["added"]
+    sign_in(world.committee)
+    page = client.get(f"/fr/committee/items/{item['id']}")
+    assert page.status_code == 200
+    text = page.text
+    assert "Recommandée" in text  # the consolidation's recommendation, in words
+    assert "Sound &lt;em&gt;evidence&lt;/em&gt; overall." in text
+    assert "<td>Satisfait</td>" in text  # the stage report's verdicts, in words
+    assert "Critères non entièrement satisfaits" not in text
+    assert f"Candidature {application_id}" in text  # the city's history
+    assert "<td>met</td>" not in text
+    # Scheduled, not open: recusal is possible, voting is not yet.
+    assert 'id="recusal-form"' in text
+    assert 'id="vote-form"' not in text
+    assert "Le vote s&#39;ouvre" in text or "Le vote s'ouvre" in text
