@@ -224,7 +224,11 @@ async def record_attendance(
     await check_csrf(request, caller)
     form = await request.form()
     raw = form.get("member_id")
-    member_id = int(raw) if isinstance(raw, str) and raw.isdigit() and len(raw) < 10 else None
+    member_id = (
+        int(raw)
+        if isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) < 10
+        else None
+    )
     error: FieldError | None = None
     status_code = 400
     if member_id is None:

@@ -378,3 +378,20 @@ def test_the_dossier_of_a_reviewed_application(
     assert 'id="recusal-form"' in text
     assert 'id="vote-form"' not in text
     assert "Le vote s&#39;ouvre" in text or "Le vote s'ouvre" in text
+
+
+def test_the_dossier_of_a_suspension(desk: Desk, sign_in: SignIn) -> None:
+    certificate = desk.award()
+    proposed = desk.propose(certificate["id"], "suspension", reason="Spot-check found gaps")
+    assert proposed.status_code == 201, proposed.text
+    meeting_id = desk.meeting(title="Suspension meeting")
+    item = desk.item_for(meeting_id, proposal_id=proposed.json()["id"])
+    sign_in(desk.academic)
+    text = desk.client.get(f"/es/committee/items/{item['id']}").text
+    assert "Suspensión de un certificado" in text
+    assert "Spot-check found gaps" in text
+    assert "En vigor" in text  # the certificate's status, in words
+    assert certificate["id"] in text
+    assert "Certificados" in text  # the city's history holds the certificate
+    meeting = desk.client.get(f"/es/committee/meetings/{meeting_id}").text
+    assert "Suspensión de un certificado: Nairobi" in meeting
