@@ -436,17 +436,28 @@ def _check_open(meeting: Meeting, doing: str) -> None:
         raise Conflict(f"meeting {meeting.id} is {meeting.status.value}: {doing} while it is open")
 
 
-def cast_vote(*, session: Session, item_id: int, choice: VoteChoice, actor: Actor) -> Vote:
-    # Shared locks: a decision (which locks the item for update) waits for votes being cast,
-    # and a vote cast after a decision sees the item decided.
+def _member_on_item(
+    *, session: Session, item_id: int, actor: Actor
+) -> tuple[AgendaItem, Meeting, User]:
+    """The item, its meeting and the calling member, for a vote or a recusal.
+
+    Shared locks: a decision (which locks the item for update) waits for votes and recusals
+    being recorded, and one recorded after a decision sees the item decided.
+    """
     item = get_item_or_raise(session=session, item_id=item_id, share=True)
     meeting = get_meeting_or_raise(session=session, meeting_id=item.meeting_id, share=True)
+    assert actor.user_id is not None
+    member = session.get(User, actor.user_id)
+    assert member is not None  # the caller's account, just read by the access check
+    return item, meeting, member
+
+
+def cast_vote(*, session: Session, item_id: int, choice: VoteChoice, actor: Actor) -> Vote:
+    item, meeting, member = _member_on_item(session=session, item_id=item_id, actor=actor)
     _check_open(meeting, "members vote")
     _check_pending(item)
     assert actor.user_id is not None
     assert item.id is not None
-    member = session.get(User, actor.user_id)
-    assert member is not None  # the caller's account, just read by the access check
     on = today()
     if not is_sitting(member, on):
         raise Forbidden(_not_sitting_reason(member, on))
@@ -514,16 +525,11 @@ def has_voted(*, session: Session, item: AgendaItem, member_id: int) -> bool:
 
 def recuse(*, session: Session, item_id: int, reason: str, actor: Actor) -> Recusal:
     """The calling member stands aside from the item for a conflict of interest."""
-    # Shared locks, as for a vote: a decision waits for a recusal being recorded, and a recusal
-    # after a decision sees the item decided.
-    item = get_item_or_raise(session=session, item_id=item_id, share=True)
-    meeting = get_meeting_or_raise(session=session, meeting_id=item.meeting_id, share=True)
+    item, meeting, member = _member_on_item(session=session, item_id=item_id, actor=actor)
     _check_not_closed(meeting, "recusing from its items")
     _check_pending(item)
     assert actor.user_id is not None
     assert item.id is not None
-    member = session.get(User, actor.user_id)
-    assert member is not None  # the caller's account, just read by the access check
     already = Conflict(f"{member.name} has already recused themselves from agenda item {item.id}")
     if is_recused(session=session, item=item, member_id=actor.user_id):
         raise already

@@ -107,6 +107,15 @@ def _common(language: Language) -> dict[str, Any]:
     }
 
 
+def _form_state(done: str | None, errors: list[FieldError] | None) -> dict[str, Any]:
+    """What a page with forms shows of the last one sent: its notice, or its errors."""
+    return {
+        "done_notice": DONE_NOTICES.get(done or ""),
+        "errors": errors or [],
+        "error_by_field": {error.field: error for error in errors or []},
+    }
+
+
 # Meetings ---------------------------------------------------------------------------------------
 
 
@@ -185,9 +194,7 @@ def _meeting_page(
         titles={item.id: _item_subject(session, item) for item in items},
         mine=mine,
         not_yet=not_yet,
-        done_notice=DONE_NOTICES.get(done or ""),
-        errors=errors or [],
-        error_by_field={error.field: error for error in errors or []},
+        **_form_state(done, errors),
         **_common(language),
     )
 
@@ -424,9 +431,7 @@ def _item_page(
         choices=list(VoteChoice),
         reason=reason,
         max_reason_chars=MAX_REASON_CHARS,
-        done_notice=DONE_NOTICES.get(done or ""),
-        errors=errors or [],
-        error_by_field={error.field: error for error in errors or []},
+        **_form_state(done, errors),
         **_common(language),
     )
 
