@@ -190,6 +190,11 @@ def _day(value: date | None) -> str:
     return "" if value is None else SOURCE_LANGUAGE.format_date(value)
 
 
+def _language_name(code: str) -> str:
+    """A language's English name ("Spanish" for `es`)."""
+    return str(SOURCE_LANGUAGE.babel_locale.languages.get(code, code))
+
+
 def _name_of(table: dict[Any, str], code: Any, default: str = "") -> str:
     return table.get(code, default) if code is not None else default
 
@@ -204,6 +209,7 @@ def _environment() -> Environment:
     )
     env.filters["moment"] = _moment
     env.filters["day"] = _day
+    env.filters["language_name"] = _language_name
     env.globals["terms"] = terms
     env.globals["name_of"] = _name_of
     return env
