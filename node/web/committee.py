@@ -11,10 +11,12 @@ ended).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Annotated, Any, Final
 
-from babel import numbers
+from babel import dates, numbers
 from fastapi import APIRouter, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
@@ -98,8 +100,21 @@ def _path(language: Language, *parts: object) -> str:
     return "/".join([f"/{language.code}/committee", *(str(part) for part in parts)])
 
 
+def _moment(language: Language) -> Callable[[datetime], str]:
+    """A moment as the reader's locale writes a date and a time, to the minute (times are UTC;
+    seconds are noise in a meeting's record)."""
+
+    def written(value: datetime) -> str:
+        day = language.format_date(value)
+        time = dates.format_time(value, format="short", tzinfo=UTC, locale=language.babel_locale)
+        return f"{day} {time}"
+
+    return written
+
+
 def _common(language: Language) -> dict[str, Any]:
     return {
+        "moment": _moment(language),
         "terms": committee_terms,
         "stage_names": STAGE_NAMES,
         "level_names": LEVEL_NAMES,
