@@ -152,7 +152,10 @@ def test_the_report_page_is_readable(desk: Desk, sign_in: SignIn) -> None:
     page = desk.client.get(f"/en/committee/meetings/{meeting_id}/report")
     assert page.status_code == 200
     text = page.text
-    assert "Award of a certificate: Nairobi, Qualification (candidate city)" in text
+    assert (
+        'Award of a certificate: Nairobi <span class="locode">(KE-NBO)</span>, '
+        "Qualification (candidate city)"
+    ) in text
     assert "Votes: 1 yes, 1 no, 1 abstaining." in text
     assert "More than 50% of the sitting members attend" in text
     assert "Approved" in text
@@ -323,7 +326,8 @@ def test_chinese_pages(desk: Desk, sign_in: SignIn) -> None:
     assert "委员会会议" in listing.text
     report = desk.client.get(f"/zh/committee/meetings/{meeting_id}/report").text
     assert "会议报告" in report
-    assert "颁发证书" in report
+    assert "颁发证书：Nairobi" in report
+    assert "</span>，" in report  # the city and the stage, separated as Chinese is written
     assert "已批准" in report
     assert "年" in report  # a Chinese date: 2026年12月6日
 
