@@ -326,8 +326,9 @@ def test_chinese_pages(desk: Desk, sign_in: SignIn) -> None:
     assert "委员会会议" in listing.text
     report = desk.client.get(f"/zh/committee/meetings/{meeting_id}/report").text
     assert "会议报告" in report
-    assert "颁发证书：Nairobi" in report
-    assert "</span>，" in report  # the city and the stage, separated as Chinese is written
+    # The city and the stage, punctuated as Chinese is written (full-width colon and comma).
+    assert "颁发证书\uff1aNairobi" in report
+    assert "</span>\uff0c" in report
     assert "已批准" in report
     assert "年" in report  # a Chinese date: 2026年12月6日
 
