@@ -17,7 +17,7 @@ from sdgcities.node.audit.models import AuditEntry
 from sdgcities.node.catalogue.models import Tool
 from sdgcities.node.certificates.models import Certificate, CertificateProposal
 from sdgcities.node.cities.models import City
-from sdgcities.node.committee.models import AgendaItem, Attendance, Meeting, Vote
+from sdgcities.node.committee.models import AgendaItem, Attendance, Meeting, Recusal, Vote
 from sdgcities.node.events.models import EventLogHead, EventRecord
 from sdgcities.node.federation_registry.models import (
     FederationAnomaly,
@@ -105,6 +105,7 @@ __all__ = [
     "QualityReport",
     "ReceivedOutcome",
     "ReceivedReport",
+    "Recusal",
     "RelayReceipt",
     "ReviewAssignment",
     "ReviewConsolidation",

@@ -145,3 +145,18 @@ class Vote(SQLModel, table=True):
     member_id: int = Field(foreign_key="user.id", index=True)
     choice: VoteChoice = Field(sa_type=enum_column(VoteChoice))
     cast_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Recusal(SQLModel, table=True):
+    """A member standing aside from one item for a conflict of interest: for that item they
+    neither vote nor count towards the quorum, as if they did not sit on the committee."""
+
+    __tablename__ = "committee_recusal"
+    __table_args__ = (UniqueConstraint("item_id", "member_id", name="uq_committee_recusal_member"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    # Looked up through the unique constraint's index, which leads with it.
+    item_id: int = Field(foreign_key="agenda_item.id")
+    member_id: int = Field(foreign_key="user.id", index=True)
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    recorded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

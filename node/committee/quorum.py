@@ -6,6 +6,9 @@ A member *sits* on a day when the account is active and the day lies within the 
 - more than `min_fraction` of the sitting members attend (0.5: a majority), and
 - at least `min_non_government` of those attending represent no government.
 
+A member who recused themselves from an item counts, for that item, as neither sitting nor
+attending: the majority is taken of the others, and their vote is not asked for.
+
 Members of national and of local government both count as government: the rule is there so
 that a committee of officials alone cannot award a certificate (§26a asks for "a variety of
 stakeholders"). A member without a stakeholder category counts as government, since nothing
@@ -14,7 +17,7 @@ shows that they are not. This module is pure: the service gathers the members an
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
@@ -52,9 +55,17 @@ class QuorumRule:
         fraction = Fraction(self.min_fraction).limit_denominator(1000)
         return int(fraction * sitting) + 1
 
-    def count(self, *, sitting: Iterable[User], attending: Iterable[User]) -> QuorumCount:
-        """The counts for a decision now: `attending` members who are not sitting do not count."""
-        sitting_ids = {member.id for member in sitting}
+    def count(
+        self,
+        *,
+        sitting: Iterable[User],
+        attending: Iterable[User],
+        recused: Collection[int] = frozenset(),
+    ) -> QuorumCount:
+        """The counts for a decision now: `attending` members who are not sitting do not count,
+        nor do the `recused` (ids) of the item decided, whether sitting or attending."""
+        everyone_sitting = {member.id for member in sitting}
+        sitting_ids = everyone_sitting - set(recused)
         present = [member for member in attending if member.id in sitting_ids]
         return QuorumCount(
             sitting=len(sitting_ids),
@@ -62,6 +73,7 @@ class QuorumRule:
             required=self.required(len(sitting_ids)),
             non_government_attending=sum(1 for member in present if is_non_government(member)),
             required_non_government=self.min_non_government,
+            recused=len(everyone_sitting & set(recused)),
         )
 
 
@@ -72,6 +84,8 @@ class QuorumCount:
     required: int
     non_government_attending: int
     required_non_government: int
+    # Sitting members who stood aside from the item: already left out of `sitting`.
+    recused: int = 0
 
     @property
     def majority_met(self) -> bool:
@@ -91,8 +105,9 @@ class QuorumCount:
         if self.sitting == 0:
             problems.append("the committee has no sitting members")
         elif not self.majority_met:
+            aside = f" ({self.recused} recused from the item)" if self.recused else ""
             problems.append(
-                f"{self.attending} of {self.sitting} sitting members attend and at least "
+                f"{self.attending} of {self.sitting} sitting members{aside} attend and at least "
                 f"{self.required} are needed"
             )
         if not self.non_government_met:
@@ -111,6 +126,7 @@ class QuorumCount:
             "required": self.required,
             "non_government_attending": self.non_government_attending,
             "required_non_government": self.required_non_government,
+            "recused": self.recused,
             "met": self.met,
         }
 
@@ -122,5 +138,6 @@ class QuorumCount:
             "required": self.required,
             "nonGovernmentAttending": self.non_government_attending,
             "requiredNonGovernment": self.required_non_government,
+            "recused": self.recused,
             "met": self.met,
         }

@@ -6,7 +6,8 @@ and reports. A city applicant sees only the decision on its own application
 (`/applications/{id}/decision`, 404 for another city's); the public sees nothing here.
 
 Refusals: 409 when the meeting or item is not in a state that allows it (with the quorum counts
-when there is no quorum); 403 when a member whose term has ended (or not begun) votes.
+when there is no quorum), or when a member votes twice, votes after recusing, or recuses after
+voting; 403 when a member whose term has ended (or not begun) votes.
 """
 
 from __future__ import annotations
@@ -27,8 +28,15 @@ from sdgcities.node.schemas import Id, Limit, Offset
 
 from . import planning, service
 from .models import MeetingStatus
-from .report import build_report, item_public, meeting_public, member_public, render_html
-from .report import votes_public as _votes
+from .report import (
+    build_report,
+    item_detail,
+    item_public,
+    meeting_public,
+    member_public,
+    recusal_public,
+    render_html,
+)
 from .schemas import (
     AgendaGenerated,
     ApplicationDecision,
@@ -44,6 +52,8 @@ from .schemas import (
     MemberPublic,
     MembersPublic,
     QuorumPublic,
+    RecusalCreate,
+    RecusalPublic,
     RotationPublic,
     VoteCreate,
     VotePublic,
@@ -89,7 +99,7 @@ def _meeting_detail(session: Session, meeting_id: int) -> MeetingDetail:
 
 def _item_detail(session: Session, item_id: int) -> ItemDetail:
     item = service.get_item_or_raise(session=session, item_id=item_id)
-    return ItemDetail(**item_public(item).model_dump(), votes=_votes(session=session, item=item))
+    return item_detail(session=session, item=item)
 
 
 # Members ----------------------------------------------------------------------------------------
@@ -249,6 +259,14 @@ def cast_vote(session: SessionDep, actor: Member, item_id: Id, body: VoteCreate)
     return VotePublic(
         member_id=actor.user_id, member_name=actor.name, choice=vote.choice, cast_at=vote.cast_at
     )
+
+
+@router.post("/committee/items/{item_id}/recusal", status_code=status.HTTP_201_CREATED)
+def recuse(session: SessionDep, actor: Member, item_id: Id, body: RecusalCreate) -> RecusalPublic:
+    """Stand aside from an item for a conflict of interest, before voting on it: for that item
+    the member then counts as neither a vote nor a member of its quorum."""
+    recusal = service.recuse(session=session, item_id=item_id, reason=body.reason, actor=actor)
+    return recusal_public(recusal, name=actor.name)
 
 
 @router.post("/committee/items/{item_id}/decide")

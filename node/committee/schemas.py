@@ -63,12 +63,29 @@ class DeferCreate(RequestModel):
     reason: Reason
 
 
+class RecusalCreate(RequestModel):
+    reason: Reason = Field(description="The conflict of interest, as the member declares it")
+
+
+class RecusalPublic(ResponseModel):
+    item_id: int
+    member_id: int
+    member_name: str
+    reason: str
+    recorded_at: datetime
+
+
 class QuorumPublic(ResponseModel):
     sitting: int
     attending: int
     required: int = Field(description="The fewest attending members that make the quorum")
     non_government_attending: int
     required_non_government: int
+    recused: int = Field(
+        default=0,
+        description="Sitting members who recused themselves from the item: counted neither in "
+        "`sitting` nor in `attending`",
+    )
     met: bool
 
 
@@ -101,6 +118,14 @@ class ItemPublic(ResponseModel):
 
 class ItemDetail(ItemPublic):
     votes: list[VotePublic]
+    recusals: list[RecusalPublic] = Field(
+        description="Members who stood aside from the item: they neither vote nor count in "
+        "its quorum"
+    )
+    quorum_now: QuorumPublic | None = Field(
+        default=None,
+        description="While the item is pending: its quorum as it stands today, recusals left out",
+    )
 
 
 class MeetingPublic(ResponseModel):
@@ -164,8 +189,11 @@ class ApplicationDecision(ResponseModel):
 
 
 class ReportItem(ItemDetail):
+    title: str = Field(description="What the item is about, in words (English)")
     city_locode: str | None
+    city_name: str | None
     stage: str | None
+    stage_name: str | None = Field(description="The stage's name (English)")
     language: str | None = Field(
         description="The application's UN language (on the global node: the team that reviewed it)"
     )

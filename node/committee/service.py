@@ -14,7 +14,12 @@ go into the log; if any part fails, nothing of the decision is stored.
 Voting: a member votes as themselves, once per item, while the meeting is open, when sitting
 (an ended term answers 403: the person may no longer vote, whatever the meeting) and recorded as
 attending (409 otherwise: the secretariat records attendance first, so that the quorum counts the
-people who vote).
+people who vote), and not recused from the item.
+
+Recusal: a member with a conflict of interest stands aside from one item, with the reason, before
+voting on it (a vote cast is not withdrawn) and while the item is pending and its meeting not
+closed. For that item the member then counts as neither a sitting nor an attending member
+(`quorum`), and may not vote on it.
 
 A deferred item stays in its meeting's record; the application or proposal it was about is put
 on the next agenda generated, since nothing undecided sits on it any more.
@@ -55,6 +60,7 @@ from .models import (
     ItemOutcome,
     Meeting,
     MeetingStatus,
+    Recusal,
     Vote,
     VoteChoice,
 )
@@ -305,10 +311,14 @@ def record_attendance(*, session: Session, meeting_id: int, member_id: int, acto
     return member
 
 
-def count_quorum(*, session: Session, meeting: Meeting, on: date) -> QuorumCount:
+def count_quorum(
+    *, session: Session, meeting: Meeting, on: date, item: AgendaItem | None = None
+) -> QuorumCount:
+    """The meeting's quorum on `on`; for `item`, without the members recused from it."""
     return rule_of(meeting).count(
         sitting=sitting_members(session=session, on=on),
         attending=attendees(session=session, meeting=meeting),
+        recused=set() if item is None else recused_ids(session=session, item=item),
     )
 
 
@@ -426,17 +436,28 @@ def _check_open(meeting: Meeting, doing: str) -> None:
         raise Conflict(f"meeting {meeting.id} is {meeting.status.value}: {doing} while it is open")
 
 
-def cast_vote(*, session: Session, item_id: int, choice: VoteChoice, actor: Actor) -> Vote:
-    # Shared locks: a decision (which locks the item for update) waits for votes being cast,
-    # and a vote cast after a decision sees the item decided.
+def _member_on_item(
+    *, session: Session, item_id: int, actor: Actor
+) -> tuple[AgendaItem, Meeting, User]:
+    """The item, its meeting and the calling member, for a vote or a recusal.
+
+    Shared locks: a decision (which locks the item for update) waits for votes and recusals
+    being recorded, and one recorded after a decision sees the item decided.
+    """
     item = get_item_or_raise(session=session, item_id=item_id, share=True)
     meeting = get_meeting_or_raise(session=session, meeting_id=item.meeting_id, share=True)
+    assert actor.user_id is not None
+    member = session.get(User, actor.user_id)
+    assert member is not None  # the caller's account, just read by the access check
+    return item, meeting, member
+
+
+def cast_vote(*, session: Session, item_id: int, choice: VoteChoice, actor: Actor) -> Vote:
+    item, meeting, member = _member_on_item(session=session, item_id=item_id, actor=actor)
     _check_open(meeting, "members vote")
     _check_pending(item)
     assert actor.user_id is not None
     assert item.id is not None
-    member = session.get(User, actor.user_id)
-    assert member is not None  # the caller's account, just read by the access check
     on = today()
     if not is_sitting(member, on):
         raise Forbidden(_not_sitting_reason(member, on))
@@ -445,13 +466,15 @@ def cast_vote(*, session: Session, item_id: int, choice: VoteChoice, actor: Acto
             f"{member.name} is not recorded as attending meeting {meeting.id}: the secretariat "
             "records attendance before members vote"
         )
+    if is_recused(session=session, item=item, member_id=actor.user_id):
+        raise Conflict(
+            f"{member.name} has recused themselves from agenda item {item.id} and may not vote "
+            "on it"
+        )
     already = Conflict(
         f"{member.name} has already voted on agenda item {item.id}: each member votes once per item"
     )
-    existing = session.exec(
-        select(Vote.id).where(Vote.item_id == item.id, Vote.member_id == actor.user_id)
-    ).first()
-    if existing is not None:
+    if has_voted(session=session, item=item, member_id=actor.user_id):
         raise already
     vote = Vote(item_id=item.id, member_id=actor.user_id, choice=choice)
     try:
@@ -468,6 +491,68 @@ def cast_vote(*, session: Session, item_id: int, choice: VoteChoice, actor: Acto
         detail={"choice": choice.value},
     )
     return vote
+
+
+# Recusals ---------------------------------------------------------------------------------------
+
+
+def recusals_of(*, session: Session, item: AgendaItem) -> list[tuple[Recusal, User]]:
+    rows = session.exec(
+        select(Recusal, User)
+        .join(User, col(User.id) == col(Recusal.member_id))
+        .where(Recusal.item_id == item.id)
+        .order_by(col(Recusal.recorded_at), col(Recusal.id))
+    ).all()
+    return [(recusal, member) for recusal, member in rows]
+
+
+def recused_ids(*, session: Session, item: AgendaItem) -> set[int]:
+    return set(session.exec(select(Recusal.member_id).where(Recusal.item_id == item.id)).all())
+
+
+def is_recused(*, session: Session, item: AgendaItem, member_id: int) -> bool:
+    return member_id in recused_ids(session=session, item=item)
+
+
+def has_voted(*, session: Session, item: AgendaItem, member_id: int) -> bool:
+    return (
+        session.exec(
+            select(Vote.id).where(Vote.item_id == item.id, Vote.member_id == member_id)
+        ).first()
+        is not None
+    )
+
+
+def recuse(*, session: Session, item_id: int, reason: str, actor: Actor) -> Recusal:
+    """The calling member stands aside from the item for a conflict of interest."""
+    item, meeting, member = _member_on_item(session=session, item_id=item_id, actor=actor)
+    _check_not_closed(meeting, "recusing from its items")
+    _check_pending(item)
+    assert actor.user_id is not None
+    assert item.id is not None
+    already = Conflict(f"{member.name} has already recused themselves from agenda item {item.id}")
+    if is_recused(session=session, item=item, member_id=actor.user_id):
+        raise already
+    if has_voted(session=session, item=item, member_id=actor.user_id):
+        raise Conflict(
+            f"{member.name} has already voted on agenda item {item.id}: a vote cast is not "
+            "withdrawn, so recusal comes before voting"
+        )
+    recusal = Recusal(item_id=item.id, member_id=actor.user_id, reason=reason)
+    try:
+        with session.begin_nested():
+            session.add(recusal)
+    except IntegrityError as exc:  # the same member recusing twice at once
+        raise already from exc
+    record(
+        session=session,
+        actor=actor,
+        action="committee.recuse",
+        target_type="agenda_item",
+        target_id=item.id,
+        detail={"reason": reason},
+    )
+    return recusal
 
 
 # Decisions --------------------------------------------------------------------------------------
@@ -506,7 +591,7 @@ def decide_item(*, session: Session, state: NodeState, item_id: int, actor: Acto
     _check_open(meeting, "decisions are recorded")
     _check_pending(item)
     now = utcnow()
-    quorum = count_quorum(session=session, meeting=meeting, on=now.date())
+    quorum = count_quorum(session=session, meeting=meeting, on=now.date(), item=item)
     if not quorum.met:
         raise Conflict(f"no quorum for agenda item {item.id}: {'; '.join(quorum.shortfalls())}")
     votes = tally([vote for vote, _member in votes_of(session=session, item=item)])

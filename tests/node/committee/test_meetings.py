@@ -3,6 +3,7 @@ the quorum, decisions, and what each role may see."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from sdgcities.node.accounts.models import Role, StakeholderCategory
+from sdgcities.node.cities.models import City
 
 from .conftest import Desk
 
@@ -418,6 +420,7 @@ def test_a_decision_records_quorum_and_votes_in_the_federation_log(desk: Desk) -
         "required": 2,
         "non_government_attending": 2,
         "required_non_government": 1,
+        "recused": 0,
         "met": True,
     }
     (decision,) = desk.events("decision.recorded")
@@ -437,6 +440,7 @@ def test_a_decision_records_quorum_and_votes_in_the_federation_log(desk: Desk) -
             "required": 2,
             "nonGovernmentAttending": 2,
             "requiredNonGovernment": 1,
+            "recused": 0,
             "met": True,
         },
         "votes": {"yes": 2, "no": 0, "abstain": 1},
@@ -541,8 +545,27 @@ def test_meeting_report(desk: Desk) -> None:
     assert page.headers["cache-control"] == "private, no-store"
     assert "<script>alert(1)</script>" not in page.text
     assert "Q1 &lt;script&gt;alert(1)&lt;/script&gt;" in page.text
-    assert "Votes: 2 yes, 1 no, 0 abstain." in page.text
+    assert "Votes: 2 yes, 1 no, 0 abstaining." in page.text
     assert reported["certificate_id"] in page.text
+    # Readable: the city and stage by name, outcomes and votes in words, dates as dates.
+    city = desk.session.get(City, "KE-NBO")
+    assert city is not None
+    title = f"Award of a certificate: {city.name} (KE-NBO), Qualification (candidate city)"
+    assert reported["title"] == title
+    assert (reported["city_name"], reported["stage_name"]) == (
+        city.name,
+        "Qualification (candidate city)",
+    )
+    assert f"Item {item['id']}. {title}" in page.text
+    assert "Outcome: <strong>Approved</strong>" in page.text
+    assert "<td>Yes</td>" in page.text
+    assert "<td>No</td>" in page.text
+    assert "Stakeholder category" in page.text
+    assert "Civil society" in page.text
+    assert re.search(r"\d{4}-\d{2}-\d{2}T", page.text) is None
+    body_text = page.text.partition("<body>")[2]
+    assert "approved" not in body_text.replace('class="approved"', "")
+    assert "civil_society" not in body_text
 
 
 def test_the_report_follows_the_records(desk: Desk) -> None:

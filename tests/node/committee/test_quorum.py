@@ -78,6 +78,7 @@ def test_a_majority_with_a_non_government_member_is_a_quorum() -> None:
         "required": 2,
         "non_government_attending": 1,
         "required_non_government": 1,
+        "recused": 0,
         "met": True,
     }
     assert count.to_json()["nonGovernmentAttending"] == 1
@@ -107,3 +108,52 @@ def test_attendees_who_no_longer_sit_do_not_count() -> None:
     count = MAJORITY.count(sitting=sitting, attending=[sitting[0], former])
     assert (count.attending, count.non_government_attending) == (1, 1)
     assert not count.met
+
+
+# Recusals -----------------------------------------------------------------------------------------
+
+
+def test_a_recused_member_counts_as_neither_sitting_nor_attending() -> None:
+    members = [_member(n, StakeholderCategory.CIVIL_SOCIETY) for n in (1, 2, 3, 4, 5)]
+    # 3 of 5 attend: a quorum (3 needed). One of them recuses: 2 of 4 sitting, 3 needed.
+    without = MAJORITY.count(sitting=members, attending=members[:3])
+    assert (without.sitting, without.attending, without.required, without.met) == (5, 3, 3, True)
+    recused = MAJORITY.count(sitting=members, attending=members[:3], recused={1})
+    assert (recused.sitting, recused.attending, recused.required) == (4, 2, 3)
+    assert recused.recused == 1
+    assert not recused.met
+    assert recused.shortfalls() == [
+        "2 of 4 sitting members (1 recused from the item) attend and at least 3 are needed"
+    ]
+    assert recused.to_record()["recused"] == 1
+    assert recused.to_json()["recused"] == 1
+
+
+def test_a_recusal_of_an_absent_member_lowers_the_bar() -> None:
+    members = [_member(n, StakeholderCategory.ACADEMIA) for n in (1, 2, 3, 4)]
+    # 2 of 4 attend: not more than half. The absent member 4 recuses: 2 of 3 is a majority.
+    assert not MAJORITY.count(sitting=members, attending=members[:2]).met
+    count = MAJORITY.count(sitting=members, attending=members[:2], recused={4})
+    assert (count.sitting, count.attending, count.required, count.met) == (3, 2, 2, True)
+
+
+def test_a_recused_non_government_member_does_not_make_the_non_government_quorum() -> None:
+    government = [_member(n, StakeholderCategory.GOVERNMENT) for n in (1, 2)]
+    academic = _member(3, StakeholderCategory.ACADEMIA)
+    everyone = [*government, academic]
+    count = MAJORITY.count(sitting=everyone, attending=everyone, recused={3})
+    assert count.majority_met
+    assert (count.non_government_attending, count.non_government_met) == (0, False)
+
+
+def test_recusals_of_people_who_do_not_sit_change_nothing() -> None:
+    members = [_member(n, StakeholderCategory.ACADEMIA) for n in (1, 2, 3)]
+    count = MAJORITY.count(sitting=members, attending=members, recused={99})
+    assert (count.sitting, count.attending, count.recused) == (3, 3, 0)
+
+
+def test_everyone_recused_leaves_no_sitting_member() -> None:
+    members = [_member(n, StakeholderCategory.ACADEMIA) for n in (1, 2)]
+    count = MAJORITY.count(sitting=members, attending=members, recused={1, 2})
+    assert (count.sitting, count.recused, count.met) == (0, 2, False)
+    assert count.shortfalls()[0] == "the committee has no sitting members"

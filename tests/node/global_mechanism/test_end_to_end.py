@@ -194,7 +194,8 @@ def test_the_global_node_certifies_a_city_of_a_country_without_a_national_node(
     assert (reported["city_locode"], reported["language"]) == (LOCODE, "es")
     page = client.get(f"/committee/meetings/{meeting_id}/report.html", headers=secretariat)
     assert page.status_code == 200, page.text
-    assert f"({LOCODE}, stage qualification,\n      language es)" in page.text
+    assert f"La Paz ({LOCODE}), Qualification (candidate city)" in page.text
+    assert ", reviewed in Spanish." in page.text
 
     # The certificate: issued by the global node, under the baseline, valid for an investor.
     certificate = ok(
