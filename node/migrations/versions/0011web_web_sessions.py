@@ -1,7 +1,7 @@
 """web sessions: people signed in through the pages
 
 Revision ID: 0011web
-Revises: 0001
+Revises: 0010join, 0010stat
 Create Date: 2026-12-06 17:50:00
 """
 
@@ -13,7 +13,8 @@ from alembic import op
 import sdgcities.node.dbtypes
 
 revision: str = "0011web"
-down_revision: str | None = "0001"
+# After every earlier head: the migrations that follow it may touch any older table.
+down_revision: tuple[str, ...] = ("0010join", "0010stat")
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

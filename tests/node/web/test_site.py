@@ -10,7 +10,7 @@ from sdgcities.node.app import api_routes
 from sdgcities.node.web.i18n import LANGUAGES, preferred_language
 from sdgcities.node.web.pages import CONTENT_SECURITY_POLICY
 
-from ..conftest import Backend, MakeAccount
+from ..conftest import Backend, MakeAccount, MakeCity
 from .conftest import SignIn, form_token
 
 
@@ -158,3 +158,33 @@ def test_a_forged_session_cookie_signs_nobody_in(client: TestClient) -> None:
     assert "Sign out" not in client.get("/en/").text
     client.cookies.set("sdgc_session", "x" * 5000)
     assert client.get("/en/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("role", "link", "absent"),
+    [
+        (Role.REVIEWER, "/en/review", "/en/committee"),
+        (Role.COMMITTEE_MEMBER, "/en/committee", "/en/account-requests"),
+        (Role.SECRETARIAT, "/en/account-requests", "/en/review"),
+    ],
+)
+def test_the_navigation_leads_each_role_to_its_pages(
+    client: TestClient,
+    make_account: MakeAccount,
+    sign_in: SignIn,
+    role: Role,
+    link: str,
+    absent: str,
+) -> None:
+    sign_in(make_account(role))
+    html = client.get("/en/").text
+    assert f'href="{link}"' in html
+    assert f'href="{absent}"' not in html
+    assert client.get(link).status_code == 200
+
+
+def test_a_city_official_is_led_to_the_city_pages(
+    client: TestClient, make_account: MakeAccount, make_city: MakeCity, sign_in: SignIn
+) -> None:
+    sign_in(make_account(Role.CITY_APPLICANT, city_locode=make_city()))
+    assert 'href="/en/city"' in client.get("/en/").text
