@@ -7,7 +7,7 @@ visits cost a page load and an axe run each.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -69,7 +69,7 @@ NOT_FOUND = {"not-found"}
 
 
 @pytest.fixture(scope="module")
-def signed_in(chromium: Browser, web_world: WebWorld) -> Iterator[dict[str, Any]]:
+def signed_in(chromium: Browser, web_world: WebWorld) -> dict[str, Any]:
     """Each person's browser state (their session cookie) after signing in once."""
     states: dict[str, Any] = {}
     for name in {who for who, _ in PAGES.values() if who is not None}:
@@ -81,7 +81,7 @@ def signed_in(chromium: Browser, web_world: WebWorld) -> Iterator[dict[str, Any]
             page.click("#sign-in")
             page.wait_for_url(lambda url: "/sign-in" not in url)
             states[name] = page.context.storage_state()
-    yield states
+    return states
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)

@@ -163,7 +163,8 @@ def prepare(node: Node, smtp_port: int) -> Prepared:
                 session=session, settings=settings, root_key=root_key
             )
             framework_id = framework.id
-            assert framework_id is not None and framework.digest is not None
+            assert framework_id is not None
+            assert framework.digest is not None
             trust_list = sign_trust_list(
                 settings=settings,
                 node_key=state.signing_key,
