@@ -78,7 +78,7 @@ def link_in_mail(folder: Path, email: str, wait: float) -> str:
     while True:
         for path in sorted(folder.glob(f"*-{email}.eml"), reverse=True):
             message = message_from_bytes(path.read_bytes(), policy=policy.default)
-            body = message.get_body(preferencelist=("plain",))  # type: ignore[attr-defined]
+            body = message.get_body(preferencelist=("plain",))
             found = _LINK.search(body.get_content() if body is not None else "")
             if found is not None:
                 return found.group(0)
