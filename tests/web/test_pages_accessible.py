@@ -39,6 +39,7 @@ PAGES: dict[str, tuple[str | None, Callable[[str, WebWorld], str]]] = {
     "verify-form": (None, lambda lang, _w: f"/{lang}/verify"),
     "verify-answer": (None, lambda lang, w: f"/{lang}/verify?certificate={_certificate(w)}"),
     "criteria": (None, lambda lang, _w: f"/{lang}/criteria"),
+    "criteria-version": (None, lambda lang, w: f"/{lang}/criteria/{w.review.framework_id}"),
     "sign-in": (None, lambda lang, _w: f"/{lang}/sign-in"),
     "request-account": (None, lambda lang, _w: f"/{lang}/request-account"),
     "forgot-password": (None, lambda lang, _w: f"/{lang}/forgot-password"),
@@ -64,8 +65,15 @@ PAGES: dict[str, tuple[str | None, Callable[[str, WebWorld], str]]] = {
         "lead",
         lambda lang, w: f"/{lang}/review/applications/{_application(w)}/consolidation",
     ),
+    "review-report": (
+        "lead",
+        lambda lang, w: f"/{lang}/review/applications/{_application(w)}/report.html",
+    ),
 }
 NOT_FOUND = {"not-found"}
+# The stage report as the API renders it: a document in the application's language (English
+# here), whatever the language of the page that links to it.
+OWN_LANGUAGE = {"review-report"}
 
 
 @pytest.fixture(scope="module")
@@ -100,6 +108,7 @@ def test_every_page_is_accessible(
         assert response is not None
         assert response.status == (404 if name in NOT_FOUND else 200), page.url
         assert "/sign-in" not in page.url or name == "sign-in"
-        expect(page.locator("html")).to_have_attribute("lang", lang)
+        expected_language = "en" if name in OWN_LANGUAGE else lang
+        expect(page.locator("html")).to_have_attribute("lang", expected_language)
         expect(page.locator("h1")).to_have_count(1)
         assert_accessible(page)
