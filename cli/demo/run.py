@@ -108,7 +108,7 @@ def run_demo(options: DemoOptions) -> ExitCode:
                         f"{sink.folder} (an SMTP server on {LOOPBACK}:{sink.port})"
                     )
                     demo.federation_started = True
-                    return demo.walk_and_wait(federation)
+                    return demo.walk_and_wait(federation, sink.folder)
             finally:
                 if demo.federation_started:
                     narrator.lines("Stopped: every node process has ended.")
@@ -139,7 +139,7 @@ class _Demo:
     def mail_saved(self, path: Path, subject: str) -> None:
         self.narrator.lines(f"  mail saved: {path} ({subject})", style="dim")
 
-    def walk_and_wait(self, federation: Federation) -> ExitCode:
+    def walk_and_wait(self, federation: Federation, mail_folder: Path) -> ExitCode:
         narrator, options = self.narrator, self.options
         ready = time.monotonic() - self.started
         narrator.step(
@@ -151,7 +151,11 @@ class _Demo:
         )
         with httpx.Client(timeout=30.0, follow_redirects=False) as client:
             walkthrough = Walkthrough(
-                federation, client, narrator, verifier_folder=self.root / "verifier-bundle"
+                federation,
+                client,
+                narrator,
+                verifier_folder=self.root / "verifier-bundle",
+                mail_folder=mail_folder,
             )
             try:
                 walkthrough.run()
@@ -199,11 +203,20 @@ def _show_where(
     global_node = federation.global_node
     narrator.lines("", "Open:", style="bold")
     narrator.lines(
+        *[f"  web site      {node.url}/en/   ({node.node_id})" for node in federation.nodes],
+        *[f"  web registry  {node.url}/en/registry" for node in federation.national],
+    )
+    narrator.lines(
         f"  registry      {global_node.url}/registry/cities   (the whole federation)",
         *[f"  registry      {node.url}/registry/cities" for node in federation.national],
         *[f"  API docs      {node.url}/docs   ({node.node_id})" for node in federation.nodes],
         f"  trust list    {global_node.url}/federation/trust-list",
     )
+    if walkthrough.sign_ins:
+        narrator.lines(
+            f"Demo sign-ins (password: {walkthrough.sign_ins[0].password}):", style="bold"
+        )
+        narrator.lines(*[f"  {s.role:<14} {s.email}   at {s.page}" for s in walkthrough.sign_ins])
     narrator.lines("Administrator tokens (the API docs' Authorize button):", style="bold")
     narrator.lines(*[f"  {node.node_id:<6} {node.admin_token}" for node in federation.nodes])
     if walkthrough.verified:

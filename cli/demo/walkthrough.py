@@ -27,6 +27,7 @@ import httpx
 from .api import Headers, NodeApi, UnexpectedAnswer
 from .federation import Federation, Node
 from .samples import COUNTRIES, GOLD, SILVER, City, Country, evidence_csv, evidence_pdf, narrative
+from .sign_ins import DEMO_PASSWORD, DemoSignIn, SignInFailed, choose_password
 
 GOLD_CITY = "KE-NBO"
 SUSPENDED_CITY = "KE-MBA"
@@ -138,10 +139,12 @@ class Walkthrough:
         narrator: Narrator,
         *,
         verifier_folder: Path,
+        mail_folder: Path | None = None,
         report_wait: float = REPORT_WAIT_SECONDS,
     ) -> None:
         self.narrator = narrator
         self.verifier_folder = verifier_folder
+        self.mail_folder = mail_folder
         self.report_wait = report_wait
         self.global_node = federation.global_node
         self.global_api = NodeApi(client, self.global_node.url)
@@ -152,6 +155,7 @@ class Walkthrough:
         self.global_secretariat: Person | None = None
         self.global_committee: Person | None = None
         self.verified: list[Verified] = []
+        self.sign_ins: list[DemoSignIn] = []
 
     def steps(self) -> list[tuple[str, Callable[[], list[str]]]]:
         return [
@@ -168,6 +172,7 @@ class Walkthrough:
             ("Event reports reach the global node", self.reports),
             ("Certificates verified as `sdgcities verify` does", self.verify),
             ("Registries list the certified cities, the global one all of them", self.registries),
+            ("Demo sign-ins: passwords chosen through the site's reset mail", self.demo_sign_ins),
         ]
 
     def run(self) -> list[StepResult]:
@@ -178,7 +183,7 @@ class Walkthrough:
                 lines, skipped = action(), False
             except Skipped as skip:
                 lines, skipped = [str(skip)], True
-            except (UnexpectedAnswer, Unexpected, httpx.HTTPError) as exc:
+            except (UnexpectedAnswer, Unexpected, SignInFailed, httpx.HTTPError) as exc:
                 raise StepFailed(title, str(exc)) from exc
             except Exception as exc:  # the verifier's CliError, a broken answer: name the step
                 raise StepFailed(title, f"{type(exc).__name__}: {exc}") from exc
@@ -186,6 +191,23 @@ class Walkthrough:
             self.narrator.step(result)
             results.append(result)
         return results
+
+    def demo_sign_ins(self) -> list[str]:
+        """A few of Kenya's people choose a password on the site, so a newcomer can sign in."""
+        if self.mail_folder is None:
+            raise Skipped("no mail server: the nodes cannot send the set-password links")
+        kenya = self.offices["KE"]
+        people = (
+            ("secretariat", f"secretariat@{kenya.country.code.lower()}.example.org"),
+            ("reviewer", f"reviewer1@{kenya.country.code.lower()}.example.org"),
+            ("city official", f"{GOLD_CITY.lower()}@{kenya.country.code.lower()}.example.org"),
+        )
+        for role, email in people:
+            choose_password(node_url=kenya.node.url, email=email, mail_folder=self.mail_folder)
+            self.sign_ins.append(
+                DemoSignIn(role=role, email=email, password=DEMO_PASSWORD, node_url=kenya.node.url)
+            )
+        return [f"{s.role}: {s.email} at {s.page}" for s in self.sign_ins]
 
     # Federation ---------------------------------------------------------------------------------
 

@@ -244,12 +244,60 @@ def test_a_data_dir_that_is_not_empty_is_refused(demo: Demo) -> None:
     assert [p.name for p in data.iterdir()] == ["node.db"]
 
 
+def _printed_web_addresses(lines: list[str]) -> list[str]:
+    return [
+        found.group(1)
+        for line in lines
+        if (found := re.match(r"  web (?:site|registry) +(http://\S+)", line))
+    ]
+
+
+def _printed_sign_ins(lines: list[str]) -> tuple[str, list[tuple[str, str]]]:
+    """The demo password and each printed (email, sign-in page)."""
+    header = next(line for line in lines if line.startswith("Demo sign-ins (password: "))
+    password = header.removeprefix("Demo sign-ins (password: ").removesuffix("):")
+    sign_ins = [
+        (found.group(1), found.group(2))
+        for line in lines
+        if (found := re.match(r"  [a-z ]+? +(\S+@\S+) +at (http://\S+/sign-in)$", line))
+    ]
+    return password, sign_ins
+
+
+def _sign_in(page: str, email: str, password: str) -> httpx.Response:
+    with httpx.Client(timeout=30, follow_redirects=False) as browser:
+        form = browser.get(page)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+        assert token is not None, form.text
+        return browser.post(
+            page, data={"csrf_token": token.group(1), "email": email, "password": password}
+        )
+
+
 def test_ctrl_c_after_ready_stops_every_node(demo: Demo) -> None:
     demo.start()
     demo.wait_for(READY)
     assert demo.node_processes(), "the nodes should be running while the demo waits"
 
     _the_printed_commands_work(demo)
+    # While it waits, the printed web addresses answer and the printed sign-ins work.
+    addresses = _printed_web_addresses(demo.lines)
+    assert f"http://{LOOPBACK}:{demo.port_base}/en/" in addresses
+    assert f"http://{LOOPBACK}:{demo.port_base + 1}/en/registry" in addresses
+    for address in addresses:
+        assert httpx.get(address, timeout=30).status_code == 200, address
+    password, sign_ins = _printed_sign_ins(demo.lines)
+    assert {email for email, _ in sign_ins} == {
+        "secretariat@ke.example.org",
+        "reviewer1@ke.example.org",
+        "ke-nbo@ke.example.org",
+    }
+    for email, page in sign_ins:
+        signed_in = _sign_in(page, email, password)
+        assert signed_in.status_code == 303, (email, signed_in.text[-2000:])
+        assert "/sign-in" not in signed_in.headers["location"]
+    refused = _sign_in(sign_ins[0][1], sign_ins[0][0], password + " wrong")
+    assert refused.status_code == 400
 
     assert demo.process is not None
     demo.process.send_signal(signal.SIGINT)

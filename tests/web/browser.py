@@ -10,7 +10,7 @@ inside the `axe-playwright-python` package and is injected into the page: nothin
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,6 +66,11 @@ def launch_chromium(playwright: Playwright) -> Browser:
     return playwright.chromium.launch(executable_path=str(executable), args=list(CHROMIUM_ARGS))
 
 
+# Chromium's own pages and viewers (the PDF viewer a reviewer's evidence preview opens) load their
+# files from these schemes: inside the browser, never from the network.
+BROWSER_SCHEMES = frozenset({"chrome", "chrome-extension"})
+
+
 def origin_of(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
@@ -76,6 +81,9 @@ class PageWatch:
     """What the pages of one browser context did that the node's pages must never do."""
 
     origin: str
+    # Pages the test expects to fail to load (a 404 page): Chromium logs their status as a
+    # console error of the document itself, which is no script's error.
+    expected_failures: frozenset[str] = frozenset()
     console_errors: list[str] = field(default_factory=list)
     outside_requests: list[str] = field(default_factory=list)
 
@@ -96,7 +104,7 @@ class PageWatch:
         context.on("page", self._listen)
 
     def _route(self, route: Route, request: Request) -> None:
-        if origin_of(request.url) == self.origin:
+        if origin_of(request.url) == self.origin or urlsplit(request.url).scheme in BROWSER_SCHEMES:
             route.continue_()
             return
         self.outside_requests.append(request.url)
@@ -109,14 +117,25 @@ class PageWatch:
     def _console(self, message: ConsoleMessage) -> None:
         if message.type == "error":
             where = message.location.get("url", "")
+            if message.text.startswith("Failed to load resource") and (
+                urlsplit(where).path in self.expected_failures
+            ):
+                return
             self.console_errors.append(f"{message.text} ({where})" if where else message.text)
 
 
 @contextmanager
-def watched_page(browser: Browser, base_url: str, **context_options: Any) -> Iterator[Page]:
+def watched_page(
+    browser: Browser,
+    base_url: str,
+    *,
+    expected_failures: Collection[str] = (),
+    **context_options: Any,
+) -> Iterator[Page]:
     """A page in a fresh context (no cookies) whose relative `goto`s go to `base_url`; on leaving,
-    the test fails if any of the context's pages sent a request elsewhere or logged an error."""
-    watch = PageWatch(origin_of(base_url))
+    the test fails if any of the context's pages sent a request elsewhere or logged an error
+    (other than the failed load of a path in `expected_failures`)."""
+    watch = PageWatch(origin_of(base_url), frozenset(expected_failures))
     context = browser.new_context(base_url=base_url, **context_options)
     context.set_default_timeout(LOAD_TIMEOUT_MS)
     try:

@@ -11,6 +11,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from ..integration.harness import Node, make_node, stop_process
 from .browser import launch_chromium, require_chromium, watched_page
+from .world import WebWorld, after_start, prepare, smtp_server
 
 
 @pytest.fixture(scope="session")
@@ -25,17 +26,27 @@ def chromium() -> Iterator[Browser]:
 
 
 @pytest.fixture(scope="session")
-def national_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
+def web_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebWorld]:
     """A national node (`node init`, then `node serve` as uvicorn in its own process) on a free
-    loopback port, with its own SQLite database; stopped when the session ends."""
+    loopback port, with its own SQLite database, what world.py puts on it, and the SMTP server
+    it sends its mail to; stopped when the session ends."""
     started: list[subprocess.Popen[bytes]] = []
     node = make_node(tmp_path_factory.mktemp("web"), "KE", started)
-    try:
-        node.start()
-        yield node
-    finally:
-        for process in started:
-            stop_process(process)
+    with smtp_server() as (mailbox, smtp_port):
+        try:
+            prepared = prepare(node, smtp_port)
+            node.start()
+            world = WebWorld(node, mailbox, prepared.review, prepared.people, prepared.certificates)
+            world.reviewed_application = after_start(node, prepared)
+            yield world
+        finally:
+            for process in started:
+                stop_process(process)
+
+
+@pytest.fixture(scope="session")
+def national_node(web_world: WebWorld) -> Node:
+    return web_world.node
 
 
 @pytest.fixture

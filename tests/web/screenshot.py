@@ -23,13 +23,14 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 from playwright.sync_api import Browser, sync_playwright
 
 from sdgcities.cli.demo.federation import Federation, check_ports_free, plan
 from sdgcities.cli.demo.samples import COUNTRIES
-from sdgcities.cli.demo.walkthrough import StepResult, Walkthrough
+from sdgcities.cli.demo.walkthrough import GOLD_CITY, StepResult, Walkthrough
 
 from .browser import CHROMIUM, launch_chromium, origin_of, watched_page
 
@@ -51,9 +52,18 @@ class Shot:
 
 def demo_shots(federation: Federation, walkthrough: Walkthrough) -> list[Shot]:
     """The README's pictures, from the demo federation after its walk-through."""
-    del walkthrough  # the certificate page will use its certificates
     kenya = federation.node("KE")
-    return [Shot(f"{kenya.url}/docs", IMAGES / "api-docs.png", ready=".opblock")]
+    # Nairobi's gold certificate: the walk-through's showcase, valid when verified.
+    gold = next(
+        v.expected
+        for v in walkthrough.verified
+        if v.expected.locode == GOLD_CITY and v.expected.level == "gold"
+    )
+    certificate = f"{kenya.url}/en/certificates/{quote(gold.certificate_id, safe=':')}"
+    return [
+        Shot(f"{kenya.url}/docs", IMAGES / "api-docs.png", ready=".opblock"),
+        Shot(certificate, IMAGES / "certificate-page.png", ready="img.qr-code", full_page=True),
+    ]
 
 
 def take(browser: Browser, shot: Shot) -> Path:

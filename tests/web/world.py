@@ -1,0 +1,287 @@
+"""The national node the browser tests visit, and what is on it before it starts.
+
+The node is a real `node serve` process (see conftest.py). Before it starts, its own database is
+given what the pages need, through the node's services: a national framework endorsed by a test
+root key (which the node pins), certified cities (certificates issued by the certificate service,
+signed with the node's key), a city that has no account yet (the account-request journey's), and
+people with passwords. Its mail goes to an SMTP server in the test process, so a test reads the
+invitation the node really sent. After it starts, an application is taken through the review over
+the API, as its users would, so the reviewers' pages and the stage report have something to show.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any
+
+import httpx
+from aiosmtpd.controller import Controller
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlmodel import Session
+
+from sdgcities.credentials import (
+    Endorsement,
+    FrameworkRef,
+    KeyPeriod,
+    KeyStatus,
+    NodeStatus,
+    SigningKey,
+    TrustedNode,
+    TrustList,
+)
+from sdgcities.node.accounts.models import Role
+from sdgcities.node.accounts.passwords import hash_password
+from sdgcities.node.accounts.schemas import UserCreate
+from sdgcities.node.accounts.service import create_user, issue_token
+from sdgcities.node.actor import SYSTEM
+from sdgcities.node.app import create_app
+from sdgcities.node.cities.schemas import CityCreate
+from sdgcities.node.cities.service import create_city
+from sdgcities.node.config import Settings, get_settings
+
+from ..integration.harness import Node
+from ..node.conftest import Account
+from ..node.framework_versions import make_framework_version
+from ..node.registry.factories import Registrar
+from ..node.review.factories import ReviewWorld, assign, consolidate, review_fully
+from ..node.review.factories import submitted_application as submit_over_api
+
+PASSWORD = "correct horse battery staple"
+# The certified cities, as an investor finds them; the journey's city has no certificate yet.
+CERTIFIED = {"KE-NBO": "Nairobi", "KE-KSM": "Kisumu"}
+REVIEWED_CITY = ("KE-MBA", "Mombasa")
+JOURNEY_CITY = ("KE-NAK", "Nakuru")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class Mailbox:
+    """Every mail the SMTP server received, readable from the test's thread."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self._arrived = threading.Condition()
+
+    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        assert isinstance(message, EmailMessage)
+        with self._arrived:
+            self.messages.append(message)
+            self._arrived.notify_all()
+        return "250 Received"
+
+    def wait_for(self, to: str, timeout: float = 30.0) -> EmailMessage:
+        """The first mail to `to`, waiting for it as long as `timeout`."""
+
+        def found() -> EmailMessage | None:
+            return next((m for m in self.messages if to in str(m["To"])), None)
+
+        with self._arrived:
+            self._arrived.wait_for(lambda: found() is not None, timeout=timeout)
+            message = found()
+        assert message is not None, f"no mail to {to} in {timeout} s"
+        return message
+
+
+@contextmanager
+def smtp_server() -> Iterator[tuple[Mailbox, int]]:
+    mailbox = Mailbox()
+    port = free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield mailbox, port
+    finally:
+        controller.stop()
+
+
+@dataclass
+class Person:
+    email: str
+    password: str
+    account: Account
+
+
+@dataclass
+class WebWorld:
+    node: Node
+    mailbox: Mailbox
+    review: ReviewWorld
+    people: dict[str, Person]
+    certificates: dict[str, str]  # locode -> credential id
+    reviewed_application: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return self.node.url
+
+
+ROOT_DID = "did:web:global.example.org"
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    review: ReviewWorld
+    people: dict[str, Person]
+    certificates: dict[str, str]
+    trust_list: str
+
+
+def prepare(node: Node, smtp_port: int) -> Prepared:
+    """Give the stopped node's database its framework, cities, certificates and people, and
+    sign the trust list (of the test root key) it will be given once it runs."""
+    root_key = SigningKey(Ed25519PrivateKey.generate())
+    node.add_env(
+        root_keys=json.dumps([root_key.public_key.to_jwk()]),
+        mail_host="127.0.0.1",
+        mail_port=smtp_port,
+        mail_from="sdgcities@ke.example.org",
+        mail_interval_seconds=0.5,
+        # Every test signs in afresh, and many sign-ins come from the one loopback address.
+        rate_limit_sign_in_per_minute=0,
+        sign_in_failures_per_client=1000,
+    )
+    settings = get_settings(data_dir=node.data_dir)
+    state = create_app(settings).state.node
+    try:
+        with Session(state.engine) as session:
+            framework = make_framework_version(
+                session=session, settings=settings, root_key=root_key
+            )
+            framework_id = framework.id
+            assert framework_id is not None
+            assert framework.digest is not None
+            trust_list = sign_trust_list(
+                settings=settings,
+                node_key=state.signing_key,
+                root_key=root_key,
+                framework=FrameworkRef(framework.framework_id, framework.version, framework.digest),
+            )
+            for locode, name in (*CERTIFIED.items(), REVIEWED_CITY, JOURNEY_CITY):
+                create_city(
+                    session=session,
+                    data=CityCreate(locode=locode, name=name),
+                    node_id=settings.node_id,
+                    actor=SYSTEM,
+                )
+            session.commit()
+            registrar = Registrar(session=session, state=state, framework_id=framework_id)
+            certificates = {locode: registrar.issue(locode).id for locode in CERTIFIED}
+
+            def person(role: Role, email: str, **fields: Any) -> Person:
+                user = create_user(
+                    session=session,
+                    data=UserCreate.model_validate(
+                        {"name": email.partition("@")[0].title(), "email": email, "role": role}
+                        | fields
+                    ),
+                    actor=SYSTEM,
+                )
+                user.password_hash = hash_password(PASSWORD)
+                _, secret = issue_token(
+                    session=session,
+                    user=user,
+                    label="web tests",
+                    lifetime=timedelta(days=1),
+                    actor=SYSTEM,
+                )
+                session.commit()
+                assert user.id is not None
+                return Person(
+                    email, PASSWORD, Account(user.id, role, secret, fields.get("city_locode"))
+                )
+
+            people = {
+                "administrator": person(Role.ADMINISTRATOR, "admin@ke.example.org"),
+                "secretariat": person(Role.SECRETARIAT, "secretariat@ke.example.org"),
+                "nairobi": person(
+                    Role.CITY_APPLICANT, "official@nairobi.example.org", city_locode="KE-NBO"
+                ),
+                "mombasa": person(
+                    Role.CITY_APPLICANT, "official@mombasa.example.org", city_locode="KE-MBA"
+                ),
+                "lead": person(Role.REVIEWER, "lead@reviewers.example.org", languages=["en"]),
+                "second": person(Role.REVIEWER, "second@reviewers.example.org", languages=["en"]),
+                "outsider": person(Role.REVIEWER, "third@reviewers.example.org", languages=["en"]),
+                "committee": person(
+                    Role.COMMITTEE_MEMBER,
+                    "member@committee.example.org",
+                    stakeholder_category="civil_society",
+                ),
+            }
+    finally:
+        state.engine.dispose()
+    review = ReviewWorld(
+        framework_id=framework_id,
+        admin=people["administrator"].account,
+        nairobi=people["nairobi"].account,
+        mombasa=people["mombasa"].account,
+        reviewers=[people[name].account for name in ("lead", "second", "outsider")],
+        secretariat=people["secretariat"].account,
+        committee=people["committee"].account,
+    )
+    return Prepared(review, people, certificates, trust_list)
+
+
+def sign_trust_list(
+    *, settings: Settings, node_key: SigningKey, root_key: SigningKey, framework: FrameworkRef
+) -> str:
+    """What the global node would send: this node trusted, with its key and framework."""
+    now = datetime.now(UTC)
+    trusted = TrustedNode(
+        id=settings.node_id,
+        did=settings.did,
+        name="Kenya",
+        base_url=settings.base_url,
+        status=NodeStatus.ACTIVE,
+        status_since=now - timedelta(days=30),
+        keys=(KeyPeriod(node_key.public_key, KeyStatus.ACTIVE, now - timedelta(days=30)),),
+        frameworks=(
+            Endorsement.sign(
+                framework=framework,
+                node_id=settings.node_id,
+                root_key=root_key,
+                issuer_did=ROOT_DID,
+                endorsed_at=now,
+            ),
+        ),
+    )
+    return TrustList(
+        issuer=ROOT_DID,
+        sequence=1,
+        issued_at=now,
+        next_update=now + timedelta(days=7),
+        nodes=(trusted,),
+    ).sign(root_key)
+
+
+def after_start(node: Node, prepared: Prepared) -> int:
+    """Hand the running node its trust list; then Mombasa's qualification application is
+    submitted, reviewed and consolidated over the API (what the reviewers' pages and the stage
+    report show). The application's id."""
+    review = prepared.review
+    with httpx.Client(base_url=node.url, timeout=30) as client:
+        stored = client.put(
+            "/admin/trust-list", headers=node.admin, json={"token": prepared.trust_list}
+        )
+        assert stored.status_code == 200, stored.text
+        application_id = submit_over_api(client, review, review.mombasa)  # type: ignore[arg-type]
+        assign(client, review, application_id)  # type: ignore[arg-type]
+        review_fully(client, review, application_id)  # type: ignore[arg-type]
+        consolidated = consolidate(client, review, application_id, "recommended")  # type: ignore[arg-type]
+        assert consolidated.status_code == 200, consolidated.text
+    return application_id
