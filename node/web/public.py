@@ -42,6 +42,7 @@ from .i18n import BY_CODE, N_, Language, translations
 from .pages import render
 from .routes import LanguageDep
 from .session import WebCaller, page_access
+from .terms import LEVEL_NAMES, STAGE_NAMES
 
 router = APIRouter(include_in_schema=False)
 Visitor = Annotated[WebCaller, page_access(Role.PUBLIC)]
@@ -55,18 +56,6 @@ ATOM_MEDIA_TYPE: Final = "application/atom+xml; charset=utf-8"
 _COUNTRY = re.compile(r"[A-Za-z]{2}")
 _UNSAFE_IN_FILENAME = re.compile(r"[^A-Za-z0-9-]")
 
-STAGE_NAMES: Final = {
-    "qualification": N_("Qualification (candidate city)"),
-    "evidence-based-processes": N_("Inclusive, evidence-based processes"),
-    "enabling-environment": N_("Effective enabling environment"),
-    "impact": N_("Impact"),
-}
-LEVEL_NAMES: Final = {
-    "silver": N_("Silver"),
-    "gold": N_("Gold"),
-    "platinum": N_("Platinum"),
-    "diamond": N_("Diamond"),
-}
 # The API's `active` is what an investor calls valid.
 STATUS_NAMES: Final = {
     "active": N_("Valid"),

@@ -33,16 +33,10 @@ from ..i18n import N_, Language
 from ..pages import render
 from ..routes import LanguageDep
 from ..session import WebCaller, check_csrf, page_access
+from ..terms import LEVEL_NAMES, STAGE_NAMES
 from .criteria import CriterionText, criterion_in
 from .forms import AnswerForm, read_answer_form, read_clarification_form, slug
-from .timeline import (
-    CERTIFICATE_STATUS_NAMES,
-    LEVEL_NAMES,
-    NEXT_STEPS,
-    STAGE_NAMES,
-    STATE_NAMES,
-    timeline,
-)
+from .timeline import CERTIFICATE_STATUS_NAMES, NEXT_STEPS, STATE_NAMES, timeline
 
 router = APIRouter(include_in_schema=False)
 

@@ -38,9 +38,9 @@ from sdgcities.node.schemas import Id
 from ..i18n import N_, Language, translations
 from ..pages import render
 from ..routes import LanguageDep
+from ..terms import LEVEL_NAMES, STAGE_NAMES
 from .criteria import criterion_in
 from .pages import APPLICATION_PATH, NAMES, City_
-from .timeline import LEVEL_NAMES, STAGE_NAMES
 
 router = APIRouter(include_in_schema=False)
 

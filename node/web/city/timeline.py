@@ -21,18 +21,6 @@ from sdgcities.node.review.models import Recommendation
 
 from ..i18n import N_
 
-STAGE_NAMES: Final = {
-    "qualification": N_("Qualification"),
-    "evidence-based-processes": N_("Inclusive, evidence-based processes"),
-    "enabling-environment": N_("Effective enabling environment"),
-    "impact": N_("Impact"),
-}
-LEVEL_NAMES: Final = {
-    "silver": N_("Silver"),
-    "gold": N_("Gold"),
-    "platinum": N_("Platinum"),
-    "diamond": N_("Diamond"),
-}
 STATE_NAMES: Final = {
     ApplicationState.DRAFT: N_("Draft"),
     ApplicationState.SUBMITTED: N_("Submitted"),
