@@ -26,7 +26,11 @@ from sdgcities.node.deps import ReadSessionDep, SessionDep, StateDep
 from sdgcities.node.errors import Conflict, InvalidRequest, NodeError
 from sdgcities.node.frameworks import service
 from sdgcities.node.frameworks.models import FrameworkVersion
-from sdgcities.node.frameworks.schemas import CriterionContextualise, FrameworkDerive, TranslationPut
+from sdgcities.node.frameworks.schemas import (
+    CriterionContextualise,
+    FrameworkDerive,
+    TranslationPut,
+)
 from sdgcities.node.frameworks.translations import in_language
 from sdgcities.node.membership.service import send_endorsement_request
 from sdgcities.node.state import NodeState
@@ -189,16 +193,16 @@ async def derive(
 ) -> Response:
     await check_csrf(request, caller)
     form = await request.form()
-    entered = {
-        name: _field(form, name) for name in ("base_id", "framework_id", "version", "title")
-    }
+    entered = {name: _field(form, name) for name in ("base_id", "framework_id", "version", "title")}
     body, errors = _parse(
         FrameworkDerive,
         {name: value for name, value in entered.items() if name != "base_id"},
         lambda name: f"derive-{name}",
     )
     raw_base = entered["base_id"]
-    base_id = int(raw_base) if raw_base.isascii() and raw_base.isdigit() and len(raw_base) < 10 else 0
+    base_id = (
+        int(raw_base) if raw_base.isascii() and raw_base.isdigit() and len(raw_base) < 10 else 0
+    )
 
     def page(**shown: Any) -> Response:
         return _versions_page(
@@ -212,14 +216,20 @@ async def derive(
         )
 
     def derived() -> Response:
-        baseline = session.get(FrameworkVersion, base_id) if base_id else None
-        if baseline is None or not baseline.is_published or baseline.country is not None:
+        # Only the baselines the form offers may be chosen.
+        chosen = session.get(FrameworkVersion, base_id) if base_id else None
+        baseline = chosen if chosen and chosen.is_published and chosen.country is None else None
+        if baseline is None:
             errors.insert(0, FieldError("derive-base_id", FIELD_MESSAGES["base_id"]))
-        if errors or body is None:
+        if errors or body is None or baseline is None:
             return page(errors=errors, status_code=400)
         try:
             version = service.derive_version(
-                session=session, base=baseline, data=body, settings=state.settings, actor=caller.actor
+                session=session,
+                base=baseline,
+                data=body,
+                settings=state.settings,
+                actor=caller.actor,
             )
         except (Conflict, InvalidRequest) as refused:
             return page(refusal=_refusal(refused), status_code=refused.status_code)

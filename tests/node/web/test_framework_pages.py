@@ -27,7 +27,8 @@ Handler = Callable[[httpx.Request], httpx.Response]
 
 def _baseline_id(session: Session) -> int:
     baseline = find_version(session=session, framework_id="sdgcities-baseline", version="1")
-    assert baseline is not None and baseline.id is not None
+    assert baseline is not None
+    assert baseline.id is not None
     return baseline.id
 
 
@@ -116,7 +117,8 @@ def test_the_secretariat_reads_but_only_administrators_change(
     assert 'id="derive-form"' not in listing.text
     page = client.get(f"/en/frameworks/{draft}")
     assert page.status_code == 200
-    assert 'id="publish-form"' not in page.text and 'id="text-A.a-form"' not in page.text
+    assert 'id="publish-form"' not in page.text
+    assert 'id="text-A.a-form"' not in page.text
     token = form_token(page.text)
     refused = client.post(
         f"/en/frameworks/{draft}/publish", data={"csrf_token": token, "confirm": "yes"}
@@ -125,9 +127,8 @@ def test_the_secretariat_reads_but_only_administrators_change(
     assert session.get(FrameworkVersion, draft).status is FrameworkStatus.DRAFT  # type: ignore[union-attr]
 
 
-def test_a_form_without_its_token_is_refused(
-    client: TestClient, session: Session, administrator: Account
-) -> None:
+@pytest.mark.usefixtures("administrator")
+def test_a_form_without_its_token_is_refused(client: TestClient, session: Session) -> None:
     draft = _derived_draft(client, session)
     response = client.post(f"/en/frameworks/{draft}/publish", data={"confirm": "yes"})
     assert response.status_code == 403
@@ -135,22 +136,24 @@ def test_a_form_without_its_token_is_refused(
     assert session.get(FrameworkVersion, draft).status is FrameworkStatus.DRAFT  # type: ignore[union-attr]
 
 
-def test_an_unknown_version_is_404(client: TestClient, administrator: Account) -> None:
+@pytest.mark.usefixtures("administrator")
+def test_an_unknown_version_is_404(client: TestClient) -> None:
     assert client.get("/en/frameworks/999999").status_code == 404
 
 
 # The path ---------------------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("administrator")
 def test_derive_contextualise_translate_publish_and_ask_for_endorsement(
     client: TestClient,
     session: Session,
-    administrator: Account,
     global_node: Callable[[Handler], list[httpx.Request]],
 ) -> None:
     listing = client.get("/en/frameworks")
     assert listing.status_code == 200
-    assert 'id="endorsed"' in listing.text and 'id="drafts"' in listing.text
+    assert 'id="endorsed"' in listing.text
+    assert 'id="drafts"' in listing.text
 
     derived = _derive(client, session)
     assert derived.status_code == 303
@@ -158,7 +161,8 @@ def test_derive_contextualise_translate_publish_and_ask_for_endorsement(
     version_id = int(page_path.rsplit("/", 1)[1])
     page = client.get(derived.headers["location"])
     assert "The national framework is derived as a draft" in page.text
-    assert 'id="publish-form"' in page.text and 'id="endorsement-form"' not in page.text
+    assert 'id="publish-form"' in page.text
+    assert 'id="endorsement-form"' not in page.text
     assert "SDG Cities certification: Kenya" in client.get("/en/frameworks").text
 
     reworded = _post(
@@ -191,9 +195,12 @@ def test_derive_contextualise_translate_publish_and_ask_for_endorsement(
     assert published.status_code == 303
     session.expire_all()
     version = session.get(FrameworkVersion, version_id)
-    assert version is not None and version.is_published and version.digest
+    assert version is not None
+    assert version.is_published
+    assert version.digest
     page = client.get(page_path)
-    assert 'id="publish-form"' not in page.text and 'id="text-A.a-form"' not in page.text
+    assert 'id="publish-form"' not in page.text
+    assert 'id="text-A.a-form"' not in page.text
     assert "Not requested yet." in page.text
     assert 'id="endorsement-form"' in page.text
     listing = client.get("/en/frameworks").text
@@ -205,15 +212,15 @@ def test_derive_contextualise_translate_publish_and_ask_for_endorsement(
     assert json.loads(seen[0].content)["token"]
     page = client.get(asked.headers["location"])
     assert "The endorsement request is sent to the global node." in page.text
-    assert "waiting for the global node" in page.text and "Request number 7." in page.text
+    assert "waiting for the global node" in page.text
+    assert "Request number 7." in page.text
 
 
 # Errors -----------------------------------------------------------------------------------------
 
 
-def test_derive_form_errors_are_next_to_their_fields(
-    client: TestClient, session: Session, administrator: Account
-) -> None:
+@pytest.mark.usefixtures("administrator")
+def test_derive_form_errors_are_next_to_their_fields(client: TestClient, session: Session) -> None:
     response = _derive(client, session, base_id="nope", framework_id="Kenya!", version="", title="")
     assert response.status_code == 400
     assert '<div class="error-summary" role="alert"' in response.text
@@ -224,9 +231,8 @@ def test_derive_form_errors_are_next_to_their_fields(
     assert find_version(session=session, framework_id="kenya", version="") is None
 
 
-def test_deriving_twice_is_refused_with_a_409_page(
-    client: TestClient, session: Session, administrator: Account
-) -> None:
+@pytest.mark.usefixtures("administrator")
+def test_deriving_twice_is_refused_with_a_409_page(client: TestClient, session: Session) -> None:
     _derived_draft(client, session)
     response = _derive(client, session)
     assert response.status_code == 409
@@ -243,11 +249,13 @@ def test_deriving_twice_is_refused_with_a_409_page(
         title="Kenya",
     )
     assert french.status_code == 409
-    assert '<html lang="fr"' in french.text and 'id="refusal"' in french.text
+    assert '<html lang="fr"' in french.text
+    assert 'id="refusal"' in french.text
 
 
+@pytest.mark.usefixtures("administrator")
 def test_deriving_from_a_national_version_is_an_error(
-    client: TestClient, session: Session, administrator: Account, make_framework: MakeFramework
+    client: TestClient, session: Session, make_framework: MakeFramework
 ) -> None:
     national = make_framework()
     response = _derive(client, session, base_id=str(national), framework_id="other")
@@ -255,8 +263,9 @@ def test_deriving_from_a_national_version_is_an_error(
     assert 'id="derive-base_id-error"' in response.text
 
 
+@pytest.mark.usefixtures("administrator")
 def test_the_global_node_derives_nothing(
-    client: TestClient, session: Session, administrator: Account, backend: Backend
+    client: TestClient, session: Session, backend: Backend
 ) -> None:
     state: NodeState = backend.app.state.node
     saved = state.settings
@@ -281,22 +290,27 @@ def test_the_global_node_derives_nothing(
     assert "national frameworks are derived on national nodes" in response.text
 
 
-def test_contextualise_errors(client: TestClient, session: Session, administrator: Account) -> None:
+@pytest.mark.usefixtures("administrator")
+def test_contextualise_errors(client: TestClient, session: Session) -> None:
     draft = _derived_draft(client, session)
     page = f"/en/frameworks/{draft}"
     empty = _post(client, page, f"{page}/criteria/A.a/text", text="", evidence_expected="")
     assert empty.status_code == 400
     for field in ("text-A.a-text", "text-A.a-evidence_expected"):
-        assert f'href="#{field}"' in empty.text and f'id="{field}-error"' in empty.text
+        assert f'href="#{field}"' in empty.text
+        assert f'id="{field}-error"' in empty.text
     assert 'aria-describedby="text-A.a-text-error"' in empty.text
-    too_long = _post(client, page, f"{page}/criteria/A.a/text", text="x" * 5001, evidence_expected="a")
+    too_long = _post(
+        client, page, f"{page}/criteria/A.a/text", text="x" * 5001, evidence_expected="a"
+    )
     assert too_long.status_code == 400
     assert 'id="text-A.a-text-error"' in too_long.text
     unknown = _post(client, page, f"{page}/criteria/Z.z/text", text="t", evidence_expected="a")
     assert unknown.status_code == 404
 
 
-def test_translation_errors(client: TestClient, session: Session, administrator: Account) -> None:
+@pytest.mark.usefixtures("administrator")
+def test_translation_errors(client: TestClient, session: Session) -> None:
     draft = _derived_draft(client, session)
     page = f"/en/frameworks/{draft}"
     action = f"{page}/criteria/A.a/translation"
@@ -306,7 +320,8 @@ def test_translation_errors(client: TestClient, session: Session, administrator:
     # The criterion lists four evidence items: a translation of one is refused by the service.
     short = _post(client, page, action, language="es", text="Texto", evidence_expected="uno")
     assert short.status_code == 422
-    assert 'id="refusal"' in short.text and "the change is not valid" in short.text
+    assert 'id="refusal"' in short.text
+    assert "the change is not valid" in short.text
     assert "translate each item, in order" in short.text
     assert "Texto" in short.text  # what was entered is kept
     own = _post(client, page, action, language="en", text="t", evidence_expected="a\nb\nc\nd")
@@ -314,9 +329,8 @@ def test_translation_errors(client: TestClient, session: Session, administrator:
     assert "contextualise the criterion to change its text" in own.text
 
 
-def test_publish_needs_confirmation_and_happens_once(
-    client: TestClient, session: Session, administrator: Account
-) -> None:
+@pytest.mark.usefixtures("administrator")
+def test_publish_needs_confirmation_and_happens_once(client: TestClient, session: Session) -> None:
     draft = _derived_draft(client, session)
     page = f"/en/frameworks/{draft}"
     unconfirmed = _post(client, page, f"{page}/publish")
@@ -335,10 +349,10 @@ def test_publish_needs_confirmation_and_happens_once(
     assert "can no longer change" in change.text
 
 
+@pytest.mark.usefixtures("administrator")
 def test_endorsement_request_refusals(
     client: TestClient,
     session: Session,
-    administrator: Account,
     make_framework: MakeFramework,
     global_node: Callable[[Handler], list[httpx.Request]],
 ) -> None:
@@ -351,10 +365,12 @@ def test_endorsement_request_refusals(
     endorsed = make_framework(version="2")
     page = f"/en/frameworks/{endorsed}"
     shown = client.get(page).text
-    assert 'id="endorsement-form"' not in shown and "Endorsed on" in shown
+    assert 'id="endorsement-form"' not in shown
+    assert "Endorsed on" in shown
     token = form_token(shown)
     already = client.post(f"{page}/endorsement-request", data={"csrf_token": token})
-    assert already.status_code == 409 and "is already endorsed" in already.text
+    assert already.status_code == 409
+    assert "is already endorsed" in already.text
 
     published = make_framework(version="3", endorse=False)
     page = f"/en/frameworks/{published}"
@@ -368,9 +384,8 @@ def test_endorsement_request_refusals(
 # Languages --------------------------------------------------------------------------------------
 
 
-def test_arabic_and_chinese_pages(
-    client: TestClient, session: Session, administrator: Account
-) -> None:
+@pytest.mark.usefixtures("administrator")
+def test_arabic_and_chinese_pages(client: TestClient, session: Session) -> None:
     draft = _derived_draft(client, session)
     for code, direction, words in (("ar", "rtl", "الأطر"), ("zh", "ltr", "框架")):
         listing = client.get(f"/{code}/frameworks")
