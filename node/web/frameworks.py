@@ -285,6 +285,7 @@ def _version_page(
         framework=in_language(document, language=language.code),
         own_language_name=own.name if own else document.language,
         translation_languages=[other for other in LANGUAGES if other.code != document.language],
+        language_names={other.code: other.name for other in LANGUAGES},
         level_names=LEVEL_NAMES,
         may_edit=is_admin and not version.is_published,
         may_request=is_admin
