@@ -390,7 +390,7 @@ def test_arabic_and_chinese_pages(client: TestClient, session: Session) -> None:
     draft = _derived_draft(client, session)
     for code, direction, words, refusal in (
         ("ar", "rtl", "الأطر", "رفضت خدمة الأطر هذا الإجراء: التغيير غير صالح"),
-        ("zh", "ltr", "框架", "框架服务拒绝了此操作：该更改无效"),
+        ("zh", "ltr", "框架", "框架服务拒绝了此操作\uff1a该更改无效"),
     ):
         listing = client.get(f"/{code}/frameworks")
         assert listing.status_code == 200
