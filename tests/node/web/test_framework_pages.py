@@ -5,7 +5,7 @@ page in the reader's language."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from html import unescape
 
 import httpx
@@ -19,10 +19,9 @@ from sdgcities.node.frameworks.service import find_version
 from sdgcities.node.state import NodeState
 
 from ..conftest import Account, Backend, MakeAccount, MakeFramework
+from ..membership.test_routes import Handler
+from ..membership.test_routes import global_node as global_node  # the fixture
 from .conftest import SignIn, form_token
-
-GLOBAL = "https://global.example.org"
-Handler = Callable[[httpx.Request], httpx.Response]
 
 
 def _baseline_id(session: Session) -> int:
@@ -60,28 +59,6 @@ def administrator(make_account: MakeAccount, sign_in: SignIn) -> Account:
     account = make_account(Role.ADMINISTRATOR)
     sign_in(account)
     return account
-
-
-@pytest.fixture
-def global_node(backend: Backend) -> Iterator[Callable[[Handler], list[httpx.Request]]]:
-    """Point the node at a mock global node (outside the system); yields a handler installer."""
-    state: NodeState = backend.app.state.node
-    saved = (state.settings, state.http)
-    state.settings = state.settings.model_copy(update={"global_url": GLOBAL})
-
-    def install(handler: Handler) -> list[httpx.Request]:
-        seen: list[httpx.Request] = []
-
-        def record(request: httpx.Request) -> httpx.Response:
-            seen.append(request)
-            return handler(request)
-
-        state.http = httpx.Client(transport=httpx.MockTransport(record), follow_redirects=False)
-        return seen
-
-    yield install
-    state.settings, state.http = saved
-    state.verifiers.reset()
 
 
 # Access -----------------------------------------------------------------------------------------
