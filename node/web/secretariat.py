@@ -1,0 +1,492 @@
+"""The secretariat's and administrators' pages: a hub, the audit log (searchable by actor,
+action and dates), the people of the node (invite, deactivate, reactivate), and assigning the
+reviewers of a submitted application.
+
+Everything is done by the services the API calls, with the API's rights: the audit log, the
+list of people, their deactivation and the assignment of reviewers are the administrators'
+(`/admin/...` and `POST /applications/{id}/reviewers` are); inviting is the secretariat's too.
+A refusal of a service (a second account for one email, the last administrator deactivated, an
+application no longer submitted) is the error page in the reader's language, with the status
+the API would answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any, Final
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+from sqlmodel import Session, select
+
+from sdgcities.node.accounts import service as accounts
+from sdgcities.node.accounts.invitations import create_invited_user
+from sdgcities.node.accounts.models import Role, User
+from sdgcities.node.accounts.schemas import UserCreate, UserUpdate
+from sdgcities.node.applications import service as applications
+from sdgcities.node.applications.models import ApplicationState
+from sdgcities.node.audit import service as audit
+from sdgcities.node.deps import ReadSessionDep, SessionDep, StateDep
+from sdgcities.node.review import service as review
+from sdgcities.node.timeutil import utcnow
+
+from . import committee_terms
+from .account.mails import send_invitation
+from .account.profile import ROLE_LABELS
+from .i18n import BY_CODE, LANGUAGES, N_, Language
+from .pages import render
+from .routes import LanguageDep
+from .session import WebCaller, check_csrf, page_access
+
+router = APIRouter(include_in_schema=False)
+Staff = Annotated[WebCaller, page_access(Role.SECRETARIAT, Role.ADMINISTRATOR)]
+Administrator = Annotated[WebCaller, page_access(Role.ADMINISTRATOR)]
+RecordId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+PageNumber = Annotated[int, Query(ge=1, le=100_000)]
+AUDIT_PAGE_SIZE: Final = 50
+PEOPLE_PAGE_SIZE: Final = 50
+WAITING_SHOWN: Final = 100
+MAX_SEARCH_CHARS: Final = 200
+INVITABLE_ROLES: Final = (
+    Role.CITY_APPLICANT,
+    Role.REVIEWER,
+    Role.COMMITTEE_MEMBER,
+    Role.SECRETARIAT,
+    Role.ADMINISTRATOR,
+)
+DONE_NOTICES: Final = {
+    "invited": N_("The invitation is sent: the person receives a link to set a password."),
+    "deactivated": N_("The account is deactivated."),
+    "reactivated": N_("The account is active again."),
+    "assigned": N_("The reviewers are assigned: the application is under review."),
+}
+# Invitation fields as the form names them, and the message for each when it is not right.
+INVITATION_MESSAGES: Final = {
+    "name": N_("Enter the person's name (at most 200 characters)"),
+    "email": N_("Enter a valid email address"),
+    "role": N_("Choose a role"),
+    "city_locode": N_("Enter the city's UN/LOCODE, like KE-NBO"),
+    "stakeholder_category": N_("Choose the member's stakeholder category"),
+    "language": N_("Choose a language"),
+}
+CITY_NEEDED = N_("A city applicant's invitation names their city")
+CITY_NOT_WANTED = N_("Only a city applicant's invitation names a city")
+CATEGORY_NEEDED = N_("A committee member's invitation names their stakeholder category")
+ACTOR_UNKNOWN = N_("No one has this email address or number")
+DATE_INVALID = N_("Enter a date like 2026-01-31")
+DATES_REVERSED = N_("The end date is before the start date")
+SEARCH_TOO_LONG = N_("Enter at most 200 characters")
+CHOOSE_REVIEWERS = N_("Choose at least one reviewer")
+CHOOSE_LEAD = N_("Choose the lead among the reviewers chosen")
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str  # the id of the field the error is next to
+    message: str  # a message id, translated by the template
+
+
+def _base(language: Language) -> str:
+    return f"/{language.code}/secretariat"
+
+
+def _form_state(done: str | None, errors: list[FieldError]) -> dict[str, Any]:
+    return {
+        "done_notice": DONE_NOTICES.get(done or ""),
+        "errors": errors,
+        "error_by_field": {error.field: error for error in errors},
+    }
+
+
+def _names(session: Session, user_ids: set[int]) -> dict[int, str]:
+    if not user_ids:
+        return {}
+    found = session.exec(select(User).where(User.id.in_(user_ids))).all()  # type: ignore[union-attr]
+    return {user.id: user.name for user in found if user.id is not None}
+
+
+# The hub ----------------------------------------------------------------------------------------
+
+
+@router.get("/{lang:lang}/secretariat")
+def hub_page(
+    request: Request, language: LanguageDep, caller: Staff, session: ReadSessionDep
+) -> Response:
+    """The secretariat's pages, and the applications waiting for their reviewers."""
+    waiting, waiting_count = applications.list_applications(
+        session=session,
+        actor=caller.actor,
+        offset=0,
+        limit=WAITING_SHOWN,
+        state=ApplicationState.SUBMITTED,
+    )
+    return render(
+        request,
+        "secretariat/hub.html",
+        language=language,
+        caller=caller,
+        base=_base(language),
+        is_administrator=caller.actor.role is Role.ADMINISTRATOR,
+        waiting=waiting,
+        waiting_count=waiting_count,
+    )
+
+
+# The audit log ----------------------------------------------------------------------------------
+
+
+def _day(text: str, field: str, errors: list[FieldError]) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        errors.append(FieldError(field, DATE_INVALID))
+        return None
+
+
+def _actor_id(session: Session, text: str, errors: list[FieldError]) -> int | None:
+    """The person a search names by number or by email."""
+    if not text:
+        return None
+    if text.isdigit() and len(text) < 10:
+        if session.get(User, int(text)) is not None:
+            return int(text)
+    else:
+        found = session.exec(select(User).where(User.email == text.lower())).first()
+        if found is not None:
+            return found.id
+    errors.append(FieldError("actor", ACTOR_UNKNOWN))
+    return None
+
+
+@router.get("/{lang:lang}/secretariat/audit")
+def audit_page(
+    request: Request,
+    language: LanguageDep,
+    caller: Administrator,
+    session: ReadSessionDep,
+    actor: Annotated[str, Query(max_length=1000)] = "",
+    action: Annotated[str, Query(max_length=1000)] = "",
+    since: Annotated[str, Query(alias="from", max_length=1000)] = "",
+    until: Annotated[str, Query(alias="to", max_length=1000)] = "",
+    page: PageNumber = 1,
+) -> Response:
+    """The audit log, newest first, filtered by who acted, the action and the days (inclusive)."""
+    errors: list[FieldError] = []
+    actor, action, since, until = (value.strip() for value in (actor, action, since, until))
+    for field, value in (("actor", actor), ("action", action)):
+        if len(value) > MAX_SEARCH_CHARS:
+            errors.append(FieldError(field, SEARCH_TOO_LONG))
+    actor_id = _actor_id(session, actor, errors) if len(actor) <= MAX_SEARCH_CHARS else None
+    first_day = _day(since, "from", errors)
+    last_day = _day(until, "to", errors)
+    if first_day and last_day and last_day < first_day:
+        errors.append(FieldError("to", DATES_REVERSED))
+    entries: list[Any] = []
+    count = 0
+    if not errors:
+        entries, count = audit.list_entries(
+            session=session,
+            offset=(page - 1) * AUDIT_PAGE_SIZE,
+            limit=AUDIT_PAGE_SIZE,
+            action=action or None,
+            actor_user_id=actor_id,
+            since=datetime.combine(first_day, time(), UTC) if first_day else None,
+            before=datetime.combine(last_day + timedelta(days=1), time(), UTC)
+            if last_day
+            else None,
+        )
+    query = {"actor": actor, "action": action, "from": since, "to": until}
+    return render(
+        request,
+        "secretariat/audit.html",
+        language=language,
+        caller=caller,
+        status_code=400 if errors else 200,
+        base=_base(language),
+        entries=entries,
+        count=count,
+        page=page,
+        pages=max(1, -(-count // AUDIT_PAGE_SIZE)),
+        query=query,
+        query_string="&".join(f"{key}={value}" for key, value in query.items() if value),
+        names=_names(session, {e.actor_user_id for e in entries if e.actor_user_id}),
+        **_form_state(None, errors),
+    )
+
+
+# People -----------------------------------------------------------------------------------------
+
+
+@router.get("/{lang:lang}/secretariat/people")
+def people_page(
+    request: Request,
+    language: LanguageDep,
+    caller: Administrator,
+    session: ReadSessionDep,
+    page: PageNumber = 1,
+    done: str | None = None,
+) -> Response:
+    people, count = accounts.list_users(
+        session=session, offset=(page - 1) * PEOPLE_PAGE_SIZE, limit=PEOPLE_PAGE_SIZE
+    )
+    return render(
+        request,
+        "secretariat/people.html",
+        language=language,
+        caller=caller,
+        base=_base(language),
+        people=people,
+        count=count,
+        page=page,
+        pages=max(1, -(-count // PEOPLE_PAGE_SIZE)),
+        role_labels=ROLE_LABELS,
+        **_form_state(done, []),
+    )
+
+
+@router.post("/{lang:lang}/secretariat/people/{user_id}/active")
+async def set_active(
+    request: Request,
+    language: LanguageDep,
+    caller: Administrator,
+    session: SessionDep,
+    user_id: RecordId,
+) -> Response:
+    """Deactivates (`active=false`) or reactivates an account, as `PATCH /admin/users/{id}`."""
+    await check_csrf(request, caller)
+    form = await request.form()
+    active = form.get("active") == "true"
+    user = accounts.get_user_or_raise(session=session, user_id=user_id)
+    accounts.update_user(
+        session=session, user=user, data=UserUpdate(active=active), actor=caller.actor
+    )
+    done = "reactivated" if active else "deactivated"
+    return RedirectResponse(f"{_base(language)}/people?done={done}", status_code=303)
+
+
+def _invitation_page(
+    request: Request,
+    *,
+    language: Language,
+    caller: WebCaller,
+    values: dict[str, str],
+    errors: list[FieldError],
+    done: str | None = None,
+) -> Response:
+    roles = [
+        role
+        for role in INVITABLE_ROLES
+        if role is not Role.ADMINISTRATOR or caller.actor.role is Role.ADMINISTRATOR
+    ]
+    return render(
+        request,
+        "secretariat/invite.html",
+        language=language,
+        caller=caller,
+        status_code=400 if errors else 200,
+        base=_base(language),
+        roles=roles,
+        role_labels=ROLE_LABELS,
+        languages=LANGUAGES,
+        categories=committee_terms.CATEGORY_NAMES,
+        values=values,
+        is_administrator=caller.actor.role is Role.ADMINISTRATOR,
+        **_form_state(done, errors),
+    )
+
+
+@router.get("/{lang:lang}/secretariat/people/invite")
+def invitation_form(
+    request: Request, language: LanguageDep, caller: Staff, done: str | None = None
+) -> Response:
+    values = {"language": language.code, "role": ""}
+    return _invitation_page(
+        request, language=language, caller=caller, values=values, errors=[], done=done
+    )
+
+
+@router.post("/{lang:lang}/secretariat/people/invite")
+async def invite(
+    request: Request,
+    language: LanguageDep,
+    caller: Staff,
+    session: SessionDep,
+    state: StateDep,
+) -> Response:
+    """Creates the account and mails the link, as `POST /invitations` does."""
+    await check_csrf(request, caller)
+    form = await request.form()
+    values = {
+        name: str(form.get(name, "")).strip()
+        for name in ("name", "email", "role", "city_locode", "stakeholder_category", "language")
+    }
+    values["city_locode"] = values["city_locode"].upper()
+    errors: list[FieldError] = []
+    if values["language"] not in BY_CODE:
+        errors.append(FieldError("language", INVITATION_MESSAGES["language"]))
+    role = values["role"]
+    if role == Role.CITY_APPLICANT and not values["city_locode"]:
+        errors.append(FieldError("city_locode", CITY_NEEDED))
+    if role != Role.CITY_APPLICANT and values["city_locode"]:
+        errors.append(FieldError("city_locode", CITY_NOT_WANTED))
+    if role == Role.COMMITTEE_MEMBER and not values["stakeholder_category"]:
+        errors.append(FieldError("stakeholder_category", CATEGORY_NEEDED))
+    data: UserCreate | None = None
+    try:
+        data = UserCreate.model_validate(
+            {
+                "name": values["name"],
+                "email": values["email"],
+                "role": role,
+                "city_locode": values["city_locode"] or None,
+                "stakeholder_category": values["stakeholder_category"] or None,
+            }
+        )
+    except ValidationError as invalid:
+        for problem in invalid.errors():
+            field = str(problem["loc"][0]) if problem["loc"] else "role"
+            if field in INVITATION_MESSAGES and all(e.field != field for e in errors):
+                errors.append(FieldError(field, INVITATION_MESSAGES[field]))
+    if errors or data is None:
+        order = list(INVITATION_MESSAGES)
+        errors.sort(key=lambda error: order.index(error.field))
+        return _invitation_page(
+            request, language=language, caller=caller, values=values, errors=errors
+        )
+    user = create_invited_user(session=session, data=data, actor=caller.actor)
+    send_invitation(
+        session=session,
+        user=user,
+        settings=state.settings,
+        now=utcnow(),
+        language=BY_CODE[values["language"]],
+    )
+    return RedirectResponse(f"{_base(language)}/people/invite?done=invited", status_code=303)
+
+
+# Assigning reviewers ----------------------------------------------------------------------------
+
+
+def _reviewers_page(
+    request: Request,
+    *,
+    language: Language,
+    caller: WebCaller,
+    session: Session,
+    state: Any,
+    application_id: int,
+    chosen: set[int],
+    lead: int | None,
+    errors: list[FieldError],
+    done: str | None = None,
+) -> Response:
+    application = applications.get_application_or_raise(
+        session=session, application_id=application_id, actor=caller.actor
+    )
+    team = review.team_of(application=application, node_id=state.settings.node_id)
+    candidates = (
+        review.candidates_for(session=session, application=application, team=team)
+        if application.state is ApplicationState.SUBMITTED
+        else []
+    )
+    assigned = review.assignments_of(session=session, application_id=application_id)
+    return render(
+        request,
+        "secretariat/reviewers.html",
+        language=language,
+        caller=caller,
+        status_code=400 if errors else 200,
+        base=_base(language),
+        application=application,
+        team=team,
+        candidates=candidates,
+        assigned=assigned,
+        names=_names(session, {a.reviewer_id for a in assigned}),
+        required=state.settings.reviewers_per_application,
+        chosen=chosen,
+        lead=lead,
+        **_form_state(done, errors),
+    )
+
+
+@router.get("/{lang:lang}/secretariat/applications/{application_id}/reviewers")
+def reviewers_form(
+    request: Request,
+    language: LanguageDep,
+    caller: Administrator,
+    session: ReadSessionDep,
+    state: StateDep,
+    application_id: RecordId,
+    done: str | None = None,
+) -> Response:
+    return _reviewers_page(
+        request,
+        language=language,
+        caller=caller,
+        session=session,
+        state=state,
+        application_id=application_id,
+        chosen=set(),
+        lead=None,
+        errors=[],
+        done=done,
+    )
+
+
+def _ids(values: list[Any]) -> list[int]:
+    return [int(value) for value in values if str(value).isdigit() and len(str(value)) < 10]
+
+
+@router.post("/{lang:lang}/secretariat/applications/{application_id}/reviewers")
+async def assign_reviewers(
+    request: Request,
+    language: LanguageDep,
+    caller: Administrator,
+    session: SessionDep,
+    state: StateDep,
+    application_id: RecordId,
+) -> Response:
+    """Assigns the reviewers chosen, one of them the lead, as `POST
+    /applications/{id}/reviewers` does (the service refuses too few, or a state not submitted)."""
+    await check_csrf(request, caller)
+    form = await request.form()
+    chosen = list(dict.fromkeys(_ids(form.getlist("reviewer"))))
+    leads = _ids([form.get("lead", "")])
+    lead = leads[0] if leads else None
+    errors: list[FieldError] = []
+    if not chosen:
+        errors.append(FieldError("reviewers", CHOOSE_REVIEWERS))
+    elif lead is None or lead not in chosen:
+        errors.append(FieldError("lead", CHOOSE_LEAD))
+    if errors or lead is None:
+        return _reviewers_page(
+            request,
+            language=language,
+            caller=caller,
+            session=session,
+            state=state,
+            application_id=application_id,
+            chosen=set(chosen),
+            lead=lead,
+            errors=errors,
+        )
+    application = applications.get_application_or_raise(
+        session=session, application_id=application_id, actor=caller.actor, for_update=True
+    )
+    review.assign_reviewers(
+        session=session,
+        application=application,
+        reviewer_ids=chosen,
+        lead_id=lead,
+        required=state.settings.reviewers_per_application,
+        actor=caller.actor,
+        node_id=state.settings.node_id,
+    )
+    return RedirectResponse(
+        f"{_base(language)}/applications/{application_id}/reviewers?done=assigned",
+        status_code=303,
+    )
