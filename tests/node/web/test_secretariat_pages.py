@@ -93,9 +93,11 @@ def test_the_audit_log_is_searched_by_person_action_and_days(
     assert deactivated.status_code == 303
     everything = client.get("/en/secretariat/audit")
     assert everything.status_code == 200
-    assert "user.update" in everything.text and "user.create" in everything.text
+    assert "user.update" in everything.text
+    assert "user.create" in everything.text
     mine = client.get("/en/secretariat/audit", params={"actor": "chief@example.org"})
-    assert "user.update" in mine.text and "Amina Chief" in mine.text
+    assert "user.update" in mine.text
+    assert "Amina Chief" in mine.text
     assert "Entries found: 1<" in mine.text
     by_number = client.get("/en/secretariat/audit", params={"actor": str(admin.user_id)})
     assert "Entries found: 1<" in by_number.text
@@ -123,7 +125,8 @@ def test_the_audit_search_shows_its_errors_next_to_the_fields(
     )
     assert wrong.status_code == 400
     assert 'class="error-summary"' in wrong.text
-    assert 'href="#actor"' in wrong.text and 'id="actor-error"' in wrong.text
+    assert 'href="#actor"' in wrong.text
+    assert 'id="actor-error"' in wrong.text
     assert 'id="from-error"' in wrong.text
     reversed_days = client.get(
         "/en/secretariat/audit", params={"from": "2026-02-01", "to": "2026-01-01"}
@@ -143,7 +146,8 @@ def test_the_audit_log_is_paged(
     sign_in(make_account(Role.ADMINISTRATOR))
     first = client.get("/en/secretariat/audit", params={"action": "user.create"})
     assert "Entries found: 52<" in first.text
-    assert "page=2" in first.text and "Page 1 of 2" in first.text
+    assert "page=2" in first.text
+    assert "Page 1 of 2" in first.text
     second = client.get("/en/secretariat/audit", params={"action": "user.create", "page": "2"})
     assert "Page 2 of 2" in second.text
     assert second.text.count("<code>user.create</code>") == 2
@@ -158,7 +162,8 @@ def test_an_administrator_deactivates_and_reactivates_an_account(
     sign_in(make_account(Role.ADMINISTRATOR))
     reviewer = make_account(Role.REVIEWER, name="Juan Pérez")
     page = client.get("/en/secretariat/people")
-    assert "Juan Pérez" in page.text and "Deactivate Juan Pérez" in page.text
+    assert "Juan Pérez" in page.text
+    assert "Deactivate Juan Pérez" in page.text
     action = f"/en/secretariat/people/{reviewer.user_id}/active"
     off = _post(client, "/en/secretariat/people", action, active="false")
     assert off.headers["location"] == "/en/secretariat/people?done=deactivated"
@@ -372,7 +377,8 @@ def test_assigning_reviewers_shows_its_errors(
     lead, second = world.reviewers[0].user_id, world.reviewers[1].user_id
     none = _post(client, page, page)
     assert none.status_code == 400
-    assert 'id="reviewers-error"' in none.text and 'href="#reviewers"' in none.text
+    assert 'id="reviewers-error"' in none.text
+    assert 'href="#reviewers"' in none.text
     no_lead = _post(client, page, page, reviewer=[str(lead), str(second)])
     assert no_lead.status_code == 400
     assert 'id="lead-error"' in no_lead.text
