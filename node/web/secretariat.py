@@ -28,6 +28,9 @@ from sdgcities.node.accounts.schemas import UserCreate, UserUpdate
 from sdgcities.node.applications import service as applications
 from sdgcities.node.applications.models import ApplicationState
 from sdgcities.node.audit import service as audit
+from sdgcities.node.committee import service as committee
+from sdgcities.node.committee.models import Meeting, MeetingStatus
+from sdgcities.node.committee.schemas import MeetingCreate
 from sdgcities.node.deps import ReadSessionDep, SessionDep, StateDep
 from sdgcities.node.review import service as review
 from sdgcities.node.timeutil import utcnow
@@ -490,3 +493,147 @@ async def assign_reviewers(
         f"{_base(language)}/applications/{application_id}/reviewers?done=assigned",
         status_code=303,
     )
+
+
+# Meetings ---------------------------------------------------------------------------------------
+
+MEETING_MESSAGES: Final = {
+    "title": N_("Enter the meeting's title (at most 200 characters)"),
+    "day": N_("Enter the day of the meeting, not in the past, like 2026-01-31"),
+    "time": N_("Enter the time of the meeting in UTC, like 14:30"),
+}
+MEETING_DONE: Final = {
+    "scheduled": N_("The meeting is scheduled."),
+    "open": N_("The meeting is open: members may vote."),
+    "close": N_("The meeting is closed; items still pending are deferred."),
+    "agenda": N_("The recommended applications and open proposals are on the agenda."),
+}
+
+
+def _meetings_page(
+    request: Request,
+    *,
+    language: Language,
+    caller: WebCaller,
+    session: Session,
+    values: dict[str, str],
+    errors: list[FieldError],
+    done: str | None = None,
+) -> Response:
+    coming: list[Meeting] = []
+    for status in (MeetingStatus.OPEN, MeetingStatus.SCHEDULED):
+        found, _count = committee.list_meetings(session=session, offset=0, limit=100, status=status)
+        coming += sorted(found, key=lambda meeting: (meeting.scheduled_for, meeting.id or 0))
+    agenda_sizes = {
+        meeting.id: len(committee.items_of(session=session, meeting=meeting)) for meeting in coming
+    }
+    return render(
+        request,
+        "secretariat/meetings.html",
+        language=language,
+        caller=caller,
+        status_code=400 if errors else 200,
+        base=_base(language),
+        coming=coming,
+        agenda_sizes=agenda_sizes,
+        values=values,
+        meeting_done=MEETING_DONE.get(done or ""),
+        **_form_state(None, errors),
+    )
+
+
+@router.get("/{lang:lang}/secretariat/meetings")
+def meetings_page(
+    request: Request,
+    language: LanguageDep,
+    caller: Staff,
+    session: ReadSessionDep,
+    done: str | None = None,
+) -> Response:
+    """Coming meetings, with their agenda and opening or closing; a form to schedule one."""
+    return _meetings_page(
+        request,
+        language=language,
+        caller=caller,
+        session=session,
+        values={"time": "09:00"},
+        errors=[],
+        done=done,
+    )
+
+
+@router.post("/{lang:lang}/secretariat/meetings")
+async def schedule_meeting(
+    request: Request,
+    language: LanguageDep,
+    caller: Staff,
+    session: SessionDep,
+    state: StateDep,
+) -> Response:
+    """Schedules a meeting, as `POST /committee/meetings` does (a day and a time in UTC)."""
+    await check_csrf(request, caller)
+    form = await request.form()
+    values = {name: str(form.get(name, "")).strip() for name in ("title", "day", "time")}
+    errors: list[FieldError] = []
+    day: date | None = None
+    moment: time | None = None
+    try:
+        day = date.fromisoformat(values["day"])
+    except ValueError:
+        errors.append(FieldError("day", MEETING_MESSAGES["day"]))
+    try:
+        moment = time.fromisoformat(values["time"])
+    except ValueError:
+        errors.append(FieldError("time", MEETING_MESSAGES["time"]))
+    data: MeetingCreate | None = None
+    try:
+        data = MeetingCreate.model_validate(
+            {
+                "title": values["title"],
+                "scheduled_for": datetime.combine(day or date.min, moment or time(), UTC),
+            }
+        )
+    except ValidationError as invalid:
+        for problem in invalid.errors():
+            field = "title" if problem["loc"] and problem["loc"][0] == "title" else "day"
+            if all(e.field != field for e in errors):
+                errors.append(FieldError(field, MEETING_MESSAGES[field]))
+    if errors or data is None:
+        order = list(MEETING_MESSAGES)
+        errors.sort(key=lambda error: order.index(error.field))
+        return _meetings_page(
+            request,
+            language=language,
+            caller=caller,
+            session=session,
+            values=values,
+            errors=errors,
+        )
+    committee.schedule_meeting(
+        session=session, data=data, settings=state.settings, actor=caller.actor
+    )
+    return RedirectResponse(f"{_base(language)}/meetings?done=scheduled", status_code=303)
+
+
+@router.post("/{lang:lang}/secretariat/meetings/{meeting_id}/{action}")
+async def act_on_meeting(
+    request: Request,
+    language: LanguageDep,
+    caller: Staff,
+    session: SessionDep,
+    state: StateDep,
+    meeting_id: RecordId,
+    action: Annotated[str, Path(pattern="^(open|close|agenda)$")],
+) -> Response:
+    """Opens or closes a meeting, or puts on its agenda every recommended application and open
+    proposal not already waiting (`.../open`, `.../close`, `.../agenda/generate` of the API)."""
+    await check_csrf(request, caller)
+    if action == "open":
+        committee.open_meeting(session=session, meeting_id=meeting_id, actor=caller.actor)
+    elif action == "close":
+        committee.close_meeting(
+            session=session, state=state, meeting_id=meeting_id, actor=caller.actor
+        )
+    else:
+        committee.generate_agenda(session=session, meeting_id=meeting_id, actor=caller.actor)
+    return RedirectResponse(f"{_base(language)}/meetings?done={action}", status_code=303)

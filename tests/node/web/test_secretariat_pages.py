@@ -405,3 +405,58 @@ def test_the_pages_read_in_arabic_and_chinese(
         assert client.get(f"/{code}/secretariat/people").status_code == 200
         assert client.get(f"/{code}/secretariat/people/invite").status_code == 200
     assert 'dir="rtl"' in client.get("/ar/secretariat/people").text
+
+
+# Meetings ---------------------------------------------------------------------------------------
+
+
+def test_the_secretariat_schedules_opens_and_closes_a_meeting(
+    client: TestClient, sign_in: SignIn, make_account: MakeAccount
+) -> None:
+    sign_in(make_account(Role.SECRETARIAT))
+    page = "/en/secretariat/meetings"
+    day = (utcnow().date() + timedelta(days=30)).isoformat()
+    scheduled = _post(client, page, page, title="Spring session", day=day, time="14:30")
+    assert scheduled.status_code == 303
+    assert scheduled.headers["location"] == f"{page}?done=scheduled"
+    listed = client.get(scheduled.headers["location"])
+    assert "The meeting is scheduled." in listed.text
+    assert "Spring session" in listed.text and "14:30 UTC" in listed.text
+    meeting_id = int(listed.text.split('id="open-')[1].split('"')[0])
+    agenda = _post(client, page, f"{page}/{meeting_id}/agenda")
+    assert agenda.headers["location"] == f"{page}?done=agenda"
+    opened = _post(client, page, f"{page}/{meeting_id}/open")
+    assert opened.headers["location"] == f"{page}?done=open"
+    assert f'id="close-{meeting_id}"' in client.get(page).text
+    again = _post(client, page, f"{page}/{meeting_id}/open")
+    assert again.status_code == 409
+    assert '<html lang="en"' in again.text
+    closed = _post(client, page, f"{page}/{meeting_id}/close")
+    assert closed.headers["location"] == f"{page}?done=close"
+    assert "Spring session" not in client.get(page).text
+    assert _post(client, page, f"{page}/999999/open").status_code == 404
+    assert _post(client, page, f"{page}/{meeting_id}/dance").status_code == 400
+
+
+def test_scheduling_a_meeting_shows_its_errors(
+    client: TestClient, sign_in: SignIn, make_account: MakeAccount
+) -> None:
+    sign_in(make_account(Role.ADMINISTRATOR))
+    page = "/en/secretariat/meetings"
+    wrong = _post(client, page, page, title="", day="tomorrow", time="noon")
+    assert wrong.status_code == 400
+    assert 'class="error-summary"' in wrong.text
+    for field in ("title", "day", "time"):
+        assert f'id="{field}-error"' in wrong.text, field
+    past = (utcnow().date() - timedelta(days=2)).isoformat()
+    in_the_past = _post(client, page, page, title="Late", day=past, time="09:00")
+    assert in_the_past.status_code == 400
+    assert 'id="day-error"' in in_the_past.text
+    assert 'id="title-error"' not in in_the_past.text
+
+
+def test_reviewers_cannot_schedule_meetings(
+    client: TestClient, sign_in: SignIn, make_account: MakeAccount
+) -> None:
+    sign_in(make_account(Role.COMMITTEE_MEMBER, stakeholder_category="civil_society"))
+    assert client.get("/en/secretariat/meetings").status_code == 403
