@@ -28,6 +28,8 @@ from sdgcities.node.accounts.schemas import UserCreate, UserUpdate
 from sdgcities.node.applications import service as applications
 from sdgcities.node.applications.models import ApplicationState
 from sdgcities.node.audit import service as audit
+from sdgcities.node.certificates import service as certificates
+from sdgcities.node.certificates.models import ProposalKind
 from sdgcities.node.committee import service as committee
 from sdgcities.node.committee.models import Meeting, MeetingStatus
 from sdgcities.node.committee.schemas import MeetingCreate
@@ -42,12 +44,14 @@ from .i18n import BY_CODE, LANGUAGES, N_, Language
 from .pages import render
 from .routes import LanguageDep
 from .session import WebCaller, check_csrf, page_access
+from .terms import LEVEL_NAMES, STAGE_NAMES
 
 router = APIRouter(include_in_schema=False)
 Staff = Annotated[WebCaller, page_access(Role.SECRETARIAT, Role.ADMINISTRATOR)]
 Administrator = Annotated[WebCaller, page_access(Role.ADMINISTRATOR)]
 RecordId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 PageNumber = Annotated[int, Query(ge=1, le=100_000)]
+CertificateId = Annotated[str, Path(min_length=1, max_length=64)]
 AUDIT_PAGE_SIZE: Final = 50
 PEOPLE_PAGE_SIZE: Final = 50
 WAITING_SHOWN: Final = 100
@@ -637,3 +641,145 @@ async def act_on_meeting(
     else:
         committee.generate_agenda(session=session, meeting_id=meeting_id, actor=caller.actor)
     return RedirectResponse(f"{_base(language)}/meetings?done={action}", status_code=303)
+
+
+# Certificates: proposals to the committee, and those about to expire ----------------------------
+
+CERTIFICATES_PAGE_SIZE: Final = 50
+EXPIRING_WITHIN: Final = timedelta(days=180)
+MAX_REASON_CHARS: Final = 2000
+PROPOSAL_MESSAGES: Final = {
+    "kind": N_("Choose what to propose"),
+    "reason": N_("Give the reason, which the committee reads (at most 2,000 characters)"),
+}
+PROPOSAL_KIND_NAMES: Final = {
+    ProposalKind.SUSPENSION: N_("Suspend the certificate"),
+    ProposalKind.REINSTATEMENT: N_("Reinstate the certificate"),
+    ProposalKind.REVOCATION: N_("Revoke the certificate"),
+}
+
+
+@router.get("/{lang:lang}/secretariat/certificates")
+def certificates_page(
+    request: Request,
+    language: LanguageDep,
+    caller: Staff,
+    session: ReadSessionDep,
+    page: PageNumber = 1,
+    done: str | None = None,
+) -> Response:
+    """Every certificate, newest first, and those whose validity ends within 180 days."""
+    found, count = certificates.list_certificates(
+        session=session,
+        actor=caller.actor,
+        offset=(page - 1) * CERTIFICATES_PAGE_SIZE,
+        limit=CERTIFICATES_PAGE_SIZE,
+    )
+    return render(
+        request,
+        "secretariat/certificates.html",
+        language=language,
+        caller=caller,
+        base=_base(language),
+        certificates=found,
+        expiring=certificates.list_expiring(session=session, within=EXPIRING_WITHIN),
+        count=count,
+        page=page,
+        pages=max(1, -(-count // CERTIFICATES_PAGE_SIZE)),
+        stage_names=STAGE_NAMES,
+        level_names=LEVEL_NAMES,
+        status_names=committee_terms.CERTIFICATE_STATUS_NAMES,
+        proposed=done == "proposed",
+    )
+
+
+def _proposal_page(
+    request: Request,
+    *,
+    language: Language,
+    caller: WebCaller,
+    session: Session,
+    certificate_id: str,
+    values: dict[str, str],
+    errors: list[FieldError],
+) -> Response:
+    certificate = certificates.get_certificate_or_raise(
+        session=session, certificate_id=certificate_id, actor=caller.actor
+    )
+    return render(
+        request,
+        "secretariat/propose.html",
+        language=language,
+        caller=caller,
+        status_code=400 if errors else 200,
+        base=_base(language),
+        certificate=certificate,
+        kinds=PROPOSAL_KIND_NAMES,
+        values=values,
+        stage_names=STAGE_NAMES,
+        level_names=LEVEL_NAMES,
+        status_names=committee_terms.CERTIFICATE_STATUS_NAMES,
+        **_form_state(None, errors),
+    )
+
+
+@router.get("/{lang:lang}/secretariat/certificates/{certificate_id}/propose")
+def proposal_form(
+    request: Request,
+    language: LanguageDep,
+    caller: Staff,
+    session: ReadSessionDep,
+    certificate_id: CertificateId,
+) -> Response:
+    return _proposal_page(
+        request,
+        language=language,
+        caller=caller,
+        session=session,
+        certificate_id=certificate_id,
+        values={},
+        errors=[],
+    )
+
+
+@router.post("/{lang:lang}/secretariat/certificates/{certificate_id}/propose")
+async def propose(
+    request: Request,
+    language: LanguageDep,
+    caller: Staff,
+    session: SessionDep,
+    certificate_id: CertificateId,
+) -> Response:
+    """Proposes to the committee that it suspend, reinstate or revoke the certificate, as
+    `POST /certificates/{id}/proposals` does (the service refuses a change the status does not
+    allow, or a second open proposal of the same kind: 409)."""
+    await check_csrf(request, caller)
+    form = await request.form()
+    values = {name: str(form.get(name, "")).strip() for name in ("kind", "reason")}
+    errors: list[FieldError] = []
+    kind = next((k for k in ProposalKind if k.value == values["kind"]), None)
+    if kind is None:
+        errors.append(FieldError("kind", PROPOSAL_MESSAGES["kind"]))
+    if not values["reason"] or len(values["reason"]) > MAX_REASON_CHARS:
+        errors.append(FieldError("reason", PROPOSAL_MESSAGES["reason"]))
+    if errors or kind is None:
+        return _proposal_page(
+            request,
+            language=language,
+            caller=caller,
+            session=session,
+            certificate_id=certificate_id,
+            values=values,
+            errors=errors,
+        )
+    certificates.get_certificate_or_raise(
+        session=session, certificate_id=certificate_id, actor=caller.actor
+    )
+    certificates.propose(
+        session=session,
+        certificate_id=certificate_id,
+        kind=kind,
+        reason=values["reason"],
+        actor=caller.actor,
+    )
+    return RedirectResponse(f"{_base(language)}/certificates?done=proposed", status_code=303)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 from sqlmodel import Session, col, select
@@ -13,7 +14,10 @@ from sqlmodel import Session, col, select
 from sdgcities.node.accounts.models import Role, User
 from sdgcities.node.mail.models import OutboxMessage
 from sdgcities.node.timeutil import utcnow
+from sdgcities.node.web import secretariat
 
+from ..certification import Desk
+from ..certification import desk as desk  # the fixture
 from ..conftest import MakeAccount, MakeCity, MakeFramework
 from ..review.factories import ReviewWorld, make_world, submitted_application
 from .conftest import SignIn, form_token
@@ -421,7 +425,8 @@ def test_the_secretariat_schedules_opens_and_closes_a_meeting(
     assert scheduled.headers["location"] == f"{page}?done=scheduled"
     listed = client.get(scheduled.headers["location"])
     assert "The meeting is scheduled." in listed.text
-    assert "Spring session" in listed.text and "14:30 UTC" in listed.text
+    assert "Spring session" in listed.text
+    assert "14:30 UTC" in listed.text
     meeting_id = int(listed.text.split('id="open-')[1].split('"')[0])
     agenda = _post(client, page, f"{page}/{meeting_id}/agenda")
     assert agenda.headers["location"] == f"{page}?done=agenda"
@@ -460,3 +465,55 @@ def test_reviewers_cannot_schedule_meetings(
 ) -> None:
     sign_in(make_account(Role.COMMITTEE_MEMBER, stakeholder_category="civil_society"))
     assert client.get("/en/secretariat/meetings").status_code == 403
+
+
+# Certificates -----------------------------------------------------------------------------------
+
+
+def test_the_secretariat_proposes_a_suspension(desk: Desk, sign_in: SignIn) -> None:
+    certificate_id = desk.award()["id"]
+    sign_in(desk.secretariat)
+    listing = desk.client.get("/en/secretariat/certificates")
+    assert listing.status_code == 200
+    page = f"/en/secretariat/certificates/{certificate_id}/propose"
+    assert page in listing.text
+    form = desk.client.get(page)
+    assert 'id="propose-form"' in form.text
+    proposed = _post(desk.client, page, page, kind="suspension", reason="Spot-check found gaps")
+    assert proposed.status_code == 303
+    assert proposed.headers["location"] == "/en/secretariat/certificates?done=proposed"
+    assert "The proposal is recorded" in desk.client.get(proposed.headers["location"]).text
+    twice = _post(desk.client, page, page, kind="suspension", reason="Again")
+    assert twice.status_code == 409
+    assert '<html lang="en"' in twice.text
+    not_suspended = _post(desk.client, page, page, kind="reinstatement", reason="Why not")
+    assert not_suspended.status_code == 409
+
+
+def test_a_proposal_with_mistakes_shows_each_next_to_its_field(desk: Desk, sign_in: SignIn) -> None:
+    certificate_id = desk.award()["id"]
+    sign_in(desk.admin)
+    page = f"/en/secretariat/certificates/{certificate_id}/propose"
+    wrong = _post(desk.client, page, page, kind="abolition", reason="")
+    assert wrong.status_code == 400
+    assert 'id="kind-error"' in wrong.text
+    assert 'id="reason-error"' in wrong.text
+    assert 'href="#kind"' in wrong.text
+    assert 'href="#reason"' in wrong.text
+    too_long = _post(desk.client, page, page, kind="revocation", reason="x" * 2001)
+    assert too_long.status_code == 400
+    assert 'id="reason-error"' in too_long.text
+    assert desk.client.get("/en/secretariat/certificates/nothing-here/propose").status_code == 404
+
+
+def test_certificates_expiring_soon_are_listed(
+    desk: Desk, sign_in: SignIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    desk.award()
+    sign_in(desk.secretariat)
+    assert 'id="expiring-certificates"' not in desk.client.get("/en/secretariat/certificates").text
+    # A certificate is never altered: the window widens instead of the validity shrinking.
+    monkeypatch.setattr(secretariat, "EXPIRING_WITHIN", timedelta(days=365 * 20))
+    page = desk.client.get("/zh/secretariat/certificates")
+    assert 'id="expiring-certificates"' in page.text
+    assert '<html lang="zh"' in page.text
