@@ -30,6 +30,8 @@ from sdgcities.node.applications.models import ApplicationState
 from sdgcities.node.audit import service as audit
 from sdgcities.node.certificates import service as certificates
 from sdgcities.node.certificates.models import ProposalKind
+from sdgcities.node.cities import service as cities
+from sdgcities.node.cities.schemas import CityCreate
 from sdgcities.node.committee import service as committee
 from sdgcities.node.committee.models import Meeting, MeetingStatus
 from sdgcities.node.committee.schemas import MeetingCreate
@@ -783,3 +785,132 @@ async def propose(
         actor=caller.actor,
     )
     return RedirectResponse(f"{_base(language)}/certificates?done=proposed", status_code=303)
+
+
+# Cities -----------------------------------------------------------------------------------------
+
+CITIES_PAGE_SIZE: Final = 50
+CITY_MESSAGES: Final = {
+    "locode": N_("Enter the city's UN/LOCODE, like KE-NBO"),
+    "name": N_("Enter the city's name (at most 200 characters)"),
+    "region": N_("Enter at most 200 characters"),
+    "population": N_("Enter the population as a whole number, at most 100,000,000"),
+    "languages": N_("Enter language codes separated by commas, like en, sw"),
+}
+
+
+def _cities_page(
+    request: Request,
+    *,
+    language: Language,
+    caller: WebCaller,
+    session: Session,
+    search: str,
+    page: int,
+    values: dict[str, str],
+    errors: list[FieldError],
+    added: bool = False,
+) -> Response:
+    found, count = cities.list_cities(
+        session=session,
+        actor=caller.actor,
+        offset=(page - 1) * CITIES_PAGE_SIZE,
+        limit=CITIES_PAGE_SIZE,
+        q=search or None,
+    )
+    return render(
+        request,
+        "secretariat/cities.html",
+        language=language,
+        caller=caller,
+        status_code=400 if errors else 200,
+        base=_base(language),
+        cities=found,
+        count=count,
+        page=page,
+        pages=max(1, -(-count // CITIES_PAGE_SIZE)),
+        search=search,
+        query_string=f"q={search}" if search else "",
+        values=values,
+        added=added,
+        is_administrator=caller.actor.role is Role.ADMINISTRATOR,
+        **_form_state(None, errors),
+    )
+
+
+@router.get("/{lang:lang}/secretariat/cities")
+def cities_page(
+    request: Request,
+    language: LanguageDep,
+    caller: Staff,
+    session: ReadSessionDep,
+    q: Annotated[str, Query(max_length=100)] = "",
+    page: PageNumber = 1,
+    done: str | None = None,
+) -> Response:
+    """The node's cities, searchable by name; administrators register one."""
+    return _cities_page(
+        request,
+        language=language,
+        caller=caller,
+        session=session,
+        search=q.strip(),
+        page=page,
+        values={},
+        errors=[],
+        added=done == "added",
+    )
+
+
+@router.post("/{lang:lang}/secretariat/cities")
+async def register_city(
+    request: Request,
+    language: LanguageDep,
+    caller: Administrator,
+    session: SessionDep,
+    state: StateDep,
+) -> Response:
+    """Registers a city, as `POST /cities` does (the service refuses another country's city
+    on a national node, and a city registered already: 409)."""
+    await check_csrf(request, caller)
+    form = await request.form()
+    values = {
+        name: str(form.get(name, "")).strip()
+        for name in ("locode", "name", "region", "population", "languages")
+    }
+    values["locode"] = values["locode"].upper()
+    errors: list[FieldError] = []
+    population = values["population"].replace(",", "").replace(" ", "")
+    data: CityCreate | None = None
+    try:
+        data = CityCreate.model_validate(
+            {
+                "locode": values["locode"],
+                "name": values["name"],
+                "region": values["region"],
+                "population": population or None,
+                "languages": [tag.strip() for tag in values["languages"].split(",") if tag.strip()],
+            }
+        )
+    except ValidationError as invalid:
+        for problem in invalid.errors():
+            field = str(problem["loc"][0]) if problem["loc"] else "locode"
+            if field in CITY_MESSAGES and all(e.field != field for e in errors):
+                errors.append(FieldError(field, CITY_MESSAGES[field]))
+    if errors or data is None:
+        order = list(CITY_MESSAGES)
+        errors.sort(key=lambda error: order.index(error.field))
+        return _cities_page(
+            request,
+            language=language,
+            caller=caller,
+            session=session,
+            search="",
+            page=1,
+            values=values,
+            errors=errors,
+        )
+    cities.create_city(
+        session=session, data=data, node_id=state.settings.node_id, actor=caller.actor
+    )
+    return RedirectResponse(f"{_base(language)}/cities?done=added", status_code=303)

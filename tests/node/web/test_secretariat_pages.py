@@ -517,3 +517,66 @@ def test_certificates_expiring_soon_are_listed(
     page = desk.client.get("/zh/secretariat/certificates")
     assert 'id="expiring-certificates"' in page.text
     assert '<html lang="zh"' in page.text
+
+
+# Cities -----------------------------------------------------------------------------------------
+
+
+def test_an_administrator_registers_a_city(
+    client: TestClient, sign_in: SignIn, make_account: MakeAccount
+) -> None:
+    sign_in(make_account(Role.ADMINISTRATOR))
+    page = "/en/secretariat/cities"
+    added = _post(
+        client,
+        page,
+        page,
+        locode="ke-ksm",
+        name="Kisumu",
+        region="Nyanza",
+        population="610,082",
+        languages="en, sw",
+    )
+    assert added.status_code == 303
+    assert added.headers["location"] == f"{page}?done=added"
+    listed = client.get(added.headers["location"])
+    assert "The city is registered." in listed.text
+    assert "Kisumu" in listed.text
+    assert "610,082" in listed.text
+    assert "Kisumu" in client.get(page, params={"q": "kis"}).text
+    assert "Kisumu" not in client.get(page, params={"q": "mombasa"}).text
+    twice = _post(client, page, page, locode="KE-KSM", name="Kisumu")
+    assert twice.status_code == 409
+    abroad = _post(client, page, page, locode="FR-PAR", name="Paris")
+    assert abroad.status_code == 422
+    assert '<html lang="en"' in abroad.text
+
+
+def test_registering_a_city_shows_its_errors(
+    client: TestClient, sign_in: SignIn, make_account: MakeAccount
+) -> None:
+    sign_in(make_account(Role.ADMINISTRATOR))
+    page = "/en/secretariat/cities"
+    wrong = _post(
+        client, page, page, locode="Kisumu", name="", population="many", languages="english!"
+    )
+    assert wrong.status_code == 400
+    assert 'class="error-summary"' in wrong.text
+    for field in ("locode", "name", "population", "languages"):
+        assert f'id="{field}-error"' in wrong.text, field
+
+
+def test_the_secretariat_reads_the_cities_but_does_not_register_them(
+    client: TestClient, sign_in: SignIn, make_account: MakeAccount, make_city: MakeCity
+) -> None:
+    make_city("KE-NBO", "Nairobi")
+    sign_in(make_account(Role.SECRETARIAT))
+    page = client.get("/ar/secretariat/cities")
+    assert page.status_code == 200
+    assert "Nairobi" in page.text
+    assert 'id="city-form"' not in page.text
+    refused = client.post(
+        "/ar/secretariat/cities",
+        data={"csrf_token": form_token(page.text), "locode": "KE-KSM", "name": "Kisumu"},
+    )
+    assert refused.status_code == 403
