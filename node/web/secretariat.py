@@ -28,6 +28,9 @@ from sdgcities.node.accounts.schemas import UserCreate, UserUpdate
 from sdgcities.node.applications import service as applications
 from sdgcities.node.applications.models import ApplicationState
 from sdgcities.node.audit import service as audit
+from sdgcities.node.catalogue import service as catalogue
+from sdgcities.node.catalogue.models import ToolKind
+from sdgcities.node.catalogue.schemas import ToolCreate
 from sdgcities.node.certificates import service as certificates
 from sdgcities.node.certificates.models import ProposalKind
 from sdgcities.node.cities import service as cities
@@ -914,3 +917,130 @@ async def register_city(
         session=session, data=data, node_id=state.settings.node_id, actor=caller.actor
     )
     return RedirectResponse(f"{_base(language)}/cities?done=added", status_code=303)
+
+
+# The catalogue of tools -------------------------------------------------------------------------
+
+TOOLS_PAGE_SIZE: Final = 20
+TOOL_KIND_NAMES: Final = {
+    ToolKind.TOOL: N_("Tool"),
+    ToolKind.CASE_STUDY: N_("Case study"),
+    ToolKind.SERVICE: N_("Service"),
+    ToolKind.TRAINING: N_("Training"),
+}
+TOOL_MESSAGES: Final = {
+    "kind": N_("Choose the kind of entry"),
+    "title": N_("Enter a title on one line (at most 300 characters)"),
+    "summary": N_("Enter a summary (at most 4,000 characters)"),
+    "link": N_("Enter the entry's web address, beginning with https://"),
+    "criteria": N_("Enter criterion codes separated by commas, like B.a, C.b"),
+    "themes": N_("Enter at most 20 themes separated by commas"),
+    "languages": N_("Enter language codes separated by commas, like en, sw"),
+    "provider": N_("Enter the provider on one line (at most 200 characters)"),
+}
+_TOOL_LISTS: Final = ("criteria", "themes", "languages")
+
+
+def _catalogue_page(
+    request: Request,
+    *,
+    language: Language,
+    caller: WebCaller,
+    session: Session,
+    search: str,
+    page: int,
+    values: dict[str, str],
+    errors: list[FieldError],
+    added: bool = False,
+) -> Response:
+    tools, count = catalogue.search_tools(
+        session=session,
+        q=search or None,
+        limit=TOOLS_PAGE_SIZE,
+        offset=(page - 1) * TOOLS_PAGE_SIZE,
+    )
+    return render(
+        request,
+        "secretariat/catalogue.html",
+        language=language,
+        caller=caller,
+        status_code=400 if errors else 200,
+        base=_base(language),
+        tools=tools,
+        count=count,
+        page=page,
+        pages=max(1, -(-count // TOOLS_PAGE_SIZE)),
+        search=search,
+        query_string=f"q={search}" if search else "",
+        kinds=TOOL_KIND_NAMES,
+        values=values,
+        added=added,
+        is_administrator=caller.actor.role is Role.ADMINISTRATOR,
+        **_form_state(None, errors),
+    )
+
+
+@router.get("/{lang:lang}/secretariat/catalogue")
+def catalogue_page(
+    request: Request,
+    language: LanguageDep,
+    caller: Staff,
+    session: ReadSessionDep,
+    q: Annotated[str, Query(max_length=200)] = "",
+    page: PageNumber = 1,
+    done: str | None = None,
+) -> Response:
+    """The catalogue's entries, searchable; administrators add one."""
+    return _catalogue_page(
+        request,
+        language=language,
+        caller=caller,
+        session=session,
+        search=q.strip(),
+        page=page,
+        values={},
+        errors=[],
+        added=done == "added",
+    )
+
+
+@router.post("/{lang:lang}/secretariat/catalogue")
+async def add_tool(
+    request: Request, language: LanguageDep, caller: Administrator, session: SessionDep
+) -> Response:
+    """Adds an entry to the catalogue, as `POST /tools` does."""
+    await check_csrf(request, caller)
+    form = await request.form()
+    values = {name: str(form.get(name, "")).strip() for name in TOOL_MESSAGES}
+    errors: list[FieldError] = []
+    data: ToolCreate | None = None
+    try:
+        data = ToolCreate.model_validate(
+            {
+                **{name: values[name] for name in TOOL_MESSAGES if name not in _TOOL_LISTS},
+                **{
+                    name: [part.strip() for part in values[name].split(",") if part.strip()]
+                    for name in _TOOL_LISTS
+                },
+            }
+        )
+    except ValidationError as invalid:
+        for problem in invalid.errors():
+            field = str(problem["loc"][0]) if problem["loc"] else "title"
+            if field in TOOL_MESSAGES and all(e.field != field for e in errors):
+                errors.append(FieldError(field, TOOL_MESSAGES[field]))
+    if errors or data is None:
+        order = list(TOOL_MESSAGES)
+        errors.sort(key=lambda error: order.index(error.field))
+        return _catalogue_page(
+            request,
+            language=language,
+            caller=caller,
+            session=session,
+            search="",
+            page=1,
+            values=values,
+            errors=errors,
+        )
+    catalogue.create_tool(session=session, data=data, actor=caller.actor)
+    return RedirectResponse(f"{_base(language)}/catalogue?done=added", status_code=303)

@@ -580,3 +580,69 @@ def test_the_secretariat_reads_the_cities_but_does_not_register_them(
         data={"csrf_token": form_token(page.text), "locode": "KE-KSM", "name": "Kisumu"},
     )
     assert refused.status_code == 403
+
+
+# The catalogue ----------------------------------------------------------------------------------
+
+
+def test_an_administrator_adds_an_entry_to_the_catalogue(
+    client: TestClient, sign_in: SignIn, make_account: MakeAccount
+) -> None:
+    sign_in(make_account(Role.ADMINISTRATOR))
+    page = "/en/secretariat/catalogue"
+    added = _post(
+        client,
+        page,
+        page,
+        kind="training",
+        title="Participatory budgeting course",
+        summary="A six-week course for city officials.",
+        link="https://example.org/course",
+        criteria="",
+        themes="participation, budgets",
+        languages="en, sw",
+        provider="Example Academy",
+    )
+    assert added.status_code == 303
+    assert added.headers["location"] == f"{page}?done=added"
+    listed = client.get(added.headers["location"])
+    assert "The entry is added to the catalogue." in listed.text
+    assert "Participatory budgeting course" in listed.text
+    found = client.get(page, params={"q": "budgeting"})
+    assert "Participatory budgeting course" in found.text
+
+
+def test_adding_an_entry_shows_its_errors(
+    client: TestClient, sign_in: SignIn, make_account: MakeAccount
+) -> None:
+    sign_in(make_account(Role.ADMINISTRATOR))
+    page = "/en/secretariat/catalogue"
+    wrong = _post(
+        client,
+        page,
+        page,
+        kind="poem",
+        title="",
+        summary="",
+        link="ftp://example.org",
+        criteria="not a code",
+        languages="english!",
+    )
+    assert wrong.status_code == 400
+    assert 'class="error-summary"' in wrong.text
+    for field in ("kind", "title", "summary", "link", "criteria", "languages"):
+        assert f'id="{field}-error"' in wrong.text, field
+
+
+def test_the_secretariat_reads_the_catalogue_but_does_not_add_to_it(
+    client: TestClient, sign_in: SignIn, make_account: MakeAccount
+) -> None:
+    sign_in(make_account(Role.SECRETARIAT))
+    page = client.get("/zh/secretariat/catalogue")
+    assert page.status_code == 200
+    assert 'id="tool-form"' not in page.text
+    refused = client.post(
+        "/zh/secretariat/catalogue",
+        data={"csrf_token": form_token(page.text), "kind": "tool", "title": "X"},
+    )
+    assert refused.status_code == 403
