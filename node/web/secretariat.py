@@ -12,13 +12,14 @@ the API would answer.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, TypeVar
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlmodel import Session, select
 
 from sdgcities.node.accounts import service as accounts
@@ -52,6 +53,7 @@ from .session import WebCaller, check_csrf, page_access
 from .terms import LEVEL_NAMES, STAGE_NAMES
 
 router = APIRouter(include_in_schema=False)
+Validated = TypeVar("Validated", bound=BaseModel)
 Staff = Annotated[WebCaller, page_access(Role.SECRETARIAT, Role.ADMINISTRATOR)]
 Administrator = Annotated[WebCaller, page_access(Role.ADMINISTRATOR)]
 RecordId = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -98,6 +100,33 @@ CHOOSE_LEAD = N_("Choose the lead among the reviewers chosen")
 class FieldError:
     field: str  # the id of the field the error is next to
     message: str  # a message id, translated by the template
+
+
+def _validated(
+    model: type[Validated],
+    payload: dict[str, Any],
+    *,
+    messages: Mapping[str, str],
+    errors: list[FieldError],
+    fallback: str,
+) -> Validated | None:
+    """`payload` as the API's request model, or None with each field's message added to
+    `errors` (a rule across fields is shown beside `fallback`)."""
+    try:
+        return model.model_validate(payload)
+    except ValidationError as invalid:
+        for problem in invalid.errors():
+            named = str(problem["loc"][0]) if problem["loc"] else ""
+            field = named if named in messages else fallback
+            if all(error.field != field for error in errors):
+                errors.append(FieldError(field, messages[field]))
+        return None
+
+
+def _in_order(errors: list[FieldError], messages: Mapping[str, str]) -> None:
+    """The errors in the order of the form's fields, as the summary lists them."""
+    order = list(messages)
+    errors.sort(key=lambda error: order.index(error.field))
 
 
 def _base(language: Language) -> str:
@@ -347,25 +376,21 @@ async def invite(
         errors.append(FieldError("city_locode", CITY_NOT_WANTED))
     if role == Role.COMMITTEE_MEMBER and not values["stakeholder_category"]:
         errors.append(FieldError("stakeholder_category", CATEGORY_NEEDED))
-    data: UserCreate | None = None
-    try:
-        data = UserCreate.model_validate(
-            {
-                "name": values["name"],
-                "email": values["email"],
-                "role": role,
-                "city_locode": values["city_locode"] or None,
-                "stakeholder_category": values["stakeholder_category"] or None,
-            }
-        )
-    except ValidationError as invalid:
-        for problem in invalid.errors():
-            field = str(problem["loc"][0]) if problem["loc"] else "role"
-            if field in INVITATION_MESSAGES and all(e.field != field for e in errors):
-                errors.append(FieldError(field, INVITATION_MESSAGES[field]))
+    data = _validated(
+        UserCreate,
+        {
+            "name": values["name"],
+            "email": values["email"],
+            "role": role,
+            "city_locode": values["city_locode"] or None,
+            "stakeholder_category": values["stakeholder_category"] or None,
+        },
+        messages=INVITATION_MESSAGES,
+        errors=errors,
+        fallback="role",
+    )
     if errors or data is None:
-        order = list(INVITATION_MESSAGES)
-        errors.sort(key=lambda error: order.index(error.field))
+        _in_order(errors, INVITATION_MESSAGES)
         return _invitation_page(
             request, language=language, caller=caller, values=values, errors=errors
         )
@@ -594,22 +619,18 @@ async def schedule_meeting(
         moment = time.fromisoformat(values["time"])
     except ValueError:
         errors.append(FieldError("time", MEETING_MESSAGES["time"]))
-    data: MeetingCreate | None = None
-    try:
-        data = MeetingCreate.model_validate(
-            {
-                "title": values["title"],
-                "scheduled_for": datetime.combine(day or date.min, moment or time(), UTC),
-            }
-        )
-    except ValidationError as invalid:
-        for problem in invalid.errors():
-            field = "title" if problem["loc"] and problem["loc"][0] == "title" else "day"
-            if all(e.field != field for e in errors):
-                errors.append(FieldError(field, MEETING_MESSAGES[field]))
+    data = _validated(
+        MeetingCreate,
+        {
+            "title": values["title"],
+            "scheduled_for": datetime.combine(day or date.min, moment or time(), UTC),
+        },
+        messages=MEETING_MESSAGES,
+        errors=errors,
+        fallback="day",
+    )
     if errors or data is None:
-        order = list(MEETING_MESSAGES)
-        errors.sort(key=lambda error: order.index(error.field))
+        _in_order(errors, MEETING_MESSAGES)
         return _meetings_page(
             request,
             language=language,
@@ -884,25 +905,21 @@ async def register_city(
     values["locode"] = values["locode"].upper()
     errors: list[FieldError] = []
     population = values["population"].replace(",", "").replace(" ", "")
-    data: CityCreate | None = None
-    try:
-        data = CityCreate.model_validate(
-            {
-                "locode": values["locode"],
-                "name": values["name"],
-                "region": values["region"],
-                "population": population or None,
-                "languages": [tag.strip() for tag in values["languages"].split(",") if tag.strip()],
-            }
-        )
-    except ValidationError as invalid:
-        for problem in invalid.errors():
-            field = str(problem["loc"][0]) if problem["loc"] else "locode"
-            if field in CITY_MESSAGES and all(e.field != field for e in errors):
-                errors.append(FieldError(field, CITY_MESSAGES[field]))
+    data = _validated(
+        CityCreate,
+        {
+            "locode": values["locode"],
+            "name": values["name"],
+            "region": values["region"],
+            "population": population or None,
+            "languages": [tag.strip() for tag in values["languages"].split(",") if tag.strip()],
+        },
+        messages=CITY_MESSAGES,
+        errors=errors,
+        fallback="locode",
+    )
     if errors or data is None:
-        order = list(CITY_MESSAGES)
-        errors.sort(key=lambda error: order.index(error.field))
+        _in_order(errors, CITY_MESSAGES)
         return _cities_page(
             request,
             language=language,
@@ -1013,25 +1030,21 @@ async def add_tool(
     form = await request.form()
     values = {name: str(form.get(name, "")).strip() for name in TOOL_MESSAGES}
     errors: list[FieldError] = []
-    data: ToolCreate | None = None
-    try:
-        data = ToolCreate.model_validate(
-            {
-                **{name: values[name] for name in TOOL_MESSAGES if name not in _TOOL_LISTS},
-                **{
-                    name: [part.strip() for part in values[name].split(",") if part.strip()]
-                    for name in _TOOL_LISTS
-                },
-            }
-        )
-    except ValidationError as invalid:
-        for problem in invalid.errors():
-            field = str(problem["loc"][0]) if problem["loc"] else "title"
-            if field in TOOL_MESSAGES and all(e.field != field for e in errors):
-                errors.append(FieldError(field, TOOL_MESSAGES[field]))
+    data = _validated(
+        ToolCreate,
+        {
+            **{name: values[name] for name in TOOL_MESSAGES if name not in _TOOL_LISTS},
+            **{
+                name: [part.strip() for part in values[name].split(",") if part.strip()]
+                for name in _TOOL_LISTS
+            },
+        },
+        messages=TOOL_MESSAGES,
+        errors=errors,
+        fallback="title",
+    )
     if errors or data is None:
-        order = list(TOOL_MESSAGES)
-        errors.sort(key=lambda error: order.index(error.field))
+        _in_order(errors, TOOL_MESSAGES)
         return _catalogue_page(
             request,
             language=language,
