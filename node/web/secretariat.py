@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Final, TypeVar
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -253,7 +254,7 @@ def audit_page(
         page=page,
         pages=max(1, -(-count // AUDIT_PAGE_SIZE)),
         query=query,
-        query_string="&".join(f"{key}={value}" for key, value in query.items() if value),
+        query_string=urlencode({key: value for key, value in query.items() if value}),
         names=_names(session, {e.actor_user_id for e in entries if e.actor_user_id}),
         **_form_state(None, errors),
     )
@@ -854,7 +855,7 @@ def _cities_page(
         page=page,
         pages=max(1, -(-count // CITIES_PAGE_SIZE)),
         search=search,
-        query_string=f"q={search}" if search else "",
+        query_string=urlencode({"q": search}) if search else "",
         values=values,
         added=added,
         is_administrator=caller.actor.role is Role.ADMINISTRATOR,
@@ -988,7 +989,7 @@ def _catalogue_page(
         page=page,
         pages=max(1, -(-count // TOOLS_PAGE_SIZE)),
         search=search,
-        query_string=f"q={search}" if search else "",
+        query_string=urlencode({"q": search}) if search else "",
         kinds=TOOL_KIND_NAMES,
         values=values,
         added=added,

@@ -154,6 +154,9 @@ def test_the_audit_log_is_paged(
     assert "Page 1 of 2" in first.text
     second = client.get("/en/secretariat/audit", params={"action": "user.create", "page": "2"})
     assert "Page 2 of 2" in second.text
+    assert "action=user.create&amp;page=1" in second.text
+    plus = client.get("/en/secretariat/audit", params={"action": "a&b c"})
+    assert "action=a%26b+c" in plus.text
     assert second.text.count("<code>user.create</code>") == 2
 
 
