@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, col, func, select
@@ -32,13 +33,28 @@ def record(
 
 
 def list_entries(
-    *, session: Session, offset: int, limit: int, action: str | None = None
+    *,
+    session: Session,
+    offset: int,
+    limit: int,
+    action: str | None = None,
+    actor_user_id: int | None = None,
+    since: datetime | None = None,
+    before: datetime | None = None,
 ) -> tuple[list[AuditEntry], int]:
-    query = select(AuditEntry)
-    count_query = select(func.count()).select_from(AuditEntry)
+    """The entries matching every filter given, newest first; `since` inclusive, `before`
+    exclusive."""
+    conditions: list[Any] = []
     if action:
-        query = query.where(AuditEntry.action == action)
-        count_query = count_query.where(AuditEntry.action == action)
+        conditions.append(AuditEntry.action == action)
+    if actor_user_id is not None:
+        conditions.append(AuditEntry.actor_user_id == actor_user_id)
+    if since is not None:
+        conditions.append(col(AuditEntry.at) >= since)
+    if before is not None:
+        conditions.append(col(AuditEntry.at) < before)
+    query = select(AuditEntry).where(*conditions)
+    count_query = select(func.count()).select_from(AuditEntry).where(*conditions)
     entries = session.exec(
         query.order_by(col(AuditEntry.id).desc()).offset(offset).limit(limit)
     ).all()

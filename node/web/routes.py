@@ -79,7 +79,7 @@ def is_page_route(route: APIRoute) -> bool:
 
 def install_site(app: FastAPI) -> None:
     # Imported here: the pages' modules import this one's dependencies (`LanguageDep`).
-    from . import committee, criteria, frameworks, public, review, verify
+    from . import committee, criteria, frameworks, public, review, secretariat, verify
     from .account.routes import router as account_router
     from .city.routes import router as city_router
 
@@ -93,6 +93,7 @@ def install_site(app: FastAPI) -> None:
         review.router,
         committee.router,
         frameworks.router,
+        secretariat.router,
     ):
         app.include_router(pages)
     static = resources.files(_PACKAGE) / "static"
