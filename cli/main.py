@@ -53,9 +53,13 @@ app.add_typer(spot_checks_app, name="spot-checks")
 # which extra to install instead of showing an import error.
 NODE_EXTRA_MODULES = frozenset(
     {
+        "aiosmtpd",
         "alembic",
+        "argon2",
+        "babel",
         "email_validator",
         "fastapi",
+        "fastapi_offline",
         "fpdf",
         "httptools",
         "jinja2",
@@ -63,10 +67,13 @@ NODE_EXTRA_MODULES = frozenset(
         "psycopg",
         "pydantic",
         "pydantic_settings",
+        "pyotp",
         "python_multipart",
+        "segno",
         "sqlalchemy",
         "sqlmodel",
         "starlette",
+        "uharfbuzz",
         "uvicorn",
         "uvloop",
     }

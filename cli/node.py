@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -68,6 +69,8 @@ def init(
     )
 
     root_keys = None
+    # A root key pinned whole in the environment (docker-compose's ROOT_KEYS) needs no thumbprint.
+    pinned_in_environment = os.environ.get("SDGCITIES_ROOT_KEYS", "").strip() not in ("", "[]")
     if global_url is not None or root_thumbprint is not None:
         if node_id == "global":
             raise CliError(
@@ -75,17 +78,26 @@ def init(
                 "holds the root key itself",
                 ExitCode.USAGE,
             )
-        if global_url is None or root_thumbprint is None:
+        if root_thumbprint is None and not pinned_in_environment:
             raise CliError(
                 "--global-url and --root-thumbprint go together: the node pins the root key "
-                "that the thumbprint names",
+                "that the thumbprint names (or pin it whole with SDGCITIES_ROOT_KEYS)",
                 ExitCode.USAGE,
             )
-        from ._config import checked_thumbprint
+        if global_url is None:
+            raise CliError(
+                "--root-thumbprint goes with --global-url: the root key is fetched from the "
+                "global node",
+                ExitCode.USAGE,
+            )
+        if root_thumbprint is not None:
+            from ._config import checked_thumbprint
 
-        root_keys = [
-            fetch_root_key(global_url=global_url, thumbprint=checked_thumbprint(root_thumbprint))
-        ]
+            root_keys = [
+                fetch_root_key(
+                    global_url=global_url, thumbprint=checked_thumbprint(root_thumbprint)
+                )
+            ]
     try:
         result = initialise_node(
             data_dir=data_dir,

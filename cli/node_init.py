@@ -66,7 +66,9 @@ def initialise_node(
     global_url: str | None = None,
     root_keys: list[dict[str, str]] | None = None,
 ) -> dict[str, str]:
-    connection = {"global_url": global_url, "root_keys": root_keys} if global_url else {}
+    connection: dict[str, object] = {"global_url": global_url} if global_url else {}
+    if root_keys is not None:  # otherwise the environment's SDGCITIES_ROOT_KEYS, if any
+        connection["root_keys"] = root_keys
     try:
         settings = get_settings(
             data_dir=data_dir,

@@ -190,7 +190,7 @@ def test_a_wrong_thumbprint_says_to_check_it_and_creates_nothing(
 @pytest.mark.parametrize(
     ("args", "code", "fragment"),
     [
-        (("--root-thumbprint", BAD_THUMBPRINT), 2, "go together"),
+        (("--root-thumbprint", BAD_THUMBPRINT), 2, "goes with --global-url"),
         (("--global-url", "http://127.0.0.1:9"), 2, "go together"),
         (("--global-url", "http://127.0.0.1:9", "--root-thumbprint", "short"), 2, "RFC 7638"),
         (
