@@ -22,10 +22,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Final
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, case, col, func, select
 
 from sdgcities.node.config import Settings
 from sdgcities.node.errors import NotFound
@@ -236,6 +236,45 @@ def _standing(
             joined_at=joined,
             now=now,
         ),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class MonthlyIssued:
+    month: datetime  # the first moment of the month, UTC
+    stage: str
+    count: int
+
+
+def month_starts(*, now: datetime, months: int) -> list[datetime]:
+    """The first moments of the last `months` months, the oldest first, this one last."""
+    year, month = now.year, now.month
+    starts: list[datetime] = []
+    for _ in range(months):
+        starts.append(datetime(year, month, 1, tzinfo=UTC))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return starts[::-1]
+
+
+def issued_by_month(*, session: Session, now: datetime, months: int) -> list[MonthlyIssued]:
+    """Certificates the federation issued in each of the last `months` months, by stage.
+
+    One grouped query: each certificate falls into its month by a CASE over the months' starts
+    (the same SQL on SQLite and PostgreSQL, where a date function would differ)."""
+    starts = month_starts(now=now, months=months)
+    issued = col(FederationCertificate.issued_at)
+    bucket = case(
+        *((issued >= start, index) for index, start in reversed(list(enumerate(starts)))),
+        else_=-1,
+    ).label("bucket")
+    rows = session.exec(
+        select(bucket, FederationCertificate.stage, func.count())
+        .where(issued >= starts[0], issued <= now)
+        .group_by(bucket, col(FederationCertificate.stage))
+    ).all()
+    return sorted(
+        (MonthlyIssued(starts[index], stage, count) for index, stage, count in rows if index >= 0),
+        key=lambda row: (row.month, row.stage),
     )
 
 
