@@ -225,22 +225,31 @@ def test_a_member_is_suspended_reinstated_and_withdrawn(
     assert client.get("/en/global/members/ZZ").status_code == 404
 
 
-def test_the_last_active_key_cannot_be_retired(
+def test_a_key_is_retired_then_compromised_once(
     client: TestClient, make_member: MakeMember, secretariat: Account, sign_in: SignIn
 ) -> None:
-    member = make_member("KE")
+    make_member("KE")
     sign_in(secretariat)
     page = "/en/global/members/KE"
-    kid = client.get("/federation/members/KE", headers=secretariat.headers).json()["keys"][0]["kid"]
-    status, _, html = _post(client, page, f"/en/global/members/KE/keys/{kid}/retire")
+    keys = client.get("/federation/members/KE", headers=secretariat.headers).json()["keys"]
+    kid = keys[0]["kid"]
+    retire = f"/en/global/members/KE/keys/{kid}/retire"
+    status, _, html = _post(client, page, retire)
     assert status == 400
     assert f'id="retire-{kid}-reason-error"' in html
-    status, _, html = _post(
-        client, page, f"/en/global/members/KE/keys/{kid}/retire", reason="Rotation"
-    )
-    assert status == 409, html
+    status, location, _ = _post(client, page, retire, reason="Rotation")
+    assert (status, location) == (303, f"{page}?done=retire")
+    assert "The key is retired." in client.get(location).text
+    compromise = f"/en/global/members/KE/keys/{kid}/compromise"
+    status, location, _ = _post(client, page, compromise, reason="Leaked")
+    assert (status, location) == (303, f"{page}?done=compromise")
+    status, _, html = _post(client, page, compromise, reason="Leaked again")
+    assert status == 409
     assert "This cannot be done now" in html
-    assert member.node_id == "KE"
+    assert f"key {kid} is already compromised" in html
+    status, _, html = _post(client, page, "/en/global/members/KE/keys/nokey/retire", reason="x")
+    assert status == 404
+    assert "Not found" in html
 
 
 def test_member_actions_need_the_form_token(
