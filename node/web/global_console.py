@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache, lru_cache
 from typing import Annotated, Any, Final
 
 from babel import dates
@@ -99,15 +100,29 @@ def _path(language: Language, *parts: object) -> str:
     return "/".join([f"/{language.code}/global", *(str(part) for part in parts)])
 
 
+@cache
 def _moment(language: Language) -> Callable[[datetime | None], str]:
+    """A moment as the reader's locale writes a long date and a short time (UTC).
+
+    The locale's patterns are parsed once: the dashboard writes hundreds of moments."""
+    locale = language.babel_locale
+    day_pattern = dates.parse_pattern(locale.date_formats["long"])
+    time_pattern = dates.parse_pattern(locale.time_formats["short"])
+
     def written(value: datetime | None) -> str:
         if value is None:
             return ""
-        day = language.format_date(value)
-        time = dates.format_time(value, format="short", tzinfo=UTC, locale=language.babel_locale)
-        return f"{day} {time}"
+        moment = value.astimezone(UTC)
+        return f"{day_pattern.apply(moment, locale)} {time_pattern.apply(moment, locale)}"
 
     return written
+
+
+@cache
+def _number(language: Language) -> Callable[[float], str]:
+    """The locale's way of writing a number, remembered: a dashboard writes the same counts and
+    scores over and over, and Babel's formatting is the dearest part of rendering it."""
+    return lru_cache(maxsize=8192)(language.format_number)
 
 
 def _common(
@@ -116,6 +131,7 @@ def _common(
     return {
         "base": _path(language),
         "moment": _moment(language),
+        "number": _number(language),
         "status_names": STATUS_NAMES,
         "stage_names": STAGE_NAMES,
         "level_names": LEVEL_NAMES,
@@ -146,10 +162,21 @@ def _hours(seconds: float | None) -> float:
     return round((seconds or 0) / 3600, 1)
 
 
+_TALLIES: Final[dict[str, monitoring.TallyCache]] = {}
+
+
+def _tally_cache(database_url: str) -> monitoring.TallyCache:
+    # One per database: a process may serve several nodes (the tests do).
+    return _TALLIES.setdefault(database_url, monitoring.TallyCache(months=MONTHS_SHOWN))
+
+
 def dashboard_data(*, session: Session, state: Any, language: Language) -> dict[str, Any]:
     """Everything the dashboard shows, in the reader's numbers (also used by the benchmark)."""
     now = utcnow()
-    standings = monitoring.list_standings(session=session, settings=state.settings, now=now)
+    tally = _tally_cache(state.settings.sqlalchemy_url).tally(session=session, now=now)
+    standings = monitoring.list_standings(
+        session=session, settings=state.settings, now=now, certificates=tally.current
+    )
     by_stage_level: dict[tuple[str, str], int] = {}
     for standing in standings:
         for count in standing.certificates:
@@ -159,8 +186,8 @@ def dashboard_data(*, session: Session, state: Any, language: Language) -> dict[
     stages += sorted({s for s, _ in by_stage_level} - set(stages))
     levels = [level for level in LEVEL_NAMES if any(lv == level for _, lv in by_stage_level)]
     levels += sorted({lv for _, lv in by_stage_level} - set(levels))
-    monthly = monitoring.issued_by_month(session=session, now=now, months=MONTHS_SHOWN)
-    months = monitoring.month_starts(now=now, months=MONTHS_SHOWN)
+    monthly = tally.monthly
+    months = monitoring.month_starts(now=tally.taken_at, months=MONTHS_SHOWN)
     month_stages = list(STAGE_NAMES) + sorted({row.stage for row in monthly} - set(STAGE_NAMES))
     month_counts = {(row.month, row.stage): row.count for row in monthly}
     month_label: Callable[[datetime], str] = lambda month: dates.format_skeleton(  # noqa: E731
@@ -188,7 +215,7 @@ def dashboard_data(*, session: Session, state: Any, language: Language) -> dict[
             Bar(
                 standing.node_id,
                 _hours(standing.lag_seconds),
-                language.format_number(_hours(standing.lag_seconds)),
+                _number(language)(_hours(standing.lag_seconds)),
             )
             for standing in standings
         ],
@@ -196,9 +223,9 @@ def dashboard_data(*, session: Session, state: Any, language: Language) -> dict[
             Bar(
                 standing.node_id,
                 standing.quality_score or 0,
-                "–"
+                "\N{EN DASH}"
                 if standing.quality_score is None
-                else language.format_number(round(standing.quality_score, 1)),
+                else _number(language)(round(standing.quality_score, 1)),
             )
             for standing in standings
         ],
