@@ -82,8 +82,16 @@ STATUS_NAMES: Final = {
     "refused": N_("Refused"),
     "endorsed": N_("Endorsed"),
 }
+CHECK_STATES: Final = {
+    "selected": N_("Selected: dossier not fetched"),
+    "dossier_fetched": N_("Dossier fetched"),
+    "confirmed": N_("Confirmed"),
+    "not_confirmed": N_("Not confirmed"),
+}
 REFUSAL_HEADINGS: Final = {
     404: N_("Not found"),
+    502: N_("The other node could not be reached"),
+    503: N_("The other node could not be reached"),
     409: N_("This cannot be done now"),
     422: N_("The request is not valid"),
 }
@@ -140,6 +148,7 @@ def _common(
         "error_by_field": {error.field: error for error in errors or []},
         "max_reason_chars": MAX_REASON_CHARS,
         "refusal_headings": REFUSAL_HEADINGS,
+        "check_states": CHECK_STATES,
     }
 
 

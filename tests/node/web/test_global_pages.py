@@ -314,3 +314,60 @@ def test_refusing_an_endorsement_needs_a_reason(
     assert "Criteria missing" in client.get(location).text
     status, _, html = _post(client, page, path, reason="again")
     assert status == 409
+
+
+# Spot-checks -----------------------------------------------------------------------------------
+
+
+def test_drawing_a_spot_check_round(
+    client: TestClient, secretariat: Account, sign_in: SignIn
+) -> None:
+    sign_in(secretariat)
+    page = "/en/global/spot-checks"
+    assert "No round has been drawn yet." in client.get(page).text
+    status, _, html = _post(client, page, "/en/global/spot-checks/rounds", rate="many")
+    assert status == 400
+    assert 'id="draw-rate-error"' in html and 'href="#draw-rate"' in html
+    status, _, html = _post(client, page, "/en/global/spot-checks/rounds", rate="150")
+    assert status == 400
+    assert 'id="draw-rate-error"' in html
+    status, _, html = _post(client, page, "/en/global/spot-checks/rounds", window_from="31/3")
+    assert status == 400
+    assert 'id="draw-from-error"' in html
+    status, _, html = _post(
+        client,
+        page,
+        "/en/global/spot-checks/rounds",
+        window_from="2026-03-01",
+        window_until="2026-02-01",
+    )
+    assert status == 422
+    assert "The request is not valid" in html
+    status, location, _ = _post(client, page, "/en/global/spot-checks/rounds", rate="10")
+    assert status == 303
+    assert location.startswith("/en/global/spot-checks/rounds/")
+    drawn = client.get(location)
+    assert drawn.status_code == 200
+    assert "No award was selected in this round." in drawn.text
+    assert "Round" in client.get(page).text
+    assert client.get("/en/global/spot-checks/rounds/999").status_code == 404
+    assert client.get("/en/global/spot-checks/checks/999").status_code == 404
+    status, _, _ = _post(
+        client, page, "/en/global/spot-checks/checks/999/outcome", outcome="confirmed", summary="x"
+    )
+    assert status == 404
+
+
+def test_spot_checks_access(
+    client: TestClient, make_account: MakeAccount, make_city: MakeCity, sign_in: SignIn
+) -> None:
+    answer = client.get("/en/global/spot-checks", follow_redirects=False)
+    assert answer.status_code == 303
+    sign_in(make_account(Role.REVIEWER))
+    page = client.get("/en/global/spot-checks")
+    assert page.status_code == 200
+    assert 'id="draw-form"' not in page.text
+    status, _, _ = _post(client, "/en/global/spot-checks", "/en/global/spot-checks/rounds")
+    assert status == 403
+    sign_in(make_account(Role.CITY_APPLICANT, city_locode=make_city()))
+    assert client.get("/en/global/spot-checks").status_code == 403
