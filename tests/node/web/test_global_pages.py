@@ -19,18 +19,19 @@ from sdgcities.node.web.session import SESSION_COOKIE, cookie_name, start_sessio
 from ..conftest import Account, Backend, MakeAccount, MakeCity
 from ..federation_registry.conftest import MakeLog
 from ..ingest.conftest import MakeMember
-from ..monitoring.conftest import (  # noqa: F401 - the global node's fixtures
-    backend,
-    client,
-    make_log,
-    make_member,
-    secretariat,
-)
+from ..monitoring import conftest as global_node
 from .conftest import SignIn, form_token
+
+# The global node's fixtures (tests/node/monitoring), by assignment so they are collected here.
+backend = global_node.backend
+client = global_node.client
+make_log = global_node.make_log
+make_member = global_node.make_member
+secretariat = global_node.secretariat
 
 
 @pytest.fixture
-def sign_in(client: TestClient, session: Session, backend: Backend) -> SignIn:  # noqa: F811
+def sign_in(client: TestClient, session: Session, backend: Backend) -> SignIn:
     """As `tests/node/web/conftest.py`'s, for a node whose address is https: the cookies are
     `__Host-` and secure, so the client speaks https too."""
 
@@ -80,7 +81,10 @@ def test_anonymous_visitors_are_sent_to_sign_in(client: TestClient) -> None:
 
 
 def test_a_city_applicant_is_refused(
-    client: TestClient, make_account: MakeAccount, make_city: MakeCity, sign_in: SignIn
+    client: TestClient,
+    make_account: MakeAccount,
+    make_city: MakeCity,
+    sign_in: SignIn,
 ) -> None:
     sign_in(make_account(Role.CITY_APPLICANT, city_locode=make_city()))
     for page in (*CONSOLE_PAGES, "/en/global/endorsements"):
@@ -89,7 +93,9 @@ def test_a_city_applicant_is_refused(
 
 
 def test_a_committee_member_reads_endorsements_not_members(
-    client: TestClient, make_account: MakeAccount, sign_in: SignIn
+    client: TestClient,
+    make_account: MakeAccount,
+    sign_in: SignIn,
 ) -> None:
     sign_in(make_account(Role.COMMITTEE_MEMBER))
     assert client.get("/en/global/endorsements").status_code == 200
@@ -100,7 +106,10 @@ def test_a_committee_member_reads_endorsements_not_members(
 
 
 def test_the_dashboard_shows_each_node_with_charts_and_tables(
-    client: TestClient, make_log: MakeLog, secretariat: Account, sign_in: SignIn
+    client: TestClient,
+    make_log: MakeLog,
+    secretariat: Account,
+    sign_in: SignIn,
 ) -> None:
     kenya = make_log("KE")
     kenya.issue("KE-NBO")
@@ -117,7 +126,8 @@ def test_the_dashboard_shows_each_node_with_charts_and_tables(
     for chart in ("chart-stage-level", "chart-months", "chart-lag", "chart-quality"):
         assert f'id="{chart}" role="img" aria-labelledby="{chart}-title {chart}-desc"' in html
         assert f'<title id="{chart}-title">' in html
-    assert 'id="stage-level-table"' in html and 'id="months-table"' in html
+    assert 'id="stage-level-table"' in html
+    assert 'id="months-table"' in html
     stage_row = html.split('id="stage-level-table"')[1].split("</table>")[0]
     assert "Qualification (candidate city)</th><td>2</td><td>0</td>" in stage_row
     assert "Inclusive, evidence-based processes</th><td>0</td><td>1</td>" in stage_row
@@ -127,7 +137,10 @@ def test_the_dashboard_shows_each_node_with_charts_and_tables(
 
 
 def test_an_anomaly_is_listed_and_the_node_page_explains_it(
-    client: TestClient, make_log: MakeLog, secretariat: Account, sign_in: SignIn
+    client: TestClient,
+    make_log: MakeLog,
+    secretariat: Account,
+    sign_in: SignIn,
 ) -> None:
     kenya = make_log("KE")
     kenya.issue(item=41)
@@ -143,7 +156,10 @@ def test_an_anomaly_is_listed_and_the_node_page_explains_it(
 
 
 def test_the_dashboard_in_arabic_and_chinese(
-    client: TestClient, make_log: MakeLog, secretariat: Account, sign_in: SignIn
+    client: TestClient,
+    make_log: MakeLog,
+    secretariat: Account,
+    sign_in: SignIn,
 ) -> None:
     kenya = make_log("KE")
     kenya.issue("KE-NBO")
@@ -164,7 +180,9 @@ def test_the_dashboard_in_arabic_and_chinese(
 
 
 def test_approving_a_join_request_makes_a_member(
-    client: TestClient, secretariat: Account, sign_in: SignIn
+    client: TestClient,
+    secretariat: Account,
+    sign_in: SignIn,
 ) -> None:
     request_id = _ask_to_join(client)
     sign_in(secretariat)
@@ -186,7 +204,9 @@ def test_approving_a_join_request_makes_a_member(
 
 
 def test_refusing_a_join_request_needs_a_reason(
-    client: TestClient, secretariat: Account, sign_in: SignIn
+    client: TestClient,
+    secretariat: Account,
+    sign_in: SignIn,
 ) -> None:
     request_id = _ask_to_join(client)
     sign_in(secretariat)
@@ -202,7 +222,10 @@ def test_refusing_a_join_request_needs_a_reason(
 
 
 def test_a_member_is_suspended_reinstated_and_withdrawn(
-    client: TestClient, make_member: MakeMember, secretariat: Account, sign_in: SignIn
+    client: TestClient,
+    make_member: MakeMember,
+    secretariat: Account,
+    sign_in: SignIn,
 ) -> None:
     make_member("KE")
     sign_in(secretariat)
@@ -215,18 +238,23 @@ def test_a_member_is_suspended_reinstated_and_withdrawn(
     assert (status, location) == (303, "/en/global/members/KE?done=suspend")
     suspended = client.get(location).text
     assert "The member is suspended." in suspended
-    assert 'id="suspend"' not in suspended and 'id="reinstate"' in suspended
+    assert 'id="suspend"' not in suspended
+    assert 'id="reinstate"' in suspended
     status, location, _ = _post(client, page, "/en/global/members/KE/reinstate", reason="Fixed")
     assert status == 303
     status, location, _ = _post(client, page, "/en/global/members/KE/withdraw", reason="Left")
     assert status == 303
     history = client.get("/en/global/trust-list").text
-    assert "Audit" in history and "Fixed" in history and "Left" in history
+    for reason in ("Audit", "Fixed", "Left"):
+        assert reason in history
     assert client.get("/en/global/members/ZZ").status_code == 404
 
 
 def test_a_key_is_retired_then_compromised_once(
-    client: TestClient, make_member: MakeMember, secretariat: Account, sign_in: SignIn
+    client: TestClient,
+    make_member: MakeMember,
+    secretariat: Account,
+    sign_in: SignIn,
 ) -> None:
     make_member("KE")
     sign_in(secretariat)
@@ -253,7 +281,10 @@ def test_a_key_is_retired_then_compromised_once(
 
 
 def test_member_actions_need_the_form_token(
-    client: TestClient, make_member: MakeMember, secretariat: Account, sign_in: SignIn
+    client: TestClient,
+    make_member: MakeMember,
+    secretariat: Account,
+    sign_in: SignIn,
 ) -> None:
     make_member("KE")
     sign_in(secretariat)
@@ -285,7 +316,10 @@ def _ask_endorsement(client: TestClient, make_member: MakeMember) -> int:
 
 
 def test_the_committee_endorses_a_framework_version(
-    client: TestClient, make_member: MakeMember, make_account: MakeAccount, sign_in: SignIn
+    client: TestClient,
+    make_member: MakeMember,
+    make_account: MakeAccount,
+    sign_in: SignIn,
 ) -> None:
     request_id = _ask_endorsement(client, make_member)
     sign_in(make_account(Role.COMMITTEE_MEMBER))
@@ -300,7 +334,10 @@ def test_the_committee_endorses_a_framework_version(
 
 
 def test_refusing_an_endorsement_needs_a_reason(
-    client: TestClient, make_member: MakeMember, make_account: MakeAccount, sign_in: SignIn
+    client: TestClient,
+    make_member: MakeMember,
+    make_account: MakeAccount,
+    sign_in: SignIn,
 ) -> None:
     request_id = _ask_endorsement(client, make_member)
     sign_in(make_account(Role.COMMITTEE_MEMBER))
@@ -320,14 +357,17 @@ def test_refusing_an_endorsement_needs_a_reason(
 
 
 def test_drawing_a_spot_check_round(
-    client: TestClient, secretariat: Account, sign_in: SignIn
+    client: TestClient,
+    secretariat: Account,
+    sign_in: SignIn,
 ) -> None:
     sign_in(secretariat)
     page = "/en/global/spot-checks"
     assert "No round has been drawn yet." in client.get(page).text
     status, _, html = _post(client, page, "/en/global/spot-checks/rounds", rate="many")
     assert status == 400
-    assert 'id="draw-rate-error"' in html and 'href="#draw-rate"' in html
+    assert 'id="draw-rate-error"' in html
+    assert 'href="#draw-rate"' in html
     status, _, html = _post(client, page, "/en/global/spot-checks/rounds", rate="150")
     assert status == 400
     assert 'id="draw-rate-error"' in html
@@ -359,7 +399,10 @@ def test_drawing_a_spot_check_round(
 
 
 def test_spot_checks_access(
-    client: TestClient, make_account: MakeAccount, make_city: MakeCity, sign_in: SignIn
+    client: TestClient,
+    make_account: MakeAccount,
+    make_city: MakeCity,
+    sign_in: SignIn,
 ) -> None:
     answer = client.get("/en/global/spot-checks", follow_redirects=False)
     assert answer.status_code == 303
