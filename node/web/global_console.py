@@ -104,7 +104,7 @@ class FieldError:
     values: dict[str, Any] | None = None
 
 
-def _path(language: Language, *parts: object) -> str:
+def console_path(language: Language, *parts: object) -> str:
     return "/".join([f"/{language.code}/global", *(str(part) for part in parts)])
 
 
@@ -133,11 +133,11 @@ def _number(language: Language) -> Callable[[float], str]:
     return lru_cache(maxsize=8192)(language.format_number)
 
 
-def _common(
+def console_context(
     language: Language, done: str | None, errors: list[FieldError] | None
 ) -> dict[str, Any]:
     return {
-        "base": _path(language),
+        "base": console_path(language),
         "moment": _moment(language),
         "number": _number(language),
         "status_names": STATUS_NAMES,
@@ -268,7 +268,7 @@ def dashboard_page(
         "global/dashboard.html",
         language=language,
         caller=caller,
-        **_common(language, None, None),
+        **console_context(language, None, None),
         **dashboard_data(session=session, state=state, language=language),
     )
 
@@ -298,7 +298,7 @@ def node_page(
         anomalies=monitoring.recent_anomalies(session=session, node_id=node_id, limit=100),
         alarms=monitoring.recent_alarms(session=session, node_id=node_id, limit=20),
         reports=reports,
-        **_common(language, None, None),
+        **console_context(language, None, None),
     )
 
 
@@ -328,7 +328,7 @@ def _members_page(
         decided=[row for row in requests if row.state is not JoinRequestState.PENDING],
         members=members,
         refusal=refusal,
-        **_common(language, done, errors),
+        **console_context(language, done, errors),
     )
 
 
@@ -374,7 +374,7 @@ async def approve_join_request(
                 status_code=refusal.status_code,
             )
         )
-    return RedirectResponse(f"{_path(language, 'members')}?done=approved", 303)
+    return RedirectResponse(f"{console_path(language, 'members')}?done=approved", 303)
 
 
 @router.post("/{lang:lang}/global/join-requests/{request_id}/refuse")
@@ -412,7 +412,7 @@ async def refuse_join_request(
                 status_code=refusal.status_code if refusal else 400,
             )
         )
-    return RedirectResponse(f"{_path(language, 'members')}?done=refused", 303)
+    return RedirectResponse(f"{console_path(language, 'members')}?done=refused", 303)
 
 
 def _member_page(
@@ -439,7 +439,7 @@ def _member_page(
         history=service.member_history(session=session, node_id=node_id),
         node_verbs=[verb for verb, status in NODE_VERBS.items() if status is not member.status],
         refusal=refusal,
-        **_common(language, done, errors),
+        **console_context(language, done, errors),
     )
 
 
@@ -488,7 +488,7 @@ async def _member_action(
                 status_code=refusal.status_code if refusal else 400,
             )
         )
-    return RedirectResponse(f"{_path(language, 'members', node_id)}?done={verb}", 303)
+    return RedirectResponse(f"{console_path(language, 'members', node_id)}?done={verb}", 303)
 
 
 @router.post("/{lang:lang}/global/members/{node_id}/{verb}")
@@ -504,7 +504,7 @@ async def change_member(
     await check_csrf(request, caller)
     status = NODE_VERBS.get(verb)
     if status is None:
-        return RedirectResponse(_path(language, "members", node_id), 303)
+        return RedirectResponse(console_path(language, "members", node_id), 303)
     return await _member_action(
         request,
         language=language,
@@ -539,7 +539,7 @@ async def change_key(
     await check_csrf(request, caller)
     status = KEY_VERBS.get(verb)
     if status is None:
-        return RedirectResponse(_path(language, "members", node_id), 303)
+        return RedirectResponse(console_path(language, "members", node_id), 303)
     return await _member_action(
         request,
         language=language,
@@ -590,7 +590,7 @@ def trust_list_page(
         caller=caller,
         published=published,
         changes=changes,
-        **_common(language, None, None),
+        **console_context(language, None, None),
     )
 
 
@@ -618,7 +618,7 @@ def _endorsements_page(
         pending=[row for row in rows if row.state is EndorsementState.PENDING],
         decided=[row for row in rows if row.state is not EndorsementState.PENDING],
         refusal=refusal,
-        **_common(language, done, errors),
+        **console_context(language, done, errors),
     )
 
 
@@ -664,7 +664,7 @@ async def endorse(
                 status_code=refusal.status_code,
             )
         )
-    return RedirectResponse(f"{_path(language, 'endorsements')}?done=endorsed", 303)
+    return RedirectResponse(f"{console_path(language, 'endorsements')}?done=endorsed", 303)
 
 
 @router.post("/{lang:lang}/global/endorsements/{request_id}/refuse")
@@ -702,4 +702,4 @@ async def refuse_endorsement(
                 status_code=refusal.status_code if refusal else 400,
             )
         )
-    return RedirectResponse(f"{_path(language, 'endorsements')}?done=refused", 303)
+    return RedirectResponse(f"{console_path(language, 'endorsements')}?done=refused", 303)

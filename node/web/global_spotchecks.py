@@ -23,7 +23,7 @@ from sdgcities.node.errors import NodeError
 from sdgcities.node.spotchecks import rounds
 from sdgcities.node.spotchecks.schemas import OutcomeCreate, RoundCreate
 
-from .global_console import FieldError, _common, _path
+from .global_console import FieldError, console_context, console_path
 from .i18n import N_, Language
 from .pages import render
 from .routes import LanguageDep
@@ -66,7 +66,7 @@ def _rounds_page(
         may_draw=caller.actor.role in (Role.SECRETARIAT, Role.ADMINISTRATOR),
         refusal=refusal,
         values=values or {},
-        **_common(language, None, errors),
+        **console_context(language, None, errors),
     )
 
 
@@ -155,7 +155,7 @@ async def draw_round(
                 status_code=refusal.status_code if refusal else 400,
             )
         )
-    return RedirectResponse(_path(language, "spot-checks", "rounds", drawn_id), 303)
+    return RedirectResponse(console_path(language, "spot-checks", "rounds", drawn_id), 303)
 
 
 @router.get("/{lang:lang}/global/spot-checks/rounds/{round_id}")
@@ -174,7 +174,7 @@ def round_page(
         caller=caller,
         drawn=drawn,
         checks=rounds.checks_of(session=session, round_id=round_id),
-        **_common(language, None, None),
+        **console_context(language, None, None),
     )
 
 
@@ -203,7 +203,7 @@ def _check_page(
         may_review=caller.actor.role in (Role.REVIEWER, Role.SECRETARIAT),
         refusal=refusal,
         summary=summary,
-        **_common(language, None, errors),
+        **console_context(language, None, errors),
     )
 
 
@@ -251,7 +251,7 @@ async def fetch_dossier(
                 status_code=refusal.status_code,
             )
         )
-    return RedirectResponse(_path(language, "spot-checks", "checks", check_id), 303)
+    return RedirectResponse(console_path(language, "spot-checks", "checks", check_id), 303)
 
 
 @router.post("/{lang:lang}/global/spot-checks/checks/{check_id}/outcome")
@@ -302,4 +302,4 @@ async def record_outcome(
                 status_code=refusal.status_code if refusal else 400,
             )
         )
-    return RedirectResponse(_path(language, "spot-checks", "checks", check_id), 303)
+    return RedirectResponse(console_path(language, "spot-checks", "checks", check_id), 303)
