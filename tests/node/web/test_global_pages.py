@@ -414,3 +414,21 @@ def test_spot_checks_access(
     assert status == 403
     sign_in(make_account(Role.CITY_APPLICANT, city_locode=make_city()))
     assert client.get("/en/global/spot-checks").status_code == 403
+
+
+def test_the_other_console_pages_in_arabic_and_chinese(
+    client: TestClient, make_member: MakeMember, secretariat: Account, sign_in: SignIn
+) -> None:
+    make_member("KE")
+    sign_in(secretariat)
+    for path, heading in (
+        ("/ar/global/spot-checks", "جولات التحقق بالعينة"),
+        ("/zh/global/spot-checks", "抽查轮次"),
+        ("/ar/global/trust-list", "قائمة الثقة وسجلها"),
+        ("/zh/global/trust-list", "信任列表及其历史"),
+        ("/zh/global/members/KE", "更改成员状态"),
+        ("/ar/global/nodes/KE", "تقارير جودة البيانات"),
+    ):
+        page = client.get(path)
+        assert page.status_code == 200, path
+        assert heading in page.text, path
