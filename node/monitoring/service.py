@@ -20,23 +20,25 @@ Anomalies, per node, by kind:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, case, col, func, select
 
 from sdgcities.node.config import Settings
 from sdgcities.node.errors import NotFound
 from sdgcities.node.federation_registry.models import FederationAnomaly, FederationCertificate
 from sdgcities.node.ingest.models import IngestAlarm, IngestedLog
 from sdgcities.node.members.models import MemberNode
-from sdgcities.node.registry.cache import FEDERATION
+from sdgcities.node.registry.cache import FEDERATION, read_federation_head
 
 from .models import QualityReport
 
 SILENCE: Final = "silence"
+TALLY_MAX_AGE: Final = timedelta(minutes=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,9 +79,17 @@ class NodeStanding:
 
 
 def list_standings(
-    *, session: Session, settings: Settings, now: datetime, node_id: str | None = None
+    *,
+    session: Session,
+    settings: Settings,
+    now: datetime,
+    node_id: str | None = None,
+    certificates: Mapping[str, Sequence[CertificateCount]] | None = None,
 ) -> list[NodeStanding]:
-    """Every node (or only `node_id`), by node id."""
+    """Every node (or only `node_id`), by node id.
+
+    `certificates`: each node's current certificates as `current_certificates` counted them
+    (e.g. from a `TallyCache`); counted now when not given."""
     members = {
         member.node_id: member
         for member in session.exec(
@@ -101,23 +111,14 @@ def list_standings(
     }
     if not standings:
         return []
-    for node, stage, level, count in session.exec(
-        select(
-            FederationCertificate.node_id,
-            FederationCertificate.stage,
-            FederationCertificate.level,
-            func.count(),
-        )
-        .where(*FEDERATION.current(now), *_one(col(FederationCertificate.node_id), node_id))
-        .group_by(
-            col(FederationCertificate.node_id),
-            col(FederationCertificate.stage),
-            col(FederationCertificate.level),
-        )
-        .order_by(col(FederationCertificate.node_id), col(FederationCertificate.stage))
-    ).all():
+    counted = (
+        current_certificates(session=session, now=now, node_id=node_id)
+        if certificates is None
+        else certificates
+    )
+    for node, counts in counted.items():
         if node in standings:
-            standings[node].certificates.append(CertificateCount(stage, level, count))
+            standings[node].certificates.extend(counts)
     for node, kind, count, last in session.exec(
         select(
             FederationAnomaly.node_id,
@@ -239,6 +240,114 @@ def _standing(
     )
 
 
+def current_certificates(
+    *, session: Session, now: datetime, node_id: str | None = None
+) -> dict[str, list[CertificateCount]]:
+    """Each node's current certificates (active, within validity), by stage and level."""
+    counted: dict[str, list[CertificateCount]] = {}
+    for node, stage, level, count in session.exec(
+        select(
+            FederationCertificate.node_id,
+            FederationCertificate.stage,
+            FederationCertificate.level,
+            func.count(),
+        )
+        .where(*FEDERATION.current(now), *_one(col(FederationCertificate.node_id), node_id))
+        .group_by(
+            col(FederationCertificate.node_id),
+            col(FederationCertificate.stage),
+            col(FederationCertificate.level),
+        )
+        .order_by(col(FederationCertificate.node_id), col(FederationCertificate.stage))
+    ).all():
+        counted.setdefault(node, []).append(CertificateCount(stage, level, count))
+    return counted
+
+
+@dataclass(frozen=True, slots=True)
+class MonthlyIssued:
+    month: datetime  # the first moment of the month, UTC
+    stage: str
+    count: int
+
+
+def month_starts(*, now: datetime, months: int) -> list[datetime]:
+    """The first moments of the last `months` months, the oldest first, this one last."""
+    year, month = now.year, now.month
+    starts: list[datetime] = []
+    for _ in range(months):
+        starts.append(datetime(year, month, 1, tzinfo=UTC))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return starts[::-1]
+
+
+def issued_by_month(*, session: Session, now: datetime, months: int) -> list[MonthlyIssued]:
+    """Certificates the federation issued in each of the last `months` months, by stage.
+
+    One grouped query: each certificate falls into its month by a CASE over the months' starts
+    (the same SQL on SQLite and PostgreSQL, where a date function would differ)."""
+    starts = month_starts(now=now, months=months)
+    issued = col(FederationCertificate.issued_at)
+    bucket = case(
+        *((issued >= start, index) for index, start in reversed(list(enumerate(starts)))),
+        else_=-1,
+    ).label("bucket")
+    rows = session.exec(
+        select(bucket, FederationCertificate.stage, func.count())
+        .where(issued >= starts[0], issued <= now)
+        .group_by(bucket, col(FederationCertificate.stage))
+    ).all()
+    return sorted(
+        (MonthlyIssued(starts[index], stage, count) for index, stage, count in rows if index >= 0),
+        key=lambda row: (row.month, row.stage),
+    )
+
+
 def _one(column: Any, node_id: str | None) -> list[Any]:
     """The condition that keeps one node's rows (none: every node's)."""
     return [] if node_id is None else [column == node_id]
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateTally:
+    """The federation's certificates counted at one registry head: what a dashboard shows."""
+
+    head: tuple[int, str]
+    taken_at: datetime
+    current: Mapping[str, Sequence[CertificateCount]]
+    monthly: Sequence[MonthlyIssued]
+
+    def fresh(self, *, head: tuple[int, str], now: datetime, max_age: timedelta) -> bool:
+        return head == self.head and self.taken_at <= now < self.taken_at + max_age
+
+
+class TallyCache:
+    """Counts over every certificate of the federation, taken again when an ingested batch moves
+    the registry's head, or after `max_age` (a certificate's validity ends without any event).
+
+    Counting 100,000 certificates twice is most of a dashboard's time; the counts change only
+    with the registry, while the rest of the dashboard (reports, anomalies) is read each time.
+    """
+
+    def __init__(self, *, max_age: timedelta = TALLY_MAX_AGE, months: int = 12) -> None:
+        self.max_age = max_age
+        self.months = months
+        self._tally: CertificateTally | None = None
+        self._lock = threading.Lock()
+
+    def tally(self, *, session: Session, now: datetime) -> CertificateTally:
+        head = read_federation_head(session)
+        tally = self._tally
+        if tally is not None and tally.fresh(head=head, now=now, max_age=self.max_age):
+            return tally
+        with self._lock:
+            tally = self._tally
+            if tally is None or not tally.fresh(head=head, now=now, max_age=self.max_age):
+                tally = CertificateTally(
+                    head=head,
+                    taken_at=now,
+                    current=current_certificates(session=session, now=now),
+                    monthly=issued_by_month(session=session, now=now, months=self.months),
+                )
+                self._tally = tally
+            return tally

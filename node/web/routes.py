@@ -79,7 +79,17 @@ def is_page_route(route: APIRoute) -> bool:
 
 def install_site(app: FastAPI) -> None:
     # Imported here: the pages' modules import this one's dependencies (`LanguageDep`).
-    from . import committee, criteria, frameworks, public, review, secretariat, verify
+    from . import (
+        committee,
+        criteria,
+        frameworks,
+        global_console,
+        global_spotchecks,
+        public,
+        review,
+        secretariat,
+        verify,
+    )
     from .account.routes import router as account_router
     from .city.routes import router as city_router
 
@@ -96,5 +106,8 @@ def install_site(app: FastAPI) -> None:
         secretariat.router,
     ):
         app.include_router(pages)
+    if app.state.node.settings.is_global:
+        app.include_router(global_console.router)
+        app.include_router(global_spotchecks.router)
     static = resources.files(_PACKAGE) / "static"
     app.mount(STATIC_PATH, StaticFiles(directory=str(static)), name="static")
