@@ -77,16 +77,26 @@ def online_trust(
     now: datetime,
     history: StatusListHistory,
 ) -> Trust:
-    from ._http import (
-        MAX_TRUST_LIST_BYTES,
-        TRUST_LIST_MEDIA_TYPE,
-        FetchError,
-        HttpStatusListFetcher,
-        fetch_token,
-    )
+    from ._http import HttpStatusListFetcher
 
     registry = settings.registry()
-    url = f"{registry}/federation/trust-list"
+    trust_list = fetch_trust_list(settings, pins, client=client, now=now)
+    info = {"mode": "online", "registry": registry, **_trust_list_info(trust_list)}
+    summary = (
+        f"Trust data: {registry}, trust list #{trust_list.sequence} issued "
+        f"{isoformat(trust_list.issued_at)}, next update due {isoformat(trust_list.next_update)}"
+    )
+    verifier = Verifier(trust_list, fetcher=HttpStatusListFetcher(client), history=history)
+    return Trust(verifier, info, summary)
+
+
+def fetch_trust_list(
+    settings: Settings, pins: Collection[str], *, client: httpx.Client, now: datetime
+) -> TrustList:
+    """The registry's trust list, accepted as `online_trust` accepts it; `CliError` (exit 3)."""
+    from ._http import MAX_TRUST_LIST_BYTES, TRUST_LIST_MEDIA_TYPE, FetchError, fetch_token
+
+    url = f"{settings.registry()}/federation/trust-list"
     anchor = Anchor.read(settings.bundle_dir) if settings.bundle_dir.is_dir() else None
     try:
         token = fetch_token(
@@ -97,16 +107,9 @@ def online_trust(
             f"cannot decide: the trust list is unavailable: {exc}", ExitCode.CANNOT_DECIDE
         ) from exc
     try:
-        trust_list = trust_anchor(pins, anchor, token).accept(token, now=now)
+        return trust_anchor(pins, anchor, token).accept(token, now=now)
     except VerificationError as exc:
         raise _cannot_decide(exc, f"trust list from {url}", hint="try again later") from exc
-    info = {"mode": "online", "registry": registry, **_trust_list_info(trust_list)}
-    summary = (
-        f"Trust data: {registry}, trust list #{trust_list.sequence} issued "
-        f"{isoformat(trust_list.issued_at)}, next update due {isoformat(trust_list.next_update)}"
-    )
-    verifier = Verifier(trust_list, fetcher=HttpStatusListFetcher(client), history=history)
-    return Trust(verifier, info, summary)
 
 
 def _trust_list_info(trust_list: TrustList) -> dict[str, Any]:

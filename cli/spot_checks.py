@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from ._ops import OPERATOR_EXIT_CODES, Target, fields, moment, operator_command, table
+from ._options import ConfigFile, JsonOutput, RegistryUrl, RootThumbprints, Timeout
 
 spot_checks_app = typer.Typer(
     help=f"Spot-check rounds on the global node (the secretariat).\n\n{OPERATOR_EXIT_CODES}",
@@ -82,3 +83,50 @@ def list_rounds(target: Target) -> None:
         row=_round_row,
         paged=True,
     )
+
+
+VERIFY_HELP = "\n\n".join(
+    (
+        "Check a published spot-check round: anyone can, with no account.",
+        "ROUND is the round's URL (GET /federation/spot-checks/rounds/N on the global node) or a "
+        "file holding it ('-' for standard input). The selection is recomputed from the round's "
+        "inputs (every candidate's score, the candidates' digest, who is selected), then the "
+        "global node's signed event log, checked against the trust list signed by the pinned "
+        "root key, must record this very document right after the log head it was drawn at.",
+        "Exit codes:\n"
+        "  0  the round matches\n"
+        "  1  it does not (the first disagreement is printed)\n"
+        "  2  usage error (no pinned root key, no registry URL for a file, unreadable file)\n"
+        "  3  cannot decide (the round, the log or the trust list unreachable or stale)",
+    )
+)
+
+
+@spot_checks_app.command("verify", help=VERIFY_HELP)
+def verify_round(
+    round_source: Annotated[
+        str,
+        typer.Argument(
+            metavar="ROUND", help="The round's URL, or a file holding it ('-' for stdin)."
+        ),
+    ],
+    json_output: JsonOutput = False,
+    root_thumbprint: RootThumbprints = None,
+    registry_url: RegistryUrl = None,
+    config: ConfigFile = None,
+    timeout: Timeout = 10.0,
+) -> None:
+    """Recompute a published round's selection and check the global node committed to it."""
+    from ._round_check import RoundCheckRequest, run_round_check
+
+    code = run_round_check(
+        RoundCheckRequest(
+            round=round_source,
+            json_output=json_output,
+            config=config,
+            root_thumbprints=root_thumbprint,
+            registry_url=registry_url,
+            timeout=timeout,
+        )
+    )
+    raise typer.Exit(int(code))

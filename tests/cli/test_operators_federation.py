@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from .conftest import Cli, Result, clean_environment
@@ -160,6 +161,58 @@ def test_spot_check_round(secretariat: Cli, ministry: Cli) -> None:
     not_here = ministry.run("spot-checks", "round")
     assert not_here.code == 1
     assert_one_line_error(not_here.stderr, "error: Not Found")
+
+
+def test_anyone_can_verify_a_published_round(
+    nodes: tuple[Node, Node], secretariat: Cli, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    world = nodes[0]
+    drawn = ok(secretariat.run("spot-checks", "round", "--rate", "0.25", "--json")).json()
+    url = f"{world.url}/federation/spot-checks/rounds/{drawn['id']}"
+    home = tmp_path_factory.mktemp("investor")
+    anyone = Cli(cwd=home, env=clean_environment(home))  # no token, no node URL
+    pin = ("--root-thumbprint", world.init["root_thumbprint"])
+
+    checked = ok(anyone.run("spot-checks", "verify", url, *pin, "--json")).json()
+    assert checked["matches"] is True
+    assert checked["round"] == drawn["id"]
+    assert checked["digest"] == drawn["digest"]
+    assert checked["log_event"] == checked["log_head"]["sequence"] + 1
+    assert "matches its inputs" in ok(anyone.run("spot-checks", "verify", url, *pin)).stdout
+
+    published = json.loads(httpx.get(url).text)["document"]
+    # Edited after the draw yet consistent in itself: only the global node's log gives it away.
+    other_rate = home / "other-rate.json"
+    other_rate.write_text(json.dumps({**published, "rate": 0.75}))
+    registry = ("--registry-url", world.url)
+    edited = anyone.run("spot-checks", "verify", str(other_rate), *pin, *registry)
+    assert edited.code == 1
+    assert_one_line_error(edited.stderr, "is not the round the global node published")
+
+    extra = {
+        "nodeId": "KE",
+        "application": 999,
+        "locode": "KE-MBA",
+        "credential": "urn:uuid:00000000-0000-4000-8000-000000000000",
+        "event": {"sequence": 1, "hash": "sha256:" + "0" * 64},
+    }
+    slipped_in = home / "slipped-in.json"
+    slipped_in.write_text(json.dumps({**published, "candidates": [extra]}))
+    inconsistent = anyone.run("spot-checks", "verify", str(slipped_in), *pin, *registry)
+    assert inconsistent.code == 1
+    assert_one_line_error(inconsistent.stderr, "does not match its inputs")
+
+    unpinned = anyone.run("spot-checks", "verify", url)
+    assert unpinned.code == 2
+    assert_one_line_error(unpinned.stderr, "no pinned root key")
+    missing = anyone.run("spot-checks", "verify", f"{url}999", *pin)
+    assert missing.code == 3
+    assert_one_line_error(missing.stderr, "HTTP 404")
+    not_json = home / "not-json.txt"
+    not_json.write_text("round 3, trust me")
+    unreadable = anyone.run("spot-checks", "verify", str(not_json), *pin, *registry)
+    assert unreadable.code == 1
+    assert_one_line_error(unreadable.stderr, "not a JSON object")
 
 
 def test_refusals_carry_the_reason(secretariat: Cli) -> None:
