@@ -1,6 +1,9 @@
 """`/federation/monitoring`: each node's reporting, certificates, anomalies and data quality.
 
-Mounted on the global node only; the secretariat and administrators read it.
+Mounted on the global node only. The secretariat and administrators read it, and so do the
+global committee's members: "the national committee will be monitored by and report to a
+global certification committee" (report §26a), which it cannot do without these reports. Only
+the secretariat and administrators score the nodes on demand.
 """
 
 from __future__ import annotations
@@ -31,13 +34,18 @@ from .schemas import (
 router = APIRouter(prefix="/federation/monitoring", tags=["monitoring"])
 
 Secretariat = Annotated[Actor, access(Role.SECRETARIAT, Role.ADMINISTRATOR)]
+MonitoringReaders = Annotated[
+    Actor, access(Role.SECRETARIAT, Role.ADMINISTRATOR, Role.COMMITTEE_MEMBER)
+]
 NodeId = Annotated[str, Path(max_length=16, description="ISO 3166-1 alpha-2, or global")]
 RECENT_ANOMALIES = 100
 RECENT_ALARMS = 20
 
 
 @router.get("")
-def list_nodes(session: ReadSessionDep, state: StateDep, _actor: Secretariat) -> NodesMonitoring:
+def list_nodes(
+    session: ReadSessionDep, state: StateDep, _actor: MonitoringReaders
+) -> NodesMonitoring:
     """Every node of the federation: last report, lag, head, current certificates by stage and
     level, and anomalies by kind (`healthy` when there is none)."""
     standings = service.list_standings(session=session, settings=state.settings, now=utcnow())
@@ -50,7 +58,7 @@ def list_nodes(session: ReadSessionDep, state: StateDep, _actor: Secretariat) ->
 
 @router.get("/{node_id}", responses={404: {"description": "No such node"}})
 def read_node(
-    session: ReadSessionDep, state: StateDep, _actor: Secretariat, node_id: NodeId
+    session: ReadSessionDep, state: StateDep, _actor: MonitoringReaders, node_id: NodeId
 ) -> NodeMonitoringDetail:
     """One node, with its latest anomalies and alarms."""
     standing = service.get_standing_or_raise(
@@ -78,7 +86,7 @@ def read_node(
 def list_quality_reports(
     session: ReadSessionDep,
     state: StateDep,
-    _actor: Secretariat,
+    _actor: MonitoringReaders,
     node_id: NodeId,
     offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,

@@ -259,7 +259,7 @@ def dashboard_data(*, session: Session, state: Any, language: Language) -> dict[
 def dashboard_page(
     request: Request,
     language: LanguageDep,
-    caller: Secretariat,
+    caller: Committee,
     session: ReadSessionDep,
     state: StateDep,
 ) -> Response:
@@ -277,7 +277,7 @@ def dashboard_page(
 def node_page(
     request: Request,
     language: LanguageDep,
-    caller: Secretariat,
+    caller: Committee,
     session: ReadSessionDep,
     state: StateDep,
     node_id: NodeId,

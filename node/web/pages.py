@@ -113,6 +113,8 @@ def render(
             request=request,
             language=language,
             caller=caller,
+            # Macros cannot read `caller` (Jinja's name for a call block's body): they read this.
+            caller_role=caller.actor.role.value,
             node=state.settings,
             gettext=gettext,
             ngettext=ngettext,

@@ -205,7 +205,7 @@ def test_an_unknown_node_is_404(client: TestClient, secretariat: Account) -> Non
     "path",
     ["/federation/monitoring", "/federation/monitoring/KE", "/federation/monitoring/KE/quality"],
 )
-def test_only_the_secretariat_and_administrators_read_monitoring(
+def test_the_secretariat_administrators_and_global_committee_read_monitoring(
     client: TestClient,
     make_log: MakeLog,
     make_account: MakeAccount,
@@ -215,14 +215,22 @@ def test_only_the_secretariat_and_administrators_read_monitoring(
     make_log("KE")
     city = make_city("BO-LPB", "La Paz")
     assert client.get(path).status_code == 401
-    for role in (Role.REVIEWER, Role.COMMITTEE_MEMBER, Role.CITY_APPLICANT):
+    for role in (Role.REVIEWER, Role.CITY_APPLICANT):
         account = make_account(role, city_locode=city if role is Role.CITY_APPLICANT else None)
         response = client.get(path, headers=account.headers)
         assert response.status_code == 403, role
-    for role in (Role.SECRETARIAT, Role.ADMINISTRATOR):
-        assert client.get(path, headers=make_account(role).headers).status_code == 200
+    # Report §26a: national committees are "monitored by" the global committee.
+    for role in (Role.SECRETARIAT, Role.ADMINISTRATOR, Role.COMMITTEE_MEMBER):
+        assert client.get(path, headers=make_account(role).headers).status_code == 200, role
+
+
+def test_only_the_secretariat_and_administrators_score_nodes_on_demand(
+    client: TestClient, make_account: MakeAccount
+) -> None:
     assert client.post("/federation/monitoring/quality").status_code == 401
-    reviewer = make_account(Role.REVIEWER)
-    assert (
-        client.post("/federation/monitoring/quality", headers=reviewer.headers).status_code == 403
-    )
+    for role in (Role.REVIEWER, Role.COMMITTEE_MEMBER):
+        answer = client.post("/federation/monitoring/quality", headers=make_account(role).headers)
+        assert answer.status_code == 403, role
+    secretariat = make_account(Role.SECRETARIAT)
+    answer = client.post("/federation/monitoring/quality", headers=secretariat.headers)
+    assert answer.status_code == 200

@@ -92,14 +92,22 @@ def test_a_city_applicant_is_refused(
         assert answer.status_code == 403, (page, answer.headers, answer.text[:300])
 
 
-def test_a_committee_member_reads_endorsements_not_members(
+def test_a_committee_member_reads_monitoring_and_endorsements_not_members(
     client: TestClient,
+    make_log: MakeLog,
     make_account: MakeAccount,
     sign_in: SignIn,
 ) -> None:
+    make_log("KE")
     sign_in(make_account(Role.COMMITTEE_MEMBER))
     assert client.get("/en/global/endorsements").status_code == 200
-    assert client.get("/en/global/members").status_code == 403
+    dashboard = client.get("/en/global")
+    assert dashboard.status_code == 200
+    assert 'href="/en/global/nodes/KE"' in dashboard.text
+    assert 'href="/en/global/members"' not in dashboard.text  # links only to what opens
+    assert client.get("/en/global/nodes/KE").status_code == 200
+    for page in ("/en/global/members", "/en/global/trust-list", "/en/global/spot-checks"):
+        assert client.get(page).status_code == 403, page
 
 
 # Monitoring ------------------------------------------------------------------------------------
