@@ -80,7 +80,7 @@ from .trust.routes import router as trust_router
 from .verification.routes import VERIFY_PATH
 from .verification.routes import router as verification_router
 from .verification.service import VerifierCache
-from .web.account.routes import SIGN_IN_PATH, enrolment_redirect
+from .web.account.routes import MAIL_FORM_PATHS, SIGN_IN_PATH, enrolment_redirect
 from .web.city.evidence import EVIDENCE_PAGE_PATH, UPLOAD_FORM_OVERHEAD
 from .web.errors import error_page, page_language, refusal_page, sign_in_redirect
 from .web.routes import install_site, is_page_route
@@ -206,6 +206,11 @@ def _rate_limits(settings: Settings) -> list[RouteRateLimit]:
         # A certificate link (`?certificate=` / `?token=`) verifies on GET.
         ("GET", VERIFY_PAGE_PATH, settings.rate_limit_verify_per_minute, 60.0, "verifications"),
         ("POST", SIGN_IN_PATH, settings.rate_limit_sign_in_per_minute, 60.0, "sign-in attempts"),
+        # Each can send a mail: an address must not be able to flood inboxes through the node.
+        *(
+            ("POST", path, settings.rate_limit_mail_forms_per_minute, 60.0, "requests")
+            for path in MAIL_FORM_PATHS
+        ),
     )
     return [
         RouteRateLimit(

@@ -248,6 +248,14 @@ class Settings(BaseSettings):
         "(the global committee sits about four times a year, §26b)",
     )
 
+    rate_limit_mail_forms_per_minute: int = Field(
+        default=10,
+        ge=0,
+        description=(
+            "Forgot-password and account-request posts per client address and minute (a token "
+            "bucket): each can send a mail; 0: no limit"
+        ),
+    )
     rate_limit_sign_in_per_minute: int = Field(
         default=30,
         ge=0,
@@ -271,6 +279,15 @@ class Settings(BaseSettings):
     )
     password_reset_lifetime_minutes: int = Field(
         default=60, ge=1, description="How long a password-reset link stays valid"
+    )
+    password_reset_interval_seconds: int = Field(
+        default=60,
+        ge=0,
+        description=(
+            "The least time between two password-reset mails to one account: more asks in "
+            "between are answered as usual but send nothing, so nobody can flood a person's "
+            "mailbox or keep cancelling their link"
+        ),
     )
     mail_host: str | None = Field(
         default=None,

@@ -115,6 +115,17 @@ def set_password_with_link(*, session: Session, secret: str, password: str, now:
     return user
 
 
+def newest_link_at(*, session: Session, user: User, purpose: LinkPurpose) -> datetime | None:
+    """When the person's newest link of `purpose` was made, used or not (None: never)."""
+    newest = session.exec(
+        select(OneTimeLink.created_at)
+        .where(col(OneTimeLink.user_id) == user.id, col(OneTimeLink.purpose) == purpose)
+        .order_by(col(OneTimeLink.created_at).desc())
+        .limit(1)
+    ).first()
+    return as_utc(newest) if newest is not None else None
+
+
 def _spend_links(
     session: Session, user_id: int, now: datetime, *, purpose: LinkPurpose | None = None
 ) -> None:

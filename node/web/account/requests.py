@@ -35,6 +35,7 @@ FIELD_MESSAGES: Final = {
 MAX_CITIES_LISTED: Final = 1000
 Secretariat = Annotated[WebCaller, page_access(Role.SECRETARIAT, Role.ADMINISTRATOR)]
 
+REQUEST_ACCOUNT_PATH: Final = "/{lang:lang}/request-account"
 router = APIRouter(include_in_schema=False)
 
 
@@ -51,7 +52,7 @@ def request_account_page(request: Request, language: LanguageDep, caller: Visito
     )
 
 
-@router.post("/{lang:lang}/request-account")
+@router.post(REQUEST_ACCOUNT_PATH)
 async def request_account(
     request: Request, language: LanguageDep, caller: Visitor, session: SessionDep
 ) -> Response:

@@ -10,6 +10,8 @@ from fastapi.responses import RedirectResponse
 from . import profile, requests, sign_in
 
 SIGN_IN_PATH: Final = sign_in.SIGN_IN_PATH
+# Anonymous forms that can make the node send a mail.
+MAIL_FORM_PATHS: Final = (sign_in.FORGOT_PASSWORD_PATH, requests.REQUEST_ACCOUNT_PATH)
 
 router = APIRouter(include_in_schema=False)
 router.include_router(sign_in.router)

@@ -4,6 +4,7 @@ password, and setting one through a mailed link."""
 from __future__ import annotations
 
 import math
+from datetime import datetime, timedelta
 from typing import Any, Final
 from urllib.parse import quote
 
@@ -14,10 +15,11 @@ from sqlmodel import Session
 from sdgcities.node.accounts.links import (
     LinkUnusable,
     WeakPassword,
+    newest_link_at,
     set_password_with_link,
     usable_link,
 )
-from sdgcities.node.accounts.models import User
+from sdgcities.node.accounts.models import LinkPurpose, User
 from sdgcities.node.accounts.second_factor import (
     check_code,
     has_second_factor,
@@ -35,6 +37,7 @@ from sdgcities.node.accounts.sign_in import (
 from sdgcities.node.config import Settings
 from sdgcities.node.deps import SessionDep, StateDep
 from sdgcities.node.rate_limit import client_key
+from sdgcities.node.state import NodeState
 from sdgcities.node.timeutil import utcnow
 
 from ..i18n import N_, Language
@@ -46,6 +49,7 @@ from .mails import send_password_reset
 from .navigation import after_sign_in, safe_next
 
 SIGN_IN_PATH: Final = "/{lang:lang}/sign-in"
+FORGOT_PASSWORD_PATH: Final = "/{lang:lang}/forgot-password"  # noqa: S105 (a path)
 WRONG_PASSWORD = N_("The email address or the password is not right")
 WRONG_CODE = N_("The code is not right, or it has been used already: wait for the next one")
 ENTER_EMAIL = N_("Enter your email address")
@@ -256,7 +260,7 @@ def forgot_password_page(request: Request, language: LanguageDep, caller: Visito
     )
 
 
-@router.post("/{lang:lang}/forgot-password")
+@router.post(FORGOT_PASSWORD_PATH)
 async def forgot_password(
     request: Request,
     language: LanguageDep,
@@ -278,12 +282,19 @@ async def forgot_password(
             **context,
         )
     user = find_user_by_email(session=session, email=email)
-    if user is not None and user.active:
+    now = utcnow()
+    if user is not None and user.active and not _reset_mailed_lately(session, user, state, now):
         send_password_reset(
-            session=session, user=user, settings=state.settings, now=utcnow(), language=language
+            session=session, user=user, settings=state.settings, now=now, language=language
         )
     # The same page whether or not the address has an account: it tells no one who has one.
     return render(request, "account/forgot_password.html", errors={}, sent=True, **context)
+
+
+def _reset_mailed_lately(session: Session, user: User, state: NodeState, now: datetime) -> bool:
+    newest = newest_link_at(session=session, user=user, purpose=LinkPurpose.PASSWORD_RESET)
+    interval = timedelta(seconds=state.settings.password_reset_interval_seconds)
+    return newest is not None and now - newest < interval
 
 
 def _unusable_link_page(request: Request, language: Language, caller: WebCaller) -> Response:

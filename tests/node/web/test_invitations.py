@@ -12,7 +12,7 @@ from sdgcities.node.accounts.models import OneTimeLink, Role, User
 from sdgcities.node.mail.models import OutboxMessage
 from sdgcities.node.timeutil import utcnow
 
-from ..conftest import Account, MakeAccount
+from ..conftest import Account, Backend, MakeAccount
 from .accounts import PASSWORD, give_password, link_in, post_form, sign_in_with_password
 
 
@@ -231,6 +231,40 @@ def test_a_password_reset_is_mailed_and_the_answer_is_the_same_for_unknown_addre
     assert done.status_code == 303
     assert sign_in_with_password(client, user.email, PASSWORD).status_code == 400
     assert sign_in_with_password(client, user.email, new).status_code == 303
+
+
+def test_asking_again_within_the_interval_sends_nothing_and_keeps_the_first_link(
+    client: TestClient, session: Session, make_account: MakeAccount
+) -> None:
+    account = make_account(Role.REVIEWER)
+    user = give_password(session, account.user_id)
+    for _ in range(3):
+        answer = post_form(client, "/en/forgot-password", {"email": user.email})
+        assert answer.status_code == 200  # the same answer: it tells nothing
+        assert 'id="reset-sent"' in answer.text
+    [mail] = _outbox(session, user.email)
+    _, token = link_in(mail.body)
+    assert client.get(f"/en/set-password/{token}").status_code == 200  # not cancelled
+
+    link = session.exec(select(OneTimeLink).where(OneTimeLink.user_id == user.id)).one()
+    link.created_at = utcnow() - timedelta(seconds=61)  # the default interval has passed
+    session.add(link)
+    session.commit()
+    post_form(client, "/en/forgot-password", {"email": user.email})
+    assert len(_outbox(session, user.email)) == 2
+
+
+@pytest.mark.parametrize("path", ["/en/forgot-password", "/en/request-account"])
+def test_mail_sending_forms_are_rate_limited_per_address(backend: Backend, path: str) -> None:
+    from sdgcities.node.app import create_app
+
+    settings = backend.settings.model_copy(update={"rate_limit_mail_forms_per_minute": 2})
+    app = create_app(settings, engine=backend.engine)
+    with TestClient(app, client=("203.0.113.51", 5000)) as client:
+        answers = [client.post(path, data={"email": "a@example.org"}) for _ in range(3)]
+    assert [a.status_code for a in answers[:2]] == [403, 403]  # counted, no form token
+    assert answers[2].status_code == 429
+    assert "Too many" in answers[2].text
 
 
 def test_a_reset_needs_an_address_and_the_form_token(client: TestClient) -> None:
