@@ -228,7 +228,8 @@ def list_endorsements(
     target: Target,
     state: Annotated[str | None, typer.Option(help="pending, endorsed or refused.")] = None,
 ) -> None:
-    """Requests from members to endorse their adapted framework versions."""
+    """Requests from members to endorse their adapted framework versions (the global committee
+    decides each as an agenda item: `sdgcities meetings agenda`, `vote`, `decide`)."""
     one_of(state, ("pending", "endorsed", "refused"), "--state")
     target.listing(
         "/federation/endorsements",
@@ -238,30 +239,6 @@ def list_endorsements(
         paged=False,
         state=state,
     )
-
-
-def _decide_endorsement(
-    target: Target, request_id: int, verb: str, body: dict[str, Any] | None
-) -> None:
-    answer = target.call("POST", f"/federation/endorsements/{request_id}/{verb}", body)
-    target.rows(
-        answer,
-        f"Endorsement request {request_id} {answer['state']}",
-        ENDORSEMENT_COLUMNS,
-        [_endorsement_row(answer)],
-    )
-
-
-@operator_command(federation_app, "endorse")
-def endorse(target: Target, request_id: RequestId) -> None:
-    """Endorse a member's framework version with the root key (it goes on the trust list)."""
-    _decide_endorsement(target, request_id, "endorse", None)
-
-
-@operator_command(federation_app, "refuse-endorsement")
-def refuse_endorsement(target: Target, request_id: RequestId, reason: Reason) -> None:
-    """Refuse to endorse a member's framework version, with the reason."""
-    _decide_endorsement(target, request_id, "refuse", {"reason": reason})
 
 
 # A national node ------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ Kumasi's revoked by committee decisions; the certificates are then verified as
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -291,13 +291,18 @@ class Walkthrough:
         return lines
 
     def endorse(self) -> list[str]:
-        committee = _person(self.global_committee)
-        for office in self.offices.values():
-            self.global_api.post(
-                f"/federation/endorsements/{office.endorsement_request_id}/endorse",
-                who=committee.headers,
-            )
-        lines = []
+        decided = hold_meeting(
+            self.global_api,
+            _person(self.global_secretariat).headers,
+            [_person(self.global_committee)],
+            "Global committee: national frameworks",
+            where="global",
+        )
+        asked = {office.endorsement_request_id for office in self.offices.values()}
+        on_agenda = {item["endorsement_request_id"] for item, _quorum in decided}
+        if not asked <= on_agenda:
+            raise Unexpected(f"endorsement requests {sorted(asked - on_agenda)} not decided")
+        lines = [f"global committee meeting: {len(decided)} endorsement(s) voted and approved"]
         for office in self.offices.values():
             synced = office.api.post("/admin/federation/sync", who=office.admin)
             version = office.api.get(f"/frameworks/{office.framework_version_id}", who=office.admin)
@@ -307,7 +312,8 @@ class Walkthrough:
                     "certification after the sync"
                 )
             lines.append(
-                f"{office.country.code}: {version['framework_id']} v1 endorsed by the root key; "
+                f"{office.country.code}: {version['framework_id']} v1 endorsed (the root key "
+                "signed the committee's decision); "
                 f"trust list #{synced['sequence']}"
             )
         return lines
@@ -621,49 +627,17 @@ class Walkthrough:
         office: Office,
         title: str,
         *,
-        votes: dict[str, tuple[str, str, str]] | None = None,
+        votes: Mapping[str, tuple[str, ...]] | None = None,
     ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-        """A meeting of the whole committee: attendance, agenda, votes, every item decided,
-        closed. Each decided item with the quorum counted at its decision."""
-        api, secretariat = office.api, office.staff.headers
-        scheduled_for = (datetime.now(UTC) + timedelta(minutes=5)).isoformat()
-        meeting = api.call(
-            "POST",
-            "/committee/meetings",
-            who=secretariat,
-            expect=201,
-            json={"title": title, "scheduled_for": scheduled_for},
+        """A meeting of the national committee (see `hold_meeting`)."""
+        return hold_meeting(
+            office.api,
+            office.staff.headers,
+            office.members,
+            title,
+            votes=votes,
+            where=office.country.code,
         )
-        base = f"/committee/meetings/{meeting['id']}"
-        for member in office.members:
-            api.call(
-                "POST",
-                f"{base}/attendance",
-                who=secretariat,
-                expect=201,
-                json={"member_id": member.user_id},
-            )
-        api.post(f"{base}/open", who=secretariat)
-        agenda = api.post(f"{base}/agenda/generate", who=secretariat)["added"]
-        if not agenda:
-            raise Unexpected(f"{office.country.code}: the generated agenda is empty")
-        decided = []
-        for item in agenda:
-            choices = (votes or {}).get(item["kind"], ("yes", "yes", "yes"))
-            for member, choice in zip(office.members, choices, strict=True):
-                api.call(
-                    "POST",
-                    f"/committee/items/{item['id']}/votes",
-                    who=member.headers,
-                    expect=201,
-                    json={"choice": choice},
-                )
-            outcome = api.post(f"/committee/items/{item['id']}/decide", who=secretariat)
-            if outcome["outcome"] != "approved":
-                raise Unexpected(f"item {item['id']} ({item['kind']}): {outcome['outcome']}")
-            decided.append((outcome, outcome["quorum"]))
-        api.post(f"{base}/close", who=secretariat)
-        return decided
 
     def _recorded(self, office: Office, item: dict[str, Any], quorum: dict[str, Any]) -> str:
         """What a decided item did, as one line; an award's certificate is kept for later."""
@@ -706,6 +680,57 @@ class Walkthrough:
 
 
 # Helpers --------------------------------------------------------------------------------------
+
+
+def hold_meeting(
+    api: NodeApi,
+    secretariat: Headers,
+    members: list[Person],
+    title: str,
+    *,
+    votes: Mapping[str, tuple[str, ...]] | None = None,
+    where: str,
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """A meeting of the whole committee: attendance, agenda, votes, every item decided,
+    closed. Each decided item with the quorum counted at its decision."""
+    scheduled_for = (datetime.now(UTC) + timedelta(minutes=5)).isoformat()
+    meeting = api.call(
+        "POST",
+        "/committee/meetings",
+        who=secretariat,
+        expect=201,
+        json={"title": title, "scheduled_for": scheduled_for},
+    )
+    base = f"/committee/meetings/{meeting['id']}"
+    for member in members:
+        api.call(
+            "POST",
+            f"{base}/attendance",
+            who=secretariat,
+            expect=201,
+            json={"member_id": member.user_id},
+        )
+    api.post(f"{base}/open", who=secretariat)
+    agenda = api.post(f"{base}/agenda/generate", who=secretariat)["added"]
+    if not agenda:
+        raise Unexpected(f"{where}: the generated agenda is empty")
+    decided = []
+    for item in agenda:
+        choices = (votes or {}).get(item["kind"], ("yes",) * len(members))
+        for member, choice in zip(members, choices, strict=True):
+            api.call(
+                "POST",
+                f"/committee/items/{item['id']}/votes",
+                who=member.headers,
+                expect=201,
+                json={"choice": choice},
+            )
+        outcome = api.post(f"/committee/items/{item['id']}/decide", who=secretariat)
+        if outcome["outcome"] != "approved":
+            raise Unexpected(f"item {item['id']} ({item['kind']}): {outcome['outcome']}")
+        decided.append((outcome, outcome["quorum"]))
+    api.post(f"{base}/close", who=secretariat)
+    return decided
 
 
 def _enrol(api: NodeApi, admin: Headers, role: str, email: str, name: str, **fields: Any) -> Person:

@@ -26,6 +26,10 @@ class ItemKind(StrEnum):
     SUSPENSION = "suspension"
     REINSTATEMENT = "reinstatement"
     REVOCATION = "revocation"
+    # Global node: a member's adapted framework, endorsed by the global committee (report §26a:
+    # a ministry "adapts the certification criteria to the national context, with the
+    # endorsement of UN-Habitat").
+    ENDORSEMENT = "endorsement"
 
 
 class ItemOutcome(StrEnum):
@@ -89,8 +93,9 @@ class AgendaItem(SQLModel, table=True):
     """One question put to the committee at one meeting, and, once decided, its outcome.
 
     An award names its application; a suspension, reinstatement or revocation names the
-    certificate and the proposal it comes from. Those two are plain columns, not foreign keys:
-    a certificate names the award item it was issued by, and a foreign key back would make the
+    certificate and the proposal it comes from; an endorsement (global node) names the member's
+    request. The certificate, proposal and request are plain columns, not foreign keys: a
+    certificate names the award item it was issued by, and a foreign key back would make the
     tables a cycle. The service sets them only from rows it has just read.
     """
 
@@ -112,6 +117,13 @@ class AgendaItem(SQLModel, table=True):
             sqlite_where=text("outcome = 'pending' AND proposal_id IS NOT NULL"),
             postgresql_where=text("outcome = 'pending' AND proposal_id IS NOT NULL"),
         ),
+        Index(
+            "uq_agenda_item_pending_endorsement",
+            "endorsement_request_id",
+            unique=True,
+            sqlite_where=text("outcome = 'pending' AND endorsement_request_id IS NOT NULL"),
+            postgresql_where=text("outcome = 'pending' AND endorsement_request_id IS NOT NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -120,6 +132,7 @@ class AgendaItem(SQLModel, table=True):
     application_id: int | None = Field(default=None, foreign_key="application.id", index=True)
     certificate_id: str | None = Field(default=None, max_length=64, index=True)
     proposal_id: int | None = Field(default=None)
+    endorsement_request_id: int | None = Field(default=None, index=True)
     reason: str = Field(default="", sa_column=Column(Text, nullable=False))
     outcome: ItemOutcome = Field(
         default=ItemOutcome.PENDING, sa_type=enum_column(ItemOutcome), index=True

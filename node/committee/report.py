@@ -22,6 +22,7 @@ from sdgcities.node.applications.models import Application
 from sdgcities.node.certificates.models import Certificate
 from sdgcities.node.cities.models import City
 from sdgcities.node.config import Settings
+from sdgcities.node.members.models import EndorsementRequestRecord
 from sdgcities.node.timeutil import utcnow
 from sdgcities.node.web import committee_terms as terms
 from sdgcities.node.web.i18n import SOURCE_LANGUAGE
@@ -30,6 +31,7 @@ from sdgcities.node.web.terms import STAGE_NAMES
 from . import service
 from .models import AgendaItem, ItemKind, ItemOutcome, Meeting, MeetingStatus, Recusal
 from .schemas import (
+    EndorsedFramework,
     ItemDetail,
     ItemPublic,
     MeetingPublic,
@@ -122,10 +124,21 @@ def item_detail(*, session: Session, item: AgendaItem) -> ItemDetail:
 
 
 def item_title(
-    item: AgendaItem, *, city_name: str | None, stage_name: str | None, locode: str | None
+    item: AgendaItem,
+    *,
+    city_name: str | None,
+    stage_name: str | None,
+    locode: str | None,
+    framework: EndorsedFramework | None = None,
 ) -> str:
     """What the item is about, in words (English): "Award of a certificate: Nairobi (KE-NBO),
-    Qualification (candidate city)"."""
+    Qualification (candidate city)"; "Endorsement of a national framework: sdgcities-ke
+    version 1, from KE"."""
+    if framework is not None:
+        return (
+            f"{terms.ITEM_KIND_NAMES[item.kind]}: {framework.framework_id} version "
+            f"{framework.version}, from {framework.node_id}"
+        )
     about = [f"{city_name} ({locode})" if city_name and locode else locode or city_name or ""]
     if stage_name:
         about.append(stage_name)
@@ -144,6 +157,7 @@ def build_report(*, session: Session, settings: Settings, meeting: Meeting) -> M
         city = session.get(City, locode) if locode else None
         stage = application.stage if application else None
         stage_name = STAGE_NAMES.get(stage) if stage else None
+        framework = _endorsed_framework(session, item)
         items.append(
             ReportItem(
                 **item_detail(session=session, item=item).model_dump(),
@@ -156,7 +170,9 @@ def build_report(*, session: Session, settings: Settings, meeting: Meeting) -> M
                     city_name=city.name if city else None,
                     stage_name=stage_name,
                     locode=locode,
+                    framework=framework,
                 ),
+                framework=framework,
                 language=application.language if application else None,
             )
         )
@@ -171,6 +187,20 @@ def build_report(*, session: Session, settings: Settings, meeting: Meeting) -> M
         ],
         items=items,
         outcomes={outcome.value: outcomes.get(outcome, 0) for outcome in ItemOutcome},
+    )
+
+
+def _endorsed_framework(session: Session, item: AgendaItem) -> EndorsedFramework | None:
+    if item.endorsement_request_id is None:
+        return None
+    request = session.get(EndorsementRequestRecord, item.endorsement_request_id)
+    if request is None:
+        return None
+    return EndorsedFramework(
+        node_id=request.node_id,
+        framework_id=request.framework_id,
+        version=request.version,
+        digest=request.digest,
     )
 
 

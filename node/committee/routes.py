@@ -213,8 +213,8 @@ def record_attendance(
 
 @router.post("/committee/meetings/{meeting_id}/agenda/generate")
 def generate_agenda(session: SessionDep, actor: Secretariat, meeting_id: Id) -> AgendaGenerated:
-    """Add every recommended application and every open proposal not already waiting on an
-    agenda."""
+    """Add every recommended application, every open proposal and (global node) every pending
+    endorsement request not already waiting on an agenda."""
     added = service.generate_agenda(session=session, meeting_id=meeting_id, actor=actor)
     meeting = service.get_meeting_or_raise(session=session, meeting_id=meeting_id)
     return AgendaGenerated(

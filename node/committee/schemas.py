@@ -108,6 +108,9 @@ class ItemPublic(ResponseModel):
     application_id: int | None
     certificate_id: str | None
     proposal_id: int | None
+    endorsement_request_id: int | None = Field(
+        description="Global node: the member's request to endorse its framework version"
+    )
     reason: str
     outcome: ItemOutcome
     decided_at: datetime | None
@@ -188,8 +191,20 @@ class ApplicationDecision(ResponseModel):
 # The meeting report -----------------------------------------------------------------------------
 
 
+class EndorsedFramework(ResponseModel):
+    """The framework version an endorsement item is about."""
+
+    node_id: str
+    framework_id: str
+    version: str
+    digest: str
+
+
 class ReportItem(ItemDetail):
     title: str = Field(description="What the item is about, in words (English)")
+    framework: EndorsedFramework | None = Field(
+        default=None, description="An endorsement item's framework version"
+    )
     city_locode: str | None
     city_name: str | None
     stage: str | None

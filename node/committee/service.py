@@ -23,6 +23,10 @@ closed. For that item the member then counts as neither a sitting nor an attendi
 
 A deferred item stays in its meeting's record; the application or proposal it was about is put
 on the next agenda generated, since nothing undecided sits on it any more.
+
+On the global node the agenda also carries members' requests to endorse their adapted
+frameworks: the global committee decides them as any item, and an approved one is signed by the
+root key and goes on the next trust list (`members.endorsements`). Nobody endorses alone.
 """
 
 from __future__ import annotations
@@ -50,6 +54,8 @@ from sdgcities.node.certificates.models import (
 from sdgcities.node.config import Settings
 from sdgcities.node.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from sdgcities.node.events.service import append_event
+from sdgcities.node.members import endorsements
+from sdgcities.node.members.models import EndorsementRequestRecord, EndorsementState
 from sdgcities.node.state import NodeState
 from sdgcities.node.timeutil import utcnow
 
@@ -345,8 +351,9 @@ def get_item_or_raise(
 
 
 def generate_agenda(*, session: Session, meeting_id: int, actor: Actor) -> list[AgendaItem]:
-    """Add to the meeting every recommended application and every open proposal that is not
-    already waiting on an agenda (this meeting's or another's); returns the items added."""
+    """Add to the meeting every recommended application, every open proposal and every pending
+    endorsement request that is not already waiting on an agenda (this meeting's or another's);
+    returns the items added."""
     meeting = get_meeting_or_raise(session=session, meeting_id=meeting_id, lock=True)
     _check_not_closed(meeting, "adding to its agenda")
     assert meeting.id is not None
@@ -362,6 +369,12 @@ def generate_agenda(*, session: Session, meeting_id: int, actor: Actor) -> list[
         select(CertificateProposal)
         .where(CertificateProposal.state == ProposalState.OPEN)
         .order_by(col(CertificateProposal.id))
+        .with_for_update()
+    ).all()
+    endorsement_requests = session.exec(
+        select(EndorsementRequestRecord)
+        .where(EndorsementRequestRecord.state == EndorsementState.PENDING)
+        .order_by(col(EndorsementRequestRecord.id))
         .with_for_update()
     ).all()
     waiting_applications = set(
@@ -395,6 +408,23 @@ def generate_agenda(*, session: Session, meeting_id: int, actor: Actor) -> list[
         for proposal in proposals
         if proposal.id not in waiting_proposals
     ]
+    waiting_endorsements = set(
+        session.exec(
+            select(AgendaItem.endorsement_request_id).where(
+                AgendaItem.outcome == ItemOutcome.PENDING,
+                col(AgendaItem.endorsement_request_id).is_not(None),
+            )
+        ).all()
+    )
+    added += [
+        AgendaItem(
+            meeting_id=meeting.id,
+            kind=ItemKind.ENDORSEMENT,
+            endorsement_request_id=request.id,
+        )
+        for request in endorsement_requests
+        if request.id not in waiting_endorsements
+    ]
     session.add_all(added)
     session.flush()
     record(
@@ -406,6 +436,19 @@ def generate_agenda(*, session: Session, meeting_id: int, actor: Actor) -> list[
         detail={"added": [item.id for item in added]},
     )
     return added
+
+
+def pending_endorsement_items(*, session: Session, request_ids: list[int]) -> dict[int, AgendaItem]:
+    """The undecided agenda item of each endorsement request that is on an agenda, by request."""
+    if not request_ids:
+        return {}
+    items = session.exec(
+        select(AgendaItem).where(
+            col(AgendaItem.endorsement_request_id).in_(request_ids),
+            AgendaItem.outcome == ItemOutcome.PENDING,
+        )
+    ).all()
+    return {_id(item.endorsement_request_id): item for item in items}
 
 
 # Votes ------------------------------------------------------------------------------------------
@@ -634,6 +677,33 @@ def decide_item(*, session: Session, state: NodeState, item_id: int, actor: Acto
             decision=decision,
             actor=actor,
         )
+    elif item.kind is ItemKind.ENDORSEMENT:
+        request = _endorsement_target(session=session, state=state, item=item, approved=approved)
+        _record_outcome(
+            session=session,
+            item=item,
+            approved=approved,
+            quorum=quorum,
+            votes=votes,
+            at=now,
+            actor=actor,
+        )
+        _record_decision_event(
+            session=session,
+            state=state,
+            item=item,
+            quorum=quorum,
+            votes=votes,
+            subject={"node": request.node_id, "endorsement": _id(request.id)},
+            facts={
+                "framework": request.framework_id,
+                "version": request.version,
+                "digest": request.digest,
+            },
+        )
+        _decide_endorsement(
+            session=session, state=state, item=item, request=request, decision=decision, actor=actor
+        )
     else:
         proposal, certificate = _proposal_target(session=session, item=item, approved=approved)
         _record_outcome(
@@ -729,6 +799,25 @@ def _proposal_target(
     return proposal, certificate
 
 
+def _endorsement_target(
+    *, session: Session, state: NodeState, item: AgendaItem, approved: bool
+) -> EndorsementRequestRecord:
+    assert item.endorsement_request_id is not None
+    request = session.exec(
+        select(EndorsementRequestRecord)
+        .where(EndorsementRequestRecord.id == item.endorsement_request_id)
+        .with_for_update()
+    ).one()
+    if request.state is not EndorsementState.PENDING:
+        raise Conflict(
+            f"endorsement request {request.id} is {request.state.value}, no longer pending: "
+            "defer the item"
+        )
+    if approved and state.root_key is None:
+        raise Conflict("this node holds no global root key: only the global node endorses")
+    return request
+
+
 def _record_decision_event(
     *,
     session: Session,
@@ -821,6 +910,35 @@ def _carry_out_proposal(
     )
     if proposal.kind is ProposalKind.REVOCATION:
         _defer_moot_items(session=session, certificate=certificate, item=item, actor=actor)
+
+
+def _decide_endorsement(
+    *,
+    session: Session,
+    state: NodeState,
+    item: AgendaItem,
+    request: EndorsementRequestRecord,
+    decision: Decision,
+    actor: Actor,
+) -> None:
+    decided_by = f"{decision.committee}, meeting {item.meeting_id}, agenda item {item.id}"
+    if item.outcome is ItemOutcome.APPROVED:
+        endorsements.endorse(
+            session=session,
+            settings=state.settings,
+            root_key=state.root_key,
+            request_id=_id(request.id),
+            decided_by=decided_by,
+            actor=actor,
+        )
+    else:
+        endorsements.refuse(
+            session=session,
+            request_id=_id(request.id),
+            reason=f"not endorsed by the committee's vote ({decided_by})",
+            decided_by=decided_by,
+            actor=actor,
+        )
 
 
 def _defer_moot_items(

@@ -1,5 +1,10 @@
 """Framework endorsement on the global node: members ask, the global committee decides.
 
+A request goes on the global committee's next agenda (`committee.service.generate_agenda`); the
+committee's decision on that item calls `endorse` or `refuse` here, in its transaction, so an
+endorsement always has a quorate vote behind it (report §26a: criteria adapted "with the
+endorsement of UN-Habitat"; §26b: "certification endorsement" by the global committee).
+
 An endorsement is `credentials.Endorsement` signed by the root key; it is returned to the node
 and carried on the next trust list beside the node (`TrustedNode.frameworks`).
 """
@@ -108,6 +113,7 @@ def endorse(
     settings: Settings,
     root_key: SigningKey | None,
     request_id: int,
+    decided_by: str,
     actor: Actor,
 ) -> EndorsementRequestRecord:
     if root_key is None:
@@ -122,7 +128,7 @@ def endorse(
         endorsed_at=now,
     )
     row.state, row.endorsement_jws = EndorsementState.ENDORSED, endorsement.token
-    row.decided_by, row.decided_at = actor.name, now
+    row.decided_by, row.decided_at = decided_by, now
     session.add(row)
     session.flush()
     record(
@@ -138,11 +144,11 @@ def endorse(
 
 
 def refuse(
-    *, session: Session, request_id: int, reason: str, actor: Actor
+    *, session: Session, request_id: int, reason: str, decided_by: str, actor: Actor
 ) -> EndorsementRequestRecord:
     row = _pending(session, request_id)
     row.state, row.reason = EndorsementState.REFUSED, reason
-    row.decided_by, row.decided_at = actor.name, utcnow()
+    row.decided_by, row.decided_at = decided_by, utcnow()
     session.add(row)
     session.flush()
     record(

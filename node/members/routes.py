@@ -219,27 +219,3 @@ def get_endorsement_request(
     """One request and, once endorsed, the endorsement JWS (public: it is on the trust list)."""
     row = endorsements.get_endorsement_request_or_raise(session=session, request_id=request_id)
     return EndorsementRequestPublic.model_validate(row)
-
-
-@router.post("/federation/endorsements/{request_id}/endorse")
-def endorse_request(
-    session: SessionDep, state: StateDep, actor: Committee, request_id: Id
-) -> EndorsementRequestPublic:
-    row = endorsements.endorse(
-        session=session,
-        settings=state.settings,
-        root_key=state.root_key,
-        request_id=request_id,
-        actor=actor,
-    )
-    return EndorsementRequestPublic.model_validate(row)
-
-
-@router.post("/federation/endorsements/{request_id}/refuse")
-def refuse_request(
-    session: SessionDep, actor: Committee, request_id: Id, body: Reason
-) -> EndorsementRequestPublic:
-    row = endorsements.refuse(
-        session=session, request_id=request_id, reason=body.reason, actor=actor
-    )
-    return EndorsementRequestPublic.model_validate(row)

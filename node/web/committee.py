@@ -41,6 +41,7 @@ from sdgcities.node.committee.report import build_report, item_detail
 from sdgcities.node.committee.schemas import ItemDetail
 from sdgcities.node.deps import ReadSessionDep, SessionDep, StateDep
 from sdgcities.node.errors import Conflict, Forbidden, InvalidRequest, NodeError, NotFound
+from sdgcities.node.members.models import EndorsementRequestRecord
 from sdgcities.node.reports import service as reports
 from sdgcities.node.reports.schemas import StageReportDocument
 from sdgcities.node.review import service as review
@@ -94,6 +95,7 @@ class Dossier:
     consolidation: ReviewConsolidation | None
     history: list[Application]
     certificates: list[Certificate]
+    endorsement: EndorsementRequestRecord | None = None
 
 
 def _path(language: Language, *parts: object) -> str:
@@ -339,6 +341,7 @@ class Subject:
     locode: str | None
     stage: str | None
     certificate_id: str | None
+    endorsement: EndorsementRequestRecord | None = None
 
 
 def _item_subject(session: Session, item: AgendaItem) -> Subject:
@@ -353,7 +356,14 @@ def _item_subject(session: Session, item: AgendaItem) -> Subject:
         locode=locode,
         stage=application.stage if application else certificate.stage if certificate else None,
         certificate_id=item.certificate_id,
+        endorsement=_endorsement_request(session, item),
     )
+
+
+def _endorsement_request(session: Session, item: AgendaItem) -> EndorsementRequestRecord | None:
+    if item.endorsement_request_id is None:
+        return None
+    return session.get(EndorsementRequestRecord, item.endorsement_request_id)
 
 
 def _dossier(session: Session, item: AgendaItem) -> Dossier:
@@ -392,6 +402,7 @@ def _dossier(session: Session, item: AgendaItem) -> Dossier:
         consolidation=consolidation,
         history=history,
         certificates=held,
+        endorsement=_endorsement_request(session, item),
     )
 
 

@@ -21,6 +21,7 @@ ITEM_KIND_NAMES: Final[dict[ItemKind, str]] = {
     ItemKind.SUSPENSION: N_("Suspension of a certificate"),
     ItemKind.REINSTATEMENT: N_("Reinstatement of a certificate"),
     ItemKind.REVOCATION: N_("Revocation of a certificate"),
+    ItemKind.ENDORSEMENT: N_("Endorsement of a national framework"),
 }
 OUTCOME_NAMES: Final[dict[ItemOutcome, str]] = {
     ItemOutcome.PENDING: N_("Pending"),

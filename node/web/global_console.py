@@ -2,8 +2,9 @@
 list's history, and endorsement requests.
 
 Mounted on the global node only (`install_site`), as the trust registry's API is. The
-secretariat and administrators act here; the global committee reads the dashboard and decides
-endorsements, as `/federation/endorsements` lets it. Every action is the service's
+secretariat and administrators act here; the global committee reads the dashboard and the
+endorsement requests, which it decides as agenda items of its meetings (`web/committee.py`).
+Every action is the service's
 (`members.service`, `members.endorsements`, `monitoring.service`), called as the API calls it;
 a refusal (a request already decided, a status the member already has, the last active key)
 is shown on the page with the status the API would answer.
@@ -25,6 +26,7 @@ from sqlmodel import Session, col, select
 
 from sdgcities.credentials import KeyStatus, NodeStatus
 from sdgcities.node.accounts.models import Role
+from sdgcities.node.committee import service as committee
 from sdgcities.node.deps import ReadSessionDep, SessionDep, StateDep
 from sdgcities.node.errors import NodeError
 from sdgcities.node.members import endorsements, service
@@ -69,7 +71,6 @@ DONE_NOTICES: Final = {
     "withdraw": N_("The member is withdrawn."),
     "retire": N_("The key is retired."),
     "compromise": N_("The key is marked as compromised."),
-    "endorsed": N_("The framework version is endorsed."),
 }
 STATUS_NAMES: Final = {
     "active": N_("Active"),
@@ -597,109 +598,21 @@ def trust_list_page(
 # Endorsement requests --------------------------------------------------------------------------
 
 
-def _endorsements_page(
-    request: Request,
-    *,
-    language: Language,
-    caller: WebCaller,
-    session: Session,
-    done: str | None = None,
-    errors: list[FieldError] | None = None,
-    refusal: NodeError | None = None,
-    status_code: int = 200,
+@router.get("/{lang:lang}/global/endorsements")
+def endorsements_page(
+    request: Request, language: LanguageDep, caller: Committee, session: ReadSessionDep
 ) -> Response:
     rows = endorsements.list_endorsement_requests(session=session, state=None)
+    pending = [row for row in rows if row.state is EndorsementState.PENDING]
     return render(
         request,
         "global/endorsements.html",
         language=language,
         caller=caller,
-        status_code=status_code,
-        pending=[row for row in rows if row.state is EndorsementState.PENDING],
+        pending=pending,
+        waiting_items=committee.pending_endorsement_items(
+            session=session, request_ids=[row.id for row in pending if row.id is not None]
+        ),
         decided=[row for row in rows if row.state is not EndorsementState.PENDING],
-        refusal=refusal,
-        **console_context(language, done, errors),
+        **console_context(language, None, None),
     )
-
-
-@router.get("/{lang:lang}/global/endorsements")
-def endorsements_page(
-    request: Request,
-    language: LanguageDep,
-    caller: Committee,
-    session: ReadSessionDep,
-    done: str | None = None,
-) -> Response:
-    return _endorsements_page(request, language=language, caller=caller, session=session, done=done)
-
-
-@router.post("/{lang:lang}/global/endorsements/{request_id}/endorse")
-async def endorse(
-    request: Request,
-    language: LanguageDep,
-    caller: Committee,
-    session: SessionDep,
-    state: StateDep,
-    request_id: RequestId,
-) -> Response:
-    await check_csrf(request, caller)
-    try:
-        await run_in_threadpool(
-            endorsements.endorse,
-            session=session,
-            settings=state.settings,
-            root_key=state.root_key,
-            request_id=request_id,
-            actor=caller.actor,
-        )
-    except NodeError as refused:
-        refusal = refused
-        return await run_in_threadpool(
-            lambda: _endorsements_page(
-                request,
-                language=language,
-                caller=caller,
-                session=session,
-                refusal=refusal,
-                status_code=refusal.status_code,
-            )
-        )
-    return RedirectResponse(f"{console_path(language, 'endorsements')}?done=endorsed", 303)
-
-
-@router.post("/{lang:lang}/global/endorsements/{request_id}/refuse")
-async def refuse_endorsement(
-    request: Request,
-    language: LanguageDep,
-    caller: Committee,
-    session: SessionDep,
-    request_id: RequestId,
-) -> Response:
-    await check_csrf(request, caller)
-    field = f"refuse-{request_id}-reason"
-    reason, error = _reason(await request.form(), field)
-    refusal: NodeError | None = None
-    if error is None:
-        try:
-            await run_in_threadpool(
-                endorsements.refuse,
-                session=session,
-                request_id=request_id,
-                reason=reason,
-                actor=caller.actor,
-            )
-        except NodeError as refused:
-            refusal = refused
-    if error is not None or refusal is not None:
-        return await run_in_threadpool(
-            lambda: _endorsements_page(
-                request,
-                language=language,
-                caller=caller,
-                session=session,
-                errors=[error] if error else None,
-                refusal=refusal,
-                status_code=refusal.status_code if refusal else 400,
-            )
-        )
-    return RedirectResponse(f"{console_path(language, 'endorsements')}?done=refused", 303)

@@ -70,7 +70,8 @@ def test_join_approve_endorse_rotate_publish_suspend(secretariat: Cli, ministry:
     assert [m["node_id"] for m in members["data"]] == ["KE"]
     [first_key] = [k["kid"] for k in members["data"][0]["keys"]]
 
-    # A national framework: derive, publish, ask; the secretariat endorses; the sync attaches it.
+    # A national framework: derive, publish, ask; the global committee endorses it by a vote at
+    # a meeting (nobody endorses alone); the sync attaches it.
     versions = ok(ministry.run("frameworks", "list", "--json")).json()["data"]
     baseline = next(v for v in versions if v["status"] == "published")
     derived = ok(
@@ -84,8 +85,32 @@ def test_join_approve_endorse_rotate_publish_suspend(secretariat: Cli, ministry:
     endorsement_id = str(asked.json()["request_id"])
     waiting = ok(secretariat.run("federation", "endorsements", "--state", "pending"))
     assert "sdgcities-ke" in waiting.stdout
-    endorsed = ok(secretariat.run("federation", "endorse", endorsement_id, "--json")).json()
-    assert endorsed["state"] == "endorsed"
+    alone = secretariat.run("federation", "endorse", endorsement_id)
+    assert alone.code == 2  # no such command any more
+    member = ok(
+        secretariat.run(
+            *("users", "add", "--name", "Global member", "--email", "member@global.example"),
+            *("--role", "committee_member", "--stakeholder", "civil_society", "--json"),
+        )
+    ).json()["id"]
+    token = ok(secretariat.run("tokens", "create", str(member), "--json")).json()["token"]
+    at = ("--at", "2030-03-01T10:00:00+03:00")
+    meeting = ok(secretariat.run("meetings", "schedule", "--title", "Frameworks", *at, "--json"))
+    meeting_id = str(meeting.json()["id"])
+    ok(secretariat.run("meetings", "attend", meeting_id, str(member)))
+    ok(secretariat.run("meetings", "open", meeting_id))
+    agenda = ok(secretariat.run("meetings", "agenda", meeting_id, "--json")).json()
+    [item] = [i for i in agenda["added"] if i["endorsement_request_id"] == int(endorsement_id)]
+    assert item["kind"] == "endorsement"
+    voter = Cli(cwd=secretariat.cwd, env={**secretariat.env, "SDGCITIES_TOKEN": token})
+    ok(voter.run("meetings", "vote", str(item["id"]), "yes"))
+    decided = ok(secretariat.run("meetings", "decide", str(item["id"]), "--json")).json()
+    assert decided["outcome"] == "approved"
+    ok(secretariat.run("meetings", "close", meeting_id))
+    endorsed = ok(secretariat.run("federation", "endorsements", "--state", "endorsed", "--json"))
+    [row] = endorsed.json()["data"]
+    assert row["id"] == int(endorsement_id)
+    assert f"agenda item {item['id']}" in row["decided_by"]
     ok(ministry.run("federation", "sync"))
     shown = ok(ministry.run("frameworks", "show", str(derived["id"]), "--json")).json()
     assert shown["usable_for_certification"] is True

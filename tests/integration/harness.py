@@ -12,7 +12,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -324,14 +324,75 @@ def endorsed_framework(http: httpx.Client, global_node: Node, ke: Node) -> Frame
         f"{ke.url}/admin/frameworks/{version_id}/request-endorsement", headers=ke.admin
     )
     assert asked.status_code == 202, asked.text
-    endorsed = http.post(
-        f"{global_node.url}/federation/endorsements/{asked.json()['request_id']}/endorse",
-        headers=global_node.admin,
+    [item] = global_committee_decides(
+        http, global_node.url, global_node.admin, "Global committee: Kenya's framework"
     )
-    assert endorsed.status_code == 200, endorsed.text
+    assert item["kind"] == "endorsement"
+    assert item["endorsement_request_id"] == asked.json()["request_id"]
     assert http.post(f"{ke.url}/admin/federation/sync", headers=ke.admin).status_code == 200
     version = published.json()
     return FrameworkRef(version["framework_id"], version["version"], version["digest"])
+
+
+def global_committee_decides(
+    http: httpx.Client, url: str, admin: dict[str, str], title: str, choice: str = "yes"
+) -> list[dict[str, Any]]:
+    """The node's committee (one civil-society member, enrolled the first time) meets, puts
+    everything waiting on the agenda, votes `choice` on each item and decides it."""
+    member_id, member = _committee_member(http, url, admin)
+    scheduled_for = (datetime.now(UTC) + timedelta(minutes=5)).isoformat()
+    answer = http.post(
+        f"{url}/committee/meetings",
+        headers=admin,
+        json={"title": title, "scheduled_for": scheduled_for},
+    )
+    assert answer.status_code == 201, answer.text
+    meeting = f"{url}/committee/meetings/{answer.json()['id']}"
+    attended = http.post(f"{meeting}/attendance", headers=admin, json={"member_id": member_id})
+    assert attended.status_code == 201, attended.text
+    assert http.post(f"{meeting}/open", headers=admin).status_code == 200
+    agenda = http.post(f"{meeting}/agenda/generate", headers=admin)
+    assert agenda.status_code == 200, agenda.text
+    decided = []
+    for item in agenda.json()["added"]:
+        item_url = f"{url}/committee/items/{item['id']}"
+        voted = http.post(f"{item_url}/votes", headers=member, json={"choice": choice})
+        assert voted.status_code == 201, voted.text
+        outcome = http.post(f"{item_url}/decide", headers=admin)
+        assert outcome.status_code == 200, outcome.text
+        decided.append(outcome.json())
+    assert http.post(f"{meeting}/close", headers=admin).status_code == 200
+    return decided
+
+
+def _committee_member(
+    http: httpx.Client, url: str, admin: dict[str, str]
+) -> tuple[int, dict[str, str]]:
+    name = "Harness committee member"
+    found = http.get(f"{url}/committee/members", headers=admin)
+    assert found.status_code == 200, found.text
+    known = [m for m in found.json()["data"] if m["name"] == name]
+    if known:
+        user_id = known[0]["id"]
+    else:
+        today = date.today()
+        created = http.post(
+            f"{url}/admin/users",
+            headers=admin,
+            json={
+                "name": name,
+                "email": "harness-committee@example.org",
+                "role": "committee_member",
+                "stakeholder_category": "civil_society",
+                "term_start": str(today - timedelta(days=1)),
+                "term_end": str(today + timedelta(days=365)),
+            },
+        )
+        assert created.status_code == 201, created.text
+        user_id = created.json()["id"]
+    token = http.post(f"{url}/admin/users/{user_id}/tokens", headers=admin, json={})
+    assert token.status_code == 201, token.text
+    return user_id, {"Authorization": f"Bearer {token.json()['token']}"}
 
 
 AWARD_QUORUM = {

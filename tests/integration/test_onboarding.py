@@ -25,7 +25,7 @@ from sdgcities.credentials import (
 )
 from sdgcities.node.config import DEVELOPMENT_PASSPHRASE
 
-from .harness import free_port, init_node, serve
+from .harness import free_port, global_committee_decides, init_node, serve
 
 pytestmark = pytest.mark.slow
 
@@ -143,11 +143,15 @@ def test_national_node_joins_and_its_verify_knows_the_issuer(
             headers=national_admin,
         )
         assert asked.status_code == 202, asked.text
-        endorsed = http.post(
-            f"{global_url}/federation/endorsements/{asked.json()['request_id']}/endorse",
-            headers=global_admin,
-        )
-        assert endorsed.status_code == 200, endorsed.text
+        # Nobody endorses alone: the global committee votes on it as an agenda item.
+        request_url = f"{global_url}/federation/endorsements/{asked.json()['request_id']}"
+        alone = http.post(f"{request_url}/endorse", headers=global_admin)
+        assert alone.status_code in (404, 405), alone.text
+        [item] = global_committee_decides(http, global_url, global_admin, "Kenya's framework")
+        assert (item["kind"], item["outcome"]) == ("endorsement", "approved")
+        endorsed = http.get(request_url)
+        assert endorsed.json()["state"] == "endorsed"
+        assert f"agenda item {item['id']}" in endorsed.json()["decided_by"]
         synced = http.post(f"{national_url}/admin/federation/sync", headers=national_admin)
         assert synced.status_code == 200, synced.text
         version = http.get(f"{national_url}/frameworks/{version_id}", headers=national_admin)

@@ -36,7 +36,7 @@ from ..node.test_end_to_end import (
     review_and_recommend,
     staff_the_node,
 )
-from .harness import Node, federation
+from .harness import Node, federation, global_committee_decides
 
 pytestmark = pytest.mark.slow
 
@@ -63,12 +63,8 @@ def _endorsed_framework(http: httpx.Client, national: Node, global_node: Node) -
         ),
         202,
     )
-    ok(
-        http.post(
-            f"{global_node.url}/federation/endorsements/{asked['request_id']}/endorse",
-            headers=global_node.admin,
-        )
-    )
+    [item] = global_committee_decides(http, global_node.url, global_node.admin, "Kenya's framework")
+    assert item["endorsement_request_id"] == asked["request_id"]
     ok(http.post(f"{national.url}/admin/federation/sync", headers=national.admin))
     version = ok(http.get(f"{national.url}/frameworks/{derived['id']}", headers=national.admin))
     assert version["usable_for_certification"] is True, version

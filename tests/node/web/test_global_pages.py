@@ -3,6 +3,8 @@ endorsement requests, on SQLite and PostgreSQL (the global node of tests/node/me
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, timedelta
+
 import httpx
 import pytest
 from fastapi import Response
@@ -323,42 +325,56 @@ def _ask_endorsement(client: TestClient, make_member: MakeMember) -> int:
     return request_id
 
 
-def test_the_committee_endorses_a_framework_version(
+def test_the_committee_decides_an_endorsement_as_an_item_of_its_meeting(
     client: TestClient,
     make_member: MakeMember,
     make_account: MakeAccount,
+    secretariat: Account,
     sign_in: SignIn,
 ) -> None:
     request_id = _ask_endorsement(client, make_member)
-    sign_in(make_account(Role.COMMITTEE_MEMBER))
+    today = date.today()
+    member = make_account(
+        Role.COMMITTEE_MEMBER,
+        term_start=today - timedelta(days=1),
+        term_end=today + timedelta(days=365),
+    )
+    sign_in(member)
     page = "/en/global/endorsements"
-    assert f'id="endorse-{request_id}"' in client.get(page).text
-    status, location, _ = _post(client, page, f"/en/global/endorsements/{request_id}/endorse")
-    assert (status, location) == (303, f"{page}?done=endorsed")
-    assert "The framework version is endorsed." in client.get(location).text
-    status, _, html = _post(client, page, f"/en/global/endorsements/{request_id}/endorse")
-    assert status == 409
-    assert "already endorsed" in html
+    waiting = client.get(page).text
+    assert "Not yet on a meeting" in waiting
+    assert "<form" not in waiting.split("<main", 1)[1].split("</main>")[0]  # nobody acts alone
+    for verb in ("endorse", "refuse"):
+        answer = client.post(f"/en/global/endorsements/{request_id}/{verb}")
+        assert answer.status_code in (404, 405), verb
 
+    at = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    meeting = client.post(
+        "/committee/meetings",
+        headers=secretariat.headers,
+        json={"title": "Frameworks", "scheduled_for": at},
+    ).json()
+    base = f"/committee/meetings/{meeting['id']}"
+    attended = client.post(
+        f"{base}/attendance", headers=secretariat.headers, json={"member_id": member.user_id}
+    )
+    assert attended.status_code == 201, attended.text
+    assert client.post(f"{base}/open", headers=secretariat.headers).status_code == 200
+    [item] = client.post(f"{base}/agenda/generate", headers=secretariat.headers).json()["added"]
+    assert f'href="/en/committee/items/{item["id"]}"' in client.get(page).text
+    dossier = client.get(f"/fr/committee/items/{item['id']}").text
+    assert "Approbation d\u2019un référentiel national" in dossier
+    assert "La version du référentiel à approuver" in dossier
 
-def test_refusing_an_endorsement_needs_a_reason(
-    client: TestClient,
-    make_member: MakeMember,
-    make_account: MakeAccount,
-    sign_in: SignIn,
-) -> None:
-    request_id = _ask_endorsement(client, make_member)
-    sign_in(make_account(Role.COMMITTEE_MEMBER))
-    page = "/en/global/endorsements"
-    path = f"/en/global/endorsements/{request_id}/refuse"
-    status, _, html = _post(client, page, path)
-    assert status == 400
-    assert f'id="refuse-{request_id}-reason-error"' in html
-    status, location, _ = _post(client, page, path, reason="Criteria missing")
-    assert (status, location) == (303, f"{page}?done=refused")
-    assert "Criteria missing" in client.get(location).text
-    status, _, html = _post(client, page, path, reason="again")
-    assert status == 409
+    voted = client.post(
+        f"/committee/items/{item['id']}/votes", headers=member.headers, json={"choice": "yes"}
+    )
+    assert voted.status_code == 201, voted.text
+    decided = client.post(f"/committee/items/{item['id']}/decide", headers=secretariat.headers)
+    assert decided.json()["outcome"] == "approved", decided.text
+    done = client.get(page).text
+    assert "No endorsement request is waiting." in done
+    assert f"meeting {meeting['id']}, agenda item {item['id']}" in done
 
 
 # Spot-checks -----------------------------------------------------------------------------------
