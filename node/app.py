@@ -296,9 +296,17 @@ def allowed_roles(route: APIRoute) -> frozenset[Role]:
 
 
 def api_routes(app: FastAPI) -> list[APIRoute]:
-    """Every API route of the app, including those of included routers (not the web pages).
+    """Every API route of the app, including those of included routers (not the web pages)."""
+    return [route for route in _all_routes(app) if not is_page_route(route)]
 
-    FastAPI 0.16x keeps an included router as one opaque route holding the original router, so
+
+def page_routes(app: FastAPI) -> list[APIRoute]:
+    """Every web page route of the app (the site's, see `web/routes.py`), whatever its method."""
+    return [route for route in _all_routes(app) if is_page_route(route)]
+
+
+def _all_routes(app: FastAPI) -> list[APIRoute]:
+    """FastAPI 0.16x keeps an included router as one opaque route holding the original router, so
     `app.routes` alone shows none of them; we look inside. We include routers without an extra
     prefix, so the original routes' paths are the served paths.
     """
@@ -307,8 +315,7 @@ def api_routes(app: FastAPI) -> list[APIRoute]:
     while pending:
         route = pending.pop(0)
         if isinstance(route, APIRoute):
-            if not is_page_route(route):
-                found.append(route)
+            found.append(route)
             continue
         included = getattr(route, "original_router", None)
         if included is not None:

@@ -216,7 +216,18 @@ def _show_where(
         narrator.lines(
             f"Demo sign-ins (password: {walkthrough.sign_ins[0].password}):", style="bold"
         )
-        narrator.lines(*[f"  {s.role:<14} {s.email}   at {s.page}" for s in walkthrough.sign_ins])
+        for node in federation.nodes:
+            on_node = [s for s in walkthrough.sign_ins if s.node_id == node.node_id]
+            if on_node:
+                narrator.lines(
+                    f"  {node.node_id} node:",
+                    *[f"    {s.role:<17} {s.email:<32} at {s.page}" for s in on_node],
+                )
+        narrator.lines(
+            "  (development nodes ask no second factor; a production node has administrators, "
+            "the secretariat and committee members enrol one at /en/account/second-factor)",
+            style="dim",
+        )
     narrator.lines("Administrator tokens (the API docs' Authorize button):", style="bold")
     narrator.lines(*[f"  {node.node_id:<6} {node.admin_token}" for node in federation.nodes])
     if walkthrough.verified:

@@ -35,6 +35,7 @@ class DemoSignIn:
     email: str
     password: str
     node_url: str
+    node_id: str
 
     @property
     def page(self) -> str:

@@ -33,6 +33,8 @@ GOLD_CITY = "KE-NBO"
 SUSPENDED_CITY = "KE-MBA"
 REVOKED_CITY = "GH-KMS"
 COMMITTEE = ("government", "civil_society", "academia")
+GLOBAL_SECRETARIAT = "secretariat@global.example.org"
+GLOBAL_COMMITTEE = "chair@global.example.org"
 VOTES = ("yes", "no", "abstain")
 REPORTS_PATH = "/federation/reports"
 LOGS_PATH = "/federation/logs"
@@ -105,6 +107,7 @@ class Office:
     node: Node
     api: NodeApi
     secretariat: Person | None = None
+    administrator: Person | None = None
     reviewers: list[Person] = field(default_factory=list)
     members: list[Person] = field(default_factory=list)
     applicants: dict[str, Person] = field(default_factory=dict)
@@ -193,34 +196,48 @@ class Walkthrough:
         return results
 
     def demo_sign_ins(self) -> list[str]:
-        """A few of Kenya's people choose a password on the site, so a newcomer can sign in."""
+        """Every kind of person of the cycle chooses a password on the site, so a newcomer can
+        sign in as each: Kenya's staff, reviewers, committee member and city official, and the
+        global node's secretariat and committee member."""
         if self.mail_folder is None:
             raise Skipped("no mail server: the nodes cannot send the set-password links")
         kenya = self.offices["KE"]
+        code = kenya.country.code.lower()
         people = (
-            ("secretariat", f"secretariat@{kenya.country.code.lower()}.example.org"),
-            ("reviewer", f"reviewer1@{kenya.country.code.lower()}.example.org"),
-            ("city official", f"{GOLD_CITY.lower()}@{kenya.country.code.lower()}.example.org"),
+            (kenya.node, "secretariat", f"secretariat@{code}.example.org"),
+            (kenya.node, "administrator", f"admin@{code}.example.org"),
+            (kenya.node, "lead reviewer", f"reviewer1@{code}.example.org"),
+            (kenya.node, "second reviewer", f"reviewer2@{code}.example.org"),
+            (kenya.node, "committee member", f"{COMMITTEE[1]}@{code}.example.org"),
+            (kenya.node, "city official", f"{GOLD_CITY.lower()}@{code}.example.org"),
+            (self.global_node, "secretariat", GLOBAL_SECRETARIAT),
+            (self.global_node, "committee member", GLOBAL_COMMITTEE),
         )
-        for role, email in people:
-            choose_password(node_url=kenya.node.url, email=email, mail_folder=self.mail_folder)
+        for node, role, email in people:
+            choose_password(node_url=node.url, email=email, mail_folder=self.mail_folder)
             self.sign_ins.append(
-                DemoSignIn(role=role, email=email, password=DEMO_PASSWORD, node_url=kenya.node.url)
+                DemoSignIn(
+                    role=role,
+                    email=email,
+                    password=DEMO_PASSWORD,
+                    node_url=node.url,
+                    node_id=node.node_id,
+                )
             )
-        return [f"{s.role}: {s.email} at {s.page}" for s in self.sign_ins]
+        return [f"{s.node_id} {s.role}: {s.email} at {s.page}" for s in self.sign_ins]
 
     # Federation ---------------------------------------------------------------------------------
 
     def global_people(self) -> list[str]:
         api, admin = self.global_api, self.global_node.admin
         self.global_secretariat = _enrol(
-            api, admin, "secretariat", "secretariat@global.example.org", "Global secretariat"
+            api, admin, "secretariat", GLOBAL_SECRETARIAT, "Global secretariat"
         )
         self.global_committee = _enrol(
             api,
             admin,
             "committee_member",
-            "chair@global.example.org",
+            GLOBAL_COMMITTEE,
             "Global committee chair",
             **_term(),
             stakeholder_category="civil_society",
@@ -326,6 +343,10 @@ class Walkthrough:
             api, admin, code = office.api, office.admin, office.country.code.lower()
             office.secretariat = _enrol(
                 api, admin, "secretariat", f"secretariat@{code}.example.org", "Secretariat"
+            )
+            # The node's own administrator token is no one's; a person signs in on the site.
+            office.administrator = _enrol(
+                api, admin, "administrator", f"admin@{code}.example.org", "Administrator"
             )
             office.reviewers = [
                 _enrol(api, admin, "reviewer", f"reviewer{n}@{code}.example.org", f"Reviewer {n}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
+from unicodedata import east_asian_width
 
 from markupsafe import Markup, escape
 
@@ -20,7 +21,13 @@ LABEL_WIDTH: Final = 120
 PLOT_WIDTH: Final = 360
 VALUE_WIDTH: Final = 80
 COLUMN_PLOT_HEIGHT: Final = 180
-AXIS_LABEL_HEIGHT: Final = 24
+COLUMN_STEP: Final = 40
+# Column labels are drawn slanted (45 degrees) so long ones (a stage's name) do not overlap;
+# the room they take is reckoned from their length: about this many units per character of the
+# 11-unit label font, twice as many for a wide (Chinese) one.
+LABEL_CHAR_WIDTH: Final = 6.5
+WIDE_CHAR_WIDTH: Final = 11.0
+SLANT: Final = 0.71  # sin 45 degrees
 
 
 @dataclass(frozen=True)
@@ -38,11 +45,19 @@ class Column:
     parts: tuple[float, ...]
 
 
+def _drawn_length(label: str) -> float:
+    return sum(
+        WIDE_CHAR_WIDTH if east_asian_width(char) in "WF" else LABEL_CHAR_WIDTH for char in label
+    )
+
+
 def _frame(*, chart_id: str, title: str, desc: str, width: int, height: int, body: str) -> Markup:
     return Markup(
         '<svg class="chart" id="{id}" role="img" aria-labelledby="{id}-title {id}-desc" '
         'viewBox="0 0 {w} {h}" width="100%" preserveAspectRatio="xMinYMin meet" '
-        'xmlns="http://www.w3.org/2000/svg">'
+        # The drawing's coordinates run left to right whatever the page's direction: in an
+        # Arabic page an inherited `rtl` would run each label back over its bar or swatch.
+        'direction="ltr" xmlns="http://www.w3.org/2000/svg">'
         '<title id="{id}-title">{title}</title><desc id="{id}-desc">{desc}</desc>{body}</svg>'
     ).format(id=chart_id, w=width, h=height, title=title, desc=desc, body=Markup(body))  # noqa: S704
 
@@ -85,14 +100,15 @@ def stacked_columns(
 ) -> Markup:
     """Columns stacked from their parts (one colour per series), with a legend below."""
     largest = max((sum(column.parts) for column in columns), default=0) or 1
-    width = max(len(columns), 1) * 40 + 60
+    label_room = round(max((_drawn_length(c.label) for c in columns), default=0) * SLANT)
+    width = max(len(columns), 1) * COLUMN_STEP + 60 + label_room
     parts: list[str] = [
         f'<text class="chart-value" x="0" y="12">{escape(number(largest))}</text>',
         f'<line class="chart-axis" x1="56" y1="{COLUMN_PLOT_HEIGHT}" x2="{width}" '
         f'y2="{COLUMN_PLOT_HEIGHT}"/>',
     ]
     for index, column in enumerate(columns):
-        x = 60 + index * 40
+        x = 60 + index * COLUMN_STEP
         top = float(COLUMN_PLOT_HEIGHT)
         for serie, value in enumerate(column.parts):
             height = round(COLUMN_PLOT_HEIGHT * value / largest, 1)
@@ -102,11 +118,12 @@ def stacked_columns(
                     f'<rect class="chart-series-{serie}" x="{x}" y="{round(top, 1)}" '
                     f'width="28" height="{height}"/>'
                 )
+        label_x, label_y = x + 10, COLUMN_PLOT_HEIGHT + 12
         parts.append(
-            f'<text class="chart-label" x="{x + 14}" y="{COLUMN_PLOT_HEIGHT + 16}" '
-            f'text-anchor="middle">{escape(column.label)}</text>'
+            f'<text class="chart-label" x="{label_x}" y="{label_y}" '
+            f'transform="rotate(45 {label_x} {label_y})">{escape(column.label)}</text>'
         )
-    legend_top = COLUMN_PLOT_HEIGHT + AXIS_LABEL_HEIGHT + 8
+    legend_top = COLUMN_PLOT_HEIGHT + 12 + label_room + 8
     for serie, name in enumerate(series):
         y = legend_top + serie * 20
         parts.append(

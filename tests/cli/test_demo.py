@@ -287,11 +287,25 @@ def test_ctrl_c_after_ready_stops_every_node(demo: Demo) -> None:
     for address in addresses:
         assert httpx.get(address, timeout=30).status_code == 200, address
     password, sign_ins = _printed_sign_ins(demo.lines)
-    assert {email for email, _ in sign_ins} == {
-        "secretariat@ke.example.org",
-        "reviewer1@ke.example.org",
-        "ke-nbo@ke.example.org",
-    }
+    # Every kind of person of the cycle, on the node they work on.
+    kenya, global_node = (f"http://{LOOPBACK}:{demo.port_base + n}/en/sign-in" for n in (1, 0))
+    assert sorted(sign_ins) == sorted(
+        [
+            *[
+                (f"{who}@ke.example.org", kenya)
+                for who in (
+                    "secretariat",
+                    "admin",
+                    "reviewer1",
+                    "reviewer2",
+                    "civil_society",
+                    "ke-nbo",
+                )
+            ],
+            ("secretariat@global.example.org", global_node),
+            ("chair@global.example.org", global_node),
+        ]
+    )
     for email, page in sign_ins:
         signed_in = _sign_in(page, email, password)
         assert signed_in.status_code == 303, (email, signed_in.text[-2000:])

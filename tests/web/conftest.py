@@ -11,7 +11,8 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from ..integration.harness import Node, make_node, stop_process
 from .browser import launch_chromium, require_chromium, watched_page
-from .world import WebWorld, after_start, prepare, smtp_server
+from .global_world import GlobalWorld, after_global_start, prepare_global
+from .world import WebWorld, after_start, prepare, smtp_server, staff_work
 
 
 @pytest.fixture(scope="session")
@@ -38,10 +39,26 @@ def web_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebWorld]:
             node.start()
             world = WebWorld(node, mailbox, prepared.review, prepared.people, prepared.certificates)
             world.reviewed_application = after_start(node, prepared)
+            world.ids = staff_work(node, prepared, world.reviewed_application)
             yield world
         finally:
             for process in started:
                 stop_process(process)
+
+
+@pytest.fixture(scope="session")
+def global_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GlobalWorld]:
+    """A global node (`node init`, `node serve`) with its own SQLite database and what
+    global_world.py puts on it; stopped when the session ends."""
+    started: list[subprocess.Popen[bytes]] = []
+    node = make_node(tmp_path_factory.mktemp("web-global"), "global", started)
+    try:
+        people = prepare_global(node)
+        node.start()
+        yield GlobalWorld(node, people, after_global_start(node, people))
+    finally:
+        for process in started:
+            stop_process(process)
 
 
 @pytest.fixture(scope="session")

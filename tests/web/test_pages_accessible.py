@@ -1,114 +1,106 @@
-"""axe-core on every page of the site, in English, Arabic and Chinese: no serious or critical
-violation; and, as on every watched page, no console error and no request leaving the node.
+"""axe-core on every page of the site (page_list.py), in English, Arabic and Chinese: no serious
+or critical violation; and, as on every watched page, no console error and no request leaving
+the node.
 
-Each person signs in once per module (their browser state is reused), so the sixty-odd page
-visits cost a page load and an axe run each.
+Each person signs in once per module on their node (their browser state is reused), so the
+hundred and forty-odd page visits cost a page load and an axe run each; the global node starts
+only for the console's pages. With AXE_SCREENSHOTS=FOLDER each page's screenshot is saved there.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 from playwright.sync_api import Browser, expect
 
 from .browser import assert_accessible, watched_page
-from .world import WebWorld
+from .global_world import GlobalWorld
+from .page_list import PAGES, NodeName
+from .world import Person, WebWorld
 
 pytestmark = pytest.mark.slow
 
 LANGUAGES = ("en", "ar", "zh")
+# A folder to save each page's screenshot in (NAME-LANG.png), to look at them: optional.
+SCREENSHOTS = os.environ.get("AXE_SCREENSHOTS")
 
 
-def _certificate(world: WebWorld) -> str:
-    return quote(world.certificates["KE-NBO"], safe=":")
+class Worlds:
+    """The national world, and the global one once a console page asks for it."""
 
+    def __init__(self, request: pytest.FixtureRequest) -> None:
+        self._request = request
 
-def _application(world: WebWorld) -> int:
-    return world.reviewed_application
+    def url(self, node: NodeName) -> str:
+        return self._world(node).url
 
+    def ids(self, node: NodeName) -> dict[str, str | int]:
+        return self._world(node).ids
 
-# page name -> (who is signed in, or None; its path for a language and the world)
-PAGES: dict[str, tuple[str | None, Callable[[str, WebWorld], str]]] = {
-    "home": (None, lambda lang, _w: f"/{lang}/"),
-    "registry": (None, lambda lang, _w: f"/{lang}/registry?q=Nairobi"),
-    "city": (None, lambda lang, _w: f"/{lang}/cities/KE-NBO"),
-    "certificate": (None, lambda lang, w: f"/{lang}/certificates/{_certificate(w)}"),
-    "verify-form": (None, lambda lang, _w: f"/{lang}/verify"),
-    "verify-answer": (None, lambda lang, w: f"/{lang}/verify?certificate={_certificate(w)}"),
-    "criteria": (None, lambda lang, _w: f"/{lang}/criteria"),
-    "criteria-version": (None, lambda lang, w: f"/{lang}/criteria/{w.review.framework_id}"),
-    "sign-in": (None, lambda lang, _w: f"/{lang}/sign-in"),
-    "request-account": (None, lambda lang, _w: f"/{lang}/request-account"),
-    "forgot-password": (None, lambda lang, _w: f"/{lang}/forgot-password"),
-    "not-found": (None, lambda lang, _w: f"/{lang}/no-such-page"),
-    "account": ("mombasa", lambda lang, _w: f"/{lang}/account"),
-    "city-dashboard": ("mombasa", lambda lang, _w: f"/{lang}/city"),
-    "self-assessment": (
-        "mombasa",
-        lambda lang, w: f"/{lang}/city/applications/{_application(w)}",
-    ),
-    "stage-report": (
-        "mombasa",
-        lambda lang, w: f"/{lang}/city/applications/{_application(w)}/report",
-    ),
-    "account-requests": ("secretariat", lambda lang, _w: f"/{lang}/account-requests"),
-    "review-assignments": ("lead", lambda lang, _w: f"/{lang}/review"),
-    "review-conflicts": ("lead", lambda lang, _w: f"/{lang}/review/conflicts"),
-    "review-application": (
-        "lead",
-        lambda lang, w: f"/{lang}/review/applications/{_application(w)}",
-    ),
-    "review-consolidation": (
-        "lead",
-        lambda lang, w: f"/{lang}/review/applications/{_application(w)}/consolidation",
-    ),
-    "review-report": (
-        "lead",
-        lambda lang, w: f"/{lang}/review/applications/{_application(w)}/report.html",
-    ),
-}
-NOT_FOUND = {"not-found"}
-# The stage report as the API renders it: a document in the application's language (English
-# here), whatever the language of the page that links to it.
-OWN_LANGUAGE = {"review-report"}
+    def person(self, node: NodeName, who: str) -> Person:
+        return self._world(node).people[who]
+
+    def _world(self, node: NodeName) -> WebWorld | GlobalWorld:
+        world: WebWorld | GlobalWorld = self._request.getfixturevalue(
+            "web_world" if node == "national" else "global_world"
+        )
+        return world
 
 
 @pytest.fixture(scope="module")
-def signed_in(chromium: Browser, web_world: WebWorld) -> dict[str, Any]:
-    """Each person's browser state (their session cookie) after signing in once."""
-    states: dict[str, Any] = {}
-    for name in {who for who, _ in PAGES.values() if who is not None}:
-        person = web_world.people[name]
-        with watched_page(chromium, web_world.url) as page:
-            page.goto("/en/sign-in")
-            page.fill("#email", person.email)
-            page.fill("#password", person.password)
-            page.click("#sign-in")
-            page.wait_for_url(lambda url: "/sign-in" not in url)
-            states[name] = page.context.storage_state()
-    return states
+def worlds(request: pytest.FixtureRequest) -> Worlds:
+    return Worlds(request)
+
+
+@pytest.fixture(scope="module")
+def signed_in(chromium: Browser, worlds: Worlds) -> dict[tuple[NodeName, str], Any]:
+    """Each person's browser state (their session cookie) on their node, after signing in once
+    (on first use)."""
+
+    class States(dict[tuple[NodeName, str], Any]):
+        def __missing__(self, key: tuple[NodeName, str]) -> Any:
+            node, who = key
+            person = worlds.person(node, who)
+            with watched_page(chromium, worlds.url(node)) as page:
+                page.goto("/en/sign-in")
+                page.fill("#email", person.email)
+                page.fill("#password", person.password)
+                page.click("#sign-in")
+                page.wait_for_url(lambda url: "/sign-in" not in url)
+                self[key] = page.context.storage_state()
+            return self[key]
+
+    return States()
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize("name", list(PAGES))
 def test_every_page_is_accessible(
-    chromium: Browser, web_world: WebWorld, signed_in: dict[str, Any], name: str, lang: str
+    chromium: Browser,
+    worlds: Worlds,
+    signed_in: dict[tuple[NodeName, str], Any],
+    name: str,
+    lang: str,
 ) -> None:
-    who, path_of = PAGES[name]
-    path = path_of(lang, web_world)
-    options = {"storage_state": signed_in[who]} if who is not None else {}
-    expected_failures = {path} if name in NOT_FOUND else set()
+    page_of = PAGES[name]
+    path = page_of.path(lang, worlds.ids(page_of.node))
+    options = (
+        {"storage_state": signed_in[page_of.node, page_of.who]} if page_of.who is not None else {}
+    )
+    expected_failures = {path} if page_of.status == 404 else set()
     with watched_page(
-        chromium, web_world.url, expected_failures=expected_failures, **options
+        chromium, worlds.url(page_of.node), expected_failures=expected_failures, **options
     ) as page:
         response = page.goto(path)
         assert response is not None
-        assert response.status == (404 if name in NOT_FOUND else 200), page.url
+        assert response.status == page_of.status, page.url
         assert "/sign-in" not in page.url or name == "sign-in"
-        expected_language = "en" if name in OWN_LANGUAGE else lang
+        expected_language = "en" if page_of.own_language else lang
         expect(page.locator("html")).to_have_attribute("lang", expected_language)
         expect(page.locator("h1")).to_have_count(1)
         assert_accessible(page)
+        if SCREENSHOTS:
+            page.screenshot(path=Path(SCREENSHOTS) / f"{name}-{lang}.png", full_page=True)

@@ -123,6 +123,8 @@ class WebWorld:
     people: dict[str, Person]
     certificates: dict[str, str]  # locode -> credential id
     reviewed_application: int = 0
+    # The values of the page routes' parameters (see page_list.py), as the world made them.
+    ids: dict[str, str | int] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -131,6 +133,24 @@ class WebWorld:
 
 
 ROOT_DID = "did:web:global.example.org"
+
+
+def enrol(session: Session, role: Role, email: str, **fields: Any) -> Person:
+    """A person with the tests' password and an API token (for the steps taken over the API)."""
+    user = create_user(
+        session=session,
+        data=UserCreate.model_validate(
+            {"name": email.partition("@")[0].title(), "email": email, "role": role} | fields
+        ),
+        actor=SYSTEM,
+    )
+    user.password_hash = hash_password(PASSWORD)
+    _, secret = issue_token(
+        session=session, user=user, label="web tests", lifetime=timedelta(days=1), actor=SYSTEM
+    )
+    session.commit()
+    assert user.id is not None
+    return Person(email, PASSWORD, Account(user.id, role, secret, fields.get("city_locode")))
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,42 +202,32 @@ def prepare(node: Node, smtp_port: int) -> Prepared:
             registrar = Registrar(session=session, state=state, framework_id=framework_id)
             certificates = {locode: registrar.issue(locode).id for locode in CERTIFIED}
 
-            def person(role: Role, email: str, **fields: Any) -> Person:
-                user = create_user(
-                    session=session,
-                    data=UserCreate.model_validate(
-                        {"name": email.partition("@")[0].title(), "email": email, "role": role}
-                        | fields
-                    ),
-                    actor=SYSTEM,
-                )
-                user.password_hash = hash_password(PASSWORD)
-                _, secret = issue_token(
-                    session=session,
-                    user=user,
-                    label="web tests",
-                    lifetime=timedelta(days=1),
-                    actor=SYSTEM,
-                )
-                session.commit()
-                assert user.id is not None
-                return Person(
-                    email, PASSWORD, Account(user.id, role, secret, fields.get("city_locode"))
-                )
-
             people = {
-                "administrator": person(Role.ADMINISTRATOR, "admin@ke.example.org"),
-                "secretariat": person(Role.SECRETARIAT, "secretariat@ke.example.org"),
-                "nairobi": person(
-                    Role.CITY_APPLICANT, "official@nairobi.example.org", city_locode="KE-NBO"
+                "administrator": enrol(session, Role.ADMINISTRATOR, "admin@ke.example.org"),
+                "secretariat": enrol(session, Role.SECRETARIAT, "secretariat@ke.example.org"),
+                "nairobi": enrol(
+                    session,
+                    Role.CITY_APPLICANT,
+                    "official@nairobi.example.org",
+                    city_locode="KE-NBO",
                 ),
-                "mombasa": person(
-                    Role.CITY_APPLICANT, "official@mombasa.example.org", city_locode="KE-MBA"
+                "mombasa": enrol(
+                    session,
+                    Role.CITY_APPLICANT,
+                    "official@mombasa.example.org",
+                    city_locode="KE-MBA",
                 ),
-                "lead": person(Role.REVIEWER, "lead@reviewers.example.org", languages=["en"]),
-                "second": person(Role.REVIEWER, "second@reviewers.example.org", languages=["en"]),
-                "outsider": person(Role.REVIEWER, "third@reviewers.example.org", languages=["en"]),
-                "committee": person(
+                "lead": enrol(
+                    session, Role.REVIEWER, "lead@reviewers.example.org", languages=["en"]
+                ),
+                "second": enrol(
+                    session, Role.REVIEWER, "second@reviewers.example.org", languages=["en"]
+                ),
+                "outsider": enrol(
+                    session, Role.REVIEWER, "third@reviewers.example.org", languages=["en"]
+                ),
+                "committee": enrol(
+                    session,
                     Role.COMMITTEE_MEMBER,
                     "member@committee.example.org",
                     stakeholder_category="civil_society",
@@ -285,3 +295,73 @@ def after_start(node: Node, prepared: Prepared) -> int:
         consolidated = consolidate(client, review, application_id, "recommended")  # type: ignore[arg-type]
         assert consolidated.status_code == 200, consolidated.text
     return application_id
+
+
+def staff_work(node: Node, prepared: Prepared, application_id: int) -> dict[str, str | int]:
+    """What the committee's and the secretariat's pages show, done over the API: a meeting with
+    Mombasa's recommended application on its agenda, opened, the member present and voting; a
+    catalogue entry. The page routes' parameters (`WebWorld.ids`)."""
+    review = prepared.review
+    secretariat, member = review.secretariat.headers, review.committee.headers
+    with httpx.Client(base_url=node.url, timeout=30) as client:
+
+        def ok(response: httpx.Response, status: int = 200) -> Any:
+            assert response.status_code == status, response.text
+            return response.json()
+
+        meeting_id = ok(
+            client.post(
+                "/committee/meetings",
+                headers=secretariat,
+                json={
+                    "title": "Second quarter meeting",
+                    "scheduled_for": (datetime.now(UTC) + timedelta(hours=1)).isoformat(),
+                },
+            ),
+            201,
+        )["id"]
+        ok(
+            client.post(
+                f"/committee/meetings/{meeting_id}/attendance",
+                headers=secretariat,
+                json={"member_id": review.committee.user_id},
+            ),
+            201,
+        )
+        ok(client.post(f"/committee/meetings/{meeting_id}/open", headers=secretariat))
+        agenda = ok(
+            client.post(f"/committee/meetings/{meeting_id}/agenda/generate", headers=secretariat)
+        )["agenda"]
+        item_id = agenda[0]["id"]
+        ok(
+            client.post(
+                f"/committee/items/{item_id}/votes", headers=member, json={"choice": "yes"}
+            ),
+            201,
+        )
+        ok(
+            client.post(
+                "/catalogue/tools",
+                headers=review.admin.headers,
+                json={
+                    "kind": "tool",
+                    "title": "Urban data toolkit",
+                    "summary": "Indicators and templates for a city's self-assessment.",
+                    "link": "https://toolkit.example.org/",
+                    "languages": ["en", "fr"],
+                    "provider": "UN-Habitat",
+                },
+            ),
+            201,
+        )
+    credential_id = prepared.certificates["KE-NBO"]
+    return {
+        "locode": "KE-NBO",
+        "credential_id": credential_id,
+        "certificate_id": credential_id,
+        "version_id": review.framework_id,
+        "application_id": application_id,
+        "meeting_id": meeting_id,
+        "item_id": item_id,
+        "token": "no-such-link",
+    }
