@@ -17,8 +17,8 @@ order (one function per step, each taking the shared `Journey`):
    criterion and submit, and the lead consolidates: recommended.
 3. `committee_awards_the_certificate`: the secretariat schedules a meeting, puts the application
    on its agenda and opens it, and records the four members as attending; one member recuses
-   from the item, the three others vote yes; the item is decided over the API (no page decides
-   an item) and the certificate issued.
+   from the item, the three others vote yes; the secretariat records the decision on the item's
+   page, which issues the certificate, and closes the meeting.
 4. `certificate_is_registered_and_verifies`: the certificate's page shows it valid; Mombasa is
    on Kenya's registry page and, once Kenya's report reaches the global node, on the global
    registry page; the token downloaded from the certificate page verifies as valid on the global
@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import httpx
 import pytest
@@ -363,7 +363,7 @@ def hold_meeting(journey: Journey, title: str, *, recusing: str | None) -> dict[
         assert form_id is not None
         meeting_id = int(form_id.removeprefix("agenda-"))
         page.locator(f"#agenda-{meeting_id} button").click()
-        expect(page.locator("#coming-meetings tr", has_text=title)).to_contain_text("1")
+        expect(page.locator("#coming-meetings tr", has_text=title)).to_contain_text("Items: 1")
         page.locator(f"#open-{meeting_id} button").click()
         expect(page.locator(f"#close-{meeting_id}")).to_have_count(1)
 
@@ -391,12 +391,15 @@ def hold_meeting(journey: Journey, title: str, *, recusing: str | None) -> dict[
                 page.click("#vote-submit")
                 expect(page.locator("#vote-form")).to_have_count(0)
 
-    decided: dict[str, Any] = journey.api("POST", f"/committee/items/{item_id}/decide")
-    assert decided["outcome"] == "approved", decided
     with journey.page("secretariat") as page:
+        page.goto(f"/en/committee/items/{item_id}")
+        page.click("#decide-submit")
+        expect(page.locator("main")).to_contain_text("The decision is recorded and carried out.")
+        expect(page.locator("main")).to_contain_text("Approved")
         page.goto("/en/secretariat/meetings")
         page.locator(f"#close-{meeting_id} button").click()
         expect(page.locator(f"#close-{meeting_id}")).to_have_count(0)
+    decided: dict[str, Any] = journey.api("GET", f"/committee/items/{item_id}")
     return decided
 
 
@@ -405,9 +408,15 @@ PEOPLE_NAMES = {who: who.replace("_", " ").title() for who in PEOPLE}
 
 def committee_awards_the_certificate(journey: Journey) -> None:
     decided = hold_meeting(journey, "Certification committee, first sitting", recusing="academia")
-    assert decided["quorum"]["attending"] == 3, decided["quorum"]
-    journey.certificate_id = decided["certificate_id"]
-    assert journey.certificate_id
+    assert decided["quorum"]["attending"] == 3, decided["quorum"]  # the recused member is out
+    with journey.page() as page:
+        page.goto(f"/fr/cities/{CITY[0]}")
+        link = page.locator("a[href*='/fr/certificates/']")
+        expect(link).to_have_count(1)
+        href = link.get_attribute("href")
+    assert href is not None
+    journey.certificate_id = unquote(href.rpartition("/")[2])
+    assert journey.certificate_id == decided["certificate_id"]
 
 
 def certificate_page(journey: Journey) -> str:
