@@ -11,7 +11,8 @@ The journey then goes through the web pages, each person in their own browser co
 order (one function per step, each taking the shared `Journey`):
 
 1. `city_applies_in_french`: Mombasa's official follows the French invitation, chooses a
-   password, signs in on `/fr/...`, answers every criterion with a PDF as evidence and submits.
+   password, signs in on `/fr/...`, answers every criterion with evidence (a PDF, a data
+   table, a note) and submits.
 2. `review_with_a_clarification`: the node's administrator assigns two reviewers; the lead asks a
    clarification, the city answers it on its application page; both reviewers assess every
    criterion and submit, and the lead consolidates: recommended.
@@ -90,14 +91,18 @@ class Journey:
     application_id: int = 0
     certificate_id: str = ""
     token: str = ""
+    # Each person signs in once; their later pages reuse the session's cookies.
+    sessions: dict[str, Any] = field(default_factory=dict)
 
     @contextmanager
     def page(self, who: str | None = None, node: Node | None = None) -> Iterator[Page]:
         """A watched page on `node` (Kenya's by default), signed in as `who` if given."""
-        with watched_page(self.browser, (node or self.kenya).url) as page:
-            if who is not None:
+        signed_in = {"storage_state": self.sessions[who]} if who in self.sessions else {}
+        with watched_page(self.browser, (node or self.kenya).url, **signed_in) as page:
+            if who is not None and not signed_in:
                 person = self.people[who]
                 sign_in(page, person.email, PASSWORD, person.language)
+                self.sessions[who] = page.context.storage_state()
             yield page
 
     def api(self, method: str, path: str, *, node: Node | None = None, **kwargs: Any) -> Any:
@@ -230,14 +235,23 @@ def by_id(page: Page, element_id: str) -> Any:
     return page.locator(f'[id="{element_id}"]')
 
 
-def evidence_pdf(folder: Path, code: str) -> Path:
-    """A small, real PDF, different for each criterion (evidence is stored by its digest)."""
-    pdf = FPDF()
-    pdf.add_page()
-    pdf.set_font("helvetica", size=12)
-    pdf.multi_cell(0, 8, f"Mombasa: evidence for criterion {code}, county integrated plan 2026.")
-    path = folder / f"mombasa-{code}.pdf"
-    pdf.output(str(path))
+def evidence_file(folder: Path, code: str) -> Path:
+    """What a city attaches to criterion `code`: a real PDF for the stocktaking (A.a), a data
+    table and a plain-text note for the others (the reviewers' page previews PDFs only)."""
+    path = folder / f"mombasa-{code}"
+    if code == "A.a":
+        pdf = FPDF()
+        pdf.add_page()
+        pdf.set_font("helvetica", size=12)
+        pdf.multi_cell(0, 8, "Mombasa: stocktaking of county policies and plans, 2026.")
+        pdf.output(str(path.with_suffix(".pdf")))
+        return path.with_suffix(".pdf")
+    if code == "A.b":
+        path = path.with_suffix(".csv")
+        path.write_text("domain,indicator,year,note\nsocial,sample,2025,test data\n")
+        return path
+    path = path.with_suffix(".txt")
+    path.write_text(f"Mombasa: how the county's action plan answers criterion {code}.\n")
     return path
 
 
@@ -278,7 +292,7 @@ def city_applies_in_french(journey: Journey) -> None:
             page.fill(f"#narrative-{slug}", answer)
             page.locator(f"#answer-{slug} button[type=submit]").click()
             expect(page.locator(f"#narrative-{slug}")).to_have_value(answer)
-            evidence = evidence_pdf(journey.folder, code)
+            evidence = evidence_file(journey.folder, code)
             page.set_input_files(f"#evidence-{slug}", evidence)
             page.locator(f"#upload-{slug} button[type=submit]").click()
             expect(page.locator(f"#criterion-{slug}")).to_contain_text(evidence.name)
@@ -331,7 +345,7 @@ def review_with_a_clarification(journey: Journey) -> None:
                 for box in form.locator("input[name=evidence]").all():
                     box.check()
                 by_id(page, f"assess-{code}-save").click()
-                expect(by_id(page, f"assess-{code}-save")).to_have_count(1)
+                page.wait_for_url(re.compile(rf"done=assessed#criterion-{re.escape(code)}$"))
             page.click("#submit-review-button")
             expect(page.locator("#submit-review")).to_have_count(0)
 
@@ -371,7 +385,7 @@ def hold_meeting(journey: Journey, title: str, *, recusing: str | None) -> dict[
         for member in members:
             page.select_option("#member-id", str(journey.people[member].user_id))
             page.click("#attendance-submit")
-            expect(page.locator("main")).to_contain_text(PEOPLE_NAMES[member])
+            expect(page.locator("#attendance ~ .table-wrap")).to_contain_text(PEOPLE_NAMES[member])
         expect(page.locator("main")).to_contain_text("The quorum is met.")
         link = page.locator("#agenda ~ div a[href*='/committee/items/']")
         expect(link).to_have_count(1)
