@@ -407,6 +407,7 @@ def hold_meeting(journey: Journey, title: str, *, recusing: str | None) -> dict[
 
     with journey.page("secretariat") as page:
         page.goto(f"/en/committee/items/{item_id}")
+        assert_accessible(page)
         page.click("#decide-submit")
         expect(page.locator("main")).to_contain_text("The decision is recorded and carried out.")
         expect(page.locator("main")).to_contain_text("Approved")
