@@ -48,7 +48,7 @@ from urllib.parse import quote, unquote
 import httpx
 import pytest
 from fpdf import FPDF
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from sdgcities.cli.demo.sign_ins import post_form
 
@@ -151,6 +151,8 @@ PEOPLE: dict[str, dict[str, Any]] = {
         for category in ("government", "civil_society", "academia", "private_sector")
     },
 }
+# The names they are invited with, as the pages show them.
+PEOPLE_NAMES = {who: who.replace("_", " ").title() for who in PEOPLE}
 
 
 def invite_everyone(journey: Journey) -> None:
@@ -169,7 +171,7 @@ def invite_everyone(journey: Journey) -> None:
     )
     for who, fields in PEOPLE.items():
         language = fields.get("language", "en")
-        body = {"name": who.replace("_", " ").title(), "language": language, **fields}
+        body = {"name": PEOPLE_NAMES[who], "language": language, **fields}
         user = journey.api("POST", "/invitations", json=body)
         journey.people[who] = Person(user["id"], fields["email"], language)
     with httpx.Client(base_url=journey.kenya.url, timeout=30) as client:
@@ -230,7 +232,7 @@ def sign_in(page: Page, email: str, password: str, language: str) -> None:
     page.wait_for_url(lambda url: "/sign-in" not in url)
 
 
-def by_id(page: Page, element_id: str) -> Any:
+def by_id(page: Page, element_id: str) -> Locator:
     """An element by its id, which may hold a dot (criterion codes: `verdict-A.a`)."""
     return page.locator(f'[id="{element_id}"]')
 
@@ -238,19 +240,20 @@ def by_id(page: Page, element_id: str) -> Any:
 def evidence_file(folder: Path, code: str) -> Path:
     """What a city attaches to criterion `code`: a real PDF for the stocktaking (A.a), a data
     table and a plain-text note for the others (the reviewers' page previews PDFs only)."""
-    path = folder / f"mombasa-{code}"
+    name = f"mombasa-{code.replace('.', '-')}"
     if code == "A.a":
+        path = folder / f"{name}.pdf"
         pdf = FPDF()
         pdf.add_page()
         pdf.set_font("helvetica", size=12)
         pdf.multi_cell(0, 8, "Mombasa: stocktaking of county policies and plans, 2026.")
-        pdf.output(str(path.with_suffix(".pdf")))
-        return path.with_suffix(".pdf")
+        pdf.output(str(path))
+        return path
     if code == "A.b":
-        path = path.with_suffix(".csv")
+        path = folder / f"{name}.csv"
         path.write_text("domain,indicator,year,note\nsocial,sample,2025,test data\n")
         return path
-    path = path.with_suffix(".txt")
+    path = folder / f"{name}.txt"
     path.write_text(f"Mombasa: how the county's action plan answers criterion {code}.\n")
     return path
 
@@ -416,9 +419,6 @@ def hold_meeting(journey: Journey, title: str, *, recusing: str | None) -> dict[
         expect(page.locator(f"#close-{meeting_id}")).to_have_count(0)
     decided: dict[str, Any] = journey.api("GET", f"/committee/items/{item_id}")
     return decided
-
-
-PEOPLE_NAMES = {who: who.replace("_", " ").title() for who in PEOPLE}
 
 
 def committee_awards_the_certificate(journey: Journey) -> None:
