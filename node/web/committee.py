@@ -73,6 +73,7 @@ DONE_NOTICES: Final = {
         "towards its quorum."
     ),
     "attendance": N_("The attendance is recorded."),
+    "decided": N_("The decision is recorded and carried out."),
 }
 
 
@@ -454,6 +455,9 @@ def _item_page(
         and own is not None
         and own.vote is None
         and not own.recused,
+        may_decide=caller.actor.role in (Role.SECRETARIAT, Role.ADMINISTRATOR)
+        and pending
+        and meeting.status is MeetingStatus.OPEN,
         choices=list(VoteChoice),
         reason=reason,
         max_reason_chars=MAX_REASON_CHARS,
@@ -638,3 +642,47 @@ async def recuse(
             reason=reason,
         )
     return RedirectResponse(f"{_path(language, 'items', item_id)}?done=recused#recusals", 303)
+
+
+@router.post("/{lang:lang}/committee/items/{item_id}/decide")
+async def decide(
+    request: Request,
+    language: LanguageDep,
+    caller: Secretariat,
+    session: SessionDep,
+    state: StateDep,
+    item_id: ItemId,
+) -> Response:
+    """The secretariat records the item's decision, as `POST /committee/items/{id}/decide`
+    does: the quorum checked, the votes counted, the award or the status change carried out.
+    A refusal (no quorum, no vote yet, a closed meeting, an item already decided) is shown on
+    the item's page with the API's status."""
+    await check_csrf(request, caller)
+    try:
+        await run_in_threadpool(
+            service.decide_item,
+            session=session,
+            state=state,
+            item_id=item_id,
+            actor=caller.actor,
+        )
+    except (Conflict, InvalidRequest) as refused:
+        error = FieldError(
+            "decide-submit",
+            N_("The decision could not be recorded: %(detail)s"),
+            {"detail": refused.message},
+        )
+        status_code = refused.status_code
+        session.rollback()
+        return await run_in_threadpool(
+            lambda: _item_page(
+                request,
+                language=language,
+                caller=caller,
+                session=session,
+                item_id=item_id,
+                errors=[error],
+                status_code=status_code,
+            )
+        )
+    return RedirectResponse(f"{_path(language, 'items', item_id)}?done=decided#votes", 303)

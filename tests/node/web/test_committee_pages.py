@@ -286,6 +286,54 @@ def test_a_member_whose_term_ended_cannot_vote(desk: Desk, sign_in: SignIn) -> N
     assert "You are not a sitting member of the committee today" in refused.text
 
 
+def _decide(desk: Desk, item_id: int, language: str = "en") -> Response:
+    page = _dossier(item_id, language)
+    return _post(desk.client, page, f"{page}/decide")
+
+
+def test_the_secretariat_records_the_decision_from_the_page(desk: Desk, sign_in: SignIn) -> None:
+    _meeting_id, item_id = _ready(desk)
+    for member in (desk.government, desk.civil_society):
+        assert desk.vote(item_id, member).status_code == 201
+    sign_in(desk.secretariat)
+    assert 'id="decide-form"' in desk.client.get(_dossier(item_id)).text
+    decided = _decide(desk, item_id)
+    assert decided.status_code == 303
+    assert decided.headers["location"] == f"{_dossier(item_id)}?done=decided#votes"
+    shown = desk.client.get(decided.headers["location"]).text
+    assert "The decision is recorded and carried out." in shown
+    assert 'id="decide-form"' not in shown
+    api = desk.client.get(f"/committee/items/{item_id}", headers=desk.admin.headers).json()
+    assert api["outcome"] == "approved"
+    assert api["certificate_id"]
+
+
+def test_deciding_refusals_are_shown_on_the_item_page(desk: Desk, sign_in: SignIn) -> None:
+    _meeting_id, item_id = _ready(desk)
+    sign_in(desk.secretariat)
+    nobody_voted = _decide(desk, item_id, "fr")
+    assert nobody_voted.status_code == 409
+    assert "pas pu être enregistrée" in nobody_voted.text
+    assert "nobody has voted on agenda item" in nobody_voted.text
+    assert 'aria-describedby="decide-submit-error"' in nobody_voted.text
+    assert desk.vote(item_id, desk.government).status_code == 201
+    assert _decide(desk, item_id).status_code == 303
+    twice = _decide(desk, item_id)
+    assert twice.status_code == 409
+    assert "The decision could not be recorded" in twice.text
+
+
+def test_members_do_not_record_decisions(desk: Desk, sign_in: SignIn) -> None:
+    _meeting_id, item_id = _ready(desk)
+    assert desk.vote(item_id, desk.government).status_code == 201
+    sign_in(desk.academic)
+    assert 'id="decide-form"' not in desk.client.get(_dossier(item_id)).text
+    refused = _decide(desk, item_id)
+    assert refused.status_code == 403
+    api = desk.client.get(f"/committee/items/{item_id}", headers=desk.admin.headers).json()
+    assert api["outcome"] == "pending"
+
+
 def test_a_post_without_the_form_token_is_refused(desk: Desk, sign_in: SignIn) -> None:
     _meeting_id, item_id = _ready(desk)
     sign_in(desk.academic)
