@@ -36,6 +36,7 @@ from sdgcities.node.accounts.tokens import hash_token
 from sdgcities.node.certificates.models import Certificate
 from sdgcities.node.cities.models import City
 from sdgcities.node.config import GLOBAL_NODE_ID, Settings
+from sdgcities.node.db import transaction
 from sdgcities.node.errors import Conflict, InvalidRequest, NotFound
 from sdgcities.node.events.service import list_events, log_head
 from sdgcities.node.mail import enqueue
@@ -303,6 +304,16 @@ def _described(watch: Watch) -> str:
 
 
 # Fan-out -----------------------------------------------------------------------------------------
+
+
+def events_waiting(state: NodeState) -> bool:
+    """Whether the log has events past the cursor: read first, so that an idle node never
+    takes the write lock (on SQLite one writer at a time)."""
+    with transaction(state.engine, write=False) as session:
+        cursor = session.exec(
+            select(WatchCursor.sequence).where(WatchCursor.id == CURSOR_ROW_ID)
+        ).one()
+        return log_head(session=session).sequence > cursor
 
 
 def fan_out_once(state: NodeState, *, session: Session, now: datetime) -> tuple[int, int]:

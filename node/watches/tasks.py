@@ -18,7 +18,7 @@ from sdgcities.node.db import transaction
 from sdgcities.node.state import NodeState
 from sdgcities.node.timeutil import utcnow
 
-from .service import FAN_OUT_BATCH, fan_out_once
+from .service import FAN_OUT_BATCH, events_waiting, fan_out_once
 from .webhooks import deliver_due_once, webhook_client
 
 logger = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 def notify_once(state: NodeState, client: httpx.Client) -> tuple[int, int, int]:
     """One round: (deliveries created, webhooks delivered, webhooks failed)."""
     created = 0
-    while True:
+    while events_waiting(state):
         with transaction(state.engine) as session:
             read, batch = fan_out_once(state, session=session, now=utcnow())
         created += batch
