@@ -30,7 +30,7 @@ from urllib.parse import quote, urlsplit
 
 from sqlmodel import Session, col, func, select, update
 
-from sdgcities.credentials import NoticeEvent, is_country_code, sign_notice
+from sdgcities.credentials import Algorithm, NoticeEvent, is_country_code, sign_notice
 from sdgcities.federation import Event, EventType
 from sdgcities.node.accounts.tokens import hash_token
 from sdgcities.node.certificates.models import Certificate
@@ -414,6 +414,13 @@ def _delivery(
             now=now,
         )
         delivery.delivered_at = now
+    elif state.signing_key.algorithm is not Algorithm.EDDSA:
+        # Notices are EdDSA only (receivers pin it); a node with an ES256 key gives them up
+        # rather than stop the fan-out, which email notices share.
+        delivery.given_up_at = now
+        delivery.last_error = "this node's signing key is not EdDSA: webhook notices need one"
+        watch.failing_since = watch.failing_since or now
+        session.add(watch)
     else:
         delivery.token = sign_notice(
             key=state.signing_key,

@@ -3,6 +3,7 @@ and nothing for a watch that is not confirmed."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
@@ -10,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select, update
 
-from sdgcities.credentials import Decision
+from sdgcities.credentials import Algorithm, Decision, SigningKey
 from sdgcities.node.actor import SYSTEM
 from sdgcities.node.app import create_app
 from sdgcities.node.certificates.models import Certificate, ProposalKind
@@ -18,8 +19,8 @@ from sdgcities.node.certificates.service import change_status
 from sdgcities.node.mail.models import OutboxMessage
 from sdgcities.node.state import NodeState
 from sdgcities.node.timeutil import utcnow
-from sdgcities.node.watches.models import WatchCursor, WatchDelivery
-from sdgcities.node.watches.service import fan_out_once
+from sdgcities.node.watches.models import WatchChannel, WatchCursor, WatchDelivery, WatchTarget
+from sdgcities.node.watches.service import WatchRequest, create_watch, fan_out_once
 
 from ..conftest import Backend, MakeCity, MakeFramework
 from ..registry.factories import Registrar
@@ -265,3 +266,42 @@ def test_cancelled_watches_get_no_more_deliveries(
     Registrar(session, state, certificate.framework_version_id).issue("KE-NBO")
     assert fan_out_once(state, session=session, now=utcnow())[1] == 0
     assert session.exec(select(WatchDelivery).where(col(WatchDelivery.id) != "")).all() == []
+
+
+def test_a_node_with_an_es256_key_gives_webhook_notices_up_without_stopping_the_fan_out(
+    client: TestClient,
+    session: Session,
+    backend: Backend,
+    make_framework: MakeFramework,
+    make_city: MakeCity,
+) -> None:
+    state = dataclasses.replace(
+        backend.app.state.node, signing_key=SigningKey.generate(Algorithm.ES256)
+    )
+    certificate = _certificate(session, backend, make_framework, make_city)
+    fan_out_once(state, session=session, now=utcnow())
+    settings = backend.settings.model_copy(update={"webhook_allow_private_addresses": True})
+    watch = create_watch(
+        session=session,
+        settings=settings,
+        request=WatchRequest(
+            email=INVESTOR,
+            language="en",
+            target_kind=WatchTarget.CITY,
+            target="KE-NBO",
+            channel=WatchChannel.WEBHOOK,
+            webhook_url="https://127.0.0.1/hook",
+        ),
+        client="198.51.100.7",
+        now=utcnow(),
+    )
+    client.post(
+        "/watches/confirm", json={"token": _secret(_mails(session)[0], "/en/watch/confirm")}
+    )
+    Registrar(session, state, certificate.framework_version_id).issue("KE-NBO")
+    assert fan_out_once(state, session=session, now=utcnow())[1] == 1
+    [delivery] = session.exec(select(WatchDelivery)).all()
+    assert delivery.given_up_at is not None
+    assert "not EdDSA" in (delivery.last_error or "")
+    session.refresh(watch)
+    assert watch.failing_since is not None
