@@ -9,7 +9,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from sdgcities.node.mail.models import OutboxMessage
-from sdgcities.node.watches.models import Watch
+from sdgcities.node.timeutil import utcnow
+from sdgcities.node.watches.models import Watch, WatchChannel, WatchTarget
 
 from ..conftest import Backend, MakeCity, MakeFramework
 from ..registry.factories import Registrar
@@ -140,3 +141,30 @@ def test_refusals_of_the_pages(client: TestClient, make_city: MakeCity) -> None:
         client, "/en/watch/confirm", {"token": "unknown"}, page="/en/watch/confirm?token=x"
     )
     assert unknown_confirm == 404
+
+
+def test_the_cancel_page_tells_the_owner_that_the_webhook_fails(
+    client: TestClient, session: Session, make_city: MakeCity
+) -> None:
+    make_city("KE-NBO", "Nairobi")
+    now = utcnow()
+    watch = Watch(
+        email=INVESTOR,
+        language="zh",
+        target_kind=WatchTarget.CITY,
+        target="KE-NBO",
+        channel=WatchChannel.WEBHOOK,
+        webhook_url="https://example.org/hook",
+        client="198.51.100.7",
+        confirmation_expires_at=now,
+        confirmed_at=now,
+        from_sequence=0,
+        cancel_secret="a-cancel-secret",
+        failing_since=now,
+    )
+    session.add(watch)
+    session.commit()
+    page = client.get("/zh/watch/cancel?token=a-cancel-secret")
+    assert page.status_code == 200
+    assert 'id="watch-failing"' in page.text
+    assert "2xx" in page.text
