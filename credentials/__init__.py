@@ -54,6 +54,15 @@ from .errors import (
 from .jurisdiction import GLOBAL_NODE_ID, Exclusion, Jurisdiction
 from .jws import KID_NAMES_ANOTHER_DID, JwsToken, sign_jws
 from .keys import Algorithm, KeyPeriod, KeyStatus, PublicKey, SigningKey
+from .notice import (
+    MAX_NOTICE_BYTES,
+    NOTICE_MEDIA_TYPE,
+    NOTICE_TYP,
+    Notice,
+    NoticeEvent,
+    sign_notice,
+    verify_notice,
+)
 from .status_credential import StatusList, sign_status_list
 from .status_entry import (
     REVOKED_BIT,
@@ -90,7 +99,10 @@ __all__ = [
     "GLOBAL_NODE_ID",
     "ISO_3166_ALPHA2",
     "KID_NAMES_ANOTHER_DID",
+    "MAX_NOTICE_BYTES",
     "MIN_ENTRIES",
+    "NOTICE_MEDIA_TYPE",
+    "NOTICE_TYP",
     "REVOKED_BIT",
     "SDGCITIES_CONTEXT",
     "STAGE_LEVELS",
@@ -125,6 +137,8 @@ __all__ = [
     "NodeStatus",
     "NotReceivedBeforeCutoff",
     "NotYetValid",
+    "Notice",
+    "NoticeEvent",
     "Outcome",
     "OutsideJurisdiction",
     "PublicKey",
@@ -167,8 +181,10 @@ __all__ = [
     "normalise_base_url",
     "sdgcities_context_document",
     "sign_jws",
+    "sign_notice",
     "sign_status_list",
     "split_key_id",
     "status_value",
+    "verify_notice",
     "verify_received",
 ]

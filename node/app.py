@@ -80,12 +80,20 @@ from .trust.routes import router as trust_router
 from .verification.routes import VERIFY_PATH
 from .verification.routes import router as verification_router
 from .verification.service import VerifierCache
+from .watches.routes import (
+    MAX_WATCH_REQUEST_BYTES,
+    WATCH_REQUEST_TOO_LARGE,
+    WATCHES_PATH,
+)
+from .watches.routes import router as watches_router
+from .watches.tasks import watch_notices
 from .web.account.routes import MAIL_FORM_PATHS, SIGN_IN_PATH, enrolment_redirect
 from .web.city.evidence import EVIDENCE_PAGE_PATH, UPLOAD_FORM_OVERHEAD
 from .web.errors import error_page, page_language, refusal_page, sign_in_redirect
 from .web.routes import install_site, is_page_route
 from .web.session import CsrfRefused, EnrolmentRequired, PageForbidden, SignInRequired
 from .web.verify import VERIFY_PAGE_PATH
+from .web.watches import WATCH_PAGE_PATH
 from .wellknown.routes import router as wellknown_router
 
 ROUTERS = (
@@ -107,6 +115,7 @@ ROUTERS = (
     committee_router,
     certificates_router,
     registry_router,
+    watches_router,
 )
 
 
@@ -177,6 +186,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
                 detail=str(EvidenceTooLarge(max_bytes=settings.evidence_max_bytes)),
             ),
             RouteBodyCap.for_route("POST", REPORTS_PATH, MAX_REPORT_BYTES, detail=REPORT_TOO_LARGE),
+            RouteBodyCap.for_route(
+                "POST", WATCHES_PATH, MAX_WATCH_REQUEST_BYTES, detail=WATCH_REQUEST_TOO_LARGE
+            ),
             # The city's upload page: the same file in a multipart form, with its few fields.
             RouteBodyCap.for_route(
                 "POST",
@@ -211,6 +223,8 @@ def _rate_limits(settings: Settings) -> list[RouteRateLimit]:
             ("POST", path, settings.rate_limit_mail_forms_per_minute, 60.0, "requests")
             for path in MAIL_FORM_PATHS
         ),
+        ("POST", WATCHES_PATH, settings.rate_limit_watch_per_hour, 3600.0, "new watches"),
+        ("POST", WATCH_PAGE_PATH, settings.rate_limit_watch_per_hour, 3600.0, "new watches"),
     )
     return [
         RouteRateLimit(
@@ -237,6 +251,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         partial(event_relay, state, _relay_transport(app)),
         partial(quality_reports, state),
         partial(mail_sender, state),
+        partial(watch_notices, state),
     )
     changes = _listen_for_changes(app)
     changes.start()

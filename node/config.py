@@ -315,6 +315,52 @@ class Settings(BaseSettings):
     mail_timeout_seconds: float = Field(
         default=30.0, gt=0, description="The limit on one conversation with the SMTP server"
     )
+    watch_confirmation_hours: int = Field(
+        default=48, ge=1, description="How long the link confirming a new watch stays valid"
+    )
+    watch_max_unconfirmed: int = Field(
+        default=5,
+        ge=1,
+        description="Unconfirmed watches one email address, or one client address, may hold at "
+        "once (a new one is refused until a link is used or expires)",
+    )
+    rate_limit_watch_per_hour: int = Field(
+        default=20,
+        ge=0,
+        description="New watches (`POST /watches` and the watch page) per client address and "
+        "hour; 0: no limit",
+    )
+    watch_interval_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        description="How often the watch duties read new events and send the webhooks that are due",
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="The limit on one webhook delivery (connect and answer)"
+    )
+    webhook_max_attempts: int = Field(
+        default=8,
+        ge=1,
+        description="Webhook attempts for one notice before it is given up and its watch marked "
+        "failing",
+    )
+    webhook_backoff_base_seconds: float = Field(
+        default=30.0, gt=0, description="The wait after a webhook's first failed delivery"
+    )
+    webhook_backoff_max_seconds: float = Field(
+        default=3600.0, gt=0, description="The longest wait between a webhook's retries"
+    )
+    webhook_allow_http: bool = Field(
+        default=False,
+        description="Accept plain `http://` webhook URLs (loopback tests and the demo only: a "
+        "notice is public, but its cancel link is not)",
+    )
+    webhook_allow_private_addresses: bool = Field(
+        default=False,
+        description="Accept webhook URLs that resolve to private, loopback, link-local or other "
+        "non-global addresses. Off in production: otherwise anyone could make the node send "
+        "requests into its own network (server-side request forgery)",
+    )
 
     @field_validator("node_id")
     @classmethod

@@ -62,6 +62,7 @@ from sdgcities.node.spotchecks.models import (
 )
 from sdgcities.node.status.models import StatusListRecord
 from sdgcities.node.trust.models import TrustListCopy
+from sdgcities.node.watches.models import Watch, WatchCursor, WatchDelivery
 from sdgcities.node.web.models import WebSession
 
 metadata = SQLModel.metadata
@@ -120,6 +121,9 @@ __all__ = [
     "TrustListCopy",
     "User",
     "Vote",
+    "Watch",
+    "WatchCursor",
+    "WatchDelivery",
     "WebSession",
     "metadata",
 ]

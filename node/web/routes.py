@@ -89,6 +89,7 @@ def install_site(app: FastAPI) -> None:
         review,
         secretariat,
         verify,
+        watches,
     )
     from .account.routes import router as account_router
     from .city.routes import router as city_router
@@ -104,6 +105,7 @@ def install_site(app: FastAPI) -> None:
         committee.router,
         frameworks.router,
         secretariat.router,
+        watches.router,
     ):
         app.include_router(pages)
     if app.state.node.settings.is_global:

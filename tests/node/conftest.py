@@ -46,6 +46,7 @@ NO_RATE_LIMITS: dict[str, int] = {
     "rate_limit_verify_per_minute": 0,
     "rate_limit_join_per_hour": 0,
     "rate_limit_sign_in_per_minute": 0,
+    "rate_limit_watch_per_hour": 0,
 }
 ROOT_DID = "did:web:global.example.org"
 

@@ -1,0 +1,1 @@
+"""Watches: an investor follows a city, a country or a certificate, by email or by webhook."""

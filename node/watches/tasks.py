@@ -1,0 +1,72 @@
+"""The leader duty that turns new events into notices and sends the webhooks that are due.
+
+One round fans out every event the cursor has not passed (in batches, each its own
+transaction), then makes one sending round. The database calls and the HTTP posts block, so a
+round runs in a worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+
+import httpx
+
+from sdgcities.node.db import transaction
+from sdgcities.node.state import NodeState
+from sdgcities.node.timeutil import utcnow
+
+from .service import FAN_OUT_BATCH, events_waiting, fan_out_once
+from .webhooks import deliver_due_once, webhook_client
+
+logger = logging.getLogger(__name__)
+
+
+def notify_once(state: NodeState, client: httpx.Client) -> tuple[int, int, int]:
+    """One round: (deliveries created, webhooks delivered, webhooks failed)."""
+    created = 0
+    while events_waiting(state):
+        with transaction(state.engine) as session:
+            read, batch = fan_out_once(state, session=session, now=utcnow())
+        created += batch
+        if read < FAN_OUT_BATCH:
+            break
+    delivered, failed = deliver_due_once(state, client)
+    return created, delivered, failed
+
+
+async def _loop(state: NodeState, *, interval: float, stop: asyncio.Event) -> None:
+    with webhook_client(state.settings) as client:
+        while True:
+            try:
+                created, delivered, failed = await asyncio.to_thread(notify_once, state, client)
+            except Exception:
+                logger.exception("the watch round failed; next try in %s s", interval)
+            else:
+                if created or delivered or failed:
+                    logger.info(
+                        "watches: %s notices, %s webhooks delivered, %s to retry",
+                        created,
+                        delivered,
+                        failed,
+                    )
+            with suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=interval)
+                return
+
+
+@asynccontextmanager
+async def watch_notices(state: NodeState) -> AsyncIterator[None]:
+    """Notify watches of new events while the context is open."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(
+        _loop(state, interval=state.settings.watch_interval_seconds, stop=stop),
+        name="watch-notices",
+    )
+    try:
+        yield
+    finally:
+        stop.set()
+        await task
