@@ -55,6 +55,9 @@ PAGES: Final[dict[str, Page]] = {
     "sign-in": Page(f"/{LANG}/sign-in"),
     "request-account": Page(f"/{LANG}/request-account"),
     "forgot-password": Page(f"/{LANG}/forgot-password"),
+    "watch": Page(f"/{LANG}/watch", query="?city={locode}"),
+    "watch-confirm": Page(f"/{LANG}/watch/confirm", query="?token=a-mailed-token"),
+    "watch-cancel-unusable": Page(f"/{LANG}/watch/cancel", query="?token=unknown", status=404),
     "set-password-unusable": Page(f"/{LANG}/set-password/{{token}}", status=404),
     "not-found": Page(f"/{LANG}/no-such-page", status=404),
     # Every person's own
