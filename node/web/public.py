@@ -36,6 +36,7 @@ from sdgcities.node.registry import service
 from sdgcities.node.registry.cache import Snapshot
 from sdgcities.node.registry.routes import MAX_QUERY_LENGTH
 from sdgcities.node.timeutil import utcnow
+from sdgcities.node.watches.models import WatchTarget
 
 from .errors import error_page
 from .i18n import BY_CODE, N_, Language, translations
@@ -43,6 +44,7 @@ from .pages import render
 from .routes import LanguageDep
 from .session import WebCaller, page_access
 from .terms import LEVEL_NAMES, STAGE_NAMES
+from .watches import watch_link
 
 router = APIRouter(include_in_schema=False)
 Visitor = Annotated[WebCaller, page_access(Role.PUBLIC)]
@@ -211,6 +213,16 @@ def registry_page(
         if "country" not in query.errors
         else f"/{language.code}/registry/feed.atom",
         "is_global": state.settings.is_global,
+        "watch_path": watch_link(
+            session=session,
+            settings=state.settings,
+            language=language,
+            kind=WatchTarget.COUNTRY,
+            target=query.sent["country"],
+            country=query.sent["country"],
+        )
+        if query.sent.get("country") and "country" not in query.errors
+        else None,
     }
     if query.errors:
         return render(
@@ -390,6 +402,14 @@ def city_page(
         caller=caller,
         city=city,
         country=country_name(language, city.country),
+        watch_path=watch_link(
+            session=session,
+            settings=state.settings,
+            language=language,
+            kind=WatchTarget.CITY,
+            target=city.locode,
+            country=city.country,
+        ),
         certificates=certificates,
         highest_level=LEVEL_BY_STAGE[highest] if highest else None,
         stage_names=STAGE_NAMES,
@@ -449,6 +469,7 @@ def certificate_page(
     request: Request,
     language: LanguageDep,
     caller: Visitor,
+    session: ReadSessionDep,
     state: StateDep,
     found: FoundCertificate,
 ) -> Response:
@@ -462,6 +483,14 @@ def certificate_page(
         certificate=found,
         statement=statement_of(found.credential),
         country=country_name(language, found.country),
+        watch_path=watch_link(
+            session=session,
+            settings=state.settings,
+            language=language,
+            kind=WatchTarget.CERTIFICATE,
+            target=found.issued.id,
+            country=found.country,
+        ),
         address=address,
         qr_path=f"{own_path}/qr.svg",
         stage_names=STAGE_NAMES,

@@ -8,14 +8,17 @@ follow links.
 from __future__ import annotations
 
 from typing import Any, Final
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
+from sqlmodel import Session
 
 from sdgcities.node.config import Settings
 from sdgcities.node.deps import SessionDep, StateDep
 from sdgcities.node.errors import Conflict, InvalidRequest, NotFound
 from sdgcities.node.rate_limit import client_key
 from sdgcities.node.timeutil import utcnow
+from sdgcities.node.trust.service import load_current
 from sdgcities.node.watches import service
 from sdgcities.node.watches.models import Watch, WatchChannel, WatchTarget
 
@@ -54,6 +57,34 @@ def _target_of(params: Any) -> tuple[WatchTarget, str] | None:
         if str(params.get(kind.value, "")).strip()
     ]
     return given[0] if len(given) == 1 else None
+
+
+def watch_link(
+    *,
+    session: Session,
+    settings: Settings,
+    language: Language,
+    kind: WatchTarget,
+    target: str,
+    country: str,
+) -> str | None:
+    """Where a visitor asks to watch `target` (of `country`): the node that sends its notices.
+
+    A node sends notices for the certificates it issues. The global node's registry also lists
+    its members' certificates: for those (and for a member's country) the link is the member's
+    own watch page, from the trust list. None when no node would send a notice.
+    """
+    query = urlencode({kind.value: target})
+    if settings.is_global and country.upper() != settings.node_id.upper():
+        trust_list = load_current(session=session, settings=settings)
+        member = trust_list.node(country.upper()) if trust_list else None
+        if member is not None and member.id != settings.node_id:
+            return f"{member.base_url}/{language.code}/watch?{query}"
+    try:
+        service.check_target(session, settings, kind, target)
+    except (NotFound, InvalidRequest):
+        return None
+    return f"/{language.code}/watch?{query}"
 
 
 def _checked_target(

@@ -24,12 +24,17 @@ order (one function per step, each taking the shared `Journey`):
    on Kenya's registry page and, once Kenya's report reaches the global node, on the global
    registry page; the token downloaded from the certificate page verifies as valid on the global
    node's verify page.
-5. `committee_suspends_the_certificate`: the secretariat proposes a suspension on its
+5. `investor_watches_the_city`: an investor, from Mombasa's public page, asks to watch the city
+   twice, once by email and once by webhook (a receiver on a loopback port), and confirms each
+   watch through the link mailed to them.
+6. `committee_suspends_the_certificate`: the secretariat proposes a suspension on its
    certificates pages, a second meeting decides it, and the certificate's page shows it
    suspended on Kenya's node and, after the next report, on the global node.
+7. `investor_is_told`: the webhook arrives, a notice signed by Kenya's node that
+   `credentials.verify_notice` accepts against the trust list from the global node (pinned by
+   its root thumbprint), and the email notice arrives too.
 
-A step that follows (an investor's watch, say) is one more function taking the `Journey` and
-one more line in the test.
+A step that follows is one more function taking the `Journey` and one more line in the test.
 """
 
 from __future__ import annotations
@@ -51,8 +56,10 @@ from fpdf import FPDF
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from sdgcities.cli.demo.sign_ins import post_form
+from sdgcities.credentials import TrustList, verify_notice
 
 from ..integration.harness import Node, endorsed_framework, federation, stop_process
+from ..node.watches.conftest import Receiver, receiver  # noqa: F401 (the fixture)
 from .browser import assert_accessible, watched_page
 from .world import Mailbox, smtp_server
 
@@ -68,6 +75,14 @@ FAST_RELAY = {
     "relay_backoff_max_seconds": 1.0,
 }
 REPORT_WAIT_SECONDS = 60.0
+INVESTOR = "esg-desk@fund.example.org"
+# The investor's webhook listens on loopback, over plain http: allowed on this test's node only.
+WATCHES = {
+    "webhook_allow_http": True,
+    "webhook_allow_private_addresses": True,
+    "watch_interval_seconds": 0.2,
+}
+_WATCH_CONFIRMATION = re.compile(r"https?://\S+/en/watch/confirm\?token=[A-Za-z0-9_-]+")
 _SET_PASSWORD = re.compile(r"https?://\S+/(?:en|fr)/set-password/[A-Za-z0-9_-]+")
 
 
@@ -87,12 +102,14 @@ class Journey:
     kenya: Node
     mailbox: Mailbox
     folder: Path
+    receiver: Receiver
     people: dict[str, Person] = field(default_factory=dict)
     application_id: int = 0
     certificate_id: str = ""
     token: str = ""
     # Each person signs in once; their later pages reuse the session's cookies.
     sessions: dict[str, Any] = field(default_factory=dict)
+    followed_links: list[str] = field(default_factory=list)
 
     @contextmanager
     def page(self, who: str | None = None, node: Node | None = None) -> Iterator[Page]:
@@ -197,7 +214,11 @@ def invitation_link(journey: Journey, person: Person) -> str:
 
 
 @pytest.fixture
-def journey(chromium: Browser, tmp_path: Path) -> Iterator[Journey]:
+def journey(
+    chromium: Browser,
+    tmp_path: Path,
+    receiver: Receiver,  # noqa: F811 (the fixture)
+) -> Iterator[Journey]:
     started: list[subprocess.Popen[bytes]] = []
     with smtp_server() as (mailbox, smtp_port):
         try:
@@ -210,10 +231,11 @@ def journey(chromium: Browser, tmp_path: Path) -> Iterator[Journey]:
                 mail_from="sdgcities@ke.example.org",
                 mail_interval_seconds=0.2,
                 **FAST_RELAY,
+                **WATCHES,
             )
             with httpx.Client(timeout=30) as http:
                 endorsed_framework(http, global_node, kenya)
-            journey = Journey(chromium, global_node, kenya, mailbox, tmp_path)
+            journey = Journey(chromium, global_node, kenya, mailbox, tmp_path, receiver)
             invite_everyone(journey)
             yield journey
         finally:
@@ -494,9 +516,74 @@ def committee_suspends_the_certificate(journey: Journey) -> None:
         expect(page.locator("#registry-results")).not_to_contain_text(CITY[1])
 
 
+def investor_watches_the_city(journey: Journey) -> None:
+    for channel in ("email", "webhook"):
+        with journey.page() as page:
+            page.goto(f"/en/cities/{CITY[0]}")
+            page.click("#watch-link")
+            page.fill("#email", INVESTOR)
+            page.check("#channel" if channel == "email" else "#channel-webhook")
+            if channel == "webhook":
+                page.fill("#webhook_url", journey.receiver.url)
+            page.click("#watch-submit")
+            page.wait_for_url(lambda url: "/watch?" not in url)
+        link = _new_confirmation_link(journey)
+        with journey.page() as page:
+            page.goto(link)
+            page.click("#watch-confirm")
+            expect(page.locator("#watch-confirmed")).to_be_visible()
+
+
+def _new_confirmation_link(journey: Journey) -> str:
+    """The link of the investor's newest confirmation mail not followed yet."""
+    followed = journey.followed_links
+
+    def unfollowed() -> list[str]:
+        links = []
+        for mail in list(journey.mailbox.messages):
+            if INVESTOR in str(mail["To"]):
+                body = mail.get_body(preferencelist=("plain",))
+                found = _WATCH_CONFIRMATION.search(body.get_content() if body else "")
+                if found and found.group(0) not in followed:
+                    links.append(found.group(0))
+        return links
+
+    wait_until(lambda: bool(unfollowed()), "the watch's confirmation mail", timeout=30)
+    link = unfollowed()[0]
+    followed.append(link)
+    return link.removeprefix(journey.kenya.url)
+
+
+def investor_is_told(journey: Journey) -> None:
+    wait_until(lambda: bool(journey.receiver.received), "the signed webhook", timeout=30)
+    [delivery] = journey.receiver.received
+    assert delivery.content_type == "application/sdgcities-notice+jwt"
+    root = journey.global_node.init["root_thumbprint"]
+    published = httpx.get(f"{journey.global_node.url}/federation/trust-list", timeout=10).text
+    notice = verify_notice(
+        delivery.body, trust_list=TrustList.from_jws(published, pinned_thumbprints=[root])
+    )
+    assert notice.node_id == "KE"
+    assert (notice.event.type, notice.event.credential) == (
+        "credential.suspended",
+        journey.certificate_id,
+    )
+    assert (notice.event.locode, notice.event.status) == (CITY[0], "suspended")
+
+    def emailed() -> bool:
+        return any(
+            INVESTOR in str(mail["To"]) and "/watch/confirm" not in str(mail.get_body())
+            for mail in list(journey.mailbox.messages)
+        )
+
+    wait_until(emailed, "the email notice", timeout=30)
+
+
 def test_a_city_is_certified_then_suspended_across_the_federation(journey: Journey) -> None:
     city_applies_in_french(journey)
     review_with_a_clarification(journey)
     committee_awards_the_certificate(journey)
     certificate_is_registered_and_verifies(journey)
+    investor_watches_the_city(journey)
     committee_suspends_the_certificate(journey)
+    investor_is_told(journey)

@@ -4,6 +4,7 @@ endorsement requests, on SQLite and PostgreSQL (the global node of tests/node/me
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -456,3 +457,23 @@ def test_the_other_console_pages_in_arabic_and_chinese(
         page = client.get(path)
         assert page.status_code == 200, path
         assert heading in page.text, path
+
+
+# Watches -----------------------------------------------------------------------------------------
+
+
+def test_a_members_city_certificate_and_country_are_watched_on_the_members_node(
+    client: TestClient, make_log: MakeLog
+) -> None:
+    kenya = make_log("KE")
+    credential_id = kenya.issue("KE-NBO")
+    assert kenya.send().status_code < 300
+    member_page = "https://ke.example.org/fr/watch"
+    city = client.get("/fr/cities/KE-NBO").text
+    assert f'href="{member_page}?city=KE-NBO"' in city
+    certificate = client.get(f"/fr/certificates/{credential_id}").text
+    assert f'href="{member_page}?certificate={quote(credential_id, safe="")}"' in certificate
+    registry = client.get("/fr/registry?country=KE").text
+    assert f'href="{member_page}?country=KE"' in registry
+    # A country no member certifies: the global node sends its notices itself.
+    assert 'href="/fr/watch?country=BO"' in client.get("/fr/registry?country=BO").text
