@@ -7,13 +7,14 @@ from typing import Final
 from fastapi import APIRouter
 from fastapi.responses import RedirectResponse
 
-from . import profile, requests, sign_in
+from . import notices, profile, requests, sign_in
 
 SIGN_IN_PATH: Final = sign_in.SIGN_IN_PATH
 
 router = APIRouter(include_in_schema=False)
 router.include_router(sign_in.router)
 router.include_router(profile.router)
+router.include_router(notices.router)
 router.include_router(requests.router)
 
 
