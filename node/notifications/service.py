@@ -150,7 +150,7 @@ def _send(
     how many were queued."""
     now = utcnow()
     queued = 0
-    for user in dict.fromkeys(users):
+    for user in {user.id: user for user in users}.values():
         assert user.id is not None
         preference = preference_of(session=session, user_id=user.id)
         if kind in muted_kinds(preference):
@@ -452,9 +452,21 @@ def expiry_threshold(certificate: Certificate, now: datetime) -> int | None:
     return min(crossed) if crossed and remaining > timedelta(0) else None
 
 
-def send_expiry_notices(*, session: Session, settings: Settings, now: datetime) -> int:
-    """One notice per certificate per threshold crossed (180, 90, 30 days), to its city."""
-    due = session.exec(
+def _already_sent(session: Session, kind: NoticeKind, subjects: Sequence[str]) -> set[str]:
+    if not subjects:
+        return set()
+    return set(
+        session.exec(
+            select(NoticeSent.subject).where(
+                NoticeSent.kind == kind, col(NoticeSent.subject).in_(subjects)
+            )
+        ).all()
+    )
+
+
+def due_expiries(*, session: Session, now: datetime) -> list[tuple[Certificate, int]]:
+    """The certificates with a threshold crossed and not yet told, with that threshold."""
+    candidates = session.exec(
         select(Certificate)
         .where(
             col(Certificate.status) != CertificateStatus.REVOKED,
@@ -463,10 +475,22 @@ def send_expiry_notices(*, session: Session, settings: Settings, now: datetime) 
         )
         .order_by(col(Certificate.valid_until), col(Certificate.id))
     ).all()
+    crossed = [
+        (certificate, days)
+        for certificate in candidates
+        if (days := expiry_threshold(certificate, now)) is not None
+    ]
+    sent = _already_sent(
+        session, NoticeKind.CERTIFICATE_EXPIRING, [f"{c.id}:{days}" for c, days in crossed]
+    )
+    return [(c, days) for c, days in crossed if f"{c.id}:{days}" not in sent]
+
+
+def send_expiry_notices(*, session: Session, settings: Settings, now: datetime) -> int:
+    """One notice per certificate per threshold crossed (180, 90, 30 days), to its city."""
     sent = 0
-    for certificate in due:
-        days = expiry_threshold(certificate, now)
-        if days is None or not claim_notice(
+    for certificate, days in due_expiries(session=session, now=now):
+        if not claim_notice(
             session=session,
             kind=NoticeKind.CERTIFICATE_EXPIRING,
             subject=f"{certificate.id}:{days}",
@@ -490,27 +514,67 @@ def send_expiry_notices(*, session: Session, settings: Settings, now: datetime) 
     return sent
 
 
+def _silence_subject(member: MemberNode, heard: datetime) -> str:
+    return f"{member.node_id}:{heard.astimezone(UTC).isoformat()}"
+
+
+def due_silences(
+    *, session: Session, settings: Settings, now: datetime
+) -> list[tuple[MemberNode, datetime]]:
+    """The member nodes silent and not yet told of, with when they were last heard from."""
+    logs = {log.node_id: log for log in session.exec(select(IngestedLog)).all()}
+    silent = []
+    for member in session.exec(select(MemberNode).order_by(col(MemberNode.node_id))).all():
+        last_report = logs[member.node_id].last_report_at if member.node_id in logs else None
+        if is_silent(
+            settings=settings,
+            node_id=member.node_id,
+            status=member.status.value,
+            last_report_at=last_report,
+            joined_at=member.joined_at,
+            now=now,
+        ):
+            silent.append((member, last_report or member.joined_at))
+    sent = _already_sent(
+        session, NoticeKind.NODE_SILENT, [_silence_subject(m, heard) for m, heard in silent]
+    )
+    return [(m, heard) for m, heard in silent if _silence_subject(m, heard) not in sent]
+
+
+def due_alarms(*, session: Session, now: datetime) -> list[IngestAlarm]:
+    """The alarms raised lately and not yet told of."""
+    alarms = session.exec(
+        select(IngestAlarm)
+        .where(col(IngestAlarm.raised_at) > now - ALARM_NOTICE_WINDOW)
+        .order_by(col(IngestAlarm.id))
+    ).all()
+    sent = _already_sent(session, NoticeKind.NODE_ALARM, [str(alarm.id) for alarm in alarms])
+    return [alarm for alarm in alarms if str(alarm.id) not in sent]
+
+
+def periodic_notices_due(*, session: Session, settings: Settings, now: datetime) -> bool:
+    """Whether a round has anything to send (read only: most rounds have nothing)."""
+    return bool(
+        due_expiries(session=session, now=now)
+        or (
+            settings.is_global
+            and (
+                due_silences(session=session, settings=settings, now=now)
+                or due_alarms(session=session, now=now)
+            )
+        )
+    )
+
+
 def send_federation_notices(*, session: Session, settings: Settings, now: datetime) -> int:
     """On the global node, to its secretariat: each member node that fell silent (once per
     silence: the claim names the moment it was last heard from) and each alarm newly raised."""
     sent = 0
-    logs = {log.node_id: log for log in session.exec(select(IngestedLog)).all()}
-    for member in session.exec(select(MemberNode).order_by(col(MemberNode.node_id))).all():
-        log = logs.get(member.node_id)
-        heard = (log.last_report_at if log is not None else None) or member.joined_at
-        if not is_silent(
-            settings=settings,
-            node_id=member.node_id,
-            status=member.status.value,
-            last_report_at=log.last_report_at if log is not None else None,
-            joined_at=member.joined_at,
-            now=now,
-        ):
-            continue
+    for member, heard in due_silences(session=session, settings=settings, now=now):
         if not claim_notice(
             session=session,
             kind=NoticeKind.NODE_SILENT,
-            subject=f"{member.node_id}:{heard.astimezone(UTC).isoformat()}",
+            subject=_silence_subject(member, heard),
             now=now,
         ):
             continue
@@ -534,12 +598,7 @@ def send_federation_notices(*, session: Session, settings: Settings, now: dateti
             },
         )
     names = {member.node_id: member.name for member in session.exec(select(MemberNode)).all()}
-    alarms = session.exec(
-        select(IngestAlarm)
-        .where(col(IngestAlarm.raised_at) > now - ALARM_NOTICE_WINDOW)
-        .order_by(col(IngestAlarm.id))
-    ).all()
-    for alarm in alarms:
+    for alarm in due_alarms(session=session, now=now):
         if not claim_notice(
             session=session, kind=NoticeKind.NODE_ALARM, subject=str(alarm.id), now=now
         ):

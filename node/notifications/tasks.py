@@ -13,16 +13,20 @@ from sdgcities.node.db import transaction
 from sdgcities.node.state import NodeState
 from sdgcities.node.timeutil import utcnow
 
-from .service import send_expiry_notices, send_federation_notices
+from .service import periodic_notices_due, send_expiry_notices, send_federation_notices
 
 logger = logging.getLogger(__name__)
 NOTICE_CHECK_SECONDS = 600.0
 
 
 def send_periodic_notices_once(state: NodeState) -> int:
-    """One round: how many notices were sent (each to all the people concerned)."""
+    """One round: how many notices were sent (each to all the people concerned). A read-only
+    look first, so a round with nothing to send takes no write lock (SQLite has one)."""
+    now = utcnow()
+    with transaction(state.engine, write=False) as session:
+        if not periodic_notices_due(session=session, settings=state.settings, now=now):
+            return 0
     with transaction(state.engine) as session:
-        now = utcnow()
         sent = send_expiry_notices(session=session, settings=state.settings, now=now)
         if state.settings.is_global:
             sent += send_federation_notices(session=session, settings=state.settings, now=now)
