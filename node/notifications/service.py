@@ -436,12 +436,13 @@ def claim_notice(*, session: Session, kind: NoticeKind, subject: str, now: datet
     transaction, and then skips."""
     dialect = session.get_bind().dialect.name
     make_insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    result = session.execute(
+    claimed = session.execute(
         make_insert(NoticeSent)
         .values(kind=kind.value, subject=subject[:200], sent_at=now)
         .on_conflict_do_nothing(index_elements=["kind", "subject"])
-    )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+        .returning(col(NoticeSent.id))
+    ).first()
+    return claimed is not None
 
 
 def expiry_threshold(certificate: Certificate, now: datetime) -> int | None:
