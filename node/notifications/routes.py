@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from sdgcities.node.accounts import service as accounts
-from sdgcities.node.accounts.models import Role
-from sdgcities.node.actor import Actor
-from sdgcities.node.deps import SessionDep, access
+from sdgcities.node.accounts.routes import SignedIn
+from sdgcities.node.deps import SessionDep
 from sdgcities.node.timeutil import utcnow
 
 from . import service
@@ -18,16 +17,6 @@ from .models import NoticeKind
 
 router = APIRouter(tags=["accounts"])
 
-SignedIn = Annotated[
-    Actor,
-    access(
-        Role.ADMINISTRATOR,
-        Role.REVIEWER,
-        Role.COMMITTEE_MEMBER,
-        Role.SECRETARIAT,
-        Role.CITY_APPLICANT,
-    ),
-]
 NoticeLanguage = Literal["ar", "zh", "en", "fr", "ru", "es"]
 
 

@@ -8,7 +8,6 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 from sqlmodel import Session
 
-from sdgcities.node.accounts.models import User
 from sdgcities.node.deps import SessionDep
 from sdgcities.node.notifications import service as notices
 from sdgcities.node.notifications.models import NoticeKind
@@ -19,6 +18,7 @@ from ..pages import render
 from ..routes import LanguageDep, SignedIn
 from ..session import WebCaller, check_csrf
 from .forms import form_text
+from .profile import signed_in_user
 
 KIND_LABELS: Final = {
     NoticeKind.CLARIFICATION_ASKED: N_("A reviewer asks my city for a clarification"),
@@ -44,13 +44,6 @@ def notices_path(language_code: str) -> str:
     return f"/{language_code}/account/notices"
 
 
-def _user(session: Session, caller: WebCaller) -> User:
-    assert caller.actor.user_id is not None
-    user = session.get(User, caller.actor.user_id)
-    assert user is not None
-    return user
-
-
 def _page(
     request: Request,
     *,
@@ -62,7 +55,7 @@ def _page(
     status_code: int = 200,
     errors: dict[str, str] | None = None,
 ) -> Response:
-    user = _user(session, caller)
+    user = signed_in_user(session, caller)
     preference = notices.preference_of(session=session, user_id=caller.actor.user_id or 0)
     return render(
         request,
@@ -126,7 +119,7 @@ async def save_notices(
         )
     notices.save_preferences(
         session=session,
-        user=_user(session, caller),
+        user=signed_in_user(session, caller),
         language=chosen_language or None,
         muted=[kind for kind in NoticeKind if kind.value not in wanted],
         now=utcnow(),
