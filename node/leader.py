@@ -8,8 +8,8 @@ campaigns for a session-level PostgreSQL advisory lock on a connection of its ow
 holds it runs the duties. PostgreSQL releases a session lock when its session ends, so when the
 leader dies (even by SIGKILL: the kernel closes its socket, and the server ends the session)
 another worker takes the lock at its next attempt, within `LEADER_POLL_SECONDS` or so, and
-starts the duties afresh. A leader that loses its lock
-connection (a database restart) stops its duties at its next check, and campaigns again.
+starts the duties afresh. A leader that loses its lock connection (a database restart) stops its
+duties at its next check, and campaigns again.
 
 Between a leader losing its connection and noticing it, another worker may already lead: for
 that second two processes may run a duty. Every duty is a transaction that tolerates that (the
