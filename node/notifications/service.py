@@ -25,6 +25,7 @@ from sdgcities.node.applications.models import Application
 from sdgcities.node.certificates.models import Certificate, CertificateStatus
 from sdgcities.node.cities.models import City
 from sdgcities.node.committee.models import AgendaItem, ItemKind, ItemOutcome, Meeting
+from sdgcities.node.committee.quorum import is_sitting
 from sdgcities.node.config import Settings
 from sdgcities.node.ingest.models import IngestAlarm, IngestedLog
 from sdgcities.node.mail import enqueue
@@ -89,7 +90,8 @@ def save_preferences(
 def muted_kinds(preference: NoticePreference | None) -> set[NoticeKind]:
     if preference is None:
         return set()
-    return {NoticeKind(kind) for kind in preference.muted if kind in NoticeKind._value2member_map_}
+    known = {kind.value for kind in NoticeKind}
+    return {NoticeKind(kind) for kind in preference.muted if kind in known}
 
 
 # Who is concerned -------------------------------------------------------------------------------
@@ -107,15 +109,9 @@ def reviewers_of(*, session: Session, application_id: int) -> list[User]:
 
 
 def committee_members(*, session: Session, on: datetime) -> list[User]:
-    """The members whose term covers `on` (or who have no term set)."""
-    day = on.date()
+    """The members sitting on the day of `on`."""
     members = _users(session, col(User.role) == Role.COMMITTEE_MEMBER)
-    return [
-        member
-        for member in members
-        if (member.term_start is None or member.term_start <= day)
-        and (member.term_end is None or day <= member.term_end)
-    ]
+    return [member for member in members if is_sitting(member, on.date())]
 
 
 def secretariat(*, session: Session) -> list[User]:
