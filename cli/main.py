@@ -62,6 +62,7 @@ NODE_EXTRA_MODULES = frozenset(
         "fastapi_offline",
         "fpdf",
         "httptools",
+        "icalendar",
         "jinja2",
         "multipart",
         "psycopg",

@@ -61,6 +61,8 @@ from .membership.routes import router as membership_router
 from .membership.tasks import trust_list_sync
 from .monitoring.routes import router as monitoring_router
 from .monitoring.tasks import quality_reports
+from .notifications.routes import router as notices_router
+from .notifications.tasks import periodic_notices
 from .openapi import document_errors, guard_of
 from .outbound import outbound_client
 from .rate_limit import RateLimit, RouteRateLimit, TokenBuckets
@@ -99,6 +101,7 @@ from .wellknown.routes import router as wellknown_router
 ROUTERS = (
     wellknown_router,
     me_router,
+    notices_router,
     accounts_router,
     people_router,
     audit_router,
@@ -250,6 +253,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         partial(ingest_pull, state, app.state.ingest),
         partial(event_relay, state, _relay_transport(app)),
         partial(quality_reports, state),
+        partial(periodic_notices, state),
         partial(mail_sender, state),
         partial(watch_notices, state),
     )

@@ -1,14 +1,15 @@
 """Which process of a node runs the duties that must run once per node.
 
 A node served by several worker processes (`node serve --workers N`, PostgreSQL only) still has
-one relay, one status-list refresher, one trust-list republisher and sync, one ingest pull and
-one quality-report writer: two relays would each sign and send the same events, two refreshers
-would re-sign every list twice. Every worker campaigns for a session-level PostgreSQL advisory
-lock on a connection of its own; the one that holds it runs the duties. PostgreSQL releases a
-session lock when its session ends, so when the leader dies (even by SIGKILL: the kernel closes
-its socket, and the server ends the session) another worker takes the lock at its next attempt,
-within `LEADER_POLL_SECONDS` or so, and starts the duties afresh. A leader that loses its lock
-connection (a database restart) stops its duties at its next check, and campaigns again.
+one relay, one status-list refresher, one trust-list republisher and sync, one ingest pull, one
+quality-report writer, one mail sender and one round of periodic notices: two relays would each
+sign and send the same events, two refreshers would re-sign every list twice. Every worker
+campaigns for a session-level PostgreSQL advisory lock on a connection of its own; the one that
+holds it runs the duties. PostgreSQL releases a session lock when its session ends, so when the
+leader dies (even by SIGKILL: the kernel closes its socket, and the server ends the session)
+another worker takes the lock at its next attempt, within `LEADER_POLL_SECONDS` or so, and
+starts the duties afresh. A leader that loses its lock connection (a database restart) stops its
+duties at its next check, and campaigns again.
 
 Between a leader losing its connection and noticing it, another worker may already lead: for
 that second two processes may run a duty. Every duty is a transaction that tolerates that (the

@@ -44,6 +44,7 @@ from sdgcities.node.members.models import (
     PublishedTrustList,
 )
 from sdgcities.node.monitoring.models import QualityReport
+from sdgcities.node.notifications.models import NoticePreference, NoticeSent
 from sdgcities.node.registry.models import CURRENT_CERTIFICATES
 from sdgcities.node.relay.models import RelayReceipt
 from sdgcities.node.reports.models import StageReport
@@ -100,6 +101,8 @@ __all__ = [
     "MemberNode",
     "MemberNodeHistory",
     "NodeKey",
+    "NoticePreference",
+    "NoticeSent",
     "OneTimeLink",
     "OutboxMessage",
     "PublishedTrustList",

@@ -84,20 +84,21 @@ def revoke_token(session: SessionDep, actor: Admin, token_id: Id) -> TokenPublic
 me_router = APIRouter(tags=["accounts"])
 
 
+SignedIn = Annotated[
+    Actor,
+    access(
+        Role.ADMINISTRATOR,
+        Role.REVIEWER,
+        Role.COMMITTEE_MEMBER,
+        Role.SECRETARIAT,
+        Role.CITY_APPLICANT,
+    ),
+]
+"""Any person with an account (not the anonymous public)."""
+
+
 @me_router.get("/me")
-def who_am_i(
-    session: SessionDep,
-    actor: Annotated[
-        Actor,
-        access(
-            Role.ADMINISTRATOR,
-            Role.REVIEWER,
-            Role.COMMITTEE_MEMBER,
-            Role.SECRETARIAT,
-            Role.CITY_APPLICANT,
-        ),
-    ],
-) -> UserPublic:
+def who_am_i(session: SessionDep, actor: SignedIn) -> UserPublic:
     assert actor.user_id is not None
     return UserPublic.model_validate(
         service.get_user_or_raise(session=session, user_id=actor.user_id)

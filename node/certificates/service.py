@@ -36,6 +36,7 @@ from sdgcities.node.errors import Conflict, NotFound
 from sdgcities.node.events.service import append_event
 from sdgcities.node.frameworks import service as frameworks
 from sdgcities.node.frameworks.models import FrameworkVersion
+from sdgcities.node.notifications import service as notices
 from sdgcities.node.state import NodeState
 from sdgcities.node.status.service import allocate_status_entry, set_status_bits
 from sdgcities.node.timeutil import utcnow
@@ -261,6 +262,7 @@ def issue_certificate(
         ),
         occurred_at=issued_at,
     )
+    notices.notify_certificate(session=session, settings=state.settings, certificate=certificate)
     return certificate
 
 
@@ -369,6 +371,9 @@ def change_status(
             "decision": {"meeting": decision.meeting, "item": agenda_item_id},
         },
         occurred_at=now,
+    )
+    notices.notify_certificate(
+        session=session, settings=state.settings, certificate=certificate, reason=reason
     )
     return certificate
 

@@ -21,6 +21,7 @@ from sdgcities.node.actor import Actor
 from sdgcities.node.audit.service import record
 from sdgcities.node.config import Settings
 from sdgcities.node.errors import Conflict, InvalidRequest
+from sdgcities.node.notifications import service as notices
 from sdgcities.node.timeutil import utcnow
 
 from .models import Meeting
@@ -105,6 +106,8 @@ def plan_year(
         target_id=year,
         detail={"year": year, "meetings": [meeting.id for meeting in meetings]},
     )
+    for meeting in meetings:
+        notices.notify_meeting_scheduled(session=session, settings=settings, meeting=meeting)
     return YearPlan(year=year, per_year=per_year, meetings=meetings, skipped=skipped)
 
 

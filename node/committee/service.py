@@ -56,6 +56,7 @@ from sdgcities.node.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from sdgcities.node.events.service import append_event
 from sdgcities.node.members import endorsements
 from sdgcities.node.members.models import EndorsementRequestRecord, EndorsementState
+from sdgcities.node.notifications import service as notices
 from sdgcities.node.state import NodeState
 from sdgcities.node.timeutil import utcnow
 
@@ -153,6 +154,7 @@ def schedule_meeting(
         target_id=meeting.id,
         detail={"scheduled_for": meeting.scheduled_for.isoformat()},
     )
+    notices.notify_meeting_scheduled(session=session, settings=settings, meeting=meeting)
     return meeting
 
 
@@ -733,6 +735,7 @@ def decide_item(*, session: Session, state: NodeState, item_id: int, actor: Acto
             decision=decision,
             actor=actor,
         )
+    notices.notify_decision(session=session, settings=state.settings, item=item)
     return item
 
 

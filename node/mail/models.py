@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import Column, Text
 from sqlmodel import Field, SQLModel
 
 from sdgcities.node.dbtypes import UTCDateTime
@@ -17,6 +18,8 @@ class OutboxMessage(SQLModel, table=True):
     recipient: str = Field(max_length=254)
     subject: str = Field(max_length=300)
     body: str
+    # An iCalendar invitation (RFC 5545, METHOD:REQUEST) sent with the text, if any.
+    calendar: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)

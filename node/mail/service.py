@@ -39,10 +39,18 @@ class MailText:
     body: str
 
 
-def enqueue(*, session: Session, to: str, text: MailText, now: datetime) -> OutboxMessage:
-    """Adds a mail to the outbox in the caller's transaction: sent once that commits."""
+def enqueue(
+    *, session: Session, to: str, text: MailText, now: datetime, calendar: str | None = None
+) -> OutboxMessage:
+    """Adds a mail to the outbox in the caller's transaction: sent once that commits.
+    `calendar`: an iCalendar invitation (METHOD:REQUEST) to send with it."""
     message = OutboxMessage(
-        recipient=to, subject=text.subject, body=text.body, created_at=now, next_attempt_at=now
+        recipient=to,
+        subject=text.subject,
+        body=text.body,
+        calendar=calendar,
+        created_at=now,
+        next_attempt_at=now,
     )
     session.add(message)
     session.flush()
@@ -93,6 +101,13 @@ def compose(message: OutboxMessage, settings: Settings) -> EmailMessage:
     domain = settings.mail_from.rpartition("@")[2] or "localhost"
     mail["Message-ID"] = make_msgid(idstring=f"outbox.{message.id}", domain=domain)
     mail.set_content(message.body)
+    if message.calendar is not None:
+        # Both ways mail clients look for an invitation: the text/calendar alternative with its
+        # method (Outlook, Gmail show the answer buttons) and an invite.ics file for the others.
+        mail.add_alternative(message.calendar, subtype="calendar", params={"method": "REQUEST"})
+        mail.add_attachment(
+            message.calendar.encode(), maintype="application", subtype="ics", filename="invite.ics"
+        )
     return mail
 
 

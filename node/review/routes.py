@@ -221,7 +221,7 @@ def assign_reviewers(
         lead_id=body.lead_id,
         required=state.settings.reviewers_per_application,
         actor=actor,
-        node_id=state.settings.node_id,
+        settings=state.settings,
     )
     return _detail(session, state, application, actor)
 
@@ -272,7 +272,7 @@ def replace_reviewer(
         reviewer_id=reviewer_id,
         replacement_id=body.replacement_id,
         actor=actor,
-        node_id=state.settings.node_id,
+        settings=state.settings,
     )
     return _detail(session, state, application, actor)
 
@@ -320,13 +320,17 @@ def submit_review(
 
 @router.post("/applications/{application_id}/clarifications", status_code=status.HTTP_201_CREATED)
 def request_clarification(
-    session: SessionDep, actor: Reviewer, application_id: Id, body: ClarificationCreate
+    session: SessionDep,
+    state: StateDep,
+    actor: Reviewer,
+    application_id: Id,
+    body: ClarificationCreate,
 ) -> ClarificationPublic:
     """Ask the city about some criteria: the application goes back to the city, which may
     change those criteria's answers and add evidence to them until it responds."""
     application = _application(session, actor, application_id, for_update=True)
     request = service.request_clarification(
-        session=session, application=application, data=body, actor=actor
+        session=session, application=application, data=body, actor=actor, settings=state.settings
     )
     return _clarification_public(request)
 
@@ -345,12 +349,16 @@ def list_clarifications(
 
 @router.post("/applications/{application_id}/clarifications/respond")
 def respond_to_clarifications(
-    session: SessionDep, actor: CityWriter, application_id: Id, body: ClarificationResponse
+    session: SessionDep,
+    state: StateDep,
+    actor: CityWriter,
+    application_id: Id,
+    body: ClarificationResponse,
 ) -> ClarificationsPublic:
     """Answer every open question at once; the application returns to the reviewers."""
     application = _application(session, actor, application_id, for_update=True)
     service.respond_to_clarifications(
-        session=session, application=application, data=body, actor=actor
+        session=session, application=application, data=body, actor=actor, settings=state.settings
     )
     requests = service.clarifications_of(session=session, application_id=application.id)
     return ClarificationsPublic(

@@ -49,10 +49,11 @@ from sdgcities.node.applications import service as applications
 from sdgcities.node.applications.models import Application, ApplicationState, Evidence
 from sdgcities.node.audit.service import record
 from sdgcities.node.cities.service import get_city_or_raise
-from sdgcities.node.config import GLOBAL_NODE_ID
+from sdgcities.node.config import GLOBAL_NODE_ID, Settings
 from sdgcities.node.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from sdgcities.node.events.service import append_event
 from sdgcities.node.frameworks import service as frameworks
+from sdgcities.node.notifications import service as notices
 from sdgcities.node.timeutil import utcnow
 
 from .models import (
@@ -214,16 +215,16 @@ def assign_reviewers(
     lead_id: int,
     required: int,
     actor: Actor,
-    node_id: str,
+    settings: Settings,
 ) -> list[ReviewAssignment]:
     """Assign the reviewers of a submitted application (`application` locked by the caller);
-    on the global node (`node_id`), every one of them from its language's team."""
+    on the global node, every one of them from its language's team. Each is told."""
     if application.state is not ApplicationState.SUBMITTED:
         raise Conflict(
             f"application {application.id} is {application.state.value}; reviewers are assigned "
             "once, to a submitted application"
         )
-    team = team_of(application=application, node_id=node_id)
+    team = team_of(application=application, node_id=settings.node_id)
     distinct = list(dict.fromkeys(reviewer_ids))
     if len(distinct) < required:
         raise InvalidRequest(
@@ -253,6 +254,9 @@ def assign_reviewers(
         target_type="application",
         target_id=application.id,
         detail={"reviewers": distinct, "lead": lead_id} | ({"team": team} if team else {}),
+    )
+    notices.notify_review_assigned(
+        session=session, settings=settings, application=application, reviewer_ids=distinct
     )
     return assignments
 
@@ -385,7 +389,7 @@ def replace_reviewer(
     reviewer_id: int,
     replacement_id: int,
     actor: Actor,
-    node_id: str,
+    settings: Settings,
 ) -> ReviewAssignment:
     """Put another reviewer in one's place during the review (a conflict declared late, a
     reviewer who cannot go on). The replaced reviewer's assessments go with them: the review
@@ -412,7 +416,7 @@ def replace_reviewer(
         session=session,
         application=application,
         user_id=replacement_id,
-        team=team_of(application=application, node_id=node_id),
+        team=team_of(application=application, node_id=settings.node_id),
     )
     dropped = assessments_of(session=session, assignments=[replaced])
     for assessment in dropped:
@@ -440,6 +444,9 @@ def replace_reviewer(
             "had_submitted": replaced.submitted_at is not None,
             "assessments_dropped": len(dropped),
         },
+    )
+    notices.notify_review_assigned(
+        session=session, settings=settings, application=application, reviewer_ids=[replacement_id]
     )
     return replacement
 
@@ -631,9 +638,14 @@ def clarifications_of(
 
 
 def request_clarification(
-    *, session: Session, application: Application, data: ClarificationCreate, actor: Actor
+    *,
+    session: Session,
+    application: Application,
+    data: ClarificationCreate,
+    actor: Actor,
+    settings: Settings,
 ) -> ClarificationRequest:
-    """Ask the city about some criteria; the application goes back to the city."""
+    """Ask the city about some criteria; the application goes back to the city, which is told."""
     assignment = own_assignment(session=session, application=application, actor=actor)
     if application.state not in (
         ApplicationState.UNDER_REVIEW,
@@ -671,13 +683,22 @@ def request_clarification(
         target_id=application.id,
         detail={"request": request.id, "criteria": list(data.criteria), "from": previous.value},
     )
+    notices.notify_clarification_asked(
+        session=session, settings=settings, application=application, request=request
+    )
     return request
 
 
 def respond_to_clarifications(
-    *, session: Session, application: Application, data: ClarificationResponse, actor: Actor
+    *,
+    session: Session,
+    application: Application,
+    data: ClarificationResponse,
+    actor: Actor,
+    settings: Settings,
 ) -> list[ClarificationRequest]:
-    """The city answers every open question at once, and the review resumes."""
+    """The city answers every open question at once, and the review resumes; the reviewers
+    are told."""
     if application.state is not ApplicationState.CLARIFICATION_REQUESTED:
         raise Conflict(
             f"application {application.id} is {application.state.value}: there is no "
@@ -717,6 +738,9 @@ def respond_to_clarifications(
         target_type="application",
         target_id=application.id,
         detail={"requests": sorted(answered)},
+    )
+    notices.notify_clarification_answered(
+        session=session, settings=settings, application=application
     )
     return list(open_requests.values())
 

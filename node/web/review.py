@@ -725,6 +725,7 @@ async def ask_clarification(
     language: LanguageDep,
     caller: ReviewerPage,
     session: SessionDep,
+    state: StateDep,
     application_id: ApplicationId,
 ) -> Response:
     await check_csrf(request, caller)
@@ -755,7 +756,11 @@ async def ask_clarification(
     try:
         await posted.act(
             lambda application: service.request_clarification(
-                session=session, application=application, data=data, actor=caller.actor
+                session=session,
+                application=application,
+                data=data,
+                actor=caller.actor,
+                settings=state.settings,
             )
         )
     except Conflict:

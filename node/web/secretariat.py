@@ -522,7 +522,7 @@ async def assign_reviewers(
         lead_id=lead,
         required=state.settings.reviewers_per_application,
         actor=caller.actor,
-        node_id=state.settings.node_id,
+        settings=state.settings,
     )
     return RedirectResponse(
         f"{_base(language)}/applications/{application_id}/reviewers?done=assigned",

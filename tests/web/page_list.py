@@ -62,6 +62,7 @@ PAGES: Final[dict[str, Page]] = {
     "not-found": Page(f"/{LANG}/no-such-page", status=404),
     # Every person's own
     "account": Page(f"/{LANG}/account", "mombasa"),
+    "notices": Page(f"/{LANG}/account/notices", "mombasa"),
     "second-factor": Page(f"/{LANG}/account/second-factor", "secretariat"),
     # A city's people
     "city-dashboard": Page(f"/{LANG}/city", "mombasa"),

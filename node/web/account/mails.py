@@ -54,7 +54,8 @@ def language_for(user: User, fallback: Language = SOURCE_LANGUAGE) -> Language:
     return fallback
 
 
-def _text(language: Language, subject: str, body: str, **values: object) -> MailText:
+def mail_text(language: Language, subject: str, body: str, **values: object) -> MailText:
+    """The subject and body, translated into `language`, with `values` put in."""
     catalogue = translations(language.code)
     return MailText(
         subject=catalogue.gettext(subject) % values, body=catalogue.gettext(body) % values
@@ -74,7 +75,7 @@ def send_invitation(
     link = _link(
         session, user, LinkPurpose.INVITATION, timedelta(hours=hours), language, settings, now
     )
-    text = _text(
+    text = mail_text(
         language,
         _INVITATION_SUBJECT,
         _INVITATION_BODY,
@@ -92,7 +93,7 @@ def send_password_reset(
     minutes = settings.password_reset_lifetime_minutes
     lifetime = timedelta(minutes=minutes)
     link = _link(session, user, LinkPurpose.PASSWORD_RESET, lifetime, language, settings, now)
-    text = _text(
+    text = mail_text(
         language,
         _RESET_SUBJECT,
         _RESET_BODY,
@@ -128,7 +129,7 @@ def send_request_refused(
     settings: Settings,
     now: datetime,
 ) -> None:
-    text = _text(
+    text = mail_text(
         language,
         _REQUEST_REFUSED_SUBJECT,
         _REQUEST_REFUSED_BODY,

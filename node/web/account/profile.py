@@ -64,7 +64,8 @@ def second_factor_path(language_code: str) -> str:
     return f"/{language_code}/account/second-factor"
 
 
-def _user(session: Session, caller: WebCaller) -> User:
+def signed_in_user(session: Session, caller: WebCaller) -> User:
+    """The account of the person signed in on the page."""
     assert caller.actor.user_id is not None
     user = session.get(User, caller.actor.user_id)
     assert user is not None
@@ -81,7 +82,7 @@ def _account_page(
     status_code: int = 200,
     errors: dict[str, str] | None = None,
 ) -> Response:
-    user = _user(session, caller)
+    user = signed_in_user(session, caller)
     city = session.get(City, user.city_locode) if user.city_locode else None
     return render(
         request,
@@ -118,7 +119,7 @@ async def change_password(
     current = form_text(form, "current_password", strip=False)
     new = form_text(form, "new_password", strip=False)
     confirmation = form_text(form, "confirm_password", strip=False)
-    user = _user(session, caller)
+    user = signed_in_user(session, caller)
     settings, now, client = state.settings, utcnow(), client_of(request, state.settings)
     errors: dict[str, str] = {}
     # The current password is asked for, and wrong ones throttled as at sign-in: someone at an
@@ -166,7 +167,7 @@ def _enrolment_page(
     status_code: int = 200,
     errors: dict[str, str] | None = None,
 ) -> Response:
-    user = _user(session, caller)
+    user = signed_in_user(session, caller)
     if has_second_factor(user):
         return render(
             request,
@@ -214,7 +215,7 @@ async def enrol_second_factor(
     await check_csrf(request, caller)
     form = await request.form()
     code = form_text(form, "code")
-    user = _user(session, caller)
+    user = signed_in_user(session, caller)
     if has_second_factor(user):
         return RedirectResponse(f"/{language.code}/account", status_code=303)
     error = None

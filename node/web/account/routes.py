@@ -7,7 +7,7 @@ from typing import Final
 from fastapi import APIRouter
 from fastapi.responses import RedirectResponse
 
-from . import profile, requests, sign_in
+from . import notices, profile, requests, sign_in
 
 SIGN_IN_PATH: Final = sign_in.SIGN_IN_PATH
 # Anonymous forms that can make the node send a mail.
@@ -16,6 +16,7 @@ MAIL_FORM_PATHS: Final = (sign_in.FORGOT_PASSWORD_PATH, requests.REQUEST_ACCOUNT
 router = APIRouter(include_in_schema=False)
 router.include_router(sign_in.router)
 router.include_router(profile.router)
+router.include_router(notices.router)
 router.include_router(requests.router)
 
 

@@ -285,6 +285,7 @@ async def answer_clarifications(
     language: LanguageDep,
     caller: City_,
     session: SessionDep,
+    state: StateDep,
     application_id: Id,
 ) -> Response:
     await check_csrf(request, caller)
@@ -318,7 +319,11 @@ async def answer_clarifications(
         )
     try:
         review.respond_to_clarifications(
-            session=session, application=application, data=response, actor=caller.actor
+            session=session,
+            application=application,
+            data=response,
+            actor=caller.actor,
+            settings=state.settings,
         )
     except NodeError as exc:
         session.rollback()
