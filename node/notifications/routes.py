@@ -9,7 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sdgcities.node.accounts import service as accounts
 from sdgcities.node.accounts.routes import SignedIn
-from sdgcities.node.deps import SessionDep
+from sdgcities.node.actor import Actor
+from sdgcities.node.deps import SessionDep, StateDep
+from sdgcities.node.state import NodeState
 from sdgcities.node.timeutil import utcnow
 
 from . import service
@@ -37,20 +39,24 @@ class NoticePreferences(BaseModel):
 
 class NoticePreferencesPublic(NoticePreferences):
     effective_language: NoticeLanguage = Field(description="The language notices are sent in")
-    kinds: list[NoticeKind] = Field(description="Every kind of notice there is")
+    kinds: list[NoticeKind] = Field(description="The kinds this node sends to your role")
 
 
-def _public(preferences: NoticePreferences, effective: str) -> NoticePreferencesPublic:
+def _public(
+    preferences: NoticePreferences, effective: str, actor: Actor, state: NodeState
+) -> NoticePreferencesPublic:
     return NoticePreferencesPublic(
         language=preferences.language,
         muted=sorted(set(preferences.muted)),
         effective_language=effective,
-        kinds=list(NoticeKind),
+        kinds=list(service.kinds_for(actor.role, is_global=state.settings.is_global)),
     )
 
 
 @router.get("/me/notices")
-def get_notice_preferences(session: SessionDep, actor: SignedIn) -> NoticePreferencesPublic:
+def get_notice_preferences(
+    session: SessionDep, state: StateDep, actor: SignedIn
+) -> NoticePreferencesPublic:
     """Your notice preferences (every kind on until you turn some off)."""
     assert actor.user_id is not None
     user = accounts.get_user_or_raise(session=session, user_id=actor.user_id)
@@ -59,12 +65,12 @@ def get_notice_preferences(session: SessionDep, actor: SignedIn) -> NoticePrefer
         language=preference.language if preference is not None else None,
         muted=sorted(service.muted_kinds(preference)),
     )
-    return _public(chosen, service.notice_language(user, preference).code)
+    return _public(chosen, service.notice_language(user, preference).code, actor, state)
 
 
 @router.put("/me/notices")
 def put_notice_preferences(
-    session: SessionDep, actor: SignedIn, body: NoticePreferences
+    session: SessionDep, state: StateDep, actor: SignedIn, body: NoticePreferences
 ) -> NoticePreferencesPublic:
     """Choose your notices' language and the kinds you do not want."""
     assert actor.user_id is not None
@@ -72,4 +78,4 @@ def put_notice_preferences(
     preference = service.save_preferences(
         session=session, user=user, language=body.language, muted=body.muted, now=utcnow()
     )
-    return _public(body, service.notice_language(user, preference).code)
+    return _public(body, service.notice_language(user, preference).code, actor, state)

@@ -97,6 +97,26 @@ def muted_kinds(preference: NoticePreference | None) -> set[NoticeKind]:
 # Who is concerned -------------------------------------------------------------------------------
 
 
+def kinds_for(role: Role, *, is_global: bool) -> tuple[NoticeKind, ...]:
+    """The notices a person of `role` can receive on this node (what their preferences offer)."""
+    kinds: tuple[NoticeKind, ...] = _KINDS_BY_ROLE.get(role, ())
+    if role is Role.SECRETARIAT and is_global:
+        kinds += (NoticeKind.NODE_SILENT, NoticeKind.NODE_ALARM)
+    return kinds
+
+
+_KINDS_BY_ROLE: Final[dict[Role, tuple[NoticeKind, ...]]] = {
+    Role.CITY_APPLICANT: (
+        NoticeKind.CLARIFICATION_ASKED,
+        NoticeKind.DECISION_TAKEN,
+        NoticeKind.CERTIFICATE_CHANGED,
+        NoticeKind.CERTIFICATE_EXPIRING,
+    ),
+    Role.REVIEWER: (NoticeKind.REVIEW_ASSIGNED, NoticeKind.CLARIFICATION_ANSWERED),
+    Role.COMMITTEE_MEMBER: (NoticeKind.MEETING_SCHEDULED, NoticeKind.DECISION_TAKEN),
+}
+
+
 def city_users(*, session: Session, locode: str) -> list[User]:
     return _users(session, col(User.city_locode) == locode, col(User.role) == Role.CITY_APPLICANT)
 

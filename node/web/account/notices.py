@@ -8,7 +8,8 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 from sqlmodel import Session
 
-from sdgcities.node.deps import SessionDep
+from sdgcities.node.config import Settings
+from sdgcities.node.deps import SessionDep, StateDep
 from sdgcities.node.notifications import service as notices
 from sdgcities.node.notifications.models import NoticeKind
 from sdgcities.node.timeutil import utcnow
@@ -52,6 +53,7 @@ def _page(
     session: Session,
     chosen_language: str,
     wanted: set[str],
+    offered: tuple[NoticeKind, ...],
     status_code: int = 200,
     errors: dict[str, str] | None = None,
 ) -> Response:
@@ -67,7 +69,7 @@ def _page(
         chosen_language=chosen_language,
         account_language=notices.notice_language(user, None),
         effective_language=notices.notice_language(user, preference),
-        kinds=KIND_LABELS,
+        kinds={kind: KIND_LABELS[kind] for kind in offered},
         wanted=wanted,
         errors=errors or {},
         saved=request.query_params.get("saved") == "1",
@@ -76,7 +78,7 @@ def _page(
 
 @router.get("/{lang:lang}/account/notices")
 def notices_page(
-    request: Request, language: LanguageDep, caller: SignedIn, session: SessionDep
+    request: Request, language: LanguageDep, caller: SignedIn, session: SessionDep, state: StateDep
 ) -> Response:
     assert caller.actor.user_id is not None
     preference = notices.preference_of(session=session, user_id=caller.actor.user_id)
@@ -88,12 +90,17 @@ def notices_page(
         session=session,
         chosen_language=(preference.language or "") if preference is not None else "",
         wanted={kind.value for kind in NoticeKind if kind not in muted},
+        offered=_offered(caller, state.settings),
     )
+
+
+def _offered(caller: WebCaller, settings: Settings) -> tuple[NoticeKind, ...]:
+    return notices.kinds_for(caller.actor.role, is_global=settings.is_global)
 
 
 @router.post("/{lang:lang}/account/notices")
 async def save_notices(
-    request: Request, language: LanguageDep, caller: SignedIn, session: SessionDep
+    request: Request, language: LanguageDep, caller: SignedIn, session: SessionDep, state: StateDep
 ) -> Response:
     await check_csrf(request, caller)
     form = await request.form()
@@ -102,9 +109,10 @@ async def save_notices(
     errors: dict[str, str] = {}
     if chosen_language and chosen_language not in BY_CODE:
         errors["language"] = UNKNOWN_LANGUAGE
-    known = {kind.value for kind in NoticeKind}
+    offered = _offered(caller, state.settings)
+    known = {kind.value for kind in offered}
     if any(value not in known for value in sent) or len(form.getlist("notice")) > MAX_KINDS_SENT:
-        errors["notice-" + next(iter(NoticeKind)).value] = UNKNOWN_KIND
+        errors["notices"] = UNKNOWN_KIND
     wanted = {value for value in sent if value in known}
     if errors:
         return _page(
@@ -114,6 +122,7 @@ async def save_notices(
             session=session,
             chosen_language=chosen_language if chosen_language in BY_CODE else "",
             wanted=wanted,
+            offered=offered,
             status_code=400,
             errors=errors,
         )
@@ -121,7 +130,7 @@ async def save_notices(
         session=session,
         user=signed_in_user(session, caller),
         language=chosen_language or None,
-        muted=[kind for kind in NoticeKind if kind.value not in wanted],
+        muted=[kind for kind in offered if kind.value not in wanted],
         now=utcnow(),
     )
     return RedirectResponse(f"{notices_path(language.code)}?saved=1", status_code=303)

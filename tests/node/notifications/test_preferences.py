@@ -40,9 +40,10 @@ def test_a_person_chooses_their_notices_on_the_account_page(
     sign_in(person)
     page = client.get(PAGE)
     assert page.status_code == 200
-    # Every notice on by default, in the first of the account's languages.
-    assert page.text.count('type="checkbox" name="notice"') == 9
-    assert page.text.count(" checked>") == 9
+    # Every notice a city's official can get, on by default, in the account's first language.
+    assert page.text.count('type="checkbox" name="notice"') == 4
+    assert page.text.count(" checked>") == 4
+    assert 'value="review_assigned"' not in page.text  # a reviewer's notice
     assert "Notices are now sent in Русский." in page.text
     assert 'href="/en/account/notices"' in client.get("/en/account").text
 
@@ -61,15 +62,20 @@ def test_a_person_chooses_their_notices_on_the_account_page(
     assert "Your choices are saved." in shown.text
     assert '<option value="es" lang="es" selected>' in shown.text
     assert 'value="decision_taken" id="notice-decision_taken" checked>' in shown.text
-    assert 'value="review_assigned" id="notice-review_assigned">' in shown.text
+    assert 'value="clarification_asked" id="notice-clarification_asked">' in shown.text
     assert "Notices are now sent in Español." in shown.text
 
     # The API shows the same choices to the same person.
     api = client.get("/me/notices", headers=person.headers).json()
     assert api["language"] == "es"
     assert api["effective_language"] == "es"
-    assert "decision_taken" not in api["muted"]
-    assert len(api["muted"]) == 7
+    assert api["muted"] == ["certificate_changed", "clarification_asked"]
+    assert api["kinds"] == [
+        "clarification_asked",
+        "decision_taken",
+        "certificate_changed",
+        "certificate_expiring",
+    ]
     assert email_of(session, person)  # the account is untouched
 
 
@@ -88,9 +94,22 @@ def test_the_page_refuses_a_forged_post_and_bad_values(
     bad_kind = client.post(PAGE, data={"csrf_token": token, "notice": ["everything"]})
     assert bad_kind.status_code == 400
     assert "Choose notices from the list" in bad_kind.text
+    not_offered = client.post(PAGE, data={"csrf_token": token, "notice": ["node_alarm"]})
+    assert not_offered.status_code == 400  # the global secretariat's notice
+    assert "Choose notices from the list" in not_offered.text
     # Nothing was saved.
     assert "Your choices are saved." not in client.get(PAGE).text
-    assert client.get(PAGE).text.count(" checked>") == 9
+    assert client.get(PAGE).text.count(" checked>") == 4
+
+
+def test_a_role_that_gets_no_notices_is_told_so(
+    client: TestClient, make_account: MakeAccount, sign_in: SignIn
+) -> None:
+    sign_in(make_account(Role.ADMINISTRATOR))
+    page = client.get(PAGE)
+    assert page.status_code == 200
+    assert 'id="no-notices"' in page.text
+    assert 'name="notice"' not in page.text
 
 
 def test_the_api_sets_and_checks_the_callers_preferences(
@@ -103,17 +122,7 @@ def test_the_api_sets_and_checks_the_callers_preferences(
         "language": None,
         "muted": [],
         "effective_language": "zh",
-        "kinds": [
-            "clarification_asked",
-            "clarification_answered",
-            "review_assigned",
-            "meeting_scheduled",
-            "decision_taken",
-            "certificate_changed",
-            "certificate_expiring",
-            "node_silent",
-            "node_alarm",
-        ],
+        "kinds": ["review_assigned", "clarification_answered"],
     }
     changed = client.put(
         "/me/notices",
