@@ -29,7 +29,11 @@ def _public(watch: Watch) -> WatchPublic:
     return WatchPublic.model_validate(watch.model_dump())
 
 
-@router.post(WATCHES_PATH, status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    WATCHES_PATH,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={404: {"description": "No such city or certificate on this node"}},
+)
 def create_watch(
     data: WatchCreate, request: Request, session: SessionDep, state: StateDep, _caller: Anyone
 ) -> WatchPublic:
@@ -57,13 +61,19 @@ def create_watch(
     return _public(watch)
 
 
-@router.post(f"{WATCHES_PATH}/confirm")
+@router.post(
+    f"{WATCHES_PATH}/confirm",
+    responses={404: {"description": "The link is unknown, expired or already used"}},
+)
 def confirm_watch(data: WatchLink, session: SessionDep, _caller: Anyone) -> WatchPublic:
     """Spends the mailed confirmation link: notices of later events are sent from now on."""
     return _public(service.confirm_watch(session=session, secret=data.token, now=utcnow()))
 
 
-@router.post(f"{WATCHES_PATH}/cancel")
+@router.post(
+    f"{WATCHES_PATH}/cancel",
+    responses={404: {"description": "The link is unknown"}},
+)
 def cancel_watch(data: WatchLink, session: SessionDep, _caller: Anyone) -> WatchPublic:
     """Cancels the watch whose cancel link (in every notice) this is."""
     return _public(service.cancel_watch(session=session, secret=data.token, now=utcnow()))
