@@ -1,4 +1,4 @@
-"""The assistance tables as migrated (0014assi) match the models, on both backends.
+"""The assistance tables as migrated (0014assi) match the models, on both backends."""
 
 from __future__ import annotations
 
