@@ -147,14 +147,11 @@ def list_requests(
     offset: int,
     limit: int,
     state: RequestState | None = None,
-    application_id: int | None = None,
 ) -> tuple[list[AssistanceRequest], int]:
     """The requests the actor may see, newest first."""
     conditions = _visible(actor)
     if state is not None:
         conditions.append(AssistanceRequest.state == state)
-    if application_id is not None:
-        conditions.append(AssistanceRequest.application_id == application_id)
     found = session.exec(
         select(AssistanceRequest)
         .where(*conditions)
