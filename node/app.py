@@ -29,6 +29,7 @@ from .accounts.routes import me_router
 from .accounts.routes import router as accounts_router
 from .applications.routes import EVIDENCE_UPLOAD_PATH
 from .applications.routes import router as applications_router
+from .assistance.routes import router as assistance_router
 from .audit.routes import router as audit_router
 from .body_limit import RequestSizeLimit, RouteBodyCap
 from .catalogue.routes import router as catalogue_router
@@ -119,6 +120,7 @@ ROUTERS = (
     certificates_router,
     registry_router,
     watches_router,
+    assistance_router,
 )
 
 

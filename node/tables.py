@@ -13,6 +13,7 @@ from sdgcities.node.accounts.models import (
     User,
 )
 from sdgcities.node.applications.models import Application, CriterionAnswer, Evidence
+from sdgcities.node.assistance.models import AssistanceNote, AssistanceRequest
 from sdgcities.node.audit.models import AuditEntry
 from sdgcities.node.catalogue.models import Tool
 from sdgcities.node.certificates.models import Certificate, CertificateProposal
@@ -74,6 +75,8 @@ __all__ = [
     "AgendaItem",
     "ApiToken",
     "Application",
+    "AssistanceNote",
+    "AssistanceRequest",
     "Attendance",
     "AuditEntry",
     "Certificate",

@@ -80,6 +80,7 @@ def is_page_route(route: APIRoute) -> bool:
 def install_site(app: FastAPI) -> None:
     # Imported here: the pages' modules import this one's dependencies (`LanguageDep`).
     from . import (
+        assistance,
         committee,
         criteria,
         frameworks,
@@ -106,6 +107,7 @@ def install_site(app: FastAPI) -> None:
         frameworks.router,
         secretariat.router,
         watches.router,
+        assistance.router,
     ):
         app.include_router(pages)
     if app.state.node.settings.is_global:

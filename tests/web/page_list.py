@@ -68,6 +68,7 @@ PAGES: Final[dict[str, Page]] = {
     "city-dashboard": Page(f"/{LANG}/city", "mombasa"),
     "self-assessment": Page(CITY_APPLICATION, "mombasa"),
     "stage-report": Page(f"{CITY_APPLICATION}/report", "mombasa"),
+    "city-assistance": Page(f"/{LANG}/city/assistance", "mombasa"),
     # Reviewers
     "review-assignments": Page(f"/{LANG}/review", "lead"),
     "review-conflicts": Page(f"/{LANG}/review/conflicts", "lead"),
@@ -93,6 +94,7 @@ PAGES: Final[dict[str, Page]] = {
     "propose": Page(f"/{LANG}/secretariat/certificates/{{certificate_id}}/propose", "secretariat"),
     "cities": Page(f"/{LANG}/secretariat/cities", "secretariat"),
     "catalogue": Page(f"/{LANG}/secretariat/catalogue", "secretariat"),
+    "assistance": Page(f"/{LANG}/secretariat/assistance", "secretariat", query="?state=open"),
     "frameworks": Page(f"/{LANG}/frameworks", "secretariat"),
     "framework": Page(f"/{LANG}/frameworks/{{version_id}}", "secretariat"),
     # The global node's console
@@ -122,4 +124,8 @@ NOT_VISITED: Final[dict[str, str]] = {
     f"{CITY_APPLICATION}/report.pdf": "a file download (PDF)",
     f"{APPLICATION}/evidence/{{evidence_id}}": "a file download (evidence)",
     f"{APPLICATION}/report.pdf": "a file download (PDF)",
+    f"{CITY_APPLICATION}/assistance/{{code}}": "the world's application is recommended with no "
+    "gap to ask about; tests/node/web/test_assistance_pages.py renders the form",
+    f"/{LANG}/secretariat/assistance/{{request_id}}": "the world has no request (no gap); "
+    "tests/node/web/test_assistance_pages.py renders it",
 }

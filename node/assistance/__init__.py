@@ -1,0 +1,1 @@
+"""Technical assistance for a city's gaps (report §25, §37)."""
