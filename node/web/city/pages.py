@@ -269,6 +269,7 @@ async def submit(
             application=application,
             actor=caller.actor,
             node_id=state.settings.node_id,
+            fee_required=state.settings.fees_required_before_submission,
         )
     except NodeError as exc:
         session.rollback()
