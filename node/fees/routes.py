@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, status
-from sqlmodel import select
 
 from sdgcities.node.accounts.models import Role
 from sdgcities.node.actor import Actor
@@ -20,7 +19,7 @@ from sdgcities.node.deps import Anyone, ReadSessionDep, SessionDep, access
 from sdgcities.node.schemas import Id
 
 from . import service
-from .models import CountryIncomeGroup, FeeRate
+from .models import FeeRate
 from .schemas import (
     FeeDecisionCreate,
     FeeDecisionPublic,
@@ -97,7 +96,7 @@ def remove_rate(session: SessionDep, actor: Staff, rate_id: Id) -> None:
 @router.get("/fees/income-groups")
 def read_income_groups(session: ReadSessionDep, _caller: Anyone) -> IncomeGroupsPublic:
     """Each country's World Bank income group (FY2025, with the secretariat's changes)."""
-    changed = {row.country: row.reason for row in session.exec(select(CountryIncomeGroup))}
+    changed = {row.country: row.reason for row in service.changed_income_groups(session=session)}
     return IncomeGroupsPublic(groups=service.income_groups(session=session), changed=changed)
 
 

@@ -143,6 +143,11 @@ def income_groups(*, session: Session) -> dict[str, IncomeGroup]:
     return groups
 
 
+def changed_income_groups(*, session: Session) -> list[CountryIncomeGroup]:
+    """The secretariat's changes to the packaged list, with their reasons."""
+    return list(session.exec(select(CountryIncomeGroup).order_by(col(CountryIncomeGroup.country))))
+
+
 def income_group_of(*, session: Session, country: str) -> IncomeGroup:
     row = session.get(CountryIncomeGroup, country)
     if row is not None:

@@ -82,6 +82,7 @@ def install_site(app: FastAPI) -> None:
     from . import (
         committee,
         criteria,
+        fees,
         frameworks,
         global_console,
         global_spotchecks,
@@ -105,6 +106,7 @@ def install_site(app: FastAPI) -> None:
         committee.router,
         frameworks.router,
         secretariat.router,
+        fees.router,
         watches.router,
     ):
         app.include_router(pages)

@@ -93,6 +93,12 @@ PAGES: Final[dict[str, Page]] = {
     "propose": Page(f"/{LANG}/secretariat/certificates/{{certificate_id}}/propose", "secretariat"),
     "cities": Page(f"/{LANG}/secretariat/cities", "secretariat"),
     "catalogue": Page(f"/{LANG}/secretariat/catalogue", "secretariat"),
+    "fee-schedule": Page(f"/{LANG}/secretariat/fees", "secretariat"),
+    "income-groups": Page(f"/{LANG}/secretariat/fees/income-groups", "secretariat"),
+    "application-fee": Page(
+        f"/{LANG}/secretariat/fees/applications/{{application_id}}", "secretariat"
+    ),
+    "fees-report": Page(f"/{LANG}/secretariat/fees/report", "administrator"),
     "frameworks": Page(f"/{LANG}/frameworks", "secretariat"),
     "framework": Page(f"/{LANG}/frameworks/{{version_id}}", "secretariat"),
     # The global node's console
