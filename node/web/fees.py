@@ -11,17 +11,20 @@ kept as integers in minor units.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from datetime import date
-from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any, Final
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, Final, TypeVar
 
 from babel.numbers import format_currency
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
 from sdgcities.node.applications import service as applications
+from sdgcities.node.applications.models import Application
 from sdgcities.node.countries import is_country_code
 from sdgcities.node.deps import ReadSessionDep, SessionDep
 from sdgcities.node.errors import InvalidRequest
@@ -35,16 +38,18 @@ from sdgcities.node.fees.models import (
     IncomeGroup,
 )
 from sdgcities.node.frameworks import STAGE_ORDER
+from sdgcities.node.timeutil import utcnow
 
 from .i18n import N_, Language
 from .pages import render
 from .routes import LanguageDep
-from .secretariat import FieldError, Staff
-from .session import check_csrf
+from .secretariat import FieldError, RecordId, Staff
+from .session import WebCaller, check_csrf
 from .terms import STAGE_NAMES
 
 router = APIRouter(include_in_schema=False)
-RecordId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+Choice = TypeVar("Choice", bound=StrEnum)
+AMOUNT_PATTERN: Final = re.compile(r"[0-9]{1,15}(\.[0-9]{1,4})?")
 APPLICATIONS_SHOWN: Final = 100
 MAX_POPULATION: Final = 10**9
 
@@ -88,7 +93,7 @@ def _base(language: Language) -> str:
     return f"/{language.code}/secretariat/fees"
 
 
-def money(language: Language) -> Any:
+def money(language: Language) -> Callable[[int, str | None], str]:
     """`money(minor, currency)` for the templates: 20000 USD as "$200.00" in English."""
 
     def formatted(amount_minor: int, currency: str | None) -> str:
@@ -105,7 +110,7 @@ def _page(
     template: str,
     *,
     language: Language,
-    caller: Any,
+    caller: WebCaller,
     status_code: int = 200,
     errors: list[FieldError] | None = None,
     values: Mapping[str, str] | None = None,
@@ -139,11 +144,14 @@ async def _form(request: Request, names: tuple[str, ...]) -> dict[str, str]:
 
 
 def _amount(text: str, currency: str, field: str, errors: list[FieldError]) -> int | None:
-    try:
-        amount = Decimal(text.replace(",", ""))
-        minor = fees.to_minor_units(amount, currency) if amount.is_finite() else -1
-    except (InvalidOperation, InvalidRequest):
-        minor = -1
+    """The amount typed, in minor units. Only digits and a decimal point: "200,00" is 200.00 in
+    French and 20000 in English, so a comma is refused rather than guessed."""
+    minor = -1
+    if AMOUNT_PATTERN.fullmatch(text):
+        try:
+            minor = fees.to_minor_units(Decimal(text), currency)
+        except InvalidRequest:  # more decimal places than the currency has
+            minor = -1
     if not 0 <= minor <= MAX_AMOUNT_MINOR:
         errors.append(FieldError(field, AMOUNT_INVALID))
         return None
@@ -151,8 +159,8 @@ def _amount(text: str, currency: str, field: str, errors: list[FieldError]) -> i
 
 
 def _choice(
-    text: str, choices: type[Any], field: str, message: str, errors: list[FieldError]
-) -> Any:
+    text: str, choices: type[Choice], field: str, message: str, errors: list[FieldError]
+) -> Choice | None:
     try:
         return choices(text)
     except ValueError:
@@ -166,7 +174,9 @@ def _reason(text: str, errors: list[FieldError]) -> str:
     return text
 
 
-def fee_context(*, session: Session, language: Language, application: Any) -> dict[str, Any]:
+def fee_context(
+    *, session: Session, language: Language, application: Application
+) -> dict[str, Any]:
     """What a city's application page shows of its fee (`fees/_city.html`)."""
     return {
         "fee": fees.fee_of(session=session, application=application),
@@ -186,7 +196,7 @@ def _schedule_page(
     request: Request,
     *,
     language: Language,
-    caller: Any,
+    caller: WebCaller,
     session: Session,
     errors: list[FieldError] | None = None,
     values: Mapping[str, str] | None = None,
@@ -278,7 +288,7 @@ def _groups_page(
     request: Request,
     *,
     language: Language,
-    caller: Any,
+    caller: WebCaller,
     session: Session,
     errors: list[FieldError] | None = None,
     values: Mapping[str, str] | None = None,
@@ -348,7 +358,7 @@ def _application_page(
     request: Request,
     *,
     language: Language,
-    caller: Any,
+    caller: WebCaller,
     session: Session,
     application_id: int,
     errors: list[FieldError] | None = None,
@@ -368,7 +378,7 @@ def _application_page(
         done=done,
         application=application,
         fee=fees.fee_of(session=session, application=application),
-        today=date.today().isoformat(),
+        today=utcnow().date().isoformat(),
     )
 
 

@@ -45,7 +45,7 @@ def test_the_secretariat_sets_a_fee(
         stage="qualification",
         income_group="lower-middle",
         min_population="100000",
-        amount="1,250.50",
+        amount="1250.50",
         currency="usd",
     )
     assert (done.status_code, done.headers["location"]) == (303, f"{BASE}?done=rate")
@@ -93,6 +93,18 @@ def test_a_bad_fee_is_shown_back_with_its_errors(
     assert negative.status_code == 400
     assert "Enter an amount of 0 or more" in negative.text
     assert 'value="EUR"' in negative.text
+    # "200,00" is 200.00 in French and 20000 in English: refused, not guessed.
+    for ambiguous in ("200,00", "1,250.50", "12.345", "1e3", "NaN"):
+        refused = _post(
+            client,
+            BASE,
+            f"{BASE}/rates",
+            stage="impact",
+            income_group="low",
+            amount=ambiguous,
+            currency="USD",
+        )
+        assert "Enter an amount of 0 or more" in refused.text, ambiguous
     assert session.exec(select(FeeRate)).all() == []
 
 
