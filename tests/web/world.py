@@ -300,7 +300,7 @@ def after_start(node: Node, prepared: Prepared) -> int:
 def staff_work(node: Node, prepared: Prepared, application_id: int) -> dict[str, str | int]:
     """What the committee's and the secretariat's pages show, done over the API: a meeting with
     Mombasa's recommended application on its agenda, opened, the member present and voting; a
-    catalogue entry. The page routes' parameters (`WebWorld.ids`)."""
+    catalogue entry; a fee schedule and an invoice. The page routes' parameters (`WebWorld.ids`)."""
     review = prepared.review
     secretariat, member = review.secretariat.headers, review.committee.headers
     with httpx.Client(base_url=node.url, timeout=30) as client:
@@ -351,6 +351,34 @@ def staff_work(node: Node, prepared: Prepared, application_id: int) -> dict[str,
                     "languages": ["en", "fr"],
                     "provider": "UN-Habitat",
                 },
+            ),
+            201,
+        )
+        # A fee for every stage, and an invoice: the fee pages show their tables and forms.
+        for stage in (
+            "qualification",
+            "evidence-based-processes",
+            "enabling-environment",
+            "impact",
+        ):
+            rate = {
+                "stage": stage,
+                "income_group": "lower-middle",
+                "amount_minor": 20_000,
+                "currency": "USD",
+            }
+            ok(client.put("/fees/schedule/rates", headers=review.admin.headers, json=rate))
+        invoice = {
+            "kind": "invoice",
+            "amount_minor": 20_000,
+            "dated_on": "2026-11-02",
+            "reference": "INV-1",
+        }
+        ok(
+            client.post(
+                f"/applications/{application_id}/fee/records",
+                headers=review.admin.headers,
+                json=invoice,
             ),
             201,
         )

@@ -3,6 +3,8 @@ reductions, invoices and payments, the submission gate and the report, with ever
 
 from __future__ import annotations
 
+import json
+from importlib import resources
 from typing import Any
 
 import pytest
@@ -12,6 +14,7 @@ from sqlmodel import Session, col, select
 from sdgcities.node.applications.models import Application
 from sdgcities.node.audit.models import AuditEntry
 from sdgcities.node.cities.models import City
+from sdgcities.node.countries import is_country_code
 from sdgcities.node.fees import service
 
 from ..conftest import Account, Backend, MakeAccount, MakeCity, MakeFramework
@@ -407,3 +410,22 @@ def test_removing_a_rate(client: TestClient, world: ReviewWorld) -> None:
     assert ok(client.get("/fees/schedule"))["count"] == 0
     missing = client.delete(f"/fees/schedule/rates/{rate['id']}", headers=world.admin.headers)
     assert missing.status_code == 404
+
+
+def test_the_packaged_income_groups_name_their_source_and_real_countries(session: Session) -> None:
+    document = json.loads(
+        (resources.files("sdgcities.node.fees") / "data" / "income_groups.json").read_text()
+    )
+    assert "World Bank" in document["source"]
+    assert document["date"] == "2024-07-01"
+    assert all(is_country_code(country) for country in document["groups"])
+    groups = service.packaged_income_groups()
+    assert (groups["BI"], groups["KE"], groups["BR"], groups["FR"]) == (
+        "low",
+        "lower-middle",
+        "upper-middle",
+        "high",
+    )
+    # A country the World Bank does not classify is counted as low income, never as high.
+    assert "VE" not in groups
+    assert service.income_group_of(session=session, country="VE") == "low"
