@@ -46,6 +46,7 @@ from sdgcities.node.app import create_app
 from sdgcities.node.cities.schemas import CityCreate
 from sdgcities.node.cities.service import create_city
 from sdgcities.node.config import Settings, get_settings
+from sdgcities.node.frameworks import STAGE_ORDER
 
 from ..integration.harness import Node
 from ..node.conftest import Account
@@ -355,12 +356,7 @@ def staff_work(node: Node, prepared: Prepared, application_id: int) -> dict[str,
             201,
         )
         # A fee for every stage, and an invoice: the fee pages show their tables and forms.
-        for stage in (
-            "qualification",
-            "evidence-based-processes",
-            "enabling-environment",
-            "impact",
-        ):
+        for stage in STAGE_ORDER:
             rate = {
                 "stage": stage,
                 "income_group": "lower-middle",
