@@ -43,6 +43,7 @@ from .docs import install_docs
 from .errors import NodeError
 from .events.routes import router as events_router
 from .evidence.errors import EvidenceTooLarge
+from .fees.routes import router as fees_router
 from .frameworks.routes import router as frameworks_router
 from .frameworks.service import install_baseline
 from .identity.service import load_active_key
@@ -121,6 +122,7 @@ ROUTERS = (
     registry_router,
     watches_router,
     assistance_router,
+    fees_router,
 )
 
 

@@ -99,6 +99,12 @@ class Settings(BaseSettings):
     reviewers_per_application: int = Field(
         default=2, ge=1, description="Reviewers assigned to each application"
     )
+    fees_required_before_submission: bool = Field(
+        default=False,
+        description=(
+            "Refuse (409) to submit an application whose fee is neither paid nor waived (§29)"
+        ),
+    )
     token_lifetime_days: int = Field(
         default=90, ge=1, description="How long a new bearer token is valid"
     )

@@ -27,6 +27,12 @@ from sdgcities.node.federation_registry.models import (
     FederationDecision,
     FederationRegistryHead,
 )
+from sdgcities.node.fees.models import (
+    CountryIncomeGroup,
+    FeeDecision,
+    FeeRate,
+    FeeRecord,
+)
 from sdgcities.node.frameworks.models import FrameworkVersion
 from sdgcities.node.identity.models import NodeKey
 from sdgcities.node.ingest.models import (
@@ -83,6 +89,7 @@ __all__ = [
     "CertificateProposal",
     "City",
     "ClarificationRequest",
+    "CountryIncomeGroup",
     "CriterionAnswer",
     "CriterionAssessment",
     "EndorsementRequestRecord",
@@ -94,6 +101,9 @@ __all__ = [
     "FederationCity",
     "FederationDecision",
     "FederationRegistryHead",
+    "FeeDecision",
+    "FeeRate",
+    "FeeRecord",
     "FrameworkVersion",
     "IngestAlarm",
     "IngestedEvent",

@@ -212,7 +212,11 @@ def submit_application(
         session=session, application_id=application_id, actor=actor, for_update=True
     )
     service.submit_application(
-        session=session, application=application, actor=actor, node_id=state.settings.node_id
+        session=session,
+        application=application,
+        actor=actor,
+        node_id=state.settings.node_id,
+        fee_required=state.settings.fees_required_before_submission,
     )
     return _detail(session, application)
 

@@ -50,6 +50,7 @@ from sdgcities.node.evidence import (
     QuotaExceeded,
     StoredEvidence,
 )
+from sdgcities.node.fees import service as fees
 from sdgcities.node.frameworks import STAGE_ORDER
 from sdgcities.node.frameworks import service as frameworks
 from sdgcities.node.frameworks.models import FrameworkVersion
@@ -364,13 +365,20 @@ def save_answer(
 
 
 def submit_application(
-    *, session: Session, application: Application, actor: Actor, node_id: str
+    *,
+    session: Session,
+    application: Application,
+    actor: Actor,
+    node_id: str,
+    fee_required: bool = False,
 ) -> Application:
     if application.state is not ApplicationState.DRAFT:
         raise Conflict(
             f"application {application.id} is {application.state.value}: only a draft can be "
             "submitted"
         )
+    if fee_required:
+        fees.require_settled(session=session, application=application)
     codes = stage_criteria(session=session, application=application)
     missing = missing_criteria(codes, answers_of(session=session, application=application))
     if missing:

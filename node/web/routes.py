@@ -83,6 +83,7 @@ def install_site(app: FastAPI) -> None:
         assistance,
         committee,
         criteria,
+        fees,
         frameworks,
         global_console,
         global_spotchecks,
@@ -106,6 +107,7 @@ def install_site(app: FastAPI) -> None:
         committee.router,
         frameworks.router,
         secretariat.router,
+        fees.router,
         watches.router,
         assistance.router,
     ):

@@ -95,6 +95,12 @@ PAGES: Final[dict[str, Page]] = {
     "cities": Page(f"/{LANG}/secretariat/cities", "secretariat"),
     "catalogue": Page(f"/{LANG}/secretariat/catalogue", "secretariat"),
     "assistance": Page(f"/{LANG}/secretariat/assistance", "secretariat", query="?state=open"),
+    "fee-schedule": Page(f"/{LANG}/secretariat/fees", "secretariat"),
+    "income-groups": Page(f"/{LANG}/secretariat/fees/income-groups", "secretariat"),
+    "application-fee": Page(
+        f"/{LANG}/secretariat/fees/applications/{{application_id}}", "secretariat"
+    ),
+    "fees-report": Page(f"/{LANG}/secretariat/fees/report", "administrator"),
     "frameworks": Page(f"/{LANG}/frameworks", "secretariat"),
     "framework": Page(f"/{LANG}/frameworks/{{version_id}}", "secretariat"),
     # The global node's console

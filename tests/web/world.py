@@ -46,6 +46,7 @@ from sdgcities.node.app import create_app
 from sdgcities.node.cities.schemas import CityCreate
 from sdgcities.node.cities.service import create_city
 from sdgcities.node.config import Settings, get_settings
+from sdgcities.node.frameworks import STAGE_ORDER
 
 from ..integration.harness import Node
 from ..node.conftest import Account
@@ -300,7 +301,7 @@ def after_start(node: Node, prepared: Prepared) -> int:
 def staff_work(node: Node, prepared: Prepared, application_id: int) -> dict[str, str | int]:
     """What the committee's and the secretariat's pages show, done over the API: a meeting with
     Mombasa's recommended application on its agenda, opened, the member present and voting; a
-    catalogue entry. The page routes' parameters (`WebWorld.ids`)."""
+    catalogue entry; a fee schedule and an invoice. The page routes' parameters (`WebWorld.ids`)."""
     review = prepared.review
     secretariat, member = review.secretariat.headers, review.committee.headers
     with httpx.Client(base_url=node.url, timeout=30) as client:
@@ -351,6 +352,29 @@ def staff_work(node: Node, prepared: Prepared, application_id: int) -> dict[str,
                     "languages": ["en", "fr"],
                     "provider": "UN-Habitat",
                 },
+            ),
+            201,
+        )
+        # A fee for every stage, and an invoice: the fee pages show their tables and forms.
+        for stage in STAGE_ORDER:
+            rate = {
+                "stage": stage,
+                "income_group": "lower-middle",
+                "amount_minor": 20_000,
+                "currency": "USD",
+            }
+            ok(client.put("/fees/schedule/rates", headers=review.admin.headers, json=rate))
+        invoice = {
+            "kind": "invoice",
+            "amount_minor": 20_000,
+            "dated_on": "2026-11-02",
+            "reference": "INV-1",
+        }
+        ok(
+            client.post(
+                f"/applications/{application_id}/fee/records",
+                headers=review.admin.headers,
+                json=invoice,
             ),
             201,
         )

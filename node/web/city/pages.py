@@ -29,6 +29,7 @@ from sdgcities.node.review import service as review
 from sdgcities.node.review.access import open_clarification_criteria
 from sdgcities.node.schemas import Id
 
+from .. import fees as fee_pages
 from ..i18n import N_, Language
 from ..pages import render
 from ..routes import LanguageDep
@@ -158,6 +159,7 @@ def render_application(
         has_report=report_count(session=session, application=application) > 0,
         saved=request.query_params.get("saved"),
         names=NAMES,
+        **fee_pages.fee_context(session=session, language=language, application=application),
     )
 
 
@@ -269,6 +271,7 @@ async def submit(
             application=application,
             actor=caller.actor,
             node_id=state.settings.node_id,
+            fee_required=state.settings.fees_required_before_submission,
         )
     except NodeError as exc:
         session.rollback()
