@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Text, UniqueConstraint, false
+from sqlalchemy import JSON, Column, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from sdgcities.node.dbtypes import UTCDateTime, enum_column
@@ -62,12 +62,9 @@ class Application(SQLModel, table=True):
     submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     withdrawn_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # A renewal (node/renewal): the certificate it renews, whose award's answers it carries over.
-    renews: str | None = Field(
-        default=None,
-        max_length=64,
-        index=True,
-        sa_column_args=[ForeignKey("certificate.id", name="fk_application_renews_certificate")],
-    )
+    # No foreign key: certificate.application_id already points here, and the two would make a
+    # cycle; only `renewal.start_renewal` sets it, from a certificate it has just read.
+    renews: str | None = Field(default=None, max_length=64, index=True)
 
 
 class CriterionAnswer(SQLModel, table=True):
