@@ -4,7 +4,6 @@ and the registry shows the chain."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -13,8 +12,6 @@ from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from sdgcities.node.applications.models import (
-    Application,
-    ApplicationState,
     CriterionAnswer,
     Evidence,
 )
@@ -23,74 +20,8 @@ from sdgcities.node.state import NodeState
 from sdgcities.node.timeutil import utcnow
 
 from ..evidence.samples import PDF
-from ..review.factories import QUALIFICATION, ok, upload
-from .conftest import Desk
-
-INDICATOR = {"indicator": "pop.share", "value": 12.5, "unit": "%", "year": 2025}
-
-
-@pytest.fixture
-def node_state(desk: Desk) -> NodeState:
-    state: NodeState = desk.client.app.state.node  # type: ignore[attr-defined]
-    return state
-
-
-@pytest.fixture
-def wide_window(node_state: NodeState) -> Iterator[None]:
-    """A renewal window longer than a certificate's three years: renewable from its award."""
-    saved = node_state.settings
-    node_state.settings = saved.model_copy(update={"renewal_window_days": 1200})
-    yield
-    node_state.settings = saved
-
-
-def _award(desk: Desk, application_id: int) -> dict[str, Any]:
-    """The committee's award of a recommended application; the certificate's detail."""
-    meeting_id = desk.meeting(title=f"Award of application {application_id}")
-    item = desk.item_for(meeting_id, application_id=application_id)
-    decided = desk.decided(item["id"])
-    assert decided.status_code == 200, decided.text
-    detail = desk.client.get(
-        f"/certificates/{decided.json()['certificate_id']}", headers=desk.admin.headers
-    )
-    certificate: dict[str, Any] = ok(detail)
-    return certificate
-
-
-def _recommend(desk: Desk, application_id: int) -> None:
-    """The review's outcome, stored directly: the review is not this test's subject."""
-    application = desk.session.get(Application, application_id)
-    assert application is not None
-    application.state = ApplicationState.RECOMMENDED
-    desk.session.add(application)
-    desk.session.commit()
-
-
-def _certified(desk: Desk) -> dict[str, Any]:
-    """Nairobi's qualification certificate, awarded for answers with indicator values and one
-    evidence file per criterion (and an answer to a criterion the framework no longer has)."""
-    city = desk.nairobi
-    body = {"stage": "qualification", "framework_version_id": desk.framework_id}
-    application_id = int(
-        ok(desk.client.post("/applications", headers=city.headers, json=body), 201)["id"]
-    )
-    for code in QUALIFICATION:
-        ok(
-            desk.client.put(
-                f"/applications/{application_id}/criteria/{code}",
-                headers=city.headers,
-                json={"narrative": f"How Nairobi meets {code}.", "indicator_values": [INDICATOR]},
-            )
-        )
-        upload(desk.client, city, application_id, code, f"{code}.pdf")
-    ok(desk.client.post(f"/applications/{application_id}/submit", headers=city.headers))
-    # An answer to a criterion a later framework version dropped.
-    desk.session.add(
-        CriterionAnswer(application_id=application_id, criterion_code="A.z", narrative="Gone.")
-    )
-    desk.session.commit()
-    _recommend(desk, application_id)
-    return _award(desk, application_id)
+from ..review.factories import QUALIFICATION, ok
+from .conftest import Desk, award, certified, recommend
 
 
 def _renew(desk: Desk, certificate_id: str, account: Any = None) -> Any:
@@ -103,7 +34,7 @@ def _renew(desk: Desk, certificate_id: str, account: Any = None) -> Any:
 def test_a_renewal_is_prefilled_confirmed_decided_and_continues_the_certificate(
     desk: Desk, session: Session
 ) -> None:
-    old = _certified(desk)
+    old = certified(desk)
     renewal = ok(_renew(desk, old["id"]), 201)
     assert (renewal["state"], renewal["stage"], renewal["renews"]) == (
         "draft",
@@ -178,8 +109,8 @@ def test_a_renewal_is_prefilled_confirmed_decided_and_continues_the_certificate(
     assert "while it is a draft" in late.json()["detail"]
 
     # Decided like any application; the new certificate follows on from the old one's end.
-    _recommend(desk, renewal["id"])
-    new = _award(desk, renewal["id"])
+    recommend(desk, renewal["id"])
+    new = award(desk, renewal["id"])
     assert new["renews"] == old["id"]
     assert datetime.fromisoformat(new["valid_from"]) == datetime.fromisoformat(old["valid_until"])
     assert datetime.fromisoformat(new["valid_until"]) > datetime.fromisoformat(new["valid_from"])
@@ -204,7 +135,7 @@ def test_a_renewal_is_prefilled_confirmed_decided_and_continues_the_certificate(
 def test_criteria_the_framework_dropped_are_not_carried_and_new_ones_start_empty(
     desk: Desk, session: Session
 ) -> None:
-    old = _certified(desk)
+    old = certified(desk)
     # A.c is answered nowhere in the source: as if the framework added it since.
     for model in (CriterionAnswer, Evidence):
         session.execute(
@@ -221,7 +152,7 @@ def test_criteria_the_framework_dropped_are_not_carried_and_new_ones_start_empty
 
 
 def test_refusals(desk: Desk, node_state: NodeState) -> None:
-    old = _certified(desk)
+    old = certified(desk)
     # Before the window (180 days before the end, by default).
     early = _renew(desk, old["id"])
     assert early.status_code == 409
@@ -294,7 +225,7 @@ def test_an_ended_certificate_is_not_renewed(desk: Desk, session: Session) -> No
     from sdgcities.node.certificates.models import Certificate
     from sdgcities.node.renewal.service import renewal_refusal
 
-    old = _certified(desk)
+    old = certified(desk)
     certificate = session.get(Certificate, old["id"])
     assert certificate is not None
     after = certificate.valid_until
