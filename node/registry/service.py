@@ -166,8 +166,8 @@ def renewal_links(
             or_(col(Certificate.id).in_(ids), col(Certificate.renews).in_(ids))
         )
     ).all()
-    renews = {row.id: row.renews for row in rows}
-    renewed_by = {row.renews: row.id for row in rows if row.renews is not None}
+    renews: dict[str, str | None] = dict(rows)
+    renewed_by = {renewed: certificate for certificate, renewed in rows if renewed is not None}
     return {id: (renews.get(id), renewed_by.get(id)) for id in ids}
 
 
