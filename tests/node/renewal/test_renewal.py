@@ -16,6 +16,8 @@ from sdgcities.node.applications.models import (
     Evidence,
 )
 from sdgcities.node.audit.models import AuditEntry
+from sdgcities.node.certificates.models import Certificate
+from sdgcities.node.renewal.service import renewal_refusal
 from sdgcities.node.state import NodeState
 from sdgcities.node.timeutil import utcnow
 
@@ -222,9 +224,6 @@ def test_refusals(desk: Desk, node_state: NodeState) -> None:
 
 
 def test_an_ended_certificate_is_not_renewed(desk: Desk, session: Session) -> None:
-    from sdgcities.node.certificates.models import Certificate
-    from sdgcities.node.renewal.service import renewal_refusal
-
     old = certified(desk)
     certificate = session.get(Certificate, old["id"])
     assert certificate is not None
