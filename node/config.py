@@ -96,6 +96,11 @@ class Settings(BaseSettings):
     city_quota_bytes: int = Field(
         default=1024 * 1024 * 1024, gt=0, description="The evidence one city may store in all"
     )
+    renewal_window_days: int = Field(
+        default=180,
+        ge=1,
+        description="How long before a certificate's end its city may start renewing it (§42c)",
+    )
     reviewers_per_application: int = Field(
         default=2, ge=1, description="Reviewers assigned to each application"
     )

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from sdgcities.node.dbtypes import UTCDateTime, enum_column
@@ -61,6 +61,10 @@ class Application(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     withdrawn_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # A renewal (node/renewal): the certificate it renews, whose award's answers it carries over.
+    # No foreign key: certificate.application_id already points here, and the two would make a
+    # cycle; only `renewal.start_renewal` sets it, from a certificate it has just read.
+    renews: str | None = Field(default=None, max_length=64, index=True)
 
 
 class CriterionAnswer(SQLModel, table=True):
@@ -84,6 +88,8 @@ class CriterionAnswer(SQLModel, table=True):
     )
     updated_by: int | None = Field(default=None, foreign_key="user.id")
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Carried over into a renewal and not yet confirmed or updated by the city (node/renewal).
+    to_confirm: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class Evidence(SQLModel, table=True):

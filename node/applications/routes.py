@@ -47,6 +47,8 @@ from sdgcities.node.evidence import (
     sanitise_filename,
 )
 from sdgcities.node.frameworks.service import document_of
+from sdgcities.node.renewal import service as renewal
+from sdgcities.node.renewal.schemas import RenewalStart
 from sdgcities.node.schemas import Id, Limit, Offset
 
 from . import service
@@ -91,6 +93,7 @@ def _detail(session: Session, application: Application) -> ApplicationDetail:
         framework_digest=framework.digest,
         criteria=list(codes),
         missing=service.missing_criteria(codes, answers),
+        to_confirm=service.unconfirmed_criteria(answers),
         answers=[AnswerPublic.model_validate(answer) for answer in answers],
         evidence=[
             EvidencePublic.model_validate(evidence)
@@ -233,6 +236,47 @@ def withdraw_application(
         session=session, application=application, actor=actor, node_id=state.settings.node_id
     )
     return _detail(session, application)
+
+
+# Renewal (node/renewal) -------------------------------------------------------------------------
+
+
+@router.post("/certificates/{certificate_id}/renewal", status_code=status.HTTP_201_CREATED)
+def start_renewal(
+    session: SessionDep,
+    state: StateDep,
+    actor: Writer,
+    certificate_id: Annotated[str, Path(max_length=64)],
+    body: RenewalStart | None = None,
+) -> ApplicationDetail:
+    """Start renewing a certificate within its renewal window: a draft application for the same
+    stage, its answers and evidence carried over from the certificate's award, each to confirm
+    or update before submission. 403 for another city's certificate; 409 outside the window,
+    once ended, suspended, revoked or renewed, or while the city has an open application."""
+    application = renewal.start_renewal(
+        session=session,
+        certificate_id=certificate_id,
+        actor=actor,
+        node_id=state.settings.node_id,
+        window_days=state.settings.renewal_window_days,
+        framework_version_id=body.framework_version_id if body is not None else None,
+    )
+    return _detail(session, application)
+
+
+@router.post("/applications/{application_id}/criteria/{code}/confirm")
+def confirm_answer(
+    session: SessionDep, actor: Writer, application_id: Id, code: Code
+) -> AnswerPublic:
+    """Confirm a renewal's carried-over answer, with its evidence, as it stands (saving the
+    answer confirms it too)."""
+    application = service.get_application_or_raise(
+        session=session, application_id=application_id, actor=actor, for_update=True
+    )
+    answer = renewal.confirm_answer(
+        session=session, application=application, code=code, actor=actor
+    )
+    return AnswerPublic.model_validate(answer)
 
 
 # Evidence ---------------------------------------------------------------------------------------

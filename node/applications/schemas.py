@@ -129,6 +129,9 @@ class ApplicationPublic(ResponseModel):
     created_at: datetime
     submitted_at: datetime | None
     withdrawn_at: datetime | None
+    renews: str | None = Field(
+        default=None, description="A renewal: the certificate it renews (its answers carried over)"
+    )
 
 
 class ApplicationsPublic(Page):
@@ -156,6 +159,10 @@ class AnswerPublic(ResponseModel):
     indicator_values: list[IndicatorValuePublic]
     updated_by: int | None
     updated_at: datetime
+    to_confirm: bool = Field(
+        default=False,
+        description="Carried over into a renewal, not yet confirmed or updated by the city",
+    )
 
 
 class EvidencePublic(ResponseModel):
@@ -177,6 +184,11 @@ class ApplicationDetail(ApplicationPublic):
     criteria: list[str] = Field(description="The criterion codes of the stage, in order")
     missing: list[str] = Field(
         description="Criteria without a narrative yet; submission needs this list empty"
+    )
+    to_confirm: list[str] = Field(
+        default_factory=list,
+        description="A renewal's carried-over answers not yet confirmed or updated; submission "
+        "needs this list empty too",
     )
     answers: list[AnswerPublic]
     evidence: list[EvidencePublic]

@@ -321,6 +321,11 @@ def missing_criteria(codes: tuple[str, ...], answers: list[CriterionAnswer]) -> 
     return [code for code in codes if code not in answered]
 
 
+def unconfirmed_criteria(answers: list[CriterionAnswer]) -> list[str]:
+    """A renewal's carried-over answers the city has not yet confirmed or updated."""
+    return sorted(answer.criterion_code for answer in answers if answer.to_confirm)
+
+
 def save_answer(
     *,
     session: Session,
@@ -349,6 +354,8 @@ def save_answer(
     answer.indicator_values = [
         value.model_dump(mode="json", exclude_none=True) for value in data.indicator_values
     ]
+    # Updating a renewal's carried-over answer confirms it.
+    answer.to_confirm = False
     answer.updated_by = actor.user_id
     answer.updated_at = utcnow()
     session.add(answer)
@@ -380,11 +387,18 @@ def submit_application(
     if fee_required:
         fees.require_settled(session=session, application=application)
     codes = stage_criteria(session=session, application=application)
-    missing = missing_criteria(codes, answers_of(session=session, application=application))
+    answers = answers_of(session=session, application=application)
+    missing = missing_criteria(codes, answers)
     if missing:
         raise InvalidRequest(
             f"every criterion of stage {application.stage} needs an answer with a narrative "
             f"before submission; missing: {', '.join(missing)}"
+        )
+    unconfirmed = unconfirmed_criteria(answers)
+    if unconfirmed:
+        raise InvalidRequest(
+            "a renewal's carried-over answers are confirmed or updated before submission; "
+            f"still to confirm: {', '.join(unconfirmed)}"
         )
     application.state = ApplicationState.SUBMITTED
     application.submitted_at = utcnow()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint, text
+from sqlalchemy import Column, ForeignKey, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from sdgcities.node.dbtypes import UTCDateTime, enum_column
@@ -64,6 +64,15 @@ class Certificate(SQLModel, table=True):
     status_changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     status_list_id: str = Field(max_length=64, foreign_key="status_list.list_id")
     status_index: int = Field(ge=0)
+    # The certificate this one renews (node/renewal): the node's record of the chain, shown in
+    # the public registry; the signed credential does not state it.
+    renews: str | None = Field(
+        default=None,
+        max_length=64,
+        index=True,
+        unique=True,
+        sa_column_args=[ForeignKey("certificate.id", name="fk_certificate_renews_certificate")],
+    )
 
 
 class CertificateProposal(SQLModel, table=True):

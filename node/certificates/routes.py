@@ -86,7 +86,7 @@ def list_expiring(
     within_days: Annotated[int, Query(ge=1, le=3650)] = 90,
 ) -> CertificatesPublic:
     """Certificates, not revoked, whose validity ends within `within_days`, soonest first.
-    A renewal is a new application for the same stage."""
+    Their cities renew them with `POST /certificates/{id}/renewal`."""
     certificates = service.list_expiring(session=session, within=timedelta(days=within_days))
     return CertificatesPublic(data=[_public(c) for c in certificates], count=len(certificates))
 

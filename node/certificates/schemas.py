@@ -26,6 +26,7 @@ class CertificatePublic(ResponseModel):
     status: CertificateStatus
     status_changed_at: datetime | None
     expired: bool = Field(description="Past its validUntil (whatever its status)")
+    renews: str | None = Field(default=None, description="The certificate this one renews")
 
 
 class CertificateDetail(CertificatePublic):

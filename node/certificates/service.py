@@ -8,8 +8,11 @@ transaction: the certificate row, its status-list allocation, the re-signed stat
 federation event are stored together or not at all. Nothing here commits.
 
 Validity: from the decision for the stage's `validityYears` in the framework document, but never
-past the end of the framework's `validUntil` day (UTC). A renewal is a new application for the
-same stage.
+past the end of the framework's `validUntil` day (UTC). A renewal (node/renewal) is an
+application for the same stage that `renews` a certificate: its award records that it renews it
+(`Certificate.renews`, in the node's database and the public registry, not in the signed
+credential, whose format DESIGN fixes) and its validity follows on from the old one's end when
+decided before it; the old certificate stays valid until its own end.
 
 Who sees what: administrators, the secretariat, reviewers and committee members see every
 certificate; a city applicant sees its own city's only (404 for any other). The public registry
@@ -194,6 +197,13 @@ def issue_certificate(
     issued_at = utcnow().replace(microsecond=0)
     # The token says seconds; the row must say exactly what the token says.
     valid_from = decision.decided_at.astimezone(UTC).replace(microsecond=0)
+    renewed = (
+        get_certificate_or_raise(session=session, certificate_id=application.renews)
+        if application.renews is not None
+        else None
+    )
+    if renewed is not None:
+        valid_from = max(valid_from, renewed.valid_until)
     valid_until = validity_end(
         valid_from, years=stage.validity_years, framework_until=document.valid_until
     )
@@ -235,6 +245,7 @@ def issue_certificate(
         token=token,
         status_list_id=status_list_id,
         status_index=status.index,
+        renews=renewed.id if renewed is not None else None,
     )
     session.add(certificate)
     session.flush()
@@ -244,7 +255,11 @@ def issue_certificate(
         action="certificate.issue",
         target_type="certificate",
         target_id=certificate.id,
-        detail={"application": application.id, "agenda_item": agenda_item_id},
+        detail={
+            "application": application.id,
+            "agenda_item": agenda_item_id,
+            "renews": certificate.renews,
+        },
     )
     append_event(
         session=session,

@@ -117,6 +117,9 @@ def read_certified_city(
         session=session, locode=locode.upper(), now=now, source=state.registry.source
     )
     highest = service.highest_current(certificates)
+    links = service.renewal_links(
+        session=session, ids=[c.id for c in certificates], source=state.registry.source
+    )
     response.headers["Cache-Control"] = LISTING_CACHE
     return CityRecord(
         locode=city.locode,
@@ -138,6 +141,8 @@ def read_certified_city(
                 valid_until=c.valid_until,
                 issued_at=c.issued_at,
                 url=credential_url(state.settings.base_url, c.id),
+                renews=links.get(c.id, (None, None))[0],
+                renewed_by=links.get(c.id, (None, None))[1],
             )
             for c in certificates
         ],

@@ -56,6 +56,10 @@ class RegistryCertificate(_Public):
     valid_until: datetime
     issued_at: datetime
     url: str = Field(description="Where the certificate is served (`GET /registry/credentials`)")
+    renews: str | None = Field(
+        default=None, description="The certificate this one renews (the city's history)"
+    )
+    renewed_by: str | None = Field(default=None, description="The certificate renewing this one")
 
 
 class CityRecord(_Public):

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, Literal
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 
 from sdgcities.credentials import VC_JWT_TYP, JwsToken
-from sdgcities.node.certificates.models import CertificateStatus
+from sdgcities.node.certificates.models import Certificate, CertificateStatus
 from sdgcities.node.cities.models import City
 from sdgcities.node.errors import NotFound
 from sdgcities.node.federation_registry.models import FederationCity
@@ -149,6 +149,26 @@ def get_city_record_or_raise(
         for row in rows
     ]
     return rows[0][0], issued
+
+
+def renewal_links(
+    *, session: Session, ids: Sequence[str], source: RegistrySource = NATIONAL
+) -> dict[str, tuple[str | None, str | None]]:
+    """For each of the certificates `ids`: the one it renews and the one renewing it (node/renewal).
+
+    A node's own record: the signed credential does not state it, so the global node's
+    projection of the federation has none and every link there is `(None, None)`.
+    """
+    if source is not NATIONAL or not ids:
+        return {}
+    rows = session.exec(
+        select(Certificate.id, Certificate.renews).where(
+            or_(col(Certificate.id).in_(ids), col(Certificate.renews).in_(ids))
+        )
+    ).all()
+    renews: dict[str, str | None] = dict(rows)
+    renewed_by = {renewed: certificate for certificate, renewed in rows if renewed is not None}
+    return {id: (renews.get(id), renewed_by.get(id)) for id in ids}
 
 
 def highest_current(certificates: Sequence[Issued]) -> StageKey | None:

@@ -411,6 +411,11 @@ def city_page(
             country=city.country,
         ),
         certificates=certificates,
+        # The city's history: which certificate renews which (node/renewal).
+        links=service.renewal_links(
+            session=session, ids=[c.id for c in certificates], source=state.registry.source
+        ),
+        valid_from_of={c.id: c.valid_from for c in certificates},
         highest_level=LEVEL_BY_STAGE[highest] if highest else None,
         stage_names=STAGE_NAMES,
         level_names=LEVEL_NAMES,

@@ -19,6 +19,7 @@ from sdgcities.node.errors import NodeError
 from sdgcities.node.frameworks import STAGE_ORDER
 from sdgcities.node.frameworks import service as frameworks
 from sdgcities.node.frameworks.models import FrameworkStatus, FrameworkVersion
+from sdgcities.node.renewal import service as renewal
 from sdgcities.node.reports.service import report_count
 from sdgcities.node.timeutil import as_utc, utcnow
 
@@ -26,7 +27,7 @@ from ..i18n import N_, Language
 from ..pages import render
 from ..routes import LanguageDep
 from ..session import WebCaller, check_csrf
-from .pages import NAMES, City_, application_url
+from .pages import NAMES, CertificateId, City_, application_url
 from .timeline import timeline
 
 router = APIRouter(include_in_schema=False)
@@ -72,6 +73,8 @@ def _dashboard(
         for application in found
     ]
     open_application = next((a for a in found if a.state in OPEN_STATES), None)
+    window_days = request.app.state.node.settings.renewal_window_days
+    now = utcnow()
     stages: list[str] = []
     versions: list[FrameworkVersion] = []
     if city is not None and open_application is None:
@@ -91,7 +94,18 @@ def _dashboard(
         status_code=status_code,
         city=city,
         items=items,
-        certificates=[(c, _certificate_status(c)) for c in certificates],
+        certificates=[
+            (
+                c,
+                _certificate_status(c),
+                open_application is None
+                and renewal.renewal_refusal(
+                    session=session, certificate=c, window_days=window_days, now=now
+                )
+                is None,
+            )
+            for c in certificates
+        ],
         open_application=open_application,
         stages=stages,
         versions=versions,
@@ -166,6 +180,38 @@ async def start_application(
     try:
         application = applications.create_application(
             session=session, data=data, actor=caller.actor, node_id=state.settings.node_id
+        )
+    except NodeError as exc:
+        session.rollback()
+        return _dashboard(
+            request,
+            session=session,
+            language=language,
+            caller=caller,
+            status_code=exc.status_code,
+            detail=exc.message,
+        )
+    return RedirectResponse(application_url(language, application.id), status_code=303)
+
+
+@router.post("/{lang:lang}/city/certificates/{certificate_id}/renewal")
+async def start_renewal(
+    request: Request,
+    language: LanguageDep,
+    caller: City_,
+    session: SessionDep,
+    state: StateDep,
+    certificate_id: CertificateId,
+) -> Response:
+    """Start renewing a certificate (node/renewal): its answers carried over, to confirm."""
+    await check_csrf(request, caller)
+    try:
+        application = renewal.start_renewal(
+            session=session,
+            certificate_id=certificate_id,
+            actor=caller.actor,
+            node_id=state.settings.node_id,
+            window_days=state.settings.renewal_window_days,
         )
     except NodeError as exc:
         session.rollback()

@@ -24,6 +24,7 @@ from sdgcities.node.deps import ReadSessionDep, SessionDep, StateDep
 from sdgcities.node.errors import NodeError
 from sdgcities.node.frameworks import Indicator
 from sdgcities.node.frameworks import service as frameworks
+from sdgcities.node.renewal import service as renewal
 from sdgcities.node.reports.service import report_count
 from sdgcities.node.review import service as review
 from sdgcities.node.review.access import open_clarification_criteria
@@ -43,6 +44,7 @@ router = APIRouter(include_in_schema=False)
 
 City_ = Annotated[WebCaller, page_access(Role.CITY_APPLICANT)]
 Code = Annotated[str, Path(max_length=32)]
+CertificateId = Annotated[str, Path(min_length=1, max_length=64)]
 APPLICATION_PATH: Final = "/{lang:lang}/city/applications/{application_id}"
 
 MISSING_ANSWER: Final = N_("Criterion %(code)s has no answer: write how your city meets it.")
@@ -75,6 +77,7 @@ class CriterionSection:
     evidence: list[Evidence]
     editable: bool  # a draft, or a criterion the reviewers asked about
     upload_error: str | None
+    to_confirm: bool  # a renewal's answer carried over, not yet confirmed or updated
 
 
 def render_application(
@@ -122,6 +125,7 @@ def render_application(
                 evidence=[item for item in evidence if item.criterion_code == criterion.code],
                 editable=draft or criterion.code in asked,
                 upload_error=(upload_errors or {}).get(criterion.code),
+                to_confirm=bool(answer and answer.to_confirm),
             )
         )
     requests = review.clarifications_of(session=session, application_id=application.id)
@@ -277,6 +281,41 @@ async def submit(
         session.rollback()
         return render_application(request, status_code=exc.status_code, detail=exc.message, **page)
     return RedirectResponse(application_url(language, application.id), status_code=303)
+
+
+@router.post(APPLICATION_PATH + "/criteria/{code}/confirm")
+async def confirm_answer(
+    request: Request,
+    language: LanguageDep,
+    caller: City_,
+    session: SessionDep,
+    application_id: Id,
+    code: Code,
+) -> Response:
+    """Confirm a renewal's carried-over answer as it stands (node/renewal)."""
+    await check_csrf(request, caller)
+    application = applications.get_application_or_raise(
+        session=session, application_id=application_id, actor=caller.actor, for_update=True
+    )
+    try:
+        renewal.confirm_answer(
+            session=session, application=application, code=code, actor=caller.actor
+        )
+    except NodeError as exc:
+        session.rollback()
+        return render_application(
+            request,
+            session=session,
+            language=language,
+            caller=caller,
+            application=application,
+            status_code=exc.status_code,
+            detail=exc.message,
+        )
+    return RedirectResponse(
+        application_url(language, application.id, f"?saved={code}#criterion-{slug(code)}"),
+        status_code=303,
+    )
 
 
 # Clarifications ---------------------------------------------------------------------------------

@@ -97,6 +97,8 @@ def test_a_city_and_its_current_and_past_certificates(
         "validUntil",
         "issuedAt",
         "url",
+        "renews",
+        "renewedBy",
     }
     assert (entry["stage"], entry["level"]) == ("qualification", "silver")
     assert moment(entry["validFrom"]) == silver.valid_from

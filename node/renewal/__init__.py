@@ -1,0 +1,1 @@
+"""Renewing a certificate nearing its end (§18, §42c)."""
