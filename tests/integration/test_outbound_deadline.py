@@ -4,6 +4,7 @@ every half second: the node gives up at its overall deadline and answers "cannot
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -46,7 +47,8 @@ def test_a_slow_status_list_peer_costs_at_most_the_deadline(
 
     assert answer.status_code == 200, answer.text
     assert answer.json()["status"] == "indeterminate", answer.json()
-    assert "timed out" in answer.json()["message"]
+    # Whichever fires first, the read's timeout or the overall deadline, the node says so.
+    assert re.search(r"timed out|overall deadline passed", answer.json()["message"]), answer.json()
     assert accepted  # the node did ask the slow peer
     # Without the deadline, reading the list would take 100,000 bytes x 0.5 s.
     assert elapsed < DEADLINE_SECONDS + 1.5, elapsed
