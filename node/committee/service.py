@@ -32,7 +32,9 @@ root key and goes on the next trust list (`members.endorsements`). Nobody endors
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -650,28 +652,17 @@ def decide_item(*, session: Session, state: NodeState, item_id: int, actor: Acto
         meeting=f"meeting {meeting.id}: {meeting.title}",
         decided_at=now,
     )
-    # Each branch reads and checks everything its effect needs before anything is written.
+    # Each kind reads and checks everything its effect needs before anything is written; the
+    # outcome and its event are recorded alike, then the effect is carried out.
+    subject: dict[str, str | int]
+    facts: dict[str, Any]
+    carry_out: Callable[[], None]
     if item.kind is ItemKind.AWARD:
         application = _award_target(session=session, item=item)
-        _record_outcome(
-            session=session,
-            item=item,
-            approved=approved,
-            quorum=quorum,
-            votes=votes,
-            at=now,
-            actor=actor,
-        )
-        _record_decision_event(
-            session=session,
-            state=state,
-            item=item,
-            quorum=quorum,
-            votes=votes,
-            subject={"locode": application.city_locode, "application": _id(application.id)},
-            facts={"stage": application.stage},
-        )
-        _award(
+        subject = {"locode": application.city_locode, "application": _id(application.id)}
+        facts = {"stage": application.stage}
+        carry_out = partial(
+            _award,
             session=session,
             state=state,
             item=item,
@@ -681,52 +672,27 @@ def decide_item(*, session: Session, state: NodeState, item_id: int, actor: Acto
         )
     elif item.kind is ItemKind.ENDORSEMENT:
         request = _endorsement_target(session=session, state=state, item=item, approved=approved)
-        _record_outcome(
-            session=session,
-            item=item,
-            approved=approved,
-            quorum=quorum,
-            votes=votes,
-            at=now,
-            actor=actor,
-        )
-        _record_decision_event(
+        subject = {"node": request.node_id, "endorsement": _id(request.id)}
+        facts = {
+            "framework": request.framework_id,
+            "version": request.version,
+            "digest": request.digest,
+        }
+        carry_out = partial(
+            _decide_endorsement,
             session=session,
             state=state,
             item=item,
-            quorum=quorum,
-            votes=votes,
-            subject={"node": request.node_id, "endorsement": _id(request.id)},
-            facts={
-                "framework": request.framework_id,
-                "version": request.version,
-                "digest": request.digest,
-            },
-        )
-        _decide_endorsement(
-            session=session, state=state, item=item, request=request, decision=decision, actor=actor
+            request=request,
+            decision=decision,
+            actor=actor,
         )
     else:
         proposal, certificate = _proposal_target(session=session, item=item, approved=approved)
-        _record_outcome(
-            session=session,
-            item=item,
-            approved=approved,
-            quorum=quorum,
-            votes=votes,
-            at=now,
-            actor=actor,
-        )
-        _record_decision_event(
-            session=session,
-            state=state,
-            item=item,
-            quorum=quorum,
-            votes=votes,
-            subject={"locode": certificate.city_locode, "credential": certificate.id},
-            facts={"reason": item.reason},
-        )
-        _carry_out_proposal(
+        subject = {"locode": certificate.city_locode, "credential": certificate.id}
+        facts = {"reason": item.reason}
+        carry_out = partial(
+            _carry_out_proposal,
             session=session,
             state=state,
             item=item,
@@ -735,6 +701,25 @@ def decide_item(*, session: Session, state: NodeState, item_id: int, actor: Acto
             decision=decision,
             actor=actor,
         )
+    _record_outcome(
+        session=session,
+        item=item,
+        approved=approved,
+        quorum=quorum,
+        votes=votes,
+        at=now,
+        actor=actor,
+    )
+    _record_decision_event(
+        session=session,
+        state=state,
+        item=item,
+        quorum=quorum,
+        votes=votes,
+        subject=subject,
+        facts=facts,
+    )
+    carry_out()
     notices.notify_decision(session=session, settings=state.settings, item=item)
     return item
 

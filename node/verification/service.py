@@ -11,6 +11,7 @@ from sdgcities.credentials import (
     Outcome,
     Reason,
     StatusListHistory,
+    TrustList,
     VerificationResult,
     Verifier,
 )
@@ -74,6 +75,11 @@ class VerifierCache:
                         history=self.status_history,
                     )
             return self._verifier
+
+    def trust_list(self, open_session: SessionOpener) -> TrustList | None:
+        """The accepted trust list, held in memory until the next one is accepted."""
+        verifier = self._current(open_session)
+        return verifier.trust_list if verifier is not None else None
 
     def verify_from_memory(self, token: str) -> VerificationResult | None:
         """The answer when it needs only what is in memory; None when it would have to read the

@@ -215,7 +215,7 @@ def registry_page(
         "is_global": state.settings.is_global,
         "watch_path": watch_link(
             session=session,
-            settings=state.settings,
+            state=state,
             language=language,
             kind=WatchTarget.COUNTRY,
             target=query.sent["country"],
@@ -404,7 +404,7 @@ def city_page(
         country=country_name(language, city.country),
         watch_path=watch_link(
             session=session,
-            settings=state.settings,
+            state=state,
             language=language,
             kind=WatchTarget.CITY,
             target=city.locode,
@@ -490,7 +490,7 @@ def certificate_page(
         country=country_name(language, found.country),
         watch_path=watch_link(
             session=session,
-            settings=state.settings,
+            state=state,
             language=language,
             kind=WatchTarget.CERTIFICATE,
             target=found.issued.id,

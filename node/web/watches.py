@@ -7,6 +7,7 @@ follow links.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any, Final
 from urllib.parse import urlencode
 
@@ -17,8 +18,8 @@ from sdgcities.node.config import Settings
 from sdgcities.node.deps import SessionDep, StateDep
 from sdgcities.node.errors import Conflict, InvalidRequest, NotFound
 from sdgcities.node.rate_limit import client_key
+from sdgcities.node.state import NodeState
 from sdgcities.node.timeutil import utcnow
-from sdgcities.node.trust.service import load_current
 from sdgcities.node.watches import service
 from sdgcities.node.watches.models import Watch, WatchChannel, WatchTarget
 
@@ -62,7 +63,7 @@ def _target_of(params: Any) -> tuple[WatchTarget, str] | None:
 def watch_link(
     *,
     session: Session,
-    settings: Settings,
+    state: NodeState,
     language: Language,
     kind: WatchTarget,
     target: str,
@@ -74,9 +75,11 @@ def watch_link(
     its members' certificates: for those (and for a member's country) the link is the member's
     own watch page, from the trust list. None when no node would send a notice.
     """
+    settings = state.settings
     query = urlencode({kind.value: target})
     if settings.is_global and country.upper() != settings.node_id.upper():
-        trust_list = load_current(session=session, settings=settings)
+        # The verifiers' copy: public pages must not re-verify the trust list on every view.
+        trust_list = state.verifiers.trust_list(lambda: nullcontext(session))
         member = trust_list.node(country.upper()) if trust_list else None
         if member is not None and member.id != settings.node_id:
             return f"{member.base_url}/{language.code}/watch?{query}"
