@@ -30,6 +30,8 @@ from .samples import COUNTRIES, GOLD, SILVER, City, Country, evidence_csv, evide
 from .sign_ins import DEMO_PASSWORD, DemoSignIn, SignInFailed, choose_password
 
 GOLD_CITY = "KE-NBO"
+WAIVED_CITY = "GH-KMS"
+RENEWING_CITY = "GH-ACC"
 SUSPENDED_CITY = "KE-MBA"
 REVOKED_CITY = "GH-KMS"
 COMMITTEE = ("government", "civil_society", "academia")
@@ -168,6 +170,7 @@ class Walkthrough:
             ("The global committee endorses them; nodes sync the trust list", self.endorse),
             ("National staff, committees, cities and applicants", self.national_people),
             ("Cities apply for silver: answers, evidence, submission", self.apply_for_silver),
+            ("Fees by income group: a waiver, an invoice and its payment", self.fees),
             ("Technical review: two reviewers each, consolidation, stage reports", self.review),
             ("Committees meet: quorum, votes, decisions, silver certificates", self.award_silver),
             ("Nairobi applies for gold; suspension and revocation proposed", self.second_round),
@@ -175,6 +178,7 @@ class Walkthrough:
             ("Event reports reach the global node", self.reports),
             ("Certificates verified as `sdgcities verify` does", self.verify),
             ("Registries list the certified cities, the global one all of them", self.registries),
+            ("Accra renews its silver certificate: confirmed answers, review, vote", self.renew),
             ("Demo sign-ins: passwords chosen through the site's reset mail", self.demo_sign_ins),
         ]
 
@@ -401,6 +405,71 @@ class Walkthrough:
                 )
         return lines
 
+    def fees(self) -> list[str]:
+        """Each secretariat sets its silver fees by income group and population band (§29); Ghana
+        waives a city's fee, Kenya invoices Nairobi and records its payment; the fee report
+        sums what was charged, waived and paid by income group."""
+        lines = []
+        for office in self.offices.values():
+            staff = office.staff.headers
+            for income_group, min_population, amount in SILVER_FEES:
+                office.api.put(
+                    "/fees/schedule/rates",
+                    who=staff,
+                    json={
+                        "stage": SILVER,
+                        "income_group": income_group,
+                        "min_population": min_population,
+                        "amount_minor": amount,
+                        "currency": FEE_CURRENCY,
+                    },
+                )
+        ghana, kenya = self.offices["GH"], self.offices["KE"]
+        waived = ghana.api.put(
+            f"/applications/{ghana.applications[WAIVED_CITY]}/fee/decision",
+            who=ghana.staff.headers,
+            json={
+                "kind": "waived",
+                "reason": (
+                    "Sample reason for the demo: a lower-middle-income country's city whose "
+                    "budget cannot carry the fee (§29: fees must not exclude lower-income cities)."
+                ),
+            },
+        )
+        if waived["state"] != "waived" or waived["due_minor"] != 0:
+            raise Unexpected(f"{WAIVED_CITY}: the fee is {waived['state']} after the waiver")
+        lines.append(
+            f"{WAIVED_CITY}: {_money(waived['standard_minor'])} silver fee "
+            f"({waived['income_group']} income) waived by the secretariat, with its reason"
+        )
+        nairobi = f"/applications/{kenya.applications[GOLD_CITY]}/fee"
+        due = kenya.api.get(nairobi, who=kenya.staff.headers)
+        for kind, reference in (("invoice", "KE-2026-0001"), ("payment", "MPESA-QX7Y2Z")):
+            paid = kenya.api.call(
+                "POST",
+                f"{nairobi}/records",
+                who=kenya.staff.headers,
+                expect=201,
+                json={
+                    "kind": kind,
+                    "amount_minor": due["due_minor"],
+                    "dated_on": str(date.today()),
+                    "reference": reference,
+                },
+            )
+        if paid["state"] != "paid":
+            raise Unexpected(f"{GOLD_CITY}: the fee is {paid['state']} after its payment")
+        lines.append(f"{GOLD_CITY}: {_money(due['due_minor'])} silver fee invoiced and paid")
+        for office in (kenya, ghana):
+            for row in office.api.get("/fees/report", who=office.staff.headers)["data"]:
+                lines.append(
+                    f"{office.country.code} fee report, {row['income_group']} income: "
+                    f"{row['applications']} applications, {_money(row['charged_minor'])} "
+                    f"charged, {_money(row['waived_minor'])} waived, "
+                    f"{_money(row['paid_minor'])} paid"
+                )
+        return lines
+
     def review(self) -> list[str]:
         lines = []
         for office in self.offices.values():
@@ -562,6 +631,60 @@ class Walkthrough:
             federation |= expected
             lines.append(_listed(office.api, office.node.url, expected, office.country.code))
         lines.append(_listed(self.global_api, self.global_node.url, federation, "the federation's"))
+        return lines
+
+    def renew(self) -> list[str]:
+        """Accra renews its silver certificate (§18, §42c): the renewal carries the last
+        application's answers and evidence over, the city confirms each, the review and the
+        committee's vote follow as for any application, and the renewed certificate starts
+        where the current one ends; the registry links the two. (The demo's nodes open the
+        renewal window wider than a ministry would, so that a certificate issued minutes ago
+        can be renewed: `DEMO_NODE_SETTINGS`.)"""
+        ghana = self.offices["GH"]
+        api, applicant = ghana.api, ghana.applicants[RENEWING_CITY]
+        current = _certificate_of(ghana, RENEWING_CITY, SILVER)
+        started = api.call(
+            "POST",
+            f"/certificates/{quote(current.certificate_id, safe=':')}/renewal",
+            who=applicant.headers,
+            expect=201,
+        )
+        application_id = started["id"]
+        base = f"/applications/{application_id}"
+        to_confirm = started.get("to_confirm") or []
+        if sorted(to_confirm) != sorted(ghana.criteria[SILVER]):
+            raise Unexpected(f"renewal {application_id}: {to_confirm} to confirm")
+        for code in to_confirm:
+            api.post(f"{base}/criteria/{code}/confirm", who=applicant.headers)
+        _expect_state(
+            api.post(f"{base}/submit", who=applicant.headers), "submitted", application_id
+        )
+        ghana.applications[RENEWING_CITY] = application_id
+        carried: dict[str, list[int]] = {}
+        for evidence in started["evidence"]:
+            carried.setdefault(evidence["criterion_code"], []).append(evidence["id"])
+        ghana.evidence[application_id] = carried
+        self._review(ghana, RENEWING_CITY, SILVER)
+        decided = self._meeting(ghana, f"{ghana.country.name} committee, third meeting")
+        lines = [
+            f"{RENEWING_CITY}: renewal application {application_id}, "
+            f"{len(to_confirm)} carried-over answers confirmed; reviewed and recommended"
+        ]
+        lines += [self._recorded(ghana, item, quorum) for item, quorum in decided]
+        chain = {c["id"]: c for c in api.get(f"/registry/cities/{RENEWING_CITY}")["certificates"]}
+        successor = next(
+            (c for c in chain.values() if c.get("renews") == current.certificate_id), None
+        )
+        if successor is None or chain[current.certificate_id].get("renewedBy") != successor["id"]:
+            raise Unexpected(
+                f"{RENEWING_CITY}: the registry shows no renewal of {current.certificate_id}: "
+                + "; ".join(f"{c['id']} renews {c.get('renews')}" for c in chain.values())
+            )
+        lines.append(
+            f"registry: {successor['id']} renews {current.certificate_id}, valid from "
+            f"{successor['validFrom'][:10]} (the day the current one ends) to "
+            f"{successor['validUntil'][:10]}"
+        )
         return lines
 
     # The steps' parts ---------------------------------------------------------------------------
@@ -819,6 +942,19 @@ def _verified_line(verified: Verified) -> str:
 
 
 LEVEL_ORDER = ("silver", "gold", "platinum", "diamond")
+# The demo's silver fees (§29), in US cents: (income group, population from, amount).
+SILVER_FEES = (
+    ("low", 0, 50_000),
+    ("lower-middle", 0, 150_000),
+    ("lower-middle", 1_000_000, 300_000),
+    ("upper-middle", 0, 500_000),
+    ("high", 0, 1_000_000),
+)
+FEE_CURRENCY = "USD"
+
+
+def _money(amount_minor: int) -> str:
+    return f"{FEE_CURRENCY} {amount_minor / 100:,.2f}"
 
 
 def _listed(api: NodeApi, url: str, expected: dict[str, str], whose: str) -> str:

@@ -198,6 +198,12 @@ def test_demo_exit_walks_through_every_step_and_leaves_nothing(demo: Demo) -> No
         assert re.search(rf"{locode} \S+ +{level} +{status} +\(as expected\)", out), locode
     assert "KE-MBA: silver certificate suspended" in out
     assert "GH-KMS: silver certificate revoked" in out
+    assert "GH-KMS: USD 1,500.00 silver fee (lower-middle income) waived" in out
+    assert "KE-NBO: USD 1,500.00 silver fee invoiced and paid" in out
+    assert re.search(
+        r"GH fee report, lower-middle income: 2 applications, .* USD 1,500.00 waived", out
+    )
+    assert re.search(r"registry: urn:uuid:\S+ renews urn:uuid:\S+, valid from \d{4}-", out)
     assert f"trust list    http://{LOOPBACK}:{demo.port_base}/federation/trust-list" in out
     assert (
         f"http://{LOOPBACK}:{demo.port_base + 1}/registry/cities: Kisumu silver, Nairobi gold"
