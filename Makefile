@@ -49,6 +49,7 @@ lint: install
 	$(BIN)/ruff check $(PACKAGES) tests bench
 	$(BIN)/ruff format --check $(PACKAGES) tests bench
 	$(BIN)/mypy -p sdgcities
+	$(BIN)/lint-imports --no-cache
 
 format: install
 	$(BIN)/ruff check --fix $(PACKAGES) tests bench

@@ -9,6 +9,7 @@ A library with no web framework or database in it: an investor's verifier needs 
     result.valid, result.outcome, result.reason
 """
 
+from ._strict import parse_json_object
 from .canonical import canonical_json, content_digest
 from .context import SDGCITIES_CONTEXT, sdgcities_context_document
 from .countries import ISO_3166_ALPHA2, is_country_code
@@ -179,6 +180,7 @@ __all__ = [
     "jwks",
     "key_id",
     "normalise_base_url",
+    "parse_json_object",
     "sdgcities_context_document",
     "sign_jws",
     "sign_notice",

@@ -35,8 +35,8 @@ from sdgcities.credentials import (
     TrustList,
     did_web_from_base_url,
     normalise_base_url,
+    parse_json_object,
 )
-from sdgcities.credentials._strict import parse_json_object
 from sdgcities.credentials.jws import KID_NAMES_ANOTHER_DID, JwsToken, sign_jws
 
 from .errors import OnboardingError, PossessionNotProven, RequestStale

@@ -57,8 +57,8 @@ from sdgcities.credentials import (
     TrustList,
     canonical_json,
     content_digest,
+    parse_json_object,
 )
-from sdgcities.credentials._strict import parse_json_object
 from sdgcities.credentials.jws import JwsToken, sign_jws
 
 from .errors import MessageRefused, RoundInvalid

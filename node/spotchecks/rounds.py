@@ -22,8 +22,13 @@ from typing import Any, Final
 from sqlmodel import Session, col, func, select
 
 from sdgcities.credentials import Error as CredentialsError
-from sdgcities.credentials import TrustedNode, TrustList, canonical_json, content_digest
-from sdgcities.credentials._strict import parse_json_object
+from sdgcities.credentials import (
+    TrustedNode,
+    TrustList,
+    canonical_json,
+    content_digest,
+    parse_json_object,
+)
 from sdgcities.federation import ChainHead, EventType
 from sdgcities.federation.spotcheck import (
     GLOBAL_NODE_ID,
