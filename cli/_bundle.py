@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sdgcities.credentials import StatusListUnavailable, TrustAnchor, TrustList
+from sdgcities.credentials import StatusListUnavailable, TrustAnchor, TrustList, isoformat
 
 from .errors import CliError, ExitCode
 
@@ -116,7 +116,7 @@ class Manifest:
     def to_json(self) -> dict[str, Any]:
         return {
             "format": FORMAT,
-            "created_at": _isoformat(self.created_at),
+            "created_at": isoformat(self.created_at),
             "trust_list_sequence": self.trust_list_sequence,
             "source": self.source,
             "lists": dict(sorted(self.lists.items())),
@@ -244,10 +244,6 @@ def write_bundle(
             f"cannot write the bundle in {bundle_dir}: {exc.strerror or exc}", ExitCode.NOT_VALID
         ) from exc
     return manifest
-
-
-def _isoformat(moment: datetime) -> str:
-    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def _dumps(value: Any) -> str:

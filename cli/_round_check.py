@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from sdgcities.credentials import content_digest
+from sdgcities.credentials import content_digest, isoformat
 from sdgcities.federation import (
     GENESIS,
     MAX_REPORT_BYTES,
@@ -44,7 +44,7 @@ from sdgcities.federation.spotcheck import (
 
 from ._config import resolve_settings
 from ._trustdata import fetch_trust_list
-from ._ui import isoformat, stdout_console, write_json
+from ._ui import stdout_console, write_json
 from .errors import CliError, ExitCode
 
 if TYPE_CHECKING:

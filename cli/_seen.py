@@ -18,8 +18,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-from sdgcities.credentials import StatusListHistory
-from sdgcities.credentials.vc import isoformat, parse_datetime
+from sdgcities.credentials import StatusListHistory, isoformat, parse_datetime
 
 from ._config import status_history_path
 from .errors import CliError, ExitCode

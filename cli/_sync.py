@@ -30,6 +30,7 @@ from sdgcities.credentials import (
     TrustedNode,
     TrustList,
     VerificationError,
+    isoformat,
 )
 
 from ._bundle import (
@@ -50,7 +51,6 @@ from ._http import (
     fetch_json,
     fetch_token,
 )
-from ._ui import isoformat
 from .errors import CliError, ExitCode
 
 

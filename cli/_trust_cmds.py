@@ -18,7 +18,7 @@ from ._ui import (
     ago,
     duration,
     fit_columns,
-    isoformat,
+    optional_isoformat,
     printable,
     stdout_console,
     steps,
@@ -93,7 +93,7 @@ def _node_json(report: NodeReport) -> dict[str, Any]:
             {
                 "url": item.url,
                 "purpose": item.purpose,
-                "valid_until": isoformat(item.valid_until),
+                "valid_until": optional_isoformat(item.valid_until),
                 "kept": item.kept,
                 "problem": item.problem,
             }
@@ -106,8 +106,8 @@ def _node_json(report: NodeReport) -> dict[str, Any]:
 def _trust_list_json(trust_list: TrustList) -> dict[str, Any]:
     return {
         "sequence": trust_list.sequence,
-        "issued_at": isoformat(trust_list.issued_at),
-        "next_update": isoformat(trust_list.next_update),
+        "issued_at": optional_isoformat(trust_list.issued_at),
+        "next_update": optional_isoformat(trust_list.next_update),
         "nodes": len(trust_list.nodes),
     }
 
@@ -123,7 +123,7 @@ def _print_sync(report: SyncReport) -> None:
     )
     console.print(
         f"Trust list #{trust_list.sequence}{before} from {printable(report.source)}, "
-        f"next update due {isoformat(trust_list.next_update)}",
+        f"next update due {optional_isoformat(trust_list.next_update)}",
         soft_wrap=True,
     )
     table = Table(title="Nodes")
@@ -140,7 +140,7 @@ def _print_sync(report: SyncReport) -> None:
             Text(printable(f"{node.id}: {node.name}")),
             node.status.value,
             counted,
-            isoformat(until) or "—",
+            optional_isoformat(until) or "—",
             Text(printable("; ".join(problems)) or "—", style="red" if problems else ""),
         )
     console.print(fit_columns(table))
@@ -241,20 +241,20 @@ def _show_json(shown: _Shown, now: datetime) -> dict[str, Any]:
     bundle, trust_list = shown.bundle, shown.trust_list
     return {
         "bundle": str(bundle.path),
-        "created_at": isoformat(bundle.manifest.created_at),
+        "created_at": optional_isoformat(bundle.manifest.created_at),
         "age_seconds": int(bundle.age(now)),
         "source": bundle.manifest.source,
         "anchor": bundle.anchor.to_json(),
         "trust_list": _trust_list_json(trust_list),
         "problem": shown.problem,
         "usable": shown.usable,
-        "usable_until": isoformat(shown.usable_until) if shown.usable else None,
+        "usable_until": optional_isoformat(shown.usable_until) if shown.usable else None,
         "nodes": [
             {
                 "id": node.id,
                 "name": node.name,
                 "status": node.status.value,
-                "status_since": isoformat(node.status_since),
+                "status_since": optional_isoformat(node.status_since),
                 "base_url": node.base_url,
                 "keys": len(node.keys),
             }
@@ -265,7 +265,7 @@ def _show_json(shown: _Shown, now: datetime) -> dict[str, Any]:
                 "url": state.url,
                 "node": state.node,
                 "purpose": state.purpose,
-                "valid_until": isoformat(state.valid_until),
+                "valid_until": optional_isoformat(state.valid_until),
                 "problem": state.problem,
             }
             for state in shown.lists
@@ -281,12 +281,13 @@ def _print_show(shown: _Shown, now: datetime) -> None:
     console = stdout_console()
     console.print(
         f"Bundle {printable(str(bundle.path))}: synced {ago(bundle.age(now))} "
-        f"({isoformat(bundle.manifest.created_at)}) from {printable(bundle.manifest.source)}",
+        f"({optional_isoformat(bundle.manifest.created_at)}) "
+        f"from {printable(bundle.manifest.source)}",
         soft_wrap=True,
     )
     console.print(
-        f"Trust list #{trust_list.sequence}, issued {isoformat(trust_list.issued_at)}, "
-        f"next update due {isoformat(trust_list.next_update)}; "
+        f"Trust list #{trust_list.sequence}, issued {optional_isoformat(trust_list.issued_at)}, "
+        f"next update due {optional_isoformat(trust_list.next_update)}; "
         f"highest sequence seen #{bundle.anchor.highest_sequence_seen}",
         soft_wrap=True,
     )
@@ -297,7 +298,7 @@ def _print_show(shown: _Shown, now: datetime) -> None:
         table.add_row(
             Text(printable(node.id)),
             Text(printable(node.name)),
-            f"{node.status.value} since {isoformat(node.status_since)}",
+            f"{node.status.value} since {optional_isoformat(node.status_since)}",
             Text(printable(node.base_url)),
             str(len(node.keys)),
         )
@@ -309,12 +310,12 @@ def _print_show(shown: _Shown, now: datetime) -> None:
         lists_table.add_row(
             state.node or "—",
             state.purpose or "—",
-            isoformat(state.valid_until) or "—",
+            optional_isoformat(state.valid_until) or "—",
             Text(printable(state.problem or state.url), style="red" if state.problem else ""),
         )
     console.print(fit_columns(lists_table))
     if shown.usable:
-        until = isoformat(shown.usable_until)
+        until = optional_isoformat(shown.usable_until)
         console.print(f"Usable offline until {until}.", style="bold green")
     else:
         why = shown.problem or "some status lists are unusable"

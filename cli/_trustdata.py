@@ -22,11 +22,12 @@ from sdgcities.credentials import (
     TrustList,
     VerificationError,
     Verifier,
+    isoformat,
 )
 
 from ._bundle import Anchor, Bundle, trust_anchor
 from ._config import CHECK_THE_PIN, Settings
-from ._ui import ago, isoformat
+from ._ui import ago
 from .errors import CliError, ExitCode
 
 if TYPE_CHECKING:

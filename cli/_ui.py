@@ -11,8 +11,10 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+from sdgcities.credentials import isoformat
 
 from .errors import one_line
 
@@ -26,10 +28,8 @@ def printable(text: object, *, limit: int = 400) -> str:
     return one_line(text, limit=limit)
 
 
-def isoformat(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+def optional_isoformat(moment: datetime | None) -> str | None:
+    return None if moment is None else isoformat(moment)
 
 
 def duration(seconds: float) -> str:

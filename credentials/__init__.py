@@ -84,6 +84,8 @@ from .vc import (
     Decision,
     FrameworkRef,
     city_subject_id,
+    isoformat,
+    parse_datetime,
 )
 from .verify import (
     Outcome,
@@ -177,9 +179,11 @@ __all__ = [
     "did_web_from_base_url",
     "is_country_code",
     "is_did_web",
+    "isoformat",
     "jwks",
     "key_id",
     "normalise_base_url",
+    "parse_datetime",
     "parse_json_object",
     "sdgcities_context_document",
     "sign_jws",

@@ -49,7 +49,13 @@ def city_subject_id(locode: str) -> str:
 
 
 def isoformat(moment: datetime) -> str:
-    """XML Schema dateTime in UTC with a `Z`, to the second, as VCDM 2.0 examples write it."""
+    """XML Schema dateTime in UTC with a `Z`, to the second, as VCDM 2.0 examples write it.
+
+    The one formatter of every timestamp the system writes (credentials, events, messages,
+    manifests). A naive `moment` is taken as UTC, never as the machine's local time.
+    """
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 

@@ -28,7 +28,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, Final, NamedTuple, Self
 
-from sdgcities.credentials import MalformedError, canonical_json, content_digest
+from sdgcities.credentials import MalformedError, canonical_json, content_digest, isoformat
 
 from .errors import ChainBroken, EventInvalid, ForkDetected, Rollback, SequenceGap
 
@@ -163,7 +163,7 @@ class Event:
                     "sequence": self.sequence,
                     "nodeId": self.node_id,
                     "type": self.type.value,
-                    "occurredAt": _format_moment(self.occurred_at),
+                    "occurredAt": isoformat(self.occurred_at),
                     "subject": dict(self.subject),
                     "data": data,
                     "prevHash": self.prev_hash,
@@ -280,7 +280,7 @@ class Event:
             "sequence": self.sequence,
             "nodeId": self.node_id,
             "type": self.type.value,
-            "occurredAt": _format_moment(self.occurred_at),
+            "occurredAt": isoformat(self.occurred_at),
             "subject": dict(self.subject),
             "data": _thaw(self.data),
             "prevHash": self.prev_hash,
@@ -403,10 +403,6 @@ def _check_subject(subject: Any) -> Mapping[str, str | int]:
         elif type(value) is not int or abs(value) > MAX_SEQUENCE:
             raise EventInvalid(f"subject {key} must be a string or a JSON-safe integer")
     return MappingProxyType(dict(subject))
-
-
-def _format_moment(moment: datetime) -> str:
-    return moment.replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
 
 
 def _freeze(value: Any) -> Any:

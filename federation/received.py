@@ -19,8 +19,14 @@ from datetime import UTC, datetime
 from typing import Final, Self
 
 from sdgcities.credentials import Error as CredentialsError
-from sdgcities.credentials import JwsToken, SigningKey, TrustList, sign_jws
-from sdgcities.credentials.vc import isoformat, parse_datetime
+from sdgcities.credentials import (
+    JwsToken,
+    SigningKey,
+    TrustList,
+    isoformat,
+    parse_datetime,
+    sign_jws,
+)
 
 from .errors import ReportInvalid
 

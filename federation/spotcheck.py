@@ -57,6 +57,7 @@ from sdgcities.credentials import (
     TrustList,
     canonical_json,
     content_digest,
+    isoformat,
     parse_json_object,
 )
 from sdgcities.credentials.jws import JwsToken, sign_jws
@@ -228,7 +229,7 @@ def select_round(
         "round": round_id,
         "logHead": {"sequence": log_head.sequence, "hash": log_head.hash},
         "rate": rate,
-        "window": {"from": _format_moment(window_from), "until": _format_moment(window_until)},
+        "window": {"from": isoformat(window_from), "until": isoformat(window_until)},
         "candidates": listed,
         "candidatesDigest": content_digest(listed),
         "proof": proof,
@@ -413,7 +414,7 @@ def _verify_global(
             f"the token lives longer than {int(MAX_LIFETIME.total_seconds() // 60)} minutes"
         )
     if envelope.expires_at <= moment:
-        raise MessageRefused(f"the token expired at {_format_moment(envelope.expires_at)}")
+        raise MessageRefused(f"the token expired at {isoformat(envelope.expires_at)}")
     return payload, envelope
 
 
@@ -635,10 +636,6 @@ def _check_round_id(round_id: Any) -> None:
 def _check_rate(rate: float) -> None:
     if not math.isfinite(rate) or not 0 < rate <= 1:
         raise RoundInvalid("rate must be above 0 and at most 1")
-
-
-def _format_moment(moment: datetime) -> str:
-    return moment.astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
 
 
 def _moment(value: Any) -> datetime:

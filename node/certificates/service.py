@@ -27,7 +27,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select, update
 
-from sdgcities.credentials import CertificateIssue, Decision, FrameworkRef, canonical_json
+from sdgcities.credentials import (
+    CertificateIssue,
+    Decision,
+    FrameworkRef,
+    canonical_json,
+    isoformat,
+)
 from sdgcities.federation import MAX_EVENT_BYTES, EventType
 from sdgcities.node.accounts.models import Role
 from sdgcities.node.actor import Actor
@@ -310,13 +316,9 @@ def _public_facts(certificate: Certificate, framework: FrameworkVersion) -> dict
             "version": framework.version,
             "digest": framework.digest,
         },
-        "validFrom": _moment(certificate.valid_from),
-        "validUntil": _moment(certificate.valid_until),
+        "validFrom": isoformat(certificate.valid_from),
+        "validUntil": isoformat(certificate.valid_until),
     }
-
-
-def _moment(moment: datetime) -> str:
-    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 # Status changes ---------------------------------------------------------------------------------

@@ -40,7 +40,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from sdgcities.credentials import Decision
+from sdgcities.credentials import Decision, isoformat
 from sdgcities.federation import EventType
 from sdgcities.node.accounts.models import Role, User
 from sdgcities.node.actor import Actor
@@ -253,9 +253,7 @@ def close_meeting(*, session: Session, state: NodeState, meeting_id: int, actor:
 
 
 def _moment(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    return moment.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return None if moment is None else isoformat(moment)
 
 
 def _check_not_closed(meeting: Meeting, doing: str) -> None:

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from sdgcities.credentials import Error as CredentialsError
-from sdgcities.credentials import TrustList
+from sdgcities.credentials import TrustList, isoformat
 from sdgcities.federation import EventType
 from sdgcities.federation.errors import MessageRefused
 from sdgcities.federation.spotcheck import (
@@ -108,9 +108,7 @@ def _certified(*, session: Session, application_id: int) -> tuple[Application, C
 
 
 def _moment(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return value.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return None if value is None else isoformat(value)
 
 
 def dossier_for(*, session: Session, state: NodeState, token: str) -> dict[str, Any]:

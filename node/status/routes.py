@@ -5,8 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path, Response
 from sqlmodel import col, select
 
-from sdgcities.credentials import STATUS_PURPOSE, VC_JWT_TYP
-from sdgcities.credentials.vc import isoformat
+from sdgcities.credentials import STATUS_PURPOSE, VC_JWT_TYP, isoformat
 from sdgcities.node.deps import Anyone, ReadSessionDep, StateDep
 from sdgcities.node.errors import NotFound
 from sdgcities.node.http_caching import etag_matches

@@ -25,7 +25,7 @@ import segno
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from sdgcities.credentials import VC_JWT_TYP
+from sdgcities.credentials import VC_JWT_TYP, isoformat
 from sdgcities.credentials.vc import parse_datetime
 from sdgcities.node.accounts.models import Role
 from sdgcities.node.config import Settings
@@ -314,7 +314,7 @@ def atom_feed(
         }
     add(feed, "title", f"{title} ({settings.node_name})")
     latest = max((change.at for change in changes), default=None)
-    add(feed, "updated", atom_date(latest or utcnow()))
+    add(feed, "updated", isoformat(latest or utcnow()))
     author = ET.SubElement(feed, f"{{{ATOM_NS}}}author")
     add(author, "name", settings.node_name)
     add(author, "uri", base)
@@ -334,7 +334,7 @@ def atom_feed(
                 "level": gettext(LEVEL_NAMES[change.level]),
             },
         )
-        add(entry, "updated", atom_date(change.at))
+        add(entry, "updated", isoformat(change.at))
         add(
             entry,
             "link",
@@ -367,10 +367,6 @@ STATUS_OR_KIND: Final = {
 def change_id(change: service.RegistryChange) -> str:
     moment = int(change.at.timestamp())
     return f"urn:sdgcities:registry-change:{change.certificate_id}:{change.kind}:{moment}"
-
-
-def atom_date(moment: datetime) -> str:
-    return moment.replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 @router.get("/{lang:lang}/cities/{locode}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -16,6 +16,8 @@ from sdgcities.credentials import (
     FrameworkRef,
     StatusEntry,
     city_subject_id,
+    isoformat,
+    parse_datetime,
 )
 from tests.vectors.builders import DEFAULT_INDEX, ISSUED_AT, VALID_UNTIL, certificate, federation
 
@@ -182,3 +184,21 @@ def make_issue(**changes: Any) -> CertificateIssue:
 def test_an_inconsistent_issue_is_refused_before_signing(changes):
     with pytest.raises(ValueError):  # noqa: PT011 (the issuing side's own programming error)
         make_issue(**changes)
+
+
+PLUS_TWO = timezone(timedelta(hours=2))
+
+
+@pytest.mark.parametrize(
+    ("moment", "written"),
+    [
+        (datetime(2026, 3, 1, 12, 30, 5, 999_999, tzinfo=UTC), "2026-03-01T12:30:05Z"),
+        # Another zone is converted, not relabelled.
+        (datetime(2026, 3, 1, 14, 30, 5, tzinfo=PLUS_TWO), "2026-03-01T12:30:05Z"),
+        # A naive moment is UTC, whatever the machine's local time.
+        (datetime(2026, 3, 1, 12, 30, 5), "2026-03-01T12:30:05Z"),
+    ],
+)
+def test_every_timestamp_is_written_in_utc_to_the_second(moment: datetime, written: str) -> None:
+    assert isoformat(moment) == written
+    assert parse_datetime(written) == moment.replace(microsecond=0, tzinfo=moment.tzinfo or UTC)
