@@ -35,7 +35,15 @@ pytestmark = pytest.mark.slow
 WITHIN_SECONDS = 20.0
 
 
-def issue(node: Node, locode: str, name: str, item: int, priorities: list[str]) -> str:
+def issue(
+    node: Node,
+    locode: str,
+    name: str,
+    item: int,
+    priorities: list[str],
+    *,
+    renews: str | None = None,
+) -> str:
     """Append an approved award decision and its signed certificate to `node`'s log."""
     settings = get_settings(data_dir=node.data_dir)
     engine = make_engine(f"sqlite:///{node.database}")
@@ -67,6 +75,7 @@ def issue(node: Node, locode: str, name: str, item: int, priorities: list[str]) 
                 credential_id=credential_id,
                 token=token,
                 city={"region": "", "population": None, "priorities": priorities},
+                renews=renews,
             )
             session.commit()
             return credential_id
