@@ -12,10 +12,9 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlmodel import Session
 
 from sdgcities.federation import EventType
-from sdgcities.node.db import make_engine
+from sdgcities.node.db import make_engine, transaction
 from sdgcities.node.events.service import append_event
 
 from .harness import Node, federation
@@ -32,7 +31,7 @@ def ask(
     """What `node/assistance/service.py` appends when a city asks (and the secretariat closes)."""
     engine = make_engine(f"sqlite:///{node.database}")
     try:
-        with Session(engine) as session:
+        with transaction(engine) as session:
             subject: dict[str, str | int] = {"locode": locode, "request": request}
             append_event(
                 session=session,
@@ -55,7 +54,6 @@ def ask(
                     subject=subject,
                     data={"closure": closure},
                 )
-            session.commit()
     finally:
         engine.dispose()
 
@@ -76,14 +74,19 @@ def test_requests_by_gap_and_renewal_links_reach_the_global_node(
     accra = issue(gh, "GH-ACC", "Accra", 1, [])
     first = issue(ke, "KE-NBO", "Nairobi", 1, [])
     second = issue(ke, "KE-NBO", "Nairobi", 2, [], renews=first)
-    # Kenya's key signs a renewal of Ghana's certificate: listed, without the link.
-    third = issue(ke, "KE-MBA", "Mombasa", 3, [], renews=accra)
     ask(ke, 1, "KE-NBO", "B.c", closure="resolved")
     ask(ke, 2, "KE-MBA", "B.c")
     ask(gh, 1, "GH-ACC", "B.c")
     ask(ke, 3, "GH-ACC", "B.d")  # Kenya reports for a Ghanaian city: refused
 
     with httpx.Client(timeout=10) as http:
+        # Once the global node holds Ghana's certificate, Kenya's key signs a renewal of it:
+        # listed, without the link.
+        wait_for(
+            lambda: http.get(f"{global_node.url}/registry/cities/GH-ACC").status_code,
+            lambda status: status == 200,
+        )
+        third = issue(ke, "KE-MBA", "Mombasa", 3, [], renews=accra)
 
         def assistance() -> dict[str, Any]:
             answer = http.get(f"{global_node.url}/federation/assistance", headers=global_node.admin)
@@ -108,12 +111,18 @@ def test_requests_by_gap_and_renewal_links_reach_the_global_node(
         record = wait_for(chain, lambda body: len(body["certificates"]) == 2)
         links = {c["id"]: (c["renews"], c["renewedBy"]) for c in record["certificates"]}
         assert links == {first: (None, second), second: (first, None)}
-        mombasa = http.get(f"{global_node.url}/registry/cities/KE-MBA").json()
+        mombasa = wait_for(
+            lambda: http.get(f"{global_node.url}/registry/cities/KE-MBA").json(),
+            lambda body: "certificates" in body,
+        )
         assert [(c["id"], c["renews"]) for c in mombasa["certificates"]] == [(third, None)]
 
-        monitoring = http.get(
-            f"{global_node.url}/federation/monitoring/KE", headers=global_node.admin
-        ).json()
+        monitoring = wait_for(
+            lambda: http.get(
+                f"{global_node.url}/federation/monitoring/KE", headers=global_node.admin
+            ).json(),
+            lambda body: len(body["recent_anomalies"]) >= 2,
+        )
         kinds = sorted(a["kind"] for a in monitoring["recent_anomalies"])
         assert kinds == ["invalid_assistance", "invalid_renewal"]
         details = " ".join(a["detail"] for a in monitoring["recent_anomalies"])

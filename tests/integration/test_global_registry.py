@@ -12,7 +12,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlmodel import Session
 
 from sdgcities.credentials import (
     SDGCITIES_CONTEXT,
@@ -23,7 +22,7 @@ from sdgcities.credentials import (
     sdgcities_context_document,
 )
 from sdgcities.node.config import get_settings
-from sdgcities.node.db import make_engine
+from sdgcities.node.db import make_engine, transaction
 from sdgcities.node.identity.service import load_active_key
 
 from .harness import Node, append_award, federation
@@ -48,7 +47,9 @@ def issue(
     settings = get_settings(data_dir=node.data_dir)
     engine = make_engine(f"sqlite:///{node.database}")
     try:
-        with Session(engine) as session:
+        # Writing from the start: a read transaction that writes late fails on SQLite when the
+        # node's relay holds the lock at the upgrade.
+        with transaction(engine) as session:
             key = load_active_key(session=session, settings=settings)
             now = datetime.now(UTC).replace(microsecond=0)
             credential_id = f"urn:uuid:{uuid.uuid4()}"
@@ -77,7 +78,6 @@ def issue(
                 city={"region": "", "population": None, "priorities": priorities},
                 renews=renews,
             )
-            session.commit()
             return credential_id
     finally:
         engine.dispose()
