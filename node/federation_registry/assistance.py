@@ -43,6 +43,10 @@ class FederationGap:
     countries: int
     cities: int
 
+    @property
+    def national(self) -> bool:
+        return self.country is not None
+
 
 def federation_gaps(*, session: Session, stage: str | None = None) -> list[FederationGap]:
     """Every gap cities of the federation asked help with, the most asked-about first."""

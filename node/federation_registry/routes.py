@@ -35,20 +35,6 @@ def read_federation_assistance(
     code), a criterion a national framework added within its country."""
     gaps = federation_gaps(session=session, stage=stage)
     return FederationAssistance(
-        data=[
-            FederationGapPublic(
-                criterion=gap.criterion,
-                stage=gap.stage,
-                national=gap.country is not None,
-                country=gap.country,
-                requests=gap.requests,
-                open=gap.open,
-                resolved=gap.resolved,
-                declined=gap.declined,
-                countries=gap.countries,
-                cities=gap.cities,
-            )
-            for gap in gaps
-        ],
+        data=[FederationGapPublic.model_validate(gap) for gap in gaps],
         requests=sum(gap.requests for gap in gaps),
     )
