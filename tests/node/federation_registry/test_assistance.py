@@ -18,8 +18,9 @@ from sdgcities.node.federation_registry.models import (
     FederationAssistanceRequest,
 )
 
-from ..conftest import Account, MakeAccount, MakeCity
+from ..conftest import Account, Backend, MakeAccount, MakeCity
 from .conftest import MakeLog
+from .test_jurisdiction import own_log, relay
 
 PATH = "/federation/assistance"
 
@@ -228,3 +229,21 @@ def test_who_may_read_the_federation_view(
     bad = client.get(PATH, headers=secretariat.headers, params={"stage": "gold"})
     assert bad.status_code == 422
     assert gaps(client, secretariat) == {"data": [], "requests": 0}
+
+
+def test_the_global_nodes_own_cities_count_and_a_member_countrys_do_not(
+    client: TestClient, make_log: MakeLog, session: Session, backend: Backend, secretariat: Account
+) -> None:
+    """The global mechanism's requests arrive through its local ingest like a member's; once a
+    country's node has joined, the global node no longer reports for that country's cities."""
+    make_log("KE")
+    own = own_log(client, backend)
+    own.ask(1, "UG-KLA")
+    own.ask(2, "KE-NBO")
+    relay(own, session=session, backend=backend)
+
+    assert projected(session) == {("global", 1)}
+    ((node, detail),) = refusals(session)
+    assert (node, "KE-NBO is not in node global's jurisdiction" in detail) == ("global", True)
+    (gap,) = gaps(client, secretariat)["data"]
+    assert (gap["criterion"], gap["cities"]) == ("B.c", 1)
