@@ -23,10 +23,10 @@ node can plan capacity building.
 
 §37 asks for the same across the federation, so each request and its closure is an event of the
 node's log (`assistance.requested`, `assistance.closed`), which the global node projects
-(`node/federation_registry/projection.py`) and counts by gap (`federation_summary`). The events
-say which gap (the criterion, whether the city's framework added it or took it from the global
-baseline, its stage and framework) and the kind of help; never the message, the reason or who
-asked.
+(`node/federation_registry/projection.py`) and counts by gap (`.../assistance.py` there). The
+events say which gap (the criterion, whether the city's framework added it or took it from the
+global baseline, its stage and framework) and the kind of help; never the message, the reason
+or who asked.
 """
 
 from __future__ import annotations
