@@ -90,6 +90,10 @@ class EventType(StrEnum):
     SPOTCHECK_SELECTED = "spotcheck.selected"
     SPOTCHECK_RESULT = "spotcheck.result"
     NODE_JOINED = "node.joined"
+    # A city's request for technical assistance with one gap, and its closure (report §25, §37):
+    # the criterion and how it relates to the global framework, never the message or a person.
+    ASSISTANCE_REQUESTED = "assistance.requested"
+    ASSISTANCE_CLOSED = "assistance.closed"
 
 
 class ChainHead(NamedTuple):

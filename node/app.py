@@ -43,6 +43,7 @@ from .docs import install_docs
 from .errors import NodeError
 from .events.routes import router as events_router
 from .evidence.errors import EvidenceTooLarge
+from .federation_registry.routes import router as federation_assistance_router
 from .fees.routes import router as fees_router
 from .frameworks.routes import router as frameworks_router
 from .frameworks.service import install_baseline
@@ -175,6 +176,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         app.include_router(spotchecks_global_router)
         app.include_router(ingest_router)
         app.include_router(monitoring_router)
+        app.include_router(federation_assistance_router)
     else:
         app.include_router(membership_router)
         app.include_router(spotchecks_national_router)

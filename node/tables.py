@@ -22,6 +22,7 @@ from sdgcities.node.committee.models import AgendaItem, Attendance, Meeting, Rec
 from sdgcities.node.events.models import EventLogHead, EventRecord
 from sdgcities.node.federation_registry.models import (
     FederationAnomaly,
+    FederationAssistanceRequest,
     FederationCertificate,
     FederationCity,
     FederationDecision,
@@ -97,6 +98,7 @@ __all__ = [
     "EventRecord",
     "Evidence",
     "FederationAnomaly",
+    "FederationAssistanceRequest",
     "FederationCertificate",
     "FederationCity",
     "FederationDecision",

@@ -50,11 +50,14 @@ def request_public(session: Session, request: AssistanceRequest) -> AssistanceRe
 
 @router.post(REQUESTS, status_code=status.HTTP_201_CREATED)
 def ask(
-    data: AssistanceRequestCreate, session: SessionDep, actor: Asker
+    data: AssistanceRequestCreate, session: SessionDep, state: StateDep, actor: Asker
 ) -> AssistanceRequestPublic:
     """Asks for help with a gap (a criterion not met or partly met) of the latest stage report
     of one of the city's applications: advice, a consultation, or a named catalogue entry."""
-    return request_public(session, service.ask(session=session, actor=actor, data=data))
+    return request_public(
+        session,
+        service.ask(session=session, actor=actor, node_id=state.settings.node_id, data=data),
+    )
 
 
 @router.get(REQUESTS)
@@ -107,13 +110,15 @@ def add_note(
 
 @router.post(REQUESTS + "/{request_id}/closure")
 def close(
-    data: ClosureCreate, session: SessionDep, actor: Staff, request_id: Id
+    data: ClosureCreate, session: SessionDep, state: StateDep, actor: Staff, request_id: Id
 ) -> AssistanceRequestPublic:
     """Closes the request, `resolved` (once assigned) or `declined`, with the reason."""
     request = service.get_request_or_raise(
         session=session, actor=actor, request_id=request_id, for_update=True
     )
-    service.close(session=session, actor=actor, request=request, data=data)
+    service.close(
+        session=session, actor=actor, node_id=state.settings.node_id, request=request, data=data
+    )
     return request_public(session, request)
 
 

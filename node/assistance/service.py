@@ -20,6 +20,13 @@ A closed request takes no more assignments, notes or closures (409). A city sees
 requests only (another city's is 404, as if it did not exist); every change is audited. The
 summary counts requests by criterion and state, with no city and no person in it, so that the
 node can plan capacity building.
+
+§37 asks for the same across the federation, so each request and its closure is an event of the
+node's log (`assistance.requested`, `assistance.closed`), which the global node projects
+(`node/federation_registry/projection.py`) and counts by gap (`.../assistance.py` there). The
+events say which gap (the criterion, whether the city's framework added it or took it from the
+global baseline, its stage and framework) and the kind of help; never the message, the reason
+or who asked.
 """
 
 from __future__ import annotations
@@ -28,11 +35,15 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
+from sdgcities.federation import EventType
 from sdgcities.node.accounts.models import Role, User
 from sdgcities.node.actor import Actor
 from sdgcities.node.audit.service import record
 from sdgcities.node.catalogue.models import Tool
 from sdgcities.node.errors import Conflict, InvalidRequest, NotFound
+from sdgcities.node.events.service import append_event
+from sdgcities.node.frameworks.models import FrameworkVersion
+from sdgcities.node.frameworks.service import document_of
 from sdgcities.node.reports import service as reports
 from sdgcities.node.timeutil import utcnow
 
@@ -76,8 +87,11 @@ def _named_tool(session: Session, data: AssistanceRequestCreate) -> int | None:
     return tool.id
 
 
-def ask(*, session: Session, actor: Actor, data: AssistanceRequestCreate) -> AssistanceRequest:
-    """A city applicant's request about a gap of their application's latest stage report."""
+def ask(
+    *, session: Session, actor: Actor, node_id: str, data: AssistanceRequestCreate
+) -> AssistanceRequest:
+    """A city applicant's request about a gap of their application's latest stage report, and
+    its event in node `node_id`'s log."""
     application = reports.get_application_or_raise(
         session=session, application_id=data.application_id, actor=actor
     )
@@ -116,6 +130,24 @@ def ask(*, session: Session, actor: Actor, data: AssistanceRequestCreate) -> Ass
     session.add(request)
     session.flush()
     _audit(session, actor, "assistance.ask", request, criterion=request.criterion_code)
+    framework = session.get(FrameworkVersion, application.framework_version_id)
+    assert framework is not None  # a foreign key; versions are never deleted
+    append_event(
+        session=session,
+        node_id=node_id,
+        type=EventType.ASSISTANCE_REQUESTED,
+        subject={"locode": request.city_locode, "request": _id(request.id)},
+        data={
+            "criterion": request.criterion_code,
+            # A baseline criterion keeps its code in every national adaptation; one the node
+            # added is its country's alone (node/frameworks/adapt.py).
+            "national": document_of(framework).criterion(request.criterion_code).national,
+            "stage": application.stage,
+            "kind": request.kind.value,
+            "framework": {"id": framework.framework_id, "version": framework.version},
+        },
+        occurred_at=request.created_at,
+    )
     return request
 
 
@@ -256,7 +288,12 @@ def add_note(
 
 
 def close(
-    *, session: Session, actor: Actor, request: AssistanceRequest, data: ClosureCreate
+    *,
+    session: Session,
+    actor: Actor,
+    node_id: str,
+    request: AssistanceRequest,
+    data: ClosureCreate,
 ) -> AssistanceRequest:
     """Closes the request: resolved once someone assigned helped, or declined at any time."""
     _open_or_raise(request, "closed again")
@@ -274,6 +311,15 @@ def close(
     session.add(request)
     session.flush()
     _audit(session, actor, "assistance.close", request, closure=data.closure.value)
+    append_event(
+        session=session,
+        node_id=node_id,
+        type=EventType.ASSISTANCE_CLOSED,
+        subject={"locode": request.city_locode, "request": _id(request.id)},
+        # The closure only: the reason is the secretariat's words about the city.
+        data={"closure": data.closure.value},
+        occurred_at=now,
+    )
     return request
 
 

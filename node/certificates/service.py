@@ -278,6 +278,10 @@ def issue_certificate(
                 "decision": {"meeting": decision.meeting, "item": agenda_item_id},
                 # The signed token itself, so the global registry can serve the certificate.
                 "jwt": token,
+                # The certificate this one follows on from (report §18, §42c), so the global
+                # registry shows the city's history as this node's does; the token does not
+                # state it.
+                **({"renews": certificate.renews} if certificate.renews is not None else {}),
             },
             city,
         ),

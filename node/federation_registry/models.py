@@ -54,6 +54,10 @@ class FederationCertificate(SQLModel, table=True):
     status_changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # The agenda item of the node's award decision, as the event names it.
     decision_item: int | None = None
+    # The certificate this one renews (node/renewal), as the event names it and the projection
+    # checked (a certificate of the same node for the same city, renewed once): the signed
+    # credential does not state it, the node's signed report does.
+    renews: str | None = Field(default=None, max_length=64, index=True, unique=True)
     sequence: int = Field(description="The credential.issued event in the node's log")
     projected_at: datetime = Field(sa_type=UTCDateTime)
 
@@ -101,6 +105,37 @@ class AnomalyKind(StrEnum):
     DECISION_TALLY = "decision_tally"
     UNVERIFIABLE_CERTIFICATE = "unverifiable_certificate"
     UNKNOWN_CERTIFICATE = "unknown_certificate"
+    INVALID_RENEWAL = "invalid_renewal"
+    INVALID_ASSISTANCE = "invalid_assistance"
+
+
+class FederationAssistanceRequest(SQLModel, table=True):
+    """A city's request for technical assistance with one gap, as its node reported it
+    (`assistance.requested`, then `assistance.closed`): the gap, never the message or a person.
+
+    `criterion` is the code in the framework the city applied under. A baseline criterion keeps
+    its code in every national adaptation (`node/frameworks/adapt.py` rewords it, never renames
+    or drops it), so `national` False means the same gap in every country; a criterion a
+    national node added (`national` True) is that country's alone and is compared within it.
+    """
+
+    __tablename__ = "federation_assistance_request"
+    __table_args__ = (Index("ix_federation_assistance_gap", "national", "criterion"),)
+
+    node_id: str = Field(primary_key=True, max_length=16)
+    request: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    locode: str = Field(max_length=6)
+    country: str = Field(max_length=2)
+    criterion: str = Field(max_length=32)
+    national: bool
+    stage: str = Field(max_length=32)
+    kind: str = Field(max_length=32)
+    framework_id: str = Field(max_length=64)
+    framework_version: str = Field(max_length=32)
+    requested_at: datetime = Field(sa_type=UTCDateTime)
+    closure: str | None = Field(default=None, max_length=32)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sequence: int = Field(description="The assistance.requested event in the node's log")
 
 
 class FederationAnomaly(SQLModel, table=True):

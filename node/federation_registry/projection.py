@@ -19,8 +19,15 @@ same transaction on the node) is either here or missing for good.
   come from `data.city` (missing: empty), and only a node whose jurisdiction holds the city now
   may change them. It needs an approved award decision of the same node for the same agenda
   item and city.
+  A renewal names the certificate it renews (`data.renews`, node/renewal): it must be one this
+  node reported before, for the same city, not renewed already; else the certificate is listed
+  without the link (`invalid_renewal`).
 - `credential.suspended` / `reinstated` / `revoked`: the certificate's status, for the node's
   own certificates only; revoked is final. Each needs an approved decision of its kind.
+- `assistance.requested` / `assistance.closed`: a city's request for technical assistance with
+  one gap (report §37: "technical assistance ... across the federation"), for a city the node's
+  jurisdiction holds, with exactly the members `ASSISTANCE_MEMBERS` allows (no message, no
+  person); a baseline criterion must be one of the global frameworks'. A request is closed once.
 
 Anything that fails a check is kept as a `federation_anomaly`; the event itself stays stored
 (the ingest checked its signature and chain), and a certificate that does not verify is not
@@ -35,7 +42,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, Final, NamedTuple
 
 from sqlalchemy import Insert, bindparam, insert, or_, select, update
@@ -56,15 +63,23 @@ from sdgcities.credentials import (
 from sdgcities.credentials import Error as CredentialsError
 from sdgcities.federation import Event, EventType
 from sdgcities.federation.onboarding import MAX_CLOCK_SKEW
+from sdgcities.node.assistance.models import Closure, HelpKind
 from sdgcities.node.certificates.models import CertificateStatus
 from sdgcities.node.committee.quorum import QuorumCount, QuorumRule
 from sdgcities.node.config import Settings
 from sdgcities.node.db import table_of
+from sdgcities.node.frameworks.document import (
+    CRITERION_CODE,
+    LETTER_BY_STAGE,
+    FrameworkDocument,
+)
+from sdgcities.node.frameworks.models import FrameworkStatus, FrameworkVersion
 from sdgcities.node.ingest.models import AlarmKind, IngestAlarm
 
 from .models import (
     AnomalyKind,
     FederationAnomaly,
+    FederationAssistanceRequest,
     FederationCertificate,
     FederationCity,
     FederationDecision,
@@ -76,9 +91,23 @@ STATUS_EVENTS: Final = {
     EventType.CREDENTIAL_REINSTATED: (CertificateStatus.ACTIVE, "reinstatement"),
     EventType.CREDENTIAL_REVOKED: (CertificateStatus.REVOKED, "revocation"),
 }
+ASSISTANCE_EVENTS: Final = frozenset({EventType.ASSISTANCE_REQUESTED, EventType.ASSISTANCE_CLOSED})
 PROJECTED_TYPES: Final = frozenset(
-    {EventType.DECISION_RECORDED, EventType.CREDENTIAL_ISSUED, *STATUS_EVENTS}
+    {EventType.DECISION_RECORDED, EventType.CREDENTIAL_ISSUED, *STATUS_EVENTS, *ASSISTANCE_EVENTS}
 )
+# The only data an assistance event may carry: what the gap is, never what the city wrote or
+# who asked (the log is kept for good at the global node; DESIGN §5).
+ASSISTANCE_MEMBERS: Final = {
+    EventType.ASSISTANCE_REQUESTED: frozenset(
+        {"criterion", "national", "stage", "kind", "framework"}
+    ),
+    EventType.ASSISTANCE_CLOSED: frozenset({"closure"}),
+}
+_STAGE_LETTERS: Final[dict[str, str]] = {
+    str(key): letter for key, letter in LETTER_BY_STAGE.items()
+}
+MAX_FRAMEWORK_ID: Final = 64
+MAX_FRAMEWORK_VERSION: Final = 32
 MAX_PRIORITIES: Final = 30
 MAX_INTEGER: Final = 2**31 - 1  # PostgreSQL's `integer`
 MAX_CREDENTIAL_ID: Final = 64
@@ -277,10 +306,11 @@ class _Decided(NamedTuple):
 
 
 class _Held(NamedTuple):
-    """A certificate already held, as a status event of the batch sees it."""
+    """A certificate already held, as a status event or a renewal of the batch sees it."""
 
     node_id: str
     status: CertificateStatus
+    locode: str
 
 
 class _Batch:
@@ -334,20 +364,62 @@ class _Batch:
             if items
             else {}
         )
+        renewed = {r for event in events for r in (_renewed(event),) if r is not None}
         credentials = {c for event in events for c in (_subject(event),) if c is not None}
+        credentials |= renewed
         certificates = table_of(FederationCertificate).c
         self.held: dict[str, _Held] = (
             {
-                id_: _Held(node_id, CertificateStatus(status))
-                for id_, node_id, status in session.execute(
-                    select(certificates.id, certificates.node_id, certificates.status).where(
-                        certificates.id.in_(credentials)
-                    )
+                id_: _Held(node_id, CertificateStatus(status), locode)
+                for id_, node_id, status, locode in session.execute(
+                    select(
+                        certificates.id,
+                        certificates.node_id,
+                        certificates.status,
+                        certificates.city_locode,
+                    ).where(certificates.id.in_(credentials))
                 ).all()
             }
             if credentials
             else {}
         )
+        # Which of the certificates the batch's renewals name are renewed already, and by what.
+        self.renewed_by: dict[str, str] = (
+            {
+                renews: id_
+                for id_, renews in session.execute(
+                    select(certificates.id, certificates.renews).where(
+                        certificates.renews.in_(renewed)
+                    )
+                ).all()
+            }
+            if renewed
+            else {}
+        )
+        requests = {
+            r
+            for event in events
+            if event.type in ASSISTANCE_EVENTS
+            for r in (_count(event.subject.get("request")),)
+            if r is not None
+        }
+        assistance = table_of(FederationAssistanceRequest).c
+        # By request id: the locode it was asked for and its closure (None: still open).
+        self.requests: dict[int, tuple[str, str | None]] = (
+            {
+                request: (locode, closure)
+                for request, locode, closure in session.execute(
+                    select(assistance.request, assistance.locode, assistance.closure).where(
+                        assistance.node_id == self.node_id, assistance.request.in_(requests)
+                    )
+                ).all()
+            }
+            if requests
+            else {}
+        )
+        self.new_requests: dict[int, dict[str, Any]] = {}
+        self.closures: dict[int, dict[str, Any]] = {}  # of requests already held
+        self._global_criteria: frozenset[str] | None = None
 
     def run(self) -> None:
         for event in self.events:
@@ -355,11 +427,16 @@ class _Batch:
                 self._decision(event)
             elif event.type is EventType.CREDENTIAL_ISSUED:
                 self._issued(event)
+            elif event.type is EventType.ASSISTANCE_REQUESTED:
+                self._requested(event)
+            elif event.type is EventType.ASSISTANCE_CLOSED:
+                self._closed(event)
             else:
                 self._status(event)
         for table, rows in (
             (FederationDecision, self.new_decisions),
             (FederationCertificate, list(self.new_certificates.values())),
+            (FederationAssistanceRequest, list(self.new_requests.values())),
             (FederationAnomaly, self.anomalies),
             (IngestAlarm, self.alarms),
         ):
@@ -367,6 +444,8 @@ class _Batch:
                 self.session.execute(insert(table_of(table)), rows)
         if self.status_changes:
             self.session.execute(_STATUS_UPDATE, list(self.status_changes.values()))
+        if self.closures:
+            self.session.execute(_CLOSURE_UPDATE, list(self.closures.values()))
         if self.cities:
             self._upsert_cities()
         if self.registry_changed:
@@ -492,11 +571,55 @@ class _Batch:
             "status": CertificateStatus.ACTIVE,
             "status_changed_at": None,
             "decision_item": _decision_item(event),
+            "renews": self._renewal(event, issued),
             "sequence": event.sequence,
             "projected_at": self.now,
         }
         self._city(issued, event.data.get("city"))
         self.registry_changed = True
+
+    def _renewal(self, event: Event, issued: IssuedCertificate) -> str | None:
+        """The certificate `issued` renews, checked; None (with an anomaly if it named one that
+        fails) when it renews none. The certificate itself is listed either way: the link is
+        the node's record, not part of what its key signed."""
+        claimed = event.data.get("renews")
+        if claimed is None:
+            return None
+        named = claimed if isinstance(claimed, str) else None
+        problem: str | None = None
+        if named is None or not 0 < len(named) <= MAX_CREDENTIAL_ID:
+            problem = "data.renews is not a certificate id (1 to 64 characters)"
+        elif named == issued.id:
+            problem = "a certificate cannot renew itself"
+        else:
+            new = self.new_certificates.get(named)
+            held = self.held.get(named)
+            owner, locode = (
+                (self.node_id, new["city_locode"])
+                if new is not None
+                else (held.node_id, held.locode)
+                if held is not None
+                else (None, None)
+            )
+            renewing = self.renewed_by.get(named)
+            if owner is None:
+                problem = f"no certificate {named} was reported (or its token did not verify)"
+            elif owner != self.node_id:
+                problem = f"{named} is node {owner}'s: a node renews its own certificates only"
+            elif locode != issued.locode:
+                problem = f"{named} certifies {locode}, not {issued.locode}"
+            elif renewing is not None:
+                problem = f"{named} is renewed already, by {renewing}"
+        if problem is not None:
+            self._anomaly(
+                event,
+                AnomalyKind.INVALID_RENEWAL,
+                f"certificate {issued.id} is listed without its renewal link: {problem}",
+            )
+            return None
+        assert named is not None
+        self.renewed_by[named] = issued.id
+        return named
 
     def _city(self, issued: IssuedCertificate, facts: Any) -> None:
         """Describe the city by this certificate unless a later one of the batch does.
@@ -570,6 +693,142 @@ class _Batch:
             }
         self.registry_changed = True
 
+    def _requested(self, event: Event) -> None:
+        request = _count(event.subject.get("request"))
+        problems = self._assistance_problems(event, request)
+        data = event.data
+        locode = event.subject.get("locode")
+        if not problems:
+            if not isinstance(locode, str) or not _LOCODE.fullmatch(locode):
+                problems.append("subject.locode is not a UN/LOCODE such as KE-MBA")
+            elif not self._holds(locode[:2], event):
+                problems.append(
+                    f"{locode} is not in node {self.node_id}'s jurisdiction: a node reports "
+                    "the requests of its own cities only"
+                )
+            criterion, stage, national = data["criterion"], data["stage"], data["national"]
+            framework = data["framework"]
+            if not isinstance(criterion, str) or not CRITERION_CODE.fullmatch(criterion):
+                problems.append("data.criterion is not a criterion code such as B.c")
+            elif not isinstance(stage, str) or not criterion.startswith(
+                f"{_STAGE_LETTERS.get(stage, '-')}."
+            ):
+                problems.append(f"data.stage is not the stage of criterion {criterion}")
+            elif national is False and criterion not in self._global_codes():
+                problems.append(
+                    f"{criterion} is marked a baseline criterion but no global framework has it"
+                )
+            if type(national) is not bool:
+                problems.append("data.national is not true or false")
+            if not isinstance(data["kind"], str) or data["kind"] not in set(HelpKind):
+                problems.append("data.kind is not advice, consultation or tool")
+            if (
+                not isinstance(framework, Mapping)
+                or set(framework) != {"id", "version"}
+                or not _text(framework["id"], 1, MAX_FRAMEWORK_ID)
+                or not _text(framework["version"], 1, MAX_FRAMEWORK_VERSION)
+            ):
+                problems.append("data.framework is not {id, version} of the city's framework")
+        if problems:
+            self._anomaly(event, AnomalyKind.INVALID_ASSISTANCE, "; ".join(problems))
+            return
+        assert request is not None
+        assert isinstance(locode, str)
+        self.requests[request] = (locode, None)
+        self.new_requests[request] = {
+            "node_id": self.node_id,
+            "request": request,
+            "locode": locode,
+            "country": locode[:2],
+            "criterion": data["criterion"],
+            "national": data["national"],
+            "stage": data["stage"],
+            "kind": data["kind"],
+            "framework_id": data["framework"]["id"],
+            "framework_version": data["framework"]["version"],
+            "requested_at": event.occurred_at,
+            "closure": None,
+            "closed_at": None,
+            "sequence": event.sequence,
+        }
+
+    def _closed(self, event: Event) -> None:
+        request = _count(event.subject.get("request"))
+        problems = self._assistance_problems(event, request)
+        if not problems:
+            assert request is not None
+            held = self.requests.get(request)
+            closure = event.data["closure"]
+            if held is None:
+                problems.append(f"request {request} was not reported (or was refused)")
+            elif held[0] != event.subject.get("locode"):
+                problems.append(f"request {request} was asked for {held[0]}")
+            elif held[1] is not None:
+                problems.append(f"request {request} was closed already ({held[1]})")
+            if not isinstance(closure, str) or closure not in set(Closure):
+                problems.append("data.closure is not resolved or declined")
+        if problems:
+            self._anomaly(event, AnomalyKind.INVALID_ASSISTANCE, "; ".join(problems))
+            return
+        assert request is not None
+        closure = event.data["closure"]
+        self.requests[request] = (self.requests[request][0], closure)
+        new = self.new_requests.get(request)
+        if new is not None:
+            new["closure"], new["closed_at"] = closure, event.occurred_at
+        else:
+            self.closures[request] = {
+                "node": self.node_id,
+                "request_id": request,
+                "new_closure": closure,
+                "at": event.occurred_at,
+            }
+
+    def _assistance_problems(self, event: Event, request: int | None) -> list[str]:
+        """What is wrong with an assistance event's shape: its request id and data members."""
+        problems = []
+        if request is None:
+            problems.append("subject.request is not a whole number")
+        if set(event.subject) != {"locode", "request"}:
+            problems.append("subject must hold exactly locode and request")
+        members = set(event.data)
+        allowed = ASSISTANCE_MEMBERS[event.type]
+        if members != allowed:
+            extra, missing = sorted(members - allowed), sorted(allowed - members)
+            problems.append(
+                "data must hold exactly "
+                + ", ".join(sorted(allowed))
+                + (f"; not {', '.join(extra)[:200]}" if extra else "")
+                + (f"; it lacks {', '.join(missing)}" if missing else "")
+            )
+        elif (
+            event.type is EventType.ASSISTANCE_REQUESTED
+            and request is not None
+            and request in self.requests
+        ):
+            problems.append(f"request {request} was reported already")
+        return problems
+
+    def _holds(self, country: str, event: Event) -> bool:
+        """Whether the reporting node's jurisdiction held `country` when the city asked (no
+        later than now: a date in the future claims nothing)."""
+        node = self.trust_list.node(self.node_id)
+        return node is not None and node.certifies(country, at=min(event.occurred_at, self.now))
+
+    def _global_codes(self) -> frozenset[str]:
+        """The criterion codes of the global node's published frameworks, read once a batch."""
+        if self._global_criteria is None:
+            frameworks = table_of(FrameworkVersion).c
+            documents = self.session.execute(
+                select(frameworks.document).where(
+                    frameworks.country.is_(None), frameworks.status == FrameworkStatus.PUBLISHED
+                )
+            ).scalars()
+            self._global_criteria = frozenset().union(
+                *(_criterion_codes(document) for document in documents)
+            )
+        return self._global_criteria
+
     def _held_status(self, credential: str) -> CertificateStatus:
         change = self.status_changes.get(credential)
         return change["new_status"] if change is not None else self.held[credential].status
@@ -600,6 +859,20 @@ _STATUS_UPDATE: Final = (
 )
 
 
+_ASSISTANCE = table_of(FederationAssistanceRequest).c
+_CLOSURE_UPDATE: Final = (
+    update(table_of(FederationAssistanceRequest))
+    .where(_ASSISTANCE.node_id == bindparam("node"), _ASSISTANCE.request == bindparam("request_id"))
+    .values(closure=bindparam("new_closure"), closed_at=bindparam("at"))
+)
+
+
+@lru_cache(maxsize=16)
+def _criterion_codes(document: str) -> frozenset[str]:
+    """A framework document's criterion codes (a published document never changes)."""
+    return frozenset(criterion.code for criterion in FrameworkDocument.from_json(document).criteria)
+
+
 @cache
 def _city_upsert(dialect: str, *, holder: bool) -> Insert:
     """Describe a city by a certificate of the node that holds it, unless a later one of that
@@ -625,6 +898,14 @@ def _city_upsert(dialect: str, *, holder: bool) -> Insert:
 def _subject(event: Event) -> str | None:
     credential = event.subject.get("credential")
     return credential if isinstance(credential, str) else None
+
+
+def _renewed(event: Event) -> str | None:
+    """The certificate a `credential.issued` event says it renews, if a short string."""
+    if event.type is not EventType.CREDENTIAL_ISSUED:
+        return None
+    renews = event.data.get("renews")
+    return renews if isinstance(renews, str) and len(renews) <= MAX_CREDENTIAL_ID else None
 
 
 def _decision_item(event: Event) -> int | None:

@@ -15,6 +15,8 @@ task writes one per node every `monitoring_quality_seconds` (`tasks.py`).
 | `certificates_verifiable` | every certificate's token verifies against the node's key |
 | `decisions_valid` | every decision's counts meet the quorum rule and its outcome its votes |
 | `status_changes_decided` | every status change has its decision, for a certificate of the node |
+| `renewals_linked` | every renewal names a certificate of the node, for its city, renewed once |
+| `assistance_valid` | every assistance request or closure passes the projection's checks |
 """
 
 from __future__ import annotations
@@ -62,6 +64,16 @@ RATIO_CHECKS: Final[tuple[tuple[str, tuple[str, ...], tuple[AnomalyKind, ...]], 
         "status_changes_decided",
         STATUS_TYPES,
         (AnomalyKind.STATUS_WITHOUT_DECISION, AnomalyKind.UNKNOWN_CERTIFICATE),
+    ),
+    (
+        "renewals_linked",
+        (EventType.CREDENTIAL_ISSUED.value,),
+        (AnomalyKind.INVALID_RENEWAL,),
+    ),
+    (
+        "assistance_valid",
+        (EventType.ASSISTANCE_REQUESTED.value, EventType.ASSISTANCE_CLOSED.value),
+        (AnomalyKind.INVALID_ASSISTANCE,),
     ),
 )
 CHECKS: Final = (

@@ -22,7 +22,7 @@ from typing import Any, Final, Literal
 from sqlmodel import Session, col, or_, select
 
 from sdgcities.credentials import VC_JWT_TYP, JwsToken
-from sdgcities.node.certificates.models import Certificate, CertificateStatus
+from sdgcities.node.certificates.models import CertificateStatus
 from sdgcities.node.cities.models import City
 from sdgcities.node.errors import NotFound
 from sdgcities.node.federation_registry.models import FederationCity
@@ -156,18 +156,20 @@ def renewal_links(
 ) -> dict[str, tuple[str | None, str | None]]:
     """For each of the certificates `ids`: the one it renews and the one renewing it (node/renewal).
 
-    A node's own record: the signed credential does not state it, so the global node's
-    projection of the federation has none and every link there is `(None, None)`.
+    The signed credential does not state the link: a national node reads its own record, the
+    global node what the node's `credential.issued` event said, checked when it was projected
+    (`node/federation_registry/projection.py`).
     """
-    if source is not NATIONAL or not ids:
+    if not ids:
         return {}
+    certificate = source.certificate
     rows = session.exec(
-        select(Certificate.id, Certificate.renews).where(
-            or_(col(Certificate.id).in_(ids), col(Certificate.renews).in_(ids))
+        select(col(certificate.id), col(certificate.renews)).where(
+            or_(col(certificate.id).in_(ids), col(certificate.renews).in_(ids))
         )
     ).all()
     renews: dict[str, str | None] = dict(rows)
-    renewed_by = {renewed: certificate for certificate, renewed in rows if renewed is not None}
+    renewed_by = {renewed: renewing for renewing, renewed in rows if renewed is not None}
     return {id: (renews.get(id), renewed_by.get(id)) for id in ids}
 
 

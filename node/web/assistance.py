@@ -39,7 +39,7 @@ from sdgcities.node.assistance.schemas import (
     NoteCreate,
 )
 from sdgcities.node.catalogue.models import Tool
-from sdgcities.node.deps import ReadSessionDep, SessionDep
+from sdgcities.node.deps import ReadSessionDep, SessionDep, StateDep
 from sdgcities.node.errors import InvalidRequest
 from sdgcities.node.reports import service as reports
 from sdgcities.node.reports.schemas import CriterionResult
@@ -217,6 +217,7 @@ async def ask(
     language: LanguageDep,
     caller: City_,
     session: SessionDep,
+    node: StateDep,
     application_id: Id,
     code: Code,
 ) -> Response:
@@ -255,7 +256,7 @@ async def ask(
             values=values,
             errors=errors,
         )
-    service.ask(session=session, actor=caller.actor, data=data)
+    service.ask(session=session, actor=caller.actor, node_id=node.settings.node_id, data=data)
     return RedirectResponse(f"/{language.code}/city/assistance?done=asked", status_code=303)
 
 
@@ -402,6 +403,7 @@ async def act(
     language: LanguageDep,
     caller: Staff,
     session: SessionDep,
+    node: StateDep,
     request_id: Id,
     action: Annotated[str, Path(pattern="^(assignment|notes|closure)$")],
 ) -> Response:
@@ -434,7 +436,13 @@ async def act(
         except ValidationError as invalid:
             errors = _field_errors(invalid, {"closure": CHOOSE_CLOSURE, "reason": WRITE_REASON})
         else:
-            service.close(session=session, actor=caller.actor, request=found, data=closure)
+            service.close(
+                session=session,
+                actor=caller.actor,
+                node_id=node.settings.node_id,
+                request=found,
+                data=closure,
+            )
     if errors:
         return _request_page(
             request,

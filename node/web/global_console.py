@@ -29,6 +29,7 @@ from sdgcities.node.accounts.models import Role
 from sdgcities.node.committee import service as committee
 from sdgcities.node.deps import ReadSessionDep, SessionDep, StateDep
 from sdgcities.node.errors import NodeError
+from sdgcities.node.federation_registry.assistance import federation_gaps
 from sdgcities.node.members import endorsements, service
 from sdgcities.node.members.models import (
     EndorsementState,
@@ -42,6 +43,7 @@ from sdgcities.node.timeutil import utcnow
 from .charts import Bar, Column, bar_chart, stacked_columns
 from .i18n import N_, Language
 from .pages import gettext_for, render
+from .public import country_name
 from .routes import LanguageDep
 from .session import WebCaller, check_csrf, page_access
 from .terms import LEVEL_NAMES, STAGE_NAMES
@@ -614,5 +616,30 @@ def endorsements_page(
             session=session, request_ids=[row.id for row in pending if row.id is not None]
         ),
         decided=[row for row in rows if row.state is not EndorsementState.PENDING],
+        **console_context(language, None, None),
+    )
+
+
+# Technical assistance across the federation ------------------------------------------------------
+
+
+@router.get("/{lang:lang}/global/assistance")
+def assistance_page(
+    request: Request, language: LanguageDep, caller: Committee, session: ReadSessionDep
+) -> Response:
+    """Requests for technical assistance by gap across the federation (report §37), to plan
+    capacity building: baseline criteria across countries, national ones within theirs."""
+    gaps = federation_gaps(session=session)
+    return render(
+        request,
+        "global/assistance.html",
+        language=language,
+        caller=caller,
+        baseline=[gap for gap in gaps if gap.country is None],
+        national=[gap for gap in gaps if gap.country is not None],
+        country_names={
+            gap.country: country_name(language, gap.country) for gap in gaps if gap.country
+        },
+        requests=sum(gap.requests for gap in gaps),
         **console_context(language, None, None),
     )

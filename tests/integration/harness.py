@@ -414,9 +414,11 @@ def append_award(
     credential_id: str,
     token: str,
     city: dict[str, Any],
+    renews: str | None = None,
 ) -> None:
     """Append to a node's own log what its committee's award writes: the approved decision and
-    the `credential.issued` event carrying `token` (its relay signs and reports them)."""
+    the `credential.issued` event carrying `token` (its relay signs and reports them), naming
+    the certificate it `renews` if any."""
     append_event(
         session=session,
         node_id=node_id,
@@ -439,5 +441,6 @@ def append_award(
             "decision": {"meeting": "meeting 1: Q1", "item": item},
             "jwt": token,
             "city": city,
+            **({"renews": renews} if renews is not None else {}),
         },
     )

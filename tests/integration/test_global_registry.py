@@ -12,7 +12,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlmodel import Session
 
 from sdgcities.credentials import (
     SDGCITIES_CONTEXT,
@@ -23,7 +22,7 @@ from sdgcities.credentials import (
     sdgcities_context_document,
 )
 from sdgcities.node.config import get_settings
-from sdgcities.node.db import make_engine
+from sdgcities.node.db import make_engine, transaction
 from sdgcities.node.identity.service import load_active_key
 
 from .harness import Node, append_award, federation
@@ -35,12 +34,22 @@ pytestmark = pytest.mark.slow
 WITHIN_SECONDS = 20.0
 
 
-def issue(node: Node, locode: str, name: str, item: int, priorities: list[str]) -> str:
+def issue(
+    node: Node,
+    locode: str,
+    name: str,
+    item: int,
+    priorities: list[str],
+    *,
+    renews: str | None = None,
+) -> str:
     """Append an approved award decision and its signed certificate to `node`'s log."""
     settings = get_settings(data_dir=node.data_dir)
     engine = make_engine(f"sqlite:///{node.database}")
     try:
-        with Session(engine) as session:
+        # Writing from the start: a read transaction that writes late fails on SQLite when the
+        # node's relay holds the lock at the upgrade.
+        with transaction(engine) as session:
             key = load_active_key(session=session, settings=settings)
             now = datetime.now(UTC).replace(microsecond=0)
             credential_id = f"urn:uuid:{uuid.uuid4()}"
@@ -67,8 +76,8 @@ def issue(node: Node, locode: str, name: str, item: int, priorities: list[str]) 
                 credential_id=credential_id,
                 token=token,
                 city={"region": "", "population": None, "priorities": priorities},
+                renews=renews,
             )
-            session.commit()
             return credential_id
     finally:
         engine.dispose()

@@ -96,6 +96,10 @@ def after_global_start(node: Node, people: dict[str, Person]) -> dict[str, str |
         suspended = kenya_log.issue("KE-MBA", "Mombasa")
         kenya_log.issue("KE-KSM", "Kisumu", stage="evidence-based-processes")
         kenya_log.change(suspended, "suspension", locode="KE-MBA")
+        # Requests for technical assistance, for the console's page by gap.
+        kenya_log.ask(1, "KE-NBO", criterion="B.c")
+        kenya_log.ask(2, "KE-KSM", criterion="B.KE1", national=True)
+        kenya_log.close(1, "KE-NBO")
         kenya_log.send()
         tanzania_log = MemberLog(tanzania, client)  # type: ignore[arg-type]
         tanzania_log.issue("TZ-DAR", "Dar es Salaam", city=None)

@@ -110,6 +110,7 @@ PAGES: Final[dict[str, Page]] = {
     "global-member": Page(f"/{LANG}/global/members/{{node_id}}", "secretariat", "global"),
     "trust-list": Page(f"/{LANG}/global/trust-list", "secretariat", "global"),
     "endorsements": Page(f"/{LANG}/global/endorsements", "committee", "global"),
+    "global-assistance": Page(f"/{LANG}/global/assistance", "committee", "global"),
     "spot-checks": Page(f"/{LANG}/global/spot-checks", "secretariat", "global"),
     "spot-check-round": Page(
         f"/{LANG}/global/spot-checks/rounds/{{round_id}}", "secretariat", "global"

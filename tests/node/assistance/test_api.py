@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
 from sdgcities.node.audit.models import AuditEntry
+from sdgcities.node.events.models import EventRecord
 
 from ..conftest import Account
 from ..review.factories import ReviewWorld, ok
@@ -252,3 +253,43 @@ def test_the_summary(client: TestClient, world: ReviewWorld, backend: Any) -> No
     # No city, no person.
     assert "KE-NBO" not in str(summary)
     assert client.get("/assistance/summary", headers=world.nairobi.headers).status_code == 403
+
+
+def test_the_node_reports_each_request_and_closure_by_gap_without_words_or_people(
+    client: TestClient, world: ReviewWorld, session: Session
+) -> None:
+    """§37: the global node plans capacity building from what every node reports."""
+    application_id = reported_application(client, world)
+    asked = ok(_ask(client, world.nairobi, application_id), 201)
+    ok(
+        client.post(
+            f"{REQUESTS}/{asked['id']}/closure",
+            headers=world.secretariat.headers,
+            json={"closure": "declined", "reason": "Jane Doe will call the mayor instead."},
+        )
+    )
+    events = session.exec(
+        select(EventRecord)
+        .where(col(EventRecord.type).in_(["assistance.requested", "assistance.closed"]))
+        .order_by(col(EventRecord.sequence))
+    ).all()
+    assert [(e.type, e.subject) for e in events] == [
+        ("assistance.requested", {"locode": "KE-NBO", "request": asked["id"]}),
+        ("assistance.closed", {"locode": "KE-NBO", "request": asked["id"]}),
+    ]
+    requested, closed = (e.data for e in events)
+    assert requested == {
+        "criterion": "A.b",
+        "national": False,
+        "stage": "qualification",
+        "kind": "advice",
+        "framework": {"id": requested["framework"]["id"], "version": "1"},
+    }
+    assert closed == {"closure": "declined"}
+
+
+def test_the_federation_view_is_the_global_nodes_only(
+    client: TestClient, world: ReviewWorld
+) -> None:
+    answer = client.get("/federation/assistance", headers=world.secretariat.headers)
+    assert answer.status_code == 404

@@ -102,11 +102,13 @@ class MemberLog:
         did: str | None = None,
         valid_days: int = 3 * 365,
         issued_at: datetime | None = None,
+        renews: Any = None,
+        credential_id: str | None = None,
     ) -> str:
         """A certificate of `locode`, after its approved award decision unless `item` names one."""
         if item is None:
             item = self.decide(locode)
-        credential_id = f"urn:uuid:{uuid.uuid4()}"
+        credential_id = credential_id or f"urn:uuid:{uuid.uuid4()}"
         now = issued_at or _now()
         base = f"{self.member.base_url}/status"
         token = CertificateIssue(
@@ -133,6 +135,8 @@ class MemberLog:
         }
         if city is not None:
             data["city"] = city
+        if renews is not None:
+            data["renews"] = renews
         self.append(
             EventType.CREDENTIAL_ISSUED, {"locode": locode, "credential": credential_id}, data
         )
@@ -147,6 +151,39 @@ class MemberLog:
             STATUS_TYPES[kind],
             {"locode": locode, "credential": credential_id},
             {"reason": "spot-check", "decision": {"meeting": "meeting 1: Q1", "item": item}},
+        )
+
+    def ask(
+        self,
+        request: int,
+        locode: str = "KE-NBO",
+        *,
+        criterion: str = "B.c",
+        national: Any = False,
+        stage: Any = "evidence-based-processes",
+        kind: Any = "advice",
+        framework: Any = None,
+        **extra: Any,
+    ) -> Event:
+        """An `assistance.requested` event, as `node/assistance/service.py` writes it."""
+        return self.append(
+            EventType.ASSISTANCE_REQUESTED,
+            {"locode": locode, "request": request},
+            {
+                "criterion": criterion,
+                "national": national,
+                "stage": stage,
+                "kind": kind,
+                "framework": framework or {"id": "sdgcities-baseline", "version": "1"},
+                **extra,
+            },
+        )
+
+    def close(self, request: int, locode: str = "KE-NBO", closure: Any = "resolved") -> Event:
+        return self.append(
+            EventType.ASSISTANCE_CLOSED,
+            {"locode": locode, "request": request},
+            {"closure": closure},
         )
 
     def send(self) -> Response:

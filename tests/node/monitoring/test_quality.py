@@ -60,8 +60,10 @@ def test_anomalies_lower_the_score_of_their_check_and_the_next_period_starts_cle
         "certificates_verifiable": (True, 1.0),
         "decisions_valid": (False, 0.5),
         "status_changes_decided": (True, 1.0),
+        "renewals_linked": (True, 1.0),
+        "assistance_valid": (True, 1.0),
     }
-    assert first["score"] == round(100 * 6 / 7, 1)
+    assert first["score"] == round(100 * 8 / 9, 1)
     decided = next(c for c in first["checks"] if c["name"] == "certificates_decided")
     assert decided["detail"] == "1 of 2 credential.issued events fail"
 
@@ -89,3 +91,15 @@ def test_a_report_is_due_after_the_interval(
     assert record_due_reports(session=session, settings=settings, now=now, every=60) == []
     later = now + timedelta(seconds=61)
     assert len(record_due_reports(session=session, settings=settings, now=later, every=60)) == 2
+
+
+def test_a_refused_renewal_link_or_assistance_event_fails_its_check(
+    client: TestClient, make_log: MakeLog, secretariat: Account
+) -> None:
+    kenya = make_log("KE")
+    kenya.issue("KE-NBO", "Nairobi", renews="urn:uuid:never-reported")
+    kenya.ask(1, "KE-NBO")
+    kenya.ask(2, "GH-ACC")  # not Kenya's city
+    kenya.send()
+    ke = checks(record(client, secretariat)["KE"])
+    assert (ke["renewals_linked"], ke["assistance_valid"]) == ((False, 0.0), (False, 0.5))

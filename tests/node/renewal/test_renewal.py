@@ -11,12 +11,14 @@ import pytest
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
+from sdgcities.federation import EventType
 from sdgcities.node.applications.models import (
     CriterionAnswer,
     Evidence,
 )
 from sdgcities.node.audit.models import AuditEntry
 from sdgcities.node.certificates.models import Certificate
+from sdgcities.node.events.models import EventRecord
 from sdgcities.node.renewal.service import renewal_refusal
 from sdgcities.node.state import NodeState
 from sdgcities.node.timeutil import utcnow
@@ -119,6 +121,16 @@ def test_a_renewal_is_prefilled_confirmed_decided_and_continues_the_certificate(
     still_old = ok(desk.client.get(f"/certificates/{old['id']}", headers=desk.admin.headers))
     assert still_old["status"] == "active"
     assert still_old["renews"] is None
+
+    # The federation event carries the link, for the global registry (old: no link at all).
+    issued = {
+        e.subject["credential"]: e.data
+        for e in session.exec(
+            select(EventRecord).where(EventRecord.type == EventType.CREDENTIAL_ISSUED)
+        ).all()
+    }
+    assert issued[new["id"]]["renews"] == old["id"]
+    assert "renews" not in issued[old["id"]]
 
     # The registry shows the history, both ways.
     record = ok(desk.client.get("/registry/cities/KE-NBO"))
