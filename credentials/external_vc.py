@@ -107,8 +107,13 @@ def did_key_of(key: PublicKey) -> str:
 
 
 def _did_jwk_public_key(method_id: str) -> PublicKey:
-    jwk = parse_json_object(b64url_decode(method_id), what="did:jwk key")
-    # A JWK's own `kid` need not be its RFC 7638 thumbprint (PublicKey.from_jwk insists on it).
+    return _key_of_jwk(parse_json_object(b64url_decode(method_id), what="did:jwk key"))
+
+
+def _key_of_jwk(jwk: Any) -> PublicKey:
+    if not isinstance(jwk, dict):
+        raise MalformedError("an issuer key is a public JWK (a JSON object)")
+    # An issuer's own `kid` (say "key-1") need not be the RFC 7638 thumbprint we would insist on.
     return PublicKey.from_jwk({name: value for name, value in jwk.items() if name != "kid"})
 
 
@@ -124,10 +129,7 @@ class IssuerKeys:
         """From `[{"did": ..., "keys": [JWK, ...]}, ...]` (the node setting's shape)."""
         pinned: dict[str, list[PublicKey]] = {}
         for issuer in issuers:
-            keys = [
-                PublicKey.from_jwk({n: v for n, v in jwk.items() if n != "kid"})
-                for jwk in issuer["keys"]
-            ]
+            keys = [_key_of_jwk(jwk) for jwk in issuer["keys"]]
             pinned.setdefault(str(issuer["did"]), []).extend(keys)
         return cls(pinned={did: tuple(keys) for did, keys in pinned.items()})
 

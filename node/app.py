@@ -66,6 +66,8 @@ from .monitoring.tasks import quality_reports
 from .notifications.routes import router as notices_router
 from .notifications.tasks import periodic_notices
 from .openapi import document_errors, guard_of
+from .othercerts.routes import DOCUMENT_UPLOAD_PATH
+from .othercerts.routes import router as othercerts_router
 from .outbound import outbound_client
 from .rate_limit import RateLimit, RouteRateLimit, TokenBuckets
 from .registry.cache import FEDERATION, NATIONAL, RegistryCache
@@ -123,6 +125,7 @@ ROUTERS = (
     watches_router,
     assistance_router,
     fees_router,
+    othercerts_router,
 )
 
 
@@ -189,6 +192,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             RouteBodyCap.for_route(
                 "POST",
                 EVIDENCE_UPLOAD_PATH,
+                settings.evidence_max_bytes,
+                detail=str(EvidenceTooLarge(max_bytes=settings.evidence_max_bytes)),
+            ),
+            RouteBodyCap.for_route(
+                "PUT",
+                DOCUMENT_UPLOAD_PATH,
                 settings.evidence_max_bytes,
                 detail=str(EvidenceTooLarge(max_bytes=settings.evidence_max_bytes)),
             ),

@@ -282,7 +282,7 @@ def confirm_answer(
 # Evidence ---------------------------------------------------------------------------------------
 
 
-def _store(settings: Settings) -> EvidenceStore:
+def evidence_store(settings: Settings) -> EvidenceStore:
     return EvidenceStore(settings.evidence_dir, max_bytes=settings.evidence_max_bytes)
 
 
@@ -296,7 +296,7 @@ def begin_writing(session: Session) -> None:
     session.connection(execution_options={WRITE_INTENT: True})
 
 
-def _filename(request: Request, query: str | None) -> str:
+def upload_filename(request: Request, query: str | None) -> str:
     if query is None:
         header = request.headers.get("content-disposition")
         if header is not None:
@@ -306,7 +306,7 @@ def _filename(request: Request, query: str | None) -> str:
     return sanitise_filename(query)
 
 
-def _declared_length(request: Request) -> int | None:
+def declared_length(request: Request) -> int | None:
     declared = request.headers.get("content-length")
     return int(declared) if declared is not None and declared.isdigit() else None
 
@@ -339,11 +339,11 @@ async def upload_evidence(
             f"send the file as the request body with Content-Type: {OCTET_STREAM} (its type is "
             "judged from its content)"
         )
-    store = _store(state.settings)
-    declared = _declared_length(request)
+    store = evidence_store(state.settings)
+    declared = declared_length(request)
     if declared is not None and declared > store.max_bytes:
         raise PayloadTooLarge(str(EvidenceTooLarge(max_bytes=store.max_bytes)))
-    name = _filename(request, filename)
+    name = upload_filename(request, filename)
     quota = state.settings.city_quota_bytes
 
     remaining = await run_in_threadpool(
@@ -395,7 +395,7 @@ def download_evidence(
         session=session, application=application, evidence_id=evidence_id
     )
     try:
-        path = _store(state.settings).open_verified(evidence.digest)
+        path = evidence_store(state.settings).open_verified(evidence.digest)
     except (EvidenceCorrupted, EvidenceMissing) as exc:
         # Answered, not raised: the audit entry must be committed with the response.
         begin_writing(session)
