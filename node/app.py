@@ -95,6 +95,7 @@ from .watches.routes import router as watches_router
 from .watches.tasks import watch_notices
 from .web.account.routes import MAIL_FORM_PATHS, SIGN_IN_PATH, enrolment_redirect
 from .web.city.evidence import EVIDENCE_PAGE_PATH, UPLOAD_FORM_OVERHEAD
+from .web.city.profile import CERTIFICATION_PAGE_PATH
 from .web.errors import error_page, page_language, refusal_page, sign_in_redirect
 from .web.routes import install_site, is_page_route
 from .web.session import CsrfRefused, EnrolmentRequired, PageForbidden, SignInRequired
@@ -209,6 +210,13 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             RouteBodyCap.for_route(
                 "POST",
                 EVIDENCE_PAGE_PATH,
+                settings.evidence_max_bytes + UPLOAD_FORM_OVERHEAD,
+                detail=str(EvidenceTooLarge(max_bytes=settings.evidence_max_bytes)),
+            ),
+            # A certification with its document, in a multipart form (web/city/profile.py).
+            RouteBodyCap.for_route(
+                "POST",
+                CERTIFICATION_PAGE_PATH,
                 settings.evidence_max_bytes + UPLOAD_FORM_OVERHEAD,
                 detail=str(EvidenceTooLarge(max_bytes=settings.evidence_max_bytes)),
             ),
