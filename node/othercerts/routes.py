@@ -16,18 +16,12 @@ from starlette.concurrency import run_in_threadpool
 
 from sdgcities.node.accounts.models import Role
 from sdgcities.node.actor import Actor
-from sdgcities.node.applications.routes import (
-    OCTET_STREAM,
-    declared_length,
-    evidence_store,
-    upload_filename,
-)
+from sdgcities.node.applications.routes import OCTET_STREAM, RawUpload
 from sdgcities.node.applications.service import node_error_for
 from sdgcities.node.cities.service import get_city_or_raise
 from sdgcities.node.db import WRITE_INTENT
 from sdgcities.node.deps import ReadSessionDep, SessionDep, StateDep, access
-from sdgcities.node.errors import PayloadTooLarge, UnsupportedMediaType
-from sdgcities.node.evidence import EvidenceError, EvidenceTooLarge
+from sdgcities.node.evidence import EvidenceError
 from sdgcities.node.schemas import Id
 from sdgcities.node.timeutil import utcnow
 
@@ -171,17 +165,8 @@ async def upload_document(
     """Attaches (or replaces) the certification's document, checked as evidence files are
     (PDF, PNG, JPEG, CSV, XLSX, DOCX, ODT or plain text, judged from its bytes; the evidence
     size cap; the city's evidence quota). The public can download it from the registry."""
-    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
-    if media_type != OCTET_STREAM:
-        raise UnsupportedMediaType(
-            f"send the file as the request body with Content-Type: {OCTET_STREAM} (its type is "
-            "judged from its content)"
-        )
-    store = evidence_store(state.settings)
-    declared = declared_length(request)
-    if declared is not None and declared > store.max_bytes:
-        raise PayloadTooLarge(str(EvidenceTooLarge(max_bytes=store.max_bytes)))
-    name = upload_filename(request, filename)
+    upload = RawUpload.of(request, settings=state.settings, filename=filename)
+    store, declared, name = upload.store, upload.declared, upload.name
     quota = state.settings.city_quota_bytes
     remaining = await run_in_threadpool(
         service.check_document_upload,
