@@ -189,6 +189,8 @@ def test_investors_see_verified_apart_from_declared(
     add(client, world.nairobi, scheme="National smart city label")
     ok(client.post(f"{NAIROBI}/esg-indicators", headers=world.nairobi.headers, json=INDICATOR), 201)
     page = client.get("/en/cities/KE-NBO").text
+    assert page.count('id="other-certifications"') == 1
+    assert "Other certifications" not in page[: page.index("</head>")]
     verified = page.index('class="other-certifications verified"')
     declared = page.index('class="other-certifications declared"')
     assert verified < page.index("ISO 37122") < declared < page.index("National smart city label")
