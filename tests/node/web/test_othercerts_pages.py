@@ -209,3 +209,33 @@ def registrar(session: object, backend: object, world: ReviewWorld) -> Registrar
         state=backend.app.state.node,  # type: ignore[attr-defined]
         framework_id=world.framework_id,
     )
+
+
+@pytest.mark.parametrize(
+    ("setting", "status", "message"),
+    [
+        ("evidence_max_bytes", 413, "The file is too large."),
+        ("city_quota_bytes", 409, "your city's storage is full"),
+    ],
+)
+def test_a_document_past_a_limit_is_refused_on_the_page(
+    client: TestClient,
+    world: ReviewWorld,
+    sign_in: SignIn,
+    backend: object,
+    monkeypatch: pytest.MonkeyPatch,
+    setting: str,
+    status: int,
+    message: str,
+) -> None:
+    sign_in(world.nairobi)
+    monkeypatch.setattr(backend.app.state.node.settings, setting, 16)  # type: ignore[attr-defined]
+    response = _post(
+        client,
+        f"{PROFILE}/certifications",
+        CERTIFICATION,
+        files={"document": ("certificate.pdf", PDF, "application/pdf")},
+    )
+    assert response.status_code == status
+    assert message in response.text
+    assert ok(client.get(f"{NAIROBI}/certifications", headers=world.nairobi.headers))["count"] == 0
