@@ -52,6 +52,12 @@ from .errors import (
     UntrustedIssuer,
     VerificationError,
 )
+from .external_vc import (
+    ExternalCredential,
+    IssuerKeys,
+    VerifiedExternalCredential,
+    did_key_of,
+)
 from .jurisdiction import GLOBAL_NODE_ID, Exclusion, Jurisdiction
 from .jws import KID_NAMES_ANOTHER_DID, JwsToken, sign_jws
 from .keys import Algorithm, KeyPeriod, KeyStatus, PublicKey, SigningKey
@@ -124,9 +130,11 @@ __all__ = [
     "Error",
     "Exclusion",
     "Expired",
+    "ExternalCredential",
     "FrameworkNotEndorsed",
     "FrameworkRef",
     "IndexAllocator",
+    "IssuerKeys",
     "IssuerSuspended",
     "IssuerWithdrawn",
     "Jurisdiction",
@@ -171,11 +179,13 @@ __all__ = [
     "UrllibFetcher",
     "VerificationError",
     "VerificationResult",
+    "VerifiedExternalCredential",
     "Verifier",
     "canonical_json",
     "city_subject_id",
     "content_digest",
     "did_document",
+    "did_key_of",
     "did_web_from_base_url",
     "is_country_code",
     "is_did_web",

@@ -158,26 +158,37 @@ class JwsToken:
         """Check the signature with `key` and its one algorithm, then parse the payload."""
         if key.kid != self.thumbprint:
             raise SignatureInvalid("the token names another key")
-        if key.algorithm is not self.algorithm:
-            raise SignatureInvalid(
-                f"the token says {self.algorithm.value} but the key is {key.algorithm.value}"
-            )
-        try:
-            if isinstance(key.key, ed25519.Ed25519PublicKey):
-                valid = _EDDSA.verify(self.signing_input, key.key, self.signature)
-            else:
-                # PyJWT and OpenSSL accept both (r, s) and (r, n - s): one is refused here.
-                if (
-                    len(self.signature) == 64
-                    and int.from_bytes(self.signature[32:], "big") > _P256_HALF_ORDER
-                ):
-                    raise SignatureInvalid("an ES256 signature must use the low-S form")
-                valid = _ES256.verify(self.signing_input, key.key, self.signature)
-        except (jwt.exceptions.PyJWTError, ValueError, TypeError) as exc:
-            raise SignatureInvalid(f"signature could not be checked: {exc}") from exc
-        if not valid:
-            raise SignatureInvalid("signature verification failed")
+        check_signature(
+            key,
+            algorithm=self.algorithm,
+            signing_input=self.signing_input,
+            signature=self.signature,
+        )
         return parse_json_object(self.payload_bytes, what="payload")
+
+
+def check_signature(
+    key: PublicKey, *, algorithm: Algorithm, signing_input: bytes, signature: bytes
+) -> None:
+    """Check `signature` over `signing_input` with `key`, which must be of `algorithm`.
+
+    Only EdDSA and ES256 (low-S) exist here; `SignatureInvalid` on any failure."""
+    if key.algorithm is not algorithm:
+        raise SignatureInvalid(
+            f"the token says {algorithm.value} but the key is {key.algorithm.value}"
+        )
+    try:
+        if isinstance(key.key, ed25519.Ed25519PublicKey):
+            valid = _EDDSA.verify(signing_input, key.key, signature)
+        else:
+            # PyJWT and OpenSSL accept both (r, s) and (r, n - s): one is refused here.
+            if len(signature) == 64 and int.from_bytes(signature[32:], "big") > _P256_HALF_ORDER:
+                raise SignatureInvalid("an ES256 signature must use the low-S form")
+            valid = _ES256.verify(signing_input, key.key, signature)
+    except (jwt.exceptions.PyJWTError, ValueError, TypeError) as exc:
+        raise SignatureInvalid(f"signature could not be checked: {exc}") from exc
+    if not valid:
+        raise SignatureInvalid("signature verification failed")
 
 
 # Every token a node signs with one key has the same header segment; remembering the checked

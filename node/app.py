@@ -67,6 +67,8 @@ from .monitoring.tasks import quality_reports
 from .notifications.routes import router as notices_router
 from .notifications.tasks import periodic_notices
 from .openapi import document_errors, guard_of
+from .othercerts.routes import DOCUMENT_UPLOAD_PATH
+from .othercerts.routes import router as othercerts_router
 from .outbound import outbound_client
 from .rate_limit import RateLimit, RouteRateLimit, TokenBuckets
 from .registry.cache import FEDERATION, NATIONAL, RegistryCache
@@ -94,6 +96,7 @@ from .watches.routes import router as watches_router
 from .watches.tasks import watch_notices
 from .web.account.routes import MAIL_FORM_PATHS, SIGN_IN_PATH, enrolment_redirect
 from .web.city.evidence import EVIDENCE_PAGE_PATH, UPLOAD_FORM_OVERHEAD
+from .web.city.profile import CERTIFICATION_PAGE_PATH
 from .web.errors import error_page, page_language, refusal_page, sign_in_redirect
 from .web.routes import install_site, is_page_route
 from .web.session import CsrfRefused, EnrolmentRequired, PageForbidden, SignInRequired
@@ -124,6 +127,7 @@ ROUTERS = (
     watches_router,
     assistance_router,
     fees_router,
+    othercerts_router,
 )
 
 
@@ -194,6 +198,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
                 settings.evidence_max_bytes,
                 detail=str(EvidenceTooLarge(max_bytes=settings.evidence_max_bytes)),
             ),
+            RouteBodyCap.for_route(
+                "PUT",
+                DOCUMENT_UPLOAD_PATH,
+                settings.evidence_max_bytes,
+                detail=str(EvidenceTooLarge(max_bytes=settings.evidence_max_bytes)),
+            ),
             RouteBodyCap.for_route("POST", REPORTS_PATH, MAX_REPORT_BYTES, detail=REPORT_TOO_LARGE),
             RouteBodyCap.for_route(
                 "POST", WATCHES_PATH, MAX_WATCH_REQUEST_BYTES, detail=WATCH_REQUEST_TOO_LARGE
@@ -202,6 +212,13 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             RouteBodyCap.for_route(
                 "POST",
                 EVIDENCE_PAGE_PATH,
+                settings.evidence_max_bytes + UPLOAD_FORM_OVERHEAD,
+                detail=str(EvidenceTooLarge(max_bytes=settings.evidence_max_bytes)),
+            ),
+            # A certification with its document, in a multipart form (web/city/profile.py).
+            RouteBodyCap.for_route(
+                "POST",
+                CERTIFICATION_PAGE_PATH,
                 settings.evidence_max_bytes + UPLOAD_FORM_OVERHEAD,
                 detail=str(EvidenceTooLarge(max_bytes=settings.evidence_max_bytes)),
             ),

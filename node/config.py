@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -25,7 +25,12 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from sdgcities.credentials import Error as CredentialsError
-from sdgcities.credentials import PublicKey, did_web_from_base_url, normalise_base_url
+from sdgcities.credentials import (
+    IssuerKeys,
+    PublicKey,
+    did_web_from_base_url,
+    normalise_base_url,
+)
 from sdgcities.credentials.did import is_loopback_host
 
 from .countries import is_country_code
@@ -87,6 +92,16 @@ class Settings(BaseSettings):
         description=(
             "The global root public key(s) this node pins, as a JSON list of JWKs: trust lists "
             "and framework endorsements are accepted only when signed by one of them"
+        ),
+    )
+
+    certification_issuers: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description=(
+            "Issuers of other certifications whose credentials this node checks without the "
+            'network, as a JSON list of `{"did": ..., "keys": [public JWK, ...]}` (for a '
+            "did:web issuer such as a certification body; did:key and did:jwk need no pin): a "
+            "city's credential from one of them shows as verified (report §30e)"
         ),
     )
 
@@ -400,6 +415,23 @@ class Settings(BaseSettings):
                 raise ValueError(f"a root key is not a usable public JWK: {exc}") from exc
         return value
 
+    @field_validator("certification_issuers")
+    @classmethod
+    def _certification_issuers(cls, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for issuer in value:
+            did, keys = issuer.get("did"), issuer.get("keys")
+            if not isinstance(did, str) or not did.startswith("did:") or len(did) > 2048:
+                raise ValueError("each certification issuer names its DID (did:...)")
+            if not isinstance(keys, list) or not keys:
+                raise ValueError(f"certification issuer {did} lists its public keys (JWKs)")
+        try:
+            IssuerKeys.from_settings(value)
+        except CredentialsError as exc:
+            raise ValueError(
+                f"a certification issuer's key is not a usable public JWK: {exc}"
+            ) from exc
+        return value
+
     @model_validator(mode="after")
     def _enforce_non_default_secrets(self) -> Self:
         if self.key_passphrase.get_secret_value() != DEVELOPMENT_PASSPHRASE:
@@ -420,6 +452,10 @@ class Settings(BaseSettings):
     @property
     def pinned_root_keys(self) -> tuple[PublicKey, ...]:
         return tuple(PublicKey.from_jwk(jwk) for jwk in self.root_keys)
+
+    @property
+    def certification_issuer_keys(self) -> IssuerKeys:
+        return IssuerKeys.from_settings(self.certification_issuers)
 
     @property
     def is_global(self) -> bool:

@@ -53,6 +53,7 @@ from sdgcities.node.members.models import (
 )
 from sdgcities.node.monitoring.models import QualityReport
 from sdgcities.node.notifications.models import NoticePreference, NoticeSent
+from sdgcities.node.othercerts.models import EsgIndicator, OtherCertification
 from sdgcities.node.registry.models import CURRENT_CERTIFICATES
 from sdgcities.node.relay.models import RelayReceipt
 from sdgcities.node.reports.models import StageReport
@@ -94,6 +95,7 @@ __all__ = [
     "CriterionAnswer",
     "CriterionAssessment",
     "EndorsementRequestRecord",
+    "EsgIndicator",
     "EventLogHead",
     "EventRecord",
     "Evidence",
@@ -119,6 +121,7 @@ __all__ = [
     "NoticePreference",
     "NoticeSent",
     "OneTimeLink",
+    "OtherCertification",
     "OutboxMessage",
     "PublishedTrustList",
     "QualityReport",

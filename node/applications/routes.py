@@ -21,6 +21,7 @@ served: it answers 409 with the reason, and the failure goes into the audit log.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from email.message import Message
 from typing import Annotated
 
@@ -282,7 +283,7 @@ def confirm_answer(
 # Evidence ---------------------------------------------------------------------------------------
 
 
-def _store(settings: Settings) -> EvidenceStore:
+def evidence_store(settings: Settings) -> EvidenceStore:
     return EvidenceStore(settings.evidence_dir, max_bytes=settings.evidence_max_bytes)
 
 
@@ -296,7 +297,7 @@ def begin_writing(session: Session) -> None:
     session.connection(execution_options={WRITE_INTENT: True})
 
 
-def _filename(request: Request, query: str | None) -> str:
+def upload_filename(request: Request, query: str | None) -> str:
     if query is None:
         header = request.headers.get("content-disposition")
         if header is not None:
@@ -306,7 +307,31 @@ def _filename(request: Request, query: str | None) -> str:
     return sanitise_filename(query)
 
 
-def _declared_length(request: Request) -> int | None:
+@dataclass(frozen=True, slots=True)
+class RawUpload:
+    """A file sent as the raw request body, checked before a byte of it is read: its content
+    type, its declared length against the evidence cap, and its name."""
+
+    store: EvidenceStore
+    declared: int | None
+    name: str
+
+    @classmethod
+    def of(cls, request: Request, *, settings: Settings, filename: str | None) -> RawUpload:
+        media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+        if media_type != OCTET_STREAM:
+            raise UnsupportedMediaType(
+                f"send the file as the request body with Content-Type: {OCTET_STREAM} (its type "
+                "is judged from its content)"
+            )
+        store = evidence_store(settings)
+        declared = declared_length(request)
+        if declared is not None and declared > store.max_bytes:
+            raise PayloadTooLarge(str(EvidenceTooLarge(max_bytes=store.max_bytes)))
+        return cls(store, declared, upload_filename(request, filename))
+
+
+def declared_length(request: Request) -> int | None:
     declared = request.headers.get("content-length")
     return int(declared) if declared is not None and declared.isdigit() else None
 
@@ -333,17 +358,8 @@ async def upload_evidence(
     """Attach an evidence file to a criterion of a draft or, during a clarification, to a
     criterion the reviewers asked about (PDF, PNG, JPEG, CSV, XLSX, DOCX, ODT or plain text,
     judged from its bytes)."""
-    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
-    if media_type != OCTET_STREAM:
-        raise UnsupportedMediaType(
-            f"send the file as the request body with Content-Type: {OCTET_STREAM} (its type is "
-            "judged from its content)"
-        )
-    store = _store(state.settings)
-    declared = _declared_length(request)
-    if declared is not None and declared > store.max_bytes:
-        raise PayloadTooLarge(str(EvidenceTooLarge(max_bytes=store.max_bytes)))
-    name = _filename(request, filename)
+    upload = RawUpload.of(request, settings=state.settings, filename=filename)
+    store, declared, name = upload.store, upload.declared, upload.name
     quota = state.settings.city_quota_bytes
 
     remaining = await run_in_threadpool(
@@ -395,7 +411,7 @@ def download_evidence(
         session=session, application=application, evidence_id=evidence_id
     )
     try:
-        path = _store(state.settings).open_verified(evidence.digest)
+        path = evidence_store(state.settings).open_verified(evidence.digest)
     except (EvidenceCorrupted, EvidenceMissing) as exc:
         # Answered, not raised: the audit entry must be committed with the response.
         begin_writing(session)

@@ -8,7 +8,7 @@ its certificates state; never evidence, reviewers, votes or anyone's name or ema
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -62,6 +62,51 @@ class RegistryCertificate(_Public):
     renewed_by: str | None = Field(default=None, description="The certificate renewing this one")
 
 
+class OtherCertificationRecord(_Public):
+    """Another body's certification or assessment of the city (report §30e)."""
+
+    id: int
+    scheme: str
+    issuer: str = Field(description="As the city names it")
+    level: str
+    awarded_on: date
+    valid_until: date | None
+    verification: Literal["verified", "declared"] = Field(
+        description=(
+            "verified: the issuer's credential, checked by this node against a key it resolves "
+            "without the network (did:key, did:jwk or an issuer its operator pinned), is about "
+            "this city and valid now (the issuer's status list is not consulted); declared: "
+            "as the city states it"
+        )
+    )
+    credential_issuer: str | None = Field(description="The DID that signed the credential")
+    credential_valid_until: datetime | None
+    credential: str | None = Field(description="The issuer's credential (vc+jwt), to check anew")
+    document_url: str | None = Field(description="The certification's document, if any")
+
+
+class OtherCertifications(_Public):
+    """Verified and declared apart, never mixed."""
+
+    verified: list[OtherCertificationRecord]
+    declared: list[OtherCertificationRecord]
+
+
+class EsgIndicatorRecord(_Public):
+    code: str
+    name: str
+    value: float
+    unit: str
+    year: int
+    source: str
+
+
+class EsgIndicators(_Public):
+    """ESG indicators, all declared by the city (report §30d)."""
+
+    declared: list[EsgIndicatorRecord]
+
+
 class CityRecord(_Public):
     """A city and every certificate it was issued, the latest awarded first."""
 
@@ -74,6 +119,8 @@ class CityRecord(_Public):
     level: Level | None = Field(description="The highest current level; null when none is current")
     stage: StageKey | None
     certificates: list[RegistryCertificate]
+    other_certifications: OtherCertifications
+    esg_indicators: EsgIndicators
 
 
 class CredentialRecord(_Public):

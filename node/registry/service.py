@@ -48,6 +48,16 @@ class CityFilter:
             value = getattr(self, name)
             object.__setattr__(self, name, value.casefold() if value else None)
 
+    def describe(self) -> dict[str, str | None]:
+        """The filters by their query names (as an export states what it holds)."""
+        return {
+            "country": self.country,
+            "level": self.level,
+            "stage": self.stage,
+            "q": self.q,
+            "priority": self.priority,
+        }
+
     def admits(self, entry: Entry) -> bool:
         if self.country is not None and entry.country != self.country:
             return False

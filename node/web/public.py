@@ -32,8 +32,10 @@ from sdgcities.node.config import Settings
 from sdgcities.node.deps import ReadSessionDep, StateDep
 from sdgcities.node.errors import NotFound
 from sdgcities.node.frameworks import LEVEL_BY_STAGE
+from sdgcities.node.othercerts.service import profiles_of
 from sdgcities.node.registry import service
 from sdgcities.node.registry.cache import Snapshot
+from sdgcities.node.registry.profiles import document_path
 from sdgcities.node.registry.routes import MAX_QUERY_LENGTH
 from sdgcities.node.timeutil import utcnow
 from sdgcities.node.watches.models import WatchTarget
@@ -239,6 +241,10 @@ def registry_page(
     )
     pages = max(1, math.ceil(count / PAGE_SIZE))
     path = f"/{language.code}/registry"
+    # The exports hold every page the filters select (node/registry/export.py).
+    filters = urlencode(
+        {name: value for name, value in query.sent.items() if value and name != "page"}
+    )
     return render(
         request,
         "public/registry.html",
@@ -253,6 +259,7 @@ def registry_page(
         previous_link=page_link(path, query.sent, query.page - 1) if query.page > 1 else None,
         next_link=page_link(path, query.sent, query.page + 1) if query.page < pages else None,
         first_link=page_link(path, query.sent, 1),
+        export_query=f"?{filters}" if filters else "",
         **context,
     )
 
@@ -391,6 +398,7 @@ def city_page(
             request, language, N_("No certified city has the code %(locode)s."), locode=locode
         )
     highest = service.highest_current(certificates)
+    profile = profiles_of(session=session, locodes=[city.locode], now=utcnow())[city.locode]
     return render(
         request,
         "public/city.html",
@@ -417,6 +425,10 @@ def city_page(
         level_names=LEVEL_NAMES,
         status_names=STATUS_NAMES,
         certificate_path=lambda credential_id: certificate_path(language, credential_id),
+        # Other certifications and ESG indicators (report §30d, §30e): verified apart from
+        # declared, never mixed.
+        profile=profile,
+        document_path=document_path,
     )
 
 

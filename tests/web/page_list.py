@@ -69,6 +69,7 @@ PAGES: Final[dict[str, Page]] = {
     "self-assessment": Page(CITY_APPLICATION, "mombasa"),
     "stage-report": Page(f"{CITY_APPLICATION}/report", "mombasa"),
     "city-assistance": Page(f"/{LANG}/city/assistance", "mombasa"),
+    "city-profile": Page(f"/{LANG}/city/profile", "nairobi"),
     # Reviewers
     "review-assignments": Page(f"/{LANG}/review", "lead"),
     "review-conflicts": Page(f"/{LANG}/review/conflicts", "lead"),

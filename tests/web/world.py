@@ -51,6 +51,7 @@ from sdgcities.node.frameworks import STAGE_ORDER
 from ..integration.harness import Node
 from ..node.conftest import Account
 from ..node.framework_versions import make_framework_version
+from ..node.othercerts.factories import INDICATOR, body, issued_now
 from ..node.registry.factories import Registrar
 from ..node.review.factories import ReviewWorld, assign, consolidate, review_fully
 from ..node.review.factories import submitted_application as submit_over_api
@@ -295,6 +296,16 @@ def after_start(node: Node, prepared: Prepared) -> int:
         review_fully(client, review, application_id)  # type: ignore[arg-type]
         consolidated = consolidate(client, review, application_id, "recommended")  # type: ignore[arg-type]
         assert consolidated.status_code == 200, consolidated.text
+        # Nairobi's profile for investors: a verified and a declared certification, an ESG
+        # indicator (the public city page's and the city's profile page's tables).
+        nairobi = review.nairobi.headers
+        for extra in ({"credential": issued_now(SigningKey.generate())}, {"scheme": "ISO 37123"}):
+            added = client.post(
+                "/cities/KE-NBO/certifications", headers=nairobi, json=body(**extra)
+            )
+            assert added.status_code == 201, added.text
+        indicator = client.post("/cities/KE-NBO/esg-indicators", headers=nairobi, json=INDICATOR)
+        assert indicator.status_code == 201, indicator.text
     return application_id
 
 

@@ -37,7 +37,7 @@ _UPLOAD_CHUNK: Final = 1024 * 1024
 UPLOAD_FORM_OVERHEAD: Final = 64 * 1024
 
 
-async def _chunks(upload: UploadFile) -> AsyncIterator[bytes]:
+async def upload_chunks(upload: UploadFile) -> AsyncIterator[bytes]:
     while chunk := await upload.read(_UPLOAD_CHUNK):
         yield chunk
 
@@ -136,7 +136,7 @@ async def _store_upload(
     await run_in_threadpool(session.commit)
     store = EvidenceStore(settings.evidence_dir, max_bytes=settings.evidence_max_bytes)
     try:
-        stored = await store.store(_chunks(upload), quota_remaining=remaining)
+        stored = await store.store(upload_chunks(upload), quota_remaining=remaining)
     except EvidenceError as exc:
         error = applications.node_error_for(exc)
         return await refuse(

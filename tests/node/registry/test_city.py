@@ -68,6 +68,9 @@ def test_a_city_and_its_current_and_past_certificates(
         "priorities": ["housing"],
         "level": "silver",
         "stage": "qualification",
+        # No other certification or ESG indicator declared (tests/node/othercerts).
+        "otherCertifications": {"verified": [], "declared": []},
+        "esgIndicators": {"declared": []},
     }
     listed = body["certificates"]
     # The latest awarded first.
