@@ -19,6 +19,12 @@ from sdgcities.node.catalogue.models import Tool
 from sdgcities.node.certificates.models import Certificate, CertificateProposal
 from sdgcities.node.cities.models import City
 from sdgcities.node.committee.models import AgendaItem, Attendance, Meeting, Recusal, Vote
+from sdgcities.node.communities.models import (
+    Community,
+    CommunityEvent,
+    CommunityMember,
+    CommunityPost,
+)
 from sdgcities.node.events.models import EventLogHead, EventRecord
 from sdgcities.node.federation_registry.models import (
     FederationAnomaly,
@@ -89,6 +95,10 @@ __all__ = [
     "CertificateProposal",
     "City",
     "ClarificationRequest",
+    "Community",
+    "CommunityEvent",
+    "CommunityMember",
+    "CommunityPost",
     "CountryIncomeGroup",
     "CriterionAnswer",
     "CriterionAssessment",
