@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
-from sqlmodel import Session
 
 from sdgcities.node.accounts.models import Role
 from sdgcities.node.actor import Actor
@@ -19,7 +18,6 @@ from sdgcities.node.deps import ReadSessionDep, SessionDep, StateDep, access
 from sdgcities.node.schemas import Id
 
 from . import service
-from .models import Community
 from .schemas import (
     CommunitiesPublic,
     CommunityCreate,
@@ -28,10 +26,7 @@ from .schemas import (
     CommunitySummary,
     ConsentCreate,
     EventCreate,
-    EventPublic,
-    MemberPublic,
     PostCreate,
-    PostPublic,
 )
 from .service import known_id
 
@@ -42,46 +37,6 @@ Reader = Annotated[Actor, access(Role.CITY_APPLICANT, Role.SECRETARIAT, Role.ADM
 Staff = Annotated[Actor, access(Role.SECRETARIAT, Role.ADMINISTRATOR)]
 COMMUNITIES = "/communities"
 ONE = COMMUNITIES + "/{community_id}"
-
-
-def community_public(session: Session, actor: Actor, community: Community) -> CommunityPublic:
-    """The community as `actor` may see it (see `CommunityPublic`)."""
-    membership = service.membership_of(
-        session=session, community=community, locode=actor.city_locode
-    )
-    is_member = service.can_see_members(actor=actor, membership=membership)
-    return CommunityPublic(
-        id=known_id(community.id),
-        title=community.title,
-        description=community.description,
-        formed_at=community.formed_at,
-        consent=membership.consent if membership is not None else None,
-        gaps=service.gap_tools(session=session, community=community),
-        members=[
-            MemberPublic(
-                locode=city.locode, name=city.name, country=city.country, consent=member.consent
-            )
-            for member, city in service.members(session=session, actor=actor, community=community)
-        ],
-        events=[
-            EventPublic.model_validate(event)
-            for event in service.events_of(session=session, community=community)
-        ]
-        if is_member
-        else [],
-        posts=[
-            PostPublic(
-                id=known_id(post.id),
-                author=author,
-                city_locode=post.city_locode,
-                text=post.text,
-                created_at=post.created_at,
-            )
-            for post, author in service.posts_of(session=session, community=community)
-        ]
-        if is_member
-        else [],
-    )
 
 
 @router.get(COMMUNITIES + "/proposals")
@@ -98,7 +53,7 @@ def form(
     """Forms a community of cities around gaps each of their latest stage reports has; each
     city is invited and its people told."""
     community = service.form(session=session, settings=state.settings, actor=actor, data=data)
-    return community_public(session, actor, community)
+    return service.community_view(session=session, actor=actor, community=community)
 
 
 @router.get(COMMUNITIES)
@@ -133,7 +88,7 @@ def get_community(session: ReadSessionDep, actor: Reader, community_id: Id) -> C
     community = service.get_community_or_raise(
         session=session, actor=actor, community_id=community_id
     )
-    return community_public(session, actor, community)
+    return service.community_view(session=session, actor=actor, community=community)
 
 
 @router.post(ONE + "/consent")
@@ -146,7 +101,7 @@ def consent(
         session=session, actor=actor, community_id=community_id, for_update=True
     )
     service.answer(session=session, actor=actor, community=community, data=data)
-    return community_public(session, actor, community)
+    return service.community_view(session=session, actor=actor, community=community)
 
 
 @router.post(ONE + "/events", status_code=status.HTTP_201_CREATED)
@@ -160,7 +115,7 @@ def schedule_event(
     service.schedule_event(
         session=session, settings=state.settings, actor=actor, community=community, data=data
     )
-    return community_public(session, actor, community)
+    return service.community_view(session=session, actor=actor, community=community)
 
 
 @router.post(ONE + "/posts", status_code=status.HTTP_201_CREATED)
@@ -172,4 +127,4 @@ def add_post(
         session=session, actor=actor, community_id=community_id
     )
     service.post(session=session, actor=actor, community=community, data=data)
-    return community_public(session, actor, community)
+    return service.community_view(session=session, actor=actor, community=community)

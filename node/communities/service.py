@@ -50,11 +50,15 @@ from .schemas import (
     CityName,
     CommunityCreate,
     CommunityProposal,
+    CommunityPublic,
     ConsentCreate,
     EventCreate,
+    EventPublic,
     GapRef,
     GapTools,
+    MemberPublic,
     PostCreate,
+    PostPublic,
     ToolLink,
 )
 
@@ -354,6 +358,44 @@ def posts_of(*, session: Session, community: Community) -> list[tuple[CommunityP
         .limit(POSTS_SHOWN)
     ).all()
     return [(post, name) for post, name in reversed(rows)]
+
+
+def community_view(*, session: Session, actor: Actor, community: Community) -> CommunityPublic:
+    """The community as `actor` may see it (see `CommunityPublic`)."""
+    membership = membership_of(session=session, community=community, locode=actor.city_locode)
+    is_member = can_see_members(actor=actor, membership=membership)
+    return CommunityPublic(
+        id=known_id(community.id),
+        title=community.title,
+        description=community.description,
+        formed_at=community.formed_at,
+        consent=membership.consent if membership is not None else None,
+        gaps=gap_tools(session=session, community=community),
+        members=[
+            MemberPublic(
+                locode=city.locode, name=city.name, country=city.country, consent=member.consent
+            )
+            for member, city in members(session=session, actor=actor, community=community)
+        ],
+        events=[
+            EventPublic.model_validate(event)
+            for event in events_of(session=session, community=community)
+        ]
+        if is_member
+        else [],
+        posts=[
+            PostPublic(
+                id=known_id(post.id),
+                author=author,
+                city_locode=post.city_locode,
+                text=post.text,
+                created_at=post.created_at,
+            )
+            for post, author in posts_of(session=session, community=community)
+        ]
+        if is_member
+        else [],
+    )
 
 
 # A city's consent -------------------------------------------------------------------------------

@@ -69,6 +69,7 @@ PAGES: Final[dict[str, Page]] = {
     "self-assessment": Page(CITY_APPLICATION, "mombasa"),
     "stage-report": Page(f"{CITY_APPLICATION}/report", "mombasa"),
     "city-assistance": Page(f"/{LANG}/city/assistance", "mombasa"),
+    "city-communities": Page(f"/{LANG}/city/communities", "mombasa"),
     # Reviewers
     "review-assignments": Page(f"/{LANG}/review", "lead"),
     "review-conflicts": Page(f"/{LANG}/review/conflicts", "lead"),
@@ -95,6 +96,7 @@ PAGES: Final[dict[str, Page]] = {
     "cities": Page(f"/{LANG}/secretariat/cities", "secretariat"),
     "catalogue": Page(f"/{LANG}/secretariat/catalogue", "secretariat"),
     "assistance": Page(f"/{LANG}/secretariat/assistance", "secretariat", query="?state=open"),
+    "communities": Page(f"/{LANG}/secretariat/communities", "secretariat"),
     "fee-schedule": Page(f"/{LANG}/secretariat/fees", "secretariat"),
     "income-groups": Page(f"/{LANG}/secretariat/fees/income-groups", "secretariat"),
     "application-fee": Page(
@@ -134,4 +136,8 @@ NOT_VISITED: Final[dict[str, str]] = {
     "gap to ask about; tests/node/web/test_assistance_pages.py renders the form",
     f"/{LANG}/secretariat/assistance/{{request_id}}": "the world has no request (no gap); "
     "tests/node/web/test_assistance_pages.py renders it",
+    f"/{LANG}/secretariat/communities/{{community_id}}": "the world's one stage report has no "
+    "gap, so no community forms; tests/node/communities/test_pages.py renders it",
+    f"/{LANG}/city/communities/{{community_id}}": "the world's one stage report has no gap, so "
+    "no community forms; tests/node/communities/test_pages.py renders it",
 }

@@ -10,6 +10,9 @@ from sdgcities.node.cities.models import City
 
 from ..conftest import Account, MakeAccount, MakeCity, MakeFramework
 from ..review.factories import ReviewWorld, make_world
+from ..web.conftest import sign_in
+
+__all__ = ["sign_in"]
 
 
 @dataclass
