@@ -70,6 +70,7 @@ PAGES: Final[dict[str, Page]] = {
     "stage-report": Page(f"{CITY_APPLICATION}/report", "mombasa"),
     "city-assistance": Page(f"/{LANG}/city/assistance", "mombasa"),
     "city-communities": Page(f"/{LANG}/city/communities", "mombasa"),
+    "city-community": Page(f"/{LANG}/city/communities/{{community_id}}", "mombasa"),
     # Reviewers
     "review-assignments": Page(f"/{LANG}/review", "lead"),
     "review-conflicts": Page(f"/{LANG}/review/conflicts", "lead"),
@@ -97,6 +98,7 @@ PAGES: Final[dict[str, Page]] = {
     "catalogue": Page(f"/{LANG}/secretariat/catalogue", "secretariat"),
     "assistance": Page(f"/{LANG}/secretariat/assistance", "secretariat", query="?state=open"),
     "communities": Page(f"/{LANG}/secretariat/communities", "secretariat"),
+    "community": Page(f"/{LANG}/secretariat/communities/{{community_id}}", "secretariat"),
     "fee-schedule": Page(f"/{LANG}/secretariat/fees", "secretariat"),
     "income-groups": Page(f"/{LANG}/secretariat/fees/income-groups", "secretariat"),
     "application-fee": Page(
@@ -136,8 +138,4 @@ NOT_VISITED: Final[dict[str, str]] = {
     "gap to ask about; tests/node/web/test_assistance_pages.py renders the form",
     f"/{LANG}/secretariat/assistance/{{request_id}}": "the world has no request (no gap); "
     "tests/node/web/test_assistance_pages.py renders it",
-    f"/{LANG}/secretariat/communities/{{community_id}}": "the world's one stage report has no "
-    "gap, so no community forms; tests/node/communities/test_pages.py renders it",
-    f"/{LANG}/city/communities/{{community_id}}": "the world's one stage report has no gap, so "
-    "no community forms; tests/node/communities/test_pages.py renders it",
 }
