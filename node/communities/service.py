@@ -88,21 +88,27 @@ class CityGaps:
 def latest_gaps(*, session: Session) -> dict[str, CityGaps]:
     """Each city's gaps in the newest stage report of any of its applications (a later
     application's report replaces an earlier one: what the city is working on now)."""
-    rows = session.exec(
-        select(StageReport, Application.city_locode)
+    newest_first = session.exec(
+        select(StageReport.id, Application.city_locode)
         .join(Application, col(Application.id) == col(StageReport.application_id))
         .order_by(col(StageReport.generated_at).desc(), col(StageReport.id).desc())
     ).all()
+    latest: dict[str, int] = {}
+    for report_id, locode in newest_first:
+        latest.setdefault(locode, known_id(report_id))
+    reports_by_id = {
+        report.id: report
+        for report in session.exec(
+            select(StageReport).where(col(StageReport.id).in_(list(latest.values())))
+        ).all()
+    }
     found: dict[str, CityGaps] = {}
-    for report, locode in rows:
-        if locode in found:
-            continue
-        document = reports.document_of(report)
+    for locode, report_id in latest.items():
+        document = reports.document_of(reports_by_id[report_id])
         city = session.get(City, locode)
         assert city is not None
         found[locode] = CityGaps(
-            city=city,
-            gaps={c.code: c.text for c in document.criteria if c.gap},
+            city=city, gaps={c.code: c.text for c in document.criteria if c.gap}
         )
     return found
 

@@ -35,6 +35,7 @@ from sdgcities.node.deps import ReadSessionDep, SessionDep, StateDep
 from sdgcities.node.errors import InvalidRequest, NotFound
 from sdgcities.node.schemas import Id
 
+from .assistance import field_errors
 from .city.pages import City_
 from .i18n import N_, Language
 from .pages import render
@@ -83,15 +84,6 @@ def _names() -> dict[str, Any]:
         "kinds": EVENT_KINDS,
         "tool_kinds": {kind.value: label for kind, label in TOOL_KIND_NAMES.items()},
     }
-
-
-def _field_errors(invalid: ValidationError, messages: dict[str, str]) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    for problem in invalid.errors():
-        field = str(problem["loc"][0]) if problem["loc"] else ""
-        if field in messages:
-            errors.setdefault(field, messages[field])
-    return errors
 
 
 def _area(caller: WebCaller) -> str:
@@ -174,7 +166,7 @@ async def form_community(
             }
         )
     except ValidationError as invalid:
-        errors = _field_errors(invalid, {"title": WRITE_TITLE, "description": WRITE_DESCRIPTION})
+        errors = field_errors(invalid, {"title": WRITE_TITLE, "description": WRITE_DESCRIPTION})
         if not errors:  # the proposal's own fields: a forged form
             raise InvalidRequest(
                 "the form names no gaps or fewer than two cities: form a community from "
@@ -356,7 +348,7 @@ def _event(values: dict[str, str]) -> EventCreate | dict[str, str]:
             "starts_at": GIVE_DAY,
             "minutes": GIVE_MINUTES,
         }
-        found = _field_errors(invalid, messages)
+        found = field_errors(invalid, messages)
         if "starts_at" in found:
             found.pop("starts_at")
             if not errors:
