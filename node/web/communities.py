@@ -54,8 +54,8 @@ MAX_FORM_ITEMS: Final = 100
 
 CONSENT_NAMES: Final = {
     Consent.INVITED: N_("Invited: no answer yet"),
-    Consent.JOINED: N_("Joined"),
-    Consent.DECLINED: N_("Declined"),
+    Consent.JOINED: N_("Joined: a member"),
+    Consent.DECLINED: N_("Declined: not a member"),
 }
 EVENT_KINDS: Final = {
     EventKind.WEBINAR: N_("Webinar"),
