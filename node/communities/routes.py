@@ -42,7 +42,8 @@ ONE = COMMUNITIES + "/{community_id}"
 @router.get(COMMUNITIES + "/proposals")
 def proposals(session: ReadSessionDep, _actor: Staff) -> CommunityProposals:
     """Groups of at least two cities whose latest stage reports share gaps, with the strategic
-    priorities they share, most shared gaps first; `formed` names a community formed from it."""
+    priorities they share: most shared gaps first, then most shared priorities. `formed` names
+    a community already formed of those cities around those gaps."""
     return CommunityProposals(data=service.proposals(session=session))
 
 

@@ -120,17 +120,19 @@ def _shared_priorities(cities: list[City]) -> list[str]:
 
 
 def proposals(*, session: Session) -> list[CommunityProposal]:
-    """Groups of at least two cities sharing gaps: for each set of cities, the gaps they all
-    have and nobody else shares exactly with them. Most shared gaps first, then most cities."""
+    """Groups of at least two cities sharing gaps: for each gap, the cities that have it; then,
+    for each such group, every gap all of its cities have. Most shared gaps first, then most
+    shared priorities (§30c: "common challenges and priorities"), then most cities."""
     latest = latest_gaps(session=session)
     cities_by_gap: dict[str, set[str]] = defaultdict(set)
     for locode, city_gaps in latest.items():
         for code in city_gaps.gaps:
             cities_by_gap[code].add(locode)
-    gaps_by_cities: dict[frozenset[str], list[str]] = defaultdict(list)
-    for code, sharing in cities_by_gap.items():
-        if len(sharing) >= 2:
-            gaps_by_cities[frozenset(sharing)].append(code)
+    groups = {frozenset(sharing) for sharing in cities_by_gap.values() if len(sharing) >= 2}
+    gaps_by_cities = {
+        group: sorted(set.intersection(*(set(latest[locode].gaps) for locode in group)))
+        for group in groups
+    }
     formed = {
         (frozenset(community.gaps), frozenset(_members(session, community))): known_id(community.id)
         for community in session.exec(select(Community)).all()
@@ -141,7 +143,7 @@ def proposals(*, session: Session) -> list[CommunityProposal]:
         first = latest[min(locodes)]
         found.append(
             CommunityProposal(
-                gaps=[GapRef(code=code, text=first.gaps[code]) for code in sorted(codes)],
+                gaps=[GapRef(code=code, text=first.gaps[code]) for code in codes],
                 cities=[_city_name(city) for city in cities],
                 shared_priorities=_shared_priorities(cities),
                 formed=formed.get((frozenset(codes), locodes)),
@@ -149,7 +151,12 @@ def proposals(*, session: Session) -> list[CommunityProposal]:
         )
     return sorted(
         found,
-        key=lambda p: (-len(p.gaps), -len(p.cities), [g.code for g in p.gaps]),
+        key=lambda p: (
+            -len(p.gaps),
+            -len(p.shared_priorities),
+            -len(p.cities),
+            [g.code for g in p.gaps],
+        ),
     )
 
 

@@ -62,6 +62,22 @@ def test_proposals_group_the_cities_sharing_gaps(client: TestClient, world: Comm
     assert proposal["formed"] == community["id"]
 
 
+def test_a_smaller_group_shares_more_gaps(client: TestClient, world: CommunityWorld) -> None:
+    """Kisumu has Nairobi's two gaps; Mombasa only one of them: Nairobi and Kisumu are proposed
+    around both, and the three around the one they all have."""
+    review = world.review
+    sharing_a_gap(client, review)
+    reported(client, review, world.kisumu, {"A.b": "partly_met", "A.c": "not_met"})
+    found = ok(client.get(f"{COMMUNITIES}/proposals", headers=review.secretariat.headers))["data"]
+    assert [
+        ([gap["code"] for gap in p["gaps"]], [city["locode"] for city in p["cities"]])
+        for p in found
+    ] == [
+        (["A.b", "A.c"], ["KE-KIS", "KE-NBO"]),
+        (["A.b"], ["KE-KIS", "KE-MBA", "KE-NBO"]),
+    ]
+
+
 def test_the_whole_path(client: TestClient, world: CommunityWorld, session: Session) -> None:
     review = world.review
     tool_id = case_study(session)
