@@ -90,6 +90,9 @@ class EventType(StrEnum):
     SPOTCHECK_SELECTED = "spotcheck.selected"
     SPOTCHECK_RESULT = "spotcheck.result"
     NODE_JOINED = "node.joined"
+    # A city's consent (data.share) to have its stage reports' gaps used for learning
+    # communities across countries on the global node (report §30c).
+    COMMUNITY_SHARING = "community.sharing"
 
 
 class ChainHead(NamedTuple):

@@ -24,6 +24,7 @@ from sdgcities.node.communities.models import (
     CommunityEvent,
     CommunityMember,
     CommunityPost,
+    CommunitySharing,
 )
 from sdgcities.node.events.models import EventLogHead, EventRecord
 from sdgcities.node.federation_registry.models import (
@@ -99,6 +100,7 @@ __all__ = [
     "CommunityEvent",
     "CommunityMember",
     "CommunityPost",
+    "CommunitySharing",
     "CountryIncomeGroup",
     "CriterionAnswer",
     "CriterionAssessment",

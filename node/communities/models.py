@@ -84,3 +84,16 @@ class CommunityPost(SQLModel, table=True):
     city_locode: str | None = Field(default=None, max_length=6, foreign_key="city.locode")
     text: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class CommunitySharing(SQLModel, table=True):
+    """A city's consent to have the gaps of its stage reports (which `report.generated` events
+    carry to the global node anyway) used for learning communities across countries. Absent:
+    not given. Each change is a `community.sharing` event of the node's log."""
+
+    __tablename__ = "community_sharing"
+
+    city_locode: str = Field(primary_key=True, max_length=6, foreign_key="city.locode")
+    share: bool
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_by: int = Field(foreign_key="user.id")

@@ -16,8 +16,9 @@ from sdgcities.node.accounts.models import Role
 from sdgcities.node.actor import Actor
 from sdgcities.node.deps import ReadSessionDep, SessionDep, StateDep, access
 from sdgcities.node.schemas import Id
+from sdgcities.node.timeutil import utcnow
 
-from . import service
+from . import federation, service
 from .schemas import (
     CommunitiesPublic,
     CommunityCreate,
@@ -27,6 +28,8 @@ from .schemas import (
     ConsentCreate,
     EventCreate,
     PostCreate,
+    SharingPublic,
+    SharingUpdate,
 )
 from .service import known_id
 
@@ -45,6 +48,43 @@ def proposals(session: ReadSessionDep, _actor: Staff) -> CommunityProposals:
     priorities they share: most shared gaps first, then most shared priorities. `formed` names
     a community already formed of those cities around those gaps."""
     return CommunityProposals(data=service.proposals(session=session))
+
+
+@router.get(COMMUNITIES + "/federation/proposals")
+def federation_proposals(
+    session: ReadSessionDep, state: StateDep, _actor: Staff
+) -> CommunityProposals:
+    """On the global node: groups of consenting cities of any countries whose latest reported
+    stage reports share gaps (404 on a national node)."""
+    return CommunityProposals(
+        data=federation.proposals(session=session, settings=state.settings, now=utcnow())
+    )
+
+
+@router.get(COMMUNITIES + "/sharing")
+def get_sharing(session: ReadSessionDep, actor: City_) -> SharingPublic:
+    """Whether the city consents to have its gaps used for communities across countries."""
+    assert actor.city_locode is not None
+    sharing = federation.sharing_of(session=session, locode=actor.city_locode)
+    return SharingPublic(
+        city_locode=actor.city_locode,
+        share=sharing is not None and sharing.share,
+        updated_at=sharing.updated_at if sharing is not None else None,
+    )
+
+
+@router.put(COMMUNITIES + "/sharing")
+def put_sharing(
+    data: SharingUpdate, session: SessionDep, state: StateDep, actor: City_
+) -> SharingPublic:
+    """Gives or withdraws the city's consent; the global node receives it as a
+    `community.sharing` event and uses the gaps its reports carry only while it stands."""
+    sharing = federation.set_sharing(
+        session=session, settings=state.settings, actor=actor, data=data
+    )
+    return SharingPublic(
+        city_locode=sharing.city_locode, share=sharing.share, updated_at=sharing.updated_at
+    )
 
 
 @router.post(COMMUNITIES, status_code=status.HTTP_201_CREATED)

@@ -135,3 +135,15 @@ class CommunityPublic(ResponseModel):
     members: list[MemberPublic]
     events: list[EventPublic]
     posts: list[PostPublic]
+
+
+class SharingUpdate(RequestModel):
+    """The city's consent to have its stage reports' gaps used across countries."""
+
+    share: bool
+
+
+class SharingPublic(ResponseModel):
+    city_locode: str
+    share: bool
+    updated_at: datetime | None

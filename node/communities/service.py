@@ -26,6 +26,7 @@ discussion. Every change is audited.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -113,8 +114,23 @@ def latest_gaps(*, session: Session) -> dict[str, CityGaps]:
     return found
 
 
-def _shared_priorities(cities: list[City]) -> list[str]:
-    by_word = [{p.strip().casefold(): p.strip() for p in city.priorities} for city in cities]
+def shared_gaps(gaps_by_city: Mapping[str, set[str]]) -> dict[frozenset[str], list[str]]:
+    """For each gap, the group of cities that have it (two at least); for each group, every
+    gap all of its cities have."""
+    cities_by_gap: dict[str, set[str]] = defaultdict(set)
+    for locode, gaps in gaps_by_city.items():
+        for code in gaps:
+            cities_by_gap[code].add(locode)
+    groups = {frozenset(sharing) for sharing in cities_by_gap.values() if len(sharing) >= 2}
+    return {
+        group: sorted(set.intersection(*(gaps_by_city[locode] for locode in group)))
+        for group in groups
+    }
+
+
+def shared_priorities(priorities: Sequence[Sequence[str]]) -> list[str]:
+    """The priorities every city names, compared without case (spelled as the first names it)."""
+    by_word = [{p.strip().casefold(): p.strip() for p in named} for named in priorities]
     shared = set(by_word[0]).intersection(*by_word[1:])
     return sorted(by_word[0][key] for key in shared)
 
@@ -124,15 +140,7 @@ def proposals(*, session: Session) -> list[CommunityProposal]:
     for each such group, every gap all of its cities have. Most shared gaps first, then most
     shared priorities (§30c: "common challenges and priorities"), then most cities."""
     latest = latest_gaps(session=session)
-    cities_by_gap: dict[str, set[str]] = defaultdict(set)
-    for locode, city_gaps in latest.items():
-        for code in city_gaps.gaps:
-            cities_by_gap[code].add(locode)
-    groups = {frozenset(sharing) for sharing in cities_by_gap.values() if len(sharing) >= 2}
-    gaps_by_cities = {
-        group: sorted(set.intersection(*(set(latest[locode].gaps) for locode in group)))
-        for group in groups
-    }
+    gaps_by_cities = shared_gaps({locode: set(found.gaps) for locode, found in latest.items()})
     formed = {
         (frozenset(community.gaps), frozenset(_members(session, community))): known_id(community.id)
         for community in session.exec(select(Community)).all()
@@ -145,10 +153,14 @@ def proposals(*, session: Session) -> list[CommunityProposal]:
             CommunityProposal(
                 gaps=[GapRef(code=code, text=first.gaps[code]) for code in codes],
                 cities=[_city_name(city) for city in cities],
-                shared_priorities=_shared_priorities(cities),
+                shared_priorities=shared_priorities([city.priorities for city in cities]),
                 formed=formed.get((frozenset(codes), locodes)),
             )
         )
+    return ranked(found)
+
+
+def ranked(found: list[CommunityProposal]) -> list[CommunityProposal]:
     return sorted(
         found,
         key=lambda p: (

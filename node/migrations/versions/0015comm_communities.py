@@ -1,4 +1,4 @@
-"""communities: learning communities of cities sharing gaps, their members' consent, events, posts
+"""communities: learning communities of cities sharing gaps, consent, events, posts, sharing
 
 Revision ID: 0015comm
 Revises: 0014rene
@@ -91,9 +91,20 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_community_post_community_id"), ["community_id"], unique=False
         )
+    op.create_table(
+        "community_sharing",
+        sa.Column("city_locode", sa.String(length=6), nullable=False),
+        sa.Column("share", sa.Boolean(), nullable=False),
+        sa.Column("updated_at", sdgcities.node.dbtypes.UTCDateTime(), nullable=False),
+        sa.Column("updated_by", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["city_locode"], ["city.locode"]),
+        sa.ForeignKeyConstraint(["updated_by"], ["user.id"]),
+        sa.PrimaryKeyConstraint("city_locode"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("community_sharing")
     with op.batch_alter_table("community_post", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_community_post_community_id"))
     op.drop_table("community_post")

@@ -11,7 +11,9 @@ from sdgcities.node.tables import metadata
 
 from ..conftest import Backend
 
-TABLES = frozenset({"community", "community_member", "community_event", "community_post"})
+TABLES = frozenset(
+    {"community", "community_member", "community_event", "community_post", "community_sharing"}
+)
 
 
 def _table_of(diff: Any) -> str | None:
