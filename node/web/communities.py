@@ -23,17 +23,19 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from sdgcities.node.accounts.models import Role
-from sdgcities.node.communities import service
+from sdgcities.node.communities import federation, service
 from sdgcities.node.communities.models import Consent, EventKind
 from sdgcities.node.communities.schemas import (
     CommunityCreate,
     ConsentCreate,
     EventCreate,
     PostCreate,
+    SharingUpdate,
 )
 from sdgcities.node.deps import ReadSessionDep, SessionDep, StateDep
 from sdgcities.node.errors import InvalidRequest, NotFound
 from sdgcities.node.schemas import Id
+from sdgcities.node.timeutil import utcnow
 
 from .assistance import field_errors
 from .city.pages import City_
@@ -67,6 +69,8 @@ DONE_NOTICES: Final = {
     "declined": N_("Your city declined the community."),
     "scheduled": N_("The event is scheduled, and the members are invited."),
     "posted": N_("Your message is posted."),
+    "shared": N_("Your city's gaps may now be used for communities across countries."),
+    "unshared": N_("Your city's gaps are no longer used for communities across countries."),
 }
 WRITE_TITLE = N_("Write the title (at most 200 characters)")
 WRITE_DESCRIPTION = N_("Shorten the description (at most 2,000 characters)")
@@ -111,6 +115,7 @@ def _staff_page(
     found, count = service.list_communities(
         session=session, actor=caller.actor, offset=0, limit=500
     )
+    settings = request.app.state.node.settings
     return render(
         request,
         "communities/staff_list.html",
@@ -119,6 +124,9 @@ def _staff_page(
         status_code=400 if errors else 200,
         base=_base(language, caller),
         proposals=service.proposals(session=session),
+        across_countries=federation.proposals(session=session, settings=settings, now=utcnow())
+        if settings.is_global
+        else None,
         communities=found,
         count=count,
         proposal=proposal,
@@ -198,11 +206,14 @@ def city_communities(
     language: LanguageDep,
     caller: City_,
     session: ReadSessionDep,
+    done: str | None = None,
 ) -> Response:
     """The communities the city is invited to, with its answer."""
     found, count = service.list_communities(
         session=session, actor=caller.actor, offset=0, limit=500
     )
+    assert caller.actor.city_locode is not None
+    sharing = federation.sharing_of(session=session, locode=caller.actor.city_locode)
     return render(
         request,
         "communities/city_list.html",
@@ -211,8 +222,31 @@ def city_communities(
         base=_base(language, caller),
         communities=found,
         count=count,
+        sharing=sharing is not None and sharing.share,
+        done_notice=DONE_NOTICES.get(done or ""),
         names=_names(),
     )
+
+
+@router.post("/{lang:lang}/city/communities/sharing")
+async def sharing(
+    request: Request,
+    language: LanguageDep,
+    caller: City_,
+    session: SessionDep,
+    state: StateDep,
+) -> Response:
+    """Gives or withdraws the city's consent to share its gaps across countries (the button
+    pressed), as `PUT /communities/sharing`."""
+    await check_csrf(request, caller)
+    form = await request.form()
+    try:
+        data = SharingUpdate.model_validate({"share": str(form.get("share", ""))})
+    except ValidationError as invalid:
+        raise InvalidRequest("answer with one of the buttons: share or stop sharing") from invalid
+    federation.set_sharing(session=session, settings=state.settings, actor=caller.actor, data=data)
+    done = "shared" if data.share else "unshared"
+    return RedirectResponse(f"{_base(language, caller)}?done={done}", status_code=303)
 
 
 # One community ------------------------------------------------------------------------------------

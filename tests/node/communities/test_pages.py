@@ -158,3 +158,26 @@ def test_forms_refused_with_the_problem(
     assert client.get(STAFF_LIST).status_code == 403
     sign_in(review.lead)
     assert client.get("/en/city/communities").status_code == 403
+
+
+def test_a_city_shares_its_gaps_across_countries(
+    client: TestClient, world: CommunityWorld, sign_in: SignIn
+) -> None:
+    sign_in(world.review.mombasa)
+    page = "/en/city/communities"
+    assert "Your city has not consented to share its gaps across countries." in (
+        client.get(page).text
+    )
+    shared = _post(client, page, f"{page}/sharing", {"share": "true"})
+    assert (shared.status_code, shared.headers["location"]) == (303, f"{page}?done=shared")
+    shown = client.get(shared.headers["location"]).text
+    assert "Your city&#39;s gaps may now be used" in shown or "Your city's gaps may now" in shown
+    assert "Stop sharing my city" in shown
+    again = _post(client, page, f"{page}/sharing", {"share": "true"})
+    assert again.status_code == 409
+    assert _post(client, page, f"{page}/sharing", {"share": ""}).status_code == 422
+    stopped = _post(client, page, f"{page}/sharing", {"share": "false"})
+    assert stopped.headers["location"] == f"{page}?done=unshared"
+    sign_in(world.review.secretariat)
+    # A national node proposes no communities across countries.
+    assert "Proposed across countries" not in client.get(STAFF_LIST).text
