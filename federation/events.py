@@ -94,6 +94,9 @@ class EventType(StrEnum):
     # the criterion and how it relates to the global framework, never the message or a person.
     ASSISTANCE_REQUESTED = "assistance.requested"
     ASSISTANCE_CLOSED = "assistance.closed"
+    # A city's consent (data.share) to have its stage reports' gaps used for learning
+    # communities across countries on the global node (report §30c).
+    COMMUNITY_SHARING = "community.sharing"
 
 
 class ChainHead(NamedTuple):

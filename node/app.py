@@ -37,6 +37,7 @@ from .certificates.routes import router as certificates_router
 from .cities.routes import router as cities_router
 from .coherence import INGEST_PULL, STATUS_LIST, TRUST_LIST, ChangeListener
 from .committee.routes import router as committee_router
+from .communities.routes import router as communities_router
 from .config import Settings, get_settings
 from .db import check_durability, make_engine, migrate
 from .docs import install_docs
@@ -126,6 +127,7 @@ ROUTERS = (
     registry_router,
     watches_router,
     assistance_router,
+    communities_router,
     fees_router,
     othercerts_router,
 )

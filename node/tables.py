@@ -19,6 +19,13 @@ from sdgcities.node.catalogue.models import Tool
 from sdgcities.node.certificates.models import Certificate, CertificateProposal
 from sdgcities.node.cities.models import City
 from sdgcities.node.committee.models import AgendaItem, Attendance, Meeting, Recusal, Vote
+from sdgcities.node.communities.models import (
+    Community,
+    CommunityEvent,
+    CommunityMember,
+    CommunityPost,
+    CommunitySharing,
+)
 from sdgcities.node.events.models import EventLogHead, EventRecord
 from sdgcities.node.federation_registry.models import (
     FederationAnomaly,
@@ -91,6 +98,11 @@ __all__ = [
     "CertificateProposal",
     "City",
     "ClarificationRequest",
+    "Community",
+    "CommunityEvent",
+    "CommunityMember",
+    "CommunityPost",
+    "CommunitySharing",
     "CountryIncomeGroup",
     "CriterionAnswer",
     "CriterionAssessment",

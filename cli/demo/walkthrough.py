@@ -7,8 +7,9 @@ lines that tell what happened; anything unexpected stops the walk-through with `
 naming the step and the node's reason.
 
 The scenario (`samples`): Kenya and Ghana adapt the baseline framework and have it endorsed;
-five cities are certified silver, Nairobi goes on to gold, Mombasa's certificate is suspended and
-Kumasi's revoked by committee decisions; the certificates are then verified as
+five cities are certified silver, Nairobi goes on to gold, Mombasa's and Kisumu's gold
+applications share a gap around which a learning community forms, Mombasa's certificate is
+suspended and Kumasi's revoked by committee decisions; the certificates are then verified as
 `sdgcities verify` verifies them, each with the answer it should give.
 """
 
@@ -33,6 +34,9 @@ GOLD_CITY = "KE-NBO"
 WAIVED_CITY = "GH-KMS"
 RENEWING_CITY = "GH-ACC"
 SUSPENDED_CITY = "KE-MBA"
+# Mombasa's and Kisumu's gold applications both fall short on participatory planning.
+COMMUNITY_CITIES = ("KE-MBA", "KE-KIS")
+SHARED_GAP = "B.c"
 REVOKED_CITY = "GH-KMS"
 COMMITTEE = ("government", "civil_society", "academia")
 GLOBAL_SECRETARIAT = "secretariat@global.example.org"
@@ -174,6 +178,10 @@ class Walkthrough:
             ("Technical review: two reviewers each, consolidation, stage reports", self.review),
             ("Committees meet: quorum, votes, decisions, silver certificates", self.award_silver),
             ("Nairobi applies for gold; suspension and revocation proposed", self.second_round),
+            (
+                "A learning community forms around Mombasa's and Kisumu's shared gap",
+                self.learning_community,
+            ),
             ("Committees decide: gold, a suspension, a revocation", self.second_meetings),
             ("Event reports reach the global node", self.reports),
             ("Certificates verified as `sdgcities verify` does", self.verify),
@@ -521,6 +529,92 @@ class Walkthrough:
             lines.append(f"{locode}: {kind} of its silver certificate proposed by the secretariat")
         return lines
 
+    def learning_community(self) -> list[str]:
+        """Mombasa and Kisumu apply for gold, and both reviews find participatory planning
+        (B.c) only partly met; the node proposes a learning community of the two around that
+        gap (report §30c), the secretariat forms it, both cities are told and join, a peer
+        exchange is scheduled (calendar invitations) and the discussion opens."""
+        kenya = self.offices["KE"]
+        if SHARED_GAP not in kenya.criteria[GOLD]:
+            raise Unexpected(f"KE: the gold stage has no criterion {SHARED_GAP}")
+        api, staff = kenya.api, kenya.staff.headers
+        lines = []
+        for locode in COMMUNITY_CITIES:
+            city = kenya.city(locode)
+            application_id, _ = self._apply(kenya, city, GOLD)
+            report = self._review(kenya, locode, GOLD, partly_met=SHARED_GAP)
+            lines.append(
+                f"{locode} {city.name}: gold application {application_id} not recommended, "
+                f"{SHARED_GAP} partly met; stage report {report['digest'][:19]}…"
+            )
+        wanted = sorted(COMMUNITY_CITIES)
+        proposal = next(
+            (
+                found
+                for found in api.get("/communities/proposals", who=staff)["data"]
+                if [city["locode"] for city in found["cities"]] == wanted
+                and SHARED_GAP in [gap["code"] for gap in found["gaps"]]
+            ),
+            None,
+        )
+        if proposal is None:
+            raise Unexpected(f"KE: no community of {wanted} around {SHARED_GAP} proposed")
+        lines.append(f"proposed: {', '.join(wanted)} share {SHARED_GAP} in their latest reports")
+        community = api.call(
+            "POST",
+            "/communities",
+            who=staff,
+            expect=201,
+            json={
+                "title": "Participatory planning together",
+                "description": "Sample community for the demo: Mombasa and Kisumu bring "
+                "residents into their 2030 strategic frameworks.",
+                "gaps": [SHARED_GAP],
+                "cities": wanted,
+            },
+        )
+        path = f"/communities/{community['id']}"
+        for locode in COMMUNITY_CITIES:
+            api.post(
+                f"{path}/consent",
+                who=kenya.applicants[locode].headers,
+                json={"answer": "join"},
+            )
+        starts = (datetime.now(UTC) + timedelta(days=14)).replace(
+            hour=9, minute=0, second=0, microsecond=0
+        )
+        api.call(
+            "POST",
+            f"{path}/events",
+            who=staff,
+            expect=201,
+            json={
+                "kind": "peer_exchange",
+                "title": "How we consulted residents",
+                "starts_at": starts.isoformat(),
+                "minutes": 90,
+            },
+        )
+        mombasa, kisumu = (kenya.applicants[locode] for locode in COMMUNITY_CITIES)
+        api.call(
+            "POST",
+            f"{path}/posts",
+            who=mombasa.headers,
+            expect=201,
+            json={"text": "Sample post for the demo: our ward forums reached 3,000 residents."},
+        )
+        seen = api.get(path, who=kisumu.headers)
+        members = sorted(member["locode"] for member in seen["members"])
+        if members != wanted or len(seen["posts"]) != 1 or len(seen["events"]) != 1:
+            raise Unexpected(f"KE: Kisumu sees members {members} and {len(seen['posts'])} posts")
+        lines += [
+            f'community {community["id"]} "{community["title"]}" formed; both cities told '
+            "and joined (each consented to be shown to the other)",
+            f"peer exchange on {starts.date().isoformat()} at 09:00 UTC: calendar invitations "
+            "to both cities' people; Kisumu reads Mombasa's post",
+        ]
+        return lines
+
     def second_meetings(self) -> list[str]:
         lines = []
         # A split vote, so the tally shows: the academic abstains on the suspension.
@@ -728,8 +822,11 @@ class Walkthrough:
         office.evidence[application_id] = evidence
         return application_id, sum(len(ids) for ids in evidence.values())
 
-    def _review(self, office: Office, locode: str, stage: str) -> dict[str, Any]:
-        """Two reviewers assess every criterion as met, the lead consolidates: the stage report."""
+    def _review(
+        self, office: Office, locode: str, stage: str, *, partly_met: str | None = None
+    ) -> dict[str, Any]:
+        """Two reviewers assess every criterion as met (but `partly_met`, a gap that leaves the
+        application not recommended), the lead consolidates: the stage report."""
         api = office.api
         application_id = office.applications[locode]
         base = f"/applications/{application_id}"
@@ -744,26 +841,31 @@ class Walkthrough:
         evidence = office.evidence[application_id]
         for reviewer in office.reviewers:
             for code in office.criteria[stage]:
+                verdict = "partly_met" if code == partly_met else "met"
                 api.put(
                     f"{base}/review/assessments/{code}",
                     who=reviewer.headers,
                     json={
-                        "verdict": "met",
-                        "reasons": f"Sample review for the demo: the evidence shows {code} met.",
+                        "verdict": verdict,
+                        "reasons": f"Sample review for the demo: the evidence shows {code} "
+                        f"{verdict.replace('_', ' ')}.",
                         "evidence_ids": evidence[code],
                     },
                 )
             api.post(f"{base}/review/submit", who=reviewer.headers)
+        recommendation = "not_recommended" if partly_met else "recommended"
         report: dict[str, Any] = api.post(
             f"{base}/review/consolidate",
             who=lead.headers,
             json={
-                "recommendation": "recommended",
-                "summary": "Sample consolidation for the demo: every criterion is met.",
+                "recommendation": recommendation,
+                "summary": f"Sample consolidation for the demo: {partly_met} is partly met."
+                if partly_met
+                else "Sample consolidation for the demo: every criterion is met.",
                 "verdicts": [],
             },
         )
-        _expect_state(api.get(base, who=office.admin), "recommended", application_id)
+        _expect_state(api.get(base, who=office.admin), recommendation, application_id)
         return report
 
     def _meeting(

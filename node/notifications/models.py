@@ -22,6 +22,8 @@ class NoticeKind(StrEnum):
     CERTIFICATE_EXPIRING = "certificate_expiring"
     NODE_SILENT = "node_silent"
     NODE_ALARM = "node_alarm"
+    COMMUNITY_FORMED = "community_formed"
+    COMMUNITY_EVENT = "community_event"
 
 
 class NoticePreference(SQLModel, table=True):

@@ -26,6 +26,7 @@ from sdgcities.node.certificates.models import Certificate, CertificateStatus
 from sdgcities.node.cities.models import City
 from sdgcities.node.committee.models import AgendaItem, ItemKind, ItemOutcome, Meeting
 from sdgcities.node.committee.quorum import is_sitting
+from sdgcities.node.communities.models import Community, CommunityEvent
 from sdgcities.node.config import Settings
 from sdgcities.node.ingest.models import IngestAlarm, IngestedLog
 from sdgcities.node.mail import enqueue
@@ -111,6 +112,8 @@ _KINDS_BY_ROLE: Final[dict[Role, tuple[NoticeKind, ...]]] = {
         NoticeKind.DECISION_TAKEN,
         NoticeKind.CERTIFICATE_CHANGED,
         NoticeKind.CERTIFICATE_EXPIRING,
+        NoticeKind.COMMUNITY_FORMED,
+        NoticeKind.COMMUNITY_EVENT,
     ),
     Role.REVIEWER: (NoticeKind.REVIEW_ASSIGNED, NoticeKind.CLARIFICATION_ANSWERED),
     Role.COMMITTEE_MEMBER: (NoticeKind.MEETING_SCHEDULED, NoticeKind.DECISION_TAKEN),
@@ -315,22 +318,48 @@ def notify_meeting_scheduled(*, session: Session, settings: Settings, meeting: M
 def meeting_invitation(
     *, meeting: Meeting, settings: Settings, attendee: User, description: str
 ) -> str:
-    """The meeting as an RFC 5545 request: one UID per meeting (a later update replaces the
-    same calendar entry), times in UTC, the node's mail address as organiser."""
+    """The meeting as an RFC 5545 request (see `invitation`)."""
     start = meeting.scheduled_for.astimezone(UTC)
+    return invitation(
+        settings=settings,
+        uid=f"meeting-{meeting.id}",
+        stamp=meeting.created_at,
+        start=start,
+        end=start + MEETING_LENGTH,
+        summary=meeting.title,
+        attendee=attendee,
+        description=description,
+        product="committee meetings",
+    )
+
+
+def invitation(
+    *,
+    settings: Settings,
+    uid: str,
+    stamp: datetime,
+    start: datetime,
+    end: datetime,
+    summary: str,
+    attendee: User,
+    description: str,
+    product: str,
+) -> str:
+    """An RFC 5545 request: one UID per meeting or event (a later update replaces the same
+    calendar entry), times in UTC, the node's mail address as organiser."""
     domain = settings.mail_from.rpartition("@")[2] or "localhost"
     calendar = Calendar()
-    calendar.add("prodid", "-//SDG Cities//committee meetings//EN")
+    calendar.add("prodid", f"-//SDG Cities//{product}//EN")
     calendar.add("version", "2.0")
     calendar.add("method", "REQUEST")
     event = Event()
-    event.add("uid", f"meeting-{meeting.id}.{settings.node_id}@{domain}")
-    event.add("dtstamp", meeting.created_at.astimezone(UTC))
-    event.add("dtstart", start)
-    event.add("dtend", start + MEETING_LENGTH)
+    event.add("uid", f"{uid}.{settings.node_id}@{domain}")
+    event.add("dtstamp", stamp.astimezone(UTC))
+    event.add("dtstart", start.astimezone(UTC))
+    event.add("dtend", end.astimezone(UTC))
     event.add("sequence", 0)
     event.add("status", "CONFIRMED")
-    event.add("summary", meeting.title)
+    event.add("summary", summary)
     event.add("location", f"{settings.node_name} ({settings.base_url})")
     event.add("description", description)
     organizer = vCalAddress(f"mailto:{settings.mail_from}")
@@ -434,6 +463,93 @@ def notify_certificate(
             "reason": reason or "",
         },
     )
+
+
+def notify_community_formed(
+    *, session: Session, settings: Settings, community: Community, locodes: Sequence[str]
+) -> int:
+    """To each invited city's people: a community formed around their gaps (report §30c)."""
+    queued = 0
+    for locode in locodes:
+        queued += _send(
+            session=session,
+            settings=settings,
+            kind=NoticeKind.COMMUNITY_FORMED,
+            users=city_users(session=session, locode=locode),
+            why=texts.WHY_CITY,
+            subject=texts.COMMUNITY_FORMED_SUBJECT,
+            body=texts.COMMUNITY_FORMED_BODY,
+            values={
+                "city": _city_name(session, locode),
+                "title": community.title,
+                "count": len(locodes),
+                "gaps": ", ".join(community.gaps),
+                "link": _page(settings, f"/city/communities/{community.id}"),
+            },
+        )
+    return queued
+
+
+def notify_community_event(
+    *,
+    session: Session,
+    settings: Settings,
+    community: Community,
+    event: CommunityEvent,
+    length: timedelta,
+    locodes: Sequence[str],
+) -> int:
+    """To the people of each city that joined the community, with the invitation."""
+    start = event.starts_at.astimezone(UTC)
+    link = _page(settings, f"/city/communities/{community.id}")
+
+    def kind(language: Language) -> str:
+        return texts.translated(language, texts.COMMUNITY_EVENT_KINDS[event.kind.value])
+
+    values: dict[str, Value] = {
+        "community": community.title,
+        "title": event.title,
+        "kind": kind,
+        "minutes": event.minutes,
+        "date": _date(start),
+        "time": start.strftime("%H:%M"),
+        "link": link,
+    }
+
+    def calendar(user: User, language: Language) -> str:
+        resolved = {
+            name: value(language) if callable(value) else value for name, value in values.items()
+        }
+        description = texts.translated(language, texts.COMMUNITY_EVENT_BODY) % {
+            **resolved,
+            "node": settings.node_name,
+        }
+        return invitation(
+            settings=settings,
+            uid=f"community-event-{event.id}",
+            stamp=event.created_at,
+            start=start,
+            end=start + length,
+            summary=f"{community.title}: {event.title}",
+            attendee=user,
+            description=description,
+            product="learning communities",
+        )
+
+    queued = 0
+    for locode in locodes:
+        queued += _send(
+            session=session,
+            settings=settings,
+            kind=NoticeKind.COMMUNITY_EVENT,
+            users=city_users(session=session, locode=locode),
+            why=texts.WHY_CITY,
+            subject=texts.COMMUNITY_EVENT_SUBJECT,
+            body=texts.COMMUNITY_EVENT_BODY,
+            calendar=calendar,
+            values={**values, "city": _city_name(session, locode)},
+        )
+    return queued
 
 
 def _certificate_values(

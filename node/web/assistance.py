@@ -127,7 +127,8 @@ def _names() -> dict[str, Any]:
     }
 
 
-def _field_errors(invalid: ValidationError, messages: dict[str, str]) -> dict[str, str]:
+def field_errors(invalid: ValidationError, messages: dict[str, str]) -> dict[str, str]:
+    """The first message of `messages` for each field the validation refused."""
     errors: dict[str, str] = {}
     for problem in invalid.errors():
         field = str(problem["loc"][0]) if problem["loc"] else ""
@@ -239,7 +240,7 @@ async def ask(
         )
     except ValidationError as invalid:
         errors = {
-            **_field_errors(
+            **field_errors(
                 invalid,
                 {"kind": CHOOSE_KIND, "tool_id": CHOOSE_TOOL, "message": WRITE_MESSAGE},
             ),
@@ -434,7 +435,7 @@ async def act(
                 {"closure": values["closure"] or None, "reason": values["reason"]}
             )
         except ValidationError as invalid:
-            errors = _field_errors(invalid, {"closure": CHOOSE_CLOSURE, "reason": WRITE_REASON})
+            errors = field_errors(invalid, {"closure": CHOOSE_CLOSURE, "reason": WRITE_REASON})
         else:
             service.close(
                 session=session,

@@ -82,6 +82,7 @@ def install_site(app: FastAPI) -> None:
     from . import (
         assistance,
         committee,
+        communities,
         criteria,
         fees,
         frameworks,
@@ -110,6 +111,7 @@ def install_site(app: FastAPI) -> None:
         fees.router,
         watches.router,
         assistance.router,
+        communities.router,
     ):
         app.include_router(pages)
     if app.state.node.settings.is_global:

@@ -70,6 +70,8 @@ PAGES: Final[dict[str, Page]] = {
     "stage-report": Page(f"{CITY_APPLICATION}/report", "mombasa"),
     "city-assistance": Page(f"/{LANG}/city/assistance", "mombasa"),
     "city-profile": Page(f"/{LANG}/city/profile", "nairobi"),
+    "city-communities": Page(f"/{LANG}/city/communities", "mombasa"),
+    "city-community": Page(f"/{LANG}/city/communities/{{community_id}}", "mombasa"),
     # Reviewers
     "review-assignments": Page(f"/{LANG}/review", "lead"),
     "review-conflicts": Page(f"/{LANG}/review/conflicts", "lead"),
@@ -96,6 +98,8 @@ PAGES: Final[dict[str, Page]] = {
     "cities": Page(f"/{LANG}/secretariat/cities", "secretariat"),
     "catalogue": Page(f"/{LANG}/secretariat/catalogue", "secretariat"),
     "assistance": Page(f"/{LANG}/secretariat/assistance", "secretariat", query="?state=open"),
+    "communities": Page(f"/{LANG}/secretariat/communities", "secretariat"),
+    "community": Page(f"/{LANG}/secretariat/communities/{{community_id}}", "secretariat"),
     "fee-schedule": Page(f"/{LANG}/secretariat/fees", "secretariat"),
     "income-groups": Page(f"/{LANG}/secretariat/fees/income-groups", "secretariat"),
     "application-fee": Page(

@@ -45,6 +45,14 @@ from sdgcities.node.actor import SYSTEM
 from sdgcities.node.app import create_app
 from sdgcities.node.cities.schemas import CityCreate
 from sdgcities.node.cities.service import create_city
+from sdgcities.node.communities.models import (
+    Community,
+    CommunityEvent,
+    CommunityMember,
+    CommunityPost,
+    Consent,
+    EventKind,
+)
 from sdgcities.node.config import Settings, get_settings
 from sdgcities.node.frameworks import STAGE_ORDER
 
@@ -161,6 +169,7 @@ class Prepared:
     people: dict[str, Person]
     certificates: dict[str, str]
     trust_list: str
+    community_id: int
 
 
 def prepare(node: Node, smtp_port: int) -> Prepared:
@@ -235,6 +244,7 @@ def prepare(node: Node, smtp_port: int) -> Prepared:
                     stakeholder_category="civil_society",
                 ),
             }
+            community_id = learning_community(session, people)
     finally:
         state.engine.dispose()
     review = ReviewWorld(
@@ -246,7 +256,53 @@ def prepare(node: Node, smtp_port: int) -> Prepared:
         secretariat=people["secretariat"].account,
         committee=people["committee"].account,
     )
-    return Prepared(review, people, certificates, trust_list)
+    return Prepared(review, people, certificates, trust_list, community_id)
+
+
+def learning_community(session: Session, people: dict[str, Person]) -> int:
+    """A learning community that Mombasa joined and Nairobi has not answered, with an event and
+    a post, so that its pages show every part. Written to the database as it is: the world's one
+    stage report has no gap for the node to propose a community from."""
+    secretariat, mombasa = people["secretariat"].account, people["mombasa"].account
+    community = Community(
+        title="Work programmes",
+        description="Cities drawing up their certification work programmes.",
+        gaps=["A.b"],
+        gap_texts={
+            "A.b": "The city has identified the levels of certification it intends to "
+            "achieve and has a work programme."
+        },
+        formed_by=secretariat.user_id,
+    )
+    session.add(community)
+    session.flush()
+    assert community.id is not None
+    session.add(
+        CommunityMember(community_id=community.id, city_locode="KE-MBA", consent=Consent.JOINED)
+    )
+    session.add(
+        CommunityMember(community_id=community.id, city_locode="KE-NBO", consent=Consent.INVITED)
+    )
+    session.add(
+        CommunityEvent(
+            community_id=community.id,
+            kind=EventKind.PEER_EXCHANGE,
+            title="How we drafted ours",
+            starts_at=datetime.now(UTC) + timedelta(days=14),
+            minutes=90,
+            created_by=secretariat.user_id,
+        )
+    )
+    session.add(
+        CommunityPost(
+            community_id=community.id,
+            author_user_id=mombasa.user_id,
+            city_locode="KE-MBA",
+            text="Ours is drafted; happy to share it.",
+        )
+    )
+    session.commit()
+    return community.id
 
 
 def sign_trust_list(
@@ -399,4 +455,5 @@ def staff_work(node: Node, prepared: Prepared, application_id: int) -> dict[str,
         "meeting_id": meeting_id,
         "item_id": item_id,
         "token": "no-such-link",
+        "community_id": prepared.community_id,
     }

@@ -105,6 +105,21 @@ NODE_ALARM_BODY = N_(
     "The global node raised an alarm (%(alarm)s) about node %(member)s (%(node_id)s) on "
     "%(date)s:\n\n%(detail)s\n\n%(link)s"
 )
+COMMUNITY_FORMED_SUBJECT = N_("A learning community formed around the gaps of %(city)s")
+COMMUNITY_FORMED_BODY = N_(
+    'The secretariat of %(node)s formed the learning community "%(title)s" of %(count)s '
+    "cities that share gaps of their latest stage reports: %(gaps)s. Its members learn "
+    "together, with the catalogue's tools and case studies, events and a discussion.\n\n"
+    "The other cities see %(city)s, and so these gaps, only if it joins. To join or decline: "
+    "%(link)s"
+)
+COMMUNITY_EVENT_SUBJECT = N_("%(title)s on %(date)s: %(community)s")
+COMMUNITY_EVENT_BODY = N_(
+    'The learning community "%(community)s" of %(node)s meets on %(date)s at %(time)s UTC '
+    "(%(minutes)s minutes): %(title)s (%(kind)s).\n\n"
+    "The invitation is attached for your calendar. The community: %(link)s"
+)
+COMMUNITY_EVENT_KINDS = {"webinar": N_("webinar"), "peer_exchange": N_("peer exchange")}
 
 
 def notice_mail(

@@ -33,6 +33,10 @@ KIND_LABELS: Final = {
     NoticeKind.CERTIFICATE_EXPIRING: N_("My city's certificate expires in 180, 90 or 30 days"),
     NoticeKind.NODE_SILENT: N_("A member node falls silent"),
     NoticeKind.NODE_ALARM: N_("An alarm is raised about a member node"),
+    NoticeKind.COMMUNITY_FORMED: N_("A learning community forms around my city's gaps"),
+    NoticeKind.COMMUNITY_EVENT: N_(
+        "A learning community of my city schedules an event (with an invitation)"
+    ),
 }
 UNKNOWN_LANGUAGE = N_("Choose one of the languages in the list")
 UNKNOWN_KIND = N_("Choose notices from the list")

@@ -41,8 +41,8 @@ def test_a_person_chooses_their_notices_on_the_account_page(
     page = client.get(PAGE)
     assert page.status_code == 200
     # Every notice a city's official can get, on by default, in the account's first language.
-    assert page.text.count('type="checkbox" name="notice"') == 4
-    assert page.text.count(" checked>") == 4
+    assert page.text.count('type="checkbox" name="notice"') == 6
+    assert page.text.count(" checked>") == 6
     assert 'value="review_assigned"' not in page.text  # a reviewer's notice
     assert "Notices are now sent in Русский." in page.text
     assert 'href="/en/account/notices"' in client.get("/en/account").text
@@ -69,12 +69,19 @@ def test_a_person_chooses_their_notices_on_the_account_page(
     api = client.get("/me/notices", headers=person.headers).json()
     assert api["language"] == "es"
     assert api["effective_language"] == "es"
-    assert api["muted"] == ["certificate_changed", "clarification_asked"]
+    assert api["muted"] == [
+        "certificate_changed",
+        "clarification_asked",
+        "community_event",
+        "community_formed",
+    ]
     assert api["kinds"] == [
         "clarification_asked",
         "decision_taken",
         "certificate_changed",
         "certificate_expiring",
+        "community_formed",
+        "community_event",
     ]
     assert email_of(session, person)  # the account is untouched
 
@@ -99,7 +106,7 @@ def test_the_page_refuses_a_forged_post_and_bad_values(
     assert "Choose notices from the list" in not_offered.text
     # Nothing was saved.
     assert "Your choices are saved." not in client.get(PAGE).text
-    assert client.get(PAGE).text.count(" checked>") == 4
+    assert client.get(PAGE).text.count(" checked>") == 6
 
 
 def test_a_role_that_gets_no_notices_is_told_so(

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from sdgcities.credentials import FrameworkRef, SigningKey
+from sdgcities.federation import EventType
 from sdgcities.federation.onboarding import EndorsementRequest, JoinRequest
 from sdgcities.node.accounts.models import Role, User
 from sdgcities.node.frameworks.baseline import load_baseline
@@ -477,3 +478,23 @@ def test_a_members_city_certificate_and_country_are_watched_on_the_members_node(
     assert f'href="{member_page}?country=KE"' in registry
     # A country no member certifies: the global node sends its notices itself.
     assert 'href="/fr/watch?country=BO"' in client.get("/fr/registry?country=BO").text
+
+
+def test_the_communities_page_proposes_across_countries(
+    client: TestClient, make_log: MakeLog, secretariat: Account, sign_in: SignIn
+) -> None:
+    """Consenting cities of two countries that share a reported gap (§30c)."""
+    for node_id, locode in (("KE", "KE-MBA"), ("GH", "GH-ACC")):
+        log = make_log(node_id)
+        log.append(
+            EventType.REPORT_GENERATED,
+            {"locode": locode, "application": 1},
+            {"stage": "evidence-based-processes", "version": 1, "gaps": ["B.c"]},
+        )
+        log.append(EventType.COMMUNITY_SHARING, {"locode": locode}, {"share": True})
+        log.send()
+    sign_in(secretariat)
+    page = client.get("/en/secretariat/communities")
+    assert page.status_code == 200
+    assert "Proposed across countries" in page.text
+    assert "GH-ACC (GH-ACC), KE-MBA (KE-MBA)" in page.text

@@ -1,0 +1,1 @@
+"""Learning communities: cities sharing gaps of their stage reports learn together (§30c)."""

@@ -1,0 +1,171 @@
+"""`/communities`: learning communities of cities that share gaps (report §18, §30c).
+
+The secretariat and administrators read the proposals, form communities, schedule their events
+and read every community. A city's applicants read the communities their city is invited to
+(another is 404), join or decline, and post once joined. Reviewers and committee members have
+no part in it (403).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from sdgcities.node.accounts.models import Role
+from sdgcities.node.actor import Actor
+from sdgcities.node.deps import ReadSessionDep, SessionDep, StateDep, access
+from sdgcities.node.schemas import Id
+from sdgcities.node.timeutil import utcnow
+
+from . import federation, service
+from .schemas import (
+    CommunitiesPublic,
+    CommunityCreate,
+    CommunityProposals,
+    CommunityPublic,
+    CommunitySummary,
+    ConsentCreate,
+    EventCreate,
+    PostCreate,
+    SharingPublic,
+    SharingUpdate,
+)
+from .service import known_id
+
+router = APIRouter(tags=["communities"])
+
+City_ = Annotated[Actor, access(Role.CITY_APPLICANT)]
+Reader = Annotated[Actor, access(Role.CITY_APPLICANT, Role.SECRETARIAT, Role.ADMINISTRATOR)]
+Staff = Annotated[Actor, access(Role.SECRETARIAT, Role.ADMINISTRATOR)]
+COMMUNITIES = "/communities"
+ONE = COMMUNITIES + "/{community_id}"
+
+
+@router.get(COMMUNITIES + "/proposals")
+def proposals(session: ReadSessionDep, _actor: Staff) -> CommunityProposals:
+    """Groups of at least two cities whose latest stage reports share gaps, with the strategic
+    priorities they share: most shared gaps first, then most shared priorities. `formed` names
+    a community already formed of those cities around those gaps."""
+    return CommunityProposals(data=service.proposals(session=session))
+
+
+@router.get(COMMUNITIES + "/federation/proposals")
+def federation_proposals(
+    session: ReadSessionDep, state: StateDep, _actor: Staff
+) -> CommunityProposals:
+    """On the global node: groups of consenting cities of any countries whose latest reported
+    stage reports share gaps (404 on a national node)."""
+    return CommunityProposals(
+        data=federation.proposals(session=session, settings=state.settings, now=utcnow())
+    )
+
+
+@router.get(COMMUNITIES + "/sharing")
+def get_sharing(session: ReadSessionDep, actor: City_) -> SharingPublic:
+    """Whether the city consents to have its gaps used for communities across countries."""
+    assert actor.city_locode is not None
+    sharing = federation.sharing_of(session=session, locode=actor.city_locode)
+    return SharingPublic(
+        city_locode=actor.city_locode,
+        share=sharing is not None and sharing.share,
+        updated_at=sharing.updated_at if sharing is not None else None,
+    )
+
+
+@router.put(COMMUNITIES + "/sharing")
+def put_sharing(
+    data: SharingUpdate, session: SessionDep, state: StateDep, actor: City_
+) -> SharingPublic:
+    """Gives or withdraws the city's consent; the global node receives it as a
+    `community.sharing` event and uses the gaps its reports carry only while it stands."""
+    sharing = federation.set_sharing(
+        session=session, settings=state.settings, actor=actor, data=data
+    )
+    return SharingPublic(
+        city_locode=sharing.city_locode, share=sharing.share, updated_at=sharing.updated_at
+    )
+
+
+@router.post(COMMUNITIES, status_code=status.HTTP_201_CREATED)
+def form(
+    data: CommunityCreate, session: SessionDep, state: StateDep, actor: Staff
+) -> CommunityPublic:
+    """Forms a community of cities around gaps each of their latest stage reports has; each
+    city is invited and its people told."""
+    community = service.form(session=session, settings=state.settings, actor=actor, data=data)
+    return service.community_view(session=session, actor=actor, community=community)
+
+
+@router.get(COMMUNITIES)
+def list_communities(
+    session: ReadSessionDep,
+    actor: Reader,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> CommunitiesPublic:
+    """The communities the caller may see (a city: those it is invited to), newest first."""
+    found, count = service.list_communities(
+        session=session, actor=actor, offset=offset, limit=limit
+    )
+    return CommunitiesPublic(
+        data=[
+            CommunitySummary(
+                id=known_id(community.id),
+                title=community.title,
+                gaps=community.gaps,
+                formed_at=community.formed_at,
+                consent=consent,
+                joined=joined,
+            )
+            for community, consent, joined in found
+        ],
+        count=count,
+    )
+
+
+@router.get(ONE)
+def get_community(session: ReadSessionDep, actor: Reader, community_id: Id) -> CommunityPublic:
+    community = service.get_community_or_raise(
+        session=session, actor=actor, community_id=community_id
+    )
+    return service.community_view(session=session, actor=actor, community=community)
+
+
+@router.post(ONE + "/consent")
+def consent(
+    data: ConsentCreate, session: SessionDep, actor: City_, community_id: Id
+) -> CommunityPublic:
+    """The city joins (consenting to be shown to the other members, with these gaps) or
+    declines; a member that declines leaves."""
+    community = service.get_community_or_raise(
+        session=session, actor=actor, community_id=community_id, for_update=True
+    )
+    service.answer(session=session, actor=actor, community=community, data=data)
+    return service.community_view(session=session, actor=actor, community=community)
+
+
+@router.post(ONE + "/events", status_code=status.HTTP_201_CREATED)
+def schedule_event(
+    data: EventCreate, session: SessionDep, state: StateDep, actor: Staff, community_id: Id
+) -> CommunityPublic:
+    """A webinar or peer exchange; the people of the cities that joined get an invitation."""
+    community = service.get_community_or_raise(
+        session=session, actor=actor, community_id=community_id, for_update=True
+    )
+    service.schedule_event(
+        session=session, settings=state.settings, actor=actor, community=community, data=data
+    )
+    return service.community_view(session=session, actor=actor, community=community)
+
+
+@router.post(ONE + "/posts", status_code=status.HTTP_201_CREATED)
+def add_post(
+    data: PostCreate, session: SessionDep, actor: Reader, community_id: Id
+) -> CommunityPublic:
+    """A message in the discussion, by the secretariat or a city that joined (409 otherwise)."""
+    community = service.get_community_or_raise(
+        session=session, actor=actor, community_id=community_id
+    )
+    service.post(session=session, actor=actor, community=community, data=data)
+    return service.community_view(session=session, actor=actor, community=community)
