@@ -145,6 +145,13 @@ def _run_after_commit(session: OrmSession) -> None:
         callback()
 
 
+def saved_id(value: int | None) -> int:
+    """A row's id where the row is known to be saved (flushed), which gave it one: typed as `int`
+    for what reads it, instead of the model's `int | None`."""
+    assert value is not None, "the row is not saved yet"
+    return value
+
+
 def table_of(model: type[SQLModel]) -> Table:
     """The Core table of a table model, for bulk statements that skip the ORM's row objects."""
     table = model.__dict__["__table__"]  # set by SQLModel on table models; not in its stubs

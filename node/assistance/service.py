@@ -40,6 +40,7 @@ from sdgcities.node.accounts.models import Role, User
 from sdgcities.node.actor import Actor
 from sdgcities.node.audit.service import record
 from sdgcities.node.catalogue.models import Tool
+from sdgcities.node.db import saved_id
 from sdgcities.node.errors import Conflict, InvalidRequest, NotFound
 from sdgcities.node.events.service import append_event
 from sdgcities.node.frameworks.models import FrameworkVersion
@@ -64,11 +65,6 @@ from .schemas import (
 
 TARGET = "assistance_request"
 ASSIGNABLE_ROLES = frozenset({Role.SECRETARIAT})
-
-
-def _id(value: int | None) -> int:
-    assert value is not None
-    return value
 
 
 # Asking -----------------------------------------------------------------------------------------
@@ -118,14 +114,14 @@ def ask(
         )
     request = AssistanceRequest(
         city_locode=application.city_locode,
-        application_id=_id(application.id),
+        application_id=saved_id(application.id),
         report_version=report.version,
         criterion_code=data.criterion_code,
         kind=data.kind,
         tool_id=tool_id,
         message=data.message,
         state=RequestState.OPEN,
-        asked_by=_id(actor.user_id),
+        asked_by=saved_id(actor.user_id),
     )
     session.add(request)
     session.flush()
@@ -136,7 +132,7 @@ def ask(
         session=session,
         node_id=node_id,
         type=EventType.ASSISTANCE_REQUESTED,
-        subject={"locode": request.city_locode, "request": _id(request.id)},
+        subject={"locode": request.city_locode, "request": saved_id(request.id)},
         data={
             "criterion": request.criterion_code,
             # A baseline criterion keeps its code in every national adaptation; one the node
@@ -277,7 +273,7 @@ def add_note(
 ) -> AssistanceNote:
     _open_or_raise(request, "noted")
     note = AssistanceNote(
-        request_id=_id(request.id), author_user_id=_id(actor.user_id), text=data.text
+        request_id=saved_id(request.id), author_user_id=saved_id(actor.user_id), text=data.text
     )
     request.updated_at = utcnow()
     session.add(note)
@@ -315,7 +311,7 @@ def close(
         session=session,
         node_id=node_id,
         type=EventType.ASSISTANCE_CLOSED,
-        subject={"locode": request.city_locode, "request": _id(request.id)},
+        subject={"locode": request.city_locode, "request": saved_id(request.id)},
         # The closure only: the reason is the secretariat's words about the city.
         data={"closure": data.closure.value},
         occurred_at=now,

@@ -54,6 +54,7 @@ from sdgcities.node.certificates.models import (
     ProposalState,
 )
 from sdgcities.node.config import Settings
+from sdgcities.node.db import saved_id
 from sdgcities.node.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from sdgcities.node.events.service import append_event
 from sdgcities.node.members import endorsements
@@ -450,7 +451,7 @@ def pending_endorsement_items(*, session: Session, request_ids: list[int]) -> di
             AgendaItem.outcome == ItemOutcome.PENDING,
         )
     ).all()
-    return {_id(item.endorsement_request_id): item for item in items}
+    return {saved_id(item.endorsement_request_id): item for item in items}
 
 
 # Votes ------------------------------------------------------------------------------------------
@@ -657,7 +658,7 @@ def decide_item(*, session: Session, state: NodeState, item_id: int, actor: Acto
     carry_out: Callable[[], None]
     if item.kind is ItemKind.AWARD:
         application = _award_target(session=session, item=item)
-        subject = {"locode": application.city_locode, "application": _id(application.id)}
+        subject = {"locode": application.city_locode, "application": saved_id(application.id)}
         facts = {"stage": application.stage}
         carry_out = partial(
             _award,
@@ -670,7 +671,7 @@ def decide_item(*, session: Session, state: NodeState, item_id: int, actor: Acto
         )
     elif item.kind is ItemKind.ENDORSEMENT:
         request = _endorsement_target(session=session, state=state, item=item, approved=approved)
-        subject = {"node": request.node_id, "endorsement": _id(request.id)}
+        subject = {"node": request.node_id, "endorsement": saved_id(request.id)}
         facts = {
             "framework": request.framework_id,
             "version": request.version,
@@ -749,11 +750,6 @@ def _record_outcome(
     )
 
 
-def _id(value: int | None) -> int:
-    assert value is not None
-    return value
-
-
 def _award_target(*, session: Session, item: AgendaItem) -> Application:
     assert item.application_id is not None
     application = session.exec(
@@ -818,7 +814,7 @@ def _record_decision_event(
         session=session,
         node_id=state.settings.node_id,
         type=EventType.DECISION_RECORDED,
-        subject={"meeting": item.meeting_id, "item": _id(item.id), **subject},
+        subject={"meeting": item.meeting_id, "item": saved_id(item.id), **subject},
         data={
             "kind": item.kind.value,
             "outcome": item.outcome.value,
@@ -844,7 +840,7 @@ def _award(
             session=session,
             state=state,
             application=application,
-            agenda_item_id=_id(item.id),
+            agenda_item_id=saved_id(item.id),
             decision=decision,
             actor=actor,
         )
@@ -891,7 +887,7 @@ def _carry_out_proposal(
         kind=proposal.kind,
         reason=proposal.reason,
         decision=decision,
-        agenda_item_id=_id(item.id),
+        agenda_item_id=saved_id(item.id),
         actor=actor,
     )
     if proposal.kind is ProposalKind.REVOCATION:
@@ -913,14 +909,14 @@ def _decide_endorsement(
             session=session,
             settings=state.settings,
             root_key=state.root_key,
-            request_id=_id(request.id),
+            request_id=saved_id(request.id),
             decided_by=decided_by,
             actor=actor,
         )
     else:
         endorsements.refuse(
             session=session,
-            request_id=_id(request.id),
+            request_id=saved_id(request.id),
             reason=f"not endorsed by the committee's vote ({decided_by})",
             decided_by=decided_by,
             actor=actor,

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query, status
 
 from sdgcities.node.accounts.models import Role
 from sdgcities.node.actor import Actor
+from sdgcities.node.db import saved_id
 from sdgcities.node.deps import ReadSessionDep, SessionDep, StateDep, access
 from sdgcities.node.schemas import Id
 from sdgcities.node.timeutil import utcnow
@@ -31,7 +32,6 @@ from .schemas import (
     SharingPublic,
     SharingUpdate,
 )
-from .service import known_id
 
 router = APIRouter(tags=["communities"])
 
@@ -111,7 +111,7 @@ def list_communities(
     return CommunitiesPublic(
         data=[
             CommunitySummary(
-                id=known_id(community.id),
+                id=saved_id(community.id),
                 title=community.title,
                 gaps=community.gaps,
                 formed_at=community.formed_at,

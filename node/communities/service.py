@@ -40,6 +40,7 @@ from sdgcities.node.audit.service import record
 from sdgcities.node.catalogue.service import match_tools_for_gaps
 from sdgcities.node.cities.models import City
 from sdgcities.node.config import Settings
+from sdgcities.node.db import saved_id
 from sdgcities.node.errors import Conflict, InvalidRequest, NotFound
 from sdgcities.node.notifications import service as notices
 from sdgcities.node.reports import service as reports
@@ -70,11 +71,6 @@ POSTS_SHOWN = 200
 STAFF = frozenset({Role.SECRETARIAT, Role.ADMINISTRATOR})
 
 
-def known_id(value: int | None) -> int:
-    assert value is not None
-    return value
-
-
 # Proposing --------------------------------------------------------------------------------------
 
 
@@ -96,7 +92,7 @@ def latest_gaps(*, session: Session) -> dict[str, CityGaps]:
     ).all()
     latest: dict[str, int] = {}
     for report_id, locode in newest_first:
-        latest.setdefault(locode, known_id(report_id))
+        latest.setdefault(locode, saved_id(report_id))
     reports_by_id = {
         report.id: report
         for report in session.exec(
@@ -142,7 +138,7 @@ def proposals(*, session: Session) -> list[CommunityProposal]:
     latest = latest_gaps(session=session)
     gaps_by_cities = shared_gaps({locode: set(found.gaps) for locode, found in latest.items()})
     formed = {
-        (frozenset(community.gaps), frozenset(_members(session, community))): known_id(community.id)
+        (frozenset(community.gaps), frozenset(_members(session, community))): saved_id(community.id)
         for community in session.exec(select(Community)).all()
     }
     found = []
@@ -220,14 +216,14 @@ def form(*, session: Session, settings: Settings, actor: Actor, data: CommunityC
         description=data.description,
         gaps=gaps,
         gap_texts=texts,
-        formed_by=known_id(actor.user_id),
+        formed_by=saved_id(actor.user_id),
     )
     session.add(community)
     session.flush()
     for locode in locodes:
         session.add(
             CommunityMember(
-                community_id=known_id(community.id), city_locode=locode, consent=Consent.INVITED
+                community_id=saved_id(community.id), city_locode=locode, consent=Consent.INVITED
             )
         )
     session.flush()
@@ -349,7 +345,7 @@ def gap_tools(*, session: Session, community: Community) -> list[GapTools]:
             text=texts.get(code, ""),
             tools=[
                 ToolLink(
-                    id=known_id(tool.id),
+                    id=saved_id(tool.id),
                     kind=tool.kind.value,
                     title=tool.title,
                     summary=tool.summary,
@@ -390,7 +386,7 @@ def community_view(*, session: Session, actor: Actor, community: Community) -> C
     membership = membership_of(session=session, community=community, locode=actor.city_locode)
     is_member = can_see_members(actor=actor, membership=membership)
     return CommunityPublic(
-        id=known_id(community.id),
+        id=saved_id(community.id),
         title=community.title,
         description=community.description,
         formed_at=community.formed_at,
@@ -410,7 +406,7 @@ def community_view(*, session: Session, actor: Actor, community: Community) -> C
         else [],
         posts=[
             PostPublic(
-                id=known_id(post.id),
+                id=saved_id(post.id),
                 author=author,
                 city_locode=post.city_locode,
                 text=post.text,
@@ -460,12 +456,12 @@ def schedule_event(
 ) -> CommunityEvent:
     """A webinar or peer exchange; the joined cities' people get the invitation."""
     event = CommunityEvent(
-        community_id=known_id(community.id),
+        community_id=saved_id(community.id),
         kind=data.kind,
         title=data.title,
         starts_at=data.starts_at,
         minutes=data.minutes,
-        created_by=known_id(actor.user_id),
+        created_by=saved_id(actor.user_id),
     )
     session.add(event)
     session.flush()
@@ -500,8 +496,8 @@ def post(
             )
         locode = membership.city_locode
     message = CommunityPost(
-        community_id=known_id(community.id),
-        author_user_id=known_id(actor.user_id),
+        community_id=saved_id(community.id),
+        author_user_id=saved_id(actor.user_id),
         city_locode=locode,
         text=data.text,
     )

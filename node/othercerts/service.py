@@ -51,6 +51,7 @@ from sdgcities.node.applications.service import quota_remaining as evidence_quot
 from sdgcities.node.audit.service import record
 from sdgcities.node.cities.models import City
 from sdgcities.node.cities.service import get_city_or_raise
+from sdgcities.node.db import saved_id
 from sdgcities.node.errors import Conflict, InvalidRequest, NotFound
 from sdgcities.node.evidence import QuotaExceeded, StoredEvidence
 from sdgcities.node.timeutil import utcnow
@@ -66,11 +67,6 @@ from .schemas import (
 
 MAX_CERTIFICATIONS_PER_CITY: Final = 50
 MAX_INDICATORS_PER_CITY: Final = 500
-
-
-def _id(value: int | None) -> int:
-    assert value is not None
-    return value
 
 
 # Credentials ------------------------------------------------------------------------------------
@@ -185,7 +181,7 @@ def create_certification(
         level=data.level,
         awarded_on=data.awarded_on,
         valid_until=data.valid_until,
-        created_by=_id(actor.user_id),
+        created_by=saved_id(actor.user_id),
     )
     _apply_credential(certification, data.credential, keys=keys, now=now or utcnow())
     session.add(certification)
@@ -339,7 +335,7 @@ def create_indicator(
     if count >= MAX_INDICATORS_PER_CITY:
         raise Conflict(f"a city records at most {MAX_INDICATORS_PER_CITY} ESG indicator values")
     indicator = EsgIndicator(
-        city_locode=city.locode, created_by=_id(actor.user_id), **data.model_dump()
+        city_locode=city.locode, created_by=saved_id(actor.user_id), **data.model_dump()
     )
     session.add(indicator)
     session.flush()

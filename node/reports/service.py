@@ -33,6 +33,7 @@ from sdgcities.node.cities.models import City
 from sdgcities.node.committee.models import ItemOutcome
 from sdgcities.node.committee.service import decision_on
 from sdgcities.node.config import Settings
+from sdgcities.node.db import saved_id
 from sdgcities.node.errors import Conflict, NotFound
 from sdgcities.node.events.service import append_event
 from sdgcities.node.frameworks import service as frameworks
@@ -61,11 +62,6 @@ from .schemas import (
 
 REPORT_READERS = frozenset({Role.ADMINISTRATOR, Role.SECRETARIAT, Role.COMMITTEE_MEMBER})
 TOOLS_PER_GAP = 3
-
-
-def _id(value: int | None) -> int:
-    assert value is not None
-    return value
 
 
 # Who sees what ----------------------------------------------------------------------------------
@@ -158,13 +154,13 @@ def build_document(
     labels: dict[int, str] = {}
     for assignment in assignments:
         others = sum(1 for label in labels.values() if label != "lead reviewer")
-        labels[_id(assignment.id)] = (
+        labels[saved_id(assignment.id)] = (
             "lead reviewer" if assignment.lead else f"reviewer {others + 1}"
         )
     assessments = review.assessments_of(session=session, assignments=assignments)
     cited = {evidence_id for a in assessments for evidence_id in a.evidence_ids}
     filenames = {
-        _id(evidence.id): evidence.filename
+        saved_id(evidence.id): evidence.filename
         for evidence in session.exec(
             select(Evidence).where(col(Evidence.id).in_(sorted(cited)))
         ).all()
@@ -214,7 +210,7 @@ def build_document(
                 reasons=reasons,
                 tools=[
                     ToolRef(
-                        id=_id(tool.id),
+                        id=saved_id(tool.id),
                         title=tool.title,
                         link=tool.link,
                         kind=tool.kind,
@@ -228,7 +224,7 @@ def build_document(
 
     return StageReportDocument(
         version=version,
-        application_id=_id(application.id),
+        application_id=saved_id(application.id),
         node=settings.node_name,
         city=CityRef(locode=city.locode, name=city.name, country=city.country),
         stage=StageRef(key=stage.key, letter=stage.letter, name=stage.name, level=stage.level),
@@ -278,7 +274,7 @@ def generate_report(
     )
     data = document.model_dump(mode="json")
     report = StageReport(
-        application_id=_id(application.id),
+        application_id=saved_id(application.id),
         version=version,
         document=data,
         digest=content_digest(data),
@@ -299,7 +295,7 @@ def generate_report(
         session=session,
         node_id=settings.node_id,
         type=EventType.REPORT_GENERATED,
-        subject={"locode": application.city_locode, "application": _id(application.id)},
+        subject={"locode": application.city_locode, "application": saved_id(application.id)},
         data={
             "stage": application.stage,
             "version": version,
@@ -411,7 +407,7 @@ def outcome(*, session: Session, application: Application) -> ApplicationOutcome
     else:
         explanation = f"No outcome yet: {_WAITING[state].format(id=application.id)}."
     return ApplicationOutcome(
-        application_id=_id(application.id),
+        application_id=saved_id(application.id),
         city_locode=application.city_locode,
         stage=application.stage,
         level=level,

@@ -20,6 +20,7 @@ from sdgcities.node.actor import Actor
 from sdgcities.node.applications import service as applications
 from sdgcities.node.applications.models import Application
 from sdgcities.node.cities.schemas import Locode
+from sdgcities.node.db import saved_id
 from sdgcities.node.deps import ReadSessionDep, SessionDep, StateDep, access
 from sdgcities.node.reports.schemas import StageReportPublic
 from sdgcities.node.reports.service import conclude_review, report_public
@@ -63,16 +64,11 @@ CityWriter = Annotated[Actor, access(Role.ADMINISTRATOR, Role.CITY_APPLICANT)]
 Code = Annotated[str, Path(max_length=32)]
 
 
-def _id(value: int | None) -> int:
-    assert value is not None
-    return value
-
-
 def _assignment_public(session: Session, assignment: ReviewAssignment) -> AssignmentPublic:
     reviewer = session.get(User, assignment.reviewer_id)
     assert reviewer is not None
     return AssignmentPublic(
-        id=_id(assignment.id),
+        id=saved_id(assignment.id),
         application_id=assignment.application_id,
         reviewer_id=assignment.reviewer_id,
         reviewer_name=reviewer.name,
@@ -117,7 +113,7 @@ def _detail(
     by_id = {assignment.id: assignment for assignment in assignments}
     consolidation = service.consolidation_of(session=session, application_id=application.id)
     return ReviewDetail(
-        application_id=_id(application.id),
+        application_id=saved_id(application.id),
         state=application.state,
         reviewers_required=state.settings.reviewers_per_application,
         assignments=[_assignment_public(session, a) for a in assignments],
@@ -241,7 +237,7 @@ def reviewer_candidates(
         team=team,
         data=[
             CandidatePublic(
-                id=_id(c.reviewer.id),
+                id=saved_id(c.reviewer.id),
                 name=c.reviewer.name,
                 languages=c.reviewer.languages,
                 teams=c.teams,

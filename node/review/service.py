@@ -50,6 +50,7 @@ from sdgcities.node.applications.models import Application, ApplicationState, Ev
 from sdgcities.node.audit.service import record
 from sdgcities.node.cities.service import get_city_or_raise
 from sdgcities.node.config import GLOBAL_NODE_ID, Settings
+from sdgcities.node.db import saved_id
 from sdgcities.node.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from sdgcities.node.events.service import append_event
 from sdgcities.node.frameworks import service as frameworks
@@ -79,11 +80,6 @@ REVIEW_READERS = frozenset({Role.ADMINISTRATOR, Role.SECRETARIAT})
 OPEN_REVIEW_STATES = (ApplicationState.UNDER_REVIEW, ApplicationState.CLARIFICATION_REQUESTED)
 
 
-def _id(value: int | None) -> int:
-    assert value is not None
-    return value
-
-
 # Conflicts of interest --------------------------------------------------------------------------
 
 
@@ -92,7 +88,7 @@ def declare_conflict(*, session: Session, data: ConflictCreate, actor: Actor) ->
     if actor.role is Role.REVIEWER:
         if data.reviewer_id is not None and data.reviewer_id != actor.user_id:
             raise Forbidden("a reviewer declares their own conflicts of interest only")
-        reviewer_id = _id(actor.user_id)
+        reviewer_id = saved_id(actor.user_id)
     else:
         if data.reviewer_id is None:
             raise InvalidRequest("reviewer_id is required: name the reviewer the conflict is for")
@@ -236,7 +232,7 @@ def assign_reviewers(
         _check_reviewer(session=session, application=application, user_id=user_id, team=team)
     assignments = [
         ReviewAssignment(
-            application_id=_id(application.id),
+            application_id=saved_id(application.id),
             reviewer_id=user_id,
             lead=user_id == lead_id,
             assigned_by=actor.user_id,
@@ -312,12 +308,12 @@ def candidates_for(
             shares_language=bool(
                 city_languages & {primary_subtag(lang) for lang in reviewer.languages}
             ),
-            open_reviews=busy.get(_id(reviewer.id), 0),
+            open_reviews=busy.get(saved_id(reviewer.id), 0),
         )
         for reviewer in reviewers
         if team is None or team in teams_of(reviewer.languages)
     ]
-    found.sort(key=lambda c: (not c.shares_language, c.open_reviews, _id(c.reviewer.id)))
+    found.sort(key=lambda c: (not c.shares_language, c.open_reviews, saved_id(c.reviewer.id)))
     return found
 
 
@@ -424,7 +420,7 @@ def replace_reviewer(
     session.delete(replaced)
     session.flush()
     replacement = ReviewAssignment(
-        application_id=_id(application.id),
+        application_id=saved_id(application.id),
         reviewer_id=replacement_id,
         lead=replaced.lead,
         assigned_by=actor.user_id,
@@ -536,7 +532,7 @@ def assess_criterion(
     ).first()
     if assessment is None:
         assessment = CriterionAssessment(
-            assignment_id=_id(assignment.id),
+            assignment_id=saved_id(assignment.id),
             criterion_code=code,
             verdict=data.verdict,
             reasons=data.reasons,
@@ -665,7 +661,7 @@ def request_clarification(
         if code not in codes:
             raise InvalidRequest(_unknown_criterion(application, code, codes))
     request = ClarificationRequest(
-        application_id=_id(application.id),
+        application_id=saved_id(application.id),
         criteria=list(data.criteria),
         question=data.question,
         asked_by=actor.user_id,
@@ -812,8 +808,8 @@ def consolidate(
             extra={"gaps": gaps},
         )
     consolidation = ReviewConsolidation(
-        application_id=_id(application.id),
-        lead_assignment_id=_id(assignment.id),
+        application_id=saved_id(application.id),
+        lead_assignment_id=saved_id(assignment.id),
         verdicts=verdicts,
         recommendation=data.recommendation,
         summary=data.summary,
@@ -840,7 +836,7 @@ def consolidate(
         session=session,
         node_id=node_id,
         type=EventType.REVIEW_COMPLETED,
-        subject={"locode": application.city_locode, "application": _id(application.id)},
+        subject={"locode": application.city_locode, "application": saved_id(application.id)},
         data={
             "stage": application.stage,
             "level": frameworks.document_of(framework).stage(application.stage).level,

@@ -43,6 +43,7 @@ from sdgcities.node.applications.models import (
 from sdgcities.node.applications.routes import begin_writing
 from sdgcities.node.cities.models import City
 from sdgcities.node.config import Settings
+from sdgcities.node.db import saved_id
 from sdgcities.node.deps import ReadSessionDep, SessionDep, StateDep
 from sdgcities.node.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from sdgcities.node.evidence import (
@@ -115,11 +116,6 @@ PREVIEWED: Final = {MediaType.PDF: "pdf", MediaType.PNG: "image", MediaType.JPEG
 # The consolidation form's choice that leaves a criterion to the reviewers' verdicts.
 KEEP_REVIEWERS: Final = "reviewers"
 CONSOLIDATION_TEMPLATE: Final = "review/consolidation.html"
-
-
-def _id(value: int | None) -> int:
-    assert value is not None
-    return value
 
 
 # What the pages show ----------------------------------------------------------------------------
@@ -267,7 +263,7 @@ def _review_view(
         consolidation=service.consolidation_of(session=session, application_id=application.id),
         has_report=reports.report_count(session=session, application=application) > 0,
         preview_kinds={
-            _id(e.id): PREVIEWED[e.media_type]
+            saved_id(e.id): PREVIEWED[e.media_type]
             for items in evidence_by_code.values()
             for e in items
             if e.media_type in PREVIEWED
