@@ -8,12 +8,13 @@ one duplicate mail, never a lost one. The SMTP calls block, so a round runs in a
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
+from functools import partial
 
 from sdgcities.node.db import transaction
+from sdgcities.node.periodic import run_periodically
 from sdgcities.node.state import NodeState
 from sdgcities.node.timeutil import utcnow
 
@@ -48,32 +49,20 @@ def send_due_once(state: NodeState) -> tuple[int, int]:
     return sent, failed
 
 
-async def _loop(state: NodeState, *, interval: float, stop: asyncio.Event) -> None:
-    while True:
-        try:
-            sent, failed = await asyncio.to_thread(send_due_once, state)
-        except Exception:
-            logger.exception("the mail round failed; next try in %s s", interval)
-        else:
-            if sent or failed:
-                logger.info("mail: %s sent, %s to retry", sent, failed)
-        with suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=interval)
-            return
-
-
 @asynccontextmanager
 async def mail_sender(state: NodeState) -> AsyncIterator[None]:
     """Send the outbox's mail while the context is open (it waits when no server is set)."""
     if state.settings.mail_host is None:
         yield
         return
-    stop = asyncio.Event()
-    task = asyncio.create_task(
-        _loop(state, interval=state.settings.mail_interval_seconds, stop=stop), name="mail-sender"
-    )
-    try:
+    async with run_periodically(
+        partial(send_due_once, state),
+        name="mail-sender",
+        interval=state.settings.mail_interval_seconds,
+        logger=logger,
+        what="the mail round",
+        outcome=lambda counts: (
+            f"mail: {counts[0]} sent, {counts[1]} to retry" if any(counts) else None
+        ),
+    ):
         yield
-    finally:
-        stop.set()
-        await task

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from datetime import datetime
+from functools import partial
 
 from sdgcities.node.db import transaction
+from sdgcities.node.periodic import run_periodically
 from sdgcities.node.state import NodeState
 from sdgcities.node.timeutil import utcnow
 
@@ -27,20 +28,6 @@ def republish_once(state: NodeState, *, now: datetime | None = None) -> int | No
         return published.sequence if published else None
 
 
-async def _loop(state: NodeState, *, interval: float, stop: asyncio.Event) -> None:
-    while True:
-        with suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=interval)
-            return
-        try:
-            sequence = await asyncio.to_thread(republish_once, state)
-        except Exception:
-            logger.exception("republishing the trust list failed; next try in %s s", interval)
-        else:
-            if sequence is not None:
-                logger.info("republished trust list #%s", sequence)
-
-
 @asynccontextmanager
 async def trust_list_republish(
     state: NodeState, *, interval: float = REPUBLISH_CHECK_SECONDS
@@ -49,10 +36,15 @@ async def trust_list_republish(
     if state.root_key is None:
         yield
         return
-    stop = asyncio.Event()
-    task = asyncio.create_task(_loop(state, interval=interval, stop=stop), name="trust-list")
-    try:
+    async with run_periodically(
+        partial(republish_once, state),
+        name="trust-list",
+        interval=interval,
+        logger=logger,
+        what="republishing the trust list",
+        outcome=lambda sequence: (
+            None if sequence is None else f"republished trust list #{sequence}"
+        ),
+        wait_first=True,
+    ):
         yield
-    finally:
-        stop.set()
-        await task

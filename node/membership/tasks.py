@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
+from functools import partial
 
 from sdgcities.node.db import transaction
+from sdgcities.node.periodic import run_periodically
 from sdgcities.node.state import NodeState
 
 from .service import sync_trust_list
@@ -22,29 +23,18 @@ def sync_once(state: NodeState) -> int:
     return copy.sequence
 
 
-async def _loop(state: NodeState, *, interval: float, stop: asyncio.Event) -> None:
-    while True:
-        try:
-            await asyncio.to_thread(sync_once, state)
-        except Exception as exc:
-            logger.warning("trust-list sync failed (%s); next try in %s s", exc, interval)
-        with suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=interval)
-            return
-
-
 @asynccontextmanager
 async def trust_list_sync(state: NodeState) -> AsyncIterator[None]:
     """On a national node with a global URL, sync while the context is open."""
     if state.settings.is_global or state.settings.global_url is None:
         yield
         return
-    stop = asyncio.Event()
-    task = asyncio.create_task(
-        _loop(state, interval=state.settings.trust_sync_seconds, stop=stop), name="trust-sync"
-    )
-    try:
+    async with run_periodically(
+        partial(sync_once, state),
+        name="trust-sync",
+        interval=state.settings.trust_sync_seconds,
+        logger=logger,
+        what="trust-list sync",
+        expected_failures=True,
+    ):
         yield
-    finally:
-        stop.set()
-        await task

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
+from functools import partial
 
 from sdgcities.node.db import transaction
+from sdgcities.node.periodic import run_periodically
 from sdgcities.node.state import NodeState
 from sdgcities.node.timeutil import utcnow
 
@@ -29,31 +30,19 @@ def record_quality_once(state: NodeState) -> int:
         return len(reports)
 
 
-async def _loop(state: NodeState, *, interval: float, stop: asyncio.Event) -> None:
-    while True:
-        with suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=interval)
-            return
-        try:
-            written = await asyncio.to_thread(record_quality_once, state)
-        except Exception:
-            logger.exception("the data-quality reports failed; next try in %s s", interval)
-        else:
-            if written:
-                logger.info("wrote %s data-quality report(s)", written)
-
-
 @asynccontextmanager
 async def quality_reports(state: NodeState) -> AsyncIterator[None]:
     """On the global node, write the data-quality reports while the context is open."""
     if not state.settings.is_global:
         yield
         return
-    interval = min(QUALITY_CHECK_SECONDS, state.settings.monitoring_quality_seconds)
-    stop = asyncio.Event()
-    task = asyncio.create_task(_loop(state, interval=interval, stop=stop), name="quality")
-    try:
+    async with run_periodically(
+        partial(record_quality_once, state),
+        name="quality",
+        interval=min(QUALITY_CHECK_SECONDS, state.settings.monitoring_quality_seconds),
+        logger=logger,
+        what="the data-quality reports",
+        outcome=lambda written: f"wrote {written} data-quality report(s)" if written else None,
+        wait_first=True,
+    ):
         yield
-    finally:
-        stop.set()
-        await task

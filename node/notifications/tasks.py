@@ -4,12 +4,13 @@ and member nodes fallen silent or alarming (the global node). Each round is one 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
+from functools import partial
 
 from sdgcities.node.db import transaction
+from sdgcities.node.periodic import run_periodically
 from sdgcities.node.state import NodeState
 from sdgcities.node.timeutil import utcnow
 
@@ -33,20 +34,6 @@ def send_periodic_notices_once(state: NodeState) -> int:
         return sent
 
 
-async def _loop(state: NodeState, *, interval: float, stop: asyncio.Event) -> None:
-    while True:
-        try:
-            sent = await asyncio.to_thread(send_periodic_notices_once, state)
-        except Exception:
-            logger.exception("the periodic notices failed; next try in %s s", interval)
-        else:
-            if sent:
-                logger.info("sent %s periodic notice(s)", sent)
-        with suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=interval)
-            return
-
-
 @asynccontextmanager
 async def periodic_notices(state: NodeState) -> AsyncIterator[None]:
     """Send the periodic notices while the context is open; a silent node is noticed within
@@ -54,10 +41,12 @@ async def periodic_notices(state: NodeState) -> AsyncIterator[None]:
     interval = NOTICE_CHECK_SECONDS
     if state.settings.is_global:
         interval = min(interval, max(1.0, state.settings.silence_after.total_seconds() / 2))
-    stop = asyncio.Event()
-    task = asyncio.create_task(_loop(state, interval=interval, stop=stop), name="notices")
-    try:
+    async with run_periodically(
+        partial(send_periodic_notices_once, state),
+        name="notices",
+        interval=interval,
+        logger=logger,
+        what="the periodic notices",
+        outcome=lambda sent: f"sent {sent} periodic notice(s)" if sent else None,
+    ):
         yield
-    finally:
-        stop.set()
-        await task

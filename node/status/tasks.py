@@ -8,13 +8,14 @@ the database; a failed round is logged and retried at the next one.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
+from functools import partial
 
 from sdgcities.node.db import transaction
+from sdgcities.node.periodic import run_periodically
 from sdgcities.node.state import NodeState
 from sdgcities.node.timeutil import utcnow
 
@@ -29,38 +30,17 @@ def refresh_once(state: NodeState, *, now: datetime | None = None) -> list[str]:
         return refresh_due_status_lists(session=session, state=state, now=now or utcnow())
 
 
-async def refresh_periodically(state: NodeState, *, interval: float, stop: asyncio.Event) -> None:
-    """Run `refresh_once` every `interval` seconds until `stop` is set."""
-    while True:
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=interval)
-        except TimeoutError:
-            pass
-        else:
-            return
-        try:
-            refreshed = await asyncio.to_thread(refresh_once, state)
-        except Exception:
-            logger.exception("re-signing the status lists failed; next try in %s s", interval)
-        else:
-            if refreshed:
-                logger.info("re-signed status lists %s", ", ".join(refreshed))
-
-
 @asynccontextmanager
 async def status_refresh(state: NodeState, *, interval: float | None = None) -> AsyncIterator[None]:
-    """Run the refresh loop while the context is open; on exit, let a running round finish."""
-    stop = asyncio.Event()
-    task = asyncio.create_task(
-        refresh_periodically(
-            state,
-            interval=state.settings.status_refresh_seconds if interval is None else interval,
-            stop=stop,
-        ),
+    """Re-sign the lists that are due while the context is open; on exit, let a running round
+    finish."""
+    async with run_periodically(
+        partial(refresh_once, state),
         name="status-list-refresh",
-    )
-    try:
+        interval=state.settings.status_refresh_seconds if interval is None else interval,
+        logger=logger,
+        what="re-signing the status lists",
+        outcome=lambda ids: f"re-signed status lists {', '.join(ids)}" if ids else None,
+        wait_first=True,
+    ):
         yield
-    finally:
-        stop.set()
-        await task

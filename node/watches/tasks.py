@@ -7,14 +7,15 @@ round runs in a worker thread.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
+from functools import partial
 
 import httpx
 
 from sdgcities.node.db import transaction
+from sdgcities.node.periodic import run_periodically
 from sdgcities.node.state import NodeState
 from sdgcities.node.timeutil import utcnow
 
@@ -37,36 +38,23 @@ def notify_once(state: NodeState, client: httpx.Client) -> tuple[int, int, int]:
     return created, delivered, failed
 
 
-async def _loop(state: NodeState, *, interval: float, stop: asyncio.Event) -> None:
-    with webhook_client(state.settings) as client:
-        while True:
-            try:
-                created, delivered, failed = await asyncio.to_thread(notify_once, state, client)
-            except Exception:
-                logger.exception("the watch round failed; next try in %s s", interval)
-            else:
-                if created or delivered or failed:
-                    logger.info(
-                        "watches: %s notices, %s webhooks delivered, %s to retry",
-                        created,
-                        delivered,
-                        failed,
-                    )
-            with suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=interval)
-                return
-
-
 @asynccontextmanager
 async def watch_notices(state: NodeState) -> AsyncIterator[None]:
     """Notify watches of new events while the context is open."""
-    stop = asyncio.Event()
-    task = asyncio.create_task(
-        _loop(state, interval=state.settings.watch_interval_seconds, stop=stop),
-        name="watch-notices",
-    )
-    try:
-        yield
-    finally:
-        stop.set()
-        await task
+    with webhook_client(state.settings) as client:
+        async with run_periodically(
+            partial(notify_once, state, client),
+            name="watch-notices",
+            interval=state.settings.watch_interval_seconds,
+            logger=logger,
+            what="the watch round",
+            outcome=lambda counts: (
+                (
+                    f"watches: {counts[0]} notices, {counts[1]} webhooks delivered, "
+                    f"{counts[2]} to retry"
+                )
+                if any(counts)
+                else None
+            ),
+        ):
+            yield
