@@ -20,11 +20,8 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any, NamedTuple, Self
 
-import jwt
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric import ed25519
-from jwt.algorithms import ECAlgorithm
-from jwt.api_jws import PyJWS
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from ._strict import b64url_decode, b64url_encode, parse_json_object, split_compact
 from .canonical import canonical_json
@@ -38,7 +35,6 @@ _REQUIRED_HEADERS = HEADER_NAMES
 _ALGORITHMS = frozenset(a.value for a in Algorithm)
 # Why a token whose kid's DID is not the DID of the key's node is refused (`UntrustedIssuer`).
 KID_NAMES_ANOTHER_DID = "the kid names another DID than the key's node"
-_ES256 = ECAlgorithm(ECAlgorithm.SHA256)
 # The order of P-256's base point. An ECDSA signature (r, s) is equally valid as (r, n - s); only
 # the low half (s <= n / 2) is accepted, so that every signature has one spelling.
 P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
@@ -60,6 +56,8 @@ def sign_jws(
     if not is_did_web(did):
         raise ValueError(f"the signer's DID must be a did:web DID, not {did[:80]!r}")
     headers = {"typ": typ, "kid": key_id(did, key.kid), **(extra_headers or {})}
+    from jwt.api_jws import PyJWS  # here: verifying alone never needs PyJWT (see `_es256`)
+
     token = PyJWS().encode(
         canonical_json(dict(payload)),
         key.key_object,
@@ -174,8 +172,8 @@ class JwsToken:
                     and int.from_bytes(self.signature[32:], "big") > _P256_HALF_ORDER
                 ):
                     raise SignatureInvalid("an ES256 signature must use the low-S form")
-                valid = _ES256.verify(self.signing_input, key.key, self.signature)  # type: ignore[arg-type]
-        except (jwt.exceptions.PyJWTError, ValueError, TypeError) as exc:
+                valid = _es256_verifies(key.key, self.signature, self.signing_input)
+        except (_SignatureCheckError, ValueError, TypeError) as exc:
             raise SignatureInvalid(f"signature could not be checked: {exc}") from exc
         if not valid:
             raise SignatureInvalid("signature verification failed")
@@ -190,6 +188,24 @@ def _ed25519_verifies(key: PublicKeyObject, signature: bytes, signing_input: byt
     except InvalidSignature:
         return False
     return True
+
+
+class _SignatureCheckError(Exception):
+    """PyJWT's own errors, raised as this while checking an ES256 signature."""
+
+
+def _es256_verifies(key: PublicKeyObject, signature: bytes, signing_input: bytes) -> bool:
+    # PyJWT is imported here, not with this module: it pulls in http.client and x509 (a fifth of
+    # the CLI's start-up), and only ES256 (its raw-to-DER conversion) and signing need it.
+    import jwt
+    from jwt.algorithms import ECAlgorithm
+
+    if not isinstance(key, ec.EllipticCurvePublicKey):
+        raise TypeError("an ES256 token needs a P-256 key")
+    try:
+        return bool(ECAlgorithm(ECAlgorithm.SHA256).verify(signing_input, key, signature))
+    except jwt.exceptions.PyJWTError as exc:
+        raise _SignatureCheckError(str(exc)) from exc
 
 
 # Every token a node signs with one key has the same header segment; remembering the checked

@@ -19,8 +19,6 @@ certificates as they are issued (the global registry).
 from __future__ import annotations
 
 import re
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -123,19 +121,24 @@ class StatusListFetcher(Protocol):
     def __call__(self, url: str) -> str: ...
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *_args: Any, **_kwargs: Any) -> None:
-        return None
-
-
 class UrllibFetcher:
     """A standard-library fetcher: no redirects, a timeout and a size cap."""
 
     def __init__(self, *, timeout: float = 5.0, max_bytes: int = MAX_STATUS_LIST_BYTES) -> None:
-        self._opener = urllib.request.build_opener(_NoRedirects())
+        # urllib.request is imported here, not with the module: it pulls in http.client and
+        # email, and a verifier given its own fetcher (the CLI offline) never needs it.
+        import urllib.request
+
+        class NoRedirects(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, *_args: Any, **_kwargs: Any) -> None:
+                return None
+
+        self._opener = urllib.request.build_opener(NoRedirects())
         self._timeout, self._max_bytes = timeout, max_bytes
 
     def __call__(self, url: str) -> str:
+        import urllib.request
+
         body: bytes
         request = urllib.request.Request(url, headers={"Accept": "application/vc+jwt"})  # noqa: S310 (URL checked by the verifier)
         try:
