@@ -173,6 +173,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         env["XDG_CONFIG_HOME"] = tmp  # no config file of the user's changes what is measured
+        # ... and the runs keep their status-list history here, not in the user's: the bench's
+        # lists would otherwise stay there and refuse another federation's lists at that URL.
+        env["XDG_DATA_HOME"] = tmp
         start = time.perf_counter()
         pin, trust_list, lists, tokens = build(count, folder)
         print(f"signed {count} certificates in {time.perf_counter() - start:.1f} s")

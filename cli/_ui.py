@@ -54,10 +54,15 @@ def ago(seconds: float) -> str:
     return f"{duration(-seconds)} in the future (check this computer's clock)"
 
 
+def json_indent() -> int | None:
+    """How `write_json` indents: by 2 for a terminal, not at all (compact) for a pipe."""
+    return 2 if sys.stdout.isatty() else None
+
+
 def write_json(document: Any) -> None:
     """Exactly one JSON document on stdout: indented for a terminal, compact for a pipe."""
-    if sys.stdout.isatty():
-        text = json.dumps(document, indent=2)
+    if json_indent() is not None:
+        text = json.dumps(document, indent=json_indent())
     else:
         text = json.dumps(document, separators=(",", ":"))
     sys.stdout.write(text + "\n")

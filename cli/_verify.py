@@ -8,7 +8,8 @@ Every certificate then gets the verifier's own answer.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import sys
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,10 +23,12 @@ from . import _report, _seen
 from ._config import Settings, resolve_settings
 from ._inputs import Kind, Source, classify, read_batch, read_local, unwrap
 from ._trustdata import Trust, offline_trust, online_trust
-from ._ui import printable, stdout_console, steps, wants_progress, write_json
+from ._ui import json_indent, printable, stdout_console, steps, wants_progress, write_json
 from .errors import CliError, ExitCode
 
 if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
     import httpx
     from rich.console import Console
 
@@ -116,33 +119,55 @@ def _answer_one(
 def _verify_batch(
     trust: Trust, items: Sequence[tuple[int, str]], request: VerifyRequest
 ) -> ExitCode:
-    from ._parallel import verify_all, worker_count, workers
+    from ._parallel import worker_count, workers
 
     tokens = [token for _line, token in items]
+    lines = [line for line, _token in items]
     count = worker_count(request.workers, batch_size=len(tokens), offline=request.offline)
-    # The workers are forked before the progress bar starts its thread.
+    # The workers are forked, with the batch, before the progress bar starts its thread.
     with (
-        workers(trust.verifier, count) as pool,
+        workers(trust.verifier, count, tokens=tokens, lines=lines) as pool,
         steps("Verifying", enabled=wants_progress(request.json_output)) as progress,
     ):
         progress.add(len(tokens))
+        if request.json_output:
+            return _stream_batch_json(trust, tokens, lines, pool, progress.update)
+        from ._parallel import verify_all
+
         answers = verify_all(trust.verifier, tokens, pool=pool, done=progress.update)
-    lines = [line for line, _token in items]
-    if request.json_output:
-        write_json(
-            {
-                "results": [
-                    {"line": line, **shown} for line, shown in zip(lines, answers, strict=True)
-                ],
-                "summary": _report.summary_json(answers),
-                "trust": trust.info,
-            }
-        )
+    console = stdout_console()
+    _print_trust(console, trust)
+    rows = [(str(line), shown) for line, shown in zip(lines, answers, strict=True)]
+    _report.print_lines(console, _report.summary_table(answers), _report.problems_table(rows))
+    return _report.exit_code(answers)
+
+
+def _stream_batch_json(
+    trust: Trust,
+    tokens: Sequence[str],
+    lines: Sequence[int],
+    pool: ProcessPoolExecutor | None,
+    done: Callable[[int], None],
+) -> ExitCode:
+    """The batch's one JSON document, `{"results": [...], "summary": ..., "trust": ...}`,
+    written result by result as the workers answer: the same text `write_json` writes of the
+    whole document (indented for a terminal, compact for a pipe)."""
+    from ._parallel import render_json, stream_json
+
+    indent = json_indent()
+    out = sys.stdout
+    out.write('{"results":[' if indent is None else '{\n  "results": [\n    ')
+    outcomes = stream_json(
+        trust.verifier, tokens, lines, pool=pool, done=done, write=out.write, indent=indent
+    )
+    answers = [{"status": status, "reason": reason} for status, reason in outcomes]
+    summary = render_json(_report.summary_json(answers), indent=indent, level=1)
+    info = render_json(trust.info, indent=indent, level=1)
+    if indent is None:
+        out.write(f'],"summary":{summary},"trust":{info}}}\n')
     else:
-        console = stdout_console()
-        _print_trust(console, trust)
-        rows = [(str(line), shown) for line, shown in zip(lines, answers, strict=True)]
-        _report.print_lines(console, _report.summary_table(answers), _report.problems_table(rows))
+        out.write(f'\n  ],\n  "summary": {summary},\n  "trust": {info}\n}}\n')
+    out.flush()
     return _report.exit_code(answers)
 
 

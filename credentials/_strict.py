@@ -11,6 +11,7 @@ import base64
 import binascii
 import json
 import re
+from collections.abc import Callable
 from typing import Any, Final
 
 from .errors import MalformedError
@@ -18,7 +19,9 @@ from .errors import MalformedError
 MAX_JSON_DEPTH = 32
 
 _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
+# - and _ become + and /; +, / and = become ! (outside the alphabet, so refused by strict mode).
+_TO_STANDARD = bytes.maketrans(b"-_+/=", b"+/!!!")
+_PADDING = (b"", b"", b"==", b"=")
 # Bits of the last character that carry no data, by the segment's length modulo 4.
 _UNUSED_LOW_BITS = {2: 0b1111, 3: 0b11}
 
@@ -31,9 +34,13 @@ def split_compact(token: str, *, max_bytes: int) -> tuple[str, str, str]:
         raise MalformedError(f"token is larger than {max_bytes} bytes")
     if not token.isascii():  # else the signing input cannot even be encoded
         raise MalformedError("a compact JWS is ASCII: base64url segments and dots")
-    if token.count(".") != 2:
+    # Three `find`s (memchr) rather than a count and a split, which walk the token a character
+    # at a time: a certificate is a few KiB and this runs on every verification.
+    first = token.find(".")
+    second = token.find(".", first + 1)
+    if first < 0 or second < 0 or token.find(".", second + 1) >= 0:
         raise MalformedError("a compact JWS has exactly three segments separated by dots")
-    header, payload, signature = token.split(".")
+    header, payload, signature = token[:first], token[first + 1 : second], token[second + 1 :]
     if not (header and payload and signature):
         raise MalformedError("a compact JWS has no empty segment")
     return header, payload, signature
@@ -41,24 +48,34 @@ def split_compact(token: str, *, max_bytes: int) -> tuple[str, str, str]:
 
 def b64url_decode(segment: str) -> bytes:
     """Strict unpadded base64url: no padding, whitespace or other alphabets, one spelling only."""
-    # The standard alphabet's + and / and padding are refused here; a2b_base64's strict mode
-    # refuses everything else outside the alphabet (spaces, newlines, non-ASCII).
-    if "+" in segment or "/" in segment or "=" in segment or not segment.isascii():
-        raise MalformedError("segment is not unpadded base64url")
+    # One pass of `translate` maps base64url onto the standard alphabet, and the standard
+    # alphabet's own + and / and the padding = onto a byte outside it, so that a2b_base64's strict
+    # mode refuses them with everything else outside the alphabet (spaces, newlines); non-ASCII
+    # text does not even encode. `_refusal` says why, off the path of a valid segment.
     remainder = len(segment) % 4
-    if remainder == 1:
-        raise MalformedError("segment has an impossible base64url length")
+    try:
+        standard = segment.encode("ascii").translate(_TO_STANDARD)
+    except UnicodeEncodeError:
+        raise _refusal(segment, remainder) from None
     # Non-canonical encodings (stray low bits in the last character) would let two strings
     # decode to the same bytes; refuse them so a token has one spelling.
-    if remainder and _ALPHABET.find(segment[-1]) & _UNUSED_LOW_BITS[remainder]:
-        raise MalformedError("segment is not canonical base64url")
+    if remainder and (remainder == 1 or _ALPHABET.find(segment[-1]) & _UNUSED_LOW_BITS[remainder]):
+        raise _refusal(segment, remainder)
     try:
-        return binascii.a2b_base64(
-            segment.encode("ascii").translate(_TO_STANDARD) + b"=" * (-remainder % 4),
-            strict_mode=True,
-        )
+        return binascii.a2b_base64(standard + _PADDING[remainder], strict_mode=True)
     except (binascii.Error, ValueError) as exc:
-        raise MalformedError("segment is not valid base64url") from exc
+        raise _refusal(segment, remainder) from exc
+
+
+def _refusal(segment: str, remainder: int) -> MalformedError:
+    """Why `segment` is refused, the first reason in the order the checks are documented."""
+    if "+" in segment or "/" in segment or "=" in segment or not segment.isascii():
+        return MalformedError("segment is not unpadded base64url")
+    if remainder == 1:
+        return MalformedError("segment has an impossible base64url length")
+    if remainder and _ALPHABET.find(segment[-1]) & _UNUSED_LOW_BITS[remainder]:
+        return MalformedError("segment is not canonical base64url")
+    return MalformedError("segment is not valid base64url")
 
 
 def b64url_encode(data: bytes) -> str:
@@ -108,6 +125,18 @@ def parse_json(data: bytes | str, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
         raise MalformedError("JSON is not UTF-8") from exc
     if _max_depth_exceeded(text, max_depth):
         raise MalformedError(f"JSON is nested deeper than {max_depth} levels")
+    # The usual text, one value from its first character to its last, is scanned directly:
+    # `decode` would first match whitespace at both ends with a regular expression. Anything
+    # else (surrounding whitespace, extra data, an error) is decoded again by `decode`, which
+    # accepts or refuses it exactly as it always has (a hook's refusal is the same either way).
+    try:
+        value, end = _SCAN_ONCE(text, 0)
+        if end == len(text):
+            return value
+    except MalformedError:
+        raise
+    except (StopIteration, ValueError, RecursionError):
+        pass
     try:
         return _DECODER.decode(text)
     except MalformedError:
@@ -128,6 +157,8 @@ _DECODER = json.JSONDecoder(
     parse_constant=_reject_constant,
     parse_float=_finite_float,
 )
+# The decoder's own scanner (C), set by its constructor; typeshed does not declare it.
+_SCAN_ONCE: Final[Callable[[str, int], tuple[Any, int]]] = _DECODER.scan_once  # type: ignore[attr-defined]
 
 
 def parse_json_object(data: bytes | str, *, what: str) -> dict[str, Any]:

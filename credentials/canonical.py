@@ -16,8 +16,6 @@ import hashlib
 import json
 from typing import Any, Final
 
-import rfc8785
-
 from .errors import MalformedError
 
 DIGEST_PREFIX = "sha256:"
@@ -30,6 +28,9 @@ def canonical_json(value: Any) -> bytes:
             return _PLAIN_ENCODER.encode(value).encode("utf-8")
         except UnicodeEncodeError:
             pass  # a lone surrogate: refused below, with the library's reason
+    # Imported here: the plain values nodes exchange never need it, nor does a verifier.
+    import rfc8785
+
     try:
         return rfc8785.dumps(value)
     except rfc8785.IntegerDomainError:
@@ -75,6 +76,8 @@ def _large_integers_as_doubles(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_large_integers_as_doubles(item) for item in value]
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) > _SAFE_INTEGER:
+        import rfc8785
+
         try:
             double = float(value)
         except OverflowError as exc:

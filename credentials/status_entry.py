@@ -26,6 +26,7 @@ __all__ = [
     "STATUS_SIZE",
     "SUSPENDED_BIT",
     "StatusEntry",
+    "read_status_entry",
     "status_value",
 ]
 
@@ -87,34 +88,40 @@ class StatusEntry:
     @classmethod
     def from_json(cls, entry: Any) -> StatusEntry:
         """Read a `credentialStatus` member; any departure from `to_json`'s shape is malformed."""
-        if not isinstance(entry, dict):
-            raise MalformedError("credentialStatus must be one BitstringStatusListEntry object")
-        if entry.keys() != _MEMBERS:  # a keys view compares as a set, without building one
-            missing, extra = sorted(_MEMBERS - set(entry)), sorted(set(entry) - _MEMBERS)
-            raise MalformedError(
-                f"credentialStatus members differ: missing {missing}, unexpected {extra}"
-            )
-        if entry["type"] != ENTRY_TYPE:
-            raise MalformedError(f"credentialStatus must be a {ENTRY_TYPE}")
-        if entry["statusPurpose"] != STATUS_PURPOSE:
-            raise MalformedError(f"credentialStatus statusPurpose must be {STATUS_PURPOSE!r}")
-        size = entry["statusSize"]
-        if type(size) is not int or size != STATUS_SIZE:
-            raise MalformedError(f"credentialStatus statusSize must be the integer {STATUS_SIZE}")
-        if entry["statusMessage"] != _MESSAGES_AS_JSON:
-            raise MalformedError("credentialStatus statusMessage is not the certificate's one")
-        url, index = entry["statusListCredential"], entry["statusListIndex"]
-        if not isinstance(url, str) or not url:
-            raise MalformedError("credentialStatus statusListCredential must be a URL")
-        if not (
-            isinstance(index, str)
-            and index.isascii()
-            and index.isdigit()
-            and len(index) <= _MAX_INDEX_DIGITS
-            and str(int(index)) == index
-        ):
-            raise MalformedError("credentialStatus statusListIndex must be a decimal index")
-        parsed = cls(list_url=url, index=int(index))
-        if entry["id"] != parsed.id:
-            raise MalformedError("credentialStatus id must be the list URL, '#' and the index")
-        return parsed
+        return cls(*read_status_entry(entry))
+
+
+def read_status_entry(entry: Any) -> tuple[str, int]:
+    """`StatusEntry.from_json`'s checks, answering the list URL and the index without building
+    the entry (the verifier reads one per certificate)."""
+    if not isinstance(entry, dict):
+        raise MalformedError("credentialStatus must be one BitstringStatusListEntry object")
+    if entry.keys() != _MEMBERS:  # a keys view compares as a set, without building one
+        missing, extra = sorted(_MEMBERS - set(entry)), sorted(set(entry) - _MEMBERS)
+        raise MalformedError(
+            f"credentialStatus members differ: missing {missing}, unexpected {extra}"
+        )
+    if entry["type"] != ENTRY_TYPE:
+        raise MalformedError(f"credentialStatus must be a {ENTRY_TYPE}")
+    if entry["statusPurpose"] != STATUS_PURPOSE:
+        raise MalformedError(f"credentialStatus statusPurpose must be {STATUS_PURPOSE!r}")
+    size = entry["statusSize"]
+    if type(size) is not int or size != STATUS_SIZE:
+        raise MalformedError(f"credentialStatus statusSize must be the integer {STATUS_SIZE}")
+    if entry["statusMessage"] != _MESSAGES_AS_JSON:
+        raise MalformedError("credentialStatus statusMessage is not the certificate's one")
+    url, index = entry["statusListCredential"], entry["statusListIndex"]
+    if not isinstance(url, str) or not url:
+        raise MalformedError("credentialStatus statusListCredential must be a URL")
+    if not (
+        isinstance(index, str)
+        and index.isascii()
+        and index.isdigit()
+        and len(index) <= _MAX_INDEX_DIGITS
+        and str(int(index)) == index
+    ):
+        raise MalformedError("credentialStatus statusListIndex must be a decimal index")
+    # `StatusEntry.id`, spelt out: the index is its own decimal text, checked just above.
+    if entry["id"] != f"{url}#{index}":
+        raise MalformedError("credentialStatus id must be the list URL, '#' and the index")
+    return url, int(index)

@@ -131,6 +131,19 @@ class TrustedNode:
     def endorses(self, framework: FrameworkRef) -> bool:
         return any(e.framework == framework for e in self.frameworks)
 
+    def endorses_framework(self, framework_id: str, version: str, digest: str) -> bool:
+        """`endorses`, given the reference's three members as a certificate carries them (the
+        verifier does not build a `FrameworkRef` for each certificate)."""
+        for endorsement in self.frameworks:
+            endorsed = endorsement.framework
+            if (
+                endorsed.id == framework_id
+                and endorsed.version == version
+                and endorsed.digest == digest
+            ):
+                return True
+        return False
+
 
 def _str(value: Any) -> str:
     if not isinstance(value, str):

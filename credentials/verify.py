@@ -19,8 +19,6 @@ certificates as they are issued (the global registry).
 from __future__ import annotations
 
 import re
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -51,7 +49,13 @@ from .errors import (
 from .jws import JwsToken
 from .keys import KeyPeriod, KeyStatus
 from .status_credential import StatusList
-from .status_entry import REVOKED_BIT, STATUS_PURPOSE, STATUS_SIZE, SUSPENDED_BIT, StatusEntry
+from .status_entry import (
+    REVOKED_BIT,
+    STATUS_PURPOSE,
+    STATUS_SIZE,
+    SUSPENDED_BIT,
+    read_status_entry,
+)
 from .status_list import MIN_ENTRIES
 from .status_memory import DEFAULT_CACHE_BYTES, StatusListCache, StatusListHistory
 from .trust_list import NodeStatus, TrustedNode, TrustList
@@ -60,7 +64,6 @@ from .vc import (
     CERTIFICATE_TYPE,
     STAGE_LEVELS,
     VC_JWT_TYP,
-    FrameworkRef,
     city_subject_id,
     parse_datetime,
 )
@@ -118,19 +121,24 @@ class StatusListFetcher(Protocol):
     def __call__(self, url: str) -> str: ...
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *_args: Any, **_kwargs: Any) -> None:
-        return None
-
-
 class UrllibFetcher:
     """A standard-library fetcher: no redirects, a timeout and a size cap."""
 
     def __init__(self, *, timeout: float = 5.0, max_bytes: int = MAX_STATUS_LIST_BYTES) -> None:
-        self._opener = urllib.request.build_opener(_NoRedirects())
+        # urllib.request is imported here, not with the module: it pulls in http.client and
+        # email, and a verifier given its own fetcher (the CLI offline) never needs it.
+        import urllib.request
+
+        class NoRedirects(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, *_args: Any, **_kwargs: Any) -> None:
+                return None
+
+        self._opener = urllib.request.build_opener(NoRedirects())
         self._timeout, self._max_bytes = timeout, max_bytes
 
     def __call__(self, url: str) -> str:
+        import urllib.request
+
         body: bytes
         request = urllib.request.Request(url, headers={"Accept": "application/vc+jwt"})  # noqa: S310 (URL checked by the verifier)
         try:
@@ -214,9 +222,10 @@ class Verifier:
             _check_signed(
                 claims, issuer=issuer, key_period=key_period, now=now, leeway=self._leeway
             )
-            if not issuer.endorses(claims.framework):
+            if not issuer.endorses_framework(*claims.framework):
+                framework_id, version, _digest = claims.framework
                 raise FrameworkNotEndorsed(
-                    f"framework {claims.framework.id} v{claims.framework.version} with this "
+                    f"framework {framework_id} v{version} with this "
                     f"digest is not endorsed for node {issuer.id}"
                 )
             # The leeway moves `now`, not the signed dates: year 1 or 9999 must not overflow.
@@ -224,15 +233,14 @@ class Verifier:
                 raise NotYetValid(f"valid from {claims.valid_from.isoformat()}")
             if now - self._leeway > claims.valid_until:
                 raise Expired(f"expired at {claims.valid_until.isoformat()}")
-            self._check_status(claims.status, issuer=issuer, now=now)
+            self._check_status(claims.status_url, claims.status_index, issuer=issuer, now=now)
         except VerificationError as error:
             return VerificationResult.from_error(error, credential=credential, issuer=issuer)
         except Error as error:  # pragma: no cover - every library error is a VerificationError here
             return VerificationResult(Outcome.INVALID, Reason.MALFORMED, str(error))
         return VerificationResult(Outcome.VALID, None, "valid", credential, issuer)
 
-    def _check_status(self, entry: StatusEntry, *, issuer: TrustedNode, now: datetime) -> None:
-        url = entry.list_url
+    def _check_status(self, url: str, index: int, *, issuer: TrustedNode, now: datetime) -> None:
         status_list = self._status_list(url, purpose=STATUS_PURPOSE, issuer=issuer, now=now)
         try:
             entries = status_list.bits.entries(STATUS_SIZE)
@@ -242,7 +250,7 @@ class Verifier:
             raise StatusListUnavailable(
                 f"status list {url} holds {entries} entries, fewer than {MIN_ENTRIES}"
             )
-        value = status_list.bits.get_entry(entry.index, status_size=STATUS_SIZE)
+        value = status_list.bits.get_entry(index, status_size=STATUS_SIZE)
         # Revocation is final: a revoked certificate is revoked whatever its suspension bit says.
         if value & REVOKED_BIT:
             raise Revoked("the certificate has been revoked")
@@ -433,17 +441,40 @@ def _check_key_at(
 _CERTIFICATE_CONTEXT_LIST = list(CERTIFICATE_CONTEXTS)
 
 
-@dataclass(frozen=True, slots=True)
 class _CertificateClaims:
-    id: str
-    issuer: str
-    issued_at: datetime
-    locode: str
-    country: str
-    valid_from: datetime
-    valid_until: datetime
-    framework: FrameworkRef
-    status: StatusEntry
+    """What the checks read from a signed payload. A plain slotted class: it is built on every
+    verification, and a frozen dataclass pays for `object.__setattr__` on each of its fields."""
+
+    __slots__ = (
+        "country",
+        "framework",
+        "id",
+        "issued_at",
+        "issuer",
+        "locode",
+        "status_index",
+        "status_url",
+        "valid_from",
+        "valid_until",
+    )
+
+    def __init__(
+        self,
+        id: str,
+        issuer: str,
+        issued_at: datetime,
+        locode: str,
+        country: str,
+        valid_from: datetime,
+        valid_until: datetime,
+        framework: tuple[str, str, str],
+        status: tuple[str, int],
+    ) -> None:
+        self.id, self.issuer, self.issued_at = id, issuer, issued_at
+        self.locode, self.country = locode, country
+        self.valid_from, self.valid_until = valid_from, valid_until
+        self.framework = framework  # (id, version, digest), as `TrustedNode.endorses_framework`
+        self.status_url, self.status_index = status
 
     @classmethod
     def read(cls, payload: dict[str, Any]) -> _CertificateClaims:
@@ -460,10 +491,10 @@ class _CertificateClaims:
             valid_from = parse_datetime(_text(payload["validFrom"]))
             valid_until = parse_datetime(_text(payload["validUntil"]))
             framework_member = subject["framework"]
-            framework = FrameworkRef(
-                id=_text(framework_member["id"]),
-                version=_text(framework_member["version"]),
-                digest=_text(framework_member["digest"]),
+            framework = (
+                _text(framework_member["id"]),
+                _text(framework_member["version"]),
+                _text(framework_member["digest"]),
             )
             stage, level = subject["stage"], subject["level"]
             city = subject["city"]
@@ -489,9 +520,11 @@ class _CertificateClaims:
             raise MalformedError("jti must equal the credential id")
         if not isinstance(subject, dict) or sub != subject.get("id"):
             raise MalformedError("sub must equal credentialSubject.id")
-        for name, value in (("iat", iat), ("exp", exp)):
-            if not isinstance(value, int) or isinstance(value, bool):
-                raise MalformedError(f"{name} must be an integer NumericDate")
+        # `type() is int`: a bool is an int subclass, and neither it nor a float is a NumericDate.
+        if type(iat) is not int:
+            raise MalformedError("iat must be an integer NumericDate")
+        if type(exp) is not int:
+            raise MalformedError("exp must be an integer NumericDate")
         if exp != int(valid_until.timestamp()):
             raise MalformedError("exp must equal validUntil")
         if not isinstance(stage, str) or STAGE_LEVELS.get(stage) != level:
@@ -511,15 +544,15 @@ class _CertificateClaims:
         except (OverflowError, OSError, ValueError) as exc:
             raise MalformedError("iat is out of range") from exc
         return cls(
-            id=jti,
-            issuer=iss,
-            issued_at=issued_at,
-            locode=locode,
-            country=country,
-            valid_from=valid_from,
-            valid_until=valid_until,
-            framework=framework,
-            status=StatusEntry.from_json(status_member),
+            jti,
+            iss,
+            issued_at,
+            locode,
+            country,
+            valid_from,
+            valid_until,
+            framework,
+            read_status_entry(status_member),
         )
 
 

@@ -440,3 +440,72 @@ def test_a_bundle_without_a_readable_source_names_no_registry(
     with pytest.raises(CliError, match="no registry URL") as missing:
         settings.registry()
     assert missing.value.exit_code is ExitCode.USAGE
+
+
+class AlternatingVerifier:
+    """Valid, then revoked, then valid ...: answers that differ from one token to the next."""
+
+    def verify(self, token: str) -> VerificationResult:
+        if int(token) % 2:
+            return VerificationResult(Outcome.INVALID, Reason.REVOKED, "the certificate is revoked")
+        return VerificationResult(Outcome.VALID, None, "valid")
+
+
+@pytest.mark.parametrize("indent", [None, 2])
+def test_a_streamed_batch_writes_the_document_write_json_writes(
+    indent: int | None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sdgcities.cli import _verify
+    from sdgcities.cli._trustdata import Trust
+
+    verifier = cast(Verifier, AlternatingVerifier())
+    trust = Trust(verifier, {"mode": "offline", "bundle": "b"}, "summary")
+    tokens = [str(n) for n in range(450)]  # three chunks
+    lines = [n * 2 + 1 for n in range(450)]
+    monkeypatch.setattr(_verify, "json_indent", lambda: indent)
+
+    code = _verify._stream_batch_json(trust, tokens, lines, None, lambda _n: None)
+
+    answers = [answer(verifier.verify(token)) for token in tokens]
+    document = {
+        "results": [{"line": line, **a} for line, a in zip(lines, answers, strict=True)],
+        "summary": {
+            "total": 450,
+            "valid": 225,
+            "invalid": 225,
+            "indeterminate": 0,
+            "by_reason": {"revoked": 225},
+            "exit_code": 1,
+        },
+        "trust": trust.info,
+    }
+    expected = (
+        json.dumps(document, indent=2)
+        if indent is not None
+        else json.dumps(document, separators=(",", ":"))
+    )
+    assert capsys.readouterr().out == expected + "\n"
+    assert code == ExitCode.NOT_VALID
+
+
+@pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")
+def test_workers_forked_with_the_batch_answer_as_this_process_does() -> None:
+    verifier = cast(Verifier, AlternatingVerifier())
+    tokens = [str(n) for n in range(450)]
+    lines = list(range(1, 451))
+    written: list[str] = []
+    with _parallel.workers(verifier, 2, tokens=tokens, lines=lines) as pool:
+        assert pool is not None
+        outcomes = _parallel.stream_json(
+            verifier,
+            tokens,
+            lines,
+            pool=pool,
+            done=lambda _n: None,
+            write=written.append,
+            indent=None,
+        )
+    results = json.loads("[" + "".join(written) + "]")
+    assert [r["line"] for r in results] == lines
+    assert [r["status"] for r in results] == ["valid", "invalid"] * 225
+    assert outcomes == [("valid", None), ("invalid", "revoked")] * 225
