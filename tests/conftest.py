@@ -13,6 +13,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -33,6 +34,8 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "SDGCITIES_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 BACKENDS = ("sqlite", "postgresql")
+# Connections the session's last clean-up opens at once (the server is shared; 100 by default).
+DROPS_AT_ONCE = 8
 
 
 def postgres_available() -> bool:
@@ -99,13 +102,18 @@ class TemporaryDatabases:
         return self.create(backend, template=self._migrated[backend])
 
     def drop_all(self) -> None:
+        """Drops them side by side: each DROP DATABASE waits for a checkpoint, and drops that
+        wait together share one (one at a time they took over a second each on a busy disk)."""
         if not self._postgres:
             return
         import psycopg
 
-        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
-            for name in self._postgres:
+        def drop(name: str) -> None:
+            with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
                 connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+        with ThreadPoolExecutor(max_workers=DROPS_AT_ONCE) as pool:
+            list(pool.map(drop, self._postgres))
 
 
 @pytest.fixture(scope="session")
