@@ -41,7 +41,7 @@ lock: install
 test: install
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
-## The fast set while working: everything but the slow multi-process tests.
+## The fast set while working: everything but the slow tests (served nodes, federations, browsers).
 test-fast: install
 	$(BIN)/pytest -n 2 -m "not slow" $(PYTEST_ARGS)
 

@@ -154,12 +154,6 @@ def serve(
     ] = 1,
 ) -> None:
     """Run the node (uvicorn) on HOST:PORT until stopped."""
-    import uvicorn
-
-    from sdgcities.node.app import create_app
-    from sdgcities.node.serve_lock import NodeAlreadyServed, serving
-    from sdgcities.node.serving import serve_workers
-
     from ._serve import bind_listening_socket, node_settings, start_failure
 
     if workers < 1:
@@ -167,6 +161,14 @@ def serve(
     settings = node_settings(data_dir)
     if workers != 1:
         _check_workers(settings=settings, workers=workers)
+    # The app and the server are imported (seconds) only once the folder and settings passed:
+    # a refusal is answered at once.
+    import uvicorn
+
+    from sdgcities.node.app import create_app
+    from sdgcities.node.serve_lock import NodeAlreadyServed, serving
+    from sdgcities.node.serving import serve_workers
+
     try:
         # This process holds the lock against a second `node serve` of the node; the workers
         # it starts (`node.serving.worker_app`) never take it.

@@ -77,6 +77,7 @@ def stop(process: subprocess.Popen[str]) -> None:
 # node init ---------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # a node served in its own process, and another command beside it
 def test_init_prints_a_serve_command_that_works_as_printed(tmp_path: Path) -> None:
     data_dir = tmp_path / "ke"
     port = free_port()
@@ -155,6 +156,7 @@ def global_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
         world.stop()
 
 
+@pytest.mark.slow  # a node served in its own process, and another command beside it
 def test_a_national_node_pins_the_root_key_its_thumbprint_names(
     global_node: Node, tmp_path: Path
 ) -> None:
@@ -172,6 +174,7 @@ def test_a_national_node_pins_the_root_key_its_thumbprint_names(
     assert kenya.init["global_url"] == global_node.url
 
 
+@pytest.mark.slow  # a node served in its own process, and another command beside it
 def test_a_wrong_thumbprint_says_to_check_it_and_creates_nothing(
     global_node: Node, tmp_path: Path
 ) -> None:
@@ -289,6 +292,7 @@ def served(tmp_path: Path) -> Iterator[Node]:
         node.stop()
 
 
+@pytest.mark.slow  # a node served in its own process, and another command beside it
 def test_a_second_serve_on_one_data_folder_refuses(served: Node, tmp_path: Path) -> None:
     node = served
     first = node.process
@@ -302,6 +306,7 @@ def test_a_second_serve_on_one_data_folder_refuses(served: Node, tmp_path: Path)
     assert first.poll() is None
 
 
+@pytest.mark.slow  # a node served in its own process, and another command beside it
 def test_a_busy_port_is_refused_before_start_up(served: Node, tmp_path: Path) -> None:
     node = served
     other = init_node(tmp_path / "other", "GH")
@@ -383,6 +388,7 @@ def test_a_refused_connection_is_one_line_with_a_hint(tmp_path: Path) -> None:
     assert_one_line(served, 1, "the node cannot start: cannot connect to PostgreSQL")
 
 
+@pytest.mark.slow  # a node served in its own process, and another command beside it
 def test_a_second_serve_on_one_postgres_database_refuses(
     tmp_path: Path, databases: TemporaryDatabases
 ) -> None:

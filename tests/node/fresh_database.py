@@ -10,7 +10,7 @@ import dataclasses
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sdgcities.node.db import make_engine, migrate
+from sdgcities.node.db import make_engine
 from sdgcities.node.state import NodeState
 
 from ..conftest import TemporaryDatabases
@@ -20,8 +20,7 @@ from .conftest import Backend
 @contextmanager
 def fresh_state(backend: Backend, databases: TemporaryDatabases) -> Iterator[NodeState]:
     """The backend's node state (settings, signing key) on a new, migrated, empty database."""
-    engine = make_engine(databases.create(backend.name))
-    migrate(engine)
+    engine = make_engine(databases.create_migrated(backend.name))
     try:
         yield dataclasses.replace(backend.app.state.node, engine=engine)
     finally:

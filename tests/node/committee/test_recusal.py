@@ -3,17 +3,13 @@ counts as neither a vote nor a member of the item's quorum (SQLite and PostgreSQ
 
 from __future__ import annotations
 
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from httpx import Response
-from sqlalchemy import inspect
 from sqlmodel import col, select
 
-from sdgcities.node import tables
 from sdgcities.node.accounts.models import User
 from sdgcities.node.audit.models import AuditEntry
 
-from ..conftest import Account, Backend
+from ..conftest import Account
 from .conftest import Desk
 
 
@@ -165,12 +161,3 @@ def _name(desk: Desk, user_id: int) -> str:
     user = desk.session.get(User, user_id)
     assert user is not None
     return user.name
-
-
-def test_the_recusal_table_as_migrated_matches_its_model(backend: Backend) -> None:
-    with backend.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
-        diffs = compare_metadata(context, tables.metadata)
-        present = inspect(connection).get_table_names()
-    assert "committee_recusal" in present
-    assert [diff for diff in diffs if "committee_recusal" in repr(diff)] == []

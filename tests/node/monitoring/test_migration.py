@@ -1,30 +1,13 @@
-"""The projection and monitoring tables as migrated (0009fedreg) match the models, on both
-backends; anomalies and quality reports are append-only."""
+"""Anomalies and quality reports (0009fedreg) are append-only, on both backends."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from sdgcities.node.tables import metadata
-
 from ..conftest import Backend
 
-TABLES = frozenset(
-    {
-        "federation_certificate",
-        "federation_city",
-        "federation_decision",
-        "federation_anomaly",
-        "federation_registry_head",
-        "node_quality_report",
-    }
-)
 # Per table: a row, then the statements its triggers refuse.
 STATEMENTS = {
     "federation_anomaly": (
@@ -41,30 +24,6 @@ STATEMENTS = {
         "DELETE FROM node_quality_report",
     ),
 }
-
-
-def _table_of(diff: Any) -> str | None:
-    """The table a difference is about (Alembic nests changes to one column in a list)."""
-    if isinstance(diff, list):
-        return _table_of(diff[0])
-    for part in diff[1:]:
-        name = getattr(part, "name", None)
-        table = getattr(part, "table", None)
-        if table is not None and getattr(table, "name", None):
-            return str(table.name)
-        if isinstance(part, str) and part in TABLES:
-            return part
-        if name in TABLES:
-            return str(name)
-    return None
-
-
-def test_migration_matches_the_models(backend: Backend) -> None:
-    with backend.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
-        differences = compare_metadata(context, metadata)
-    ours = [diff for diff in differences if _table_of(diff) in TABLES]
-    assert ours == []
 
 
 @pytest.mark.parametrize("table", sorted(STATEMENTS))

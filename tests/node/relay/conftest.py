@@ -29,7 +29,7 @@ from sdgcities.node.accounts.service import create_user, issue_token
 from sdgcities.node.actor import SYSTEM
 from sdgcities.node.app import create_app
 from sdgcities.node.config import Settings
-from sdgcities.node.db import check_durability, make_engine, migrate
+from sdgcities.node.db import check_durability, make_engine
 from sdgcities.node.events.service import append_event
 from sdgcities.node.identity.service import create_signing_key
 from sdgcities.node.ingest.models import IngestAlarm, IngestedEvent, IngestedLog
@@ -180,7 +180,7 @@ class Federation:
 def _site(databases: TemporaryDatabases, backend: str, data_dir: Path, **settings: object) -> Site:
     config = Settings(
         data_dir=data_dir,
-        database_url=databases.create(backend),
+        database_url=databases.create_migrated(backend),
         root_keys=[ROOT_KEY.public_key.to_jwk()],
         relay_interval_seconds=0.05,
         key_passphrase="test-passphrase",  # the development one is for loopback nodes only
@@ -191,7 +191,6 @@ def _site(databases: TemporaryDatabases, backend: str, data_dir: Path, **setting
         ROOT_KEY.save(root_key_path(config, ROOT_KEY.kid), config.key_passphrase.get_secret_value())
     engine = make_engine(config.sqlalchemy_url)
     check_durability(engine)
-    migrate(engine)
     with Session(engine) as session:
         create_signing_key(session=session, settings=config)
         user = create_user(

@@ -33,7 +33,7 @@ from sdgcities.node.app import create_app
 from sdgcities.node.certificates.models import Certificate, ProposalKind
 from sdgcities.node.certificates.service import change_status
 from sdgcities.node.config import Settings
-from sdgcities.node.db import make_engine, migrate, transaction
+from sdgcities.node.db import make_engine, transaction
 from sdgcities.node.identity.service import create_signing_key
 from sdgcities.node.state import NodeState
 from sdgcities.node.timeutil import utcnow
@@ -217,8 +217,7 @@ def link_in(mail: EmailMessage, path: str) -> str:
 def watched_node(
     backend: Backend, databases: TemporaryDatabases, smtp: Recorder
 ) -> Iterator[WatchedNode]:
-    engine = make_engine(databases.create(backend.name))
-    migrate(engine)
+    engine = make_engine(databases.create_migrated(backend.name))
     settings = backend.settings.model_copy(
         update={
             "mail_host": "127.0.0.1",

@@ -42,7 +42,9 @@ def _watch(client: TestClient, **fields: object) -> tuple[int, dict[str, str]]:
 
 
 def _mails(session: Session, to: str = INVESTOR) -> list[OutboxMessage]:
-    return list(session.exec(select(OutboxMessage).where(OutboxMessage.recipient == to)).all())
+    """In the order they were written (PostgreSQL returns rows in no set order without one)."""
+    query = select(OutboxMessage).where(OutboxMessage.recipient == to)
+    return list(session.exec(query.order_by(col(OutboxMessage.id))).all())
 
 
 def _secret(mail: OutboxMessage, path: str) -> str:
