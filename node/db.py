@@ -8,22 +8,24 @@ decision: SQLite must run in WAL mode with `synchronous=FULL`, PostgreSQL with
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from functools import partial
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, Table, event, text
+from sqlalchemy import Engine, Table, event, func, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session as OrmSession
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, SQLModel, create_engine, select
 
 from .errors import UnsafeDatabaseSettings
+
+Row = TypeVar("Row", bound=SQLModel)
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -150,6 +152,24 @@ def saved_id(value: int | None) -> int:
     for what reads it, instead of the model's `int | None`."""
     assert value is not None, "the row is not saved yet"
     return value
+
+
+def page_of(
+    session: Session,
+    model: type[Row],
+    *,
+    conditions: Sequence[Any],
+    order_by: Sequence[Any],
+    offset: int,
+    limit: int,
+) -> tuple[list[Row], int]:
+    """One page of the `model` rows meeting every condition, in `order_by` order, and how many
+    rows meet them in all (what a listing's `count` says)."""
+    rows = session.exec(
+        select(model).where(*conditions).order_by(*order_by).offset(offset).limit(limit)
+    ).all()
+    total = session.exec(select(func.count()).select_from(model).where(*conditions)).one()
+    return list(rows), total
 
 
 def table_of(model: type[SQLModel]) -> Table:

@@ -6,6 +6,7 @@ from sqlmodel import Session, col, func, select
 
 from sdgcities.node.actor import Actor
 from sdgcities.node.audit.service import record
+from sdgcities.node.db import page_of
 from sdgcities.node.errors import Conflict, InvalidRequest, NotFound
 from sdgcities.node.timeutil import utcnow
 
@@ -68,11 +69,14 @@ def update_user(*, session: Session, user: User, data: UserUpdate, actor: Actor)
 def list_users(
     *, session: Session, offset: int, limit: int, role: Role | None = None
 ) -> tuple[list[User], int]:
-    query, count = select(User), select(func.count()).select_from(User)
-    if role is not None:
-        query, count = query.where(User.role == role), count.where(User.role == role)
-    users = session.exec(query.order_by(col(User.id)).offset(offset).limit(limit)).all()
-    return list(users), session.exec(count).one()
+    return page_of(
+        session,
+        User,
+        conditions=[] if role is None else [User.role == role],
+        order_by=[col(User.id)],
+        offset=offset,
+        limit=limit,
+    )
 
 
 def issue_token(

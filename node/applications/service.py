@@ -33,6 +33,7 @@ from sdgcities.node.cities.models import City
 from sdgcities.node.cities.referral import check_certified_here
 from sdgcities.node.cities.service import visible_to as city_visible_to
 from sdgcities.node.config import GLOBAL_NODE_ID
+from sdgcities.node.db import page_of
 from sdgcities.node.errors import (
     Conflict,
     InvalidRequest,
@@ -117,12 +118,14 @@ def list_applications(
         conditions.append(col(Application.stage) == stage)
     if team is not None:
         conditions.append(col(Application.language) == team)
-    query = select(Application).where(*conditions)
-    count = select(func.count()).select_from(Application).where(*conditions)
-    applications = session.exec(
-        query.order_by(col(Application.id).desc()).offset(offset).limit(limit)
-    ).all()
-    return list(applications), session.exec(count).one()
+    return page_of(
+        session,
+        Application,
+        conditions=conditions,
+        order_by=[col(Application.id).desc()],
+        offset=offset,
+        limit=limit,
+    )
 
 
 # Creating ---------------------------------------------------------------------------------------

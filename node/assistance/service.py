@@ -40,7 +40,7 @@ from sdgcities.node.accounts.models import Role, User
 from sdgcities.node.actor import Actor
 from sdgcities.node.audit.service import record
 from sdgcities.node.catalogue.models import Tool
-from sdgcities.node.db import saved_id
+from sdgcities.node.db import page_of, saved_id
 from sdgcities.node.errors import Conflict, InvalidRequest, NotFound
 from sdgcities.node.events.service import append_event
 from sdgcities.node.frameworks.models import FrameworkVersion
@@ -180,17 +180,14 @@ def list_requests(
     conditions = _visible(actor)
     if state is not None:
         conditions.append(AssistanceRequest.state == state)
-    found = session.exec(
-        select(AssistanceRequest)
-        .where(*conditions)
-        .order_by(col(AssistanceRequest.id).desc())
-        .offset(offset)
-        .limit(limit)
-    ).all()
-    count = session.exec(
-        select(func.count()).select_from(AssistanceRequest).where(*conditions)
-    ).one()
-    return list(found), count
+    return page_of(
+        session,
+        AssistanceRequest,
+        conditions=conditions,
+        order_by=[col(AssistanceRequest.id).desc()],
+        offset=offset,
+        limit=limit,
+    )
 
 
 def notes_of(*, session: Session, request: AssistanceRequest) -> list[AssistanceNote]:

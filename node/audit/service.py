@@ -3,9 +3,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col
 
 from sdgcities.node.actor import Actor
+from sdgcities.node.db import page_of
 
 from .models import AuditEntry
 
@@ -53,9 +54,11 @@ def list_entries(
         conditions.append(col(AuditEntry.at) >= since)
     if before is not None:
         conditions.append(col(AuditEntry.at) < before)
-    query = select(AuditEntry).where(*conditions)
-    count_query = select(func.count()).select_from(AuditEntry).where(*conditions)
-    entries = session.exec(
-        query.order_by(col(AuditEntry.id).desc()).offset(offset).limit(limit)
-    ).all()
-    return list(entries), session.exec(count_query).one()
+    return page_of(
+        session,
+        AuditEntry,
+        conditions=conditions,
+        order_by=[col(AuditEntry.id).desc()],
+        offset=offset,
+        limit=limit,
+    )

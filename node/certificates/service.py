@@ -25,7 +25,7 @@ import uuid
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, func, select, update
+from sqlmodel import Session, col, select, update
 
 from sdgcities.credentials import (
     CertificateIssue,
@@ -41,6 +41,7 @@ from sdgcities.node.applications.models import Application
 from sdgcities.node.audit.service import record
 from sdgcities.node.cities.models import City
 from sdgcities.node.cities.referral import check_certified_here
+from sdgcities.node.db import page_of
 from sdgcities.node.errors import Conflict, NotFound
 from sdgcities.node.events.service import append_event
 from sdgcities.node.frameworks import service as frameworks
@@ -115,15 +116,14 @@ def list_certificates(
         conditions.append(col(Certificate.city_locode) == city_locode)
     if status is not None:
         conditions.append(col(Certificate.status) == status)
-    certificates = session.exec(
-        select(Certificate)
-        .where(*conditions)
-        .order_by(col(Certificate.issued_at).desc(), col(Certificate.id))
-        .offset(offset)
-        .limit(limit)
-    ).all()
-    count = session.exec(select(func.count()).select_from(Certificate).where(*conditions)).one()
-    return list(certificates), count
+    return page_of(
+        session,
+        Certificate,
+        conditions=conditions,
+        order_by=[col(Certificate.issued_at).desc(), col(Certificate.id)],
+        offset=offset,
+        limit=limit,
+    )
 
 
 def list_expiring(
@@ -459,17 +459,14 @@ def list_proposals(
         conditions.append(col(CertificateProposal.certificate_id) == certificate_id)
     if state is not None:
         conditions.append(col(CertificateProposal.state) == state)
-    proposals = session.exec(
-        select(CertificateProposal)
-        .where(*conditions)
-        .order_by(col(CertificateProposal.id).desc())
-        .offset(offset)
-        .limit(limit)
-    ).all()
-    count = session.exec(
-        select(func.count()).select_from(CertificateProposal).where(*conditions)
-    ).one()
-    return list(proposals), count
+    return page_of(
+        session,
+        CertificateProposal,
+        conditions=conditions,
+        order_by=[col(CertificateProposal.id).desc()],
+        offset=offset,
+        limit=limit,
+    )
 
 
 def close_proposal(

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
-from sqlmodel import Session, col, func, select
+from typing import Any
+
+from sqlmodel import Session, col, func
 
 from sdgcities.node.accounts.models import Role
 from sdgcities.node.actor import Actor
 from sdgcities.node.audit.service import record
 from sdgcities.node.config import GLOBAL_NODE_ID
+from sdgcities.node.db import page_of
 from sdgcities.node.errors import Conflict, InvalidRequest, NotFound
 
 from .models import City
@@ -69,13 +72,16 @@ def update_city(*, session: Session, city: City, data: CityUpdate, actor: Actor)
 def list_cities(
     *, session: Session, actor: Actor, offset: int, limit: int, q: str | None = None
 ) -> tuple[list[City], int]:
-    query, count = select(City), select(func.count()).select_from(City)
+    conditions: list[Any] = []
     if actor.role is Role.CITY_APPLICANT:
-        query = query.where(City.locode == actor.city_locode)
-        count = count.where(City.locode == actor.city_locode)
+        conditions.append(City.locode == actor.city_locode)
     if q:
-        pattern = f"%{q.lower()}%"
-        query = query.where(func.lower(City.name).like(pattern))
-        count = count.where(func.lower(City.name).like(pattern))
-    cities = session.exec(query.order_by(col(City.locode)).offset(offset).limit(limit)).all()
-    return list(cities), session.exec(count).one()
+        conditions.append(func.lower(City.name).like(f"%{q.lower()}%"))
+    return page_of(
+        session,
+        City,
+        conditions=conditions,
+        order_by=[col(City.locode)],
+        offset=offset,
+        limit=limit,
+    )

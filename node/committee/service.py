@@ -38,7 +38,7 @@ from functools import partial
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from sdgcities.credentials import Decision, isoformat
 from sdgcities.federation import EventType
@@ -54,7 +54,7 @@ from sdgcities.node.certificates.models import (
     ProposalState,
 )
 from sdgcities.node.config import Settings
-from sdgcities.node.db import saved_id
+from sdgcities.node.db import page_of, saved_id
 from sdgcities.node.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from sdgcities.node.events.service import append_event
 from sdgcities.node.members import endorsements
@@ -165,15 +165,14 @@ def list_meetings(
     *, session: Session, offset: int, limit: int, status: MeetingStatus | None = None
 ) -> tuple[list[Meeting], int]:
     conditions = [] if status is None else [col(Meeting.status) == status]
-    meetings = session.exec(
-        select(Meeting)
-        .where(*conditions)
-        .order_by(col(Meeting.scheduled_for).desc(), col(Meeting.id).desc())
-        .offset(offset)
-        .limit(limit)
-    ).all()
-    count = session.exec(select(func.count()).select_from(Meeting).where(*conditions)).one()
-    return list(meetings), count
+    return page_of(
+        session,
+        Meeting,
+        conditions=conditions,
+        order_by=[col(Meeting.scheduled_for).desc(), col(Meeting.id).desc()],
+        offset=offset,
+        limit=limit,
+    )
 
 
 def get_meeting_or_raise(

@@ -40,7 +40,7 @@ from sdgcities.node.audit.service import record
 from sdgcities.node.catalogue.service import match_tools_for_gaps
 from sdgcities.node.cities.models import City
 from sdgcities.node.config import Settings
-from sdgcities.node.db import saved_id
+from sdgcities.node.db import page_of, saved_id
 from sdgcities.node.errors import Conflict, InvalidRequest, NotFound
 from sdgcities.node.notifications import service as notices
 from sdgcities.node.reports import service as reports
@@ -277,14 +277,14 @@ def list_communities(
             CommunityMember.city_locode == actor.city_locode
         )
         conditions.append(col(Community.id).in_(mine))
-    found = session.exec(
-        select(Community)
-        .where(*conditions)
-        .order_by(col(Community.id).desc())
-        .offset(offset)
-        .limit(limit)
-    ).all()
-    count = session.exec(select(func.count()).select_from(Community).where(*conditions)).one()
+    found, count = page_of(
+        session,
+        Community,
+        conditions=conditions,
+        order_by=[col(Community.id).desc()],
+        offset=offset,
+        limit=limit,
+    )
     listed = []
     for community in found:
         membership = membership_of(session=session, community=community, locode=actor.city_locode)

@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from sdgcities.credentials import Endorsement, canonical_json
 from sdgcities.credentials import Error as CredentialsError
@@ -29,7 +29,7 @@ from sdgcities.node.accounts.models import Role
 from sdgcities.node.actor import SYSTEM, Actor
 from sdgcities.node.audit.service import record
 from sdgcities.node.config import GLOBAL_NODE_ID, Settings
-from sdgcities.node.db import transaction
+from sdgcities.node.db import page_of, transaction
 from sdgcities.node.errors import Conflict, InvalidRequest, NotFound
 from sdgcities.node.timeutil import utcnow
 from sdgcities.node.trust.service import load_current
@@ -105,14 +105,14 @@ def list_versions(
         conditions.append(col(FrameworkVersion.status) == status)
     if not sees_drafts(actor):
         conditions.append(col(FrameworkVersion.status) == FrameworkStatus.PUBLISHED)
-    query = select(FrameworkVersion).where(*conditions)
-    count = select(func.count()).select_from(FrameworkVersion).where(*conditions)
-    versions = session.exec(
-        query.order_by(col(FrameworkVersion.framework_id), col(FrameworkVersion.id))
-        .offset(offset)
-        .limit(limit)
-    ).all()
-    return list(versions), session.exec(count).one()
+    return page_of(
+        session,
+        FrameworkVersion,
+        conditions=conditions,
+        order_by=[col(FrameworkVersion.framework_id), col(FrameworkVersion.id)],
+        offset=offset,
+        limit=limit,
+    )
 
 
 def find_version(*, session: Session, framework_id: str, version: str) -> FrameworkVersion | None:

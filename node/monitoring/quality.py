@@ -30,6 +30,7 @@ from sqlmodel import Session, col, func, select
 
 from sdgcities.federation import EventType
 from sdgcities.node.config import Settings
+from sdgcities.node.db import page_of
 from sdgcities.node.federation_registry.models import AnomalyKind, FederationAnomaly
 from sdgcities.node.ingest.models import AlarmKind, IngestAlarm, IngestedEvent, IngestedLog
 from sdgcities.node.members.models import MemberNode
@@ -175,17 +176,14 @@ def list_reports(
     *, session: Session, node_id: str, offset: int, limit: int
 ) -> tuple[Sequence[QualityReport], int]:
     """The node's reports, the latest first."""
-    reports = session.exec(
-        select(QualityReport)
-        .where(QualityReport.node_id == node_id)
-        .order_by(col(QualityReport.id).desc())
-        .offset(offset)
-        .limit(limit)
-    ).all()
-    count = session.exec(
-        select(func.count()).select_from(QualityReport).where(QualityReport.node_id == node_id)
-    ).one()
-    return reports, count
+    return page_of(
+        session,
+        QualityReport,
+        conditions=[QualityReport.node_id == node_id],
+        order_by=[col(QualityReport.id).desc()],
+        offset=offset,
+        limit=limit,
+    )
 
 
 def _timeliness(

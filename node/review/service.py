@@ -50,7 +50,7 @@ from sdgcities.node.applications.models import Application, ApplicationState, Ev
 from sdgcities.node.audit.service import record
 from sdgcities.node.cities.service import get_city_or_raise
 from sdgcities.node.config import GLOBAL_NODE_ID, Settings
-from sdgcities.node.db import saved_id
+from sdgcities.node.db import page_of, saved_id
 from sdgcities.node.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from sdgcities.node.events.service import append_event
 from sdgcities.node.frameworks import service as frameworks
@@ -147,12 +147,14 @@ def list_conflicts(
         conditions.append(col(ReviewerConflict.reviewer_id) == reviewer_id)
     if city_locode is not None:
         conditions.append(col(ReviewerConflict.city_locode) == city_locode)
-    query = select(ReviewerConflict).where(*conditions)
-    count = select(func.count()).select_from(ReviewerConflict).where(*conditions)
-    conflicts = session.exec(
-        query.order_by(col(ReviewerConflict.id).desc()).offset(offset).limit(limit)
-    ).all()
-    return list(conflicts), session.exec(count).one()
+    return page_of(
+        session,
+        ReviewerConflict,
+        conditions=conditions,
+        order_by=[col(ReviewerConflict.id).desc()],
+        offset=offset,
+        limit=limit,
+    )
 
 
 # Assignment -------------------------------------------------------------------------------------
@@ -345,12 +347,14 @@ def list_assignments(
     if pending is not None:
         submitted = col(ReviewAssignment.submitted_at)
         conditions.append(submitted.is_(None) if pending else submitted.is_not(None))
-    query = select(ReviewAssignment).where(*conditions)
-    count = select(func.count()).select_from(ReviewAssignment).where(*conditions)
-    found = session.exec(
-        query.order_by(col(ReviewAssignment.id).desc()).offset(offset).limit(limit)
-    ).all()
-    return list(found), session.exec(count).one()
+    return page_of(
+        session,
+        ReviewAssignment,
+        conditions=conditions,
+        order_by=[col(ReviewAssignment.id).desc()],
+        offset=offset,
+        limit=limit,
+    )
 
 
 def own_assignment(*, session: Session, application: Application, actor: Actor) -> ReviewAssignment:

@@ -41,6 +41,7 @@ from sdgcities.federation.spotcheck import (
 )
 from sdgcities.node.actor import Actor
 from sdgcities.node.audit.service import record
+from sdgcities.node.db import page_of
 from sdgcities.node.errors import Conflict, InvalidRequest, NotFound
 from sdgcities.node.events.models import EventLogHead
 from sdgcities.node.events.service import HEAD_ROW_ID, append_event
@@ -227,11 +228,14 @@ def get_round_or_raise(*, session: Session, round_id: int) -> SpotCheckRound:
 
 
 def list_rounds(*, session: Session, offset: int, limit: int) -> tuple[list[SpotCheckRound], int]:
-    rows = session.exec(
-        select(SpotCheckRound).order_by(col(SpotCheckRound.id).desc()).offset(offset).limit(limit)
-    ).all()
-    count = session.exec(select(func.count()).select_from(SpotCheckRound)).one()
-    return list(rows), count
+    return page_of(
+        session,
+        SpotCheckRound,
+        conditions=[],
+        order_by=[col(SpotCheckRound.id).desc()],
+        offset=offset,
+        limit=limit,
+    )
 
 
 def document_of(drawn: SpotCheckRound) -> dict[str, Any]:
