@@ -69,25 +69,41 @@ from .schemas import AnswerUpdate, ApplicationCreate
 ALL_APPLICATIONS_READERS = frozenset({Role.ADMINISTRATOR, Role.SECRETARIAT})
 
 
-def visible_to(actor: Actor, application: Application, *, session: Session) -> bool:
+def visible_to(
+    actor: Actor,
+    application: Application,
+    *,
+    session: Session,
+    readers: frozenset[Role] = ALL_APPLICATIONS_READERS,
+) -> bool:
+    """The one access rule of an application: its city's applicants, its assigned reviewers,
+    and the roles of `readers` (what reads the stage reports adds the committee members)."""
     if actor.role is Role.CITY_APPLICANT:
         return actor.city_locode == application.city_locode
     if actor.role is Role.REVIEWER:
         return is_assigned(
             session=session, application_id=application.id, reviewer_id=actor.user_id
         )
-    return actor.role in ALL_APPLICATIONS_READERS
+    return actor.role in readers
 
 
 def get_application_or_raise(
-    *, session: Session, application_id: int, actor: Actor, for_update: bool = False
+    *,
+    session: Session,
+    application_id: int,
+    actor: Actor,
+    for_update: bool = False,
+    readers: frozenset[Role] = ALL_APPLICATIONS_READERS,
 ) -> Application:
+    """The application, if `actor` may see it (`visible_to`); 404 alike for one that does not
+    exist and one hidden from the caller."""
     query = select(Application).where(Application.id == application_id)
     if for_update:
-        # State changes read then write; concurrent ones must see each other (PostgreSQL).
+        # State changes (and a report's next version number) read then write; concurrent ones
+        # must see each other (PostgreSQL).
         query = query.with_for_update()
     application = session.exec(query).first()
-    if application is None or not visible_to(actor, application, session=session):
+    if application is None or not visible_to(actor, application, session=session, readers=readers):
         raise NotFound(f"no application {application_id}")
     return application
 

@@ -38,7 +38,6 @@ from sdgcities.node.errors import Conflict, NotFound
 from sdgcities.node.events.service import append_event
 from sdgcities.node.frameworks import service as frameworks
 from sdgcities.node.review import service as review
-from sdgcities.node.review.access import is_assigned
 from sdgcities.node.review.models import ReviewConsolidation, Verdict
 from sdgcities.node.review.schemas import ConsolidationCreate
 from sdgcities.node.timeutil import utcnow
@@ -67,27 +66,18 @@ TOOLS_PER_GAP = 3
 # Who sees what ----------------------------------------------------------------------------------
 
 
-def visible_to(*, session: Session, actor: Actor, application: Application) -> bool:
-    if actor.role is Role.CITY_APPLICANT:
-        return actor.city_locode == application.city_locode
-    if actor.role is Role.REVIEWER:
-        return is_assigned(
-            session=session, application_id=application.id, reviewer_id=actor.user_id
-        )
-    return actor.role in REPORT_READERS
-
-
 def get_application_or_raise(
     *, session: Session, application_id: int, actor: Actor, for_update: bool = False
 ) -> Application:
-    query = select(Application).where(Application.id == application_id)
-    if for_update:
-        # A new report version is numbered from the ones before: concurrent ones must queue.
-        query = query.with_for_update()
-    application = session.exec(query).first()
-    if application is None or not visible_to(session=session, actor=actor, application=application):
-        raise NotFound(f"no application {application_id}")
-    return application
+    """The application, if `actor` may read its stage reports: as for the application itself,
+    and the committee members too (they decide on them)."""
+    return applications.get_application_or_raise(
+        session=session,
+        application_id=application_id,
+        actor=actor,
+        for_update=for_update,
+        readers=REPORT_READERS,
+    )
 
 
 def get_report_or_raise(
