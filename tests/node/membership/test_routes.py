@@ -29,6 +29,7 @@ from sdgcities.federation.onboarding import EndorsementRequest, JoinRequest, Key
 from sdgcities.node.frameworks.models import FrameworkVersion
 from sdgcities.node.identity.models import NodeKey
 from sdgcities.node.identity.service import key_path
+from sdgcities.node.leader import AdvisoryLock, leader_lock_key
 from sdgcities.node.state import NodeState
 
 from ..conftest import ROOT_DID, ROOT_KEY, Account, Backend, MakeFramework
@@ -39,9 +40,19 @@ Handler = Callable[[httpx.Request], httpx.Response]
 
 @pytest.fixture
 def global_node(backend: Backend) -> Iterator[Callable[[Handler], list[httpx.Request]]]:
-    """Point the node at a mock global node; yields a function that installs a handler."""
+    """Point the node at a mock global node; yields a function that installs a handler.
+
+    Only the test's own calls may reach the handler: on PostgreSQL the node's duties start
+    once its process wins the leader lock, which can be after this fixture names a global
+    node, and the trust-list sync would then call the handler too. Holding the lock keeps
+    the duties from starting; if the app holds it already, they started without a global
+    node, so no sync runs.
+    """
     state: NodeState = backend.app.state.node
     saved = (state.settings, state.http)
+    duties_held_off = AdvisoryLock(backend.engine, key=leader_lock_key(state.settings.node_id))
+    if backend.engine.dialect.name == "postgresql":
+        duties_held_off.try_acquire()
     state.settings = state.settings.model_copy(update={"global_url": GLOBAL})
 
     def install(handler: Handler) -> list[httpx.Request]:
@@ -57,6 +68,7 @@ def global_node(backend: Backend) -> Iterator[Callable[[Handler], list[httpx.Req
     yield install
     state.settings, state.http = saved
     state.verifiers.reset()
+    duties_held_off.release()
 
 
 def _trust_list(backend: Backend, *, sequence: int, frameworks: tuple[Endorsement, ...]) -> str:
