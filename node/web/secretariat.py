@@ -37,11 +37,11 @@ from sdgcities.node.certificates import service as certificates
 from sdgcities.node.certificates.models import ProposalKind
 from sdgcities.node.cities import service as cities
 from sdgcities.node.cities.schemas import CityCreate
-from sdgcities.node.committee import service as committee
+from sdgcities.node.committee import meetings
 from sdgcities.node.committee.models import Meeting, MeetingStatus
 from sdgcities.node.committee.schemas import MeetingCreate
 from sdgcities.node.deps import ReadSessionDep, SessionDep, StateDep
-from sdgcities.node.review import service as review
+from sdgcities.node.review import access, assignment
 from sdgcities.node.timeutil import utcnow
 
 from . import committee_terms
@@ -425,13 +425,13 @@ def _reviewers_page(
     application = applications.get_application_or_raise(
         session=session, application_id=application_id, actor=caller.actor
     )
-    team = review.team_of(application=application, node_id=state.settings.node_id)
+    team = assignment.team_of(application=application, node_id=state.settings.node_id)
     candidates = (
-        review.candidates_for(session=session, application=application, team=team)
+        assignment.candidates_for(session=session, application=application, team=team)
         if application.state is ApplicationState.SUBMITTED
         else []
     )
-    assigned = review.assignments_of(session=session, application_id=application_id)
+    assigned = access.assignments_of(session=session, application_id=application_id)
     return render(
         request,
         "secretariat/reviewers.html",
@@ -515,7 +515,7 @@ async def assign_reviewers(
     application = applications.get_application_or_raise(
         session=session, application_id=application_id, actor=caller.actor, for_update=True
     )
-    review.assign_reviewers(
+    assignment.assign_reviewers(
         session=session,
         application=application,
         reviewer_ids=chosen,
@@ -557,10 +557,10 @@ def _meetings_page(
 ) -> Response:
     coming: list[Meeting] = []
     for status in (MeetingStatus.OPEN, MeetingStatus.SCHEDULED):
-        found, _count = committee.list_meetings(session=session, offset=0, limit=100, status=status)
+        found, _count = meetings.list_meetings(session=session, offset=0, limit=100, status=status)
         coming += sorted(found, key=lambda meeting: (meeting.scheduled_for, meeting.id or 0))
     agenda_sizes = {
-        meeting.id: len(committee.items_of(session=session, meeting=meeting)) for meeting in coming
+        meeting.id: len(meetings.items_of(session=session, meeting=meeting)) for meeting in coming
     }
     return render(
         request,
@@ -640,7 +640,7 @@ async def schedule_meeting(
             values=values,
             errors=errors,
         )
-    committee.schedule_meeting(
+    meetings.schedule_meeting(
         session=session, data=data, settings=state.settings, actor=caller.actor
     )
     return RedirectResponse(f"{_base(language)}/meetings?done=scheduled", status_code=303)
@@ -660,13 +660,13 @@ async def act_on_meeting(
     proposal not already waiting (`.../open`, `.../close`, `.../agenda/generate` of the API)."""
     await check_csrf(request, caller)
     if action == "open":
-        committee.open_meeting(session=session, meeting_id=meeting_id, actor=caller.actor)
+        meetings.open_meeting(session=session, meeting_id=meeting_id, actor=caller.actor)
     elif action == "close":
-        committee.close_meeting(
+        meetings.close_meeting(
             session=session, state=state, meeting_id=meeting_id, actor=caller.actor
         )
     else:
-        committee.generate_agenda(session=session, meeting_id=meeting_id, actor=caller.actor)
+        meetings.generate_agenda(session=session, meeting_id=meeting_id, actor=caller.actor)
     return RedirectResponse(f"{_base(language)}/meetings?done={action}", status_code=303)
 
 
