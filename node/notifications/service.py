@@ -195,6 +195,32 @@ def _send(
     return queued
 
 
+def _send_to_city(
+    *,
+    session: Session,
+    settings: Settings,
+    locode: str,
+    kind: NoticeKind,
+    subject: str,
+    body: str,
+    calendar: Callable[[User, Language], str] | None = None,
+    values: Mapping[str, Value],
+) -> int:
+    """`_send` to the people of the city `locode`, told why (they are its people), with the city
+    named in `values` as `city`."""
+    return _send(
+        session=session,
+        settings=settings,
+        kind=kind,
+        users=city_users(session=session, locode=locode),
+        why=texts.WHY_CITY,
+        subject=subject,
+        body=body,
+        calendar=calendar,
+        values={**values, "city": _city_name(session, locode)},
+    )
+
+
 def _city_name(session: Session, locode: str) -> str:
     city = session.get(City, locode)
     return f"{city.name} ({locode})" if city is not None else locode
@@ -219,16 +245,14 @@ def notify_clarification_asked(
     *, session: Session, settings: Settings, application: Application, request: ClarificationRequest
 ) -> int:
     """To the city's people: a reviewer's question waits for them."""
-    return _send(
+    return _send_to_city(
         session=session,
         settings=settings,
+        locode=application.city_locode,
         kind=NoticeKind.CLARIFICATION_ASKED,
-        users=city_users(session=session, locode=application.city_locode),
-        why=texts.WHY_CITY,
         subject=texts.CLARIFICATION_ASKED_SUBJECT,
         body=texts.CLARIFICATION_ASKED_BODY,
         values={
-            "city": _city_name(session, application.city_locode),
             "application": application.id,
             "criteria": ", ".join(request.criteria),
             "question": request.question,
@@ -450,16 +474,15 @@ def notify_certificate(
     """To the city's people: their certificate was issued (`reason` None) or its status
     changed to what it now is (suspended, reinstated, revoked)."""
     subject, body = _CERTIFICATE_TEXTS["issued" if reason is None else certificate.status]
-    return _send(
+    return _send_to_city(
         session=session,
         settings=settings,
+        locode=certificate.city_locode,
         kind=NoticeKind.CERTIFICATE_CHANGED,
-        users=city_users(session=session, locode=certificate.city_locode),
-        why=texts.WHY_CITY,
         subject=subject,
         body=body,
         values={
-            **_certificate_values(session, settings, certificate),
+            **_certificate_values(settings, certificate),
             "reason": reason or "",
         },
     )
@@ -469,25 +492,24 @@ def notify_community_formed(
     *, session: Session, settings: Settings, community: Community, locodes: Sequence[str]
 ) -> int:
     """To each invited city's people: a community formed around their gaps (report §30c)."""
-    queued = 0
-    for locode in locodes:
-        queued += _send(
+    values: dict[str, Value] = {
+        "title": community.title,
+        "count": len(locodes),
+        "gaps": ", ".join(community.gaps),
+        "link": _page(settings, f"/city/communities/{community.id}"),
+    }
+    return sum(
+        _send_to_city(
             session=session,
             settings=settings,
+            locode=locode,
             kind=NoticeKind.COMMUNITY_FORMED,
-            users=city_users(session=session, locode=locode),
-            why=texts.WHY_CITY,
             subject=texts.COMMUNITY_FORMED_SUBJECT,
             body=texts.COMMUNITY_FORMED_BODY,
-            values={
-                "city": _city_name(session, locode),
-                "title": community.title,
-                "count": len(locodes),
-                "gaps": ", ".join(community.gaps),
-                "link": _page(settings, f"/city/communities/{community.id}"),
-            },
+            values=values,
         )
-    return queued
+        for locode in locodes
+    )
 
 
 def notify_community_event(
@@ -536,27 +558,23 @@ def notify_community_event(
             product="learning communities",
         )
 
-    queued = 0
-    for locode in locodes:
-        queued += _send(
+    return sum(
+        _send_to_city(
             session=session,
             settings=settings,
+            locode=locode,
             kind=NoticeKind.COMMUNITY_EVENT,
-            users=city_users(session=session, locode=locode),
-            why=texts.WHY_CITY,
             subject=texts.COMMUNITY_EVENT_SUBJECT,
             body=texts.COMMUNITY_EVENT_BODY,
             calendar=calendar,
-            values={**values, "city": _city_name(session, locode)},
+            values=values,
         )
-    return queued
+        for locode in locodes
+    )
 
 
-def _certificate_values(
-    session: Session, settings: Settings, certificate: Certificate
-) -> dict[str, Value]:
+def _certificate_values(settings: Settings, certificate: Certificate) -> dict[str, Value]:
     return {
-        "city": _city_name(session, certificate.city_locode),
         "certificate": certificate.id,
         "stage": certificate.stage,
         "level": certificate.level,
@@ -637,17 +655,16 @@ def send_expiry_notices(*, session: Session, settings: Settings, now: datetime) 
         ):
             continue
         sent += 1
-        _send(
+        _send_to_city(
             session=session,
             settings=settings,
+            locode=certificate.city_locode,
             kind=NoticeKind.CERTIFICATE_EXPIRING,
-            users=city_users(session=session, locode=certificate.city_locode),
-            why=texts.WHY_CITY,
             subject=texts.CERTIFICATE_EXPIRING_SUBJECT,
             body=texts.CERTIFICATE_EXPIRING_BODY,
             values={
                 "days": days,
-                **_certificate_values(session, settings, certificate),
+                **_certificate_values(settings, certificate),
             },
         )
     return sent
