@@ -172,6 +172,12 @@ def page_of(
     return list(rows), total
 
 
+def equal_when_given(*filters: tuple[Any, object]) -> list[Any]:
+    """A listing's optional filters as conditions for `page_of`: `column == value` for each
+    (column, value) pair whose value is given, that is not None."""
+    return [column == value for column, value in filters if value is not None]
+
+
 def table_of(model: type[SQLModel]) -> Table:
     """The Core table of a table model, for bulk statements that skip the ORM's row objects."""
     table = model.__dict__["__table__"]  # set by SQLModel on table models; not in its stubs

@@ -33,7 +33,7 @@ from sdgcities.node.cities.models import City
 from sdgcities.node.cities.referral import check_certified_here
 from sdgcities.node.cities.service import visible_to as city_visible_to
 from sdgcities.node.config import GLOBAL_NODE_ID
-from sdgcities.node.db import page_of
+from sdgcities.node.db import equal_when_given, page_of
 from sdgcities.node.errors import (
     Conflict,
     InvalidRequest,
@@ -126,14 +126,12 @@ def list_applications(
         conditions.append(col(Application.id).in_(assigned_application_ids(actor.user_id)))
     elif actor.role not in ALL_APPLICATIONS_READERS:
         return [], 0
-    if city_locode is not None:
-        conditions.append(col(Application.city_locode) == city_locode)
-    if state is not None:
-        conditions.append(col(Application.state) == state)
-    if stage is not None:
-        conditions.append(col(Application.stage) == stage)
-    if team is not None:
-        conditions.append(col(Application.language) == team)
+    conditions += equal_when_given(
+        (Application.city_locode, city_locode),
+        (Application.state, state),
+        (Application.stage, stage),
+        (Application.language, team),
+    )
     return page_of(
         session,
         Application,

@@ -41,7 +41,7 @@ from sdgcities.node.applications.models import Application
 from sdgcities.node.audit.service import record
 from sdgcities.node.cities.models import City
 from sdgcities.node.cities.referral import check_certified_here
-from sdgcities.node.db import page_of
+from sdgcities.node.db import equal_when_given, page_of
 from sdgcities.node.errors import Conflict, NotFound
 from sdgcities.node.events.service import append_event
 from sdgcities.node.frameworks import service as frameworks
@@ -454,15 +454,13 @@ def list_proposals(
     certificate_id: str | None = None,
     state: ProposalState | None = None,
 ) -> tuple[list[CertificateProposal], int]:
-    conditions = []
-    if certificate_id is not None:
-        conditions.append(col(CertificateProposal.certificate_id) == certificate_id)
-    if state is not None:
-        conditions.append(col(CertificateProposal.state) == state)
     return page_of(
         session,
         CertificateProposal,
-        conditions=conditions,
+        conditions=equal_when_given(
+            (CertificateProposal.certificate_id, certificate_id),
+            (CertificateProposal.state, state),
+        ),
         order_by=[col(CertificateProposal.id).desc()],
         offset=offset,
         limit=limit,

@@ -3,7 +3,7 @@ city may change while it answers a clarification, and the review's records (assi
 assessments, clarifications, consolidation) as the workflows, the reports and the pages read
 them.
 
-Kept apart from the workflow modules (it imports only the review's tables), so that
+Kept apart from the workflow modules (of the review it imports only the tables), so that
 node/applications can ask it without importing the review workflow, which itself builds on
 node/applications.
 """
@@ -11,9 +11,14 @@ node/applications.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
+
+from sdgcities.node.accounts.models import Role
+from sdgcities.node.actor import Actor
+from sdgcities.node.db import equal_when_given
 
 from .models import ClarificationRequest, CriterionAssessment, ReviewAssignment, ReviewConsolidation
 
@@ -23,6 +28,13 @@ def assigned_application_ids(reviewer_id: int | None) -> SelectOfScalar[int]:
     return select(col(ReviewAssignment.application_id)).where(
         ReviewAssignment.reviewer_id == reviewer_id
     )
+
+
+def by_reviewer(column: Any, *, actor: Actor, reviewer_id: int | None) -> list[Any]:
+    """The conditions of a listing of reviewers' rows (`column` names the reviewer): a reviewer
+    sees their own only; `reviewer_id`, when given, narrows it to one reviewer's."""
+    own = [column == actor.user_id] if actor.role is Role.REVIEWER else []
+    return own + equal_when_given((column, reviewer_id))
 
 
 def is_assigned(*, session: Session, application_id: int | None, reviewer_id: int | None) -> bool:

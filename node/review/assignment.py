@@ -30,7 +30,7 @@ from sdgcities.node.db import page_of, saved_id
 from sdgcities.node.errors import Conflict, InvalidRequest, NotFound
 from sdgcities.node.notifications import service as notices
 
-from .access import assessments_of, assignments_of
+from .access import assessments_of, assignments_of, by_reviewer
 from .conflicts import declared_conflict
 from .models import ReviewAssignment, ReviewerConflict
 
@@ -206,11 +206,7 @@ def list_assignments(
     pending: bool | None = None,
 ) -> tuple[list[ReviewAssignment], int]:
     """A reviewer's own assignments (their queue); administrators and the secretariat see all."""
-    conditions = []
-    if actor.role is Role.REVIEWER:
-        conditions.append(col(ReviewAssignment.reviewer_id) == actor.user_id)
-    if reviewer_id is not None:
-        conditions.append(col(ReviewAssignment.reviewer_id) == reviewer_id)
+    conditions = by_reviewer(ReviewAssignment.reviewer_id, actor=actor, reviewer_id=reviewer_id)
     if pending is not None:
         submitted = col(ReviewAssignment.submitted_at)
         conditions.append(submitted.is_(None) if pending else submitted.is_not(None))

@@ -12,9 +12,10 @@ from sdgcities.node.accounts.models import Role, User
 from sdgcities.node.actor import Actor
 from sdgcities.node.audit.service import record
 from sdgcities.node.cities.service import get_city_or_raise
-from sdgcities.node.db import page_of, saved_id
+from sdgcities.node.db import equal_when_given, page_of, saved_id
 from sdgcities.node.errors import Conflict, Forbidden, InvalidRequest
 
+from .access import by_reviewer
 from .models import ReviewerConflict
 from .schemas import ConflictCreate
 
@@ -78,13 +79,9 @@ def list_conflicts(
     city_locode: str | None = None,
 ) -> tuple[list[ReviewerConflict], int]:
     """A reviewer's own conflicts; administrators and the secretariat see everyone's."""
-    conditions = []
-    if actor.role is Role.REVIEWER:
-        conditions.append(col(ReviewerConflict.reviewer_id) == actor.user_id)
-    if reviewer_id is not None:
-        conditions.append(col(ReviewerConflict.reviewer_id) == reviewer_id)
-    if city_locode is not None:
-        conditions.append(col(ReviewerConflict.city_locode) == city_locode)
+    conditions = by_reviewer(
+        ReviewerConflict.reviewer_id, actor=actor, reviewer_id=reviewer_id
+    ) + equal_when_given((ReviewerConflict.city_locode, city_locode))
     return page_of(
         session,
         ReviewerConflict,
