@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -278,6 +279,23 @@ def generate_agenda(*, session: Session, meeting_id: int, actor: Actor) -> list[
     meeting = get_meeting_or_raise(session=session, meeting_id=meeting_id, lock=True)
     check_not_closed(meeting, "adding to its agenda")
     assert meeting.id is not None
+    added = _items_not_on_an_agenda(session=session, meeting_id=meeting.id)
+    session.add_all(added)
+    session.flush()
+    record(
+        session=session,
+        actor=actor,
+        action="meeting.agenda",
+        target_type="meeting",
+        target_id=meeting.id,
+        detail={"added": [item.id for item in added]},
+    )
+    return added
+
+
+def _items_not_on_an_agenda(*, session: Session, meeting_id: int) -> list[AgendaItem]:
+    """New items of meeting `meeting_id`, one for each application, proposal or endorsement
+    request waiting for the committee that no undecided item is about yet."""
     # The candidates are locked before the pending items are read, so that two generations
     # at once (PostgreSQL) see each other's items instead of both adding the same one.
     applications = session.exec(
@@ -298,65 +316,46 @@ def generate_agenda(*, session: Session, meeting_id: int, actor: Actor) -> list[
         .order_by(col(EndorsementRequestRecord.id))
         .with_for_update()
     ).all()
-    waiting_applications = set(
-        session.exec(
-            select(AgendaItem.application_id).where(
-                AgendaItem.outcome == ItemOutcome.PENDING,
-                col(AgendaItem.application_id).is_not(None),
+    waiting_applications = _pending_on_agendas(session, AgendaItem.application_id)
+    waiting_proposals = _pending_on_agendas(session, AgendaItem.proposal_id)
+    waiting_endorsements = _pending_on_agendas(session, AgendaItem.endorsement_request_id)
+    return [
+        *(
+            AgendaItem(meeting_id=meeting_id, kind=ItemKind.AWARD, application_id=application.id)
+            for application in applications
+            if application.id not in waiting_applications
+        ),
+        *(
+            AgendaItem(
+                meeting_id=meeting_id,
+                kind=PROPOSAL_ITEM_KINDS[proposal.kind],
+                certificate_id=proposal.certificate_id,
+                proposal_id=proposal.id,
+                reason=proposal.reason,
             )
+            for proposal in proposals
+            if proposal.id not in waiting_proposals
+        ),
+        *(
+            AgendaItem(
+                meeting_id=meeting_id,
+                kind=ItemKind.ENDORSEMENT,
+                endorsement_request_id=request.id,
+            )
+            for request in endorsement_requests
+            if request.id not in waiting_endorsements
+        ),
+    ]
+
+
+def _pending_on_agendas(session: Session, about: Any) -> set[Any]:
+    """What the undecided items of every agenda are `about` (their application, proposal or
+    endorsement request column)."""
+    return set(
+        session.exec(
+            select(about).where(AgendaItem.outcome == ItemOutcome.PENDING, col(about).is_not(None))
         ).all()
     )
-    waiting_proposals = set(
-        session.exec(
-            select(AgendaItem.proposal_id).where(
-                AgendaItem.outcome == ItemOutcome.PENDING, col(AgendaItem.proposal_id).is_not(None)
-            )
-        ).all()
-    )
-    added = [
-        AgendaItem(meeting_id=meeting.id, kind=ItemKind.AWARD, application_id=application.id)
-        for application in applications
-        if application.id not in waiting_applications
-    ]
-    added += [
-        AgendaItem(
-            meeting_id=meeting.id,
-            kind=PROPOSAL_ITEM_KINDS[proposal.kind],
-            certificate_id=proposal.certificate_id,
-            proposal_id=proposal.id,
-            reason=proposal.reason,
-        )
-        for proposal in proposals
-        if proposal.id not in waiting_proposals
-    ]
-    waiting_endorsements = set(
-        session.exec(
-            select(AgendaItem.endorsement_request_id).where(
-                AgendaItem.outcome == ItemOutcome.PENDING,
-                col(AgendaItem.endorsement_request_id).is_not(None),
-            )
-        ).all()
-    )
-    added += [
-        AgendaItem(
-            meeting_id=meeting.id,
-            kind=ItemKind.ENDORSEMENT,
-            endorsement_request_id=request.id,
-        )
-        for request in endorsement_requests
-        if request.id not in waiting_endorsements
-    ]
-    session.add_all(added)
-    session.flush()
-    record(
-        session=session,
-        actor=actor,
-        action="meeting.agenda",
-        target_type="meeting",
-        target_id=meeting.id,
-        detail={"added": [item.id for item in added]},
-    )
-    return added
 
 
 def pending_endorsement_items(*, session: Session, request_ids: list[int]) -> dict[int, AgendaItem]:
