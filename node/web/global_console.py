@@ -12,11 +12,11 @@ is shown on the page with the status the API would answer.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache, lru_cache
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, TypeVar
 
 from babel import dates
 from fastapi import APIRouter, Path, Request
@@ -59,6 +59,7 @@ RequestId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 MONTHS_SHOWN: Final = 12
 TRUST_LISTS_SHOWN: Final = 50
 MAX_REASON_CHARS: Final = 2000
+Status = TypeVar("Status", NodeStatus, KeyStatus)
 NODE_VERBS: Final = {
     "suspend": NodeStatus.SUSPENDED,
     "reinstate": NodeStatus.ACTIVE,
@@ -469,13 +470,21 @@ async def _member_action(
     node_id: str,
     field: str,
     verb: str,
-    act: Callable[[str], object],
+    statuses: Mapping[str, Status],
+    act: Callable[[Status, str], object],
 ) -> Response:
+    """Set the status `verb` names in `statuses` (a node's, a key's) with the reason given in
+    the form's `field`; an unknown verb leads back to the member's page, a missing reason or a
+    refusal shows it again."""
+    await check_csrf(request, caller)
+    status = statuses.get(verb)
+    if status is None:
+        return RedirectResponse(console_path(language, "members", node_id), 303)
     reason, error = _reason(await request.form(), field)
     refusal: NodeError | None = None
     if error is None:
         try:
-            await run_in_threadpool(act, reason)
+            await run_in_threadpool(act, status, reason)
         except NodeError as refused:
             refusal = refused
     if error is not None or refusal is not None:
@@ -504,10 +513,6 @@ async def change_member(
     node_id: NodeId,
     verb: str,
 ) -> Response:
-    await check_csrf(request, caller)
-    status = NODE_VERBS.get(verb)
-    if status is None:
-        return RedirectResponse(console_path(language, "members", node_id), 303)
     return await _member_action(
         request,
         language=language,
@@ -516,7 +521,8 @@ async def change_member(
         node_id=node_id,
         field=f"{verb}-reason",
         verb=verb,
-        act=lambda reason: service.set_node_status(
+        statuses=NODE_VERBS,
+        act=lambda status, reason: service.set_node_status(
             session=session,
             settings=state.settings,
             root_key=state.root_key,
@@ -539,10 +545,6 @@ async def change_key(
     kid: Kid,
     verb: str,
 ) -> Response:
-    await check_csrf(request, caller)
-    status = KEY_VERBS.get(verb)
-    if status is None:
-        return RedirectResponse(console_path(language, "members", node_id), 303)
     return await _member_action(
         request,
         language=language,
@@ -551,7 +553,8 @@ async def change_key(
         node_id=node_id,
         field=f"{verb}-{kid}-reason",
         verb=verb,
-        act=lambda reason: service.set_key_status(
+        statuses=KEY_VERBS,
+        act=lambda status, reason: service.set_key_status(
             session=session,
             settings=state.settings,
             root_key=state.root_key,
