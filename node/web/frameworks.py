@@ -361,6 +361,37 @@ async def _change(
     return await run_in_threadpool(changed)
 
 
+def _criterion_text(
+    form: Any, model: type[M], prefix: str
+) -> tuple[M | None, list[FieldError], dict[str, str]]:
+    """A criterion's text and expected evidence from the form whose fields are named `prefix`-:
+    the request body or the errors, and what was entered (to show again on an error)."""
+    text, evidence = _field(form, "text"), _field(form, "evidence_expected")
+    body, errors = _parse(
+        model,
+        {"text": text, "evidence_expected": _lines(evidence)},
+        lambda name: f"{prefix}-{name}",
+    )
+    return body, errors, {f"{prefix}-text": text, f"{prefix}-evidence_expected": evidence}
+
+
+def _on_version(
+    session: Session,
+    caller: WebCaller,
+    version_id: int,
+    change: Callable[[FrameworkVersion], object],
+) -> Callable[[], object]:
+    """`change` applied to the version, read and locked for it, as `_change`'s `apply`."""
+
+    def apply() -> object:
+        version = service.get_version_or_raise(
+            session=session, version_id=version_id, actor=caller.actor, for_update=True
+        )
+        return change(version)
+
+    return apply
+
+
 @router.post("/{lang:lang}/frameworks/{version_id}/criteria/{code}/text")
 async def contextualise(
     request: Request,
@@ -372,20 +403,12 @@ async def contextualise(
     code: CriterionCode,
 ) -> Response:
     await check_csrf(request, caller)
-    form = await request.form()
-    prefix = f"text-{code}"
-    text, evidence = _field(form, "text"), _field(form, "evidence_expected")
-    body, errors = _parse(
-        CriterionContextualise,
-        {"text": text, "evidence_expected": _lines(evidence)},
-        lambda name: f"{prefix}-{name}",
+    body, errors, entered = _criterion_text(
+        await request.form(), CriterionContextualise, f"text-{code}"
     )
 
-    def apply() -> object:
+    def contextualise(version: FrameworkVersion) -> object:
         assert body is not None
-        version = service.get_version_or_raise(
-            session=session, version_id=version_id, actor=caller.actor, for_update=True
-        )
         return service.contextualise_criterion(
             session=session, version=version, code=code, data=body, actor=caller.actor
         )
@@ -397,9 +420,9 @@ async def contextualise(
         session=session,
         state=state,
         version_id=version_id,
-        entered={f"{prefix}-text": text, f"{prefix}-evidence_expected": evidence},
+        entered=entered,
         errors=errors,
-        apply=apply,
+        apply=_on_version(session, caller, version_id, contextualise),
         done="contextualised",
         anchor=f"#criterion-{code}",
     )
@@ -419,20 +442,12 @@ async def translate(
     form = await request.form()
     prefix = f"translation-{code}"
     into = _field(form, "language")
-    text, evidence = _field(form, "text"), _field(form, "evidence_expected")
-    body, errors = _parse(
-        TranslationPut,
-        {"text": text, "evidence_expected": _lines(evidence)},
-        lambda name: f"{prefix}-{name}",
-    )
+    body, errors, entered = _criterion_text(form, TranslationPut, prefix)
     if into not in BY_CODE:
         errors.insert(0, FieldError(f"{prefix}-language", FIELD_MESSAGES["language"]))
 
-    def apply() -> object:
+    def translate(version: FrameworkVersion) -> object:
         assert body is not None
-        version = service.get_version_or_raise(
-            session=session, version_id=version_id, actor=caller.actor, for_update=True
-        )
         return service.add_translation(
             session=session,
             version=version,
@@ -449,13 +464,9 @@ async def translate(
         session=session,
         state=state,
         version_id=version_id,
-        entered={
-            f"{prefix}-language": into,
-            f"{prefix}-text": text,
-            f"{prefix}-evidence_expected": evidence,
-        },
+        entered={f"{prefix}-language": into, **entered},
         errors=errors,
-        apply=apply,
+        apply=_on_version(session, caller, version_id, translate),
         done="translated",
         anchor=f"#criterion-{code}",
     )
@@ -475,12 +486,6 @@ async def publish(
     confirmed = _field(form, "confirm") == "yes"
     errors = [] if confirmed else [FieldError("publish-confirm", FIELD_MESSAGES["confirm"])]
 
-    def apply() -> object:
-        version = service.get_version_or_raise(
-            session=session, version_id=version_id, actor=caller.actor, for_update=True
-        )
-        return service.publish_version(session=session, version=version, actor=caller.actor)
-
     return await _change(
         request,
         language=language,
@@ -490,7 +495,14 @@ async def publish(
         version_id=version_id,
         entered={},
         errors=errors,
-        apply=apply,
+        apply=_on_version(
+            session,
+            caller,
+            version_id,
+            lambda version: service.publish_version(
+                session=session, version=version, actor=caller.actor
+            ),
+        ),
         done="published",
     )
 
