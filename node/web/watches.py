@@ -7,6 +7,7 @@ follow links.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import nullcontext
 from typing import Any, Final
 from urllib.parse import urlencode
@@ -229,6 +230,30 @@ def _link_page(
     )
 
 
+def _unusable_link_page(
+    request: Request, language: Language, caller: Any, template: str
+) -> Response:
+    """The page of a link whose token is unknown, or spent or expired: 404, nothing done."""
+    return _link_page(request, language, caller, template, token="", status_code=404, unusable=True)
+
+
+async def _use_link(
+    request: Request,
+    language: Language,
+    caller: Any,
+    template: str,
+    use: Callable[[str], Watch],
+) -> Response:
+    """Do what the emailed link is for (`use` its token, posted from its page) and say so."""
+    await check_csrf(request, caller)
+    token = form_text(await request.form(), "token")
+    try:
+        watch = use(token)
+    except service.LinkUnusable:
+        return _unusable_link_page(request, language, caller, template)
+    return _link_page(request, language, caller, template, token="", watch=watch, done=True)
+
+
 @router.get(f"{WATCH_PAGE_PATH}/confirm")
 def confirm_page(
     request: Request, language: LanguageDep, caller: Visitor, token: str = ""
@@ -240,22 +265,12 @@ def confirm_page(
 async def confirm(
     request: Request, language: LanguageDep, caller: Visitor, session: SessionDep
 ) -> Response:
-    await check_csrf(request, caller)
-    token = form_text(await request.form(), "token")
-    try:
-        watch = service.confirm_watch(session=session, secret=token, now=utcnow())
-    except service.LinkUnusable:
-        return _link_page(
-            request,
-            language,
-            caller,
-            "watches/confirm.html",
-            token="",
-            status_code=404,
-            unusable=True,
-        )
-    return _link_page(
-        request, language, caller, "watches/confirm.html", token="", watch=watch, done=True
+    return await _use_link(
+        request,
+        language,
+        caller,
+        "watches/confirm.html",
+        lambda token: service.confirm_watch(session=session, secret=token, now=utcnow()),
     )
 
 
@@ -270,15 +285,7 @@ def cancel_page(
     try:
         watch = service.watch_by_cancel_secret(session=session, secret=token)
     except service.LinkUnusable:
-        return _link_page(
-            request,
-            language,
-            caller,
-            "watches/cancel.html",
-            token="",
-            status_code=404,
-            unusable=True,
-        )
+        return _unusable_link_page(request, language, caller, "watches/cancel.html")
     return _link_page(
         request,
         language,
@@ -294,20 +301,10 @@ def cancel_page(
 async def cancel(
     request: Request, language: LanguageDep, caller: Visitor, session: SessionDep
 ) -> Response:
-    await check_csrf(request, caller)
-    token = form_text(await request.form(), "token")
-    try:
-        watch = service.cancel_watch(session=session, secret=token, now=utcnow())
-    except service.LinkUnusable:
-        return _link_page(
-            request,
-            language,
-            caller,
-            "watches/cancel.html",
-            token="",
-            status_code=404,
-            unusable=True,
-        )
-    return _link_page(
-        request, language, caller, "watches/cancel.html", token="", watch=watch, done=True
+    return await _use_link(
+        request,
+        language,
+        caller,
+        "watches/cancel.html",
+        lambda token: service.cancel_watch(session=session, secret=token, now=utcnow()),
     )
