@@ -551,6 +551,52 @@ async def _refused_page(
     return await run_in_threadpool(page)
 
 
+async def _member_act(
+    request: Request,
+    *,
+    language: Language,
+    caller: WebCaller,
+    session: Session,
+    item_id: int,
+    field: str,
+    error: FieldError | None,
+    act: Callable[[], object],
+    refusals: tuple[type[NodeError], ...],
+    done: str,
+    reason: str = "",
+) -> Response:
+    """A member's act on an item (a vote, a recusal) from its form: the form's `error` or a
+    refusal of the service shows the item's page again (with the `reason` entered), else the
+    item's page is shown `done`."""
+    if error is None:
+        try:
+            await run_in_threadpool(act)
+        except refusals as refused:
+            return await _refused_page(
+                request,
+                language=language,
+                caller=caller,
+                session=session,
+                item_id=item_id,
+                field=field,
+                refused=refused,
+                reason=reason,
+            )
+        return RedirectResponse(f"{_path(language, 'items', item_id)}?done={done}", 303)
+    return await run_in_threadpool(
+        lambda: _item_page(
+            request,
+            language=language,
+            caller=caller,
+            session=session,
+            item_id=item_id,
+            errors=[error],
+            status_code=400,
+            reason=reason,
+        )
+    )
+
+
 @router.post("/{lang:lang}/committee/items/{item_id}/vote")
 async def cast_vote(
     request: Request,
@@ -563,33 +609,23 @@ async def cast_vote(
     form = await request.form()
     raw = form.get("choice")
     choice = VoteChoice(raw) if isinstance(raw, str) and raw in set(VoteChoice) else None
-    if choice is None:
-        return await run_in_threadpool(
-            lambda: _item_page(
-                request,
-                language=language,
-                caller=caller,
-                session=session,
-                item_id=item_id,
-                errors=[FieldError("vote-yes", N_("Choose yes, no or abstain."))],
-                status_code=400,
-            )
-        )
-    try:
-        await run_in_threadpool(
-            voting.cast_vote, session=session, item_id=item_id, choice=choice, actor=caller.actor
-        )
-    except (Conflict, Forbidden) as refused:
-        return await _refused_page(
-            request,
-            language=language,
-            caller=caller,
-            session=session,
-            item_id=item_id,
-            field="vote-yes",
-            refused=refused,
-        )
-    return RedirectResponse(f"{_path(language, 'items', item_id)}?done=voted#votes", 303)
+
+    def vote() -> object:
+        assert choice is not None  # else the form's error is shown, and no vote cast
+        return voting.cast_vote(session=session, item_id=item_id, choice=choice, actor=caller.actor)
+
+    return await _member_act(
+        request,
+        language=language,
+        caller=caller,
+        session=session,
+        item_id=item_id,
+        field="vote-yes",
+        error=FieldError("vote-yes", N_("Choose yes, no or abstain.")) if choice is None else None,
+        act=vote,
+        refusals=(Conflict, Forbidden),
+        done="voted#votes",
+    )
 
 
 @router.post("/{lang:lang}/committee/items/{item_id}/recusal")
@@ -613,35 +649,22 @@ async def recuse(
             N_("Write at most %(count)s characters."),
             {"count": MAX_REASON_CHARS},
         )
-    if error is not None:
-        return await run_in_threadpool(
-            lambda: _item_page(
-                request,
-                language=language,
-                caller=caller,
-                session=session,
-                item_id=item_id,
-                errors=[error],
-                status_code=400,
-                reason=reason[: MAX_REASON_CHARS * 2],
-            )
-        )
-    try:
-        await run_in_threadpool(
-            voting.recuse, session=session, item_id=item_id, reason=reason, actor=caller.actor
-        )
-    except Conflict as refused:
-        return await _refused_page(
-            request,
-            language=language,
-            caller=caller,
-            session=session,
-            item_id=item_id,
-            field="recusal-reason",
-            refused=refused,
-            reason=reason,
-        )
-    return RedirectResponse(f"{_path(language, 'items', item_id)}?done=recused#recusals", 303)
+    return await _member_act(
+        request,
+        language=language,
+        caller=caller,
+        session=session,
+        item_id=item_id,
+        field="recusal-reason",
+        error=error,
+        act=lambda: voting.recuse(
+            session=session, item_id=item_id, reason=reason, actor=caller.actor
+        ),
+        refusals=(Conflict,),
+        done="recused#recusals",
+        # A reason too long to keep is shown cut, beside the error that says so.
+        reason=reason[: MAX_REASON_CHARS * 2],
+    )
 
 
 @router.post("/{lang:lang}/committee/items/{item_id}/decide")
