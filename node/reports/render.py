@@ -29,7 +29,7 @@ from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from .schemas import StageReportDocument
+from .schemas import CriterionResult, StageReportDocument
 
 VERDICTS: Final = {"met": "met", "partly_met": "partly met", "not_met": "not met"}
 KINDS: Final = {
@@ -268,8 +268,21 @@ def render_pdf(report: StageReportDocument, *, words: ReportWords = ENGLISH) -> 
     """The report as a PDF, with its labels in `words`' language (English by default)."""
     pdf = _ReportPDF(report, words)
     pdf.add_page()
-    verdicts = words.verdicts
+    _title_and_facts(pdf, report, words)
+    _recommendation(pdf, report, words)
+    _criteria(pdf, report, words)
+    if report.gaps:
+        _gaps_and_tools(pdf, report, words)
+    if report.clarifications:
+        _clarifications(pdf, report, words)
+    pdf.ln(4)
+    pdf.set_text_color(*_GREY)
+    pdf.paragraph(words.closing % {"id": report.application_id, "format": report.format}, size=7.5)
+    return bytes(pdf.output())
 
+
+def _title_and_facts(pdf: _ReportPDF, report: StageReportDocument, words: ReportWords) -> None:
+    """The node, the title, and what the report is about, down to the framework's digest."""
     if words.note:
         pdf.set_text_color(*_GREY)
         pdf.paragraph(words.note, size=8.5)
@@ -302,6 +315,9 @@ def render_pdf(report: StageReportDocument, *, words: ReportWords = ENGLISH) -> 
     pdf.line(pdf.l_margin, pdf.get_y() + 2, pdf.w - pdf.r_margin, pdf.get_y() + 2)
     pdf.ln(5)
 
+
+def _recommendation(pdf: _ReportPDF, report: StageReportDocument, words: ReportWords) -> None:
+    """The recommendation, the lead's summary and the gaps in one line."""
     recommended = report.recommendation.value == "recommended"
     pdf.set_text_color(*_VERDICT_COLOURS["met" if recommended else "not_met"])
     pdf.paragraph(words.recommended if recommended else words.not_recommended, size=12.5, bold=True)
@@ -311,6 +327,10 @@ def render_pdf(report: StageReportDocument, *, words: ReportWords = ENGLISH) -> 
         words.gaps_line % {"gaps": ", ".join(report.gaps)} if report.gaps else words.all_met
     )
 
+
+def _criteria(pdf: _ReportPDF, report: StageReportDocument, words: ReportWords) -> None:
+    """Each criterion with its verdict, its text and the reasons given for it."""
+    verdicts = words.verdicts
     pdf.heading(words.criteria_heading)
     for criterion in report.criteria:
         pdf.pair(
@@ -320,79 +340,85 @@ def render_pdf(report: StageReportDocument, *, words: ReportWords = ENGLISH) -> 
         )
         pdf.paragraph(words.criteria.get(criterion.code, criterion.text), size=9)
         pdf.ln(1)
-        pdf.set_font(FONT_FAMILY, "", 8.5)
-        pdf.set_draw_color(200, 200, 200)
-        pdf.set_line_width(0.2)
-        # Right to left, the columns run from the right too.
-        order = slice(None, None, -1 if pdf.rtl else 1)
-        with pdf.table(
-            col_widths=(28, 20, 130)[order],
-            text_align="RIGHT" if pdf.rtl else "LEFT",
-            line_height=4.2,
-            headings_style=FontFace(emphasis="BOLD", fill_color=(241, 243, 245)),
-            first_row_as_headings=True,
-            padding=1,
-        ) as table:
-            heading = table.row()
-            for title in (words.by, words.verdict, words.reasons)[order]:
-                heading.cell(title)
-            for reason in criterion.reasons:
-                text = reason.text
-                if reason.evidence:
-                    cited = ", ".join(f"{item.filename} (#{item.id})" for item in reason.evidence)
-                    text += "\n" + words.evidence_line % {"files": cited}
-                cells = (
-                    words.consolidated
-                    if reason.source == "consolidation"
-                    else words.reviewer(reason.reviewer),
-                    verdicts[reason.verdict.value],
-                    text,
-                )
-                row = table.row()
-                for cell in cells[order]:
-                    row.cell(cell)
+        _reasons_table(pdf, criterion, words)
         pdf.ln(3)
 
-    if report.gaps:
-        pdf.heading(words.gaps_heading)
-        for criterion in report.criteria:
-            if not criterion.gap:
-                continue
-            pdf.paragraph(
-                f"{criterion.code} ({verdicts[criterion.verdict.value]})", size=10.5, bold=True
+
+def _reasons_table(pdf: _ReportPDF, criterion: CriterionResult, words: ReportWords) -> None:
+    """Who gave which verdict on `criterion`, with their reasons and the evidence cited."""
+    verdicts = words.verdicts
+    pdf.set_font(FONT_FAMILY, "", 8.5)
+    pdf.set_draw_color(200, 200, 200)
+    pdf.set_line_width(0.2)
+    # Right to left, the columns run from the right too.
+    order = slice(None, None, -1 if pdf.rtl else 1)
+    with pdf.table(
+        col_widths=(28, 20, 130)[order],
+        text_align="RIGHT" if pdf.rtl else "LEFT",
+        line_height=4.2,
+        headings_style=FontFace(emphasis="BOLD", fill_color=(241, 243, 245)),
+        first_row_as_headings=True,
+        padding=1,
+    ) as table:
+        heading = table.row()
+        for title in (words.by, words.verdict, words.reasons)[order]:
+            heading.cell(title)
+        for reason in criterion.reasons:
+            text = reason.text
+            if reason.evidence:
+                cited = ", ".join(f"{item.filename} (#{item.id})" for item in reason.evidence)
+                text += "\n" + words.evidence_line % {"files": cited}
+            cells = (
+                words.consolidated
+                if reason.source == "consolidation"
+                else words.reviewer(reason.reviewer),
+                verdicts[reason.verdict.value],
+                text,
             )
-            if not criterion.tools:
-                pdf.paragraph(words.no_tool, size=9)
-            for tool in criterion.tools:
-                provider = f", {tool.provider}" if tool.provider else ""
-                kind = f"  ({words.kinds[tool.kind.value]}{provider})"
-                if pdf.rtl:
-                    pdf.pair(tool.title, kind, _GREY, size=9)
-                else:
-                    pdf.set_font(FONT_FAMILY, "B", 9)
-                    pdf.set_text_color(*_BLUE)
-                    pdf.write(_LINE, f"{tool.title}", link=tool.link)
-                    pdf.set_text_color(*_GREY)
-                    pdf.set_font(FONT_FAMILY, "", 8)
-                    pdf.write(_LINE, kind)
-                    pdf.set_text_color(*_BLACK)
-                    pdf.ln(_LINE)
-                pdf.paragraph(tool.summary, size=8.5)
+            row = table.row()
+            for cell in cells[order]:
+                row.cell(cell)
+
+
+def _gaps_and_tools(pdf: _ReportPDF, report: StageReportDocument, words: ReportWords) -> None:
+    """Each gap with the catalogue's tools that help close it."""
+    verdicts = words.verdicts
+    pdf.heading(words.gaps_heading)
+    for criterion in report.criteria:
+        if not criterion.gap:
+            continue
+        pdf.paragraph(
+            f"{criterion.code} ({verdicts[criterion.verdict.value]})", size=10.5, bold=True
+        )
+        if not criterion.tools:
+            pdf.paragraph(words.no_tool, size=9)
+        for tool in criterion.tools:
+            provider = f", {tool.provider}" if tool.provider else ""
+            kind = f"  ({words.kinds[tool.kind.value]}{provider})"
+            if pdf.rtl:
+                pdf.pair(tool.title, kind, _GREY, size=9)
+            else:
+                pdf.set_font(FONT_FAMILY, "B", 9)
+                pdf.set_text_color(*_BLUE)
+                pdf.write(_LINE, f"{tool.title}", link=tool.link)
                 pdf.set_text_color(*_GREY)
-                pdf.paragraph(tool.link, size=7.5)
+                pdf.set_font(FONT_FAMILY, "", 8)
+                pdf.write(_LINE, kind)
                 pdf.set_text_color(*_BLACK)
-                pdf.ln(1)
-            pdf.ln(2)
-
-    if report.clarifications:
-        pdf.heading(words.clarifications_heading)
-        for item in report.clarifications:
-            pdf.paragraph(words.about % {"codes": ", ".join(item.criteria)}, size=9, bold=True)
-            pdf.paragraph(words.question % {"text": item.question}, size=8.5)
-            pdf.paragraph(words.answer % {"text": item.answer or words.not_answered}, size=8.5)
+                pdf.ln(_LINE)
+            pdf.paragraph(tool.summary, size=8.5)
+            pdf.set_text_color(*_GREY)
+            pdf.paragraph(tool.link, size=7.5)
+            pdf.set_text_color(*_BLACK)
             pdf.ln(1)
+        pdf.ln(2)
 
-    pdf.ln(4)
-    pdf.set_text_color(*_GREY)
-    pdf.paragraph(words.closing % {"id": report.application_id, "format": report.format}, size=7.5)
-    return bytes(pdf.output())
+
+def _clarifications(pdf: _ReportPDF, report: StageReportDocument, words: ReportWords) -> None:
+    """The reviewers' questions to the city, and its answers."""
+    pdf.heading(words.clarifications_heading)
+    for item in report.clarifications:
+        pdf.paragraph(words.about % {"codes": ", ".join(item.criteria)}, size=9, bold=True)
+        pdf.paragraph(words.question % {"text": item.question}, size=8.5)
+        pdf.paragraph(words.answer % {"text": item.answer or words.not_answered}, size=8.5)
+        pdf.ln(1)
