@@ -17,7 +17,10 @@ application did not exist.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, col, func, select
 
@@ -28,6 +31,7 @@ from sdgcities.node.actor import Actor
 from sdgcities.node.applications import service as applications
 from sdgcities.node.applications.models import Application, ApplicationState, Evidence
 from sdgcities.node.audit.service import record
+from sdgcities.node.catalogue.models import Tool
 from sdgcities.node.catalogue.service import match_tools_for_gaps
 from sdgcities.node.cities.models import City
 from sdgcities.node.committee.decisions import decision_on
@@ -44,7 +48,12 @@ from sdgcities.node.review.access import (
     consolidation_of,
 )
 from sdgcities.node.review.consolidation import consolidate
-from sdgcities.node.review.models import ReviewConsolidation, Verdict
+from sdgcities.node.review.models import (
+    CriterionAssessment,
+    ReviewAssignment,
+    ReviewConsolidation,
+    Verdict,
+)
 from sdgcities.node.review.schemas import ConsolidationCreate
 from sdgcities.node.timeutil import utcnow
 
@@ -147,76 +156,16 @@ def build_document(
     assert city is not None  # a foreign key, and cities are never deleted
 
     assignments = assignments_of(session=session, application_id=application.id)
-    labels: dict[int, str] = {}
-    for assignment in assignments:
-        others = sum(1 for label in labels.values() if label != "lead reviewer")
-        labels[saved_id(assignment.id)] = (
-            "lead reviewer" if assignment.lead else f"reviewer {others + 1}"
-        )
-    assessments = assessments_of(session=session, assignments=assignments)
-    cited = {evidence_id for a in assessments for evidence_id in a.evidence_ids}
-    filenames = {
-        saved_id(evidence.id): evidence.filename
-        for evidence in session.exec(
-            select(Evidence).where(col(Evidence.id).in_(sorted(cited)))
-        ).all()
-    }
-
+    reasons = _ReviewersReasons.of(session=session, assignments=assignments)
     texts = {criterion.code: criterion.text for criterion in stage.criteria}
     gaps = [str(v["code"]) for v in consolidation.verdicts if v["verdict"] != Verdict.MET.value]
     tools = match_tools_for_gaps(
         session=session, criteria_codes=gaps, texts=texts, per_gap=TOOLS_PER_GAP
     )
-
-    results = []
-    for consolidated in consolidation.verdicts:
-        code = str(consolidated["code"])
-        verdict = Verdict(consolidated["verdict"])
-        reasons = [
-            Reason(
-                source="consolidation",
-                reviewer="lead reviewer",
-                verdict=verdict,
-                text=str(consolidated["reasons"])
-                if not consolidated["defaulted"]
-                else "No separate reasons: the most cautious of the reviewers' verdicts.",
-            )
-        ]
-        reasons += [
-            Reason(
-                source="reviewer",
-                reviewer=labels[assessment.assignment_id],
-                verdict=assessment.verdict,
-                text=assessment.reasons,
-                evidence=[
-                    EvidenceRef(id=evidence_id, filename=filenames[evidence_id])
-                    for evidence_id in assessment.evidence_ids
-                    if evidence_id in filenames
-                ],
-            )
-            for assessment in assessments
-            if assessment.criterion_code == code
-        ]
-        results.append(
-            CriterionResult(
-                code=code,
-                text=texts[code],
-                verdict=verdict,
-                gap=verdict is not Verdict.MET,
-                reasons=reasons,
-                tools=[
-                    ToolRef(
-                        id=saved_id(tool.id),
-                        title=tool.title,
-                        link=tool.link,
-                        kind=tool.kind,
-                        summary=tool.summary,
-                        provider=tool.provider,
-                    )
-                    for tool in tools.get(code, [])
-                ],
-            )
-        )
+    results = [
+        _criterion_result(consolidated, texts=texts, reasons=reasons, tools=tools)
+        for consolidated in consolidation.verdicts
+    ]
 
     return StageReportDocument(
         version=version,
@@ -245,6 +194,91 @@ def build_document(
         ],
         consolidated_at=consolidation.consolidated_at,
         generated_at=generated_at,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _ReviewersReasons:
+    """The reviewers' assessments as the report quotes them: each reviewer named by role only
+    ("lead reviewer", "reviewer N"), each evidence file cited by its name."""
+
+    assessments: list[CriterionAssessment]
+    labels: dict[int, str]
+    filenames: dict[int, str]
+
+    @classmethod
+    def of(cls, *, session: Session, assignments: list[ReviewAssignment]) -> _ReviewersReasons:
+        labels: dict[int, str] = {}
+        for assignment in assignments:
+            others = sum(1 for label in labels.values() if label != "lead reviewer")
+            labels[saved_id(assignment.id)] = (
+                "lead reviewer" if assignment.lead else f"reviewer {others + 1}"
+            )
+        assessments = assessments_of(session=session, assignments=assignments)
+        cited = {evidence_id for a in assessments for evidence_id in a.evidence_ids}
+        filenames = {
+            saved_id(evidence.id): evidence.filename
+            for evidence in session.exec(
+                select(Evidence).where(col(Evidence.id).in_(sorted(cited)))
+            ).all()
+        }
+        return cls(assessments, labels, filenames)
+
+    def on(self, code: str) -> list[Reason]:
+        """The reviewers' reasons on the criterion `code`, in the order they were given."""
+        return [
+            Reason(
+                source="reviewer",
+                reviewer=self.labels[assessment.assignment_id],
+                verdict=assessment.verdict,
+                text=assessment.reasons,
+                evidence=[
+                    EvidenceRef(id=evidence_id, filename=self.filenames[evidence_id])
+                    for evidence_id in assessment.evidence_ids
+                    if evidence_id in self.filenames
+                ],
+            )
+            for assessment in self.assessments
+            if assessment.criterion_code == code
+        ]
+
+
+def _criterion_result(
+    consolidated: dict[str, Any],
+    *,
+    texts: dict[str, str],
+    reasons: _ReviewersReasons,
+    tools: Mapping[str, Sequence[Tool]],
+) -> CriterionResult:
+    """One criterion of the report: the consolidated verdict with the lead's reasons first,
+    then each reviewer's, and the catalogue's tools for a gap."""
+    code = str(consolidated["code"])
+    verdict = Verdict(consolidated["verdict"])
+    lead = Reason(
+        source="consolidation",
+        reviewer="lead reviewer",
+        verdict=verdict,
+        text=str(consolidated["reasons"])
+        if not consolidated["defaulted"]
+        else "No separate reasons: the most cautious of the reviewers' verdicts.",
+    )
+    return CriterionResult(
+        code=code,
+        text=texts[code],
+        verdict=verdict,
+        gap=verdict is not Verdict.MET,
+        reasons=[lead, *reasons.on(code)],
+        tools=[
+            ToolRef(
+                id=saved_id(tool.id),
+                title=tool.title,
+                link=tool.link,
+                kind=tool.kind,
+                summary=tool.summary,
+                provider=tool.provider,
+            )
+            for tool in tools.get(code, [])
+        ],
     )
 
 
