@@ -60,44 +60,11 @@ def init(
     json_output: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Create the data folder, the signing key (encrypted) and a first administrator token."""
-    from ._program import program
-    from .node_init import (
-        DatabaseUnreachable,
-        NodeAlreadyInitialised,
-        fetch_root_key,
-        initialise_node,
+    from .node_init import DatabaseUnreachable, NodeAlreadyInitialised, initialise_node
+
+    root_keys = _root_keys_to_pin(
+        node_id=node_id, global_url=global_url, root_thumbprint=root_thumbprint
     )
-
-    root_keys = None
-    # A root key pinned whole in the environment (docker-compose's ROOT_KEYS) needs no thumbprint.
-    pinned_in_environment = os.environ.get("SDGCITIES_ROOT_KEYS", "").strip() not in ("", "[]")
-    if global_url is not None or root_thumbprint is not None:
-        if node_id == "global":
-            raise CliError(
-                "--global-url and --root-thumbprint are for national nodes: the global node "
-                "holds the root key itself",
-                ExitCode.USAGE,
-            )
-        if root_thumbprint is None and not pinned_in_environment:
-            raise CliError(
-                "--global-url and --root-thumbprint go together: the node pins the root key "
-                "that the thumbprint names (or pin it whole with SDGCITIES_ROOT_KEYS)",
-                ExitCode.USAGE,
-            )
-        if global_url is None:
-            raise CliError(
-                "--root-thumbprint goes with --global-url: the root key is fetched from the "
-                "global node",
-                ExitCode.USAGE,
-            )
-        if root_thumbprint is not None:
-            from ._config import checked_thumbprint
-
-            root_keys = [
-                fetch_root_key(
-                    global_url=global_url, thumbprint=checked_thumbprint(root_thumbprint)
-                )
-            ]
     try:
         result = initialise_node(
             data_dir=data_dir,
@@ -122,6 +89,53 @@ def init(
 
         typer.echo(json.dumps(result))
         return
+    _print_initialised(result, data_dir=data_dir, global_url=global_url)
+
+
+def _root_keys_to_pin(
+    *, node_id: str, global_url: str | None, root_thumbprint: str | None
+) -> list[dict[str, str]] | None:
+    """The global root key a national node pins at creation, fetched from `global_url` and
+    checked against `root_thumbprint`; None when there is none to fetch. Refuses the options
+    that do not go together."""
+    from .node_init import fetch_root_key
+
+    # A root key pinned whole in the environment (docker-compose's ROOT_KEYS) needs no thumbprint.
+    pinned_in_environment = os.environ.get("SDGCITIES_ROOT_KEYS", "").strip() not in ("", "[]")
+    if global_url is not None or root_thumbprint is not None:
+        if node_id == "global":
+            raise CliError(
+                "--global-url and --root-thumbprint are for national nodes: the global node "
+                "holds the root key itself",
+                ExitCode.USAGE,
+            )
+        if root_thumbprint is None and not pinned_in_environment:
+            raise CliError(
+                "--global-url and --root-thumbprint go together: the node pins the root key "
+                "that the thumbprint names (or pin it whole with SDGCITIES_ROOT_KEYS)",
+                ExitCode.USAGE,
+            )
+        if global_url is None:
+            raise CliError(
+                "--root-thumbprint goes with --global-url: the root key is fetched from the "
+                "global node",
+                ExitCode.USAGE,
+            )
+        if root_thumbprint is not None:
+            from ._config import checked_thumbprint
+
+            return [
+                fetch_root_key(
+                    global_url=global_url, thumbprint=checked_thumbprint(root_thumbprint)
+                )
+            ]
+    return None
+
+
+def _print_initialised(result: dict[str, str], *, data_dir: Path, global_url: str | None) -> None:
+    """What `init` made, with the one-time admin token, and the commands that come next."""
+    from ._program import program
+
     typer.echo(f"Node {result['node_id']} initialised in {result['data_dir']}")
     typer.echo(f"  DID:          {result['did']}")
     typer.echo(f"  signing key:  {result['kid']} (encrypted at rest)")
