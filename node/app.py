@@ -170,22 +170,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     refresh_once(app.state.node)
     if app.state.node.root_key is not None:
         republish_once(app.state.node)  # a list that lapsed while the node was down
-    for router in ROUTERS:
-        app.include_router(router)
     # The federation store (reports in, the global node's own log too) lives on the global node.
     app.state.ingest = (
         IngestRuntime(concurrency=settings.ingest_concurrency) if settings.is_global else None
     )
     app.state.ingest_pool = ingest_pool(settings, engine)
-    if settings.is_global:
-        app.include_router(members_router)
-        app.include_router(spotchecks_global_router)
-        app.include_router(ingest_router)
-        app.include_router(monitoring_router)
-        app.include_router(federation_assistance_router)
-    else:
-        app.include_router(membership_router)
-        app.include_router(spotchecks_national_router)
+    _include_routers(app, is_global=settings.is_global)
     install_site(app)
     _describe_access(app)
     document_errors(app, api_routes)
@@ -193,38 +183,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.add_middleware(
         RequestSizeLimit,
         max_bytes=settings.max_request_bytes,
-        routes=(
-            RouteBodyCap.for_route(
-                "POST",
-                EVIDENCE_UPLOAD_PATH,
-                settings.evidence_max_bytes,
-                detail=str(EvidenceTooLarge(max_bytes=settings.evidence_max_bytes)),
-            ),
-            RouteBodyCap.for_route(
-                "PUT",
-                DOCUMENT_UPLOAD_PATH,
-                settings.evidence_max_bytes,
-                detail=str(EvidenceTooLarge(max_bytes=settings.evidence_max_bytes)),
-            ),
-            RouteBodyCap.for_route("POST", REPORTS_PATH, MAX_REPORT_BYTES, detail=REPORT_TOO_LARGE),
-            RouteBodyCap.for_route(
-                "POST", WATCHES_PATH, MAX_WATCH_REQUEST_BYTES, detail=WATCH_REQUEST_TOO_LARGE
-            ),
-            # The city's upload page: the same file in a multipart form, with its few fields.
-            RouteBodyCap.for_route(
-                "POST",
-                EVIDENCE_PAGE_PATH,
-                settings.evidence_max_bytes + UPLOAD_FORM_OVERHEAD,
-                detail=str(EvidenceTooLarge(max_bytes=settings.evidence_max_bytes)),
-            ),
-            # A certification with its document, in a multipart form (web/city/profile.py).
-            RouteBodyCap.for_route(
-                "POST",
-                CERTIFICATION_PAGE_PATH,
-                settings.evidence_max_bytes + UPLOAD_FORM_OVERHEAD,
-                detail=str(EvidenceTooLarge(max_bytes=settings.evidence_max_bytes)),
-            ),
-        ),
+        routes=_body_caps(settings),
         page_refusal=refusal_page,
     )
     # Added last, so outermost: a refused request costs no body read.
@@ -235,6 +194,59 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         page_refusal=refusal_page,
     )
     return app
+
+
+def _include_routers(app: FastAPI, *, is_global: bool) -> None:
+    """Every node's routes, then the global node's own (members, spot checks, the reports
+    coming in, monitoring) or a national node's (its membership, its side of spot checks)."""
+    for router in ROUTERS:
+        app.include_router(router)
+    if is_global:
+        app.include_router(members_router)
+        app.include_router(spotchecks_global_router)
+        app.include_router(ingest_router)
+        app.include_router(monitoring_router)
+        app.include_router(federation_assistance_router)
+    else:
+        app.include_router(membership_router)
+        app.include_router(spotchecks_national_router)
+
+
+def _body_caps(settings: Settings) -> tuple[RouteBodyCap, ...]:
+    """The routes whose bodies have a cap of their own instead of `max_request_bytes`: the
+    uploads, a member's report, a watch request, and the pages that send a file in a form."""
+    return (
+        RouteBodyCap.for_route(
+            "POST",
+            EVIDENCE_UPLOAD_PATH,
+            settings.evidence_max_bytes,
+            detail=str(EvidenceTooLarge(max_bytes=settings.evidence_max_bytes)),
+        ),
+        RouteBodyCap.for_route(
+            "PUT",
+            DOCUMENT_UPLOAD_PATH,
+            settings.evidence_max_bytes,
+            detail=str(EvidenceTooLarge(max_bytes=settings.evidence_max_bytes)),
+        ),
+        RouteBodyCap.for_route("POST", REPORTS_PATH, MAX_REPORT_BYTES, detail=REPORT_TOO_LARGE),
+        RouteBodyCap.for_route(
+            "POST", WATCHES_PATH, MAX_WATCH_REQUEST_BYTES, detail=WATCH_REQUEST_TOO_LARGE
+        ),
+        # The city's upload page: the same file in a multipart form, with its few fields.
+        RouteBodyCap.for_route(
+            "POST",
+            EVIDENCE_PAGE_PATH,
+            settings.evidence_max_bytes + UPLOAD_FORM_OVERHEAD,
+            detail=str(EvidenceTooLarge(max_bytes=settings.evidence_max_bytes)),
+        ),
+        # A certification with its document, in a multipart form (web/city/profile.py).
+        RouteBodyCap.for_route(
+            "POST",
+            CERTIFICATION_PAGE_PATH,
+            settings.evidence_max_bytes + UPLOAD_FORM_OVERHEAD,
+            detail=str(EvidenceTooLarge(max_bytes=settings.evidence_max_bytes)),
+        ),
+    )
 
 
 def _rate_limits(settings: Settings) -> list[RouteRateLimit]:
