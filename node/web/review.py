@@ -53,6 +53,7 @@ from sdgcities.node.evidence import (
     MediaType,
     content_disposition,
 )
+from sdgcities.node.frameworks import FrameworkDocument
 from sdgcities.node.frameworks import service as frameworks
 from sdgcities.node.frameworks.translations import ShownCriterion, in_language
 from sdgcities.node.reports import service as reports
@@ -214,15 +215,7 @@ def _review_view(
     document = frameworks.document_of(
         applications.framework_of(session=session, application=application)
     )
-    shown_stage = next(
-        (
-            s
-            for s in in_language(document, language=language.code).stages
-            if s.key == application.stage
-        ),
-        None,
-    )
-    shown = {c.code: c for c in shown_stage.criteria} if shown_stage else {}
+    shown = _shown_criteria(document, stage=application.stage, language=language)
     answers = {
         a.criterion_code: a
         for a in applications.answers_of(session=session, application=application)
@@ -230,19 +223,9 @@ def _review_view(
     evidence_by_code: dict[str, list[Evidence]] = {}
     for evidence in applications.evidence_of(session=session, application=application):
         evidence_by_code.setdefault(evidence.criterion_code, []).append(evidence)
-    by_assignment = {a.id: a for a in assignments}
-    own_by_code: dict[str, CriterionAssessment] = {}
-    others_by_code: dict[str, list[OtherAssessment]] = {}
-    for visible in assessment.visible_assessments(
-        session=session, application=application, actor=actor
-    ):
-        if visible.assignment_id == own.id:
-            own_by_code[visible.criterion_code] = visible
-        else:
-            reviewer = by_assignment[visible.assignment_id].reviewer_id
-            others_by_code.setdefault(visible.criterion_code, []).append(
-                OtherAssessment(names.get(reviewer, ""), visible)
-            )
+    own_by_code, others_by_code = _assessments_by_code(
+        session, application=application, actor=actor, own=own, assignments=assignments, names=names
+    )
     criteria = []
     for code in document.criteria_codes(application.stage):
         verdicts = [other.assessment.verdict for other in others_by_code.get(code, [])]
@@ -276,6 +259,44 @@ def _review_view(
             if e.media_type in PREVIEWED
         },
     )
+
+
+def _shown_criteria(
+    document: FrameworkDocument, *, stage: str, language: Language
+) -> dict[str, ShownCriterion]:
+    """The criteria of `stage` as a reader of `language` sees them, by code."""
+    shown_stage = next(
+        (s for s in in_language(document, language=language.code).stages if s.key == stage),
+        None,
+    )
+    return {c.code: c for c in shown_stage.criteria} if shown_stage else {}
+
+
+def _assessments_by_code(
+    session: Session,
+    *,
+    application: Application,
+    actor: Actor,
+    own: ReviewAssignment,
+    assignments: Sequence[ReviewAssignment],
+    names: Mapping[int, str],
+) -> tuple[dict[str, CriterionAssessment], dict[str, list[OtherAssessment]]]:
+    """By criterion, the caller's own assessment and the other reviewers' they may see (once
+    they have submitted their own), with each other reviewer's name."""
+    by_assignment = {a.id: a for a in assignments}
+    own_by_code: dict[str, CriterionAssessment] = {}
+    others_by_code: dict[str, list[OtherAssessment]] = {}
+    for visible in assessment.visible_assessments(
+        session=session, application=application, actor=actor
+    ):
+        if visible.assignment_id == own.id:
+            own_by_code[visible.criterion_code] = visible
+        else:
+            reviewer = by_assignment[visible.assignment_id].reviewer_id
+            others_by_code.setdefault(visible.criterion_code, []).append(
+                OtherAssessment(names.get(reviewer, ""), visible)
+            )
+    return own_by_code, others_by_code
 
 
 @dataclass(frozen=True)
@@ -813,34 +834,8 @@ async def consolidate(
     # The lead's role first: anyone else is refused whatever they sent.
     view = await _in_thread(lambda: _lead_view(session, caller.actor, application_id, language))
     form = await request.form()
-    errors: list[FieldError] = []
-    verdicts: list[ConsolidatedVerdictCreate] = []
     sent: dict[str, Any] = {"verdicts": {}, "reasons": {}}
-    for criterion in view.criteria:
-        code = criterion.code
-        chosen, reasons = _text(form, f"verdict-{code}"), _text(form, f"reasons-{code}")
-        sent["verdicts"][code], sent["reasons"][code] = chosen, reasons[:MAX_TEXT]
-        if chosen == KEEP_REVIEWERS:
-            continue
-        if chosen not in {v.value for v in Verdict}:
-            errors.append(
-                FieldError(
-                    f"verdict-{code}", N_("Choose the consolidated verdict of this criterion.")
-                )
-            )
-            continue
-        error = _check_paragraphs(
-            reasons, f"reasons-{code}", N_("Give the reasons for the verdict you chose.")
-        )
-        if error:
-            errors.append(error)
-            continue
-        try:
-            verdicts.append(
-                ConsolidatedVerdictCreate(code=code, verdict=Verdict(chosen), reasons=reasons)
-            )
-        except ValidationError:
-            errors.append(_invalid_text(f"reasons-{code}"))
+    verdicts, errors = _lead_verdicts(form, [c.code for c in view.criteria], sent)
     recommendation, summary = _text(form, "recommendation"), _text(form, "summary")
     sent["recommendation"], sent["summary"] = recommendation, summary[:MAX_TEXT]
     if recommendation not in {r.value for r in Recommendation}:
@@ -872,17 +867,52 @@ async def consolidate(
     except Conflict:
         return await posted.again(409, refused=True, sent=sent)
     except InvalidRequest as refused:
-        gaps: dict[str, str] = refused.extra.get("gaps", {})
-        message = N_("A recommendation needs every criterion met; this one is %(verdict)s.")
-        return await posted.again(
-            400,
-            errors=[
-                FieldError(f"verdict-{code}", message, {"verdict": VERDICT_NAMES[verdict]})
-                for code, verdict in gaps.items()
-            ],
-            sent=sent,
-        )
+        return await posted.again(400, errors=_gap_errors(refused), sent=sent)
     return posted.done("consolidated")
+
+
+def _lead_verdicts(
+    form: Any, codes: Sequence[str], sent: dict[str, Any]
+) -> tuple[list[ConsolidatedVerdictCreate], list[FieldError]]:
+    """The verdicts the lead gave in the form, one per criterion of `codes` not left to the
+    reviewers, or an error beside each one at fault; what was sent goes into `sent`."""
+    errors: list[FieldError] = []
+    verdicts: list[ConsolidatedVerdictCreate] = []
+    for code in codes:
+        chosen, reasons = _text(form, f"verdict-{code}"), _text(form, f"reasons-{code}")
+        sent["verdicts"][code], sent["reasons"][code] = chosen, reasons[:MAX_TEXT]
+        if chosen == KEEP_REVIEWERS:
+            continue
+        if chosen not in {v.value for v in Verdict}:
+            errors.append(
+                FieldError(
+                    f"verdict-{code}", N_("Choose the consolidated verdict of this criterion.")
+                )
+            )
+            continue
+        error = _check_paragraphs(
+            reasons, f"reasons-{code}", N_("Give the reasons for the verdict you chose.")
+        )
+        if error:
+            errors.append(error)
+            continue
+        try:
+            verdicts.append(
+                ConsolidatedVerdictCreate(code=code, verdict=Verdict(chosen), reasons=reasons)
+            )
+        except ValidationError:
+            errors.append(_invalid_text(f"reasons-{code}"))
+    return verdicts, errors
+
+
+def _gap_errors(refused: InvalidRequest) -> list[FieldError]:
+    """The service's refusal of a recommendation with gaps, beside each criterion not met."""
+    gaps: dict[str, str] = refused.extra.get("gaps", {})
+    message = N_("A recommendation needs every criterion met; this one is %(verdict)s.")
+    return [
+        FieldError(f"verdict-{code}", message, {"verdict": VERDICT_NAMES[verdict]})
+        for code, verdict in gaps.items()
+    ]
 
 
 # Evidence and the stage report ------------------------------------------------------------------
