@@ -22,7 +22,7 @@ from sdgcities.node.applications.models import Application, ApplicationState, Ev
 from sdgcities.node.cities.models import City
 from sdgcities.node.deps import ReadSessionDep, SessionDep, StateDep
 from sdgcities.node.errors import NodeError
-from sdgcities.node.frameworks import Indicator
+from sdgcities.node.frameworks import FrameworkDocument, Indicator, Stage
 from sdgcities.node.frameworks import service as frameworks
 from sdgcities.node.renewal import service as renewal
 from sdgcities.node.reports.service import report_count
@@ -99,46 +99,16 @@ def render_application(
     framework = applications.framework_of(session=session, application=application)
     document = frameworks.document_of(framework)
     stage = document.stage(application.stage)
-    answers = {
-        answer.criterion_code: answer
-        for answer in applications.answers_of(session=session, application=application)
-    }
-    evidence = applications.evidence_of(session=session, application=application)
-    asked = open_clarification_criteria(session=session, application_id=application.id)
-    draft = application.state is ApplicationState.DRAFT
-    sections: list[CriterionSection] = []
-    for criterion in stage.criteria:
-        answer = answers.get(criterion.code)
-        form = (forms or {}).get(criterion.code) or AnswerForm.from_answer(
-            criterion.code,
-            answer.narrative if answer else "",
-            answer.indicator_values if answer else [],
-        )
-        sections.append(
-            CriterionSection(
-                code=criterion.code,
-                slug=slug(criterion.code),
-                words=criterion_in(criterion, language.code, framework_language=document.language),
-                indicators=criterion.indicators,
-                answered=bool(answer and answer.narrative.strip()),
-                form=form,
-                evidence=[item for item in evidence if item.criterion_code == criterion.code],
-                editable=draft or criterion.code in asked,
-                upload_error=(upload_errors or {}).get(criterion.code),
-                to_confirm=bool(answer and answer.to_confirm),
-            )
-        )
+    sections = _criterion_sections(
+        session,
+        application=application,
+        document=document,
+        stage=stage,
+        language=language,
+        forms=forms or {},
+        upload_errors=upload_errors or {},
+    )
     requests = clarifications_of(session=session, application_id=application.id)
-    # Every problem on the page, in page order, for the error summary: (field id, message, code).
-    summary: list[tuple[str, str, str]] = []
-    for section in sections:
-        summary += [
-            (target, message, section.code) for target, message in section.form.errors.items()
-        ]
-        if section.upload_error:
-            summary.append((f"evidence-{section.slug}", section.upload_error, section.code))
-    summary += [(f"narrative-{slug(code)}", MISSING_ANSWER, code) for code in submit_errors or []]
-    summary += [(target, message, "") for target, message in (clarification_errors or {}).items()]
     return render(
         request,
         "city/application.html",
@@ -156,7 +126,11 @@ def render_application(
         answered_requests=[r for r in requests if r.answered_at is not None],
         clarification_answers=clarification_answers or {},
         clarification_errors=clarification_errors or {},
-        error_summary=summary,
+        error_summary=_error_summary(
+            sections,
+            submit_errors=submit_errors or [],
+            clarification_errors=clarification_errors or {},
+        ),
         refusal=refusal,
         detail=detail,
         steps=timeline(session=session, application=application),
@@ -165,6 +139,70 @@ def render_application(
         names=NAMES,
         **fee_pages.fee_context(session=session, language=language, application=application),
     )
+
+
+def _criterion_sections(
+    session: Session,
+    *,
+    application: Application,
+    document: FrameworkDocument,
+    stage: Stage,
+    language: Language,
+    forms: dict[str, AnswerForm],
+    upload_errors: dict[str, str],
+) -> list[CriterionSection]:
+    """A section per criterion of `stage`: its words, the city's answer (or the form as sent,
+    from `forms`), its evidence, and whether the city may change it now."""
+    answers = {
+        answer.criterion_code: answer
+        for answer in applications.answers_of(session=session, application=application)
+    }
+    evidence = applications.evidence_of(session=session, application=application)
+    asked = open_clarification_criteria(session=session, application_id=application.id)
+    draft = application.state is ApplicationState.DRAFT
+    sections: list[CriterionSection] = []
+    for criterion in stage.criteria:
+        answer = answers.get(criterion.code)
+        form = forms.get(criterion.code) or AnswerForm.from_answer(
+            criterion.code,
+            answer.narrative if answer else "",
+            answer.indicator_values if answer else [],
+        )
+        sections.append(
+            CriterionSection(
+                code=criterion.code,
+                slug=slug(criterion.code),
+                words=criterion_in(criterion, language.code, framework_language=document.language),
+                indicators=criterion.indicators,
+                answered=bool(answer and answer.narrative.strip()),
+                form=form,
+                evidence=[item for item in evidence if item.criterion_code == criterion.code],
+                editable=draft or criterion.code in asked,
+                upload_error=upload_errors.get(criterion.code),
+                to_confirm=bool(answer and answer.to_confirm),
+            )
+        )
+    return sections
+
+
+def _error_summary(
+    sections: list[CriterionSection],
+    *,
+    submit_errors: list[str],
+    clarification_errors: dict[str, str],
+) -> list[tuple[str, str, str]]:
+    """Every problem on the page, in page order, for the error summary: (field id, message,
+    criterion code)."""
+    summary: list[tuple[str, str, str]] = []
+    for section in sections:
+        summary += [
+            (target, message, section.code) for target, message in section.form.errors.items()
+        ]
+        if section.upload_error:
+            summary.append((f"evidence-{section.slug}", section.upload_error, section.code))
+    summary += [(f"narrative-{slug(code)}", MISSING_ANSWER, code) for code in submit_errors]
+    summary += [(target, message, "") for target, message in clarification_errors.items()]
+    return summary
 
 
 def document_city(session: Session, application: Application) -> City | None:
