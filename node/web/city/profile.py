@@ -164,7 +164,7 @@ async def add_certification(
         if errors:
             return await refuse(400, errors=errors)
         upload = form.get("document")
-        stored = None
+        document = None
         if isinstance(upload, UploadFile) and upload.filename:
             try:
                 stored = await _store_document(
@@ -175,33 +175,16 @@ async def add_certification(
                     exc.status_code,
                     errors={"document": UPLOAD_MESSAGES.get(exc.status_code, UPLOAD_REFUSED)},
                 )
-
-        def create() -> None:
-            begin_writing(session)
-            city = get_city_or_raise(
-                session=session, locode=str(caller.actor.city_locode), actor=caller.actor
-            )
-            certification = service.create_certification(
-                session=session,
-                city=city,
-                data=data,
-                actor=caller.actor,
-                keys=state.settings.certification_issuer_keys,
-            )
-            if stored is not None:
-                assert certification.id is not None
-                service.attach_document(
-                    session=session,
-                    locode=city.locode,
-                    certification_id=certification.id,
-                    stored=stored,
-                    filename=sanitise_filename(upload.filename),  # type: ignore[union-attr]
-                    actor=caller.actor,
-                    quota=state.settings.city_quota_bytes,
-                )
-
+            document = (stored, sanitise_filename(upload.filename))
         try:
-            await run_in_threadpool(create)
+            await run_in_threadpool(
+                _create_certification,
+                session,
+                caller=caller,
+                settings=state.settings,
+                data=data,
+                document=document,
+            )
         except NodeError as exc:
             field = "credential" if exc.status_code == 422 else None
             return await refuse(
@@ -215,6 +198,41 @@ async def add_certification(
     return RedirectResponse(
         f"/{language.code}/city/profile?saved=certification#other-certifications", status_code=303
     )
+
+
+def _create_certification(
+    session: Session,
+    *,
+    caller: WebCaller,
+    settings: Settings,
+    data: CertificationCreate,
+    document: tuple[StoredEvidence, str] | None,
+) -> None:
+    """The certification, with its `document` (stored already, and its file name) when one
+    was sent, in the request's transaction."""
+    begin_writing(session)
+    city = get_city_or_raise(
+        session=session, locode=str(caller.actor.city_locode), actor=caller.actor
+    )
+    certification = service.create_certification(
+        session=session,
+        city=city,
+        data=data,
+        actor=caller.actor,
+        keys=settings.certification_issuer_keys,
+    )
+    if document is not None:
+        assert certification.id is not None
+        stored, filename = document
+        service.attach_document(
+            session=session,
+            locode=city.locode,
+            certification_id=certification.id,
+            stored=stored,
+            filename=filename,
+            actor=caller.actor,
+            quota=settings.city_quota_bytes,
+        )
 
 
 async def _store_document(
