@@ -548,17 +548,7 @@ class Walkthrough:
                 f"{SHARED_GAP} partly met; stage report {report['digest'][:19]}…"
             )
         wanted = sorted(COMMUNITY_CITIES)
-        proposal = next(
-            (
-                found
-                for found in api.get("/communities/proposals", who=staff)["data"]
-                if [city["locode"] for city in found["cities"]] == wanted
-                and SHARED_GAP in [gap["code"] for gap in found["gaps"]]
-            ),
-            None,
-        )
-        if proposal is None:
-            raise Unexpected(f"KE: no community of {wanted} around {SHARED_GAP} proposed")
+        self._check_community_proposed(kenya, wanted)
         lines.append(f"proposed: {', '.join(wanted)} share {SHARED_GAP} in their latest reports")
         community = api.call(
             "POST",
@@ -573,6 +563,36 @@ class Walkthrough:
                 "cities": wanted,
             },
         )
+        starts = self._community_life(kenya, community, wanted)
+        lines += [
+            f'community {community["id"]} "{community["title"]}" formed; both cities told '
+            "and joined (each consented to be shown to the other)",
+            f"peer exchange on {starts.date().isoformat()} at 09:00 UTC: calendar invitations "
+            "to both cities' people; Kisumu reads Mombasa's post",
+        ]
+        return lines
+
+    def _check_community_proposed(self, kenya: Office, wanted: list[str]) -> None:
+        """The node proposes a community of the `wanted` cities around the shared gap."""
+        proposals = kenya.api.get("/communities/proposals", who=kenya.staff.headers)["data"]
+        proposal = next(
+            (
+                found
+                for found in proposals
+                if [city["locode"] for city in found["cities"]] == wanted
+                and SHARED_GAP in [gap["code"] for gap in found["gaps"]]
+            ),
+            None,
+        )
+        if proposal is None:
+            raise Unexpected(f"KE: no community of {wanted} around {SHARED_GAP} proposed")
+
+    def _community_life(
+        self, kenya: Office, community: dict[str, Any], wanted: list[str]
+    ) -> datetime:
+        """Both cities join the community, a peer exchange is scheduled and Mombasa posts;
+        Kisumu sees it all. When the exchange starts."""
+        api, staff = kenya.api, kenya.staff.headers
         path = f"/communities/{community['id']}"
         for locode in COMMUNITY_CITIES:
             api.post(
@@ -607,13 +627,7 @@ class Walkthrough:
         members = sorted(member["locode"] for member in seen["members"])
         if members != wanted or len(seen["posts"]) != 1 or len(seen["events"]) != 1:
             raise Unexpected(f"KE: Kisumu sees members {members} and {len(seen['posts'])} posts")
-        lines += [
-            f'community {community["id"]} "{community["title"]}" formed; both cities told '
-            "and joined (each consented to be shown to the other)",
-            f"peer exchange on {starts.date().isoformat()} at 09:00 UTC: calendar invitations "
-            "to both cities' people; Kisumu reads Mombasa's post",
-        ]
-        return lines
+        return starts
 
     def second_meetings(self) -> list[str]:
         lines = []
