@@ -466,9 +466,15 @@ def notify_certificate(
 
 
 def notify_community_formed(
-    *, session: Session, settings: Settings, community: Community, locodes: Sequence[str]
+    *,
+    session: Session,
+    settings: Settings,
+    community: Community,
+    locodes: Sequence[str],
+    count: int | None = None,
 ) -> int:
-    """To each invited city's people: a community formed around their gaps (report §30c)."""
+    """To each invited city's people: a community formed around their gaps (report §30c), of
+    `count` cities (by default `locodes`; a community across countries has more)."""
     queued = 0
     for locode in locodes:
         queued += _send(
@@ -482,7 +488,7 @@ def notify_community_formed(
             values={
                 "city": _city_name(session, locode),
                 "title": community.title,
-                "count": len(locodes),
+                "count": count or len(locodes),
                 "gaps": ", ".join(community.gaps),
                 "link": _page(settings, f"/city/communities/{community.id}"),
             },

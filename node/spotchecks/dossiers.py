@@ -64,7 +64,7 @@ def _trust_list(*, session: Session, state: NodeState) -> TrustList:
     return trust_list
 
 
-def _remember(*, session: Session, typ: str, jti: str, expires_at: datetime) -> None:
+def remember_message(*, session: Session, typ: str, jti: str, expires_at: datetime) -> None:
     """Accept a message id once; a second use is a replay (409), whatever else it says."""
     replayed = Conflict(f"message {jti} was already used: a replay is refused")
     if session.get(SeenMessage, jti) is not None:
@@ -86,7 +86,7 @@ def _verify_request(*, session: Session, state: NodeState, token: str) -> Dossie
         raise InvalidRequest(
             f"the request is for node {request.node_id}, this is node {state.settings.node_id}"
         )
-    _remember(
+    remember_message(
         session=session, typ=DOSSIER_REQUEST_TYP, jti=request.jti, expires_at=request.expires_at
     )
     return request
@@ -250,7 +250,7 @@ def receive_outcome(
         raise InvalidRequest(
             f"the outcome is for node {outcome.node_id}, this is node {state.settings.node_id}"
         )
-    _remember(
+    remember_message(
         session=session, typ=SPOTCHECK_OUTCOME_TYP, jti=outcome.jti, expires_at=outcome.expires_at
     )
     application, certificate = _certified(session=session, application_id=outcome.application_id)
