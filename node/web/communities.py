@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, time
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Path, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlmodel import Session
@@ -194,7 +195,8 @@ async def _form_from_proposal(
             errors=data,
             proposal=values["proposal"],
         )
-    community = form_it(data)
+    # Forming across countries sends the member nodes their invitations: off the event loop.
+    community = await run_in_threadpool(form_it, data)
     return RedirectResponse(
         f"{_base(language, caller)}/{community.id}?done=formed", status_code=303
     )
@@ -473,7 +475,8 @@ async def schedule_event(
     service.schedule_event(
         session=session, settings=state.settings, actor=caller.actor, community=community, data=data
     )
-    across.changed(session=session, state=state, community=community)
+    # Sends the member nodes the new revision, for a community across countries.
+    await run_in_threadpool(across.changed, session=session, state=state, community=community)
     return RedirectResponse(
         f"{_base(language, caller)}/{community_id}?done=scheduled", status_code=303
     )

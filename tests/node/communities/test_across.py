@@ -31,7 +31,7 @@ from ..ingest.conftest import (  # noqa: F401 - fixtures
     secretariat,
 )
 from ..web import test_global_pages as global_pages
-from ..web.conftest import SignIn
+from ..web.conftest import SignIn, form_token
 from .test_federation import _report, _share
 
 # The global node's sign-in (its cookies are `__Host-`, over https).
@@ -254,3 +254,42 @@ def test_an_event_reaches_every_member_node(
     )
     assert posted.status_code == 409
     assert "not shared across countries" in posted.json()["detail"]
+
+
+@pytest.mark.usefixtures("logs")
+def test_the_secretariat_forms_it_from_the_proposal_on_its_page(
+    client: TestClient,  # noqa: F811
+    secretariat: Account,  # noqa: F811
+    members: MemberNodes,
+    sign_in: SignIn,
+) -> None:
+    sign_in(secretariat)
+    page = "/en/secretariat/communities"
+    listed = client.get(page)
+    assert listed.status_code == 200
+    assert 'id="form-x1"' in listed.text
+    token = form_token(listed.text)
+    base = {
+        "csrf_token": token,
+        "proposal": "x1",
+        "gap": ["B.c"],
+        "city": ["GH-ACC", "GH-KMS", "KE-MBA"],
+    }
+
+    # A missing title: the same page again, the problem beside the proposal's field.
+    refused = client.post(f"{page}/federation", data={**base, "title": ""})
+    assert refused.status_code == 400
+    assert 'id="title"' in refused.text
+    assert members.received == []
+
+    formed = client.post(
+        f"{page}/federation", data={**base, "title": "Ports"}, follow_redirects=False
+    )
+    assert formed.status_code == 303, formed.text
+    shown = client.get(formed.headers["location"])
+    assert shown.status_code == 200
+    for text in ("GH-ACC", "KE-MBA", "Invited: no answer yet", "community-deliveries"):
+        assert text in shown.text
+    assert 'id="post-form"' not in shown.text  # no discussion across countries
+    assert {m.node_id for m in members.received} == {"GH", "KE"}
+    assert f"{page}/" in client.get(page).text  # listed among the communities formed
