@@ -192,6 +192,20 @@ def schedule_event(
     return service.community_view(session=session, actor=actor, community=community)
 
 
+@router.post(ONE + "/events/{event_id}/cancel")
+def cancel_event(
+    session: SessionDep, state: StateDep, actor: Staff, community_id: Id, event_id: Id
+) -> CommunityPublic:
+    """Marks the event cancelled; for a community across countries, the member nodes are sent
+    the new revision, and show it cancelled."""
+    community = service.get_community_or_raise(
+        session=session, actor=actor, community_id=community_id, for_update=True
+    )
+    service.cancel_event(session=session, actor=actor, community=community, event_id=event_id)
+    across.changed(session=session, state=state, community=community)
+    return service.community_view(session=session, actor=actor, community=community)
+
+
 @router.post(ONE + "/posts", status_code=status.HTTP_201_CREATED)
 def add_post(
     data: PostCreate, session: SessionDep, actor: Reader, community_id: Id

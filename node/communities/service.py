@@ -535,6 +535,31 @@ def schedule_event(
     return event
 
 
+def cancel_event(
+    *, session: Session, actor: Actor, community: Community, event_id: int
+) -> CommunityEvent:
+    """Marks an event of the community cancelled (the global node sends it on to its members'
+    nodes, which show it so). Cancelling it again is 409."""
+    if community.global_id is not None:
+        raise Conflict(
+            f"community {community.id} is the global node's: its secretariat cancels the events"
+        )
+    event = session.exec(
+        select(CommunityEvent)
+        .where(CommunityEvent.id == event_id, CommunityEvent.community_id == community.id)
+        .with_for_update()
+    ).first()
+    if event is None:
+        raise NotFound(f"no event {event_id} in community {community.id}")
+    if event.cancelled_at is not None:
+        raise Conflict(f"event {event_id} is already cancelled")
+    event.cancelled_at = utcnow()
+    session.add(event)
+    session.flush()
+    _audit(session, actor, "community.event_cancel", community, event_id=event_id)
+    return event
+
+
 def post(
     *, session: Session, actor: Actor, community: Community, data: PostCreate
 ) -> CommunityPost:

@@ -248,6 +248,19 @@ def test_an_event_reaches_every_member_node(
         assert [(e.title, e.minutes, e.cancelled) for e in sent.events] == [
             ("Water loss", 60, False)
         ]
+    # Cancelled: the member nodes are sent it so; cancelling again is a conflict.
+    [event] = scheduled.json()["events"]
+    cancel = f"/communities/{community_id}/events/{event['id']}/cancel"
+    cancelled = client.post(cancel, headers=secretariat.headers)
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["events"][0]["cancelled_at"] is not None
+    assert [(e.revision, e.events[0].cancelled) for e in members.received[-2:]] == [
+        (3, True),
+        (3, True),
+    ]
+    assert client.post(cancel, headers=secretariat.headers).status_code == 409
+    missing = f"/communities/{community_id}/events/{event['id'] + 1}/cancel"
+    assert client.post(missing, headers=secretariat.headers).status_code == 404
     # The discussion is not shared across countries.
     posted = client.post(
         f"/communities/{community_id}/posts", json={"text": "Hello"}, headers=secretariat.headers

@@ -143,6 +143,9 @@ def test_the_global_nodes_community_reaches_the_city(
     assert _send(client, _token(backend, revision=3, events=[cancelled])).status_code == 201
     [event] = ok(client.get(path, headers=review.mombasa.headers))["events"]
     assert event["cancelled_at"] is not None
+    # Only the global secretariat cancels the global node's events.
+    refused = client.post(f"{path}/events/{event['id']}/cancel", headers=review.secretariat.headers)
+    assert refused.status_code == 409
 
 
 def _outcome(backend: Backend) -> str:
