@@ -46,6 +46,7 @@ from sdgcities.federation.errors import MessageRefused
 from sdgcities.node.actor import SYSTEM, Actor
 from sdgcities.node.audit.service import record
 from sdgcities.node.cities.models import City
+from sdgcities.node.config import Settings
 from sdgcities.node.db import saved_id
 from sdgcities.node.errors import Conflict, InvalidRequest
 from sdgcities.node.events.service import append_event
@@ -426,10 +427,7 @@ def receive_invitation(*, session: Session, state: NodeState, token: str) -> tup
             locodes=newly,
             count=invitation.invited_count,
         )
-    joined = [locode for locode, member in held.items() if member.consent is Consent.JOINED]
-    _take_events(
-        session=session, state=state, community=community, invitation=invitation, joined=joined
-    )
+    _take_events(session=session, state=state, community=community, invitation=invitation)
     record(
         session=session,
         actor=SYSTEM,
@@ -447,13 +445,10 @@ def receive_invitation(*, session: Session, state: NodeState, token: str) -> tup
 
 
 def _take_events(
-    *,
-    session: Session,
-    state: NodeState,
-    community: Community,
-    invitation: CommunityInvitation,
-    joined: list[str],
+    *, session: Session, state: NodeState, community: Community, invitation: CommunityInvitation
 ) -> None:
+    """The events not held yet, and the cancellations: the joined cities' people are told of
+    each (an event that arrives already cancelled is kept, and told to nobody)."""
     held = {
         event.global_id: event
         for event in session.exec(
@@ -472,20 +467,38 @@ def _take_events(
                 global_id=info.id,
                 cancelled_at=utcnow() if info.cancelled else None,
             )
-            session.add(event)
-            session.flush()
-            if not info.cancelled:
-                notices.notify_community_event(
-                    session=session,
-                    settings=state.settings,
-                    community=community,
-                    event=event,
-                    length=timedelta(minutes=event.minutes),
-                    locodes=joined,
-                )
+            told = not info.cancelled
         elif info.cancelled and event.cancelled_at is None:
             event.cancelled_at = utcnow()
-            session.add(event)
+            told = True
+        else:
+            continue
+        session.add(event)
+        session.flush()
+        if told:
+            tell_joined(session=session, settings=state.settings, community=community, event=event)
+
+
+def tell_joined(
+    *, session: Session, settings: Settings, community: Community, event: CommunityEvent
+) -> int:
+    """The event's invitation (or, once it is cancelled, its cancellation) to the people of
+    the node's own cities that joined."""
+    joined = session.exec(
+        select(CommunityMember.city_locode).where(
+            CommunityMember.community_id == community.id,
+            CommunityMember.consent == Consent.JOINED,
+        )
+    ).all()
+    return notices.notify_community_event(
+        session=session,
+        settings=settings,
+        community=community,
+        event=event,
+        length=timedelta(minutes=event.minutes),
+        locodes=list(joined),
+        cancelled=event.cancelled_at is not None,
+    )
 
 
 def send_answer(

@@ -201,7 +201,13 @@ def cancel_event(
     community = service.get_community_or_raise(
         session=session, actor=actor, community_id=community_id, for_update=True
     )
-    service.cancel_event(session=session, actor=actor, community=community, event_id=event_id)
+    service.cancel_event(
+        session=session,
+        settings=state.settings,
+        actor=actor,
+        community=community,
+        event_id=event_id,
+    )
     across.changed(session=session, state=state, community=community)
     return service.community_view(session=session, actor=actor, community=community)
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from sqlmodel import Session, col, func, select
@@ -519,27 +518,16 @@ def schedule_event(
     session.add(event)
     session.flush()
     _audit(session, actor, "community.event", community, event_id=event.id, kind=data.kind.value)
-    joined = [
-        member.city_locode
-        for member, _ in members(session=session, actor=actor, community=community)
-        if member.consent is Consent.JOINED
-    ]
-    notices.notify_community_event(
-        session=session,
-        settings=settings,
-        community=community,
-        event=event,
-        length=timedelta(minutes=event.minutes),
-        locodes=joined,
-    )
+    across.tell_joined(session=session, settings=settings, community=community, event=event)
     return event
 
 
 def cancel_event(
-    *, session: Session, actor: Actor, community: Community, event_id: int
+    *, session: Session, settings: Settings, actor: Actor, community: Community, event_id: int
 ) -> CommunityEvent:
-    """Marks an event of the community cancelled (the global node sends it on to its members'
-    nodes, which show it so). Cancelling it again is 409."""
+    """Marks an event of the community cancelled; the joined cities' people get the
+    cancellation for their calendar (across countries, their own nodes send it, once the global
+    node sent them the new revision). Cancelling it again is 409."""
     if community.global_id is not None:
         raise Conflict(
             f"community {community.id} is the global node's: its secretariat cancels the events"
@@ -557,6 +545,7 @@ def cancel_event(
     session.add(event)
     session.flush()
     _audit(session, actor, "community.event_cancel", community, event_id=event_id)
+    across.tell_joined(session=session, settings=settings, community=community, event=event)
     return event
 
 

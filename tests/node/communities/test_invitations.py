@@ -143,6 +143,15 @@ def test_the_global_nodes_community_reaches_the_city(
     assert _send(client, _token(backend, revision=3, events=[cancelled])).status_code == 201
     [event] = ok(client.get(path, headers=review.mombasa.headers))["events"]
     assert event["cancelled_at"] is not None
+    # Mombasa's people get the cancellation for their calendar, for the same calendar entry.
+    cancellation = mail_to(session, review.mombasa)[-1]
+    assert cancellation.subject.startswith("Cancelled: Water loss across borders")
+    assert cancellation.calendar is not None
+    told = Calendar.from_ical(cancellation.calendar)
+    assert str(told["method"]) == "CANCEL"
+    [cancelled_event] = told.walk("VEVENT")
+    assert str(cancelled_event["status"]) == "CANCELLED"
+    assert str(cancelled_event["uid"]) == str(vevent["uid"])
     # Only the global secretariat cancels the global node's events.
     refused = client.post(f"{path}/events/{event['id']}/cancel", headers=review.secretariat.headers)
     assert refused.status_code == 409
