@@ -33,7 +33,6 @@ from typing import Final
 
 from sqlmodel import Session, col, select
 
-from sdgcities.credentials import Error as CredentialsError
 from sdgcities.credentials import TrustList
 from sdgcities.federation import Event, EventType
 from sdgcities.federation.communities import (
@@ -53,10 +52,9 @@ from sdgcities.node.events.service import append_event
 from sdgcities.node.federation_registry.models import FederationCity
 from sdgcities.node.membership.client import FederationUnreachable, allowed_base_urls, exchange
 from sdgcities.node.notifications import service as notices
-from sdgcities.node.spotchecks.dossiers import remember_message
+from sdgcities.node.spotchecks.dossiers import held_trust_list, remember_message
 from sdgcities.node.state import NodeState
 from sdgcities.node.timeutil import utcnow
-from sdgcities.node.trust.service import load_current
 
 from . import federation
 from .models import (
@@ -195,16 +193,6 @@ def changed(*, session: Session, state: NodeState, community: Community) -> None
 # The global node: sending ------------------------------------------------------------------------
 
 
-def _trust_list(*, session: Session, state: NodeState) -> TrustList:
-    try:
-        trust_list = load_current(session=session, settings=state.settings)
-    except CredentialsError as exc:
-        raise Conflict(f"the stored trust list does not verify: {exc}") from exc
-    if trust_list is None:
-        raise Conflict("this node holds no trust list yet")
-    return trust_list
-
-
 def invitation_for(
     *, session: Session, state: NodeState, community: Community, node_id: str, audience: str
 ) -> str:
@@ -256,7 +244,7 @@ def deliver(*, session: Session, state: NodeState, community: Community) -> list
             continue
         delivery.attempted_at = utcnow()
         try:
-            trust_list = _trust_list(session=session, state=state)
+            trust_list = held_trust_list(session=session, state=state)
             node = trust_list.node(delivery.node_id)
             if node is None:
                 raise Conflict(f"node {delivery.node_id} is not on the trust list")
@@ -363,7 +351,7 @@ def receive_invitation(*, session: Session, state: NodeState, token: str) -> tup
     was already taken. Its cities must be this node's, of its jurisdiction; each city newly
     invited is told, and each new event reaches the people of the cities that joined."""
     settings = state.settings
-    trust_list = _trust_list(session=session, state=state)
+    trust_list = held_trust_list(session=session, state=state)
     try:
         invitation = CommunityInvitation.from_jws(
             token, trust_list=trust_list, audience=settings.did

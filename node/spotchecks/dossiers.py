@@ -52,7 +52,8 @@ DOSSIER_FORMAT: Final = "sdgcities-dossier/1"
 MAX_PROPOSAL_REASON: Final = 4000
 
 
-def _trust_list(*, session: Session, state: NodeState) -> TrustList:
+def held_trust_list(*, session: Session, state: NodeState) -> TrustList:
+    """The trust list this node holds, verified; 409 when it holds none or it fails."""
     try:
         trust_list = load_current(session=session, settings=state.settings)
     except CredentialsError as exc:
@@ -77,7 +78,7 @@ def remember_message(*, session: Session, typ: str, jti: str, expires_at: dateti
 
 
 def _verify_request(*, session: Session, state: NodeState, token: str) -> DossierRequest:
-    trust_list = _trust_list(session=session, state=state)
+    trust_list = held_trust_list(session=session, state=state)
     try:
         request = DossierRequest.from_jws(token, trust_list=trust_list, audience=state.settings.did)
     except MessageRefused as exc:
@@ -239,7 +240,7 @@ def receive_outcome(
     A negative outcome puts a suspension proposal on the committee's next agenda; the committee
     decides, not the global node.
     """
-    trust_list = _trust_list(session=session, state=state)
+    trust_list = held_trust_list(session=session, state=state)
     try:
         outcome = SpotCheckOutcome.from_jws(
             token, trust_list=trust_list, audience=state.settings.did
