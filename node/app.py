@@ -37,7 +37,9 @@ from .certificates.routes import router as certificates_router
 from .cities.routes import router as cities_router
 from .coherence import INGEST_PULL, STATUS_LIST, TRUST_LIST, ChangeListener
 from .committee.routes import router as committee_router
+from .communities.routes import national_router as communities_national_router
 from .communities.routes import router as communities_router
+from .communities.tasks import community_deliveries
 from .config import Settings, get_settings
 from .db import check_durability, make_engine, migrate
 from .docs import install_docs
@@ -186,6 +188,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     else:
         app.include_router(membership_router)
         app.include_router(spotchecks_national_router)
+        app.include_router(communities_national_router)
     install_site(app)
     _describe_access(app)
     document_errors(app, api_routes)
@@ -278,6 +281,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         partial(ingest_pull, state, app.state.ingest),
         partial(event_relay, state, _relay_transport(app)),
         partial(quality_reports, state),
+        partial(community_deliveries, state),
         partial(periodic_notices, state),
         partial(mail_sender, state),
         partial(watch_notices, state),
