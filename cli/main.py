@@ -1,52 +1,18 @@
-"""`sdgcities`: one root Typer app, one sub-app per area; heavy imports stay inside commands.
+"""`sdgcities`: the console script's entry point and its one error boundary.
 
-`sdgcities --help` must stay fast (DESIGN target 0.5 s): the modules imported here pull in Typer
-and the standard library only; httpx, rich and the credentials library load inside commands.
+The commands are the Typer app of `_app.py`. An offline batch (`verify --batch FILE --offline`)
+whose arguments `_batch_args` reads as Typer would is run without it: Typer 0.29 imports pydantic
+and builds a converter per option, a fixed cost of about a quarter of a second before the first
+certificate, and a batch is what a script runs again and again.
 """
 
 from __future__ import annotations
 
+import os
 import sys
+from typing import Any
 
-import typer
-
-from ._ops import operator_command
-from .demo import DEMO_HELP, demo
 from .errors import CliError, ExitCode, one_line
-from .federation import federation_app
-from .frameworks import frameworks_app
-from .meetings import meetings_app
-from .node import node_app
-from .spot_checks import spot_checks_app
-from .trust import trust_app
-from .users import tokens_app, users_app, who_am_i
-from .verify import VERIFY_HELP, verify
-
-app = typer.Typer(
-    name="sdgcities",
-    help=(
-        "SDG Cities certification federation: run a node, administer it, verify certificates.\n\n"
-        "Exit codes: 0 success (or a valid certificate); 1 failure (or not valid); "
-        "2 usage error; 3 cannot decide (trust data or status list unreachable or stale); "
-        "130 interrupted (Ctrl-C)."
-    ),
-    context_settings={"help_option_names": ["-h", "--help"]},
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-)
-app.add_typer(node_app, name="node")
-app.command("verify", help=VERIFY_HELP)(verify)
-app.add_typer(trust_app, name="trust")
-app.command("demo", help=DEMO_HELP)(demo)
-# The operator commands: they talk to a node's API with a bearer token.
-operator_command(app, "me")(who_am_i)
-app.add_typer(users_app, name="users")
-app.add_typer(tokens_app, name="tokens")
-app.add_typer(frameworks_app, name="frameworks")
-app.add_typer(meetings_app, name="meetings")
-app.add_typer(federation_app, name="federation")
-app.add_typer(spot_checks_app, name="spot-checks")
-
 
 # The top-level modules that `pip install 'sdgcities[node]'` adds to the base install (the
 # verifier and the investor commands). A command that needs one of them on a base install says
@@ -87,24 +53,18 @@ NODE_EXTRA_HINT = (
 def main() -> None:
     """Console-script entry point: the one error boundary, a one-line reason and an exit code."""
     try:
-        # Outside standalone mode Typer returns what `typer.Exit` carried (0 after --help).
-        code = app(standalone_mode=False)
+        code = _run(sys.argv[1:])
     except ModuleNotFoundError as error:
         if (error.name or "").partition(".")[0] not in NODE_EXTRA_MODULES:
             raise
-        typer.echo(f"error: {NODE_EXTRA_HINT} (missing module {error.name})", err=True)
+        _echo_error(f"error: {NODE_EXTRA_HINT} (missing module {error.name})")
         sys.exit(ExitCode.USAGE)
     except CliError as error:
-        typer.echo(f"error: {one_line(error)}", err=True)
+        _echo_error(f"error: {one_line(error)}")
         sys.exit(error.exit_code)
     except KeyboardInterrupt:  # raised outside Click's own handling
-        typer.echo("interrupted", err=True)
+        _echo_error("interrupted")
         sys.exit(ExitCode.INTERRUPTED)
-    except typer.Abort:
-        typer.echo("aborted", err=True)
-        sys.exit(ExitCode.NOT_VALID)
-    except typer.Exit as done:
-        sys.exit(done.exit_code)
     except Exception as error:  # the boundary: a reason, never a traceback
         # Click's exceptions (Typer vendors Click from 0.26 on, so match by shape, not class):
         # a usage error has exit_code 2, any other one 1.
@@ -114,13 +74,54 @@ def main() -> None:
             hint = f" (see '{where} --help')" if usage and where else ""
             message = one_line(error.format_message())  # type: ignore[attr-defined]
             if message:  # empty after a help page shown for a command given no arguments
-                typer.echo(f"error: {message}{hint}", err=True)
+                _echo_error(f"error: {message}{hint}")
             sys.exit(ExitCode.USAGE if usage else ExitCode.NOT_VALID)
-        typer.echo(f"error: {type(error).__name__}: {one_line(error)}", err=True)
+        _echo_error(f"error: {type(error).__name__}: {one_line(error)}")
         sys.exit(ExitCode.NOT_VALID)
     if code == ExitCode.INTERRUPTED:  # Typer turns Ctrl-C into a silent 130: say why
-        typer.echo("interrupted", err=True)
+        _echo_error("interrupted")
     sys.exit(code if isinstance(code, int) else ExitCode.OK)
+
+
+def _run(args: list[str]) -> Any:
+    """The command's exit code: an offline batch run directly when `_batch_args` reads its
+    arguments, anything else through the Typer app."""
+    from ._batch_args import batch_request
+
+    request = batch_request(args, os.environ)
+    if request is not None:
+        from ._verify import run_verify
+
+        return int(run_verify(request))
+    import typer
+
+    from ._app import app
+
+    try:
+        # Outside standalone mode Typer returns what `typer.Exit` carried (0 after --help).
+        return app(standalone_mode=False)
+    except typer.Abort:
+        _echo_error("aborted")
+        sys.exit(ExitCode.NOT_VALID)
+    except typer.Exit as done:
+        sys.exit(done.exit_code)
+
+
+def _echo_error(message: str) -> None:
+    # Typer's echo (Click's: styles stripped where stderr is not a terminal), imported only
+    # when there is something to say, so that an offline batch never imports Typer.
+    from typer import echo
+
+    echo(message, err=True)
+
+
+def __getattr__(name: str) -> Any:
+    # `app` is imported on first use (tests and `typer` tooling read `sdgcities.cli.main.app`).
+    if name == "app":
+        from ._app import app
+
+        return app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _command_path(error: Exception) -> str | None:

@@ -12,7 +12,6 @@ that does can load the copy installed with this package.
 from __future__ import annotations
 
 from functools import cache
-from importlib.resources import files
 from typing import Final
 from urllib.parse import urlsplit
 
@@ -26,4 +25,8 @@ JSON_LD_MEDIA_TYPE: Final = "application/ld+json"
 @cache
 def sdgcities_context_document() -> bytes:
     """The context document exactly as shipped (`contexts/sdgcities-v1.jsonld`)."""
+    # Imported here: importlib.resources pulls in tempfile and its own imports, a sixth of the
+    # credentials library's import time, and a verifier never reads the document.
+    from importlib.resources import files
+
     return files(__package__).joinpath("contexts", "sdgcities-v1.jsonld").read_bytes()

@@ -18,7 +18,8 @@ a report are wrapped (``raise ... from exc``) and never escape a public function
     │   └── RequestStale        its iat is too far from now (a replay, or a wrong clock)
     └── SpotCheckError          a spot-check round or message cannot be accepted
         ├── RoundInvalid        a published round does not recompute
-        └── MessageRefused      a dossier request or outcome is not the global node's, for us, now
+        └── MessageRefused      a dossier request, outcome or community invitation is not the
+                                global node's, for us, now
 """
 
 from __future__ import annotations
@@ -129,5 +130,6 @@ class RoundInvalid(SpotCheckError):
 
 
 class MessageRefused(SpotCheckError):
-    """A dossier request or spot-check outcome is not the global node's, not for this node, or
-    not for now (malformed, badly signed, another key, another audience, expired)."""
+    """A dossier request, spot-check outcome or community invitation is not the global node's,
+    not for this node, or not for now (malformed, badly signed, another key, another audience,
+    expired)."""

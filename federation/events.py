@@ -97,6 +97,9 @@ class EventType(StrEnum):
     # A city's consent (data.share) to have its stage reports' gaps used for learning
     # communities across countries on the global node (report §30c).
     COMMUNITY_SHARING = "community.sharing"
+    # A city's answer (data.answer: joined | declined; data.community: the global node's id) to
+    # its invitation to a learning community across countries, for the global node.
+    COMMUNITY_CONSENT = "community.consent"
 
 
 class ChainHead(NamedTuple):

@@ -37,7 +37,9 @@ from .certificates.routes import router as certificates_router
 from .cities.routes import router as cities_router
 from .coherence import INGEST_PULL, STATUS_LIST, TRUST_LIST, ChangeListener
 from .committee.routes import router as committee_router
+from .communities.routes import national_router as communities_national_router
 from .communities.routes import router as communities_router
+from .communities.tasks import community_deliveries
 from .config import Settings, get_settings
 from .db import check_durability, make_engine, migrate
 from .docs import install_docs
@@ -198,7 +200,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
 def _include_routers(app: FastAPI, *, is_global: bool) -> None:
     """Every node's routes, then the global node's own (members, spot checks, the reports
-    coming in, monitoring) or a national node's (its membership, its side of spot checks)."""
+    coming in, monitoring) or a national node's (its membership, its side of spot checks, its
+    cities in communities across countries)."""
     for router in ROUTERS:
         app.include_router(router)
     if is_global:
@@ -210,6 +213,7 @@ def _include_routers(app: FastAPI, *, is_global: bool) -> None:
     else:
         app.include_router(membership_router)
         app.include_router(spotchecks_national_router)
+        app.include_router(communities_national_router)
 
 
 def _body_caps(settings: Settings) -> tuple[RouteBodyCap, ...]:
@@ -290,6 +294,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         partial(ingest_pull, state, app.state.ingest),
         partial(event_relay, state, _relay_transport(app)),
         partial(quality_reports, state),
+        partial(community_deliveries, state),
         partial(periodic_notices, state),
         partial(mail_sender, state),
         partial(watch_notices, state),

@@ -21,10 +21,12 @@ from sdgcities.node.cities.models import City
 from sdgcities.node.committee.models import AgendaItem, Attendance, Meeting, Recusal, Vote
 from sdgcities.node.communities.models import (
     Community,
+    CommunityDelivery,
     CommunityEvent,
     CommunityMember,
     CommunityPost,
     CommunitySharing,
+    FederationMember,
 )
 from sdgcities.node.events.models import EventLogHead, EventRecord
 from sdgcities.node.federation_registry.models import (
@@ -99,6 +101,7 @@ __all__ = [
     "City",
     "ClarificationRequest",
     "Community",
+    "CommunityDelivery",
     "CommunityEvent",
     "CommunityMember",
     "CommunityPost",
@@ -116,6 +119,7 @@ __all__ = [
     "FederationCertificate",
     "FederationCity",
     "FederationDecision",
+    "FederationMember",
     "FederationRegistryHead",
     "FeeDecision",
     "FeeRate",

@@ -14,7 +14,7 @@ an event only from a node whose jurisdiction holds the city's country now (the t
 a city without a standing consent is left out, whatever its reports say. The proposals are
 grouped as a node's own are (`service.shared_gaps`), with the cities' names and priorities
 from the federation's registry where it lists them. Forming such a community, which needs the
-member nodes to invite their cities (whose people have accounts there only), is a later step.
+member nodes to invite their cities (whose people have accounts there only), is `across`.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from sdgcities.federation import EventType
 from sdgcities.node.actor import Actor
 from sdgcities.node.audit.service import record
 from sdgcities.node.config import Settings
+from sdgcities.node.db import saved_id
 from sdgcities.node.errors import Conflict, NotFound
 from sdgcities.node.events.service import append_event
 from sdgcities.node.federation_registry.models import FederationCity
@@ -37,7 +38,7 @@ from sdgcities.node.ingest.models import IngestedEvent
 from sdgcities.node.timeutil import utcnow
 from sdgcities.node.trust.service import load_current
 
-from .models import CommunitySharing
+from .models import Community, CommunitySharing, FederationMember
 from .schemas import CityName, CommunityProposal, GapRef, SharingUpdate
 from .service import ranked, shared_gaps, shared_priorities
 
@@ -156,6 +157,7 @@ def proposals(*, session: Session, settings: Settings, now: datetime) -> list[Co
             select(FederationCity).where(col(FederationCity.locode).in_(list(reported)))
         ).all()
     }
+    formed = formed_across(session)
     found = []
     for group, codes in shared_gaps(
         {locode: set(city.gaps) for locode, city in reported.items()}
@@ -176,7 +178,25 @@ def proposals(*, session: Session, settings: Settings, now: datetime) -> list[Co
                 shared_priorities=shared_priorities(
                     [known[locode].priorities if locode in known else [] for locode in locodes]
                 ),
-                formed=None,
+                formed=formed.get((frozenset(codes), frozenset(locodes))),
             )
         )
     return ranked(found)
+
+
+def formed_across(session: Session) -> dict[tuple[frozenset[str], frozenset[str]], int]:
+    """The communities formed across countries, by their gaps and cities."""
+    cities: dict[int, set[str]] = {}
+    for community_id, locode in session.exec(
+        select(FederationMember.community_id, FederationMember.city_locode)
+    ).all():
+        cities.setdefault(community_id, set()).add(locode)
+    if not cities:
+        return {}
+    return {
+        (frozenset(community.gaps), frozenset(cities[community_id])): community_id
+        for community in session.exec(
+            select(Community).where(col(Community.id).in_(list(cities)))
+        ).all()
+        for community_id in (saved_id(community.id),)
+    }

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 
 from sdgcities.node.accounts.models import Role
 from sdgcities.node.actor import Actor
 from sdgcities.node.db import saved_id
-from sdgcities.node.deps import ReadSessionDep, SessionDep, StateDep, access
+from sdgcities.node.deps import Anyone, ReadSessionDep, SessionDep, StateDep, access
 from sdgcities.node.schemas import Id
+from sdgcities.node.spotchecks.schemas import SignedMessage
 from sdgcities.node.timeutil import utcnow
 
-from . import federation, service
+from . import across, federation, service
 from .schemas import (
     CommunitiesPublic,
     CommunityCreate,
@@ -28,12 +29,15 @@ from .schemas import (
     CommunitySummary,
     ConsentCreate,
     EventCreate,
+    InvitationReceived,
     PostCreate,
     SharingPublic,
     SharingUpdate,
 )
 
 router = APIRouter(tags=["communities"])
+# On a national node only: the global node's signed communities.
+national_router = APIRouter(tags=["communities"])
 
 City_ = Annotated[Actor, access(Role.CITY_APPLICANT)]
 Reader = Annotated[Actor, access(Role.CITY_APPLICANT, Role.SECRETARIAT, Role.ADMINISTRATOR)]
@@ -58,6 +62,34 @@ def federation_proposals(
     stage reports share gaps (404 on a national node)."""
     return CommunityProposals(
         data=federation.proposals(session=session, settings=state.settings, now=utcnow())
+    )
+
+
+@router.post(COMMUNITIES + "/federation", status_code=status.HTTP_201_CREATED)
+def form_across(
+    data: CommunityCreate, session: SessionDep, state: StateDep, actor: Staff
+) -> CommunityPublic:
+    """On the global node: forms a community of consenting cities of any countries, each of
+    whose latest reported stage reports has every gap; each city's node is sent its signed
+    invitation (404 on a national node)."""
+    community = across.form_across(session=session, state=state, actor=actor, data=data)
+    return service.community_view(session=session, actor=actor, community=community)
+
+
+@national_router.post("/federation/community-invitations", status_code=status.HTTP_201_CREATED)
+def receive_invitation(
+    session: SessionDep, state: StateDep, response: Response, _actor: Anyone, body: SignedMessage
+) -> InvitationReceived:
+    """The global node's signed community (`community-invitation+jwt`): this node invites its
+    cities named in it and keeps the members and events up to date. A revision already held
+    answers 200 and changes nothing."""
+    community, new = across.receive_invitation(session=session, state=state, token=body.token)
+    if not new:
+        response.status_code = status.HTTP_200_OK
+    return InvitationReceived(
+        community_id=saved_id(community.id),
+        global_id=saved_id(community.global_id),
+        revision=community.revision,
     )
 
 
@@ -134,14 +166,14 @@ def get_community(session: ReadSessionDep, actor: Reader, community_id: Id) -> C
 
 @router.post(ONE + "/consent")
 def consent(
-    data: ConsentCreate, session: SessionDep, actor: City_, community_id: Id
+    data: ConsentCreate, session: SessionDep, state: StateDep, actor: City_, community_id: Id
 ) -> CommunityPublic:
     """The city joins (consenting to be shown to the other members, with these gaps) or
     declines; a member that declines leaves."""
     community = service.get_community_or_raise(
         session=session, actor=actor, community_id=community_id, for_update=True
     )
-    service.answer(session=session, actor=actor, community=community, data=data)
+    service.answer(session=session, state=state, actor=actor, community=community, data=data)
     return service.community_view(session=session, actor=actor, community=community)
 
 
@@ -156,6 +188,27 @@ def schedule_event(
     service.schedule_event(
         session=session, settings=state.settings, actor=actor, community=community, data=data
     )
+    across.changed(session=session, state=state, community=community)
+    return service.community_view(session=session, actor=actor, community=community)
+
+
+@router.post(ONE + "/events/{event_id}/cancel")
+def cancel_event(
+    session: SessionDep, state: StateDep, actor: Staff, community_id: Id, event_id: Id
+) -> CommunityPublic:
+    """Marks the event cancelled; for a community across countries, the member nodes are sent
+    the new revision, and show it cancelled."""
+    community = service.get_community_or_raise(
+        session=session, actor=actor, community_id=community_id, for_update=True
+    )
+    service.cancel_event(
+        session=session,
+        settings=state.settings,
+        actor=actor,
+        community=community,
+        event_id=event_id,
+    )
+    across.changed(session=session, state=state, community=community)
     return service.community_view(session=session, actor=actor, community=community)
 
 

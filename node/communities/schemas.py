@@ -98,6 +98,7 @@ class EventPublic(ResponseModel):
     title: str
     starts_at: datetime
     minutes: int
+    cancelled_at: datetime | None = None
 
 
 class PostPublic(ResponseModel):
@@ -130,6 +131,10 @@ class CommunityPublic(ResponseModel):
     title: str
     description: str
     formed_at: datetime
+    across_countries: bool = Field(
+        description="Formed by the global node, of cities of several countries; such a "
+        "community has no discussion"
+    )
     consent: Consent | None
     gaps: list[GapTools]
     members: list[MemberPublic]
@@ -147,3 +152,11 @@ class SharingPublic(ResponseModel):
     city_locode: str
     share: bool
     updated_at: datetime | None
+
+
+class InvitationReceived(ResponseModel):
+    """A member node's answer to the global node's signed community."""
+
+    community_id: int = Field(description="The community's id on this node")
+    global_id: int
+    revision: int = Field(description="The revision this node holds now")

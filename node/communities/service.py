@@ -28,7 +28,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from sqlmodel import Session, col, func, select
@@ -45,9 +44,18 @@ from sdgcities.node.errors import Conflict, InvalidRequest, NotFound
 from sdgcities.node.notifications import service as notices
 from sdgcities.node.reports import service as reports
 from sdgcities.node.reports.models import StageReport
+from sdgcities.node.state import NodeState
 from sdgcities.node.timeutil import utcnow
 
-from .models import Community, CommunityEvent, CommunityMember, CommunityPost, Consent
+from . import across
+from .models import (
+    Community,
+    CommunityEvent,
+    CommunityMember,
+    CommunityPost,
+    Consent,
+    FederationMember,
+)
 from .schemas import (
     CityName,
     CommunityCreate,
@@ -299,7 +307,9 @@ def list_communities(
 
 
 def _joined_count(session: Session, community: Community) -> int:
-    return session.exec(
+    """The cities that joined: the node's own, and (on the global node) those of its members'
+    nodes, or (on a member node) those of other nodes as the global node last said."""
+    own = session.exec(
         select(func.count())
         .select_from(CommunityMember)
         .where(
@@ -307,6 +317,15 @@ def _joined_count(session: Session, community: Community) -> int:
             CommunityMember.consent == Consent.JOINED,
         )
     ).one()
+    elsewhere = session.exec(
+        select(func.count())
+        .select_from(FederationMember)
+        .where(
+            FederationMember.community_id == community.id,
+            FederationMember.consent == Consent.JOINED,
+        )
+    ).one()
+    return own + elsewhere + len(across.joined_elsewhere(session=session, community=community))
 
 
 def can_see_members(*, actor: Actor, membership: CommunityMember | None) -> bool:
@@ -390,14 +409,10 @@ def community_view(*, session: Session, actor: Actor, community: Community) -> C
         title=community.title,
         description=community.description,
         formed_at=community.formed_at,
+        across_countries=across.is_across(session=session, community=community),
         consent=membership.consent if membership is not None else None,
         gaps=gap_tools(session=session, community=community),
-        members=[
-            MemberPublic(
-                locode=city.locode, name=city.name, country=city.country, consent=member.consent
-            )
-            for member, city in members(session=session, actor=actor, community=community)
-        ],
+        members=_member_views(session=session, actor=actor, community=community),
         events=[
             EventPublic.model_validate(event)
             for event in events_of(session=session, community=community)
@@ -419,13 +434,45 @@ def community_view(*, session: Session, actor: Actor, community: Community) -> C
     )
 
 
+def _member_views(*, session: Session, actor: Actor, community: Community) -> list[MemberPublic]:
+    """`members`, with the cities of other countries: on the global node, every invitation of
+    its member nodes (staff only read there); on a member node, for the same readers as its
+    own members, the cities of other nodes that joined (as the global node last said)."""
+    shown = [
+        MemberPublic(
+            locode=city.locode, name=city.name, country=city.country, consent=member.consent
+        )
+        for member, city in members(session=session, actor=actor, community=community)
+    ]
+    if actor.role in STAFF:
+        shown += [
+            MemberPublic(
+                locode=member.city_locode,
+                name=member.name,
+                country=member.city_locode[:2],
+                consent=member.consent,
+            )
+            for member in across.federation_members(session=session, community=community)
+        ]
+    membership = membership_of(session=session, community=community, locode=actor.city_locode)
+    if can_see_members(actor=actor, membership=membership):
+        shown += [
+            MemberPublic(
+                locode=city.locode, name=city.name, country=city.locode[:2], consent=Consent.JOINED
+            )
+            for city in across.joined_elsewhere(session=session, community=community)
+        ]
+    return shown
+
+
 # A city's consent -------------------------------------------------------------------------------
 
 
 def answer(
-    *, session: Session, actor: Actor, community: Community, data: ConsentCreate
+    *, session: Session, state: NodeState, actor: Actor, community: Community, data: ConsentCreate
 ) -> CommunityMember:
-    """The city joins (its consent to be shown to the other members) or declines (or leaves)."""
+    """The city joins (its consent to be shown to the other members) or declines (or leaves);
+    for a community of the global node, the answer goes there too."""
     membership = membership_of(session=session, community=community, locode=actor.city_locode)
     if membership is None:
         raise NotFound(f"no community {community.id}")
@@ -440,6 +487,7 @@ def answer(
     session.add(membership)
     session.flush()
     _audit(session, actor, f"community.{data.answer}", community, city=membership.city_locode)
+    across.send_answer(session=session, state=state, community=community, member=membership)
     return membership
 
 
@@ -455,6 +503,10 @@ def schedule_event(
     data: EventCreate,
 ) -> CommunityEvent:
     """A webinar or peer exchange; the joined cities' people get the invitation."""
+    if community.global_id is not None:
+        raise Conflict(
+            f"community {community.id} is the global node's: its secretariat schedules the events"
+        )
     event = CommunityEvent(
         community_id=saved_id(community.id),
         kind=data.kind,
@@ -466,19 +518,34 @@ def schedule_event(
     session.add(event)
     session.flush()
     _audit(session, actor, "community.event", community, event_id=event.id, kind=data.kind.value)
-    joined = [
-        member.city_locode
-        for member, _ in members(session=session, actor=actor, community=community)
-        if member.consent is Consent.JOINED
-    ]
-    notices.notify_community_event(
-        session=session,
-        settings=settings,
-        community=community,
-        event=event,
-        length=timedelta(minutes=event.minutes),
-        locodes=joined,
-    )
+    across.tell_joined(session=session, settings=settings, community=community, event=event)
+    return event
+
+
+def cancel_event(
+    *, session: Session, settings: Settings, actor: Actor, community: Community, event_id: int
+) -> CommunityEvent:
+    """Marks an event of the community cancelled; the joined cities' people get the
+    cancellation for their calendar (across countries, their own nodes send it, once the global
+    node sent them the new revision). Cancelling it again is 409."""
+    if community.global_id is not None:
+        raise Conflict(
+            f"community {community.id} is the global node's: its secretariat cancels the events"
+        )
+    event = session.exec(
+        select(CommunityEvent)
+        .where(CommunityEvent.id == event_id, CommunityEvent.community_id == community.id)
+        .with_for_update()
+    ).first()
+    if event is None:
+        raise NotFound(f"no event {event_id} in community {community.id}")
+    if event.cancelled_at is not None:
+        raise Conflict(f"event {event_id} is already cancelled")
+    event.cancelled_at = utcnow()
+    session.add(event)
+    session.flush()
+    _audit(session, actor, "community.event_cancel", community, event_id=event_id)
+    across.tell_joined(session=session, settings=settings, community=community, event=event)
     return event
 
 
@@ -486,6 +553,11 @@ def post(
     *, session: Session, actor: Actor, community: Community, data: PostCreate
 ) -> CommunityPost:
     """A message in the discussion: by the secretariat, or by the people of a city that joined."""
+    if across.is_across(session=session, community=community):
+        raise Conflict(
+            f"community {community.id} spans countries, and its discussion is not shared "
+            "across countries: none is kept for it"
+        )
     locode = None
     if actor.role not in STAFF:
         membership = membership_of(session=session, community=community, locode=actor.city_locode)

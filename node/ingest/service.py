@@ -39,6 +39,7 @@ from sdgcities.federation import (
     SequenceGap,
 )
 from sdgcities.federation.ingest import impersonator, plan_ingest, report_digest, sign_receipt
+from sdgcities.node.communities.across import take_consents
 from sdgcities.node.db import SessionOpener, session_opener, table_of
 from sdgcities.node.errors import Conflict, InvalidRequest, NodeError, PayloadTooLarge
 from sdgcities.node.federation_registry.projection import project_events
@@ -299,6 +300,8 @@ def ingest_report(
         now=now,
         report=token,
     )
+    # A city's answer to a community across countries (ingested from its own node only).
+    take_consents(session=session, trust_list=trust_list, events=plan.new, now=now)
     log.head_sequence, log.head_hash = plan.head
     if log.missing_to is not None and plan.head.sequence >= log.missing_to:
         log.missing_from = log.missing_to = None

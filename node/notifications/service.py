@@ -368,21 +368,23 @@ def invitation(
     attendee: User,
     description: str,
     product: str,
+    cancelled: bool = False,
 ) -> str:
     """An RFC 5545 request: one UID per meeting or event (a later update replaces the same
-    calendar entry), times in UTC, the node's mail address as organiser."""
+    calendar entry), times in UTC, the node's mail address as organiser. `cancelled`: the
+    cancellation of that entry (METHOD CANCEL, a later SEQUENCE, STATUS CANCELLED)."""
     domain = settings.mail_from.rpartition("@")[2] or "localhost"
     calendar = Calendar()
     calendar.add("prodid", f"-//SDG Cities//{product}//EN")
     calendar.add("version", "2.0")
-    calendar.add("method", "REQUEST")
+    calendar.add("method", "CANCEL" if cancelled else "REQUEST")
     event = Event()
     event.add("uid", f"{uid}.{settings.node_id}@{domain}")
     event.add("dtstamp", stamp.astimezone(UTC))
     event.add("dtstart", start.astimezone(UTC))
     event.add("dtend", end.astimezone(UTC))
-    event.add("sequence", 0)
-    event.add("status", "CONFIRMED")
+    event.add("sequence", 1 if cancelled else 0)
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     event.add("summary", summary)
     event.add("location", f"{settings.node_name} ({settings.base_url})")
     event.add("description", description)
@@ -489,12 +491,18 @@ def notify_certificate(
 
 
 def notify_community_formed(
-    *, session: Session, settings: Settings, community: Community, locodes: Sequence[str]
+    *,
+    session: Session,
+    settings: Settings,
+    community: Community,
+    locodes: Sequence[str],
+    count: int | None = None,
 ) -> int:
-    """To each invited city's people: a community formed around their gaps (report §30c)."""
+    """To each invited city's people: a community formed around their gaps (report §30c), of
+    `count` cities (by default `locodes`; a community across countries has more)."""
     values: dict[str, Value] = {
         "title": community.title,
-        "count": len(locodes),
+        "count": count or len(locodes),
         "gaps": ", ".join(community.gaps),
         "link": _page(settings, f"/city/communities/{community.id}"),
     }
@@ -520,8 +528,11 @@ def notify_community_event(
     event: CommunityEvent,
     length: timedelta,
     locodes: Sequence[str],
+    cancelled: bool = False,
 ) -> int:
-    """To the people of each city that joined the community, with the invitation."""
+    """To the people of each city that joined the community, with the invitation; or, once
+    the event is `cancelled`, its cancellation."""
+    body = texts.COMMUNITY_EVENT_CANCELLED_BODY if cancelled else texts.COMMUNITY_EVENT_BODY
     start = event.starts_at.astimezone(UTC)
     link = _page(settings, f"/city/communities/{community.id}")
 
@@ -542,7 +553,7 @@ def notify_community_event(
         resolved = {
             name: value(language) if callable(value) else value for name, value in values.items()
         }
-        description = texts.translated(language, texts.COMMUNITY_EVENT_BODY) % {
+        description = texts.translated(language, body) % {
             **resolved,
             "node": settings.node_name,
         }
@@ -556,6 +567,7 @@ def notify_community_event(
             attendee=user,
             description=description,
             product="learning communities",
+            cancelled=cancelled,
         )
 
     return sum(
@@ -564,8 +576,10 @@ def notify_community_event(
             settings=settings,
             locode=locode,
             kind=NoticeKind.COMMUNITY_EVENT,
-            subject=texts.COMMUNITY_EVENT_SUBJECT,
-            body=texts.COMMUNITY_EVENT_BODY,
+            subject=texts.COMMUNITY_EVENT_CANCELLED_SUBJECT
+            if cancelled
+            else texts.COMMUNITY_EVENT_SUBJECT,
+            body=body,
             calendar=calendar,
             values=values,
         )

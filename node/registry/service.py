@@ -74,15 +74,23 @@ def list_certified_cities(
     *, snapshot: Snapshot, filters: CityFilter, offset: int, limit: int
 ) -> tuple[list[Entry], int]:
     """The certified cities that match, by name, and how many match over all pages."""
-    candidates = snapshot.entries
-    # Start from the narrowest ready-made list; the filter still checks every condition.
+    # Start from the narrowest ready-made list: a country's cities, those a search finds, a
+    # level's. The filter still checks every candidate, unless the list is exactly its answer.
+    candidates: Sequence[Entry] | None = None
     if filters.country is not None:
         candidates = snapshot.by_country.get(filters.country, ())
-    elif filters.level is not None:
+        answered = CityFilter(country=filters.country)
+    elif filters.q:
+        candidates = snapshot.containing(filters.q)
+        answered = CityFilter(q=filters.q)
+    if candidates is None and filters.level is not None:
         candidates = snapshot.by_level.get(filters.level, ())
+        answered = CityFilter(level=filters.level)
+    if candidates is None:
+        candidates, answered = snapshot.entries, CityFilter()
     matching = (
         candidates
-        if candidates is snapshot.entries and filters == CityFilter()
+        if filters == answered
         else [entry for entry in candidates if filters.admits(entry)]
     )
     return list(matching[offset : offset + limit]), len(matching)

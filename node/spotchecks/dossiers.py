@@ -52,7 +52,8 @@ DOSSIER_FORMAT: Final = "sdgcities-dossier/1"
 MAX_PROPOSAL_REASON: Final = 4000
 
 
-def _trust_list(*, session: Session, state: NodeState) -> TrustList:
+def held_trust_list(*, session: Session, state: NodeState) -> TrustList:
+    """The trust list this node holds, verified; 409 when it holds none or it fails."""
     try:
         trust_list = load_current(session=session, settings=state.settings)
     except CredentialsError as exc:
@@ -64,7 +65,7 @@ def _trust_list(*, session: Session, state: NodeState) -> TrustList:
     return trust_list
 
 
-def _remember(*, session: Session, typ: str, jti: str, expires_at: datetime) -> None:
+def remember_message(*, session: Session, typ: str, jti: str, expires_at: datetime) -> None:
     """Accept a message id once; a second use is a replay (409), whatever else it says."""
     replayed = Conflict(f"message {jti} was already used: a replay is refused")
     if session.get(SeenMessage, jti) is not None:
@@ -77,7 +78,7 @@ def _remember(*, session: Session, typ: str, jti: str, expires_at: datetime) -> 
 
 
 def _verify_request(*, session: Session, state: NodeState, token: str) -> DossierRequest:
-    trust_list = _trust_list(session=session, state=state)
+    trust_list = held_trust_list(session=session, state=state)
     try:
         request = DossierRequest.from_jws(token, trust_list=trust_list, audience=state.settings.did)
     except MessageRefused as exc:
@@ -86,7 +87,7 @@ def _verify_request(*, session: Session, state: NodeState, token: str) -> Dossie
         raise InvalidRequest(
             f"the request is for node {request.node_id}, this is node {state.settings.node_id}"
         )
-    _remember(
+    remember_message(
         session=session, typ=DOSSIER_REQUEST_TYP, jti=request.jti, expires_at=request.expires_at
     )
     return request
@@ -239,7 +240,7 @@ def receive_outcome(
     A negative outcome puts a suspension proposal on the committee's next agenda; the committee
     decides, not the global node.
     """
-    trust_list = _trust_list(session=session, state=state)
+    trust_list = held_trust_list(session=session, state=state)
     try:
         outcome = SpotCheckOutcome.from_jws(
             token, trust_list=trust_list, audience=state.settings.did
@@ -250,7 +251,7 @@ def receive_outcome(
         raise InvalidRequest(
             f"the outcome is for node {outcome.node_id}, this is node {state.settings.node_id}"
         )
-    _remember(
+    remember_message(
         session=session, typ=SPOTCHECK_OUTCOME_TYP, jti=outcome.jti, expires_at=outcome.expires_at
     )
     application, certificate = _certified(session=session, application_id=outcome.application_id)

@@ -14,17 +14,20 @@ not joined sees no other city. A form with a missing or oversized field is the s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Path, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlmodel import Session
+from starlette.datastructures import FormData
 
 from sdgcities.node.accounts.models import Role
-from sdgcities.node.communities import federation, service
-from sdgcities.node.communities.models import Consent, EventKind
+from sdgcities.node.communities import across, federation, service
+from sdgcities.node.communities.models import Community, Consent, EventKind
 from sdgcities.node.communities.schemas import (
     CommunityCreate,
     ConsentCreate,
@@ -109,7 +112,7 @@ def _staff_page(
     caller: WebCaller,
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
-    proposal: int | None = None,
+    proposal: str | None = None,
     done: str | None = None,
 ) -> Response:
     found, count = service.list_communities(
@@ -149,28 +152,16 @@ def staff_communities(
     return _staff_page(request, session=session, language=language, caller=caller, done=done)
 
 
-@router.post("/{lang:lang}/secretariat/communities")
-async def form_community(
-    request: Request,
-    language: LanguageDep,
-    caller: Staff,
-    session: SessionDep,
-    state: StateDep,
-) -> Response:
-    """Forms a community from one proposal (its gaps and cities), as `POST /communities`."""
-    await check_csrf(request, caller)
-    form = await request.form()
+def _community_form(form: FormData) -> tuple[dict[str, str], CommunityCreate | dict[str, str]]:
+    """The proposal's form as the API's body, or the errors by field (the form's values kept)."""
     values = {name: str(form.get(name, "")) for name in ("title", "description", "proposal")}
-    gaps = [str(v) for v in form.getlist("gap")][:MAX_FORM_ITEMS]
-    cities = [str(v) for v in form.getlist("city")][:MAX_FORM_ITEMS]
-    proposal = int(values["proposal"]) if values["proposal"].isdigit() else None
     try:
         data = CommunityCreate.model_validate(
             {
                 "title": values["title"],
                 "description": values["description"],
-                "gaps": gaps,
-                "cities": cities,
+                "gaps": [str(v) for v in form.getlist("gap")][:MAX_FORM_ITEMS],
+                "cities": [str(v) for v in form.getlist("city")][:MAX_FORM_ITEMS],
             }
         )
     except ValidationError as invalid:
@@ -180,20 +171,75 @@ async def form_community(
                 "the form names no gaps or fewer than two cities: form a community from "
                 "one of the proposals"
             ) from invalid
+        return values, errors
+    return values, data
+
+
+async def _form_from_proposal(
+    request: Request,
+    *,
+    language: Language,
+    caller: WebCaller,
+    session: Session,
+    form_it: Callable[[CommunityCreate], Community],
+) -> Response:
+    await check_csrf(request, caller)
+    values, data = _community_form(await request.form())
+    if isinstance(data, dict):
         return _staff_page(
             request,
             session=session,
             language=language,
             caller=caller,
             values=values,
-            errors=errors,
-            proposal=proposal,
+            errors=data,
+            proposal=values["proposal"],
         )
-    community = service.form(
-        session=session, settings=state.settings, actor=caller.actor, data=data
-    )
+    # Forming across countries sends the member nodes their invitations: off the event loop.
+    community = await run_in_threadpool(form_it, data)
     return RedirectResponse(
         f"{_base(language, caller)}/{community.id}?done=formed", status_code=303
+    )
+
+
+@router.post("/{lang:lang}/secretariat/communities")
+async def form_community(
+    request: Request,
+    language: LanguageDep,
+    caller: Staff,
+    session: SessionDep,
+    state: StateDep,
+) -> Response:
+    """Forms a community from one proposal (its gaps and cities), as `POST /communities`."""
+    return await _form_from_proposal(
+        request,
+        language=language,
+        caller=caller,
+        session=session,
+        form_it=lambda data: service.form(
+            session=session, settings=state.settings, actor=caller.actor, data=data
+        ),
+    )
+
+
+@router.post("/{lang:lang}/secretariat/communities/federation")
+async def form_community_across(
+    request: Request,
+    language: LanguageDep,
+    caller: Staff,
+    session: SessionDep,
+    state: StateDep,
+) -> Response:
+    """On the global node: forms a community across countries from one of its proposals, as
+    `POST /communities/federation`; each city's node is sent its signed invitation."""
+    return await _form_from_proposal(
+        request,
+        language=language,
+        caller=caller,
+        session=session,
+        form_it=lambda data: across.form_across(
+            session=session, state=state, actor=caller.actor, data=data
+        ),
     )
 
 
@@ -266,6 +312,7 @@ def _community_page(
     community = service.get_community_or_raise(
         session=session, actor=caller.actor, community_id=community_id
     )
+    staff = caller.actor.role is not Role.CITY_APPLICANT
     return render(
         request,
         "communities/community.html",
@@ -273,7 +320,11 @@ def _community_page(
         caller=caller,
         status_code=400 if errors else 200,
         base=_base(language, caller),
-        staff=caller.actor.role is not Role.CITY_APPLICANT,
+        staff=staff,
+        # A member node's copy of the global node's community: the global secretariat schedules.
+        can_schedule=staff and community.global_id is None,
+        deliveries=across.deliveries(session=session, community=community) if staff else [],
+        revision=community.revision,
         community=service.community_view(session=session, actor=caller.actor, community=community),
         values=values or {},
         errors=errors or {},
@@ -332,6 +383,7 @@ async def consent(
     language: LanguageDep,
     caller: City_,
     session: SessionDep,
+    state: StateDep,
     community_id: Id,
 ) -> Response:
     """Joins or declines (the button pressed), as `POST /communities/{id}/consent`."""
@@ -344,7 +396,7 @@ async def consent(
     community = service.get_community_or_raise(
         session=session, actor=caller.actor, community_id=community_id, for_update=True
     )
-    service.answer(session=session, actor=caller.actor, community=community, data=data)
+    service.answer(session=session, state=state, actor=caller.actor, community=community, data=data)
     done = "joined" if data.answer == "join" else "declined"
     return RedirectResponse(
         f"{_base(language, caller)}/{community_id}?done={done}", status_code=303
@@ -423,6 +475,8 @@ async def schedule_event(
     service.schedule_event(
         session=session, settings=state.settings, actor=caller.actor, community=community, data=data
     )
+    # Sends the member nodes the new revision, for a community across countries.
+    await run_in_threadpool(across.changed, session=session, state=state, community=community)
     return RedirectResponse(
         f"{_base(language, caller)}/{community_id}?done=scheduled", status_code=303
     )

@@ -38,10 +38,17 @@ def test_help_documents_the_exit_codes(cli: Cli) -> None:
     assert "Exit codes" in sync.stdout
 
 
-def test_ctrl_c_exits_130_in_one_line(cli: Cli) -> None:
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("verify", "-"),
+        ("verify", "--batch", "-", "--offline"),  # the offline batch, run without Typer
+    ],
+)
+def test_ctrl_c_exits_130_in_one_line(cli: Cli, command: tuple[str, ...]) -> None:
     """`verify -` waits on standard input; Ctrl-C there ends it as shells expect (128 + SIGINT)."""
     process = subprocess.Popen(
-        [str(SDGCITIES), "verify", "-"],
+        [str(SDGCITIES), *command],
         env=cli.env,
         cwd=cli.cwd,
         stdin=subprocess.PIPE,

@@ -119,6 +119,12 @@ COMMUNITY_EVENT_BODY = N_(
     "(%(minutes)s minutes): %(title)s (%(kind)s).\n\n"
     "The invitation is attached for your calendar. The community: %(link)s"
 )
+COMMUNITY_EVENT_CANCELLED_SUBJECT = N_("Cancelled: %(title)s on %(date)s: %(community)s")
+COMMUNITY_EVENT_CANCELLED_BODY = N_(
+    'The meeting of the learning community "%(community)s" of %(node)s on %(date)s at %(time)s '
+    "UTC (%(minutes)s minutes), %(title)s (%(kind)s), is cancelled.\n\n"
+    "The cancellation is attached for your calendar. The community: %(link)s"
+)
 COMMUNITY_EVENT_KINDS = {"webinar": N_("webinar"), "peer_exchange": N_("peer exchange")}
 
 

@@ -179,6 +179,26 @@ def test_the_event_invites_joined_cities_only(
     assert [m.calendar is not None for m in mail_to(session, review.nairobi)] == [False]
 
 
+def test_a_cancelled_event_is_cancelled_in_the_joined_cities_calendars(
+    client: TestClient, world: CommunityWorld, session: Session
+) -> None:
+    review = world.review
+    sharing_a_gap(client, review)
+    community_id = formed(client, review)["id"]
+    ok(_consent(client, review.mombasa, community_id, "join"))
+    [event] = ok(_event(client, review.secretariat, community_id), 201)["events"]
+    cancel = f"{COMMUNITIES}/{community_id}/events/{event['id']}/cancel"
+    assert client.post(cancel, headers=review.mombasa.headers).status_code == 403
+    [shown] = ok(client.post(cancel, headers=review.secretariat.headers))["events"]
+    assert shown["cancelled_at"] is not None
+    invited, cancelled = (m.calendar for m in mail_to(session, review.mombasa)[-2:])
+    assert invited is not None
+    assert cancelled is not None
+    assert str(Calendar.from_ical(cancelled)["method"]) == "CANCEL"
+    assert [m.calendar for m in mail_to(session, review.nairobi)] == [None]  # not joined
+    assert client.post(cancel, headers=review.secretariat.headers).status_code == 409
+
+
 def test_who_may_see_and_act(client: TestClient, world: CommunityWorld) -> None:
     review = world.review
     sharing_a_gap(client, review)

@@ -97,6 +97,17 @@ def test_a_city_is_shown_at_its_highest_current_level(client: TestClient) -> Non
         ({"priority": "water"}, []),
         ({"priority": "hous"}, []),
         ({"country": "KE", "priority": "housing", "level": "silver"}, ["Nairobi"]),
+        # A search with other filters: each of them still applies to what the search found.
+        ({"q": "a", "country": "KE"}, ["Mombasa", "Nairobi"]),
+        ({"q": "a", "level": "diamond"}, ["Kampala"]),
+        ({"q": "a", "priority": "housing"}, ["Kampala", "Nairobi"]),
+        # Found by name and by UN/LOCODE, listed once.
+        ({"q": "mba"}, ["Mombasa"]),
+        ({"q": "ke-"}, ["Mombasa", "Nairobi"]),
+        # Text that would span two search keys (name then UN/LOCODE, one city then the next)
+        # in the snapshot's search text matches no city.
+        ({"q": "i\tke-nbo"}, []),
+        ({"q": "mba\nnai"}, []),
     ],
 )
 @pytest.mark.usefixtures("federation")

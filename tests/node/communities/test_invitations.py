@@ -1,0 +1,212 @@
+"""A member node takes in the global node's signed community (`community-invitation+jwt`): it
+invites its own cities, their people are told, their answers go to the global node as
+`community.consent` events, the cities of other countries that joined are shown to the members,
+and the events reach the joined cities' people. Anything not the global node's, not for this
+node, naming another country's city, or seen before, is refused before it changes anything."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from icalendar import Calendar
+from sqlmodel import Session, col, select
+
+from sdgcities.federation.communities import CommunityEventInfo, CommunityInvitation, JoinedCity
+from sdgcities.federation.spotcheck import MAX_MESSAGE_BYTES, Outcome, SpotCheckOutcome
+from sdgcities.node.communities.models import Community
+from sdgcities.node.events.models import EventRecord
+
+from ..conftest import Backend
+from ..notifications.outbox import mail_to
+from ..review.factories import ok
+from ..spotchecks.conftest import GHANA_DID, GHANA_KEY, GLOBAL_DID, GLOBAL_KEY, trust
+from .conftest import CommunityWorld
+
+INVITATIONS = "/federation/community-invitations"
+GLOBAL_ID = 41
+WEBINAR = CommunityEventInfo(
+    id=9,
+    kind="webinar",
+    title="Water loss across borders",
+    starts_at=datetime(2031, 3, 4, 9, 0, tzinfo=UTC),
+    minutes=90,
+    cancelled=False,
+)
+
+
+@pytest.fixture
+def trusted(world: CommunityWorld, session: Session, backend: Backend) -> CommunityWorld:
+    """Kenya's node, which trusts the global node (and lists Ghana's node)."""
+    trust(session, backend)
+    return world
+
+
+def _token(backend: Backend, **overrides: Any) -> str:
+    fields: dict[str, Any] = {
+        "key": GLOBAL_KEY,
+        "issuer": GLOBAL_DID,
+        "audience": backend.settings.did,
+        "node_id": backend.settings.node_id,
+        "community_id": GLOBAL_ID,
+        "revision": 1,
+        "title": "Water across borders",
+        "description": "Non-revenue water in port cities.",
+        "gaps": ["B.c"],
+        "invited": ["KE-MBA"],
+        "invited_count": 3,
+        **overrides,
+    }
+    return CommunityInvitation.sign(**fields)
+
+
+def _send(client: TestClient, token: str) -> Any:
+    return client.post(INVITATIONS, json={"token": token})
+
+
+def _local_id(session: Session) -> int:
+    session.expire_all()
+    community = session.exec(select(Community).where(Community.global_id == GLOBAL_ID)).one()
+    assert community.id is not None
+    return community.id
+
+
+def test_the_global_nodes_community_reaches_the_city(
+    client: TestClient, trusted: CommunityWorld, session: Session, backend: Backend
+) -> None:
+    review = trusted.review
+    taken = _send(client, _token(backend))
+    assert taken.status_code == 201, taken.text
+    assert (taken.json()["global_id"], taken.json()["revision"]) == (GLOBAL_ID, 1)
+    community_id = _local_id(session)
+    [notice] = mail_to(session, review.mombasa)
+    assert "learning community formed" in notice.subject
+    assert "3" in notice.body
+    assert mail_to(session, review.nairobi) == []  # not invited
+
+    path = f"/communities/{community_id}"
+    invited = ok(client.get(path, headers=review.mombasa.headers))
+    assert (invited["across_countries"], invited["consent"], invited["members"]) == (
+        True,
+        "invited",
+        [],
+    )
+    assert client.get(path, headers=review.nairobi.headers).status_code == 404
+
+    # Mombasa joins: the answer is an event of Kenya's log, for the global node.
+    ok(client.post(f"{path}/consent", json={"answer": "join"}, headers=review.mombasa.headers))
+    session.expire_all()
+    [answer] = session.exec(
+        select(EventRecord).where(EventRecord.type == "community.consent")
+    ).all()
+    assert answer.subject == {"locode": "KE-MBA"}
+    assert answer.data == {"community": GLOBAL_ID, "answer": "joined"}
+
+    # Revision 2: Accra joined, and a webinar. Mombasa sees Accra, and is invited to the webinar.
+    updated = _token(
+        backend,
+        revision=2,
+        joined=[JoinedCity("GH-ACC", "Accra"), JoinedCity("KE-MBA", "Mombasa")],
+        events=[WEBINAR],
+    )
+    assert _send(client, updated).status_code == 201
+    member = ok(client.get(path, headers=review.mombasa.headers))
+    assert sorted(m["locode"] for m in member["members"]) == ["GH-ACC", "KE-MBA"]
+    [event] = member["events"]
+    assert (event["title"], event["minutes"]) == ("Water loss across borders", 90)
+    invitation = mail_to(session, review.mombasa)[-1]
+    assert invitation.calendar is not None
+    [vevent] = Calendar.from_ical(invitation.calendar).walk("VEVENT")
+    assert vevent["dtend"].dt - vevent["dtstart"].dt == timedelta(minutes=90)
+
+    # The same message again is a replay; an older revision, newly signed, changes nothing.
+    assert _send(client, updated).status_code == 409
+    stale = _send(client, _token(backend, revision=1, title="Old title"))
+    assert (stale.status_code, stale.json()["revision"]) == (200, 2)
+    assert ok(client.get(path, headers=review.mombasa.headers))["title"] == "Water across borders"
+
+    # The events are the global secretariat's; the discussion is not shared across countries.
+    scheduled = client.post(
+        f"{path}/events",
+        json={"kind": "webinar", "title": "Ours", "starts_at": "2031-05-01T09:00:00Z"},
+        headers=review.secretariat.headers,
+    )
+    assert scheduled.status_code == 409
+    posted = client.post(f"{path}/posts", json={"text": "Hi"}, headers=review.mombasa.headers)
+    assert posted.status_code == 409
+
+    # A cancelled event is shown so.
+    cancelled = replace(WEBINAR, cancelled=True)
+    assert _send(client, _token(backend, revision=3, events=[cancelled])).status_code == 201
+    [event] = ok(client.get(path, headers=review.mombasa.headers))["events"]
+    assert event["cancelled_at"] is not None
+    # Mombasa's people get the cancellation for their calendar, for the same calendar entry.
+    cancellation = mail_to(session, review.mombasa)[-1]
+    assert cancellation.subject.startswith("Cancelled: Water loss across borders")
+    assert cancellation.calendar is not None
+    told = Calendar.from_ical(cancellation.calendar)
+    assert str(told["method"]) == "CANCEL"
+    [cancelled_event] = told.walk("VEVENT")
+    assert str(cancelled_event["status"]) == "CANCELLED"
+    assert str(cancelled_event["uid"]) == str(vevent["uid"])
+    # Only the global secretariat cancels the global node's events.
+    refused = client.post(f"{path}/events/{event['id']}/cancel", headers=review.secretariat.headers)
+    assert refused.status_code == 409
+
+
+def _outcome(backend: Backend) -> str:
+    return SpotCheckOutcome.sign(
+        key=GLOBAL_KEY,
+        issuer=GLOBAL_DID,
+        audience=backend.settings.did,
+        node_id=backend.settings.node_id,
+        round_id=1,
+        application_id=1,
+        credential_id="urn:uuid:1",
+        outcome=Outcome.CONFIRMED,
+        summary="",
+    )
+
+
+@pytest.mark.parametrize(
+    ("make", "status", "message"),
+    [
+        # A member's key (Ghana's node), not the global node's.
+        (
+            lambda b: _token(b, key=GHANA_KEY, issuer=GHANA_DID),
+            422,
+            "signed by node GH, not by the global node",
+        ),
+        (lambda b: _token(b, invited=["GH-ACC"]), 422, "GH-ACC is not a city of this node's"),
+        (lambda b: _token(b, invited=["KE-XYZ"]), 422, "no city KE-XYZ on this node"),
+        (lambda b: _token(b, node_id="GH"), 422, "the invitation is for node GH"),
+        (lambda b: _token(b, audience=GHANA_DID), 422, "not for did:web"),
+        (lambda b: _outcome(b), 422, "typ must be 'community-invitation+jwt'"),
+        (lambda _backend: "x" * (MAX_MESSAGE_BYTES + 1), 422, "token"),
+    ],
+)
+def test_refusals_change_nothing(
+    client: TestClient,
+    trusted: CommunityWorld,
+    session: Session,
+    backend: Backend,
+    make: Any,
+    status: int,
+    message: str,
+) -> None:
+    refused = _send(client, make(backend))
+    assert refused.status_code == status, refused.text
+    assert message in refused.text
+    session.expire_all()
+    assert session.exec(select(Community).where(col(Community.global_id).is_not(None))).all() == []
+    assert mail_to(session, trusted.review.mombasa) == []
+
+
+@pytest.mark.usefixtures("world")
+def test_without_a_trust_list_nothing_is_taken(client: TestClient, backend: Backend) -> None:
+    refused = _send(client, _token(backend))
+    assert refused.status_code == 409
+    assert "no trust list" in refused.json()["detail"]
