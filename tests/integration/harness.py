@@ -29,6 +29,8 @@ from sdgcities.node.state import NodeState
 from sdgcities.node.status.service import allocate_status_entry
 from sdgcities.node.verification.service import VerifierCache
 
+from ..conftest import TEST_PASSWORD_HASH_COST
+
 SDGCITIES = Path(sys.executable).with_name("sdgcities")
 
 
@@ -182,7 +184,10 @@ def make_node(
     port = free_port()
     data_dir = root / node_id.lower()
     init = init_node(data_dir, node_id, port, database_url)
-    return Node(node_id, data_dir, port, init, processes)
+    node = Node(node_id, data_dir, port, init, processes)
+    # A test node's passwords are no one's (see TEST_PASSWORD_HASH_COST).
+    node.add_env(password_hash_cost=TEST_PASSWORD_HASH_COST)
+    return node
 
 
 def federation(
