@@ -149,3 +149,11 @@ def issued_certificates_conform() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(CertificateIssue, "sign", checked_sign)
         yield
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow tests first, each group in its files' order (so module and session fixtures are
+    still set up once per worker in a row). In file order the browser tests came last, the
+    federation journey among them: minutes on one worker while the other had nothing left to
+    take. Long tasks first, short ones to even out the end, is what keeps both workers busy."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
