@@ -45,6 +45,12 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
+class PasswordHashCost(StrEnum):
+    STANDARD = "standard"
+    # Test suites only: a stolen database's hashes would fall to guessing at once.
+    MINIMAL = "minimal"
+
+
 class MailSecurity(StrEnum):
     NONE = "none"
     STARTTLS = "starttls"
@@ -300,6 +306,13 @@ class Settings(BaseSettings):
         ge=1,
         description="Failed sign-ins from one client address in the window before it waits",
     )
+    password_hash_cost: PasswordHashCost = Field(
+        default=PasswordHashCost.STANDARD,
+        description=(
+            "Argon2id's cost for passwords: `standard` (RFC 9106's second recommended profile) "
+            "or `minimal`, for test suites only (refused in production and off loopback)"
+        ),
+    )
     invitation_lifetime_hours: int = Field(
         default=72, ge=1, description="How long an invitation link (set a password) stays valid"
     )
@@ -446,6 +459,21 @@ class Settings(BaseSettings):
             raise ValueError(
                 "SDGCITIES_KEY_PASSPHRASE must be set to a secret of your own for a node whose "
                 f"base URL ({self.base_url}) is not on loopback"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _refuse_minimal_password_hashing_for_real_use(self) -> Self:
+        """Minimal-cost hashes fall to guessing as soon as a database leaks: a node in
+        production, or one others can reach, never makes them."""
+        if self.password_hash_cost is not PasswordHashCost.MINIMAL:
+            return self
+        if self.environment is Environment.PRODUCTION or not is_loopback_host(
+            urlsplit(self.base_url).hostname
+        ):
+            raise ValueError(
+                "SDGCITIES_PASSWORD_HASH_COST=minimal is for test suites: refused in production "
+                f"and for a node whose base URL ({self.base_url}) is not on loopback"
             )
         return self
 

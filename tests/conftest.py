@@ -23,6 +23,7 @@ from hypothesis import HealthCheck, settings
 from sqlalchemy import make_url
 
 from sdgcities.credentials import CertificateIssue, SigningKey
+from sdgcities.node.config import PasswordHashCost
 from tests.standards.conformance import check_certificate
 
 # The machines are shared and noisy: a property is about correctness, never about time, so no
@@ -34,6 +35,10 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "SDGCITIES_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 BACKENDS = ("sqlite", "postgresql")
+# Argon2id at its standard cost is a quarter of a CPU second per password hashed or checked: over
+# half the time of the web pages' tests went to it. The tests' apps, served nodes and accounts
+# hash at the least cost; tests/node/test_passwords.py, which is about the hashes, does not.
+TEST_PASSWORD_HASH_COST = PasswordHashCost.MINIMAL
 # Connections the session's last clean-up opens at once (the server is shared; 100 by default).
 DROPS_AT_ONCE = 8
 
@@ -144,3 +149,11 @@ def issued_certificates_conform() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(CertificateIssue, "sign", checked_sign)
         yield
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow tests first, each group in its files' order (so module and session fixtures are
+    still set up once per worker in a row). In file order the browser tests came last, the
+    federation journey among them: minutes on one worker while the other had nothing left to
+    take. Long tasks first, short ones to even out the end, is what keeps both workers busy."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

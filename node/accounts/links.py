@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select, update
 
 from sdgcities.node.actor import Actor
 from sdgcities.node.audit.service import record
+from sdgcities.node.config import PasswordHashCost
 from sdgcities.node.timeutil import as_utc
 
 from .models import LinkPurpose, OneTimeLink, User
@@ -77,13 +78,15 @@ def usable_link(*, session: Session, secret: str, now: datetime) -> tuple[OneTim
     return link, user
 
 
-def set_password(*, session: Session, user: User, password: str, now: datetime) -> None:
+def set_password(
+    *, session: Session, user: User, password: str, now: datetime, cost: PasswordHashCost
+) -> None:
     """Sets a new password (raises `WeakPassword`); every link the person holds is spent."""
     problem = password_problem(password, email=user.email)
     if problem is not None:
         raise WeakPassword(problem)
     assert user.id is not None
-    user.password_hash = hash_password(password)
+    user.password_hash = hash_password(password, cost)
     user.password_changed_at = now
     session.add(user)
     _spend_links(session, user.id, now)
@@ -96,7 +99,9 @@ def set_password(*, session: Session, user: User, password: str, now: datetime) 
     )
 
 
-def set_password_with_link(*, session: Session, secret: str, password: str, now: datetime) -> User:
+def set_password_with_link(
+    *, session: Session, secret: str, password: str, now: datetime, cost: PasswordHashCost
+) -> User:
     link, user = usable_link(session=session, secret=secret, now=now)
     # Checked before the link is spent: a weak password leaves the link usable for a better one.
     problem = password_problem(password, email=user.email)
@@ -110,7 +115,7 @@ def set_password_with_link(*, session: Session, secret: str, password: str, now:
     )
     if spent.rowcount != 1:
         raise LinkUnusable()
-    set_password(session=session, user=user, password=password, now=now)
+    set_password(session=session, user=user, password=password, now=now, cost=cost)
     session.flush()
     return user
 

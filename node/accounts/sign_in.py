@@ -110,13 +110,14 @@ def authenticate(
     """
     check_not_locked(session=session, email=email, client=client, settings=settings, now=now)
     user = find_user_by_email(session=session, email=email)
-    matches = verify_password(user.password_hash if user else None, password)
+    cost = settings.password_hash_cost
+    matches = verify_password(user.password_hash if user else None, password, cost)
     if user is None or not matches or not user.active:
         record_failure(session=session, email=email, client=client, now=now)
         raise SignInRefused("the address and password do not match an account")
     assert user.password_hash is not None
-    if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
+    if needs_rehash(user.password_hash, cost):
+        user.password_hash = hash_password(password, cost)
         session.add(user)
     # Failures are forgotten only when sign-in is complete (`forget_failures`), after the
     # second factor if any: the right password must not reset the count of wrong codes.

@@ -1,5 +1,6 @@
-"""Starting real nodes for multi-process tests: `sdgcities node init` and `node serve` (uvicorn
-in that process), each node with its own data folder and SQLite database on a loopback port."""
+"""Starting real nodes for multi-process tests: what `sdgcities node init` does (in the test's
+process) and `node serve` (uvicorn in a process of its own), each node with its own data folder
+and SQLite database on a loopback port."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ import httpx
 import pytest
 from sqlmodel import Session
 
+from sdgcities.cli.node_init import initialise_node
 from sdgcities.credentials import CertificateIssue, Decision, FrameworkRef, SigningKey, StatusEntry
 from sdgcities.federation import EventType
 from sdgcities.node.config import get_settings
@@ -28,6 +30,8 @@ from sdgcities.node.events.service import append_event
 from sdgcities.node.state import NodeState
 from sdgcities.node.status.service import allocate_status_entry
 from sdgcities.node.verification.service import VerifierCache
+
+from ..conftest import TEST_PASSWORD_HASH_COST
 
 SDGCITIES = Path(sys.executable).with_name("sdgcities")
 
@@ -48,32 +52,21 @@ def node_env(data_dir: Path) -> dict[str, str]:
 def init_node(
     data_dir: Path, node_id: str, port: int, database_url: str | None = None
 ) -> dict[str, str]:
-    """`sdgcities node init` (on SQLite in the folder unless `database_url`); its JSON answer
-    (admin token, kid, did, root thumbprint ...)."""
-    env = node_env(data_dir)
-    if database_url is not None:
-        env["SDGCITIES_DATABASE_URL"] = database_url  # kept in node.env by `node init`
-    done = subprocess.run(
-        [
-            str(SDGCITIES),
-            "node",
-            "init",
-            "--data-dir",
-            str(data_dir),
-            "--node-id",
-            node_id,
-            "--base-url",
-            f"http://127.0.0.1:{port}",
-            "--json",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
+    """What `sdgcities node init --json` does and answers (admin token, kid, did, root
+    thumbprint ...), on SQLite in the folder unless `database_url`, with the command's defaults.
+
+    Called in this process: a `node init` process of its own spent most of its time importing
+    the node (this process has already), and every served node of the tests paid it.
+    tests/cli/test_node_setup.py runs the command itself."""
+    return initialise_node(
+        data_dir=data_dir,
+        node_id=node_id,
+        name=f"SDG Cities node {node_id}",
+        base_url=f"http://127.0.0.1:{port}",
+        database_url=database_url,
+        admin_email="admin@example.org",
+        admin_name="Node administrator",
     )
-    result: dict[str, str] = json.loads(done.stdout)
-    return result
 
 
 def wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -182,7 +175,10 @@ def make_node(
     port = free_port()
     data_dir = root / node_id.lower()
     init = init_node(data_dir, node_id, port, database_url)
-    return Node(node_id, data_dir, port, init, processes)
+    node = Node(node_id, data_dir, port, init, processes)
+    # A test node's passwords are no one's (see TEST_PASSWORD_HASH_COST).
+    node.add_env(password_hash_cost=TEST_PASSWORD_HASH_COST)
+    return node
 
 
 def federation(

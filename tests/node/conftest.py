@@ -36,7 +36,7 @@ from sdgcities.node.db import (
 from sdgcities.node.deps import get_read_session, get_read_session_opener, get_session
 from sdgcities.node.identity.service import create_signing_key
 
-from ..conftest import BACKENDS, TemporaryDatabases
+from ..conftest import BACKENDS, TEST_PASSWORD_HASH_COST, TemporaryDatabases
 from .framework_versions import make_framework_version
 
 # The global root key of the test federation: fixed, so that tokens signed in one test run are
@@ -76,6 +76,7 @@ def backend(
         # One app serves the whole session from one address: rate limits are tested on apps of
         # their own (test_rate_limit.py).
         **NO_RATE_LIMITS,
+        password_hash_cost=TEST_PASSWORD_HASH_COST,
         _env_file=None,  # type: ignore[call-arg]
     )
     engine = make_engine(url)

@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from sdgcities.node.config import DEVELOPMENT_PASSPHRASE, Environment, Settings
+from sdgcities.node.config import (
+    DEVELOPMENT_PASSPHRASE,
+    Environment,
+    PasswordHashCost,
+    Settings,
+)
 
 
 def _settings(**values: object) -> Settings:
@@ -38,3 +43,29 @@ def test_a_passphrase_of_ones_own_is_accepted_anywhere():
     settings = _settings(base_url="https://ke.sdgcities.example", key_passphrase="a secret")
 
     assert settings.base_url == "https://ke.sdgcities.example"
+
+
+def test_passwords_hash_at_the_standard_cost_unless_told_otherwise():
+    assert _settings().password_hash_cost is PasswordHashCost.STANDARD
+
+
+def test_the_minimal_password_hash_cost_is_accepted_on_loopback_in_development():
+    settings = _settings(password_hash_cost="minimal")
+
+    assert settings.password_hash_cost is PasswordHashCost.MINIMAL
+
+
+def test_the_minimal_password_hash_cost_is_refused_off_loopback():
+    with pytest.raises(ValidationError, match="for test suites"):
+        _settings(
+            password_hash_cost="minimal",
+            base_url="https://ke.sdgcities.example",
+            key_passphrase="a secret",
+        )
+
+
+def test_the_minimal_password_hash_cost_is_refused_in_production():
+    with pytest.raises(ValidationError, match="for test suites"):
+        _settings(
+            password_hash_cost="minimal", environment=Environment.PRODUCTION, key_passphrase="s"
+        )

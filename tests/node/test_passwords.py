@@ -1,4 +1,5 @@
-"""Password hashes and rules, without a database."""
+"""Password hashes (at the standard cost: these tests are about it) and rules, without a
+database."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from sdgcities.node.accounts.passwords import (
     password_problem,
     verify_password,
 )
+from sdgcities.node.config import PasswordHashCost
 
 
 def test_a_hash_is_argon2id_and_verifies_only_its_password() -> None:
@@ -67,3 +69,17 @@ def test_an_overlong_password_is_refused_without_hashing() -> None:
 )
 def test_the_rules(password: str, problem: PasswordProblem | None) -> None:
     assert password_problem(password, email="amina.otieno@example.org") is problem
+
+
+def test_each_cost_replaces_the_others_hashes() -> None:
+    """A test suite's minimal-cost hash is replaced at a standard node's next sign-in, and the
+    other way round: a node makes all its hashes at its own cost."""
+    minimal = hash_password("a long and good password", PasswordHashCost.MINIMAL)
+    standard = hash_password("a long and good password", PasswordHashCost.STANDARD)
+    assert minimal != standard
+    assert verify_password(minimal, "a long and good password", PasswordHashCost.STANDARD)
+    assert verify_password(standard, "a long and good password", PasswordHashCost.MINIMAL)
+    assert needs_rehash(minimal, PasswordHashCost.STANDARD)
+    assert needs_rehash(standard, PasswordHashCost.MINIMAL)
+    assert not needs_rehash(minimal, PasswordHashCost.MINIMAL)
+    assert not verify_password(None, "a long and good password", PasswordHashCost.MINIMAL)

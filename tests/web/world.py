@@ -56,6 +56,7 @@ from sdgcities.node.communities.models import (
 from sdgcities.node.config import Settings, get_settings
 from sdgcities.node.frameworks import STAGE_ORDER
 
+from ..conftest import TEST_PASSWORD_HASH_COST
 from ..integration.harness import Node
 from ..node.conftest import Account
 from ..node.framework_versions import make_framework_version
@@ -154,7 +155,7 @@ def enrol(session: Session, role: Role, email: str, **fields: Any) -> Person:
         ),
         actor=SYSTEM,
     )
-    user.password_hash = hash_password(PASSWORD)
+    user.password_hash = hash_password(PASSWORD, TEST_PASSWORD_HASH_COST)
     _, secret = issue_token(
         session=session, user=user, label="web tests", lifetime=timedelta(days=1), actor=SYSTEM
     )

@@ -131,14 +131,20 @@ async def change_password(
     except SignInLocked:
         errors["current_password"] = TOO_MANY_TRIES
     else:
-        if not verify_password(user.password_hash, current):
+        if not verify_password(user.password_hash, current, settings.password_hash_cost):
             record_failure(session=session, email=user.email, client=client, now=now)
             errors["current_password"] = WRONG_CURRENT_PASSWORD
         elif new != confirmation:
             errors["confirm_password"] = PASSWORDS_DIFFER
         else:
             try:
-                set_password(session=session, user=user, password=new, now=now)
+                set_password(
+                    session=session,
+                    user=user,
+                    password=new,
+                    now=now,
+                    cost=settings.password_hash_cost,
+                )
             except WeakPassword as exc:
                 errors["new_password"] = PASSWORD_MESSAGES[exc.problem]
     if errors:

@@ -332,7 +332,12 @@ def set_password_page(
 
 @router.post("/{lang:lang}/set-password/{token}")
 async def set_password(
-    request: Request, language: LanguageDep, caller: Visitor, session: SessionDep, token: str
+    request: Request,
+    language: LanguageDep,
+    caller: Visitor,
+    state: StateDep,
+    session: SessionDep,
+    token: str,
 ) -> Response:
     await check_csrf(request, caller)
     form = await request.form()
@@ -355,7 +360,13 @@ async def set_password(
         errors["confirm_password"] = PASSWORDS_DIFFER
     else:
         try:
-            user = set_password_with_link(session=session, secret=token, password=password, now=now)
+            user = set_password_with_link(
+                session=session,
+                secret=token,
+                password=password,
+                now=now,
+                cost=state.settings.password_hash_cost,
+            )
         except WeakPassword as exc:
             errors["new_password"] = PASSWORD_MESSAGES[exc.problem]
         except LinkUnusable:

@@ -14,6 +14,7 @@ from sdgcities.node.accounts.models import User
 from sdgcities.node.accounts.passwords import hash_password
 from sdgcities.node.timeutil import utcnow
 
+from ...conftest import TEST_PASSWORD_HASH_COST
 from .conftest import form_token
 
 PASSWORD = "correct horse battery staple"
@@ -23,7 +24,7 @@ _LINK = re.compile(r"/(\w\w)/set-password/([A-Za-z0-9_-]+)")
 def give_password(session: Session, user_id: int, password: str = PASSWORD) -> User:
     user = session.get(User, user_id)
     assert user is not None
-    user.password_hash = hash_password(password)
+    user.password_hash = hash_password(password, TEST_PASSWORD_HASH_COST)
     session.add(user)
     session.commit()
     return user
