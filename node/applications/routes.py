@@ -21,9 +21,11 @@ served: it answers 409 with the reason, and the failure goes into the audit log.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import Message
-from typing import Annotated
+from functools import partial
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
 from fastapi.responses import FileResponse, JSONResponse
@@ -44,6 +46,7 @@ from sdgcities.node.evidence import (
     EvidenceMissing,
     EvidenceStore,
     EvidenceTooLarge,
+    StoredEvidence,
     content_disposition,
     sanitise_filename,
 )
@@ -76,6 +79,7 @@ Dispatcher = Annotated[Actor, access(Role.ADMINISTRATOR, Role.SECRETARIAT)]
 Code = Annotated[str, Path(max_length=32)]
 
 OCTET_STREAM = "application/octet-stream"
+Stored = TypeVar("Stored")
 EVIDENCE_UPLOAD_PATH = "/applications/{application_id}/criteria/{code}/evidence"
 
 
@@ -330,6 +334,32 @@ class RawUpload:
             raise PayloadTooLarge(str(EvidenceTooLarge(max_bytes=store.max_bytes)))
         return cls(store, declared, upload_filename(request, filename))
 
+    async def receive(
+        self,
+        request: Request,
+        *,
+        session: Session,
+        check: Callable[[], int],
+        attach: Callable[[StoredEvidence], Stored],
+    ) -> Stored:
+        """Stream the body into the store and `attach` what was stored, in `session`'s
+        transaction. `check` runs first and gives the city's quota remaining. Nothing is held
+        while the body streams in, so `attach` checks again what may have changed meanwhile."""
+        remaining = await run_in_threadpool(check)
+        await run_in_threadpool(session.commit)
+        try:
+            stored = await self.store.store(
+                request.stream(), declared_length=self.declared, quota_remaining=remaining
+            )
+        except EvidenceError as exc:
+            raise service.node_error_for(exc) from exc
+
+        def write() -> Stored:
+            session.connection(execution_options={WRITE_INTENT: True})
+            return attach(stored)
+
+        return await run_in_threadpool(write)
+
 
 def declared_length(request: Request) -> int | None:
     declared = request.headers.get("content-length")
@@ -359,40 +389,33 @@ async def upload_evidence(
     criterion the reviewers asked about (PDF, PNG, JPEG, CSV, XLSX, DOCX, ODT or plain text,
     judged from its bytes)."""
     upload = RawUpload.of(request, settings=state.settings, filename=filename)
-    store, declared, name = upload.store, upload.declared, upload.name
     quota = state.settings.city_quota_bytes
 
-    remaining = await run_in_threadpool(
-        service.check_upload,
-        session=session,
-        application_id=application_id,
-        code=code,
-        actor=actor,
-        quota=quota,
-    )
-    # Nothing is held while the body streams in; what may change meanwhile is checked again.
-    await run_in_threadpool(session.commit)
-    try:
-        stored = await store.store(
-            request.stream(), declared_length=declared, quota_remaining=remaining
-        )
-    except EvidenceError as exc:
-        raise service.node_error_for(exc) from exc
-
-    def attach() -> EvidencePublic:
-        session.connection(execution_options={WRITE_INTENT: True})
+    def attach(stored: StoredEvidence) -> EvidencePublic:
         evidence = service.add_evidence(
             session=session,
             application_id=application_id,
             code=code,
             stored=stored,
-            filename=name,
+            filename=upload.name,
             actor=actor,
             quota=quota,
         )
         return EvidencePublic.model_validate(evidence)
 
-    return await run_in_threadpool(attach)
+    return await upload.receive(
+        request,
+        session=session,
+        check=partial(
+            service.check_upload,
+            session=session,
+            application_id=application_id,
+            code=code,
+            actor=actor,
+            quota=quota,
+        ),
+        attach=attach,
+    )
 
 
 @router.get(

@@ -58,7 +58,7 @@ class Meeting(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     title: str = Field(max_length=200)
     scheduled_for: datetime = Field(sa_type=UTCDateTime, index=True)
-    # Set on the meetings of a year's plan (`service.plan_year`): the year, and which of its
+    # Set on the meetings of a year's plan (`planning.plan_year`): the year, and which of its
     # meetings (1 to `committee_meetings_per_year`). Null on a meeting scheduled one by one.
     plan_year: int | None = None
     plan_slot: int | None = None

@@ -26,7 +26,7 @@ from sdgcities.node.timeutil import utcnow
 
 from .models import Meeting
 from .quorum import is_non_government, is_sitting
-from .service import list_members
+from .roster import list_members
 
 QUARTERLY = 4
 

@@ -12,7 +12,8 @@ attending: the majority is taken of the others, and their vote is not asked for.
 Members of national and of local government both count as government: the rule is there so
 that a committee of officials alone cannot award a certificate (§26a asks for "a variety of
 stakeholders"). A member without a stakeholder category counts as government, since nothing
-shows that they are not. This module is pure: the service gathers the members and attendance.
+shows that they are not. This module is pure: `voting.count_quorum` gathers the members and
+attendance.
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ from sdgcities.node.web import committee_terms as terms
 from sdgcities.node.web.i18n import SOURCE_LANGUAGE
 from sdgcities.node.web.terms import STAGE_NAMES
 
-from . import service
+from . import meetings, roster, voting
 from .models import AgendaItem, ItemKind, ItemOutcome, Meeting, MeetingStatus, Recusal
 from .schemas import (
     EndorsedFramework,
@@ -53,7 +53,7 @@ def member_public(member: User) -> MemberPublic:
         stakeholder_category=member.stakeholder_category,
         term_start=member.term_start,
         term_end=member.term_end,
-        standing=service.standing(member, service.today()),
+        standing=roster.standing(member, roster.today()),
     )
 
 
@@ -85,7 +85,7 @@ def votes_public(*, session: Session, item: AgendaItem) -> list[VotePublic]:
             choice=vote.choice,
             cast_at=vote.cast_at,
         )
-        for vote, member in service.votes_of(session=session, item=item)
+        for vote, member in voting.votes_of(session=session, item=item)
     ]
 
 
@@ -102,17 +102,17 @@ def recusal_public(recusal: Recusal, *, name: str) -> RecusalPublic:
 def recusals_public(*, session: Session, item: AgendaItem) -> list[RecusalPublic]:
     return [
         recusal_public(recusal, name=member.name)
-        for recusal, member in service.recusals_of(session=session, item=item)
+        for recusal, member in voting.recusals_of(session=session, item=item)
     ]
 
 
 def item_detail(*, session: Session, item: AgendaItem) -> ItemDetail:
     """An item with its votes and recusals and, while it may still be decided, its quorum now."""
-    meeting = service.get_meeting_or_raise(session=session, meeting_id=item.meeting_id)
+    meeting = meetings.get_meeting_or_raise(session=session, meeting_id=item.meeting_id)
     quorum_now = None
     if item.outcome is ItemOutcome.PENDING and meeting.status is not MeetingStatus.CLOSED:
-        counted = service.count_quorum(
-            session=session, meeting=meeting, on=service.today(), item=item
+        counted = voting.count_quorum(
+            session=session, meeting=meeting, on=roster.today(), item=item
         )
         quorum_now = QuorumPublic.model_validate(counted.to_record())
     return ItemDetail(
@@ -151,7 +151,7 @@ def item_title(
 
 def build_report(*, session: Session, settings: Settings, meeting: Meeting) -> MeetingReport:
     items = []
-    for item in service.items_of(session=session, meeting=meeting):
+    for item in meetings.items_of(session=session, meeting=meeting):
         application = session.get(Application, item.application_id) if item.application_id else None
         locode = application.city_locode if application else _certificate_city(session, item)
         city = session.get(City, locode) if locode else None
@@ -183,7 +183,7 @@ def build_report(*, session: Session, settings: Settings, meeting: Meeting) -> M
         generated_at=utcnow(),
         meeting=meeting_public(meeting),
         attendance=[
-            member_public(member) for member in service.attendees(session=session, meeting=meeting)
+            member_public(member) for member in meetings.attendees(session=session, meeting=meeting)
         ],
         items=items,
         outcomes={outcome.value: outcomes.get(outcome, 0) for outcome in ItemOutcome},

@@ -26,7 +26,7 @@ from sdgcities.node.deps import ReadSessionDep, SessionDep, StateDep, access
 from sdgcities.node.errors import NotFound
 from sdgcities.node.schemas import Id, Limit, Offset
 
-from . import planning, service
+from . import decisions, meetings, planning, roster, voting
 from .models import MeetingStatus
 from .report import (
     build_report,
@@ -85,20 +85,20 @@ HTML_HEADERS = {
 
 
 def _meeting_detail(session: Session, meeting_id: int) -> MeetingDetail:
-    meeting = service.get_meeting_or_raise(session=session, meeting_id=meeting_id)
-    quorum = service.count_quorum(session=session, meeting=meeting, on=service.today())
+    meeting = meetings.get_meeting_or_raise(session=session, meeting_id=meeting_id)
+    quorum = voting.count_quorum(session=session, meeting=meeting, on=roster.today())
     return MeetingDetail(
         **meeting_public(meeting).model_dump(),
         attendance=[
-            member_public(member) for member in service.attendees(session=session, meeting=meeting)
+            member_public(member) for member in meetings.attendees(session=session, meeting=meeting)
         ],
         quorum_now=QuorumPublic.model_validate(quorum.to_record()),
-        agenda=[item_public(item) for item in service.items_of(session=session, meeting=meeting)],
+        agenda=[item_public(item) for item in meetings.items_of(session=session, meeting=meeting)],
     )
 
 
 def _item_detail(session: Session, item_id: int) -> ItemDetail:
-    item = service.get_item_or_raise(session=session, item_id=item_id)
+    item = meetings.get_item_or_raise(session=session, item_id=item_id)
     return item_detail(session=session, item=item)
 
 
@@ -115,8 +115,8 @@ def list_members(
 ) -> MembersPublic:
     """Every committee member, sitting, past and future, with their terms, and who rotates off
     and on within `within_days`."""
-    members = [member_public(member) for member in service.list_members(session=session)]
-    today = service.today()
+    members = [member_public(member) for member in roster.list_members(session=session)]
+    today = roster.today()
     coming = planning.rotation(session=session, on=today, until=today + timedelta(days=within_days))
     return MembersPublic(
         data=members,
@@ -140,7 +140,7 @@ def schedule_meeting(
     session: SessionDep, state: StateDep, actor: Secretariat, body: MeetingCreate
 ) -> MeetingDetail:
     """Schedule a meeting; it keeps the node's quorum rule as it stands now."""
-    meeting = service.schedule_meeting(
+    meeting = meetings.schedule_meeting(
         session=session, data=body, settings=state.settings, actor=actor
     )
     assert meeting.id is not None
@@ -172,10 +172,10 @@ def list_meetings(
     limit: Limit = 100,
 ) -> MeetingsPublic:
     """Meetings, latest first."""
-    meetings, count = service.list_meetings(
+    found, count = meetings.list_meetings(
         session=session, offset=offset, limit=limit, status=status
     )
-    return MeetingsPublic(data=[meeting_public(m) for m in meetings], count=count)
+    return MeetingsPublic(data=[meeting_public(m) for m in found], count=count)
 
 
 @router.get("/committee/meetings/{meeting_id}")
@@ -187,7 +187,7 @@ def get_meeting(session: ReadSessionDep, _actor: CommitteeReader, meeting_id: Id
 @router.post("/committee/meetings/{meeting_id}/open")
 def open_meeting(session: SessionDep, actor: Secretariat, meeting_id: Id) -> MeetingDetail:
     """Open a scheduled meeting: members may vote and decisions may be recorded."""
-    service.open_meeting(session=session, meeting_id=meeting_id, actor=actor)
+    meetings.open_meeting(session=session, meeting_id=meeting_id, actor=actor)
     return _meeting_detail(session, meeting_id)
 
 
@@ -196,7 +196,7 @@ def close_meeting(
     session: SessionDep, state: StateDep, actor: Secretariat, meeting_id: Id
 ) -> MeetingDetail:
     """Close an open meeting; items still pending are deferred to a later agenda."""
-    service.close_meeting(session=session, state=state, meeting_id=meeting_id, actor=actor)
+    meetings.close_meeting(session=session, state=state, meeting_id=meeting_id, actor=actor)
     return _meeting_detail(session, meeting_id)
 
 
@@ -205,7 +205,7 @@ def record_attendance(
     session: SessionDep, actor: Secretariat, meeting_id: Id, body: AttendanceCreate
 ) -> MemberPublic:
     """Record a sitting member as present at a scheduled or open meeting."""
-    member = service.record_attendance(
+    member = meetings.record_attendance(
         session=session, meeting_id=meeting_id, member_id=body.member_id, actor=actor
     )
     return member_public(member)
@@ -215,11 +215,11 @@ def record_attendance(
 def generate_agenda(session: SessionDep, actor: Secretariat, meeting_id: Id) -> AgendaGenerated:
     """Add every recommended application, every open proposal and (global node) every pending
     endorsement request not already waiting on an agenda."""
-    added = service.generate_agenda(session=session, meeting_id=meeting_id, actor=actor)
-    meeting = service.get_meeting_or_raise(session=session, meeting_id=meeting_id)
+    added = meetings.generate_agenda(session=session, meeting_id=meeting_id, actor=actor)
+    meeting = meetings.get_meeting_or_raise(session=session, meeting_id=meeting_id)
     return AgendaGenerated(
         added=[item_public(item) for item in added],
-        agenda=[item_public(item) for item in service.items_of(session=session, meeting=meeting)],
+        agenda=[item_public(item) for item in meetings.items_of(session=session, meeting=meeting)],
     )
 
 
@@ -228,7 +228,7 @@ def meeting_report(
     session: ReadSessionDep, state: StateDep, _actor: CommitteeReader, meeting_id: Id
 ) -> MeetingReport:
     """The meeting report: attendance, each item with its votes, the outcomes."""
-    meeting = service.get_meeting_or_raise(session=session, meeting_id=meeting_id)
+    meeting = meetings.get_meeting_or_raise(session=session, meeting_id=meeting_id)
     return build_report(session=session, settings=state.settings, meeting=meeting)
 
 
@@ -237,7 +237,7 @@ def meeting_report_html(
     session: ReadSessionDep, state: StateDep, _actor: CommitteeReader, meeting_id: Id
 ) -> HTMLResponse:
     """The meeting report as a page to read, print or file."""
-    meeting = service.get_meeting_or_raise(session=session, meeting_id=meeting_id)
+    meeting = meetings.get_meeting_or_raise(session=session, meeting_id=meeting_id)
     report = build_report(session=session, settings=state.settings, meeting=meeting)
     return HTMLResponse(render_html(report), headers=HTML_HEADERS)
 
@@ -254,7 +254,7 @@ def get_item(session: ReadSessionDep, _actor: CommitteeReader, item_id: Id) -> I
 @router.post("/committee/items/{item_id}/votes", status_code=status.HTTP_201_CREATED)
 def cast_vote(session: SessionDep, actor: Member, item_id: Id, body: VoteCreate) -> VotePublic:
     """Vote on an item, once, as a sitting member recorded as attending its open meeting."""
-    vote = service.cast_vote(session=session, item_id=item_id, choice=body.choice, actor=actor)
+    vote = voting.cast_vote(session=session, item_id=item_id, choice=body.choice, actor=actor)
     assert actor.user_id is not None
     return VotePublic(
         member_id=actor.user_id, member_name=actor.name, choice=vote.choice, cast_at=vote.cast_at
@@ -265,7 +265,7 @@ def cast_vote(session: SessionDep, actor: Member, item_id: Id, body: VoteCreate)
 def recuse(session: SessionDep, actor: Member, item_id: Id, body: RecusalCreate) -> RecusalPublic:
     """Stand aside from an item for a conflict of interest, before voting on it: for that item
     the member then counts as neither a vote nor a member of its quorum."""
-    recusal = service.recuse(session=session, item_id=item_id, reason=body.reason, actor=actor)
+    recusal = voting.recuse(session=session, item_id=item_id, reason=body.reason, actor=actor)
     return recusal_public(recusal, name=actor.name)
 
 
@@ -275,7 +275,7 @@ def decide_item(
 ) -> ItemDetail:
     """Record the decision, after checking the quorum, and carry it out in the same
     transaction: issue the certificate, or change its status and republish the status list."""
-    service.decide_item(session=session, state=state, item_id=item_id, actor=actor)
+    decisions.decide_item(session=session, state=state, item_id=item_id, actor=actor)
     return _item_detail(session, item_id)
 
 
@@ -284,7 +284,7 @@ def defer_item(
     session: SessionDep, actor: Secretariat, item_id: Id, body: DeferCreate
 ) -> ItemDetail:
     """Leave an item undecided, with the reason; the next generated agenda takes it up again."""
-    service.defer_item(session=session, item_id=item_id, reason=body.reason, actor=actor)
+    decisions.defer_item(session=session, item_id=item_id, reason=body.reason, actor=actor)
     return _item_detail(session, item_id)
 
 
@@ -301,10 +301,10 @@ def application_decision(
         actor.role is Role.CITY_APPLICANT and actor.city_locode != application.city_locode
     ):
         raise NotFound(f"no application {application_id}")
-    item = service.decision_on(session=session, application=application)
+    item = decisions.decision_on(session=session, application=application)
     if item is None or item.decided_at is None:
         raise NotFound(f"application {application_id} has no committee decision yet")
-    meeting = service.get_meeting_or_raise(session=session, meeting_id=item.meeting_id)
+    meeting = meetings.get_meeting_or_raise(session=session, meeting_id=item.meeting_id)
     assert application.id is not None
     assert meeting.id is not None
     return ApplicationDecision(
@@ -318,5 +318,5 @@ def application_decision(
         meeting_title=meeting.title,
         votes=item.tally or {},
         certificate_id=item.certificate_id,
-        stage_report=service.stage_report_path(application),
+        stage_report=decisions.stage_report_path(application),
     )

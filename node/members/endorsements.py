@@ -1,6 +1,6 @@
 """Framework endorsement on the global node: members ask, the global committee decides.
 
-A request goes on the global committee's next agenda (`committee.service.generate_agenda`); the
+A request goes on the global committee's next agenda (`committee.meetings.generate_agenda`); the
 committee's decision on that item calls `endorse` or `refuse` here, in its transaction, so an
 endorsement always has a quorate vote behind it (report §26a: criteria adapted "with the
 endorsement of UN-Habitat"; §26b: "certification endorsement" by the global committee).

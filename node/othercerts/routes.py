@@ -8,20 +8,18 @@ registry (`/registry/cities/{locode}`, the exports).
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
 from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 
 from sdgcities.node.accounts.models import Role
 from sdgcities.node.actor import Actor
 from sdgcities.node.applications.routes import OCTET_STREAM, RawUpload
-from sdgcities.node.applications.service import node_error_for
 from sdgcities.node.cities.service import get_city_or_raise
-from sdgcities.node.db import WRITE_INTENT
 from sdgcities.node.deps import ReadSessionDep, SessionDep, StateDep, access
-from sdgcities.node.evidence import EvidenceError
+from sdgcities.node.evidence import StoredEvidence
 from sdgcities.node.schemas import Id
 from sdgcities.node.timeutil import utcnow
 
@@ -166,39 +164,33 @@ async def upload_document(
     (PDF, PNG, JPEG, CSV, XLSX, DOCX, ODT or plain text, judged from its bytes; the evidence
     size cap; the city's evidence quota). The public can download it from the registry."""
     upload = RawUpload.of(request, settings=state.settings, filename=filename)
-    store, declared, name = upload.store, upload.declared, upload.name
     quota = state.settings.city_quota_bytes
-    remaining = await run_in_threadpool(
-        service.check_document_upload,
-        session=session,
-        locode=locode,
-        certification_id=certification_id,
-        actor=actor,
-        quota=quota,
-    )
-    # No lock is held while the body streams in; what may change meanwhile is checked again.
-    await run_in_threadpool(session.commit)
-    try:
-        stored = await store.store(
-            request.stream(), declared_length=declared, quota_remaining=remaining
-        )
-    except EvidenceError as exc:
-        raise node_error_for(exc) from exc
 
-    def attach() -> CertificationPublic:
-        session.connection(execution_options={WRITE_INTENT: True})
+    def attach(stored: StoredEvidence) -> CertificationPublic:
         certification = service.attach_document(
             session=session,
             locode=locode,
             certification_id=certification_id,
             stored=stored,
-            filename=name,
+            filename=upload.name,
             actor=actor,
             quota=quota,
         )
         return certification_public(certification)
 
-    return await run_in_threadpool(attach)
+    return await upload.receive(
+        request,
+        session=session,
+        check=partial(
+            service.check_document_upload,
+            session=session,
+            locode=locode,
+            certification_id=certification_id,
+            actor=actor,
+            quota=quota,
+        ),
+        attach=attach,
+    )
 
 
 @router.get(INDICATORS)

@@ -31,14 +31,20 @@ from sdgcities.node.applications.models import Application, ApplicationState, Ev
 from sdgcities.node.audit.service import record
 from sdgcities.node.catalogue.service import match_tools_for_gaps
 from sdgcities.node.cities.models import City
+from sdgcities.node.committee.decisions import decision_on
 from sdgcities.node.committee.models import ItemOutcome
-from sdgcities.node.committee.service import decision_on
 from sdgcities.node.config import Settings
 from sdgcities.node.db import saved_id
 from sdgcities.node.errors import Conflict, NotFound
 from sdgcities.node.events.service import append_event
 from sdgcities.node.frameworks import service as frameworks
-from sdgcities.node.review import service as review
+from sdgcities.node.review.access import (
+    assessments_of,
+    assignments_of,
+    clarifications_of,
+    consolidation_of,
+)
+from sdgcities.node.review.consolidation import consolidate
 from sdgcities.node.review.models import ReviewConsolidation, Verdict
 from sdgcities.node.review.schemas import ConsolidationCreate
 from sdgcities.node.timeutil import utcnow
@@ -141,14 +147,14 @@ def build_document(
     city = session.get(City, application.city_locode)
     assert city is not None  # a foreign key, and cities are never deleted
 
-    assignments = review.assignments_of(session=session, application_id=application.id)
+    assignments = assignments_of(session=session, application_id=application.id)
     labels: dict[int, str] = {}
     for assignment in assignments:
         others = sum(1 for label in labels.values() if label != "lead reviewer")
         labels[saved_id(assignment.id)] = (
             "lead reviewer" if assignment.lead else f"reviewer {others + 1}"
         )
-    assessments = review.assessments_of(session=session, assignments=assignments)
+    assessments = assessments_of(session=session, assignments=assignments)
     cited = {evidence_id for a in assessments for evidence_id in a.evidence_ids}
     filenames = {
         saved_id(evidence.id): evidence.filename
@@ -236,7 +242,7 @@ def build_document(
                 asked_at=request.asked_at,
                 answered_at=request.answered_at,
             )
-            for request in review.clarifications_of(session=session, application_id=application.id)
+            for request in clarifications_of(session=session, application_id=application.id)
         ],
         consolidated_at=consolidation.consolidated_at,
         generated_at=generated_at,
@@ -247,7 +253,7 @@ def generate_report(
     *, session: Session, settings: Settings, application: Application, actor: Actor
 ) -> StageReport:
     """A new version of the application's stage report, with `report.generated` in the log."""
-    consolidation = review.consolidation_of(session=session, application_id=application.id)
+    consolidation = consolidation_of(session=session, application_id=application.id)
     if consolidation is None:
         raise Conflict(
             f"application {application.id} is {application.state.value}: a stage report is "
@@ -308,7 +314,7 @@ def conclude_review(
     actor: Actor,
 ) -> tuple[ReviewConsolidation, StageReport]:
     """The lead's consolidation and the stage report built from it, in one transaction."""
-    consolidation = review.consolidate(
+    consolidation = consolidate(
         session=session,
         node_id=settings.node_id,
         application=application,

@@ -1,16 +1,21 @@
-"""What the review tells other features: who is assigned to an application, and which criteria
-a city may change while it answers a clarification.
+"""What the review tells other features: who is assigned to an application, which criteria a
+city may change while it answers a clarification, and the review's records (assignments,
+assessments, clarifications, consolidation) as the workflows, the reports and the pages read
+them.
 
-Kept apart from `service` (it imports only the review's tables), so that node/applications can
-ask it without importing the review workflow, which itself builds on node/applications.
+Kept apart from the workflow modules (it imports only the review's tables), so that
+node/applications can ask it without importing the review workflow, which itself builds on
+node/applications.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from .models import ClarificationRequest, ReviewAssignment
+from .models import ClarificationRequest, CriterionAssessment, ReviewAssignment, ReviewConsolidation
 
 
 def assigned_application_ids(reviewer_id: int | None) -> SelectOfScalar[int]:
@@ -41,3 +46,46 @@ def open_clarification_criteria(*, session: Session, application_id: int | None)
         )
     ).all()
     return {code for request in requests for code in request.criteria}
+
+
+def assignments_of(*, session: Session, application_id: int | None) -> list[ReviewAssignment]:
+    return list(
+        session.exec(
+            select(ReviewAssignment)
+            .where(ReviewAssignment.application_id == application_id)
+            .order_by(col(ReviewAssignment.id))
+        ).all()
+    )
+
+
+def assessments_of(
+    *, session: Session, assignments: Sequence[ReviewAssignment]
+) -> list[CriterionAssessment]:
+    ids = [assignment.id for assignment in assignments]
+    if not ids:
+        return []
+    return list(
+        session.exec(
+            select(CriterionAssessment)
+            .where(col(CriterionAssessment.assignment_id).in_(ids))
+            .order_by(col(CriterionAssessment.assignment_id), col(CriterionAssessment.id))
+        ).all()
+    )
+
+
+def clarifications_of(
+    *, session: Session, application_id: int | None
+) -> list[ClarificationRequest]:
+    return list(
+        session.exec(
+            select(ClarificationRequest)
+            .where(ClarificationRequest.application_id == application_id)
+            .order_by(col(ClarificationRequest.id))
+        ).all()
+    )
+
+
+def consolidation_of(*, session: Session, application_id: int | None) -> ReviewConsolidation | None:
+    return session.exec(
+        select(ReviewConsolidation).where(ReviewConsolidation.application_id == application_id)
+    ).first()

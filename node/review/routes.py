@@ -1,5 +1,5 @@
 """The technical review: conflicts of interest, reviewer assignment, assessments,
-clarifications and the lead reviewer's consolidation (see `service` for the rules).
+clarifications and the lead reviewer's consolidation (see the workflow modules for the rules).
 
 Administrators assign reviewers; reviewers act on the applications assigned to them only (any
 other answers 404, as for a city applicant and another city's application); the city answers
@@ -26,7 +26,8 @@ from sdgcities.node.reports.schemas import StageReportPublic
 from sdgcities.node.reports.service import conclude_review, report_public
 from sdgcities.node.schemas import Id, Limit, Offset
 
-from . import service
+from . import assessment, assignment, clarification, conflicts
+from .access import assignments_of, clarifications_of, consolidation_of
 from .models import ClarificationRequest, CriterionAssessment, ReviewAssignment, ReviewConsolidation
 from .schemas import (
     AssessmentPublic,
@@ -109,23 +110,23 @@ def _clarification_public(request: ClarificationRequest) -> ClarificationPublic:
 def _detail(
     session: Session, state: StateDep, application: Application, actor: Actor
 ) -> ReviewDetail:
-    assignments = service.assignments_of(session=session, application_id=application.id)
+    assignments = assignments_of(session=session, application_id=application.id)
     by_id = {assignment.id: assignment for assignment in assignments}
-    consolidation = service.consolidation_of(session=session, application_id=application.id)
+    consolidation = consolidation_of(session=session, application_id=application.id)
     return ReviewDetail(
         application_id=saved_id(application.id),
         state=application.state,
         reviewers_required=state.settings.reviewers_per_application,
         assignments=[_assignment_public(session, a) for a in assignments],
         assessments=[
-            _assessment_public(assessment, by_id)
-            for assessment in service.visible_assessments(
+            _assessment_public(visible, by_id)
+            for visible in assessment.visible_assessments(
                 session=session, application=application, actor=actor
             )
         ],
         clarifications=[
             _clarification_public(request)
-            for request in service.clarifications_of(session=session, application_id=application.id)
+            for request in clarifications_of(session=session, application_id=application.id)
         ],
         consolidation=_consolidation_public(consolidation) if consolidation else None,
     )
@@ -148,7 +149,7 @@ def declare_conflict(
 ) -> ConflictPublic:
     """Declare a conflict of interest with a city: the reviewer is never assigned to review
     it. A reviewer declares their own; an administrator names the reviewer."""
-    conflict = service.declare_conflict(session=session, data=body, actor=actor)
+    conflict = conflicts.declare_conflict(session=session, data=body, actor=actor)
     return ConflictPublic.model_validate(conflict)
 
 
@@ -162,7 +163,7 @@ def list_conflicts(
     limit: Limit = 100,
 ) -> ConflictsPublic:
     """Declared conflicts, newest first (a reviewer's: their own only)."""
-    conflicts, count = service.list_conflicts(
+    declared, count = conflicts.list_conflicts(
         session=session,
         actor=actor,
         offset=offset,
@@ -170,7 +171,7 @@ def list_conflicts(
         reviewer_id=reviewer_id,
         city_locode=city_locode,
     )
-    return ConflictsPublic(data=[ConflictPublic.model_validate(c) for c in conflicts], count=count)
+    return ConflictsPublic(data=[ConflictPublic.model_validate(c) for c in declared], count=count)
 
 
 # Assignment -------------------------------------------------------------------------------------
@@ -188,7 +189,7 @@ def list_assignments(
     limit: Limit = 100,
 ) -> AssignmentsPublic:
     """Review assignments, newest first (a reviewer's: their own, their work queue)."""
-    found, count = service.list_assignments(
+    found, count = assignment.list_assignments(
         session=session,
         actor=actor,
         offset=offset,
@@ -210,7 +211,7 @@ def assign_reviewers(
     """Assign the reviewers of a submitted application (at least
     `SDGCITIES_REVIEWERS_PER_APPLICATION`, one of them the lead); it goes under review."""
     application = _application(session, actor, application_id, for_update=True)
-    service.assign_reviewers(
+    assignment.assign_reviewers(
         session=session,
         application=application,
         reviewer_ids=body.reviewer_ids,
@@ -231,8 +232,8 @@ def reviewer_candidates(
     technical team of the application's language; those who share a language with the city
     first, then the least busy."""
     application = _application(session, actor, application_id)
-    team = service.team_of(application=application, node_id=state.settings.node_id)
-    found = service.candidates_for(session=session, application=application, team=team)
+    team = assignment.team_of(application=application, node_id=state.settings.node_id)
+    found = assignment.candidates_for(session=session, application=application, team=team)
     return CandidatesPublic(
         team=team,
         data=[
@@ -262,7 +263,7 @@ def replace_reviewer(
     """Put another reviewer in one's place during the review; the replaced reviewer's
     assessments are dropped and the lead role passes to the replacement."""
     application = _application(session, actor, application_id, for_update=True)
-    service.replace_reviewer(
+    assignment.replace_reviewer(
         session=session,
         application=application,
         reviewer_id=reviewer_id,
@@ -292,13 +293,11 @@ def assess_criterion(
     """Your verdict on a criterion, with reasons and the evidence of that criterion it rests
     on; replaces your previous one until you submit your review."""
     application = _application(session, actor, application_id, for_update=True)
-    assessment = service.assess_criterion(
+    assessed = assessment.assess_criterion(
         session=session, application=application, code=code, data=body, actor=actor
     )
-    assignments = {
-        a.id: a for a in service.assignments_of(session=session, application_id=application.id)
-    }
-    return _assessment_public(assessment, assignments)
+    assignments = {a.id: a for a in assignments_of(session=session, application_id=application.id)}
+    return _assessment_public(assessed, assignments)
 
 
 @router.post("/applications/{application_id}/review/submit")
@@ -307,7 +306,7 @@ def submit_review(
 ) -> ReviewDetail:
     """Submit your review: every criterion assessed. Your assessments are frozen after it."""
     application = _application(session, actor, application_id, for_update=True)
-    service.submit_review(session=session, application=application, actor=actor)
+    assessment.submit_review(session=session, application=application, actor=actor)
     return _detail(session, state, application, actor)
 
 
@@ -325,7 +324,7 @@ def request_clarification(
     """Ask the city about some criteria: the application goes back to the city, which may
     change those criteria's answers and add evidence to them until it responds."""
     application = _application(session, actor, application_id, for_update=True)
-    request = service.request_clarification(
+    request = clarification.request_clarification(
         session=session, application=application, data=body, actor=actor, settings=state.settings
     )
     return _clarification_public(request)
@@ -337,7 +336,7 @@ def list_clarifications(
 ) -> ClarificationsPublic:
     """The reviewers' questions and the city's answers, oldest first."""
     application = _application(session, actor, application_id)
-    requests = service.clarifications_of(session=session, application_id=application.id)
+    requests = clarifications_of(session=session, application_id=application.id)
     return ClarificationsPublic(
         data=[_clarification_public(r) for r in requests], count=len(requests)
     )
@@ -353,10 +352,10 @@ def respond_to_clarifications(
 ) -> ClarificationsPublic:
     """Answer every open question at once; the application returns to the reviewers."""
     application = _application(session, actor, application_id, for_update=True)
-    service.respond_to_clarifications(
+    clarification.respond_to_clarifications(
         session=session, application=application, data=body, actor=actor, settings=state.settings
     )
-    requests = service.clarifications_of(session=session, application_id=application.id)
+    requests = clarifications_of(session=session, application_id=application.id)
     return ClarificationsPublic(
         data=[_clarification_public(r) for r in requests], count=len(requests)
     )

@@ -3,10 +3,10 @@ attendance, casting a vote, recusing from an item, and the meeting report, in th
 
 Committee members act here as themselves; the secretariat and administrators may read every
 page (and the secretariat records attendance from the meeting's page). Everything is done by
-`committee.service`, as the API does it: a refusal of the service (a second vote, a vote on a
-decided item or at a closed meeting, a vote after recusing) is shown on the item's page, in the
-reader's language, with the status the API would answer (409; 403 for a member whose term has
-ended).
+node/committee (`meetings`, `voting`, `decisions`), as the API does it: a refusal there (a second
+vote, a vote on a decided item or at a closed meeting, a vote after recusing) is shown on the
+item's page, in the reader's language, with the status the API would answer (409; 403 for a
+member whose term has ended).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from sdgcities.node.applications.models import Application
 from sdgcities.node.certificates import service as certificates
 from sdgcities.node.certificates.models import Certificate, CertificateProposal
 from sdgcities.node.cities.models import City
-from sdgcities.node.committee import service
+from sdgcities.node.committee import decisions, meetings, roster, voting
 from sdgcities.node.committee.models import (
     AgendaItem,
     ItemOutcome,
@@ -44,7 +44,7 @@ from sdgcities.node.errors import Conflict, Forbidden, InvalidRequest, NodeError
 from sdgcities.node.members.models import EndorsementRequestRecord
 from sdgcities.node.reports import service as reports
 from sdgcities.node.reports.schemas import StageReportDocument
-from sdgcities.node.review import service as review
+from sdgcities.node.review.access import consolidation_of
 from sdgcities.node.review.models import ReviewConsolidation
 
 from . import committee_terms
@@ -144,13 +144,13 @@ def meetings_page(
     """Coming meetings (soonest first, those in session at the top), then the latest past ones."""
     coming: list[Meeting] = []
     for status in (MeetingStatus.OPEN, MeetingStatus.SCHEDULED):
-        found, _count = service.list_meetings(session=session, offset=0, limit=100, status=status)
+        found, _count = meetings.list_meetings(session=session, offset=0, limit=100, status=status)
         coming += sorted(found, key=lambda meeting: (meeting.scheduled_for, meeting.id or 0))
-    past, past_count = service.list_meetings(
+    past, past_count = meetings.list_meetings(
         session=session, offset=0, limit=PAST_MEETINGS_SHOWN, status=MeetingStatus.CLOSED
     )
     agenda_sizes = {
-        meeting.id: len(service.items_of(session=session, meeting=meeting))
+        meeting.id: len(meetings.items_of(session=session, meeting=meeting))
         for meeting in [*coming, *past]
     }
     return render(
@@ -177,10 +177,10 @@ def _meeting_page(
     errors: list[FieldError] | None = None,
     status_code: int = 200,
 ) -> Response:
-    meeting = service.get_meeting_or_raise(session=session, meeting_id=meeting_id)
-    attending = service.attendees(session=session, meeting=meeting)
+    meeting = meetings.get_meeting_or_raise(session=session, meeting_id=meeting_id)
+    attending = meetings.attendees(session=session, meeting=meeting)
     attending_ids = {member.id for member in attending}
-    items = service.items_of(session=session, meeting=meeting)
+    items = meetings.items_of(session=session, meeting=meeting)
     me = caller.actor.user_id
     mine = {
         item.id: _own_part(session=session, item=item, member_id=me)
@@ -191,7 +191,7 @@ def _meeting_page(
     not_yet = (
         [
             member
-            for member in service.sitting_members(session=session, on=service.today())
+            for member in roster.sitting_members(session=session, on=roster.today())
             if member.id not in attending_ids
         ]
         if can_record and meeting.status is not MeetingStatus.CLOSED
@@ -207,7 +207,7 @@ def _meeting_page(
         attending=attending,
         i_attend=me in attending_ids,
         is_member=caller.actor.role is Role.COMMITTEE_MEMBER,
-        quorum=service.count_quorum(session=session, meeting=meeting, on=service.today()),
+        quorum=voting.count_quorum(session=session, meeting=meeting, on=roster.today()),
         items=items,
         titles={item.id: _item_subject(session, item) for item in items},
         mine=mine,
@@ -261,7 +261,7 @@ async def record_attendance(
     else:
         try:
             await run_in_threadpool(
-                service.record_attendance,
+                meetings.record_attendance,
                 session=session,
                 meeting_id=meeting_id,
                 member_id=member_id,
@@ -299,7 +299,7 @@ def report_page(
     meeting_id: MeetingId,
 ) -> Response:
     """The meeting report (§28) as `GET /committee/meetings/{id}/report` gives it, to read."""
-    meeting = service.get_meeting_or_raise(session=session, meeting_id=meeting_id)
+    meeting = meetings.get_meeting_or_raise(session=session, meeting_id=meeting_id)
     report = build_report(session=session, settings=state.settings, meeting=meeting)
     return render(
         request,
@@ -326,9 +326,9 @@ class OwnPart:
 
 
 def _own_part(*, session: Session, item: AgendaItem, member_id: int | None) -> OwnPart:
-    detail_votes = service.votes_of(session=session, item=item)
+    detail_votes = voting.votes_of(session=session, item=item)
     vote = next((v.choice for v, member in detail_votes if member.id == member_id), None)
-    recused = member_id is not None and service.is_recused(
+    recused = member_id is not None and voting.is_recused(
         session=session, item=item, member_id=member_id
     )
     return OwnPart(vote=vote, recused=recused)
@@ -382,7 +382,7 @@ def _dossier(session: Session, item: AgendaItem) -> Dossier:
             )
         except NotFound:
             stage_report = None
-        consolidation = review.consolidation_of(session=session, application_id=application.id)
+        consolidation = consolidation_of(session=session, application_id=application.id)
     # The committee reads every city's record: it reads as the secretariat does.
     reader = Actor(role=Role.SECRETARIAT)
     history: list[Application] = []
@@ -419,13 +419,13 @@ def _item_page(
     status_code: int = 200,
     reason: str = "",
 ) -> Response:
-    item = service.get_item_or_raise(session=session, item_id=item_id)
-    meeting = service.get_meeting_or_raise(session=session, meeting_id=item.meeting_id)
+    item = meetings.get_item_or_raise(session=session, item_id=item_id)
+    meeting = meetings.get_meeting_or_raise(session=session, meeting_id=item.meeting_id)
     detail: ItemDetail = item_detail(session=session, item=item)
     me = caller.actor.user_id
     is_member = caller.actor.role is Role.COMMITTEE_MEMBER and me is not None
     own = _own_part(session=session, item=item, member_id=me) if is_member else None
-    attending = is_member and service.is_attending(
+    attending = is_member and meetings.is_attending(
         session=session, meeting=meeting, member_id=me or 0
     )
     pending = item.outcome is ItemOutcome.PENDING
@@ -483,31 +483,31 @@ def item_page(
 
 
 def _refusal_message(
-    refused: NodeError, *, session: Session, item_id: int, member: int, voting: bool
+    refused: NodeError, *, session: Session, item_id: int, member: int, to_vote: bool
 ) -> str:
     """The service's refusal in the reader's words. The service has decided; this only reads
     the records, in the order the service checks them, to say which of its rules applied."""
-    item = service.get_item_or_raise(session=session, item_id=item_id)
-    meeting = service.get_meeting_or_raise(session=session, meeting_id=item.meeting_id)
+    item = meetings.get_item_or_raise(session=session, item_id=item_id)
+    meeting = meetings.get_meeting_or_raise(session=session, meeting_id=item.meeting_id)
     if meeting.status is MeetingStatus.CLOSED:
         return N_("The meeting is closed: nothing more can be done on its items.")
-    if voting and meeting.status is MeetingStatus.SCHEDULED:
+    if to_vote and meeting.status is MeetingStatus.SCHEDULED:
         return N_("The meeting has not opened yet: members vote once it is in session.")
     if item.outcome is not ItemOutcome.PENDING:
         return N_("This item has already been decided or deferred.")
     if isinstance(refused, Forbidden):
         return N_("You are not a sitting member of the committee today, so you may not vote.")
-    if voting and not service.is_attending(session=session, meeting=meeting, member_id=member):
+    if to_vote and not meetings.is_attending(session=session, meeting=meeting, member_id=member):
         return N_(
             "You are not recorded as attending this meeting. The secretariat records "
             "attendance before members vote."
         )
-    if service.is_recused(session=session, item=item, member_id=member):
-        if voting:
+    if voting.is_recused(session=session, item=item, member_id=member):
+        if to_vote:
             return N_("You have recused yourself from this item, so you may not vote on it.")
         return N_("You have already recused yourself from this item.")
-    if service.has_voted(session=session, item=item, member_id=member):
-        if voting:
+    if voting.has_voted(session=session, item=item, member_id=member):
+        if to_vote:
             return N_("You have already voted on this item. Each member votes once per item.")
         return N_(
             "You have already voted on this item. A vote cast is not withdrawn, so a recusal "
@@ -535,7 +535,7 @@ async def _refused_page(
             session=session,
             item_id=item_id,
             member=member,
-            voting=field != "recusal-reason",
+            to_vote=field != "recusal-reason",
         )
         return _item_page(
             request,
@@ -577,7 +577,7 @@ async def cast_vote(
         )
     try:
         await run_in_threadpool(
-            service.cast_vote, session=session, item_id=item_id, choice=choice, actor=caller.actor
+            voting.cast_vote, session=session, item_id=item_id, choice=choice, actor=caller.actor
         )
     except (Conflict, Forbidden) as refused:
         return await _refused_page(
@@ -628,7 +628,7 @@ async def recuse(
         )
     try:
         await run_in_threadpool(
-            service.recuse, session=session, item_id=item_id, reason=reason, actor=caller.actor
+            voting.recuse, session=session, item_id=item_id, reason=reason, actor=caller.actor
         )
     except Conflict as refused:
         return await _refused_page(
@@ -660,7 +660,7 @@ async def decide(
     await check_csrf(request, caller)
     try:
         await run_in_threadpool(
-            service.decide_item,
+            decisions.decide_item,
             session=session,
             state=state,
             item_id=item_id,

@@ -26,7 +26,7 @@ from sqlmodel import Session, col, select
 
 from sdgcities.credentials import KeyStatus, NodeStatus
 from sdgcities.node.accounts.models import Role
-from sdgcities.node.committee import service as committee
+from sdgcities.node.committee.meetings import pending_endorsement_items
 from sdgcities.node.deps import ReadSessionDep, SessionDep, StateDep
 from sdgcities.node.errors import NodeError
 from sdgcities.node.federation_registry.assistance import federation_gaps
@@ -612,7 +612,7 @@ def endorsements_page(
         language=language,
         caller=caller,
         pending=pending,
-        waiting_items=committee.pending_endorsement_items(
+        waiting_items=pending_endorsement_items(
             session=session, request_ids=[row.id for row in pending if row.id is not None]
         ),
         decided=[row for row in rows if row.state is not EndorsementState.PENDING],

@@ -2,7 +2,7 @@
 criterion beside the city's answer and evidence, clarification requests, the lead reviewer's
 consolidation and the stage report.
 
-Every action goes through `node.review.service` (and `node.reports.service` for the
+Every action goes through the review's workflow modules (and `node.reports.service` for the
 consolidation and its report), as the JSON API's do; a page only turns a form into the service's
 request and the service's refusal into words beside the field it concerns. An application not
 assigned to the caller answers 404, as in the API; consolidating when one is not the lead, 403.
@@ -59,7 +59,14 @@ from sdgcities.node.reports import service as reports
 from sdgcities.node.reports.render import pdf_filename, render_html, render_pdf
 from sdgcities.node.reports.routes import HTML_HEADERS as REPORT_HTML_HEADERS
 from sdgcities.node.reports.routes import PDF
-from sdgcities.node.review import service
+from sdgcities.node.review import (
+    access,
+    assessment,
+    assignment,
+    clarification,
+    conflicts,
+    consolidation,
+)
 from sdgcities.node.review.models import (
     ClarificationRequest,
     CriterionAssessment,
@@ -172,7 +179,7 @@ class ReviewView:
         return (
             self.conflict is None
             and self.own.submitted_at is None
-            and self.application.state in service.OPEN_REVIEW_STATES
+            and self.application.state in assignment.OPEN_REVIEW_STATES
         )
 
     @property
@@ -194,12 +201,12 @@ def _review_view(
     application = applications.get_application_or_raise(
         session=session, application_id=application_id, actor=actor
     )
-    assignments = service.assignments_of(session=session, application_id=application.id)
+    assignments = access.assignments_of(session=session, application_id=application.id)
     own = next((a for a in assignments if a.reviewer_id == actor.user_id), None)
     if own is None:  # assigned once, then replaced: no longer theirs to see
         raise NotFound(f"no application {application_id}")
     names = _names(session, [a.reviewer_id for a in assignments])
-    conflicts, _ = service.list_conflicts(
+    declared, _ = conflicts.list_conflicts(
         session=session, actor=actor, offset=0, limit=1, city_locode=application.city_locode
     )
     city = session.get(City, application.city_locode)
@@ -226,15 +233,15 @@ def _review_view(
     by_assignment = {a.id: a for a in assignments}
     own_by_code: dict[str, CriterionAssessment] = {}
     others_by_code: dict[str, list[OtherAssessment]] = {}
-    for assessment in service.visible_assessments(
+    for visible in assessment.visible_assessments(
         session=session, application=application, actor=actor
     ):
-        if assessment.assignment_id == own.id:
-            own_by_code[assessment.criterion_code] = assessment
+        if visible.assignment_id == own.id:
+            own_by_code[visible.criterion_code] = visible
         else:
-            reviewer = by_assignment[assessment.assignment_id].reviewer_id
-            others_by_code.setdefault(assessment.criterion_code, []).append(
-                OtherAssessment(names.get(reviewer, ""), assessment)
+            reviewer = by_assignment[visible.assignment_id].reviewer_id
+            others_by_code.setdefault(visible.criterion_code, []).append(
+                OtherAssessment(names.get(reviewer, ""), visible)
             )
     criteria = []
     for code in document.criteria_codes(application.stage):
@@ -249,7 +256,7 @@ def _review_view(
                 evidence=evidence_by_code.get(code, []),
                 own=own_by_code.get(code),
                 others=others_by_code.get(code, []),
-                most_cautious=service.most_cautious(verdicts) if verdicts else None,
+                most_cautious=consolidation.most_cautious(verdicts) if verdicts else None,
             )
         )
     return ReviewView(
@@ -257,10 +264,10 @@ def _review_view(
         city=city,
         own=own,
         assignments=[(a, names.get(a.reviewer_id, "")) for a in assignments],
-        conflict=conflicts[0] if conflicts else None,
+        conflict=declared[0] if declared else None,
         criteria=criteria,
-        clarifications=service.clarifications_of(session=session, application_id=application.id),
-        consolidation=service.consolidation_of(session=session, application_id=application.id),
+        clarifications=access.clarifications_of(session=session, application_id=application.id),
+        consolidation=access.consolidation_of(session=session, application_id=application.id),
         has_report=reports.report_count(session=session, application=application) > 0,
         preview_kinds={
             saved_id(e.id): PREVIEWED[e.media_type]
@@ -371,7 +378,7 @@ def _refusal(view: ReviewView, *, consolidating: bool) -> str:
             "The city is answering a clarification request: the review resumes once it has "
             "answered."
         )
-    if view.application.state not in service.OPEN_REVIEW_STATES:
+    if view.application.state not in assignment.OPEN_REVIEW_STATES:
         return N_("This review is closed: nothing in it can change any more.")
     if consolidating and view.waiting_for:
         return N_("Every reviewer must submit their review before the lead consolidates it.")
@@ -423,15 +430,15 @@ def assignments_page(
     session: ReadSessionDep,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> Response:
-    found, count = service.list_assignments(
+    found, count = assignment.list_assignments(
         session=session, actor=caller.actor, offset=(page - 1) * PER_PAGE, limit=PER_PAGE
     )
     rows = []
-    for assignment in found:
-        application = session.get(Application, assignment.application_id)
+    for assigned in found:
+        application = session.get(Application, assigned.application_id)
         assert application is not None
         city = session.get(City, application.city_locode)
-        rows.append(AssignmentRow(assignment, application, city.name if city else ""))
+        rows.append(AssignmentRow(assigned, application, city.name if city else ""))
     return render(
         request,
         "review/assignments.html",
@@ -456,15 +463,15 @@ def _conflicts_page(
     city: str = "",
     reason: str = "",
 ) -> HTMLResponse:
-    conflicts, _ = service.list_conflicts(session=session, actor=caller.actor, offset=0, limit=200)
-    cities = {c.city_locode: session.get(City, c.city_locode) for c in conflicts}
+    declared, _ = conflicts.list_conflicts(session=session, actor=caller.actor, offset=0, limit=200)
+    cities = {c.city_locode: session.get(City, c.city_locode) for c in declared}
     return render(
         request,
         "review/conflicts.html",
         language=language,
         caller=caller,
         status_code=status_code,
-        conflicts=conflicts,
+        conflicts=declared,
         city_names={code: found.name for code, found in cities.items() if found is not None},
         city=city,
         reason=reason,
@@ -520,7 +527,7 @@ async def declare_conflict(
         declared = data
 
         def declare() -> None:
-            service.declare_conflict(session=session, data=declared, actor=caller.actor)
+            conflicts.declare_conflict(session=session, data=declared, actor=caller.actor)
 
         try:
             await _in_thread(declare)
@@ -676,7 +683,7 @@ async def assess_criterion(
         return await posted.again(400, errors=[_invalid_text(f"reasons-{code}")], sent=sent)
     try:
         await posted.act(
-            lambda application: service.assess_criterion(
+            lambda application: assessment.assess_criterion(
                 session=session, application=application, code=code, data=data, actor=caller.actor
             )
         )
@@ -700,7 +707,7 @@ async def submit_review(
     posted = Posted(request, language, caller, session, application_id)
     try:
         await posted.act(
-            lambda application: service.submit_review(
+            lambda application: assessment.submit_review(
                 session=session, application=application, actor=caller.actor
             )
         )
@@ -751,7 +758,7 @@ async def ask_clarification(
         return await posted.again(400, errors=[wrong], sent=sent)
     try:
         await posted.act(
-            lambda application: service.request_clarification(
+            lambda application: clarification.request_clarification(
                 session=session,
                 application=application,
                 data=data,

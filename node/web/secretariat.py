@@ -12,7 +12,7 @@ the API would answer.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Final, TypeVar
@@ -27,6 +27,7 @@ from sdgcities.node.accounts import service as accounts
 from sdgcities.node.accounts.invitations import create_invited_user
 from sdgcities.node.accounts.models import Role, User
 from sdgcities.node.accounts.schemas import UserCreate, UserUpdate
+from sdgcities.node.actor import Actor
 from sdgcities.node.applications import service as applications
 from sdgcities.node.applications.models import ApplicationState
 from sdgcities.node.audit import service as audit
@@ -37,11 +38,11 @@ from sdgcities.node.certificates import service as certificates
 from sdgcities.node.certificates.models import ProposalKind
 from sdgcities.node.cities import service as cities
 from sdgcities.node.cities.schemas import CityCreate
-from sdgcities.node.committee import service as committee
+from sdgcities.node.committee import meetings
 from sdgcities.node.committee.models import Meeting, MeetingStatus
 from sdgcities.node.committee.schemas import MeetingCreate
 from sdgcities.node.deps import ReadSessionDep, SessionDep, StateDep
-from sdgcities.node.review import service as review
+from sdgcities.node.review import access, assignment
 from sdgcities.node.timeutil import utcnow
 
 from . import committee_terms
@@ -140,6 +141,57 @@ def _form_state(done: str | None, errors: list[FieldError]) -> dict[str, Any]:
         "errors": errors,
         "error_by_field": {error.field: error for error in errors},
     }
+
+
+@dataclass(frozen=True, slots=True)
+class SearchableList:
+    """A searchable list under the administrators' form that adds to it (the cities, the
+    catalogue): `find(session, actor, q, offset, limit)` gives a page of its rows and their count,
+    which the template reads as `rows_name`."""
+
+    template: str
+    page_size: int
+    rows_name: str
+    find: Callable[[Session, Actor, str | None, int, int], tuple[Sequence[Any], int]]
+    extra: Mapping[str, Any]
+
+    def page(
+        self,
+        request: Request,
+        *,
+        language: Language,
+        caller: WebCaller,
+        session: Session,
+        search: str = "",
+        page: int = 1,
+        values: dict[str, str] | None = None,
+        errors: list[FieldError] | None = None,
+        added: bool = False,
+    ) -> Response:
+        """The list's page of `search`; a refused form (`errors`) shows again with what was
+        entered (`values`), at 400."""
+        rows, count = self.find(
+            session, caller.actor, search or None, (page - 1) * self.page_size, self.page_size
+        )
+        listing: dict[str, Any] = {self.rows_name: rows, **self.extra}
+        return render(
+            request,
+            self.template,
+            language=language,
+            caller=caller,
+            status_code=400 if errors else 200,
+            base=_base(language),
+            count=count,
+            page=page,
+            pages=max(1, -(-count // self.page_size)),
+            search=search,
+            query_string=urlencode({"q": search}) if search else "",
+            values=values or {},
+            added=added,
+            is_administrator=caller.actor.role is Role.ADMINISTRATOR,
+            **listing,
+            **_form_state(None, errors or []),
+        )
 
 
 def _names(session: Session, user_ids: set[int]) -> dict[int, str]:
@@ -425,13 +477,13 @@ def _reviewers_page(
     application = applications.get_application_or_raise(
         session=session, application_id=application_id, actor=caller.actor
     )
-    team = review.team_of(application=application, node_id=state.settings.node_id)
+    team = assignment.team_of(application=application, node_id=state.settings.node_id)
     candidates = (
-        review.candidates_for(session=session, application=application, team=team)
+        assignment.candidates_for(session=session, application=application, team=team)
         if application.state is ApplicationState.SUBMITTED
         else []
     )
-    assigned = review.assignments_of(session=session, application_id=application_id)
+    assigned = access.assignments_of(session=session, application_id=application_id)
     return render(
         request,
         "secretariat/reviewers.html",
@@ -515,7 +567,7 @@ async def assign_reviewers(
     application = applications.get_application_or_raise(
         session=session, application_id=application_id, actor=caller.actor, for_update=True
     )
-    review.assign_reviewers(
+    assignment.assign_reviewers(
         session=session,
         application=application,
         reviewer_ids=chosen,
@@ -557,10 +609,10 @@ def _meetings_page(
 ) -> Response:
     coming: list[Meeting] = []
     for status in (MeetingStatus.OPEN, MeetingStatus.SCHEDULED):
-        found, _count = committee.list_meetings(session=session, offset=0, limit=100, status=status)
+        found, _count = meetings.list_meetings(session=session, offset=0, limit=100, status=status)
         coming += sorted(found, key=lambda meeting: (meeting.scheduled_for, meeting.id or 0))
     agenda_sizes = {
-        meeting.id: len(committee.items_of(session=session, meeting=meeting)) for meeting in coming
+        meeting.id: len(meetings.items_of(session=session, meeting=meeting)) for meeting in coming
     }
     return render(
         request,
@@ -640,7 +692,7 @@ async def schedule_meeting(
             values=values,
             errors=errors,
         )
-    committee.schedule_meeting(
+    meetings.schedule_meeting(
         session=session, data=data, settings=state.settings, actor=caller.actor
     )
     return RedirectResponse(f"{_base(language)}/meetings?done=scheduled", status_code=303)
@@ -660,13 +712,13 @@ async def act_on_meeting(
     proposal not already waiting (`.../open`, `.../close`, `.../agenda/generate` of the API)."""
     await check_csrf(request, caller)
     if action == "open":
-        committee.open_meeting(session=session, meeting_id=meeting_id, actor=caller.actor)
+        meetings.open_meeting(session=session, meeting_id=meeting_id, actor=caller.actor)
     elif action == "close":
-        committee.close_meeting(
+        meetings.close_meeting(
             session=session, state=state, meeting_id=meeting_id, actor=caller.actor
         )
     else:
-        committee.generate_agenda(session=session, meeting_id=meeting_id, actor=caller.actor)
+        meetings.generate_agenda(session=session, meeting_id=meeting_id, actor=caller.actor)
     return RedirectResponse(f"{_base(language)}/meetings?done={action}", status_code=303)
 
 
@@ -824,43 +876,15 @@ CITY_MESSAGES: Final = {
 }
 
 
-def _cities_page(
-    request: Request,
-    *,
-    language: Language,
-    caller: WebCaller,
-    session: Session,
-    search: str,
-    page: int,
-    values: dict[str, str],
-    errors: list[FieldError],
-    added: bool = False,
-) -> Response:
-    found, count = cities.list_cities(
-        session=session,
-        actor=caller.actor,
-        offset=(page - 1) * CITIES_PAGE_SIZE,
-        limit=CITIES_PAGE_SIZE,
-        q=search or None,
-    )
-    return render(
-        request,
-        "secretariat/cities.html",
-        language=language,
-        caller=caller,
-        status_code=400 if errors else 200,
-        base=_base(language),
-        cities=found,
-        count=count,
-        page=page,
-        pages=max(1, -(-count // CITIES_PAGE_SIZE)),
-        search=search,
-        query_string=urlencode({"q": search}) if search else "",
-        values=values,
-        added=added,
-        is_administrator=caller.actor.role is Role.ADMINISTRATOR,
-        **_form_state(None, errors),
-    )
+CITIES: Final = SearchableList(
+    template="secretariat/cities.html",
+    page_size=CITIES_PAGE_SIZE,
+    rows_name="cities",
+    find=lambda session, actor, q, offset, limit: cities.list_cities(
+        session=session, actor=actor, offset=offset, limit=limit, q=q
+    ),
+    extra={},
+)
 
 
 @router.get("/{lang:lang}/secretariat/cities")
@@ -874,15 +898,13 @@ def cities_page(
     done: str | None = None,
 ) -> Response:
     """The node's cities, searchable by name; administrators register one."""
-    return _cities_page(
+    return CITIES.page(
         request,
         language=language,
         caller=caller,
         session=session,
         search=q.strip(),
         page=page,
-        values={},
-        errors=[],
         added=done == "added",
     )
 
@@ -921,15 +943,8 @@ async def register_city(
     )
     if errors or data is None:
         _in_order(errors, CITY_MESSAGES)
-        return _cities_page(
-            request,
-            language=language,
-            caller=caller,
-            session=session,
-            search="",
-            page=1,
-            values=values,
-            errors=errors,
+        return CITIES.page(
+            request, language=language, caller=caller, session=session, values=values, errors=errors
         )
     cities.create_city(
         session=session, data=data, node_id=state.settings.node_id, actor=caller.actor
@@ -959,43 +974,15 @@ TOOL_MESSAGES: Final = {
 _TOOL_LISTS: Final = ("criteria", "themes", "languages")
 
 
-def _catalogue_page(
-    request: Request,
-    *,
-    language: Language,
-    caller: WebCaller,
-    session: Session,
-    search: str,
-    page: int,
-    values: dict[str, str],
-    errors: list[FieldError],
-    added: bool = False,
-) -> Response:
-    tools, count = catalogue.search_tools(
-        session=session,
-        q=search or None,
-        limit=TOOLS_PAGE_SIZE,
-        offset=(page - 1) * TOOLS_PAGE_SIZE,
-    )
-    return render(
-        request,
-        "secretariat/catalogue.html",
-        language=language,
-        caller=caller,
-        status_code=400 if errors else 200,
-        base=_base(language),
-        tools=tools,
-        count=count,
-        page=page,
-        pages=max(1, -(-count // TOOLS_PAGE_SIZE)),
-        search=search,
-        query_string=urlencode({"q": search}) if search else "",
-        kinds=TOOL_KIND_NAMES,
-        values=values,
-        added=added,
-        is_administrator=caller.actor.role is Role.ADMINISTRATOR,
-        **_form_state(None, errors),
-    )
+CATALOGUE: Final = SearchableList(
+    template="secretariat/catalogue.html",
+    page_size=TOOLS_PAGE_SIZE,
+    rows_name="tools",
+    find=lambda session, _actor, q, offset, limit: catalogue.search_tools(
+        session=session, q=q, limit=limit, offset=offset
+    ),
+    extra={"kinds": TOOL_KIND_NAMES},
+)
 
 
 @router.get("/{lang:lang}/secretariat/catalogue")
@@ -1009,15 +996,13 @@ def catalogue_page(
     done: str | None = None,
 ) -> Response:
     """The catalogue's entries, searchable; administrators add one."""
-    return _catalogue_page(
+    return CATALOGUE.page(
         request,
         language=language,
         caller=caller,
         session=session,
         search=q.strip(),
         page=page,
-        values={},
-        errors=[],
         added=done == "added",
     )
 
@@ -1046,15 +1031,8 @@ async def add_tool(
     )
     if errors or data is None:
         _in_order(errors, TOOL_MESSAGES)
-        return _catalogue_page(
-            request,
-            language=language,
-            caller=caller,
-            session=session,
-            search="",
-            page=1,
-            values=values,
-            errors=errors,
+        return CATALOGUE.page(
+            request, language=language, caller=caller, session=session, values=values, errors=errors
         )
     catalogue.create_tool(session=session, data=data, actor=caller.actor)
     return RedirectResponse(f"{_base(language)}/catalogue?done=added", status_code=303)

@@ -19,7 +19,6 @@ from sdgcities.credentials import (
     Outcome,
     Reason,
     StatusListUnavailable,
-    TrustAnchor,
     UrllibFetcher,
     Verifier,
 )
@@ -135,7 +134,7 @@ def test_a_status_list_key_is_judged_at_the_verifiers_time_not_the_wall_clock(fe
         else node
         for node in fed.trusted_nodes()
     )
-    scenario = Scenario(certificate(), trust_list=fed.trust_list(nodes=nodes))
+    scenario = Scenario(certificate(), trust_list_token=fed.trust_list(nodes=nodes).sign(fed.root))
     assert datetime.now(UTC) > NOW + timedelta(days=1)  # else this test proves nothing
 
     result = scenario.run()
@@ -330,10 +329,10 @@ def test_the_received_ids_of_one_cut_off_prove_nothing_for_another(fed):
         replace(n, received_before_cutoff=frozenset()) if n.id == "RW" else n
         for n in fed.trusted_nodes()
     )
-    trust = TrustAnchor(fed.pinned).accept(fed.trust_list(nodes=nodes).sign(fed.root), now=NOW)
+    trust = fed.trust_list(nodes=nodes).sign(fed.root)
     token = certificate("RW", issued_at=CHANGED_AT - timedelta(days=1), index=RECEIVED_INDEX)
 
-    result = Scenario(token, trust_list=trust).run()
+    result = Scenario(token, trust_list_token=trust).run()
 
     assert (result.outcome, result.reason) == (Outcome.INVALID, Reason.NOT_RECEIVED_BEFORE_CUTOFF)
     assert Scenario(token).run().valid  # with RW's own list it is

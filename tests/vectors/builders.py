@@ -427,37 +427,54 @@ Document = str | BaseException
 class Scenario:
     """What a verifier is shown: a token, the trust it holds and the status lists it can fetch.
 
-    `kind` "certificate": `token` is verified by a `Verifier` holding `trust_list`, after each of
-    `warm` (certificates that must be valid) has been verified by the same verifier.
-    `kind` "trust-list": `token` is a trust list offered to `anchor`; when accepted, a known-good
-    certificate is verified with it, so every scenario ends in a `VerificationResult`.
+    `kind` "certificate": `token` is verified by a `Verifier` holding the trust list
+    `trust_list_token` (the federation's current one by default) accepted at
+    `trust_list_accepted_at`, after each of `warm` (certificates that must be valid) has been
+    verified by the same verifier. `kind` "trust-list": `token` is a trust list offered to an
+    anchor pinning the federation's root that has accepted each of `seen` before; when accepted,
+    a known-good certificate is verified with it, so every scenario ends in a
+    `VerificationResult`. `documents` are what the status-list URLs serve (the federation's empty
+    lists otherwise), or the error the fetcher raises there.
     """
 
     token: str
     kind: str = "certificate"
-    trust_list: TrustList | None = None
+    trust_list_token: str | None = None
+    trust_list_accepted_at: datetime = NOW
     documents: dict[str, Document] = field(default_factory=dict)
     warm: tuple[str, ...] = ()
-    anchor: TrustAnchor | None = None
+    seen: tuple[str, ...] = ()
     fetched: list[str] = field(default_factory=list)
 
     def fetch(self, url: str) -> str:
         self.fetched.append(url)
-        document = {**_empty_lists(), **self.documents}.get(url)
+        document = self.served().get(url)
         if document is None:
             raise StatusListUnavailable(f"404 at {url}")
         if isinstance(document, BaseException):
             raise document
         return document
 
-    def verifier(self, trust: TrustList | None = None) -> Verifier:
-        return Verifier(
-            trust or self.trust_list or trust_list(), fetcher=self.fetch, clock=lambda: NOW
+    def served(self) -> dict[str, Document]:
+        return {**_empty_lists(), **self.documents}
+
+    def held_trust_list(self) -> TrustList:
+        if self.trust_list_token is None:
+            return trust_list()
+        return TrustList.from_jws(
+            self.trust_list_token,
+            pinned_thumbprints=federation().pinned,
+            now=self.trust_list_accepted_at,
         )
+
+    def verifier(self, trust: TrustList | None = None) -> Verifier:
+        return Verifier(trust or self.held_trust_list(), fetcher=self.fetch, clock=lambda: NOW)
 
     def run(self) -> VerificationResult:
         if self.kind == "trust-list":
-            anchor = self.anchor or TrustAnchor(federation().pinned)
+            anchor = TrustAnchor(federation().pinned)
+            for seen in self.seen:
+                anchor.accept(seen, now=NOW)
             try:
                 accepted = anchor.accept(self.token, now=NOW)
             except VerificationError as error:
@@ -1051,13 +1068,11 @@ def status_list_cached_for_another_issuer() -> Scenario:
 
 @builder
 def stale_trust_list_at_verification() -> Scenario:
-    """A verifier holding a trust list that went stale after it was accepted."""
+    """A verifier holding a trust list, accepted while it was fresh, that has gone stale since."""
     fed = federation()
-    token = fed.trust_list(
-        issued_at=NOW - timedelta(days=4), next_update=NOW - timedelta(days=3)
-    ).sign(fed.root)
-    stale = TrustList.from_jws(token, pinned_thumbprints=fed.pinned, check_freshness=False)
-    return Scenario(certificate(), trust_list=stale)
+    issued_at = NOW - timedelta(days=4)
+    token = fed.trust_list(issued_at=issued_at, next_update=NOW - timedelta(days=3)).sign(fed.root)
+    return Scenario(certificate(), trust_list_token=token, trust_list_accepted_at=issued_at)
 
 
 @builder
@@ -1065,11 +1080,9 @@ def trust_list_sequence(seen: int, offered: int, same_content: bool = True) -> S
     """The anchor has accepted list #`seen`; list #`offered` comes next."""
     fed = federation()
     seen_token = fed.trust_list(sequence=seen).sign(fed.root)
-    anchor = TrustAnchor(fed.pinned)
-    anchor.accept(seen_token, now=NOW)
     issued_at = NOW - timedelta(hours=1 if same_content else 2)
     offered_token = fed.trust_list(sequence=offered, issued_at=issued_at).sign(fed.root)
-    return Scenario(offered_token, kind="trust-list", anchor=anchor)
+    return Scenario(offered_token, kind="trust-list", seen=(seen_token,))
 
 
 @builder

@@ -3,24 +3,37 @@
 Each case names a builder in `builders.py` and its arguments, and the answer expected: the
 outcome (valid / invalid / indeterminate) and the exact `Reason`. A case may also pin part of
 the message (`message_contains`), when several checks would give the same reason, and name a URL
-the status-list fetcher must never be asked for (`fetcher_not_called`).
+the status-list fetcher must never be asked for (`fetcher_not_called`). Its `inputs` name the
+files that hold what the builder built (`corpus.py`): each case is answered from the builder,
+from the stored files, and from the files the regeneration script writes now.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from sdgcities.credentials import Outcome, Reason, TrustAnchor, TrustList
+from sdgcities.credentials import Outcome, Reason, TrustAnchor, TrustList, VerificationResult
 from sdgcities.credentials.errors import Error
 
-from .builders import BUILDERS, NOW, build, federation
+from .builders import BUILDERS, NOW, b64url_decode, build, federation
+from .corpus import CASES as CASES_SUBDIR
+from .corpus import FEDERATION, VECTORS_DIR, run_stored, write_corpus
 
-CASES_DIR = Path(__file__).parent / "cases"
-CASE_KEYS = {"name", "description", "expected_outcome", "expected_reason", "builder", "args"}
+CASES_DIR = VECTORS_DIR / CASES_SUBDIR
+CASE_KEYS = {
+    "name",
+    "description",
+    "expected_outcome",
+    "expected_reason",
+    "builder",
+    "args",
+    "inputs",
+}
 OPTIONAL_KEYS = {"message_contains", "fetcher_not_called"}
 
 
@@ -69,13 +82,32 @@ def test_every_builder_is_used():
     assert {case["builder"] for case in CASES} == set(BUILDERS)
 
 
+def input_files(case: dict[str, Any]) -> list[str]:
+    inputs = case["inputs"]
+    named = [inputs["token"], *inputs.get("warm", []), *inputs.get("seen", [])]
+    if "trust_list" in inputs:
+        named.append(inputs["trust_list"])
+    named += [doc for doc in inputs.get("status_lists", {}).values() if isinstance(doc, str)]
+    return named
+
+
+def test_every_case_has_its_stored_inputs_and_no_file_is_left_over():
+    named = set()
+    for case in CASES:
+        assert case["inputs"]["kind"] in ("certificate", "trust-list"), case["name"]
+        files = input_files(case)
+        assert all(name.startswith(case["name"] + ".") for name in files), case["name"]
+        named |= set(files)
+    on_disk = {path.name for path in CASES_DIR.iterdir() if path.suffix != ".json"}
+    assert on_disk == named
+
+
 # The verifier's answers.
 
 
-@by_name()
-def test_vector(case, scenario):
-    result = scenario.run()
-
+def assert_answer(
+    case: dict[str, Any], result: VerificationResult, fetched: Collection[str]
+) -> None:
     assert (result.outcome.value, result.reason) == (
         case["expected_outcome"],
         case["expected_reason"],
@@ -84,7 +116,7 @@ def test_vector(case, scenario):
     if "message_contains" in case:
         assert case["message_contains"] in result.message
     if "fetcher_not_called" in case:
-        assert case["fetcher_not_called"] not in scenario.fetched
+        assert case["fetcher_not_called"] not in fetched
     if result.reason is None:
         assert result.credential is not None
         assert result.issuer is not None
@@ -94,6 +126,48 @@ def test_vector(case, scenario):
         case["expected_outcome"],
         case["expected_reason"],
     )
+
+
+@by_name()
+def test_vector(case, scenario):
+    assert_answer(case, scenario.run(), scenario.fetched)
+
+
+@by_name()
+def test_stored_vector(case):
+    # What another implementation runs: the stored files, and nothing from the builders.
+    stored = run_stored(case)
+
+    assert_answer(case, stored.result, stored.fetched)
+
+
+@pytest.fixture(scope="module")
+def regenerated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    target = tmp_path_factory.mktemp("vectors")
+    write_corpus(target=target)
+    return target
+
+
+@by_name()
+def test_regenerated_vector(case, regenerated):
+    # ES256 signatures differ from run to run: the freshly written files must answer the same.
+    fresh = json.loads((regenerated / CASES_SUBDIR / f"{case['name']}.json").read_text())
+    stored = run_stored(fresh, regenerated)
+
+    assert fresh == case
+    assert_answer(case, stored.result, stored.fetched)
+
+
+def test_the_stored_files_are_what_the_builders_write_but_for_es256_signatures(regenerated):
+    # A builder changed without regenerating leaves a stale file: everything but an ES256
+    # signature (random nonces) comes out byte for byte the same.
+    for subdirectory in (CASES_SUBDIR, FEDERATION):
+        stored = {p.name: p.read_bytes() for p in (VECTORS_DIR / subdirectory).iterdir()}
+        fresh = {p.name: p.read_bytes() for p in (regenerated / subdirectory).iterdir()}
+        assert stored.keys() == fresh.keys()
+        for name in (name for name in stored if stored[name] != fresh[name]):
+            header = json.loads(b64url_decode(stored[name].decode().split(".")[0]))
+            assert header["alg"] == "ES256", name
 
 
 # No foreign exception escapes: every vector's token is also offered where a trust list is

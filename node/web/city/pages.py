@@ -26,8 +26,8 @@ from sdgcities.node.frameworks import Indicator
 from sdgcities.node.frameworks import service as frameworks
 from sdgcities.node.renewal import service as renewal
 from sdgcities.node.reports.service import report_count
-from sdgcities.node.review import service as review
-from sdgcities.node.review.access import open_clarification_criteria
+from sdgcities.node.review.access import clarifications_of, open_clarification_criteria
+from sdgcities.node.review.clarification import respond_to_clarifications
 from sdgcities.node.schemas import Id
 
 from .. import fees as fee_pages
@@ -128,7 +128,7 @@ def render_application(
                 to_confirm=bool(answer and answer.to_confirm),
             )
         )
-    requests = review.clarifications_of(session=session, application_id=application.id)
+    requests = clarifications_of(session=session, application_id=application.id)
     # Every problem on the page, in page order, for the error summary: (field id, message, code).
     summary: list[tuple[str, str, str]] = []
     for section in sections:
@@ -337,7 +337,7 @@ async def answer_clarifications(
     )
     open_ids = [
         request_.id
-        for request_ in review.clarifications_of(session=session, application_id=application.id)
+        for request_ in clarifications_of(session=session, application_id=application.id)
         if request_.answered_at is None and request_.id is not None
     ]
     page: dict[str, Any] = {
@@ -360,7 +360,7 @@ async def answer_clarifications(
             **page,
         )
     try:
-        review.respond_to_clarifications(
+        respond_to_clarifications(
             session=session,
             application=application,
             data=response,

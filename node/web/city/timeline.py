@@ -14,9 +14,9 @@ from typing import Final
 from sqlmodel import Session
 
 from sdgcities.node.applications.models import Application, ApplicationState
+from sdgcities.node.committee.decisions import decision_on
 from sdgcities.node.committee.models import ItemOutcome
-from sdgcities.node.committee.service import decision_on
-from sdgcities.node.review import service as review
+from sdgcities.node.review.access import assignments_of, clarifications_of, consolidation_of
 from sdgcities.node.review.models import Recommendation
 
 from ..i18n import N_
@@ -80,14 +80,14 @@ def timeline(*, session: Session, application: Application) -> list[Step]:
     done: list[Step] = [Step(N_("Started"), application.created_at)]
     if application.submitted_at is not None:
         done.append(Step(N_("Submitted"), application.submitted_at))
-    assignments = review.assignments_of(session=session, application_id=application.id)
+    assignments = assignments_of(session=session, application_id=application.id)
     if assignments:
         done.append(Step(N_("In review"), min(a.assigned_at for a in assignments)))
-    for request in review.clarifications_of(session=session, application_id=application.id):
+    for request in clarifications_of(session=session, application_id=application.id):
         done.append(Step(N_("Clarification asked"), request.asked_at))
         if request.answered_at is not None:
             done.append(Step(N_("Clarification answered"), request.answered_at))
-    consolidation = review.consolidation_of(session=session, application_id=application.id)
+    consolidation = consolidation_of(session=session, application_id=application.id)
     if consolidation is not None:
         recommended = consolidation.recommendation is Recommendation.RECOMMENDED
         label = N_("Recommended") if recommended else N_("Not recommended")

@@ -10,8 +10,8 @@ from sqlmodel import Session
 
 from sdgcities.node.accounts.models import Role, User
 from sdgcities.node.actor import SYSTEM
+from sdgcities.node.committee.meetings import schedule_meeting
 from sdgcities.node.committee.schemas import MeetingCreate
-from sdgcities.node.committee.service import schedule_meeting
 from sdgcities.node.timeutil import utcnow
 
 from ..conftest import Account, Backend
