@@ -132,10 +132,6 @@ class QuorumCount:
             "met": self.met,
         }
 
-    def to_json(self) -> dict[str, Any]:
-        """The count as federation events carry it (camelCase, as the event format)."""
-        return self.to_event().to_data()
-
     def to_event(self) -> QuorumCounts:
         """The count as a `decision.recorded` event carries it."""
         return QuorumCounts(

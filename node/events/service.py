@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from sqlmodel import Session, col, select, update
 
@@ -51,8 +51,7 @@ def append_event(
     node_id: str,
     type: EventType,
     subject: Mapping[str, str | int],
-    # A plain mapping only until the review and committee workflows build their models.
-    data: EventData | Mapping[str, Any],
+    data: EventData,
     occurred_at: datetime | None = None,
 ) -> EventRecord:
     """Add the next event to the log in the caller's transaction (flushed, not committed).
@@ -63,7 +62,7 @@ def append_event(
     The transaction must be a writing one (`SessionDep`, `session_scope`): on SQLite a read
     transaction that starts writing late can fail at the lock upgrade.
     """
-    if isinstance(data, EventData) and type not in data.TYPES:
+    if type not in data.TYPES:
         raise EventInvalid(f"{data.__class__.__name__} is not the data of {type.value} events")
     # Selecting the columns (not the entity) always reads the row, never a stale cached object.
     sequence, head_hash = session.exec(
@@ -77,7 +76,7 @@ def append_event(
         type=type,
         occurred_at=occurred_at or utcnow(),
         subject=subject,
-        data=data.to_data() if isinstance(data, EventData) else data,
+        data=data.to_data(),
     )
     record = EventRecord.from_event(event)
     session.add(record)

@@ -28,8 +28,14 @@ def test_each_workflows_event_is_its_models_round_trip(desk: Desk) -> None:
     for kind in ("suspension", "reinstatement", "revocation"):
         decided = desk.carry(certificate["id"], kind)
         assert decided.status_code == 200, decided.text
+    meeting_id = desk.meeting(title="Closing")
+    closed = desk.client.post(
+        f"/committee/meetings/{meeting_id}/close", headers=desk.secretariat.headers
+    )
+    assert closed.status_code == 200, closed.text
     events = [record.to_event() for record in desk.events()]
     assert {
+        EventType.MEETING_HELD,
         EventType.DECISION_RECORDED,
         EventType.CREDENTIAL_ISSUED,
         EventType.CREDENTIAL_SUSPENDED,
