@@ -29,9 +29,15 @@ default one per core). The baseline, measured first in the same run, is one roun
 second global node (its own database and 200 members) that ingests in its server's process
 (`--no-baseline` skips it).
 
+The floor, measured after the rounds in the same database (`floor_rate`): the rows the rounds
+stored (each report's `received_report` row and its `ingested_event` rows) written again by plain
+inserts, one transaction per report from as many connections as ingest processes, with no
+verification, chain or projection: what the ingest could approach if its checks cost nothing.
+
 Prints the baseline, per round the events/s and the median request time, the registry's
-contents, the median registry lag, the ratio of the rounds' median to the baseline, then, as its
-last line, `ingest events/s: X`, the median over the rounds. The target is X >= 2,000.
+contents, the floor, the median registry lag, the ratio of the rounds' median to the baseline,
+`ingest/floor ratio`, then, as its last line, `ingest events/s: X`, the median over the rounds.
+The target is X >= 12,000 on a quiet two-core machine.
 """
 
 from __future__ import annotations
@@ -68,6 +74,20 @@ from sdgcities.credentials import (
 )
 from sdgcities.credentials.canonical import content_digest
 from sdgcities.federation import REPORT_MEDIA_TYPE, Event, EventType, sign_report
+from sdgcities.federation.event_data import (
+    ApplicationChanged,
+    CityFacts,
+    CredentialIssued,
+    CredentialStatusChanged,
+    DecisionRecorded,
+    DecisionRef,
+    EventData,
+    FrameworkKey,
+    MeetingHeld,
+    ReportGenerated,
+    ReviewCompleted,
+    Votes,
+)
 from sdgcities.federation.onboarding import JoinRequest
 from sdgcities.node.certificates.service import validity_end
 from sdgcities.node.committee.quorum import QuorumCount, QuorumRule
@@ -87,7 +107,7 @@ SDGCITIES = Path(sys.executable).with_name("sdgcities")
 
 BASELINE = load_baseline()
 FRAMEWORK = FrameworkRef(BASELINE.id, BASELINE.version, BASELINE.digest)
-FRAMEWORK_JSON = {"id": BASELINE.id, "version": BASELINE.version, "digest": BASELINE.digest}
+FRAMEWORK_KEY = FrameworkKey(id=BASELINE.id, version=BASELINE.version, digest=BASELINE.digest)
 # A committee of 7 with 5 attending, 2 of them from outside government: the default rule
 # (`quorum_min_fraction` 0.5, `quorum_min_non_government` 1) is met.
 RULE = QuorumRule(min_fraction=0.5, min_non_government=1)
@@ -98,7 +118,8 @@ QUORUM = QuorumCount(
     non_government_attending=2,
     required_non_government=RULE.min_non_government,
 )
-VOTES = {"yes": 4, "no": 0, "abstain": 1}
+VOTES = Votes(yes=4, no=0, abstain=1)
+QUORUM_COUNTS = QUORUM.to_event()
 CITIES_PER_NODE = 40
 APPLICATIONS_PER_MEETING = 6
 SUSPENSION_EVERY = 2  # meetings: one certificate suspended at every second meeting
@@ -133,9 +154,7 @@ class SimulatedNode:
     node_id: str
     key: SigningKey
     events: list[Event] = field(default_factory=list)
-    planned: deque[tuple[EventType, dict[str, str | int], dict[str, Any]]] = field(
-        default_factory=deque
-    )
+    planned: deque[tuple[EventType, dict[str, str | int], EventData]] = field(default_factory=deque)
     applications: int = 0
     items: int = 0
     meetings: int = 0
@@ -170,7 +189,7 @@ class SimulatedNode:
                 type=type_,
                 occurred_at=now,
                 subject=subject,
-                data=data,
+                data=data.to_data(),
             )
             fresh.append(previous)
         self.events += fresh
@@ -191,7 +210,7 @@ class SimulatedNode:
         letters = (_LOCODE_LETTERS[first], _LOCODE_LETTERS[second], _LOCODE_LETTERS[third])
         return f"{self.node_id}-{''.join(letters)}"
 
-    def _plan(self, type_: EventType, subject: dict[str, str | int], data: dict[str, Any]) -> None:
+    def _plan(self, type_: EventType, subject: dict[str, str | int], data: EventData) -> None:
         self.planned.append((type_, subject, data))
 
     def _plan_meeting(self, now: datetime) -> None:
@@ -218,43 +237,43 @@ class SimulatedNode:
         self._plan(
             EventType.MEETING_HELD,
             {"meeting": meeting},
-            {
-                "title": title,
-                "openedAt": _moment(now),
-                "closedAt": _moment(now),
-                "attending": QUORUM.attending,
-                "items": decided,
-                "outcomes": outcomes | {"approved": decided},
-            },
+            MeetingHeld(
+                title=title,
+                opened_at=_moment(now),
+                closed_at=_moment(now),
+                attending=QUORUM.attending,
+                items=decided,
+                outcomes=outcomes | {"approved": decided},
+            ),
         )
 
     def _apply(self, application: int, city: str, stage: Stage) -> None:
         subject: dict[str, str | int] = {"locode": city, "application": application}
-        self._plan(EventType.APPLICATION_SUBMITTED, subject, {"stage": stage.key})
+        self._plan(EventType.APPLICATION_SUBMITTED, subject, ApplicationChanged(stage=stage.key))
         met, gaps = stage.codes[:-1], stage.codes[-1:]
         self._plan(
             EventType.REVIEW_COMPLETED,
             subject,
-            {
-                "stage": stage.key,
-                "level": STAGE_LEVELS[stage.key],
-                "framework": FRAMEWORK_JSON,
-                "recommendation": "recommended",
-                "verdicts": {"met": len(met), "partly_met": len(gaps), "not_met": 0},
-                "reviewers": 2,
-            },
+            ReviewCompleted(
+                stage=stage.key,
+                level=STAGE_LEVELS[stage.key],
+                framework=FRAMEWORK_KEY,
+                recommendation="recommended",
+                verdicts={"met": len(met), "partly_met": len(gaps), "not_met": 0},
+                reviewers=2,
+            ),
         )
         document = {"application": application, "stage": stage.key, "gaps": list(gaps)}
         self._plan(
             EventType.REPORT_GENERATED,
             subject,
-            {
-                "stage": stage.key,
-                "version": 1,
-                "digest": content_digest(document),
-                "recommendation": "recommended",
-                "gaps": list(gaps),
-            },
+            ReportGenerated(
+                stage=stage.key,
+                version=1,
+                digest=content_digest(document),
+                recommendation="recommended",
+                gaps=tuple(gaps),
+            ),
         )
 
     def _award(
@@ -264,13 +283,13 @@ class SimulatedNode:
         self._plan(
             EventType.DECISION_RECORDED,
             {"meeting": meeting, "item": self.items, "locode": city, "application": application},
-            {
-                "kind": "award",
-                "outcome": "approved",
-                "quorum": QUORUM.to_json(),
-                "votes": VOTES,
-                "stage": stage.key,
-            },
+            DecisionRecorded(
+                kind="award",
+                outcome="approved",
+                quorum=QUORUM_COUNTS,
+                votes=VOTES,
+                stage=stage.key,
+            ),
         )
         valid_from = decision.decided_at
         valid_until = validity_end(
@@ -298,16 +317,16 @@ class SimulatedNode:
         self._plan(
             EventType.CREDENTIAL_ISSUED,
             {"locode": city, "credential": issue.credential_id},
-            {
+            CredentialIssued(
                 **self._public_facts(certificate),
-                "decision": {"meeting": decision.meeting, "item": self.items},
-                "jwt": issue.sign(self.key, issued_at=decision.decided_at),
-                "city": {
-                    "region": f"Region {city[-1]}",
-                    "population": 50_000 + 1_000 * self.applications,
-                    "priorities": list(PRIORITIES[number : number + 2]),
-                },
-            },
+                decision=DecisionRef(meeting=decision.meeting, item=self.items),
+                jwt=issue.sign(self.key, issued_at=decision.decided_at),
+                city=CityFacts(
+                    region=f"Region {city[-1]}",
+                    population=50_000 + 1_000 * self.applications,
+                    priorities=PRIORITIES[number : number + 2],
+                ),
+            ),
         )
         self.issued.append(certificate)
         self.certified[city] = self.certified.get(city, 0) + 1
@@ -326,23 +345,23 @@ class SimulatedNode:
         self._plan(
             EventType.DECISION_RECORDED,
             {"meeting": meeting, "item": self.items, **subject},
-            {
-                "kind": "suspension",
-                "outcome": "approved",
-                "quorum": QUORUM.to_json(),
-                "votes": VOTES,
-                "reason": reason,
-            },
+            DecisionRecorded(
+                kind="suspension",
+                outcome="approved",
+                quorum=QUORUM_COUNTS,
+                votes=VOTES,
+                reason=reason,
+            ),
         )
         self._plan(
             EventType.CREDENTIAL_SUSPENDED,
             subject,
-            {
+            CredentialStatusChanged(
                 **self._public_facts(certificate),
-                "status": "suspended",
-                "reason": reason,
-                "decision": {"meeting": decision.meeting, "item": self.items},
-            },
+                status="suspended",
+                reason=reason,
+                decision=DecisionRef(meeting=decision.meeting, item=self.items),
+            ),
         )
         self.suspended.add(certificate.locode)
         return 1
@@ -353,9 +372,9 @@ class SimulatedNode:
             "id": certificate.credential_id,
             "stage": certificate.stage,
             "level": STAGE_LEVELS[certificate.stage],
-            "framework": FRAMEWORK_JSON,
-            "validFrom": _moment(certificate.valid_from),
-            "validUntil": _moment(certificate.valid_until),
+            "framework": FRAMEWORK_KEY,
+            "valid_from": _moment(certificate.valid_from),
+            "valid_until": _moment(certificate.valid_until),
         }
 
 
@@ -377,6 +396,8 @@ def _start_global(
         "SDGCITIES_DATA_DIR": str(data_dir),
         "SDGCITIES_DATABASE_URL": database_url,
         "SDGCITIES_INGEST_PROCESSES": str(ingest_processes),
+        # 200 members join from one address: past the default 30 joins an hour.
+        "SDGCITIES_RATE_LIMIT_JOIN_PER_HOUR": "0",
     }
     init = subprocess.run(
         [str(SDGCITIES), "node", "init", "--data-dir", str(data_dir), "--node-id", "global",
@@ -566,17 +587,22 @@ def _issue(engine: Engine, data_dir: Path, code: str, locode: str, item: int) ->
             node_id=code,
             type=EventType.DECISION_RECORDED,
             subject={"meeting": 1, "item": item, "locode": locode, "application": item},
-            data={"kind": "award", "outcome": "approved", "quorum": QUORUM.to_json(),
-                  "votes": VOTES},
-        )  # fmt: skip
+            data=DecisionRecorded(
+                kind="award", outcome="approved", quorum=QUORUM_COUNTS, votes=VOTES
+            ),
+        )
         append_event(
             session=session,
             node_id=code,
             type=EventType.CREDENTIAL_ISSUED,
             subject={"locode": locode, "credential": credential_id},
-            data={"id": credential_id, "decision": {"meeting": "meeting 1: bench", "item": item},
-                  "jwt": token, "city": {"priorities": ["Housing"]}},
-        )  # fmt: skip
+            data=CredentialIssued(
+                id=credential_id,
+                decision=DecisionRef(meeting="meeting 1: bench", item=item),
+                jwt=token,
+                city=CityFacts(priorities=("Housing",)),
+            ),
+        )
         session.commit()
 
 
@@ -606,6 +632,61 @@ def measure_registry_lag(global_url: str, data_dir: Path, code: str, samples: in
     finally:
         engine.dispose()
     return lags[1:]
+
+
+def floor_rate(database_url: str, writers: int) -> float:
+    """Events/s at which the rows the rounds stored are written again by plain inserts: each
+    report's `received_report` row and its `ingested_event` rows, one transaction per report,
+    from `writers` connections at once, into copies of the two tables (same columns and
+    indexes, no foreign key) with no verification, chain or projection. The floor the ingest
+    can approach: what remains is the cost of its checks."""
+    with psycopg.connect(database_url, autocommit=True) as db:
+        db.execute("CREATE TABLE floor_report (LIKE received_report INCLUDING ALL)")
+        db.execute("CREATE TABLE floor_event (LIKE ingested_event INCLUDING ALL)")
+        reports = db.execute(
+            "SELECT id, node_id, token_sha256, token, first, last, issued_at, source, "
+            "received_at, added, head_sequence, head_hash, receipt FROM received_report"
+        ).fetchall()
+        events: dict[int, list[tuple[Any, ...]]] = {}
+        for row in db.execute(
+            "SELECT report_id, node_id, sequence, type, occurred_at, subject::text, data::text, "
+            "prev_hash, hash, received_at FROM ingested_event ORDER BY node_id, sequence"
+        ):
+            events.setdefault(row[0], []).append(row[1:])
+    total = sum(len(rows) for rows in events.values())
+    # Each writer takes every `writers`-th node, so that a node's reports stay in order.
+    nodes = sorted({report[1] for report in reports})
+    shares = [set(nodes[i::writers]) for i in range(writers)]
+    insert_report = (
+        "INSERT INTO floor_report (node_id, token_sha256, token, first, last, issued_at, "
+        "source, received_at, added, head_sequence, head_hash, receipt) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id"
+    )
+    insert_event = (
+        "INSERT INTO floor_event (node_id, sequence, type, occurred_at, subject, data, "
+        "prev_hash, hash, received_at, report_id) "
+        "VALUES (%s, %s, %s, %s, %s::json, %s::json, %s, %s, %s, %s)"
+    )
+
+    def write(share: set[str]) -> None:
+        with psycopg.connect(database_url) as db, db.cursor() as cursor:
+            for report in reports:
+                if report[1] not in share:
+                    continue
+                cursor.execute(insert_report, report[1:])
+                row = cursor.fetchone()
+                assert row is not None
+                cursor.executemany(insert_event, [(*e, row[0]) for e in events[report[0]]])
+                db.commit()
+
+    began = time.perf_counter()
+    with ThreadPoolExecutor(writers) as pool:
+        list(pool.map(write, shares))
+    elapsed = time.perf_counter() - began
+    with psycopg.connect(database_url, autocommit=True) as db:
+        db.execute("DROP TABLE floor_event")
+        db.execute("DROP TABLE floor_report")
+    return total / elapsed
 
 
 def _database(name: str) -> str:
@@ -669,6 +750,7 @@ def main() -> None:
     database_url = _database(name)
     process = national = None
     lags: list[float] = []
+    floor = 0.0
     try:
         with tempfile.TemporaryDirectory() as scratch:
             process, url, admin_token = _start_global(
@@ -690,6 +772,11 @@ def main() -> None:
                     f"{rate:,.0f} events/s, median request {median_ms:.1f} ms"
                 )
             print(check_projection(database_url, nodes))
+            floor = floor_rate(database_url, max(args.ingest_processes, 1))
+            print(
+                f"floor, the same rows by plain inserts ({max(args.ingest_processes, 1)} "
+                f"writers, no checks): {floor:,.0f} events/s"
+            )
             used = {node.node_id for node in nodes}
             code = next(c for c in sorted(ISO_3166_ALPHA2, reverse=True) if c not in used)
             national, national_dir, _ = _start_national(Path(scratch), code, url, admin_token)
@@ -710,6 +797,7 @@ def main() -> None:
     )
     if reference is not None:
         print(f"ratio to the baseline: {statistics.median(rates) / reference:.2f}")
+    print(f"ingest/floor ratio: {statistics.median(rates) / floor:.2f}")
     print(f"ingest events/s: {statistics.median(rates):.0f}")
 
 

@@ -8,16 +8,17 @@ decision: SQLite must run in WAL mode with `synchronous=FULL`, PostgreSQL with
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+import json
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from functools import partial
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, Table, event, func, text
+from sqlalchemy import JSON, Dialect, Engine, Table, event, func, insert, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session as OrmSession
@@ -183,6 +184,75 @@ def table_of(model: type[SQLModel]) -> Table:
     table = model.__dict__["__table__"]  # set by SQLModel on table models; not in its stubs
     assert isinstance(table, Table)
     return table
+
+
+def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert `rows` (each with the same columns, every column without a server default) into
+    `table` in the session's transaction: a plain INSERT, no defaults filled in by Python.
+
+    On PostgreSQL by `COPY ... FROM STDIN`: the batch goes in one stream, where an executemany
+    sends, binds and executes one INSERT a row (the ingest writes about a hundred rows a
+    report). Each value goes through its column type's bind processor first, as the INSERT's
+    would (an enum by its value, a UTC datetime checked); a JSON column takes its JSON text.
+    """
+    if not rows:
+        return
+    connection = session.connection()
+    dialect = connection.dialect
+    if dialect.name != "postgresql":
+        json_columns = [name for name in rows[0] if isinstance(table.c[name].type, JSON)]
+        session.execute(
+            insert(table),
+            [{**row, **{name: _plain(row[name]) for name in json_columns}} for row in rows],
+        )
+        return
+    from psycopg import sql  # the PostgreSQL driver: not installed for SQLite alone
+
+    names = tuple(rows[0])
+    columns = tuple(zip(names, _bind_processors(table, names, dialect), strict=True))
+    copy_sql = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table.name), sql.SQL(", ").join(sql.Identifier(name) for name in names)
+    )
+    driver: Any = connection.connection.driver_connection
+    with driver.cursor() as cursor, cursor.copy(copy_sql) as copy:
+        for row in rows:
+            copy.write_row(
+                [
+                    value if process is None or value is None else process(value)
+                    for name, process in columns
+                    for value in (row[name],)
+                ]
+            )
+
+
+# An event's read-only views (`sdgcities.federation.Event.data`) are written as the objects
+# they are.
+_JSON_TEXT: Final = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=dict)
+_PROCESSORS: dict[tuple[str, tuple[str, ...]], tuple[Callable[[Any], Any] | None, ...]] = {}
+
+
+def _plain(value: Any) -> Any:
+    """`value` with its read-only mappings as dicts, for the JSON serialiser of an INSERT."""
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _bind_processors(
+    table: Table, names: tuple[str, ...], dialect: Dialect
+) -> tuple[Callable[[Any], Any] | None, ...]:
+    key = (table.name, names)
+    found = _PROCESSORS.get(key)
+    if found is None:
+        found = _PROCESSORS[key] = tuple(
+            _JSON_TEXT.encode
+            if isinstance(table.c[name].type, JSON)
+            else table.c[name].type.bind_processor(dialect)
+            for name in names
+        )
+    return found
 
 
 def describe_connection_failure(exc: BaseException, *, url: str) -> str | None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 from sqlmodel import Session, col, func, select
 
 from sdgcities.federation import EventType
+from sdgcities.federation.event_data import ApplicationChanged
 from sdgcities.node.accounts.models import Role
 from sdgcities.node.accounts.teams import UN_LANGUAGES, first_un_language
 from sdgcities.node.actor import Actor
@@ -478,7 +479,7 @@ def _append_application_event(
         node_id=node_id,
         type=type,
         subject={"locode": application.city_locode, "application": application.id},
-        data={"stage": application.stage},
+        data=ApplicationChanged(stage=application.stage),
     )
 
 

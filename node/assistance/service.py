@@ -36,6 +36,7 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from sdgcities.federation import EventType
+from sdgcities.federation.event_data import AssistanceClosed, AssistanceRequested, FrameworkKey
 from sdgcities.node.accounts.models import Role, User
 from sdgcities.node.actor import Actor
 from sdgcities.node.audit.service import record
@@ -133,15 +134,15 @@ def ask(
         node_id=node_id,
         type=EventType.ASSISTANCE_REQUESTED,
         subject={"locode": request.city_locode, "request": saved_id(request.id)},
-        data={
-            "criterion": request.criterion_code,
+        data=AssistanceRequested(
+            criterion=request.criterion_code,
             # A baseline criterion keeps its code in every national adaptation; one the node
             # added is its country's alone (node/frameworks/adapt.py).
-            "national": document_of(framework).criterion(request.criterion_code).national,
-            "stage": application.stage,
-            "kind": request.kind.value,
-            "framework": {"id": framework.framework_id, "version": framework.version},
-        },
+            national=document_of(framework).criterion(request.criterion_code).national,
+            stage=application.stage,
+            kind=request.kind.value,
+            framework=FrameworkKey(id=framework.framework_id, version=framework.version),
+        ),
         occurred_at=request.created_at,
     )
     return request
@@ -310,7 +311,7 @@ def close(
         type=EventType.ASSISTANCE_CLOSED,
         subject={"locode": request.city_locode, "request": saved_id(request.id)},
         # The closure only: the reason is the secretariat's words about the city.
-        data={"closure": data.closure.value},
+        data=AssistanceClosed(closure=data.closure.value),
         occurred_at=now,
     )
     return request

@@ -21,8 +21,10 @@ certificate; a city applicant sees its own city's only (404 for any other). The 
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select, update
@@ -35,6 +37,13 @@ from sdgcities.credentials import (
     isoformat,
 )
 from sdgcities.federation import MAX_EVENT_BYTES, EventType
+from sdgcities.federation.event_data import (
+    CityFacts,
+    CredentialIssued,
+    CredentialStatusChanged,
+    DecisionRef,
+    FrameworkKey,
+)
 from sdgcities.node.accounts.models import Role
 from sdgcities.node.actor import Actor
 from sdgcities.node.applications.models import Application
@@ -273,16 +282,16 @@ def issue_certificate(
         type=EventType.CREDENTIAL_ISSUED,
         subject={"locode": city.locode, "credential": certificate.id},
         data=_with_city_facts(
-            {
+            CredentialIssued(
                 **_public_facts(certificate, framework),
-                "decision": {"meeting": decision.meeting, "item": agenda_item_id},
+                decision=DecisionRef(meeting=decision.meeting, item=agenda_item_id),
                 # The signed token itself, so the global registry can serve the certificate.
-                "jwt": token,
+                jwt=token,
                 # The certificate this one follows on from (report §18, §42c), so the global
                 # registry shows the city's history as this node's does; the token does not
                 # state it.
-                **({"renews": certificate.renews} if certificate.renews is not None else {}),
-            },
+                renews=certificate.renews,
+            ),
             city,
         ),
         occurred_at=issued_at,
@@ -291,37 +300,33 @@ def issue_certificate(
     return certificate
 
 
-def _with_city_facts(data: dict[str, object], city: City) -> dict[str, object]:
+def _with_city_facts(data: CredentialIssued, city: City) -> CredentialIssued:
     """`data` with the city's public fields the token does not carry (for the global registry).
 
     Only what the public registry shows. Priorities are left out from the end if the event would
     otherwise pass the federation's size cap (a long list in a script of 3-byte characters),
     since an event too large would stop the award itself.
     """
-    priorities = list(city.priorities)
-    facts: dict[str, object] = {
-        "region": city.region,
-        "population": city.population,
-        "priorities": priorities,
-    }
-    budget = MAX_EVENT_BYTES - CITY_FACTS_MARGIN - len(canonical_json(data))
-    while priorities and len(canonical_json(facts)) > budget:
-        priorities.pop()
-    return {**data, "city": facts}
+    facts = CityFacts(
+        region=city.region, population=city.population, priorities=tuple(city.priorities)
+    )
+    budget = MAX_EVENT_BYTES - CITY_FACTS_MARGIN - len(canonical_json(data.to_data()))
+    while facts.priorities and len(canonical_json(facts.to_data())) > budget:
+        facts = dataclasses.replace(facts, priorities=facts.priorities[:-1])
+    return dataclasses.replace(data, city=facts)
 
 
-def _public_facts(certificate: Certificate, framework: FrameworkVersion) -> dict[str, object]:
+def _public_facts(certificate: Certificate, framework: FrameworkVersion) -> dict[str, Any]:
+    """The members a certificate's events share (`CredentialIssued`, `CredentialStatusChanged`)."""
     return {
         "id": certificate.id,
         "stage": certificate.stage,
         "level": certificate.level,
-        "framework": {
-            "id": framework.framework_id,
-            "version": framework.version,
-            "digest": framework.digest,
-        },
-        "validFrom": isoformat(certificate.valid_from),
-        "validUntil": isoformat(certificate.valid_until),
+        "framework": FrameworkKey(
+            id=framework.framework_id, version=framework.version, digest=framework.digest
+        ),
+        "valid_from": isoformat(certificate.valid_from),
+        "valid_until": isoformat(certificate.valid_until),
     }
 
 
@@ -385,12 +390,12 @@ def change_status(
         node_id=state.settings.node_id,
         type=EVENT_TYPES[kind],
         subject={"locode": certificate.city_locode, "credential": certificate.id},
-        data={
+        data=CredentialStatusChanged(
             **_public_facts(certificate, framework),
-            "status": certificate.status.value,
-            "reason": reason,
-            "decision": {"meeting": decision.meeting, "item": agenda_item_id},
-        },
+            status=certificate.status.value,
+            reason=reason,
+            decision=DecisionRef(meeting=decision.meeting, item=agenda_item_id),
+        ),
         occurred_at=now,
     )
     notices.notify_certificate(

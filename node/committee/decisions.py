@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 
 from sdgcities.credentials import Decision
 from sdgcities.federation import EventType
+from sdgcities.federation.event_data import DecisionRecorded, Votes
 from sdgcities.node.actor import Actor
 from sdgcities.node.applications.models import Application, ApplicationState
 from sdgcities.node.audit.service import record
@@ -251,13 +252,13 @@ def _record_decision_event(
         node_id=state.settings.node_id,
         type=EventType.DECISION_RECORDED,
         subject={"meeting": item.meeting_id, "item": saved_id(item.id), **subject},
-        data={
-            "kind": item.kind.value,
-            "outcome": item.outcome.value,
-            "quorum": quorum.to_json(),
-            "votes": votes,
+        data=DecisionRecorded(
+            kind=item.kind.value,
+            outcome=item.outcome.value,
+            quorum=quorum.to_event(),
+            votes=Votes(**votes),
             **facts,
-        },
+        ),
         occurred_at=item.decided_at,
     )
 

@@ -26,6 +26,7 @@ from sqlmodel import Session, col, select
 
 from sdgcities.credentials import isoformat
 from sdgcities.federation import EventType
+from sdgcities.federation.event_data import MeetingHeld
 from sdgcities.node.accounts.models import Role, User
 from sdgcities.node.actor import Actor
 from sdgcities.node.applications.models import Application, ApplicationState
@@ -154,26 +155,23 @@ def close_meeting(*, session: Session, state: NodeState, meeting_id: int, actor:
         detail={"attending": attending, "outcomes": dict(outcomes)},
     )
     assert meeting.id is not None
+    assert meeting.opened_at is not None  # only an open meeting closes
     append_event(
         session=session,
         node_id=state.settings.node_id,
         type=EventType.MEETING_HELD,
         subject={"meeting": meeting.id},
-        data={
-            "title": meeting.title,
-            "openedAt": _moment(meeting.opened_at),
-            "closedAt": _moment(now),
-            "attending": attending,
-            "items": len(items),
-            "outcomes": {outcome.value: outcomes.get(outcome.value, 0) for outcome in ItemOutcome},
-        },
+        data=MeetingHeld(
+            title=meeting.title,
+            opened_at=isoformat(meeting.opened_at),
+            closed_at=isoformat(now),
+            attending=attending,
+            items=len(items),
+            outcomes={outcome.value: outcomes.get(outcome.value, 0) for outcome in ItemOutcome},
+        ),
         occurred_at=now,
     )
     return meeting
-
-
-def _moment(moment: datetime | None) -> str | None:
-    return None if moment is None else isoformat(moment)
 
 
 def check_not_closed(meeting: Meeting, doing: str) -> None:

@@ -24,6 +24,7 @@ from datetime import date
 from fractions import Fraction
 from typing import Any
 
+from sdgcities.federation.event_data import QuorumCounts
 from sdgcities.node.accounts.models import StakeholderCategory, User
 
 GOVERNMENT_CATEGORIES = frozenset(
@@ -131,14 +132,14 @@ class QuorumCount:
             "met": self.met,
         }
 
-    def to_json(self) -> dict[str, Any]:
-        """The count as federation events carry it (camelCase, as the event format)."""
-        return {
-            "sitting": self.sitting,
-            "attending": self.attending,
-            "required": self.required,
-            "nonGovernmentAttending": self.non_government_attending,
-            "requiredNonGovernment": self.required_non_government,
-            "recused": self.recused,
-            "met": self.met,
-        }
+    def to_event(self) -> QuorumCounts:
+        """The count as a `decision.recorded` event carries it."""
+        return QuorumCounts(
+            sitting=self.sitting,
+            attending=self.attending,
+            required=self.required,
+            non_government_attending=self.non_government_attending,
+            required_non_government=self.required_non_government,
+            recused=self.recused,
+            met=self.met,
+        )

@@ -42,6 +42,7 @@ from sdgcities.federation.communities import (
     JoinedCity,
 )
 from sdgcities.federation.errors import MessageRefused
+from sdgcities.federation.event_data import CommunityConsent, EventDataInvalid
 from sdgcities.node.actor import SYSTEM, Actor
 from sdgcities.node.audit.service import record
 from sdgcities.node.cities.models import City
@@ -311,12 +312,15 @@ def take_consents(
     for event in events:
         if event.type is not EventType.COMMUNITY_CONSENT:
             continue
-        locode, community_id = event.subject.get("locode"), event.data.get("community")
-        answer = event.data.get("answer")
+        locode = event.subject.get("locode")
+        try:
+            consent = CommunityConsent.from_data(event.data)
+        except EventDataInvalid:
+            continue
+        community_id, answer = consent.community, consent.answer
         node = trust_list.node(event.node_id)
         if (
             not isinstance(locode, str)
-            or type(community_id) is not int
             or answer not in ANSWERS
             or node is None
             or not node.certifies(locode[:2], at=now)
@@ -501,7 +505,7 @@ def send_answer(
         node_id=state.settings.node_id,
         type=EventType.COMMUNITY_CONSENT,
         subject={"locode": member.city_locode},
-        data={"community": community.global_id, "answer": member.consent.value},
+        data=CommunityConsent(community=community.global_id, answer=member.consent.value),
     )
 
 

@@ -27,6 +27,7 @@ from typing import Any, Final
 from sqlmodel import Session, col, select
 
 from sdgcities.federation import EventType
+from sdgcities.federation.event_data import SharingConsent
 from sdgcities.node.actor import Actor
 from sdgcities.node.audit.service import record
 from sdgcities.node.config import Settings
@@ -82,7 +83,7 @@ def set_sharing(
         node_id=settings.node_id,
         type=EventType.COMMUNITY_SHARING,
         subject={"locode": actor.city_locode},
-        data={"share": data.share},
+        data=SharingConsent(share=data.share),
     )
     record(
         session=session,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from sqlmodel import Session, col, select, update
 
@@ -19,11 +19,13 @@ from sdgcities.federation import (
     ChainBroken,
     ChainHead,
     Event,
+    EventInvalid,
     EventType,
     fit_report,
     sign_report,
     verify_chain,
 )
+from sdgcities.federation.event_data import EventData
 from sdgcities.node.errors import NotFound
 from sdgcities.node.state import NodeState
 from sdgcities.node.timeutil import utcnow
@@ -49,16 +51,19 @@ def append_event(
     node_id: str,
     type: EventType,
     subject: Mapping[str, str | int],
-    data: Mapping[str, Any],
+    data: EventData,
     occurred_at: datetime | None = None,
 ) -> EventRecord:
     """Add the next event to the log in the caller's transaction (flushed, not committed).
 
     `subject` names what the event is about by id (locode, application, credential ...);
-    `data` holds the facts, never personal data: the log goes to the global node for good.
+    `data`, the model of `type`'s data (federation/event_data.py), holds the facts, never
+    personal data: the log goes to the global node for good.
     The transaction must be a writing one (`SessionDep`, `session_scope`): on SQLite a read
     transaction that starts writing late can fail at the lock upgrade.
     """
+    if type not in data.TYPES:
+        raise EventInvalid(f"{data.__class__.__name__} is not the data of {type.value} events")
     # Selecting the columns (not the entity) always reads the row, never a stale cached object.
     sequence, head_hash = session.exec(
         select(EventLogHead.sequence, EventLogHead.hash)
@@ -71,7 +76,7 @@ def append_event(
         type=type,
         occurred_at=occurred_at or utcnow(),
         subject=subject,
-        data=data,
+        data=data.to_data(),
     )
     record = EventRecord.from_event(event)
     session.add(record)

@@ -39,13 +39,13 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache, lru_cache
 from typing import Any, Final, NamedTuple
 
-from sqlalchemy import Insert, bindparam, insert, or_, select, update
+from sqlalchemy import Insert, bindparam, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
@@ -62,12 +62,23 @@ from sdgcities.credentials import (
 )
 from sdgcities.credentials import Error as CredentialsError
 from sdgcities.federation import Event, EventType
+from sdgcities.federation.event_data import (
+    AssistanceClosed,
+    AssistanceRequested,
+    CityFacts,
+    CredentialIssued,
+    CredentialStatusChanged,
+    DecisionRecorded,
+    EventDataInvalid,
+    QuorumCounts,
+    Votes,
+)
 from sdgcities.federation.onboarding import MAX_CLOCK_SKEW
 from sdgcities.node.assistance.models import Closure, HelpKind
 from sdgcities.node.certificates.models import CertificateStatus
 from sdgcities.node.committee.quorum import QuorumCount, QuorumRule
 from sdgcities.node.config import Settings
-from sdgcities.node.db import table_of
+from sdgcities.node.db import insert_rows, table_of
 from sdgcities.node.frameworks.document import (
     CRITERION_CODE,
     LETTER_BY_STAGE,
@@ -95,20 +106,11 @@ ASSISTANCE_EVENTS: Final = frozenset({EventType.ASSISTANCE_REQUESTED, EventType.
 PROJECTED_TYPES: Final = frozenset(
     {EventType.DECISION_RECORDED, EventType.CREDENTIAL_ISSUED, *STATUS_EVENTS, *ASSISTANCE_EVENTS}
 )
-# The only data an assistance event may carry: what the gap is, never what the city wrote or
-# who asked (the log is kept for good at the global node; DESIGN §5).
-ASSISTANCE_MEMBERS: Final = {
-    EventType.ASSISTANCE_REQUESTED: frozenset(
-        {"criterion", "national", "stage", "kind", "framework"}
-    ),
-    EventType.ASSISTANCE_CLOSED: frozenset({"closure"}),
-}
 _STAGE_LETTERS: Final[dict[str, str]] = {
     str(key): letter for key, letter in LETTER_BY_STAGE.items()
 }
 MAX_FRAMEWORK_ID: Final = 64
 MAX_FRAMEWORK_VERSION: Final = 32
-MAX_PRIORITIES: Final = 30
 MAX_INTEGER: Final = 2**31 - 1  # PostgreSQL's `integer`
 MAX_CREDENTIAL_ID: Final = 64
 CITY_FACTS: Final = (
@@ -178,12 +180,11 @@ def project_events(
 
 
 def read_certificate(
-    event: Event, *, trust_list: TrustList, received_at: datetime
+    event: Event, token: str | None, *, trust_list: TrustList, received_at: datetime
 ) -> IssuedCertificate:
-    """The certificate a `credential.issued` event received at `received_at` carries, checked
-    against its signer and the verifier's rules."""
-    token = event.data.get("jwt")
-    if not isinstance(token, str):
+    """The certificate a `credential.issued` event received at `received_at` carries (`token`,
+    its `data.jwt`), checked against its signer and the verifier's rules."""
+    if token is None:
         raise Unverifiable("the event carries no signed token (data.jwt)")
     not_its_key = Unverifiable(f"the token is not signed by a key of node {event.node_id}")
     try:
@@ -253,13 +254,13 @@ def read_certificate(
     )
 
 
-def quorum_problems(quorum: Any, rule: QuorumRule) -> list[str]:
+def quorum_problems(quorum: QuorumCounts | None, rule: QuorumRule) -> list[str]:
     """Why the counts a decision event carries fail the rule (empty when they pass)."""
-    if not isinstance(quorum, Mapping):
-        return ["the decision carries no quorum counts"]
-    sitting = _count(quorum.get("sitting"))
-    attending = _count(quorum.get("attending"))
-    non_government = _count(quorum.get("nonGovernmentAttending"))
+    sitting = attending = non_government = None
+    if quorum is not None:
+        sitting = _count(quorum.sitting)
+        attending = _count(quorum.attending)
+        non_government = _count(quorum.non_government_attending)
     if sitting is None or attending is None or non_government is None:
         return ["the quorum counts are missing or not whole numbers"]
     problems = []
@@ -277,11 +278,11 @@ def quorum_problems(quorum: Any, rule: QuorumRule) -> list[str]:
     return problems + count.shortfalls()
 
 
-def tally_problems(votes: Any, *, outcome: Any, attending: Any) -> list[str]:
+def tally_problems(votes: Votes | None, *, outcome: str | None, attending: int | None) -> list[str]:
     """Why a decision's outcome does not follow from its votes (approved: more yes than no)."""
-    if not isinstance(votes, Mapping):
-        return ["the decision carries no vote counts"]
-    yes, no, abstain = (_count(votes.get(choice)) for choice in ("yes", "no", "abstain"))
+    if votes is None:
+        return ["the vote counts are missing or not whole numbers"]
+    yes, no, abstain = (_count(count) for count in (votes.yes, votes.no, votes.abstain))
     if yes is None or no is None or abstain is None:
         return ["the vote counts are missing or not whole numbers"]
     problems = []
@@ -295,6 +296,15 @@ def tally_problems(votes: Any, *, outcome: Any, attending: Any) -> list[str]:
     if present is not None and yes + no + abstain > present:
         problems.append(f"{yes + no + abstain} votes from {present} members attending")
     return problems
+
+
+_LENIENT_MODELS: Final[
+    dict[EventType, type[DecisionRecorded | CredentialIssued | CredentialStatusChanged]]
+] = {
+    EventType.DECISION_RECORDED: DecisionRecorded,
+    EventType.CREDENTIAL_ISSUED: CredentialIssued,
+    **dict.fromkeys(CredentialStatusChanged.TYPES, CredentialStatusChanged),
+}
 
 
 class _Decided(NamedTuple):
@@ -316,8 +326,9 @@ class _Held(NamedTuple):
 class _Batch:
     """The projection of one report's relevant events (all of one node, in log order).
 
-    Rows are plain dicts written with Core statements, one per table at the end: ORM objects
-    cost more to build than the rest of the projection (about 0.3 ms per row).
+    Rows are plain dicts written at the end, one batch per table (`insert_rows`, a COPY on
+    PostgreSQL): ORM objects cost more to build than the rest of the projection (about 0.3 ms
+    per row), and an executemany one statement per row.
     """
 
     def __init__(
@@ -340,6 +351,12 @@ class _Batch:
         # By locode: the latest facts of the batch, and whether this node holds the city now.
         self.cities: dict[str, tuple[dict[str, Any], bool]] = {}
         self.registry_changed = False
+        # The typed data of the decisions and certificate events, read once.
+        self.read: dict[int, DecisionRecorded | CredentialIssued | CredentialStatusChanged] = {
+            event.sequence: _LENIENT_MODELS[event.type].from_data(event.data)
+            for event in events
+            if event.type in _LENIENT_MODELS
+        }
         # What this batch needs of what is already held, read in one statement each.
         items = {
             item
@@ -347,7 +364,7 @@ class _Batch:
             for item in (
                 _count(event.subject.get("item"))
                 if event.type is EventType.DECISION_RECORDED
-                else _decision_item(event),
+                else self._decision_item(event),
             )
             if item is not None
         }
@@ -364,7 +381,7 @@ class _Batch:
             if items
             else {}
         )
-        renewed = {r for event in events for r in (_renewed(event),) if r is not None}
+        renewed = {r for event in events for r in (self._renewed(event),) if r is not None}
         credentials = {c for event in events for c in (_subject(event),) if c is not None}
         credentials |= renewed
         certificates = table_of(FederationCertificate).c
@@ -440,8 +457,7 @@ class _Batch:
             (FederationAnomaly, self.anomalies),
             (IngestAlarm, self.alarms),
         ):
-            if rows:
-                self.session.execute(insert(table_of(table)), rows)
+            insert_rows(self.session, table_of(table), rows)
         if self.status_changes:
             self.session.execute(_STATUS_UPDATE, list(self.status_changes.values()))
         if self.closures:
@@ -480,8 +496,8 @@ class _Batch:
 
     def _decision(self, event: Event) -> None:
         item = _count(event.subject.get("item"))
-        data = event.data
-        quorum = data.get("quorum")
+        data = self.read[event.sequence]
+        assert isinstance(data, DecisionRecorded)
         if item is None:
             self._anomaly(
                 event,
@@ -491,13 +507,13 @@ class _Batch:
             return
         if item in self.decisions:
             return  # the item was decided once; a second record changes nothing here
-        quorum_issues = quorum_problems(quorum, self.rule)
+        quorum_issues = quorum_problems(data.quorum, self.rule)
         tally_issues = tally_problems(
-            data.get("votes"),
-            outcome=data.get("outcome"),
-            attending=quorum.get("attending") if isinstance(quorum, Mapping) else None,
+            data.votes,
+            outcome=data.outcome,
+            attending=data.quorum.attending if data.quorum is not None else None,
         )
-        kind, outcome = str(data.get("kind", ""))[:32], str(data.get("outcome", ""))[:32]
+        kind, outcome = (data.kind or "")[:32], (data.outcome or "")[:32]
         locode = str(event.subject.get("locode", ""))[:6]
         self.new_decisions.append(
             {
@@ -524,7 +540,7 @@ class _Batch:
 
     def _decided(self, event: Event, *, kind: str) -> str | None:
         """Why `event` lacks its approved decision of `kind` (None: it has it)."""
-        item = _decision_item(event)
+        item = self._decision_item(event)
         if item is None:
             return "the event names no agenda item (data.decision.item)"
         decision = self.decisions.get(item)
@@ -540,8 +556,12 @@ class _Batch:
         missing = self._decided(event, kind="award")
         if missing is not None:
             self._anomaly(event, AnomalyKind.CERTIFICATE_WITHOUT_DECISION, missing)
+        data = self.read[event.sequence]
+        assert isinstance(data, CredentialIssued)
         try:
-            issued = read_certificate(event, trust_list=self.trust_list, received_at=self.now)
+            issued = read_certificate(
+                event, data.jwt, trust_list=self.trust_list, received_at=self.now
+            )
         except Unverifiable as exc:
             self._anomaly(event, AnomalyKind.UNVERIFIABLE_CERTIFICATE, str(exc))
             if isinstance(exc, RefusedCertificate):
@@ -566,28 +586,26 @@ class _Batch:
             "valid_from": issued.valid_from,
             "valid_until": issued.valid_until,
             "issued_at": issued.issued_at,
-            "token": event.data["jwt"],
+            "token": data.jwt,
             # Status events later in the batch change these before the row is inserted.
             "status": CertificateStatus.ACTIVE,
             "status_changed_at": None,
-            "decision_item": _decision_item(event),
-            "renews": self._renewal(event, issued),
+            "decision_item": self._decision_item(event),
+            "renews": self._renewal(event, data.renews, issued),
             "sequence": event.sequence,
             "projected_at": self.now,
         }
-        self._city(issued, event.data.get("city"))
+        self._city(issued, data.city)
         self.registry_changed = True
 
-    def _renewal(self, event: Event, issued: IssuedCertificate) -> str | None:
-        """The certificate `issued` renews, checked; None (with an anomaly if it named one that
-        fails) when it renews none. The certificate itself is listed either way: the link is
-        the node's record, not part of what its key signed."""
-        claimed = event.data.get("renews")
-        if claimed is None:
+    def _renewal(self, event: Event, named: str | None, issued: IssuedCertificate) -> str | None:
+        """The certificate `issued` renews (`named`, its `data.renews`), checked; None (with an
+        anomaly if it named one that fails) when it renews none. The certificate itself is
+        listed either way: the link is the node's record, not part of what its key signed."""
+        if named is None:
             return None
-        named = claimed if isinstance(claimed, str) else None
         problem: str | None = None
-        if named is None or not 0 < len(named) <= MAX_CREDENTIAL_ID:
+        if not 0 < len(named) <= MAX_CREDENTIAL_ID:
             problem = "data.renews is not a certificate id (1 to 64 characters)"
         elif named == issued.id:
             problem = "a certificate cannot renew itself"
@@ -621,21 +639,20 @@ class _Batch:
         self.renewed_by[named] = issued.id
         return named
 
-    def _city(self, issued: IssuedCertificate, facts: Any) -> None:
+    def _city(self, issued: IssuedCertificate, facts: CityFacts | None) -> None:
         """Describe the city by this certificate unless a later one of the batch does.
 
         Only the node whose jurisdiction holds the city now changes what the registry says of
         it (DESIGN §3); another node's valid certificate (the global node's, from before the
         country's node joined) describes a city the registry has no record of yet, no more."""
-        facts = facts if isinstance(facts, Mapping) else {}
-        region = facts.get("region")
+        facts = facts or CityFacts()
         row = {
             "locode": issued.locode,
             "country": issued.country,
             "name": issued.city_name,
-            "region": region if _text(region, 0, 200) else "",
-            "population": _count(facts.get("population")),
-            "priorities": _priorities(facts.get("priorities")),
+            "region": facts.region,
+            "population": _count(facts.population),
+            "priorities": list(facts.priorities),
             "node_id": self.node_id,
             "facts_issued_at": issued.issued_at,
         }
@@ -696,42 +713,20 @@ class _Batch:
     def _requested(self, event: Event) -> None:
         request = _count(event.subject.get("request"))
         problems = self._assistance_problems(event, request)
-        data = event.data
+        try:
+            data: AssistanceRequested | None = AssistanceRequested.from_data(event.data)
+        except EventDataInvalid as exc:
+            problems.extend(exc.problems)
+            data = None
+        if data is not None and not problems and request is not None and request in self.requests:
+            problems.append(f"request {request} was reported already")
         locode = event.subject.get("locode")
-        if not problems:
-            if not isinstance(locode, str) or not _LOCODE.fullmatch(locode):
-                problems.append("subject.locode is not a UN/LOCODE such as KE-MBA")
-            elif not self._holds(locode[:2], event):
-                problems.append(
-                    f"{locode} is not in node {self.node_id}'s jurisdiction: a node reports "
-                    "the requests of its own cities only"
-                )
-            criterion, stage, national = data["criterion"], data["stage"], data["national"]
-            framework = data["framework"]
-            if not isinstance(criterion, str) or not CRITERION_CODE.fullmatch(criterion):
-                problems.append("data.criterion is not a criterion code such as B.c")
-            elif not isinstance(stage, str) or not criterion.startswith(
-                f"{_STAGE_LETTERS.get(stage, '-')}."
-            ):
-                problems.append(f"data.stage is not the stage of criterion {criterion}")
-            elif national is False and criterion not in self._global_codes():
-                problems.append(
-                    f"{criterion} is marked a baseline criterion but no global framework has it"
-                )
-            if type(national) is not bool:
-                problems.append("data.national is not true or false")
-            if not isinstance(data["kind"], str) or data["kind"] not in set(HelpKind):
-                problems.append("data.kind is not advice, consultation or tool")
-            if (
-                not isinstance(framework, Mapping)
-                or set(framework) != {"id", "version"}
-                or not _text(framework["id"], 1, MAX_FRAMEWORK_ID)
-                or not _text(framework["version"], 1, MAX_FRAMEWORK_VERSION)
-            ):
-                problems.append("data.framework is not {id, version} of the city's framework")
+        if data is not None and not problems:
+            problems.extend(self._gap_problems(event, locode, data))
         if problems:
             self._anomaly(event, AnomalyKind.INVALID_ASSISTANCE, "; ".join(problems))
             return
+        assert data is not None
         assert request is not None
         assert isinstance(locode, str)
         self.requests[request] = (locode, None)
@@ -740,38 +735,72 @@ class _Batch:
             "request": request,
             "locode": locode,
             "country": locode[:2],
-            "criterion": data["criterion"],
-            "national": data["national"],
-            "stage": data["stage"],
-            "kind": data["kind"],
-            "framework_id": data["framework"]["id"],
-            "framework_version": data["framework"]["version"],
+            "criterion": data.criterion,
+            "national": data.national,
+            "stage": data.stage,
+            "kind": data.kind,
+            "framework_id": data.framework.id,
+            "framework_version": data.framework.version,
             "requested_at": event.occurred_at,
             "closure": None,
             "closed_at": None,
             "sequence": event.sequence,
         }
 
+    def _gap_problems(self, event: Event, locode: Any, data: AssistanceRequested) -> list[str]:
+        """What is wrong with a well-formed request: its city, criterion, stage and framework."""
+        problems = []
+        if not isinstance(locode, str) or not _LOCODE.fullmatch(locode):
+            problems.append("subject.locode is not a UN/LOCODE such as KE-MBA")
+        elif not self._holds(locode[:2], event):
+            problems.append(
+                f"{locode} is not in node {self.node_id}'s jurisdiction: a node reports "
+                "the requests of its own cities only"
+            )
+        criterion, stage = data.criterion, data.stage
+        if not CRITERION_CODE.fullmatch(criterion):
+            problems.append("data.criterion is not a criterion code such as B.c")
+        elif not criterion.startswith(f"{_STAGE_LETTERS.get(stage, '-')}."):
+            problems.append(f"data.stage is not the stage of criterion {criterion}")
+        elif data.national is False and criterion not in self._global_codes():
+            problems.append(
+                f"{criterion} is marked a baseline criterion but no global framework has it"
+            )
+        if data.kind not in set(HelpKind):
+            problems.append("data.kind is not advice, consultation or tool")
+        framework = data.framework
+        if (
+            framework.digest is not None
+            or not _text(framework.id, 1, MAX_FRAMEWORK_ID)
+            or not _text(framework.version, 1, MAX_FRAMEWORK_VERSION)
+        ):
+            problems.append("data.framework is not {id, version} of the city's framework")
+        return problems
+
     def _closed(self, event: Event) -> None:
         request = _count(event.subject.get("request"))
         problems = self._assistance_problems(event, request)
-        if not problems:
+        try:
+            closure: str | None = AssistanceClosed.from_data(event.data).closure
+        except EventDataInvalid as exc:
+            problems.extend(exc.problems)
+            closure = None
+        if closure is not None and not problems:
             assert request is not None
             held = self.requests.get(request)
-            closure = event.data["closure"]
             if held is None:
                 problems.append(f"request {request} was not reported (or was refused)")
             elif held[0] != event.subject.get("locode"):
                 problems.append(f"request {request} was asked for {held[0]}")
             elif held[1] is not None:
                 problems.append(f"request {request} was closed already ({held[1]})")
-            if not isinstance(closure, str) or closure not in set(Closure):
+            if closure not in set(Closure):
                 problems.append("data.closure is not resolved or declined")
         if problems:
             self._anomaly(event, AnomalyKind.INVALID_ASSISTANCE, "; ".join(problems))
             return
         assert request is not None
-        closure = event.data["closure"]
+        assert closure is not None
         self.requests[request] = (self.requests[request][0], closure)
         new = self.new_requests.get(request)
         if new is not None:
@@ -785,29 +814,27 @@ class _Batch:
             }
 
     def _assistance_problems(self, event: Event, request: int | None) -> list[str]:
-        """What is wrong with an assistance event's shape: its request id and data members."""
+        """What is wrong with an assistance event's subject: exactly its city and request id."""
         problems = []
         if request is None:
             problems.append("subject.request is not a whole number")
         if set(event.subject) != {"locode", "request"}:
             problems.append("subject must hold exactly locode and request")
-        members = set(event.data)
-        allowed = ASSISTANCE_MEMBERS[event.type]
-        if members != allowed:
-            extra, missing = sorted(members - allowed), sorted(allowed - members)
-            problems.append(
-                "data must hold exactly "
-                + ", ".join(sorted(allowed))
-                + (f"; not {', '.join(extra)[:200]}" if extra else "")
-                + (f"; it lacks {', '.join(missing)}" if missing else "")
-            )
-        elif (
-            event.type is EventType.ASSISTANCE_REQUESTED
-            and request is not None
-            and request in self.requests
-        ):
-            problems.append(f"request {request} was reported already")
         return problems
+
+    def _decision_item(self, event: Event) -> int | None:
+        """The agenda item a certificate or status event carries out (data.decision.item)."""
+        data = self.read.get(event.sequence)
+        if isinstance(data, CredentialIssued | CredentialStatusChanged) and data.decision:
+            return _count(data.decision.item)
+        return None
+
+    def _renewed(self, event: Event) -> str | None:
+        """The certificate a `credential.issued` event says it renews, if a short string."""
+        data = self.read.get(event.sequence)
+        if isinstance(data, CredentialIssued) and data.renews is not None:
+            return data.renews if len(data.renews) <= MAX_CREDENTIAL_ID else None
+        return None
 
     def _holds(self, country: str, event: Event) -> bool:
         """Whether the reporting node's jurisdiction held `country` when the city asked (no
@@ -900,30 +927,11 @@ def _subject(event: Event) -> str | None:
     return credential if isinstance(credential, str) else None
 
 
-def _renewed(event: Event) -> str | None:
-    """The certificate a `credential.issued` event says it renews, if a short string."""
-    if event.type is not EventType.CREDENTIAL_ISSUED:
-        return None
-    renews = event.data.get("renews")
-    return renews if isinstance(renews, str) and len(renews) <= MAX_CREDENTIAL_ID else None
-
-
-def _decision_item(event: Event) -> int | None:
-    decision = event.data.get("decision")
-    return _count(decision.get("item")) if isinstance(decision, Mapping) else None
-
-
 def _count(value: Any) -> int | None:
     """A whole number from zero to what every database's integer column holds, else None."""
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_INTEGER:
         return None
     return value
-
-
-def _priorities(value: Any) -> list[str]:
-    if isinstance(value, str) or not isinstance(value, Sequence):
-        return []
-    return [p for p in value if _text(p, 1, 100)][:MAX_PRIORITIES]
 
 
 def _text(value: Any, shortest: int, longest: int) -> bool:

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NoReturn
 
-from sqlalchemy import insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, func, select
@@ -38,9 +37,15 @@ from sdgcities.federation import (
     Rollback,
     SequenceGap,
 )
-from sdgcities.federation.ingest import impersonator, plan_ingest, report_digest, sign_receipt
+from sdgcities.federation.ingest import (
+    IngestPlan,
+    impersonator,
+    plan_ingest,
+    report_digest,
+    sign_receipt,
+)
 from sdgcities.node.communities.across import take_consents
-from sdgcities.node.db import SessionOpener, session_opener, table_of
+from sdgcities.node.db import SessionOpener, insert_rows, session_opener, table_of
 from sdgcities.node.errors import Conflict, InvalidRequest, NodeError, PayloadTooLarge
 from sdgcities.node.federation_registry.projection import project_events
 from sdgcities.node.state import NodeState
@@ -179,74 +184,24 @@ def ingest_report(
     now = now or utcnow()
     if trust_list is None:
         return Refused(Conflict("the global node holds no trust list yet"))
-    try:
-        batch = ReportBatch.verify(token, trust_list=trust_list)
-    except ReportTooLarge as exc:
-        return Refused(PayloadTooLarge(str(exc)))
-    except ChainError as exc:
-        # Only a report signed by a member (checked first) gets this far: its own log is broken.
-        node = _signer(token, trust_list) or "?"
-        _raise_alarm(session, AlarmKind.CHAIN, node, exc.sequence, str(exc), [token], now)
-        return Refused(InvalidRequest(f"report refused: {exc}"))
-    except ReportInvalid as exc:
-        signer = impersonator(token, trust_list=trust_list)
-        if signer is not None:
-            _raise_alarm(session, AlarmKind.IMPERSONATION, signer, None, str(exc), [token], now)
-        return Refused(InvalidRequest(f"report refused: {exc}"))
-
+    batch = _verified(session, token, trust_list, now)
+    if isinstance(batch, Refused):
+        return batch
     log = _lock_log(session, batch.node_id)
-    digest = report_digest(token)
-    stored = session.exec(
-        select(ReceivedReport).where(ReceivedReport.token_sha256 == digest.removeprefix("sha256:"))
-    ).first()
-    if stored is not None and stored.receipt is not None:
-        assert stored.head_sequence is not None
-        assert stored.head_hash is not None
-        return Accepted(
-            node_id=batch.node_id,
-            first=batch.first,
-            last=batch.last,
-            added=0,
-            head=ChainHead(stored.head_sequence, stored.head_hash),
-            receipt=stored.receipt,
-            replayed=True,
-        )
-
+    digest = report_digest(token).removeprefix("sha256:")
+    replayed = _replay_of_stored(session, batch, digest)
+    if replayed is not None:
+        return replayed
     head = ChainHead(log.head_sequence, log.head_hash)
-    try:
-        plan = plan_ingest(batch, head=head, held=_held_hashes(session, batch, head))
-    except ForkDetected as exc:
-        evidence = [token, *_reports_holding(session, batch.node_id, exc.sequence)]
-        _raise_alarm(session, AlarmKind.FORK, batch.node_id, exc.sequence, str(exc), evidence, now)
-        return Refused(ReportConflict(f"report refused: {exc}", code="fork"))
-    except SequenceGap as exc:
-        log.missing_from, log.missing_to = exc.first_missing, exc.last_missing
-        session.add(log)
-        return Refused(
-            ReportConflict(
-                f"report refused: {exc} (held up to {head.sequence}); "
-                f"send events {exc.first_missing} to {exc.last_missing} first",
-                code="gap",
-                missing=(exc.first_missing, exc.last_missing),
-                node_id=batch.node_id,
-            )
-        )
-    except Rollback as exc:
-        if log.last_issued_at is not None and batch.issued_at <= log.last_issued_at:
-            # An old "nothing after N", sent again: stale, not a claim about the log now.
-            return _accepted_without_storing(state, batch, head, now)
-        _raise_alarm(
-            session, AlarmKind.ROLLBACK, batch.node_id, exc.sequence, str(exc), [token], now
-        )
-        return Refused(ReportConflict(f"report refused: {exc}", code="rollback"))
-
+    plan = _plan(session, state, batch, log, head, now)
+    if not isinstance(plan, IngestPlan):
+        return plan
     log.last_report_at = now
     if log.last_issued_at is None or batch.issued_at > log.last_issued_at:
         log.last_issued_at = batch.issued_at
     if not plan.new:
         session.add(log)
         return _accepted_without_storing(state, batch, head, now)
-
     receipt = sign_receipt(
         batch,
         key=state.signing_key,
@@ -255,42 +210,7 @@ def ingest_report(
         head=plan.head,
         issued_at=now,
     )
-    report = ReceivedReport(
-        node_id=batch.node_id,
-        token_sha256=digest.removeprefix("sha256:"),
-        token=token,
-        first=batch.first,
-        last=batch.last,
-        issued_at=batch.issued_at,
-        source=source,
-        received_at=now,
-        added=len(plan.new),
-        head_sequence=plan.head.sequence,
-        head_hash=plan.head.hash,
-        receipt=receipt,
-    )
-    session.add(report)
-    session.flush()
-    assert report.id is not None
-    session.execute(
-        insert(table_of(IngestedEvent)),
-        [
-            {
-                "node_id": event.node_id,
-                "sequence": event.sequence,
-                "type": event.type.value,
-                "occurred_at": event.occurred_at,
-                "subject": body["subject"],
-                "data": body["data"],
-                "prev_hash": event.prev_hash,
-                "hash": event.hash,
-                "received_at": now,
-                "report_id": report.id,
-            }
-            for event in plan.new
-            for body in (event.body(),)
-        ],
-    )
+    _store(session, batch, plan, digest=digest, receipt=receipt, source=source, now=now)
     # The global registry, decisions and anomalies, committed with the events they come from.
     project_events(
         session=session,
@@ -315,6 +235,135 @@ def ingest_report(
         head=plan.head,
         receipt=receipt,
         replayed=False,
+    )
+
+
+def _verified(
+    session: Session, token: str, trust_list: TrustList, now: datetime
+) -> ReportBatch | Refused:
+    """The report, its signature and chain checked; a refusal raises the alarm it calls for."""
+    try:
+        return ReportBatch.verify(token, trust_list=trust_list)
+    except ReportTooLarge as exc:
+        return Refused(PayloadTooLarge(str(exc)))
+    except ChainError as exc:
+        # Only a report signed by a member (checked first) gets this far: its own log is broken.
+        node = _signer(token, trust_list) or "?"
+        _raise_alarm(session, AlarmKind.CHAIN, node, exc.sequence, str(exc), [token], now)
+        return Refused(InvalidRequest(f"report refused: {exc}"))
+    except ReportInvalid as exc:
+        signer = impersonator(token, trust_list=trust_list)
+        if signer is not None:
+            _raise_alarm(session, AlarmKind.IMPERSONATION, signer, None, str(exc), [token], now)
+        return Refused(InvalidRequest(f"report refused: {exc}"))
+
+
+def _replay_of_stored(session: Session, batch: ReportBatch, digest: str) -> Accepted | None:
+    """The answer given to this very report before (its stored receipt), if it was stored."""
+    stored = session.exec(
+        select(ReceivedReport.receipt, ReceivedReport.head_sequence, ReceivedReport.head_hash)
+        .where(ReceivedReport.token_sha256 == digest)
+        .limit(1)
+    ).first()
+    if stored is None or stored[0] is None:
+        return None
+    receipt, sequence, hash_ = stored
+    assert sequence is not None
+    assert hash_ is not None
+    return Accepted(
+        node_id=batch.node_id,
+        first=batch.first,
+        last=batch.last,
+        added=0,
+        head=ChainHead(sequence, hash_),
+        receipt=receipt,
+        replayed=True,
+    )
+
+
+def _plan(
+    session: Session,
+    state: NodeState,
+    batch: ReportBatch,
+    log: IngestedLog,
+    head: ChainHead,
+    now: datetime,
+) -> IngestPlan | Accepted | Refused:
+    """What the report adds to the held log; a fork, gap or rollback refused with its trace."""
+    try:
+        return plan_ingest(batch, head=head, held=_held_hashes(session, batch, head))
+    except ForkDetected as exc:
+        evidence = [batch.token, *_reports_holding(session, batch.node_id, exc.sequence)]
+        _raise_alarm(session, AlarmKind.FORK, batch.node_id, exc.sequence, str(exc), evidence, now)
+        return Refused(ReportConflict(f"report refused: {exc}", code="fork"))
+    except SequenceGap as exc:
+        log.missing_from, log.missing_to = exc.first_missing, exc.last_missing
+        session.add(log)
+        return Refused(
+            ReportConflict(
+                f"report refused: {exc} (held up to {head.sequence}); "
+                f"send events {exc.first_missing} to {exc.last_missing} first",
+                code="gap",
+                missing=(exc.first_missing, exc.last_missing),
+                node_id=batch.node_id,
+            )
+        )
+    except Rollback as exc:
+        if log.last_issued_at is not None and batch.issued_at <= log.last_issued_at:
+            # An old "nothing after N", sent again: stale, not a claim about the log now.
+            return _accepted_without_storing(state, batch, head, now)
+        _raise_alarm(
+            session, AlarmKind.ROLLBACK, batch.node_id, exc.sequence, str(exc), [batch.token], now
+        )
+        return Refused(ReportConflict(f"report refused: {exc}", code="rollback"))
+
+
+def _store(
+    session: Session,
+    batch: ReportBatch,
+    plan: IngestPlan,
+    *,
+    digest: str,
+    receipt: str,
+    source: ReportSource,
+    now: datetime,
+) -> None:
+    """The report and its new events, the events in one batch (`insert_rows`)."""
+    report = ReceivedReport(
+        node_id=batch.node_id,
+        token_sha256=digest,
+        token=batch.token,
+        first=batch.first,
+        last=batch.last,
+        issued_at=batch.issued_at,
+        source=source,
+        received_at=now,
+        added=len(plan.new),
+        head_sequence=plan.head.sequence,
+        head_hash=plan.head.hash,
+        receipt=receipt,
+    )
+    session.add(report)
+    session.flush()
+    assert report.id is not None
+    insert_rows(
+        session,
+        table_of(IngestedEvent),
+        [
+            {
+                "node_id": event.node_id,
+                "sequence": event.sequence,
+                "type": event.type.value,
+                "occurred_at": event.occurred_at,
+                "subject": event.subject,
+                "data": event.data,
+                "prev_hash": event.prev_hash,
+                "hash": event.hash,
+                "received_at": now,
+                "report_id": report.id,
+            }
+            for event in plan.new
+        ],
     )
 
 
@@ -361,20 +410,25 @@ def _accepted_without_storing(
 
 
 def _lock_log(session: Session, node_id: str) -> IngestedLog:
-    """The node's log row, created at genesis if new, locked until the transaction ends."""
+    """The node's log row, created at genesis if new, locked until the transaction ends.
+
+    One statement: the upsert's no-op update takes the row lock a `SELECT ... FOR UPDATE`
+    would, and returns the row (the ingest updates it at the end anyway)."""
     dialect = session.get_bind().dialect.name
     make_insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(
-        make_insert(IngestedLog)
-        .values(node_id=node_id, head_sequence=0, head_hash=GENESIS_HASH)
-        .on_conflict_do_nothing(index_elements=["node_id"])
+    statement = make_insert(IngestedLog).values(
+        node_id=node_id, head_sequence=0, head_hash=GENESIS_HASH
     )
-    return session.exec(
-        select(IngestedLog)
-        .where(IngestedLog.node_id == node_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
+    log = session.scalars(
+        select(IngestedLog).from_statement(
+            statement.on_conflict_do_update(
+                index_elements=["node_id"], set_={"node_id": statement.excluded.node_id}
+            ).returning(IngestedLog)
+        ),
+        execution_options={"populate_existing": True},
     ).one()
+    assert isinstance(log, IngestedLog)
+    return log
 
 
 def _held_hashes(session: Session, batch: ReportBatch, head: ChainHead) -> dict[int, str]:

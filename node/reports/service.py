@@ -26,6 +26,7 @@ from sqlmodel import Session, col, func, select
 
 from sdgcities.credentials.canonical import content_digest
 from sdgcities.federation import EventType
+from sdgcities.federation.event_data import ReportGenerated
 from sdgcities.node.accounts.models import Role
 from sdgcities.node.actor import Actor
 from sdgcities.node.applications import service as applications
@@ -326,13 +327,13 @@ def generate_report(
         node_id=settings.node_id,
         type=EventType.REPORT_GENERATED,
         subject={"locode": application.city_locode, "application": saved_id(application.id)},
-        data={
-            "stage": application.stage,
-            "version": version,
-            "digest": report.digest,
-            "recommendation": document.recommendation.value,
-            "gaps": document.gaps,
-        },
+        data=ReportGenerated(
+            stage=application.stage,
+            version=version,
+            digest=report.digest,
+            recommendation=document.recommendation.value,
+            gaps=tuple(document.gaps),
+        ),
         occurred_at=now,
     )
     return report

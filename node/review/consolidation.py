@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from sqlmodel import Session
 
 from sdgcities.federation import EventType
+from sdgcities.federation.event_data import FrameworkKey, ReviewCompleted
 from sdgcities.node.actor import Actor
 from sdgcities.node.applications import service as applications
 from sdgcities.node.applications.models import Application, ApplicationState
@@ -122,18 +123,16 @@ def consolidate(
         node_id=node_id,
         type=EventType.REVIEW_COMPLETED,
         subject={"locode": application.city_locode, "application": saved_id(application.id)},
-        data={
-            "stage": application.stage,
-            "level": frameworks.document_of(framework).stage(application.stage).level,
-            "framework": {
-                "id": framework.framework_id,
-                "version": framework.version,
-                "digest": framework.digest,
-            },
-            "recommendation": data.recommendation.value,
-            "verdicts": {verdict.value: counts.get(verdict.value, 0) for verdict in Verdict},
-            "reviewers": len(assignments),
-        },
+        data=ReviewCompleted(
+            stage=application.stage,
+            level=frameworks.document_of(framework).stage(application.stage).level,
+            framework=FrameworkKey(
+                id=framework.framework_id, version=framework.version, digest=framework.digest
+            ),
+            recommendation=data.recommendation.value,
+            verdicts={verdict.value: counts.get(verdict.value, 0) for verdict in Verdict},
+            reviewers=len(assignments),
+        ),
         occurred_at=consolidation.consolidated_at,
     )
     return consolidation

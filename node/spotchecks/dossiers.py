@@ -24,6 +24,7 @@ from sdgcities.credentials import Error as CredentialsError
 from sdgcities.credentials import TrustList, isoformat
 from sdgcities.federation import EventType
 from sdgcities.federation.errors import MessageRefused
+from sdgcities.federation.event_data import SpotcheckResult
 from sdgcities.federation.spotcheck import (
     DOSSIER_REQUEST_TYP,
     SPOTCHECK_OUTCOME_TYP,
@@ -318,12 +319,12 @@ def receive_outcome(
             "credential": certificate.id,
             "round": outcome.round_id,
         },
-        data={
-            "outcome": outcome.outcome.value,
-            "by": outcome.issuer,
-            "criteria": sorted({r.criterion for r in outcome.reasons}),
-            "suspensionProposed": received.proposal_id is not None,
-        },
+        data=SpotcheckResult(
+            outcome=outcome.outcome.value,
+            by=outcome.issuer,
+            criteria=tuple(sorted({r.criterion for r in outcome.reasons})),
+            suspension_proposed=received.proposal_id is not None,
+        ),
         occurred_at=utcnow(),
     )
     return received, True

@@ -30,6 +30,7 @@ from sdgcities.credentials import (
     parse_json_object,
 )
 from sdgcities.federation import ChainHead, EventType
+from sdgcities.federation.event_data import LogHead, SpotcheckResult, SpotcheckSelected
 from sdgcities.federation.spotcheck import (
     GLOBAL_NODE_ID,
     Candidate,
@@ -209,13 +210,13 @@ def draw_round(
         node_id=settings.node_id,
         type=EventType.SPOTCHECK_SELECTED,
         subject={"round": round_id},
-        data={
-            "document": digest,
-            "logHead": {"sequence": sequence, "hash": head_hash},
-            "rate": chosen_rate,
-            "candidates": len(candidates),
-            "selected": len(document["selected"]),
-        },
+        data=SpotcheckSelected(
+            document=digest,
+            log_head=LogHead(sequence=sequence, hash=head_hash),
+            rate=chosen_rate,
+            candidates=len(candidates),
+            selected=len(document["selected"]),
+        ),
     )
     return drawn
 
@@ -437,10 +438,10 @@ def record_outcome(
             "locode": check.locode,
             "credential": check.credential_id,
         },
-        data={
-            "outcome": data.outcome.value,
-            "criteria": sorted({r.criterion for r in data.reasons}),
-        },
+        data=SpotcheckResult(
+            outcome=data.outcome.value,
+            criteria=tuple(sorted({r.criterion for r in data.reasons})),
+        ),
     )
     return deliver(session=session, state=state, check=check)
 

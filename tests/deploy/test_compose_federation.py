@@ -37,6 +37,7 @@ import pytest
 from sqlmodel import Session
 
 from sdgcities.credentials import CertificateIssue, Decision, FrameworkRef, StatusEntry
+from sdgcities.federation.event_data import CityFacts
 from sdgcities.node.config import get_settings
 from sdgcities.node.db import make_engine
 from sdgcities.node.identity.service import load_active_key
@@ -222,7 +223,7 @@ def award(node: ComposeNode, locode: str, city: str) -> str:
                 locode=locode,
                 credential_id=credential_id,
                 token=token,
-                city={"region": "", "population": None, "priorities": ["Housing"]},
+                city=CityFacts(priorities=("Housing",)),
             )
             session.commit()
             return credential_id

@@ -25,13 +25,14 @@ def make_chain(
     node_id: str = "KE",
     previous: Event | None = None,
     data: Mapping[str, Any] | None = None,
+    type: EventType = EventType.CREDENTIAL_ISSUED,
 ) -> list[Event]:
     events: list[Event] = []
     for n in range(count):
         previous = Event.create(
             previous,
             node_id=node_id,
-            type=EventType.CREDENTIAL_ISSUED,
+            type=type,
             occurred_at=T0 + timedelta(minutes=n),
             subject={"locode": "KE-NBO", "credential": f"urn:uuid:{n}"},
             data=dict(data) if data is not None else {"n": n},

@@ -24,6 +24,14 @@ from sqlmodel import Session
 from sdgcities.cli.node_init import initialise_node
 from sdgcities.credentials import CertificateIssue, Decision, FrameworkRef, SigningKey, StatusEntry
 from sdgcities.federation import EventType
+from sdgcities.federation.event_data import (
+    CityFacts,
+    CredentialIssued,
+    DecisionRecorded,
+    DecisionRef,
+    QuorumCounts,
+    Votes,
+)
 from sdgcities.node.config import get_settings
 from sdgcities.node.db import make_engine
 from sdgcities.node.events.service import append_event
@@ -391,14 +399,14 @@ def _committee_member(
     return user_id, {"Authorization": f"Bearer {token.json()['token']}"}
 
 
-AWARD_QUORUM = {
-    "sitting": 3,
-    "attending": 3,
-    "required": 2,
-    "nonGovernmentAttending": 2,
-    "requiredNonGovernment": 1,
-    "met": True,
-}
+AWARD_QUORUM = QuorumCounts(
+    sitting=3,
+    attending=3,
+    required=2,
+    non_government_attending=2,
+    required_non_government=1,
+    met=True,
+)
 
 
 def append_award(
@@ -409,7 +417,7 @@ def append_award(
     locode: str,
     credential_id: str,
     token: str,
-    city: dict[str, Any],
+    city: CityFacts,
     renews: str | None = None,
 ) -> None:
     """Append to a node's own log what its committee's award writes: the approved decision and
@@ -420,23 +428,23 @@ def append_award(
         node_id=node_id,
         type=EventType.DECISION_RECORDED,
         subject={"meeting": 1, "item": item, "locode": locode, "application": item},
-        data={
-            "kind": "award",
-            "outcome": "approved",
-            "quorum": AWARD_QUORUM,
-            "votes": {"yes": 3, "no": 0, "abstain": 0},
-        },
+        data=DecisionRecorded(
+            kind="award",
+            outcome="approved",
+            quorum=AWARD_QUORUM,
+            votes=Votes(yes=3, no=0, abstain=0),
+        ),
     )
     append_event(
         session=session,
         node_id=node_id,
         type=EventType.CREDENTIAL_ISSUED,
         subject={"locode": locode, "credential": credential_id},
-        data={
-            "id": credential_id,
-            "decision": {"meeting": "meeting 1: Q1", "item": item},
-            "jwt": token,
-            "city": city,
-            **({"renews": renews} if renews is not None else {}),
-        },
+        data=CredentialIssued(
+            id=credential_id,
+            decision=DecisionRef(meeting="meeting 1: Q1", item=item),
+            jwt=token,
+            city=city,
+            renews=renews,
+        ),
     )

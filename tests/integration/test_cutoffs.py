@@ -27,6 +27,13 @@ from sqlmodel import Session
 
 from sdgcities.credentials import FrameworkRef, SigningKey, StatusEntry
 from sdgcities.federation import EventType
+from sdgcities.federation.event_data import (
+    CredentialIssued,
+    DecisionRecorded,
+    DecisionRef,
+    QuorumCounts,
+    Votes,
+)
 from sdgcities.node.config import DEVELOPMENT_PASSPHRASE, get_settings
 from sdgcities.node.db import make_engine
 from sdgcities.node.events.service import append_event
@@ -57,30 +64,30 @@ def _report(http: httpx.Client, global_node: Node, ke: Node, token: str, n: int)
                 node_id="KE",
                 type=EventType.DECISION_RECORDED,
                 subject={"meeting": 1, "item": n, "locode": "KE-NBO", "application": n},
-                data={
-                    "kind": "award",
-                    "outcome": "approved",
-                    "quorum": {
-                        "sitting": 3,
-                        "attending": 3,
-                        "required": 2,
-                        "nonGovernmentAttending": 2,
-                        "requiredNonGovernment": 1,
-                        "met": True,
-                    },
-                    "votes": {"yes": 3, "no": 0, "abstain": 0},
-                },
+                data=DecisionRecorded(
+                    kind="award",
+                    outcome="approved",
+                    quorum=QuorumCounts(
+                        sitting=3,
+                        attending=3,
+                        required=2,
+                        non_government_attending=2,
+                        required_non_government=1,
+                        met=True,
+                    ),
+                    votes=Votes(yes=3, no=0, abstain=0),
+                ),
             )
             append_event(
                 session=session,
                 node_id="KE",
                 type=EventType.CREDENTIAL_ISSUED,
                 subject={"locode": "KE-NBO", "credential": certificate_id(n)},
-                data={
-                    "id": certificate_id(n),
-                    "decision": {"meeting": "meeting 1: Q1", "item": n},
-                    "jwt": token,
-                },
+                data=CredentialIssued(
+                    id=certificate_id(n),
+                    decision=DecisionRef(meeting="meeting 1: Q1", item=n),
+                    jwt=token,
+                ),
             )
             session.commit()
     finally:

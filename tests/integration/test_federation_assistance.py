@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from sdgcities.federation import EventType
+from sdgcities.federation.event_data import AssistanceClosed, AssistanceRequested, FrameworkKey
 from sdgcities.node.db import make_engine, transaction
 from sdgcities.node.events.service import append_event
 
@@ -38,13 +39,13 @@ def ask(
                 node_id=node.node_id,
                 type=EventType.ASSISTANCE_REQUESTED,
                 subject=subject,
-                data={
-                    "criterion": criterion,
-                    "national": False,
-                    "stage": "evidence-based-processes",
-                    "kind": "consultation",
-                    "framework": {"id": "sdgcities-baseline", "version": "1"},
-                },
+                data=AssistanceRequested(
+                    criterion=criterion,
+                    national=False,
+                    stage="evidence-based-processes",
+                    kind="consultation",
+                    framework=FrameworkKey(id="sdgcities-baseline", version="1"),
+                ),
             )
             if closure is not None:
                 append_event(
@@ -52,7 +53,7 @@ def ask(
                     node_id=node.node_id,
                     type=EventType.ASSISTANCE_CLOSED,
                     subject=subject,
-                    data={"closure": closure},
+                    data=AssistanceClosed(closure=closure),
                 )
     finally:
         engine.dispose()

@@ -21,6 +21,7 @@ from sdgcities.credentials import (
     StatusEntry,
     sdgcities_context_document,
 )
+from sdgcities.federation.event_data import CityFacts
 from sdgcities.node.config import get_settings
 from sdgcities.node.db import make_engine, transaction
 from sdgcities.node.identity.service import load_active_key
@@ -75,7 +76,7 @@ def issue(
                 locode=locode,
                 credential_id=credential_id,
                 token=token,
-                city={"region": "", "population": None, "priorities": priorities},
+                city=CityFacts(priorities=tuple(priorities)),
                 renews=renews,
             )
             return credential_id

@@ -31,6 +31,7 @@ from sdgcities.credentials import (
     SigningKey,
     StatusEntry,
 )
+from sdgcities.federation.event_data import CityFacts
 from sdgcities.node.config import DEVELOPMENT_PASSPHRASE, get_settings
 from sdgcities.node.db import make_engine
 
@@ -102,7 +103,7 @@ def report_in_log(node: Node, locode: str, credential_id: str, token: str, item:
                 locode=locode,
                 credential_id=credential_id,
                 token=token,
-                city={"region": "Forged", "population": 1, "priorities": ["Forged"]},
+                city=CityFacts(region="Forged", population=1, priorities=("Forged",)),
             )
             session.commit()
     finally:

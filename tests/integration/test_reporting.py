@@ -11,17 +11,19 @@ import sqlite3
 import subprocess
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 from sqlmodel import Session, col, select
 
+from sdgcities.credentials import isoformat
 from sdgcities.federation import GENESIS, Event, EventType, verify_chain
+from sdgcities.federation.event_data import CredentialIssued, CredentialStatusChanged
 from sdgcities.node.db import make_engine
 from sdgcities.node.events.service import append_event
 from sdgcities.node.ingest.models import IngestAlarm, IngestedEvent, ReceivedReport
+from sdgcities.node.timeutil import utcnow
 
 from .harness import Node, federation
 
@@ -45,7 +47,11 @@ def _issue_and_revoke(node: Node, count: int) -> None:
                     node_id=node.node_id,
                     type=kind,
                     subject={"locode": f"{node.node_id}-ABC", "credential": f"urn:uuid:{n}"},
-                    data={"n": n, "at": datetime.now(UTC).isoformat()},
+                    data=(
+                        CredentialStatusChanged(id=f"urn:uuid:{n}", valid_from=isoformat(utcnow()))
+                        if kind is EventType.CREDENTIAL_REVOKED
+                        else CredentialIssued(id=f"urn:uuid:{n}", valid_from=isoformat(utcnow()))
+                    ),
                 )
                 session.commit()
     finally:

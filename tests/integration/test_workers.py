@@ -17,7 +17,6 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -25,8 +24,9 @@ import psycopg
 import pytest
 from sqlmodel import Session, col, select
 
-from sdgcities.credentials import StatusEntry
+from sdgcities.credentials import StatusEntry, isoformat
 from sdgcities.federation import EventType
+from sdgcities.federation.event_data import CredentialIssued, CredentialStatusChanged
 from sdgcities.node.config import get_settings
 from sdgcities.node.db import make_engine
 from sdgcities.node.events.service import append_event
@@ -35,6 +35,7 @@ from sdgcities.node.ingest.models import IngestAlarm, IngestedEvent, ReceivedRep
 from sdgcities.node.leader import LEADER_APPLICATION_NAME
 from sdgcities.node.state import NodeState
 from sdgcities.node.status.service import set_status_bits
+from sdgcities.node.timeutil import utcnow
 from sdgcities.node.verification.service import VerifierCache
 
 from ..conftest import TemporaryDatabases
@@ -98,7 +99,11 @@ def awards(database_url: str, node_id: str, count: int, pause: float) -> None:
                     node_id=node_id,
                     type=kind,
                     subject={"locode": f"{node_id}-MBA", "credential": f"urn:uuid:{n}"},
-                    data={"n": n, "at": datetime.now(UTC).isoformat()},
+                    data=(
+                        CredentialStatusChanged(id=f"urn:uuid:{n}", valid_from=isoformat(utcnow()))
+                        if kind is EventType.CREDENTIAL_REVOKED
+                        else CredentialIssued(id=f"urn:uuid:{n}", valid_from=isoformat(utcnow()))
+                    ),
                 )
                 session.commit()
             time.sleep(pause)

@@ -81,7 +81,7 @@ def test_a_majority_with_a_non_government_member_is_a_quorum() -> None:
         "recused": 0,
         "met": True,
     }
-    assert count.to_json()["nonGovernmentAttending"] == 1
+    assert count.to_event().to_data()["nonGovernmentAttending"] == 1
 
 
 def test_shortfalls_name_the_counts() -> None:
@@ -126,7 +126,7 @@ def test_a_recused_member_counts_as_neither_sitting_nor_attending() -> None:
         "2 of 4 sitting members (1 recused from the item) attend and at least 3 are needed"
     ]
     assert recused.to_record()["recused"] == 1
-    assert recused.to_json()["recused"] == 1
+    assert recused.to_event().to_data()["recused"] == 1
 
 
 def test_a_recusal_of_an_absent_member_lowers_the_bar() -> None:

@@ -17,6 +17,7 @@ from sdgcities.federation import (
     ReportBatch,
     verify_chain,
 )
+from sdgcities.federation.event_data import ApplicationChanged
 from sdgcities.node.accounts.models import Role
 from sdgcities.node.app import allowed_roles
 from sdgcities.node.events.routes import router as events_router
@@ -65,7 +66,7 @@ def five_events(session: Session) -> ChainHead:
             node_id="KE",
             type=EventType.APPLICATION_SUBMITTED,
             subject={"locode": "KE-NBO", "application": n},
-            data={"stage": "qualification"},
+            data=ApplicationChanged(stage="qualification"),
         )
     session.commit()
     return start

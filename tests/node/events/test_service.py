@@ -16,6 +16,15 @@ from sdgcities.federation import (
     EventType,
     verify_chain,
 )
+from sdgcities.federation.event_data import (
+    CityFacts,
+    CredentialIssued,
+    DecisionRecorded,
+    EventData,
+    LogHead,
+    SharingConsent,
+    SpotcheckSelected,
+)
 from sdgcities.node.db import transaction
 from sdgcities.node.events.models import EventRecord
 from sdgcities.node.events.service import append_event, list_events, log_head, verify_log
@@ -25,13 +34,14 @@ from ..conftest import Backend
 from ..fresh_database import fresh_state
 
 
-def append(session: Session, n: int = 0, **data: object) -> EventRecord:
+def append(session: Session, n: int = 0, data: EventData | None = None) -> EventRecord:
+    data = data or CredentialIssued(id=f"urn:uuid:{n}")
     return append_event(
         session=session,
         node_id="KE",
-        type=EventType.CREDENTIAL_ISSUED,
+        type=next(iter(data.TYPES)),
         subject={"locode": "KE-NBO", "credential": f"urn:uuid:{n}"},
-        data=data or {"n": n},
+        data=data,
     )
 
 
@@ -50,15 +60,32 @@ def test_appends_chain_from_the_head_and_move_it(session: Session) -> None:
 def test_stored_log_verifies_from_genesis_after_a_round_trip(session: Session) -> None:
     # Floats, nesting, nulls and non-ASCII text must come back from JSON columns unchanged
     # enough to hash the same on both databases.
-    append(session, 1, score=0.1, nested={"list": [1, "São Tomé", None, True]})
-    append(session, 2, big=2**53 - 1, empty={}, flag=False)
+    append(
+        session,
+        1,
+        SpotcheckSelected(
+            document="sha256:" + "0" * 64,
+            log_head=LogHead(sequence=2**53 - 1, hash="sha256:" + "1" * 64),
+            rate=0.1,
+            candidates=0,
+            selected=0,
+        ),
+    )
+    append(
+        session,
+        2,
+        CredentialIssued(
+            id="urn:uuid:2", city=CityFacts(region="São Tomé", population=None, priorities=())
+        ),
+    )
+    append(session, 3, SharingConsent(share=False))
     occurred = datetime(2026, 3, 1, 9, 30, 15, 999_999, tzinfo=UTC)
     record = append_event(
         session=session,
         node_id="KE",
         type=EventType.DECISION_RECORDED,
         subject={"application": 7},
-        data={},
+        data=DecisionRecorded(),
         occurred_at=occurred,
     )
     session.commit()
@@ -82,7 +109,11 @@ def test_an_invalid_event_adds_nothing(session: Session) -> None:
     before = log_head(session=session)
     with pytest.raises(EventInvalid, match="subject keys"):
         append_event(
-            session=session, node_id="KE", type=EventType.NODE_JOINED, subject={"X": 1}, data={}
+            session=session,
+            node_id="KE",
+            type=EventType.COMMUNITY_SHARING,
+            subject={"X": 1},
+            data=SharingConsent(share=True),
         )
     assert log_head(session=session) == before
 

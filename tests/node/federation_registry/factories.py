@@ -20,6 +20,7 @@ from sdgcities.credentials import (
     StatusEntry,
 )
 from sdgcities.federation import MAX_REPORT_EVENTS, Event, EventType, sign_report
+from sdgcities.federation.event_data import CredentialIssued, CredentialStatusChanged, DecisionRef
 from sdgcities.node.events.service import list_events
 from sdgcities.node.ingest.models import ReportSource
 from sdgcities.node.ingest.service import Accepted, held_head, ingest_report
@@ -126,13 +127,14 @@ class MemberLog:
             valid_until=now + timedelta(days=valid_days),
             status=StatusEntry(f"{base}/status/1", 7),
         ).sign(key or self.member.key, issued_at=now)
-        data: dict[str, Any] = {
-            "id": credential_id,
-            "stage": stage,
-            "level": STAGE_LEVELS[stage],
-            "decision": {"meeting": "meeting 1: Q1", "item": item},
-            "jwt": token,
-        }
+        data = CredentialIssued(
+            id=credential_id,
+            stage=stage,
+            level=STAGE_LEVELS[stage],
+            decision=DecisionRef(meeting="meeting 1: Q1", item=item),
+            jwt=token,
+        ).to_data()
+        # `city` and `renews` as given: the tests send malformed ones too.
         if city is not None:
             data["city"] = city
         if renews is not None:
@@ -150,7 +152,9 @@ class MemberLog:
         self.append(
             STATUS_TYPES[kind],
             {"locode": locode, "credential": credential_id},
-            {"reason": "spot-check", "decision": {"meeting": "meeting 1: Q1", "item": item}},
+            CredentialStatusChanged(
+                reason="spot-check", decision=DecisionRef(meeting="meeting 1: Q1", item=item)
+            ).to_data(),
         )
 
     def ask(

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from sdgcities.credentials import SigningKey
+from sdgcities.federation.event_data import read_data
 from sdgcities.node.events.service import append_event
 from sdgcities.node.federation_registry.models import FederationAnomaly, FederationCertificate
 from sdgcities.node.timeutil import utcnow
@@ -222,7 +223,7 @@ def test_the_global_nodes_own_certificates_arrive_through_its_local_ingest(
             node_id="global",
             type=event.type,
             subject=body["subject"],
-            data=body["data"],
+            data=read_data(event),
             occurred_at=event.occurred_at,
         )
     session.commit()

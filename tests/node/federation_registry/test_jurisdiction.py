@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from sdgcities.federation import EventType, ReportBatch
+from sdgcities.federation.event_data import read_data
 from sdgcities.node.events.service import append_event
 from sdgcities.node.federation_registry.models import FederationCertificate
 from sdgcities.node.federation_registry.projection import SIGNING_TIME_LEEWAY
@@ -68,7 +69,7 @@ def relay(own: MemberLog, *, session: Session, backend: Backend) -> None:
             node_id="global",
             type=event.type,
             subject=body["subject"],
-            data=body["data"],
+            data=read_data(event),
             occurred_at=event.occurred_at,
         )
     own.sent = len(own.events)

@@ -22,6 +22,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from sdgcities.federation import EventType
+from sdgcities.federation.event_data import CredentialIssued
 from sdgcities.federation.onboarding import JoinRequest
 from sdgcities.node.accounts.models import Role
 from sdgcities.node.accounts.schemas import UserCreate
@@ -154,7 +155,7 @@ class Federation:
                     node_id="KE",
                     type=EventType.CREDENTIAL_ISSUED,
                     subject={"locode": "KE-NBO", "credential": f"urn:uuid:{n}"},
-                    data={"n": n},
+                    data=CredentialIssued(id=f"urn:uuid:{n}"),
                 )
                 session.commit()
 
