@@ -22,14 +22,29 @@ revision it received and an older one, arriving late, changes nothing:
      "invitedCount": 4,                          # how many cities, of every country
      "joined": [{"locode": "TZ-DAR", "name": "Dar es Salaam"}],   # every country's, joined only
      "events": [{"id": 2, "kind": "webinar", "title": "...",
-                 "startsAt": "2027-01-05T09:00:00Z", "minutes": 60, "cancelled": false}]}
+                 "startsAt": "2027-01-05T09:00:00Z", "minutes": 60, "cancelled": false}],
+     "posts": [{"id": 5, "author": "Amina Odhiambo", "city": "KE-MBA",   # null: the secretariat
+                "text": "...", "postedAt": "2027-01-02T10:00:00Z"}]}  # newest last, at most 50
 
 `invited` names the audience's own cities, never another country's: a city invited elsewhere,
 or one that declined, is not shown before it joins (its gaps are its own until it consents).
+
+The discussion travels the other way too: a member node sends a city's post as a
+`CommunityPostMessage` (`typ: community-post+jwt`), signed with its own key, for the global
+node's audience, short-lived, a `jti` seen once; the global node checks the signature first (a
+key on its trust list, any member's), then which node signed it, and only then what it says:
+
+    {"community": 7, "city": "KE-MBA", "author": "Amina Odhiambo", "text": "..."}
+
+Posts are personal text, so they never enter the federation event log (kept for good): they
+travel in these messages only. The newest reach every member node in the community document,
+which may therefore be up to `MAX_COMMUNITY_BYTES` (256 KB, not the 64 KB of the other
+messages): 50 posts of 2,000 characters, written escaped, do not fit in 64 KB.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -39,19 +54,30 @@ from sdgcities.credentials import SigningKey, TrustList, isoformat
 
 from .errors import MessageRefused
 from .spotcheck import (
+    MAX_MESSAGE_BYTES,
     MAX_TEXT,
     OUTCOME_LIFETIME,
+    REQUEST_LIFETIME,
     _claim_positive,
+    _claim_text,
     _message_node_id,
     _sign,
     _verify_global,
+    _verify_signed,
 )
 
 __all__ = [
     "COMMUNITY_INVITATION_TYP",
+    "COMMUNITY_POST_TYP",
+    "MAX_COMMUNITY_BYTES",
+    "MAX_POSTS",
+    "MAX_POST_TEXT",
     "CommunityEventInfo",
     "CommunityInvitation",
+    "CommunityPostInfo",
+    "CommunityPostMessage",
     "JoinedCity",
+    "newest_posts",
 ]
 
 COMMUNITY_INVITATION_TYP: Final = "community-invitation+jwt"
@@ -59,6 +85,13 @@ MAX_GAPS: Final = 20
 MAX_CITIES: Final = 50
 MAX_EVENTS: Final = 100
 MAX_TITLE: Final = 200
+COMMUNITY_POST_TYP: Final = "community-post+jwt"
+MAX_POSTS: Final = 50
+MAX_POST_TEXT: Final = 2000
+MAX_AUTHOR: Final = 200
+MAX_COMMUNITY_BYTES: Final = 256 * 1024
+# The posts' share of a community document, written as JSON (escaped): the newest that fit.
+POSTS_BUDGET: Final = 128 * 1024
 EVENT_KINDS: Final = frozenset({"webinar", "peer_exchange"})
 
 _LOCODE: Final = re.compile(r"[A-Z]{2}-[A-Z2-9]{3}")
@@ -98,6 +131,41 @@ class CommunityEventInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class CommunityPostInfo:
+    """A post of the discussion across countries (`id` on the global node); `city` None for
+    the global secretariat's."""
+
+    id: int
+    author: str
+    city: str | None
+    text: str
+    posted_at: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "author": self.author,
+            "city": self.city,
+            "text": self.text,
+            "postedAt": isoformat(self.posted_at),
+        }
+
+
+def newest_posts(posts: list[CommunityPostInfo]) -> list[CommunityPostInfo]:
+    """Of `posts` (oldest first), the newest `MAX_POSTS` whose JSON stays within the posts'
+    budget, oldest first, so a document of long, escaped posts stays under its bound."""
+    kept: list[CommunityPostInfo] = []
+    used = 0
+    for post in reversed(posts):
+        size = len(json.dumps(post.to_json()))
+        if len(kept) == MAX_POSTS or used + size > POSTS_BUDGET:
+            break
+        kept.append(post)
+        used += size
+    return kept[::-1]
+
+
+@dataclass(frozen=True, slots=True)
 class CommunityInvitation:
     """Community `community_id` of the global node, at `revision`, as member `node_id` sees it."""
 
@@ -113,6 +181,7 @@ class CommunityInvitation:
     invited_count: int
     joined: tuple[JoinedCity, ...]
     events: tuple[CommunityEventInfo, ...]
+    posts: tuple[CommunityPostInfo, ...]
     issued_at: datetime
     expires_at: datetime
     jti: str
@@ -134,6 +203,7 @@ class CommunityInvitation:
         invited_count: int,
         joined: tuple[JoinedCity, ...] | list[JoinedCity] = (),
         events: tuple[CommunityEventInfo, ...] | list[CommunityEventInfo] = (),
+        posts: tuple[CommunityPostInfo, ...] | list[CommunityPostInfo] = (),
         now: datetime | None = None,
         lifetime: timedelta = OUTCOME_LIFETIME,
     ) -> str:
@@ -148,6 +218,7 @@ class CommunityInvitation:
             "invitedCount": invited_count,
             "joined": [city.to_json() for city in joined],
             "events": [event.to_json() for event in events],
+            "posts": [post.to_json() for post in posts],
         }
         return _sign(
             claims,
@@ -166,7 +237,12 @@ class CommunityInvitation:
         """The message, once its signature (the global node's key, first), `typ`, size,
         audience and time are checked; then every member's shape."""
         payload, envelope = _verify_global(
-            token, typ=COMMUNITY_INVITATION_TYP, trust_list=trust_list, audience=audience, now=now
+            token,
+            typ=COMMUNITY_INVITATION_TYP,
+            trust_list=trust_list,
+            audience=audience,
+            now=now,
+            max_bytes=MAX_COMMUNITY_BYTES,
         )
         node_id = _message_node_id(payload)
         invited = _list(payload, "invited", MAX_CITIES)
@@ -188,6 +264,87 @@ class CommunityInvitation:
             invited_count=_claim_positive(payload, "invitedCount"),
             joined=tuple(_joined(city) for city in _list(payload, "joined", MAX_CITIES)),
             events=tuple(_event(event) for event in _list(payload, "events", MAX_EVENTS)),
+            posts=tuple(_post(post) for post in _list(payload, "posts", MAX_POSTS)),
+            issued_at=envelope.issued_at,
+            expires_at=envelope.expires_at,
+            jti=envelope.jti,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CommunityPostMessage:
+    """A post by `author` of city `city` to community `community_id` of the global node, sent by
+    node `node_id` (the node whose key signed it)."""
+
+    node_id: str
+    issuer: str
+    audience: str
+    community_id: int
+    city: str
+    author: str
+    text: str
+    issued_at: datetime
+    expires_at: datetime
+    jti: str
+
+    @classmethod
+    def sign(
+        cls,
+        *,
+        key: SigningKey,
+        issuer: str,
+        audience: str,
+        community_id: int,
+        city: str,
+        author: str,
+        text: str,
+        now: datetime | None = None,
+        lifetime: timedelta = REQUEST_LIFETIME,
+    ) -> str:
+        claims = {"community": community_id, "city": city, "author": author, "text": text}
+        return _sign(
+            claims,
+            typ=COMMUNITY_POST_TYP,
+            key=key,
+            issuer=issuer,
+            audience=audience,
+            now=now,
+            lifetime=lifetime,
+        )
+
+    @classmethod
+    def from_jws(
+        cls, token: str, *, trust_list: TrustList, audience: str, now: datetime | None = None
+    ) -> Self:
+        """The post, once its signature (a key of a node on the trust list, first), `typ`,
+        size, audience and time are checked; then its members. Which node may post for the
+        city is the receiver's to check (`node_id`)."""
+        payload, envelope, node = _verify_signed(
+            token,
+            typ=COMMUNITY_POST_TYP,
+            trust_list=trust_list,
+            audience=audience,
+            now=now,
+            signer=None,
+            max_bytes=MAX_MESSAGE_BYTES,
+        )
+        members = {"community", "city", "author", "text", "iss", "aud", "iat", "exp", "jti"}
+        if set(payload) != members:
+            raise MessageRefused(f"a post has exactly {', '.join(sorted(members))}")
+        city = payload["city"]
+        if not isinstance(city, str) or not _LOCODE.fullmatch(city):
+            raise MessageRefused("city must be a UN/LOCODE (KE-MBA)")
+        text = _string(payload["text"], "text", MAX_POST_TEXT, empty=False)
+        if not text.strip():
+            raise MessageRefused("text must not be blank")
+        return cls(
+            node_id=node.id,
+            issuer=envelope.issuer,
+            audience=envelope.audience,
+            community_id=_claim_positive(payload, "community"),
+            city=city,
+            author=_string(_claim_text(payload, "author"), "author", MAX_AUTHOR, empty=False),
+            text=text,
             issued_at=envelope.issued_at,
             expires_at=envelope.expires_at,
             jti=envelope.jti,
@@ -241,4 +398,27 @@ def _event(value: Any) -> CommunityEventInfo:
         starts_at=starts_at,
         minutes=minutes,
         cancelled=value["cancelled"],
+    )
+
+
+def _post(value: Any) -> CommunityPostInfo:
+    members = {"id", "author", "city", "text", "postedAt"}
+    if not isinstance(value, dict) or set(value) != members:
+        raise MessageRefused(f"each post is an object with {', '.join(sorted(members))}")
+    city = value["city"]
+    if city is not None and (not isinstance(city, str) or not _LOCODE.fullmatch(city)):
+        raise MessageRefused("a post's city must be a UN/LOCODE or null")
+    posted = value["postedAt"]
+    if not isinstance(posted, str) or not _MOMENT.fullmatch(posted):
+        raise MessageRefused("a post's postedAt is written YYYY-MM-DDThh:mm:ssZ")
+    try:
+        posted_at = datetime.fromisoformat(posted[:-1]).replace(tzinfo=UTC)
+    except ValueError as exc:
+        raise MessageRefused(f"{posted} is not a date-time") from exc
+    return CommunityPostInfo(
+        id=_claim_positive(value, "id"),
+        author=_string(value["author"], "a post's author", MAX_AUTHOR, empty=False),
+        city=city,
+        text=_string(value["text"], "a post's text", MAX_POST_TEXT, empty=False),
+        posted_at=posted_at,
     )

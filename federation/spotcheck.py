@@ -54,6 +54,7 @@ from sdgcities.credentials import (
     KeyStatus,
     NodeStatus,
     SigningKey,
+    TrustedNode,
     TrustList,
     canonical_json,
     content_digest,
@@ -363,13 +364,43 @@ def _sign(
 
 
 def _verify_global(
-    token: str, *, typ: str, trust_list: TrustList, audience: str, now: datetime | None
+    token: str,
+    *,
+    typ: str,
+    trust_list: TrustList,
+    audience: str,
+    now: datetime | None,
+    max_bytes: int = MAX_MESSAGE_BYTES,
 ) -> tuple[dict[str, Any], _Envelope]:
     """The payload of a message signed by the global node for `audience`, checked in order:
     shape and header, the key (the global node's, active, on the trust list), the signature,
     then (only now trusted) issuer, audience and time."""
+    payload, envelope, _node = _verify_signed(
+        token,
+        typ=typ,
+        trust_list=trust_list,
+        audience=audience,
+        now=now,
+        signer=GLOBAL_NODE_ID,
+        max_bytes=max_bytes,
+    )
+    return payload, envelope
+
+
+def _verify_signed(
+    token: str,
+    *,
+    typ: str,
+    trust_list: TrustList,
+    audience: str,
+    now: datetime | None,
+    signer: str | None,
+    max_bytes: int = MAX_MESSAGE_BYTES,
+) -> tuple[dict[str, Any], _Envelope, TrustedNode]:
+    """The payload of a message for `audience` signed by node `signer` (by any node of the
+    trust list when None), and that node, checked in the order `_verify_global` gives."""
     try:
-        parsed = JwsToken.parse(token, typ=typ, max_bytes=MAX_MESSAGE_BYTES)
+        parsed = JwsToken.parse(token, typ=typ, max_bytes=max_bytes)
     except CredentialsError as exc:
         raise MessageRefused(f"not a {typ} token: {exc}") from exc
     try:
@@ -379,10 +410,11 @@ def _verify_global(
     if found is None:
         raise MessageRefused("the token is not signed by a key on the trust list")
     node, period = found
-    if node.id != GLOBAL_NODE_ID:
-        raise MessageRefused(f"the token is signed by node {node.id}, not by the global node")
+    if signer is not None and node.id != signer:
+        signer_name = "the global node" if signer == GLOBAL_NODE_ID else f"node {signer}"
+        raise MessageRefused(f"the token is signed by node {node.id}, not by {signer_name}")
     if node.status is not NodeStatus.ACTIVE or period.status is not KeyStatus.ACTIVE:
-        raise MessageRefused("the global node's signing key is not active on the trust list")
+        raise MessageRefused(f"node {node.id}'s signing key is not active on the trust list")
     try:
         payload = parsed.verify(period.public_key)
     except CredentialsError as exc:
@@ -395,7 +427,7 @@ def _verify_global(
         jti=_claim_text(payload, "jti"),
     )
     if envelope.issuer != node.did:
-        raise MessageRefused(f"iss must be the global node's DID {node.did}")
+        raise MessageRefused(f"iss must be the signing node's DID {node.did}")
     if envelope.audience != audience:
         raise MessageRefused(f"the token is for {envelope.audience}, not for {audience}")
     if not _JTI.fullmatch(envelope.jti):
@@ -415,7 +447,7 @@ def _verify_global(
         )
     if envelope.expires_at <= moment:
         raise MessageRefused(f"the token expired at {isoformat(envelope.expires_at)}")
-    return payload, envelope
+    return payload, envelope, node
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,6 +37,7 @@ from .certificates.routes import router as certificates_router
 from .cities.routes import router as cities_router
 from .coherence import INGEST_PULL, STATUS_LIST, TRUST_LIST, ChangeListener
 from .committee.routes import router as committee_router
+from .communities.routes import global_router as communities_global_router
 from .communities.routes import national_router as communities_national_router
 from .communities.routes import router as communities_router
 from .communities.tasks import community_deliveries
@@ -210,6 +211,7 @@ def _include_routers(app: FastAPI, *, is_global: bool) -> None:
         app.include_router(ingest_router)
         app.include_router(monitoring_router)
         app.include_router(federation_assistance_router)
+        app.include_router(communities_global_router)
     else:
         app.include_router(membership_router)
         app.include_router(spotchecks_national_router)

@@ -71,5 +71,12 @@ class ServiceUnavailable(NodeError):
     code = "unavailable"
 
 
+class BadGateway(NodeError):
+    """502: another node refused what this one sent for the request; nothing was done here."""
+
+    status_code = 502
+    code = "bad_gateway"
+
+
 class UnsafeDatabaseSettings(Exception):
     """The database could lose committed data with its current settings."""

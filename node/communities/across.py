@@ -20,8 +20,13 @@ The cities' people have accounts on their own nodes only, so forming travels:
    fails is kept on `CommunityDelivery` and tried again by `deliver_pending`, a duty of the
    global node, so a member node that was down catches up.
 
-The discussion is not shared across countries: it would need posts to travel both ways, which
-is not built; the communities' events and members are.
+6. The discussion travels both ways without the event log (posts are personal text, and the
+   log is kept for good): a member node sends its city's post to the global node at once, as a
+   signed `community-post+jwt` (`send_post`); the global node keeps it only from the node whose
+   jurisdiction holds the city, for a city that joined, invited from that node (`take_post`),
+   raises the revision and answers with the sender's new document, which the sender takes in
+   as any other (so the post shows once the global node has it, and a failure loses nothing
+   the city was told was posted). The other member nodes get it with the next sending.
 """
 
 from __future__ import annotations
@@ -37,18 +42,31 @@ from sdgcities.credentials import TrustList
 from sdgcities.federation import Event, EventType
 from sdgcities.federation.communities import (
     COMMUNITY_INVITATION_TYP,
+    COMMUNITY_POST_TYP,
+    MAX_COMMUNITY_BYTES,
+    MAX_POSTS,
     CommunityEventInfo,
     CommunityInvitation,
+    CommunityPostInfo,
+    CommunityPostMessage,
     JoinedCity,
+    newest_posts,
 )
 from sdgcities.federation.errors import MessageRefused
 from sdgcities.federation.event_data import CommunityConsent, EventDataInvalid
+from sdgcities.federation.spotcheck import GLOBAL_NODE_ID
 from sdgcities.node.actor import SYSTEM, Actor
 from sdgcities.node.audit.service import record
 from sdgcities.node.cities.models import City
 from sdgcities.node.config import Settings
 from sdgcities.node.db import saved_id
-from sdgcities.node.errors import Conflict, InvalidRequest
+from sdgcities.node.errors import (
+    BadGateway,
+    Conflict,
+    InvalidRequest,
+    NotFound,
+    ServiceUnavailable,
+)
 from sdgcities.node.events.service import append_event
 from sdgcities.node.federation_registry.models import FederationCity
 from sdgcities.node.membership.client import FederationUnreachable, allowed_base_urls, exchange
@@ -66,11 +84,15 @@ from .models import (
     Consent,
     EventKind,
     FederationMember,
+    FederationPost,
 )
 from .schemas import CommunityCreate
 
 INVITATIONS_PATH: Final = "/federation/community-invitations"
+POSTS_PATH: Final = "/federation/community-posts"
 MAX_ANSWER_BYTES: Final = 16 * 1024
+# The global node's answer to a post carries the sender's new community document.
+MAX_POST_ANSWER_BYTES: Final = MAX_COMMUNITY_BYTES + 4096
 ANSWERS: Final = frozenset({Consent.JOINED.value, Consent.DECLINED.value})
 # How many communities one round of `deliver_pending` sends, so a round stays short.
 DELIVERIES_PER_ROUND: Final = 50
@@ -233,6 +255,103 @@ def invitation_for(
             )
             for event in events
         ],
+        posts=newest_posts(posts_across(session=session, community=community)),
+    )
+
+
+def posts_across(*, session: Session, community: Community) -> list[CommunityPostInfo]:
+    """On the global node: the discussion across countries, oldest first (the newest
+    `MAX_POSTS`, more than any document carries)."""
+    rows = session.exec(
+        select(FederationPost)
+        .where(FederationPost.community_id == community.id)
+        .order_by(col(FederationPost.id).desc())
+        .limit(MAX_POSTS)
+    ).all()
+    return [
+        CommunityPostInfo(
+            id=saved_id(row.id),
+            author=row.author,
+            city=row.city_locode,
+            text=row.text,
+            posted_at=row.posted_at,
+        )
+        for row in reversed(rows)
+    ]
+
+
+def add_secretariat_post(*, session: Session, community: Community, author: str, text: str) -> None:
+    """The global secretariat's post (the caller raises the revision, which sends it)."""
+    session.add(FederationPost(community_id=saved_id(community.id), author=author, text=text))
+    session.flush()
+
+
+def take_post(*, session: Session, state: NodeState, token: str) -> str:
+    """On the global node: a member node's signed post of its city's person, kept only when
+    that node's jurisdiction holds the city now and the city joined, invited from that node;
+    the revision rises (the other member nodes are sent it by `deliver_pending`). Returns the
+    sender's new community document."""
+    trust_list = held_trust_list(session=session, state=state)
+    try:
+        message = CommunityPostMessage.from_jws(
+            token, trust_list=trust_list, audience=state.settings.did
+        )
+    except MessageRefused as exc:
+        raise InvalidRequest(f"community post refused: {exc}") from exc
+    sender = trust_list.node(message.node_id)
+    if sender is None or not sender.certifies(message.city[:2], at=utcnow()):
+        raise InvalidRequest(
+            f"node {message.node_id} does not certify the cities of {message.city[:2]}"
+        )
+    remember_message(
+        session=session, typ=COMMUNITY_POST_TYP, jti=message.jti, expires_at=message.expires_at
+    )
+    community = session.exec(
+        select(Community).where(Community.id == message.community_id).with_for_update()
+    ).first()
+    member = session.exec(
+        select(FederationMember).where(
+            FederationMember.community_id == message.community_id,
+            FederationMember.city_locode == message.city,
+            FederationMember.node_id == message.node_id,
+        )
+    ).first()
+    if community is None or member is None:
+        raise NotFound(
+            f"no community {message.community_id} to which {message.city} was invited "
+            f"from node {message.node_id}"
+        )
+    if member.consent is not Consent.JOINED:
+        raise Conflict(
+            f"{message.city} has not joined community {message.community_id}: only a city "
+            "that joined takes part in the discussion"
+        )
+    session.add(
+        FederationPost(
+            community_id=saved_id(community.id),
+            node_id=message.node_id,
+            city_locode=message.city,
+            author=message.author,
+            text=message.text,
+        )
+    )
+    community.revision += 1
+    session.add(community)
+    session.flush()
+    record(
+        session=session,
+        actor=SYSTEM,
+        action="community.post",
+        target_type="community",
+        target_id=community.id,
+        detail={"node": message.node_id, "city": message.city, "jti": message.jti},
+    )
+    return invitation_for(
+        session=session,
+        state=state,
+        community=community,
+        node_id=message.node_id,
+        audience=sender.did,
     )
 
 
@@ -396,6 +515,7 @@ def receive_invitation(*, session: Session, state: NodeState, token: str) -> tup
     community.gaps = list(invitation.gaps)
     community.revision = invitation.revision
     community.joined_elsewhere = [city.to_json() for city in invitation.joined]
+    community.posts_across = [post.to_json() for post in invitation.posts]
     session.add(community)
     session.flush()
     community_id = saved_id(community.id)
@@ -507,6 +627,72 @@ def send_answer(
         subject={"locode": member.city_locode},
         data=CommunityConsent(community=community.global_id, answer=member.consent.value),
     )
+
+
+def send_post(
+    *, session: Session, state: NodeState, community: Community, city: str, author: str, text: str
+) -> Community:
+    """On a member node: the post of city `city`'s person, sent to the global node at once;
+    its answer (the community's new document, with the post) is taken in as any other. A
+    failure changes nothing here: 503 when the global node cannot be reached, 502 when it
+    refuses."""
+    assert community.global_id is not None
+    trust_list = held_trust_list(session=session, state=state)
+    global_node = trust_list.node(GLOBAL_NODE_ID)
+    if global_node is None:
+        raise ServiceUnavailable("the trust list names no global node: the post was not sent")
+    token = CommunityPostMessage.sign(
+        key=state.signing_key,
+        issuer=state.settings.did,
+        audience=global_node.did,
+        community_id=community.global_id,
+        city=city,
+        author=author,
+        text=text,
+    )
+    try:
+        answer = exchange(
+            state.http,
+            method="POST",
+            url=global_node.base_url + POSTS_PATH,
+            allowed=allowed_base_urls(global_url=None, trust_list=trust_list),
+            content=json.dumps({"token": token}).encode(),
+            headers={"Content-Type": "application/json"},
+            max_response_bytes=MAX_POST_ANSWER_BYTES,
+        )
+    except (FederationUnreachable, InvalidRequest) as exc:
+        raise ServiceUnavailable(
+            f"the global node could not be reached, so the post was not sent: {exc.message}"
+        ) from exc
+    if answer.status != 201:
+        detail = answer.body[:300].decode("utf-8", "replace")
+        failure = ServiceUnavailable if answer.status >= 500 else BadGateway
+        raise failure(f"the global node refused the post ({answer.status}): {detail}")
+    try:
+        document = json.loads(answer.body)["token"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise BadGateway("the global node's answer to the post carries no document") from exc
+    if not isinstance(document, str):
+        raise BadGateway("the global node's answer to the post carries no document")
+    try:
+        taken, _new = receive_invitation(session=session, state=state, token=document)
+    except (InvalidRequest, Conflict) as exc:
+        raise BadGateway(f"the global node's answer to the post is refused: {exc.message}") from exc
+    return taken
+
+
+def shown_posts(community: Community) -> list[CommunityPostInfo]:
+    """On a member node: the discussion across countries as the global node last sent it."""
+    return [
+        CommunityPostInfo(
+            id=int(post["id"]),
+            author=str(post["author"]),
+            city=post["city"],
+            text=str(post["text"]),
+            posted_at=datetime.fromisoformat(str(post["postedAt"]).replace("Z", "+00:00")),
+        )
+        for post in community.posts_across
+    ]
 
 
 def joined_elsewhere(*, session: Session, community: Community) -> list[JoinedCity]:

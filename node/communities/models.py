@@ -35,7 +35,7 @@ class Community(SQLModel, table=True):
     accounts are on their nodes) and `revision` rises at each change the member nodes are sent.
     On a member node, a community the global node formed has its `global_id` (formed by no one
     here), the highest `revision` received, and the cities of other countries that joined
-    (`joined_elsewhere`, as the global node last said)."""
+    (`joined_elsewhere`, as the global node last said) and the newest posts (`posts_across`)."""
 
     __tablename__ = "community"
     __table_args__ = (UniqueConstraint("global_id", name="uq_community_global_id"),)
@@ -50,6 +50,11 @@ class Community(SQLModel, table=True):
     global_id: int | None = Field(default=None)
     revision: int = Field(default=0)
     joined_elsewhere: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    # On a member node: the newest posts of the discussion across countries, as the global
+    # node last said (`CommunityPostInfo.to_json`, oldest first).
+    posts_across: list[dict[str, Any]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
 
@@ -153,3 +158,19 @@ class CommunityDelivery(SQLModel, table=True):
     delivered_revision: int = Field(default=0)
     attempted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class FederationPost(SQLModel, table=True):
+    """On the global node: a post of the discussion across countries, by a city's person as
+    the city's node sent it (`node_id`, `city_locode`), or by the global secretariat (both
+    None). The author's name is kept as written then: the person's account is on their node."""
+
+    __tablename__ = "community_federation_post"
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="community.id", index=True)
+    node_id: str | None = Field(default=None, max_length=16)
+    city_locode: str | None = Field(default=None, max_length=6)
+    author: str = Field(max_length=200)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    posted_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -24,6 +24,7 @@ from . import across, federation, service
 from .schemas import (
     CommunitiesPublic,
     CommunityCreate,
+    CommunityDocument,
     CommunityProposals,
     CommunityPublic,
     CommunitySummary,
@@ -31,6 +32,7 @@ from .schemas import (
     EventCreate,
     InvitationReceived,
     PostCreate,
+    PostTaken,
     SharingPublic,
     SharingUpdate,
 )
@@ -38,6 +40,8 @@ from .schemas import (
 router = APIRouter(tags=["communities"])
 # On a national node only: the global node's signed communities.
 national_router = APIRouter(tags=["communities"])
+# On the global node only: the member nodes' signed posts.
+global_router = APIRouter(tags=["communities"])
 
 City_ = Annotated[Actor, access(Role.CITY_APPLICANT)]
 Reader = Annotated[Actor, access(Role.CITY_APPLICANT, Role.SECRETARIAT, Role.ADMINISTRATOR)]
@@ -78,7 +82,11 @@ def form_across(
 
 @national_router.post("/federation/community-invitations", status_code=status.HTTP_201_CREATED)
 def receive_invitation(
-    session: SessionDep, state: StateDep, response: Response, _actor: Anyone, body: SignedMessage
+    session: SessionDep,
+    state: StateDep,
+    response: Response,
+    _actor: Anyone,
+    body: CommunityDocument,
 ) -> InvitationReceived:
     """The global node's signed community (`community-invitation+jwt`): this node invites its
     cities named in it and keeps the members and events up to date. A revision already held
@@ -214,11 +222,23 @@ def cancel_event(
 
 @router.post(ONE + "/posts", status_code=status.HTTP_201_CREATED)
 def add_post(
-    data: PostCreate, session: SessionDep, actor: Reader, community_id: Id
+    data: PostCreate, session: SessionDep, state: StateDep, actor: Reader, community_id: Id
 ) -> CommunityPublic:
-    """A message in the discussion, by the secretariat or a city that joined (409 otherwise)."""
+    """A message in the discussion, by the secretariat or a city that joined (409 otherwise).
+    Across countries, a member node sends its city's post to the global node at once: 503 when
+    it cannot be reached, 502 when it refuses; either way nothing is posted."""
     community = service.get_community_or_raise(
-        session=session, actor=actor, community_id=community_id
+        session=session, actor=actor, community_id=community_id, for_update=True
     )
-    service.post(session=session, actor=actor, community=community, data=data)
+    service.post(session=session, state=state, actor=actor, community=community, data=data)
+    across.changed(session=session, state=state, community=community)
     return service.community_view(session=session, actor=actor, community=community)
+
+
+@global_router.post(across.POSTS_PATH, status_code=status.HTTP_201_CREATED)
+def receive_post(
+    session: SessionDep, state: StateDep, _actor: Anyone, body: SignedMessage
+) -> PostTaken:
+    """On the global node: a member node's signed post of its city's person
+    (`community-post+jwt`); the answer is the sender's new community document."""
+    return PostTaken(token=across.take_post(session=session, state=state, token=body.token))

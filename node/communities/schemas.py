@@ -7,6 +7,7 @@ from typing import Final, Literal
 
 from pydantic import Field
 
+from sdgcities.federation.communities import MAX_COMMUNITY_BYTES
 from sdgcities.node.cities.schemas import Locode
 from sdgcities.node.schemas import FutureMoment, Page, RequestModel, ResponseModel
 
@@ -132,8 +133,8 @@ class CommunityPublic(ResponseModel):
     description: str
     formed_at: datetime
     across_countries: bool = Field(
-        description="Formed by the global node, of cities of several countries; such a "
-        "community has no discussion"
+        description="Formed by the global node, of cities of several countries; its "
+        "discussion is the global node's (a member node shows it as the global node last sent it)"
     )
     consent: Consent | None
     gaps: list[GapTools]
@@ -152,6 +153,20 @@ class SharingPublic(ResponseModel):
     city_locode: str
     share: bool
     updated_at: datetime | None
+
+
+class CommunityDocument(RequestModel):
+    """The global node's signed community (`community-invitation+jwt`): larger than the other
+    signed messages, for it carries the newest posts of the discussion."""
+
+    token: str = Field(min_length=1, max_length=MAX_COMMUNITY_BYTES)
+
+
+class PostTaken(ResponseModel):
+    """The global node's answer to a member node's post: the sender's new community document,
+    which carries the post."""
+
+    token: str
 
 
 class InvitationReceived(ResponseModel):

@@ -419,19 +419,39 @@ def community_view(*, session: Session, actor: Actor, community: Community) -> C
         ]
         if is_member
         else [],
-        posts=[
-            PostPublic(
-                id=saved_id(post.id),
-                author=author,
-                city_locode=post.city_locode,
-                text=post.text,
-                created_at=post.created_at,
-            )
-            for post, author in posts_of(session=session, community=community)
-        ]
-        if is_member
-        else [],
+        posts=_post_views(session=session, community=community) if is_member else [],
     )
+
+
+def _post_views(*, session: Session, community: Community) -> list[PostPublic]:
+    """The discussion: across countries, the global node's (on a member node, as it last sent
+    it); otherwise the node's own."""
+    if community.global_id is not None or across.is_across(session=session, community=community):
+        shown = (
+            across.shown_posts(community)
+            if community.global_id is not None
+            else across.posts_across(session=session, community=community)
+        )
+        return [
+            PostPublic(
+                id=post.id,
+                author=post.author,
+                city_locode=post.city,
+                text=post.text,
+                created_at=post.posted_at,
+            )
+            for post in shown
+        ]
+    return [
+        PostPublic(
+            id=saved_id(post.id),
+            author=author,
+            city_locode=post.city_locode,
+            text=post.text,
+            created_at=post.created_at,
+        )
+        for post, author in posts_of(session=session, community=community)
+    ]
 
 
 def _member_views(*, session: Session, actor: Actor, community: Community) -> list[MemberPublic]:
@@ -550,14 +570,13 @@ def cancel_event(
 
 
 def post(
-    *, session: Session, actor: Actor, community: Community, data: PostCreate
-) -> CommunityPost:
-    """A message in the discussion: by the secretariat, or by the people of a city that joined."""
-    if across.is_across(session=session, community=community):
-        raise Conflict(
-            f"community {community.id} spans countries, and its discussion is not shared "
-            "across countries: none is kept for it"
-        )
+    *, session: Session, state: NodeState, actor: Actor, community: Community, data: PostCreate
+) -> None:
+    """A message in the discussion: by the secretariat, or by the people of a city that joined.
+    Across countries, the discussion is the global node's: a member node sends its city's post
+    there at once (and shows it once the global node has it), and its own secretariat does not
+    post in it; on the global node, the post is kept for the member nodes (the caller's
+    `across.changed` sends it)."""
     locode = None
     if actor.role not in STAFF:
         membership = membership_of(session=session, community=community, locode=actor.city_locode)
@@ -567,6 +586,31 @@ def post(
                 "take part in the discussion"
             )
         locode = membership.city_locode
+    elif community.global_id is not None:
+        raise Conflict(
+            f"community {community.id} is the global node's: its cities' people and the global "
+            "secretariat take part in its discussion"
+        )
+    author = session.get(User, actor.user_id)
+    assert author is not None
+    if community.global_id is not None:
+        assert locode is not None
+        across.send_post(
+            session=session,
+            state=state,
+            community=community,
+            city=locode,
+            author=author.name,
+            text=data.text,
+        )
+        _audit(session, actor, "community.post", community, across=True)
+        return
+    if across.is_across(session=session, community=community):
+        across.add_secretariat_post(
+            session=session, community=community, author=author.name, text=data.text
+        )
+        _audit(session, actor, "community.post", community, across=True)
+        return
     message = CommunityPost(
         community_id=saved_id(community.id),
         author_user_id=saved_id(actor.user_id),
@@ -576,7 +620,6 @@ def post(
     session.add(message)
     session.flush()
     _audit(session, actor, "community.post", community, post_id=message.id)
-    return message
 
 
 def _audit(

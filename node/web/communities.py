@@ -38,6 +38,7 @@ from sdgcities.node.communities.schemas import (
 from sdgcities.node.deps import ReadSessionDep, SessionDep, StateDep
 from sdgcities.node.errors import InvalidRequest, NotFound
 from sdgcities.node.schemas import Id
+from sdgcities.node.state import NodeState
 from sdgcities.node.timeutil import utcnow
 
 from .assistance import field_errors
@@ -323,6 +324,8 @@ def _community_page(
         staff=staff,
         # A member node's copy of the global node's community: the global secretariat schedules.
         can_schedule=staff and community.global_id is None,
+        # ... and its cities' people post (a member node's secretariat reads the discussion).
+        can_post=not (staff and community.global_id is not None),
         deliveries=across.deliveries(session=session, community=community) if staff else [],
         revision=community.revision,
         community=service.community_view(session=session, actor=caller.actor, community=community),
@@ -488,6 +491,7 @@ async def add_post(
     language: LanguageDep,
     caller: Member,
     session: SessionDep,
+    state: StateDep,
     community_id: Id,
     area: Annotated[str, Path(pattern="^(city|secretariat)$")],
 ) -> Response:
@@ -498,7 +502,7 @@ async def add_post(
     form = await request.form()
     values = {"text": str(form.get("text", ""))}
     community = service.get_community_or_raise(
-        session=session, actor=caller.actor, community_id=community_id
+        session=session, actor=caller.actor, community_id=community_id, for_update=True
     )
     try:
         data = PostCreate.model_validate(values)
@@ -512,7 +516,17 @@ async def add_post(
             values=values,
             errors={"text": WRITE_POST},
         )
-    service.post(session=session, actor=caller.actor, community=community, data=data)
+    # Across countries the post travels to the global node, or on from it: off the event loop.
+    await run_in_threadpool(
+        _post_and_send, session=session, state=state, caller=caller, community=community, data=data
+    )
     return RedirectResponse(
         f"{_base(language, caller)}/{community_id}?done=posted#discussion", status_code=303
     )
+
+
+def _post_and_send(
+    *, session: Session, state: NodeState, caller: WebCaller, community: Community, data: PostCreate
+) -> None:
+    service.post(session=session, state=state, actor=caller.actor, community=community, data=data)
+    across.changed(session=session, state=state, community=community)

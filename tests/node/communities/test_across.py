@@ -15,9 +15,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from sdgcities.credentials import TrustList
+from sdgcities.credentials import SigningKey, TrustList
 from sdgcities.federation import EventType
-from sdgcities.federation.communities import CommunityInvitation, JoinedCity
+from sdgcities.federation.communities import CommunityInvitation, CommunityPostMessage, JoinedCity
 from sdgcities.node.communities import across
 from sdgcities.node.state import NodeState
 
@@ -261,12 +261,6 @@ def test_an_event_reaches_every_member_node(
     assert client.post(cancel, headers=secretariat.headers).status_code == 409
     missing = f"/communities/{community_id}/events/{event['id'] + 1}/cancel"
     assert client.post(missing, headers=secretariat.headers).status_code == 404
-    # The discussion is not shared across countries.
-    posted = client.post(
-        f"/communities/{community_id}/posts", json={"text": "Hello"}, headers=secretariat.headers
-    )
-    assert posted.status_code == 409
-    assert "not shared across countries" in posted.json()["detail"]
 
 
 @pytest.mark.usefixtures("logs")
@@ -303,6 +297,152 @@ def test_the_secretariat_forms_it_from_the_proposal_on_its_page(
     assert shown.status_code == 200
     for text in ("GH-ACC", "KE-MBA", "Invited: no answer yet", "community-deliveries"):
         assert text in shown.text
-    assert 'id="post-form"' not in shown.text  # no discussion across countries
+    assert 'id="post-form"' in shown.text  # the global secretariat takes part in the discussion
     assert {m.node_id for m in members.received} == {"GH", "KE"}
     assert f"{page}/" in client.get(page).text  # listed among the communities formed
+
+
+POSTS = "/federation/community-posts"
+
+
+def _member_post(backend: Backend, log: MemberLog, community_id: int, **overrides: Any) -> str:  # noqa: F811
+    fields: dict[str, Any] = {
+        "key": log.member.key,
+        "issuer": log.member.did,
+        "audience": backend.settings.did,
+        "community_id": community_id,
+        "city": "KE-MBA",
+        "author": "Amina Odhiambo",
+        "text": "Our leak detection halved the losses.",
+        **overrides,
+    }
+    return CommunityPostMessage.sign(**fields)
+
+
+def _joined_community(
+    client: TestClient,  # noqa: F811
+    secretariat: Account,  # noqa: F811
+    logs: tuple[MemberLog, MemberLog],
+) -> int:
+    """Mombasa (Kenya) joined, Accra (Ghana) did not answer."""
+    community_id: int = _form(client, secretariat, ["KE-MBA", "GH-ACC"], ["B.c"]).json()["id"]
+    _consent(logs[0], "KE-MBA", community_id, "joined")
+    return community_id
+
+
+def test_a_member_nodes_post_is_kept_answered_and_sent_to_every_member(
+    client: TestClient,  # noqa: F811
+    secretariat: Account,  # noqa: F811
+    logs: tuple[MemberLog, MemberLog],
+    members: MemberNodes,
+    backend: Backend,  # noqa: F811
+    session: Session,
+) -> None:
+    community_id = _joined_community(client, secretariat, logs)
+    taken = client.post(POSTS, json={"token": _member_post(backend, logs[0], community_id)})
+    assert taken.status_code == 201, taken.text
+    trust_list = TrustList.from_jws(
+        client.get("/federation/trust-list").text, pinned_thumbprints=[ROOT_KEY.public_key.kid]
+    )
+    # The answer is Kenya's new document, with the post.
+    answer = CommunityInvitation.from_jws(
+        taken.json()["token"], trust_list=trust_list, audience=logs[0].member.did
+    )
+    assert answer.node_id == "KE"
+    [post] = answer.posts
+    assert (post.author, post.city, post.text) == (
+        "Amina Odhiambo",
+        "KE-MBA",
+        "Our leak detection halved the losses.",
+    )
+    # The global secretariat reads it, and the duty sends it to every member node.
+    shown = client.get(f"/communities/{community_id}", headers=secretariat.headers).json()
+    assert [(p["author"], p["city_locode"]) for p in shown["posts"]] == [
+        ("Amina Odhiambo", "KE-MBA")
+    ]
+    sent = len(members.received)
+    assert across.deliver_pending(session=session, state=backend.app.state.node) == 1
+    ghana = members.last_for("GH")
+    assert (ghana.revision, [p.text for p in ghana.posts]) == (
+        answer.revision,
+        ["Our leak detection halved the losses."],
+    )
+    assert len(members.received) == sent + 2
+
+    # The global secretariat posts too: sent to both nodes at once.
+    posted = client.post(
+        f"/communities/{community_id}/posts",
+        json={"text": "Welcome, all."},
+        headers=secretariat.headers,
+    )
+    assert posted.status_code == 201, posted.text
+    assert [p["city_locode"] for p in posted.json()["posts"]] == ["KE-MBA", None]
+    for node_id in ("KE", "GH"):
+        assert [p.text for p in members.last_for(node_id).posts][-1] == "Welcome, all."
+
+
+@pytest.mark.parametrize(
+    ("make", "status", "message"),
+    [
+        # A key not on the trust list, in Kenya's name.
+        (
+            lambda b, logs, c: _member_post(b, logs[0], c, key=SigningKey.generate()),
+            422,
+            "not signed by a key on the trust list",
+        ),
+        # Ghana's node posting for a Kenyan city.
+        (
+            lambda b, logs, c: _member_post(b, logs[1], c),
+            422,
+            "node GH does not certify the cities of KE",
+        ),
+        # Ghana's city, invited, has not joined.
+        (
+            lambda b, logs, c: _member_post(b, logs[1], c, city="GH-ACC"),
+            409,
+            "GH-ACC has not joined",
+        ),
+        # A Ghanaian city not invited.
+        (lambda b, logs, c: _member_post(b, logs[1], c, city="GH-KMS"), 404, "no community"),
+        (lambda b, logs, c: _member_post(b, logs[0], c + 1), 404, "no community"),
+        (lambda b, logs, c: _member_post(b, logs[0], c, text="x" * 2001), 422, "at most 2000"),
+        (
+            lambda b, logs, c: _member_post(b, logs[0], c, audience=logs[1].member.did),
+            422,
+            "not for did:web",
+        ),
+    ],
+)
+@pytest.mark.usefixtures("members")
+def test_posts_refused_change_nothing(
+    client: TestClient,  # noqa: F811
+    secretariat: Account,  # noqa: F811
+    logs: tuple[MemberLog, MemberLog],
+    backend: Backend,  # noqa: F811
+    make: Any,
+    status: int,
+    message: str,
+) -> None:
+    community_id = _joined_community(client, secretariat, logs)
+    refused = client.post(POSTS, json={"token": make(backend, logs, community_id)})
+    assert refused.status_code == status, refused.text
+    assert message in refused.json()["detail"]
+    shown = client.get(f"/communities/{community_id}", headers=secretariat.headers).json()
+    assert shown["posts"] == []
+
+
+@pytest.mark.usefixtures("members")
+def test_a_post_replayed_is_refused(
+    client: TestClient,  # noqa: F811
+    secretariat: Account,  # noqa: F811
+    logs: tuple[MemberLog, MemberLog],
+    backend: Backend,  # noqa: F811
+) -> None:
+    community_id = _joined_community(client, secretariat, logs)
+    token = _member_post(backend, logs[0], community_id)
+    assert client.post(POSTS, json={"token": token}).status_code == 201
+    replayed = client.post(POSTS, json={"token": token})
+    assert replayed.status_code == 409
+    assert "replay" in replayed.json()["detail"]
+    shown = client.get(f"/communities/{community_id}", headers=secretariat.headers).json()
+    assert len(shown["posts"]) == 1

@@ -6,19 +6,30 @@ node, naming another country's city, or seen before, is refused before it change
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from icalendar import Calendar
 from sqlmodel import Session, col, select
 
-from sdgcities.federation.communities import CommunityEventInfo, CommunityInvitation, JoinedCity
+from sdgcities.federation.communities import (
+    CommunityEventInfo,
+    CommunityInvitation,
+    CommunityPostInfo,
+    CommunityPostMessage,
+    JoinedCity,
+)
 from sdgcities.federation.spotcheck import MAX_MESSAGE_BYTES, Outcome, SpotCheckOutcome
+from sdgcities.node.accounts.models import User
 from sdgcities.node.communities.models import Community
 from sdgcities.node.events.models import EventRecord
+from sdgcities.node.spotchecks.dossiers import held_trust_list
 
 from ..conftest import Backend
 from ..notifications.outbox import mail_to
@@ -128,15 +139,13 @@ def test_the_global_nodes_community_reaches_the_city(
     assert (stale.status_code, stale.json()["revision"]) == (200, 2)
     assert ok(client.get(path, headers=review.mombasa.headers))["title"] == "Water across borders"
 
-    # The events are the global secretariat's; the discussion is not shared across countries.
+    # The events are the global secretariat's.
     scheduled = client.post(
         f"{path}/events",
         json={"kind": "webinar", "title": "Ours", "starts_at": "2031-05-01T09:00:00Z"},
         headers=review.secretariat.headers,
     )
     assert scheduled.status_code == 409
-    posted = client.post(f"{path}/posts", json={"text": "Hi"}, headers=review.mombasa.headers)
-    assert posted.status_code == 409
 
     # A cancelled event is shown so.
     cancelled = replace(WEBINAR, cancelled=True)
@@ -210,3 +219,150 @@ def test_without_a_trust_list_nothing_is_taken(client: TestClient, backend: Back
     refused = _send(client, _token(backend))
     assert refused.status_code == 409
     assert "no trust list" in refused.json()["detail"]
+
+
+class GlobalNode:
+    """Plays the global node for the posts: each signed post it is sent, checked as it would,
+    answered with Kenya's new document carrying it (or with `failure`)."""
+
+    def __init__(self, session: Session, backend: Backend) -> None:
+        self.session, self.backend = session, backend
+        self.received: list[CommunityPostMessage] = []
+        self.failure: httpx.Response | None = None
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        assert request.url.path == "/federation/community-posts"
+        if self.failure is not None:
+            return self.failure
+        state = self.backend.app.state.node
+        message = CommunityPostMessage.from_jws(
+            json.loads(request.content)["token"],
+            trust_list=held_trust_list(session=self.session, state=state),
+            audience=GLOBAL_DID,
+        )
+        self.received.append(message)
+        posts = [ELSEWHERE] + [
+            CommunityPostInfo(
+                id=20 + number,
+                author=post.author,
+                city=post.city,
+                text=post.text,
+                posted_at=datetime.now(UTC),
+            )
+            for number, post in enumerate(self.received)
+        ]
+        document = _token(
+            self.backend, revision=2 + len(self.received), invited=INVITED, posts=posts
+        )
+        return httpx.Response(201, json={"token": document})
+
+
+ELSEWHERE = CommunityPostInfo(
+    id=3,
+    author="Kofi Mensah",
+    city="GH-ACC",
+    text="Accra's district metering, in brief.",
+    posted_at=datetime(2031, 1, 2, 10, 0, tzinfo=UTC),
+)
+INVITED = ["KE-MBA", "KE-KIS"]
+
+
+@pytest.fixture
+def global_node(
+    trusted: CommunityWorld,  # noqa: ARG001 - the trust list it signs for
+    session: Session,
+    backend: Backend,
+) -> Iterator[GlobalNode]:
+    state = backend.app.state.node
+    saved = state.http
+    node = GlobalNode(session, backend)
+    state.http = httpx.Client(transport=httpx.MockTransport(node.handle), follow_redirects=False)
+    yield node
+    state.http = saved
+
+
+def _posts(client: TestClient, path: str, account: Any) -> list[tuple[str, str | None, str]]:
+    shown = ok(client.get(path, headers=account.headers))["posts"]
+    return [(post["author"], post["city_locode"], post["text"]) for post in shown]
+
+
+def test_the_discussion_across_countries_reaches_the_cities_that_joined_only(
+    client: TestClient,
+    trusted: CommunityWorld,
+    global_node: GlobalNode,
+    session: Session,
+    backend: Backend,
+) -> None:
+    review = trusted.review
+    first = _token(backend, invited=INVITED, posts=[ELSEWHERE])
+    assert _send(client, first).status_code == 201
+    path = f"/communities/{_local_id(session)}"
+    ok(client.post(f"{path}/consent", json={"answer": "join"}, headers=review.mombasa.headers))
+    ghana_post = ("Kofi Mensah", "GH-ACC", "Accra's district metering, in brief.")
+    assert _posts(client, path, review.mombasa) == [ghana_post]
+    # Kisumu, invited, reads no post; nor once it declined.
+    assert _posts(client, path, trusted.kisumu) == []
+    ok(client.post(f"{path}/consent", json={"answer": "decline"}, headers=trusted.kisumu.headers))
+    assert _posts(client, path, trusted.kisumu) == []
+    refused = client.post(f"{path}/posts", json={"text": "Hi"}, headers=trusted.kisumu.headers)
+    assert refused.status_code == 409
+    assert global_node.received == []
+
+    # Mombasa posts: sent to the global node at once, shown from its answer.
+    posted = client.post(
+        f"{path}/posts", json={"text": "Our meters, too."}, headers=review.mombasa.headers
+    )
+    assert posted.status_code == 201, posted.text
+    [message] = global_node.received
+    author = session.get(User, review.mombasa.user_id)
+    assert author is not None
+    assert (message.community_id, message.city, message.node_id) == (GLOBAL_ID, "KE-MBA", "KE")
+    assert message.author == author.name
+    assert _posts(client, path, review.mombasa) == [
+        ghana_post,
+        (author.name, "KE-MBA", "Our meters, too."),
+    ]
+    # This node's secretariat reads the discussion, and leaves it to the cities.
+    assert len(_posts(client, path, review.secretariat)) == 2
+    staff = client.post(f"{path}/posts", json={"text": "Hi"}, headers=review.secretariat.headers)
+    assert staff.status_code == 409
+    assert "global secretariat" in staff.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("failure", "status", "message"),
+    [
+        (httpx.ConnectError("refused"), 503, "could not be reached"),
+        (httpx.Response(503, json={"detail": "down"}), 503, "refused the post (503)"),
+        (httpx.Response(409, json={"detail": "KE-MBA has not joined"}), 502, "has not joined"),
+        (httpx.Response(201, json={"token": "x"}), 502, "answer to the post is refused"),
+        (httpx.Response(201, json={}), 502, "carries no document"),
+    ],
+)
+def test_a_post_the_global_node_does_not_take_is_not_shown(
+    client: TestClient,
+    trusted: CommunityWorld,
+    global_node: GlobalNode,
+    session: Session,
+    backend: Backend,
+    failure: Any,
+    status: int,
+    message: str,
+) -> None:
+    mombasa = trusted.review.mombasa
+    assert _send(client, _token(backend, invited=INVITED)).status_code == 201
+    path = f"/communities/{_local_id(session)}"
+    ok(client.post(f"{path}/consent", json={"answer": "join"}, headers=mombasa.headers))
+    if isinstance(failure, httpx.HTTPError):
+        error = failure
+
+        def unreachable(_request: httpx.Request) -> httpx.Response:
+            raise error
+
+        backend.app.state.node.http = httpx.Client(transport=httpx.MockTransport(unreachable))
+    else:
+        global_node.failure = failure
+    refused = client.post(f"{path}/posts", json={"text": "Lost?"}, headers=mombasa.headers)
+    assert refused.status_code == status, refused.text
+    assert message in refused.json()["detail"]
+    assert _posts(client, path, mombasa) == []
