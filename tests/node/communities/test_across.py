@@ -298,6 +298,14 @@ def test_the_secretariat_forms_it_from_the_proposal_on_its_page(
     for text in ("GH-ACC", "KE-MBA", "Invited: no answer yet", "community-deliveries"):
         assert text in shown.text
     assert 'id="post-form"' in shown.text  # the global secretariat takes part in the discussion
+    posted = client.post(
+        formed.headers["location"].split("?")[0] + "/posts",
+        data={"csrf_token": form_token(shown.text), "text": "Welcome, all."},
+        follow_redirects=False,
+    )
+    assert posted.status_code == 303, posted.text
+    assert "Welcome, all." in client.get(formed.headers["location"]).text
+    assert [p.text for p in members.last_for("KE").posts] == ["Welcome, all."]
     assert {m.node_id for m in members.received} == {"GH", "KE"}
     assert f"{page}/" in client.get(page).text  # listed among the communities formed
 

@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from icalendar import Calendar
 from sqlmodel import Session, col, select
 
+from sdgcities.credentials import TrustList
 from sdgcities.federation.communities import (
     CommunityEventInfo,
     CommunityInvitation,
@@ -35,6 +36,7 @@ from ..conftest import Backend
 from ..notifications.outbox import mail_to
 from ..review.factories import ok
 from ..spotchecks.conftest import GHANA_DID, GHANA_KEY, GLOBAL_DID, GLOBAL_KEY, trust
+from ..web.conftest import SignIn, form_token
 from .conftest import CommunityWorld
 
 INVITATIONS = "/federation/community-invitations"
@@ -225,8 +227,8 @@ class GlobalNode:
     """Plays the global node for the posts: each signed post it is sent, checked as it would,
     answered with Kenya's new document carrying it (or with `failure`)."""
 
-    def __init__(self, session: Session, backend: Backend) -> None:
-        self.session, self.backend = session, backend
+    def __init__(self, trust_list: TrustList, backend: Backend) -> None:
+        self.trust_list, self.backend = trust_list, backend
         self.received: list[CommunityPostMessage] = []
         self.failure: httpx.Response | None = None
 
@@ -234,11 +236,8 @@ class GlobalNode:
         assert request.url.path == "/federation/community-posts"
         if self.failure is not None:
             return self.failure
-        state = self.backend.app.state.node
         message = CommunityPostMessage.from_jws(
-            json.loads(request.content)["token"],
-            trust_list=held_trust_list(session=self.session, state=state),
-            audience=GLOBAL_DID,
+            json.loads(request.content)["token"], trust_list=self.trust_list, audience=GLOBAL_DID
         )
         self.received.append(message)
         posts = [ELSEWHERE] + [
@@ -275,7 +274,7 @@ def global_node(
 ) -> Iterator[GlobalNode]:
     state = backend.app.state.node
     saved = state.http
-    node = GlobalNode(session, backend)
+    node = GlobalNode(held_trust_list(session=session, state=state), backend)
     state.http = httpx.Client(transport=httpx.MockTransport(node.handle), follow_redirects=False)
     yield node
     state.http = saved
@@ -327,6 +326,8 @@ def test_the_discussion_across_countries_reaches_the_cities_that_joined_only(
     staff = client.post(f"{path}/posts", json={"text": "Hi"}, headers=review.secretariat.headers)
     assert staff.status_code == 409
     assert "global secretariat" in staff.json()["detail"]
+    # Posts reach the global node only: a national node has no such endpoint.
+    assert client.post("/federation/community-posts", json={"token": "x"}).status_code == 404
 
 
 @pytest.mark.parametrize(
@@ -366,3 +367,42 @@ def test_a_post_the_global_node_does_not_take_is_not_shown(
     assert refused.status_code == status, refused.text
     assert message in refused.json()["detail"]
     assert _posts(client, path, mombasa) == []
+
+
+def test_the_city_reads_and_writes_the_discussion_on_its_page(
+    client: TestClient,
+    trusted: CommunityWorld,
+    global_node: GlobalNode,
+    session: Session,
+    backend: Backend,
+    sign_in: SignIn,
+) -> None:
+    review = trusted.review
+    assert _send(client, _token(backend, invited=INVITED, posts=[ELSEWHERE])).status_code == 201
+    community_id = _local_id(session)
+    ok(
+        client.post(
+            f"/communities/{community_id}/consent",
+            json={"answer": "join"},
+            headers=review.mombasa.headers,
+        )
+    )
+    sign_in(review.mombasa)
+    page = f"/en/city/communities/{community_id}"
+    shown = client.get(page)
+    assert shown.status_code == 200
+    assert "Accra's district metering, in brief." in shown.text.replace("&#39;", "'")
+    assert 'id="post-form"' in shown.text
+    posted = client.post(
+        f"{page}/posts",
+        data={"csrf_token": form_token(shown.text), "text": "Our meters, too."},
+        follow_redirects=False,
+    )
+    assert posted.status_code == 303, posted.text
+    assert "Our meters, too." in client.get(page).text
+    assert [message.text for message in global_node.received] == ["Our meters, too."]
+    # This node's secretariat reads it, without the form.
+    sign_in(review.secretariat)
+    staff_page = client.get(f"/en/secretariat/communities/{community_id}")
+    assert "Our meters, too." in staff_page.text
+    assert 'id="post-form"' not in staff_page.text
