@@ -39,18 +39,17 @@ key on its trust list, any member's), then which node signed it, and only then w
 Posts are personal text, so they never enter the federation event log (kept for good): they
 travel in these messages only. The newest reach every member node in the community document,
 which may therefore be up to `MAX_COMMUNITY_BYTES` (256 KB, not the 64 KB of the other
-messages): 50 posts of 2,000 characters, written escaped, do not fit in 64 KB.
+messages): 50 posts of 2,000 characters do not fit in 64 KB.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Self
 
-from sdgcities.credentials import SigningKey, TrustList, isoformat
+from sdgcities.credentials import SigningKey, TrustList, canonical_json, isoformat
 
 from .errors import MessageRefused
 from .spotcheck import (
@@ -90,7 +89,7 @@ MAX_POSTS: Final = 50
 MAX_POST_TEXT: Final = 2000
 MAX_AUTHOR: Final = 200
 MAX_COMMUNITY_BYTES: Final = 256 * 1024
-# The posts' share of a community document, written as JSON (escaped): the newest that fit.
+# The posts' share of a community document, in bytes of the JSON signed: the newest that fit.
 POSTS_BUDGET: Final = 128 * 1024
 EVENT_KINDS: Final = frozenset({"webinar", "peer_exchange"})
 
@@ -152,12 +151,13 @@ class CommunityPostInfo:
 
 
 def newest_posts(posts: list[CommunityPostInfo]) -> list[CommunityPostInfo]:
-    """Of `posts` (oldest first), the newest `MAX_POSTS` whose JSON stays within the posts'
-    budget, oldest first, so a document of long, escaped posts stays under its bound."""
+    """Of `posts` (oldest first), the newest `MAX_POSTS` whose JSON, as signed (UTF-8), stays
+    within the posts' budget, oldest first, so a document of long posts in scripts of several
+    bytes a character stays under its bound."""
     kept: list[CommunityPostInfo] = []
     used = 0
     for post in reversed(posts):
-        size = len(json.dumps(post.to_json()))
+        size = len(canonical_json(post.to_json()))
         if len(kept) == MAX_POSTS or used + size > POSTS_BUDGET:
             break
         kept.append(post)
