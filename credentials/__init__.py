@@ -100,6 +100,7 @@ from .verify import (
     UrllibFetcher,
     VerificationResult,
     Verifier,
+    is_locode,
     verify_received,
 )
 
@@ -189,6 +190,7 @@ __all__ = [
     "did_web_from_base_url",
     "is_country_code",
     "is_did_web",
+    "is_locode",
     "isoformat",
     "jwks",
     "key_id",

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeGuard
 
 from .countries import is_country_code
 from .errors import (
@@ -73,6 +73,11 @@ MAX_STATUS_LIST_BYTES = 1024 * 1024
 # How long a fetched status list is reused before asking again (never past its own validUntil).
 DEFAULT_STATUS_MAX_AGE = timedelta(minutes=5)
 _LOCODE = re.compile(r"[A-Z]{2}-[A-Z2-9]{3}")
+
+
+def is_locode(value: object) -> TypeGuard[str]:
+    """Whether `value` is a UN/LOCODE as certificates and federation messages write it."""
+    return isinstance(value, str) and _LOCODE.fullmatch(value) is not None
 
 
 class Outcome(StrEnum):
@@ -531,7 +536,7 @@ class _CertificateClaims:
             raise MalformedError("stage and level do not agree")
         # The jurisdiction is judged on the country: the city's LOCODE and the subject id must
         # name the same one, so that no reader of the credential sees another city.
-        if not isinstance(locode, str) or not _LOCODE.fullmatch(locode):
+        if not is_locode(locode):
             raise MalformedError("credentialSubject.city.locode must be a UN/LOCODE CC-LLL")
         if sub != city_subject_id(locode):
             raise MalformedError("credentialSubject.id must be the city's LOCODE URN")

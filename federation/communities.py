@@ -49,7 +49,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Self
 
-from sdgcities.credentials import SigningKey, TrustList, canonical_json, isoformat
+from sdgcities.credentials import SigningKey, TrustList, canonical_json, is_locode, isoformat
 
 from .errors import MessageRefused
 from .spotcheck import (
@@ -93,7 +93,6 @@ MAX_COMMUNITY_BYTES: Final = 256 * 1024
 POSTS_BUDGET: Final = 128 * 1024
 EVENT_KINDS: Final = frozenset({"webinar", "peer_exchange"})
 
-_LOCODE: Final = re.compile(r"[A-Z]{2}-[A-Z2-9]{3}")
 _CODE: Final = re.compile(r"[A-Za-z0-9._-]{1,32}")
 _MOMENT: Final = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 
@@ -246,7 +245,7 @@ class CommunityInvitation:
         )
         node_id = _message_node_id(payload)
         invited = _list(payload, "invited", MAX_CITIES)
-        if not all(isinstance(locode, str) and _LOCODE.fullmatch(locode) for locode in invited):
+        if not all(is_locode(locode) for locode in invited):
             raise MessageRefused("invited must list UN/LOCODEs (KE-MBA)")
         gaps = _list(payload, "gaps", MAX_GAPS)
         if not gaps or not all(isinstance(code, str) and _CODE.fullmatch(code) for code in gaps):
@@ -332,7 +331,7 @@ class CommunityPostMessage:
         if set(payload) != members:
             raise MessageRefused(f"a post has exactly {', '.join(sorted(members))}")
         city = payload["city"]
-        if not isinstance(city, str) or not _LOCODE.fullmatch(city):
+        if not is_locode(city):
             raise MessageRefused("city must be a UN/LOCODE (KE-MBA)")
         text = _string(payload["text"], "text", MAX_POST_TEXT, empty=False)
         if not text.strip():
@@ -368,7 +367,7 @@ def _joined(value: Any) -> JoinedCity:
     if not isinstance(value, dict) or set(value) != {"locode", "name"}:
         raise MessageRefused("each joined city is an object with locode and name")
     locode = value["locode"]
-    if not isinstance(locode, str) or not _LOCODE.fullmatch(locode):
+    if not is_locode(locode):
         raise MessageRefused("a joined city's locode must be a UN/LOCODE")
     return JoinedCity(locode=locode, name=_string(value["name"], "a joined city's name", 200))
 
@@ -406,7 +405,7 @@ def _post(value: Any) -> CommunityPostInfo:
     if not isinstance(value, dict) or set(value) != members:
         raise MessageRefused(f"each post is an object with {', '.join(sorted(members))}")
     city = value["city"]
-    if city is not None and (not isinstance(city, str) or not _LOCODE.fullmatch(city)):
+    if city is not None and not is_locode(city):
         raise MessageRefused("a post's city must be a UN/LOCODE or null")
     posted = value["postedAt"]
     if not isinstance(posted, str) or not _MOMENT.fullmatch(posted):

@@ -26,6 +26,7 @@ from typing import Any, Final
 
 from sqlmodel import Session, col, select
 
+from sdgcities.credentials import is_locode
 from sdgcities.federation import EventType
 from sdgcities.federation.event_data import SharingConsent
 from sdgcities.node.actor import Actor
@@ -44,7 +45,6 @@ from .schemas import CityName, CommunityProposal, GapRef, SharingUpdate
 from .service import ranked, shared_gaps, shared_priorities
 
 READ_TYPES: Final = (EventType.REPORT_GENERATED.value, EventType.COMMUNITY_SHARING.value)
-_LOCODE: Final = re.compile(r"[A-Z]{2}-[A-Z2-9]{3}")
 _CODE: Final = re.compile(r"[A-Za-z0-9._-]{1,32}")
 MAX_REPORTED_GAPS: Final = 100
 
@@ -132,7 +132,7 @@ def reported_gaps(*, session: Session, settings: Settings, now: datetime) -> dic
     for node_id, kind, subject, data in rows:
         locode = subject.get("locode") if isinstance(subject, dict) else None
         node = trust_list.node(node_id)
-        if not isinstance(locode, str) or not _LOCODE.fullmatch(locode) or node is None:
+        if not is_locode(locode) or node is None:
             continue
         if not node.certifies(locode[:2], at=now) or not isinstance(data, dict):
             continue

@@ -37,7 +37,6 @@ listed.
 from __future__ import annotations
 
 import logging
-import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -58,6 +57,7 @@ from sdgcities.credentials import (
     TrustedNode,
     TrustList,
     VerificationError,
+    is_locode,
     verify_received,
 )
 from sdgcities.credentials import Error as CredentialsError
@@ -124,7 +124,6 @@ CITY_FACTS: Final = (
 )
 # How far a certificate's `iat` may lie past its receipt: the federation's clock skew.
 SIGNING_TIME_LEEWAY: Final = MAX_CLOCK_SKEW
-_LOCODE = re.compile(r"[A-Z]{2}-[A-Z2-9]{3}")
 logger = logging.getLogger(__name__)
 
 
@@ -222,9 +221,7 @@ def read_certificate(
             ),
             (
                 "its city is not the event's",
-                not isinstance(locode, str)
-                or not _LOCODE.fullmatch(locode)
-                or locode != event.subject.get("locode"),
+                not is_locode(locode) or locode != event.subject.get("locode"),
             ),
             ("its city name is not 1 to 200 characters", not _text(name, 1, 200)),
         )
@@ -750,7 +747,7 @@ class _Batch:
     def _gap_problems(self, event: Event, locode: Any, data: AssistanceRequested) -> list[str]:
         """What is wrong with a well-formed request: its city, criterion, stage and framework."""
         problems = []
-        if not isinstance(locode, str) or not _LOCODE.fullmatch(locode):
+        if not is_locode(locode):
             problems.append("subject.locode is not a UN/LOCODE such as KE-MBA")
         elif not self._holds(locode[:2], event):
             problems.append(
