@@ -330,11 +330,18 @@ def _refusal(node: TrustedNode, status: int, body: bytes, what: str) -> Federati
     return FederationUnreachable(f"node {node.id} refused the {what} ({status}): {detail}")
 
 
-def fetch_dossier(*, session: Session, state: NodeState, check_id: int, actor: Actor) -> SpotCheck:
-    """Ask the awarding node for the dossier, with a request signed by this node's key."""
-    check = get_check_or_raise(session=session, check_id=check_id, lock=True)
-    if check.state in REVIEWED:
-        raise Conflict(f"spot-check {check.id} is already reviewed ({check.state.value})")
+def _ask_awarding_node(
+    *,
+    session: Session,
+    state: NodeState,
+    check: SpotCheck,
+    path: str,
+    max_bytes: int,
+    what: str,
+    evidence: str | None = None,
+) -> tuple[TrustedNode, bytes]:
+    """The awarding node's answer to a dossier request for `check` (with `evidence`, for that
+    file), signed by this node's key; `FederationUnreachable` unless it answers 200."""
     node, allowed = _member(session=session, state=state, node_id=check.node_id)
     token = DossierRequest.sign(
         key=state.signing_key,
@@ -343,17 +350,29 @@ def fetch_dossier(*, session: Session, state: NodeState, check_id: int, actor: A
         node_id=check.node_id,
         round_id=check.round_id,
         application_id=check.application_id,
+        evidence=evidence,
     )
     status, body, _ = _post_token(
-        state=state,
-        node=node,
-        allowed=allowed,
-        path="/federation/dossiers",
-        token=token,
-        max_bytes=MAX_DOSSIER_BYTES,
+        state=state, node=node, allowed=allowed, path=path, token=token, max_bytes=max_bytes
     )
     if status != 200:
-        raise _refusal(node, status, body, "dossier request")
+        raise _refusal(node, status, body, what)
+    return node, body
+
+
+def fetch_dossier(*, session: Session, state: NodeState, check_id: int, actor: Actor) -> SpotCheck:
+    """Ask the awarding node for the dossier, with a request signed by this node's key."""
+    check = get_check_or_raise(session=session, check_id=check_id, lock=True)
+    if check.state in REVIEWED:
+        raise Conflict(f"spot-check {check.id} is already reviewed ({check.state.value})")
+    node, body = _ask_awarding_node(
+        session=session,
+        state=state,
+        check=check,
+        path="/federation/dossiers",
+        max_bytes=MAX_DOSSIER_BYTES,
+        what="dossier request",
+    )
     try:
         dossier = parse_json_object(body, what="the dossier")
     except CredentialsError as exc:
@@ -398,26 +417,15 @@ def fetch_evidence(
     entry = next((e for e in check.dossier.get("evidence", []) if e.get("digest") == digest), None)
     if entry is None:
         raise NotFound(f"the dossier of spot-check {check.id} lists no evidence {digest}")
-    node, allowed = _member(session=session, state=state, node_id=check.node_id)
-    token = DossierRequest.sign(
-        key=state.signing_key,
-        issuer=state.settings.did,
-        audience=node.did,
-        node_id=check.node_id,
-        round_id=check.round_id,
-        application_id=check.application_id,
+    node, body = _ask_awarding_node(
+        session=session,
+        state=state,
+        check=check,
+        path="/federation/dossiers/evidence",
+        max_bytes=state.settings.evidence_max_bytes,
+        what="evidence request",
         evidence=digest,
     )
-    status, body, _ = _post_token(
-        state=state,
-        node=node,
-        allowed=allowed,
-        path="/federation/dossiers/evidence",
-        token=token,
-        max_bytes=state.settings.evidence_max_bytes,
-    )
-    if status != 200:
-        raise _refusal(node, status, body, "evidence request")
     if "sha256:" + hashlib.sha256(body).hexdigest() != digest:
         raise FederationUnreachable(f"node {node.id} answered a file that is not {digest}")
     return body, str(entry.get("mediaType", "application/octet-stream"))
