@@ -54,6 +54,7 @@ from sdgcities.node.db import equal_when_given, page_of
 from sdgcities.node.errors import Conflict, NotFound
 from sdgcities.node.events.service import append_event
 from sdgcities.node.frameworks import service as frameworks
+from sdgcities.node.frameworks.document import FrameworkDocument, Stage
 from sdgcities.node.frameworks.models import FrameworkVersion
 from sdgcities.node.notifications import service as notices
 from sdgcities.node.state import NodeState
@@ -198,36 +199,20 @@ def issue_certificate(
 ) -> Certificate:
     """Sign and store the certificate an award decision grants, with its status entries and its
     `credential.issued` event, in the caller's transaction."""
-    framework = session.get(FrameworkVersion, application.framework_version_id)
-    assert framework is not None  # a foreign key; versions are never deleted
-    frameworks.check_usable(framework)
-    assert framework.digest is not None  # published
-    document = frameworks.document_of(framework)
-    stage = document.stage(application.stage)
-    city = session.get(City, application.city_locode)
-    assert city is not None
-    # On the global node, a country whose node joined while the application was open is that
-    # node's now: what the global node signed would be outside its jurisdiction (DESIGN §3).
-    check_certified_here(session=session, node_id=state.settings.node_id, locode=city.locode)
+    framework, document, stage, city = _award_subject(
+        session=session, state=state, application=application
+    )
     issued_at = utcnow().replace(microsecond=0)
-    # The token says seconds; the row must say exactly what the token says.
-    valid_from = decision.decided_at.astimezone(UTC).replace(microsecond=0)
     renewed = (
         get_certificate_or_raise(session=session, certificate_id=application.renews)
         if application.renews is not None
         else None
     )
-    if renewed is not None:
-        valid_from = max(valid_from, renewed.valid_until)
-    valid_until = validity_end(
-        valid_from, years=stage.validity_years, framework_until=document.valid_until
+    valid_from, valid_until = _validity(
+        framework, document, stage, decision=decision, renewed=renewed
     )
-    if valid_until <= valid_from:
-        raise Conflict(
-            f"{framework.label} was valid until {document.valid_until.isoformat()}: it can no "
-            "longer certify, so the award cannot be issued; defer the item"
-        )
     status_list_id, status = allocate_status_entry(session=session, state=state, now=issued_at)
+    assert framework.digest is not None  # usable, so published
     issue = CertificateIssue(
         credential_id=f"urn:uuid:{uuid.uuid4()}",
         issuer_did=state.settings.did,
@@ -243,23 +228,103 @@ def issue_certificate(
         valid_until=valid_until,
         status=status,
     )
-    token = issue.sign(state.signing_key, issued_at=issued_at)
+    certificate = _store_certificate(
+        session=session,
+        issue=issue,
+        token=issue.sign(state.signing_key, issued_at=issued_at),
+        issued_at=issued_at,
+        status_list_id=status_list_id,
+        application=application,
+        agenda_item_id=agenda_item_id,
+        framework=framework,
+        renewed=renewed,
+        actor=actor,
+    )
+    _append_issued_event(
+        session=session,
+        state=state,
+        certificate=certificate,
+        framework=framework,
+        city=city,
+        decision=DecisionRef(meeting=decision.meeting, item=agenda_item_id),
+    )
+    notices.notify_certificate(session=session, settings=state.settings, certificate=certificate)
+    return certificate
+
+
+def _award_subject(
+    *, session: Session, state: NodeState, application: Application
+) -> tuple[FrameworkVersion, FrameworkDocument, Stage, City]:
+    """The framework version (and its document), stage and city an award certifies, once it is
+    checked that this node may certify them."""
+    framework = session.get(FrameworkVersion, application.framework_version_id)
+    assert framework is not None  # a foreign key; versions are never deleted
+    frameworks.check_usable(framework)
+    document = frameworks.document_of(framework)
+    stage = document.stage(application.stage)
+    city = session.get(City, application.city_locode)
+    assert city is not None
+    # On the global node, a country whose node joined while the application was open is that
+    # node's now: what the global node signed would be outside its jurisdiction (DESIGN §3).
+    check_certified_here(session=session, node_id=state.settings.node_id, locode=city.locode)
+    return framework, document, stage, city
+
+
+def _validity(
+    framework: FrameworkVersion,
+    document: FrameworkDocument,
+    stage: Stage,
+    *,
+    decision: Decision,
+    renewed: Certificate | None,
+) -> tuple[datetime, datetime]:
+    """From the decision (or the renewed certificate's end, if later) for the stage's years, cut
+    at the framework's end; `Conflict` when the framework can no longer certify."""
+    # The token says seconds; the row must say exactly what the token says.
+    valid_from = decision.decided_at.astimezone(UTC).replace(microsecond=0)
+    if renewed is not None:
+        valid_from = max(valid_from, renewed.valid_until)
+    valid_until = validity_end(
+        valid_from, years=stage.validity_years, framework_until=document.valid_until
+    )
+    if valid_until <= valid_from:
+        raise Conflict(
+            f"{framework.label} was valid until {document.valid_until.isoformat()}: it can no "
+            "longer certify, so the award cannot be issued; defer the item"
+        )
+    return valid_from, valid_until
+
+
+def _store_certificate(
+    *,
+    session: Session,
+    issue: CertificateIssue,
+    token: str,
+    issued_at: datetime,
+    status_list_id: str,
+    application: Application,
+    agenda_item_id: int,
+    framework: FrameworkVersion,
+    renewed: Certificate | None,
+    actor: Actor,
+) -> Certificate:
+    """The certificate's row, saying exactly what its signed `token` says, and its audit record."""
     assert application.id is not None
     assert framework.id is not None
     certificate = Certificate(
         id=issue.credential_id,
-        city_locode=city.locode,
-        stage=stage.key,
+        city_locode=issue.locode,
+        stage=issue.stage,
         level=issue.level,
         application_id=application.id,
         agenda_item_id=agenda_item_id,
         framework_version_id=framework.id,
-        valid_from=valid_from,
-        valid_until=valid_until,
+        valid_from=issue.valid_from,
+        valid_until=issue.valid_until,
         issued_at=issued_at,
         token=token,
         status_list_id=status_list_id,
-        status_index=status.index,
+        status_index=issue.status.index,
         renews=renewed.id if renewed is not None else None,
     )
     session.add(certificate)
@@ -276,6 +341,18 @@ def issue_certificate(
             "renews": certificate.renews,
         },
     )
+    return certificate
+
+
+def _append_issued_event(
+    *,
+    session: Session,
+    state: NodeState,
+    certificate: Certificate,
+    framework: FrameworkVersion,
+    city: City,
+    decision: DecisionRef,
+) -> None:
     append_event(
         session=session,
         node_id=state.settings.node_id,
@@ -284,9 +361,9 @@ def issue_certificate(
         data=_with_city_facts(
             CredentialIssued(
                 **_public_facts(certificate, framework),
-                decision=DecisionRef(meeting=decision.meeting, item=agenda_item_id),
+                decision=decision,
                 # The signed token itself, so the global registry can serve the certificate.
-                jwt=token,
+                jwt=certificate.token,
                 # The certificate this one follows on from (report §18, §42c), so the global
                 # registry shows the city's history as this node's does; the token does not
                 # state it.
@@ -294,10 +371,8 @@ def issue_certificate(
             ),
             city,
         ),
-        occurred_at=issued_at,
+        occurred_at=certificate.issued_at,
     )
-    notices.notify_certificate(session=session, settings=state.settings, certificate=certificate)
-    return certificate
 
 
 def _with_city_facts(data: CredentialIssued, city: City) -> CredentialIssued:

@@ -11,7 +11,8 @@ also be deferred instead of decided.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from functools import partial
 from typing import Any
 
@@ -43,7 +44,7 @@ from .meetings import (
     get_meeting_or_raise,
     mark_deferred,
 )
-from .models import AgendaItem, ItemKind, ItemOutcome, VoteChoice
+from .models import AgendaItem, ItemKind, ItemOutcome, Meeting, VoteChoice
 from .quorum import QuorumCount
 from .voting import count_quorum, tally, votes_of
 
@@ -74,14 +75,7 @@ def decide_item(*, session: Session, state: NodeState, item_id: int, actor: Acto
     check_open(meeting, "decisions are recorded")
     check_pending(item)
     now = utcnow()
-    quorum = count_quorum(session=session, meeting=meeting, on=now.date(), item=item)
-    if not quorum.met:
-        raise Conflict(f"no quorum for agenda item {item.id}: {'; '.join(quorum.shortfalls())}")
-    votes = tally([vote for vote, _member in votes_of(session=session, item=item)])
-    if sum(votes.values()) == 0:
-        raise Conflict(
-            f"nobody has voted on agenda item {item.id} yet: record the votes, or defer the item"
-        )
+    quorum, votes = _quorum_and_votes(session=session, meeting=meeting, item=item, on=now.date())
     approved = votes[VoteChoice.YES] > votes[VoteChoice.NO]
     decision = Decision(
         committee=f"{state.settings.node_name} committee",
@@ -90,53 +84,9 @@ def decide_item(*, session: Session, state: NodeState, item_id: int, actor: Acto
     )
     # Each kind reads and checks everything its effect needs before anything is written; the
     # outcome and its event are recorded alike, then the effect is carried out.
-    subject: dict[str, str | int]
-    facts: dict[str, Any]
-    carry_out: Callable[[], None]
-    if item.kind is ItemKind.AWARD:
-        application = _award_target(session=session, item=item)
-        subject = {"locode": application.city_locode, "application": saved_id(application.id)}
-        facts = {"stage": application.stage}
-        carry_out = partial(
-            effects.award,
-            session=session,
-            state=state,
-            item=item,
-            application=application,
-            decision=decision,
-            actor=actor,
-        )
-    elif item.kind is ItemKind.ENDORSEMENT:
-        request = _endorsement_target(session=session, state=state, item=item, approved=approved)
-        subject = {"node": request.node_id, "endorsement": saved_id(request.id)}
-        facts = {
-            "framework": request.framework_id,
-            "version": request.version,
-            "digest": request.digest,
-        }
-        carry_out = partial(
-            effects.decide_endorsement,
-            session=session,
-            state=state,
-            item=item,
-            request=request,
-            decision=decision,
-            actor=actor,
-        )
-    else:
-        proposal, certificate = _proposal_target(session=session, item=item, approved=approved)
-        subject = {"locode": certificate.city_locode, "credential": certificate.id}
-        facts = {"reason": item.reason}
-        carry_out = partial(
-            effects.carry_out_proposal,
-            session=session,
-            state=state,
-            item=item,
-            proposal=proposal,
-            certificate=certificate,
-            decision=decision,
-            actor=actor,
-        )
+    effect = _effect_of(
+        session=session, state=state, item=item, approved=approved, decision=decision, actor=actor
+    )
     _record_outcome(
         session=session,
         item=item,
@@ -152,12 +102,97 @@ def decide_item(*, session: Session, state: NodeState, item_id: int, actor: Acto
         item=item,
         quorum=quorum,
         votes=votes,
-        subject=subject,
-        facts=facts,
+        subject=effect.subject,
+        facts=effect.facts,
     )
-    carry_out()
+    effect.carry_out()
     notices.notify_decision(session=session, settings=state.settings, item=item)
     return item
+
+
+def _quorum_and_votes(
+    *, session: Session, meeting: Meeting, item: AgendaItem, on: date
+) -> tuple[QuorumCount, dict[str, int]]:
+    """The quorum for the item and its votes; 409 without a quorum or before anyone voted."""
+    quorum = count_quorum(session=session, meeting=meeting, on=on, item=item)
+    if not quorum.met:
+        raise Conflict(f"no quorum for agenda item {item.id}: {'; '.join(quorum.shortfalls())}")
+    votes = tally([vote for vote, _member in votes_of(session=session, item=item)])
+    if sum(votes.values()) == 0:
+        raise Conflict(
+            f"nobody has voted on agenda item {item.id} yet: record the votes, or defer the item"
+        )
+    return quorum, votes
+
+
+@dataclass(frozen=True, slots=True)
+class _Effect:
+    """What a decision on one kind of item adds to its event, and how it is carried out."""
+
+    subject: dict[str, str | int]
+    facts: dict[str, Any]
+    carry_out: Callable[[], None]
+
+
+def _effect_of(
+    *,
+    session: Session,
+    state: NodeState,
+    item: AgendaItem,
+    approved: bool,
+    decision: Decision,
+    actor: Actor,
+) -> _Effect:
+    """The effect of deciding `item`, its target read and checked (nothing is written yet)."""
+    if item.kind is ItemKind.AWARD:
+        application = _award_target(session=session, item=item)
+        return _Effect(
+            subject={"locode": application.city_locode, "application": saved_id(application.id)},
+            facts={"stage": application.stage},
+            carry_out=partial(
+                effects.award,
+                session=session,
+                state=state,
+                item=item,
+                application=application,
+                decision=decision,
+                actor=actor,
+            ),
+        )
+    if item.kind is ItemKind.ENDORSEMENT:
+        request = _endorsement_target(session=session, state=state, item=item, approved=approved)
+        return _Effect(
+            subject={"node": request.node_id, "endorsement": saved_id(request.id)},
+            facts={
+                "framework": request.framework_id,
+                "version": request.version,
+                "digest": request.digest,
+            },
+            carry_out=partial(
+                effects.decide_endorsement,
+                session=session,
+                state=state,
+                item=item,
+                request=request,
+                decision=decision,
+                actor=actor,
+            ),
+        )
+    proposal, certificate = _proposal_target(session=session, item=item, approved=approved)
+    return _Effect(
+        subject={"locode": certificate.city_locode, "credential": certificate.id},
+        facts={"reason": item.reason},
+        carry_out=partial(
+            effects.carry_out_proposal,
+            session=session,
+            state=state,
+            item=item,
+            proposal=proposal,
+            certificate=certificate,
+            decision=decision,
+            actor=actor,
+        ),
+    )
 
 
 def _record_outcome(

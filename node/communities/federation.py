@@ -9,8 +9,10 @@ change is a `community.sharing` event (`data.share`) of the node's log, which th
 to the global node like any other.
 
 On the global node, `proposals` reads the ingested events of both types in each node's log
-order and keeps, for each city, the gaps of its latest report and its latest answer, trusting
-an event only from a node whose jurisdiction holds the city's country now (the trust list);
+order, each through its type's model (`ReportGenerated`, `SharingConsent`; an event whose data
+does not fit is passed over), and keeps, for each city, the gaps of its latest report and its
+latest answer, trusting an event only from a node whose jurisdiction holds the city's country
+now (the trust list);
 a city without a standing consent is left out, whatever its reports say. The proposals are
 grouped as a node's own are (`service.shared_gaps`), with the cities' names and priorities
 from the federation's registry where it lists them. Forming such a community, which needs the
@@ -28,7 +30,13 @@ from sqlmodel import Session, col, select
 
 from sdgcities.credentials import is_locode
 from sdgcities.federation import EventType
-from sdgcities.federation.event_data import SharingConsent
+from sdgcities.federation.event_data import (
+    EVENT_DATA,
+    EventData,
+    EventDataInvalid,
+    ReportGenerated,
+    SharingConsent,
+)
 from sdgcities.node.actor import Actor
 from sdgcities.node.audit.service import record
 from sdgcities.node.config import Settings
@@ -106,13 +114,21 @@ class Reported:
     gaps: frozenset[str]
 
 
-def _gaps(data: dict[str, Any]) -> frozenset[str] | None:
-    gaps = data.get("gaps")
-    if not isinstance(gaps, list) or len(gaps) > MAX_REPORTED_GAPS:
+def _gaps(report: ReportGenerated) -> frozenset[str] | None:
+    """The report's gaps if they are criterion codes, at most `MAX_REPORTED_GAPS` of them."""
+    if len(report.gaps) > MAX_REPORTED_GAPS:
         return None
-    if not all(isinstance(code, str) and _CODE.fullmatch(code) for code in gaps):
+    if not all(_CODE.fullmatch(code) for code in report.gaps):
         return None
-    return frozenset(gaps)
+    return frozenset(report.gaps)
+
+
+def _read(kind: str, data: Any) -> EventData | None:
+    """The event's data as its type's model reads it; None when it does not fit."""
+    try:
+        return EVENT_DATA[EventType(kind)].from_data(data)
+    except EventDataInvalid:
+        return None
 
 
 def reported_gaps(*, session: Session, settings: Settings, now: datetime) -> dict[str, Reported]:
@@ -132,14 +148,13 @@ def reported_gaps(*, session: Session, settings: Settings, now: datetime) -> dic
     for node_id, kind, subject, data in rows:
         locode = subject.get("locode") if isinstance(subject, dict) else None
         node = trust_list.node(node_id)
-        if not is_locode(locode) or node is None:
+        if not is_locode(locode) or node is None or not node.certifies(locode[:2], at=now):
             continue
-        if not node.certifies(locode[:2], at=now) or not isinstance(data, dict):
-            continue
-        if kind == EventType.COMMUNITY_SHARING.value:
-            consent[locode] = (node_id, data.get("share") is True)
-        else:
-            gaps = _gaps(data)
+        read = _read(kind, data)
+        if isinstance(read, SharingConsent):
+            consent[locode] = (node_id, read.share)
+        elif isinstance(read, ReportGenerated):
+            gaps = _gaps(read)
             if gaps is not None:
                 latest[locode] = Reported(node_id, gaps)
     return {

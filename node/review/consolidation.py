@@ -29,7 +29,7 @@ from sdgcities.node.frameworks import service as frameworks
 from .access import assessments_of, assignments_of
 from .assessment import check_under_review, unknown_criterion
 from .assignment import own_assignment
-from .models import Recommendation, ReviewConsolidation, Verdict
+from .models import Recommendation, ReviewAssignment, ReviewConsolidation, Verdict
 from .schemas import ConsolidationCreate
 
 # Most cautious first: the default consolidated verdict is the first of these any reviewer gave.
@@ -55,6 +55,39 @@ def consolidate(
     check_under_review(application, "consolidating the review")
     if not assignment.lead:
         raise Forbidden(f"only the lead reviewer of application {application.id} consolidates it")
+    assignments = _all_submitted(session=session, application=application)
+    verdicts = _consolidated_verdicts(
+        session=session, application=application, data=data, assignments=assignments
+    )
+    _check_recommendation(data, verdicts)
+    consolidation = ReviewConsolidation(
+        application_id=saved_id(application.id),
+        lead_assignment_id=saved_id(assignment.id),
+        verdicts=verdicts,
+        recommendation=data.recommendation,
+        summary=data.summary,
+    )
+    counts = Counter(str(v["verdict"]) for v in verdicts)
+    _store_consolidation(
+        session=session,
+        application=application,
+        consolidation=consolidation,
+        counts=counts,
+        actor=actor,
+    )
+    _append_completed_event(
+        session=session,
+        node_id=node_id,
+        application=application,
+        consolidation=consolidation,
+        counts=counts,
+        reviewers=len(assignments),
+    )
+    return consolidation
+
+
+def _all_submitted(*, session: Session, application: Application) -> list[ReviewAssignment]:
+    """The application's reviewers' assignments; 409 while any reviewer has not submitted."""
     assignments = assignments_of(session=session, application_id=application.id)
     waiting = [str(a.reviewer_id) for a in assignments if a.submitted_at is None]
     if waiting:
@@ -62,6 +95,17 @@ def consolidate(
             f"every reviewer submits before the lead consolidates; waiting for reviewer"
             f"{'s' if len(waiting) > 1 else ''} {', '.join(waiting)}"
         )
+    return assignments
+
+
+def _consolidated_verdicts(
+    *,
+    session: Session,
+    application: Application,
+    data: ConsolidationCreate,
+    assignments: Sequence[ReviewAssignment],
+) -> list[dict[str, object]]:
+    """Per criterion of the stage, the lead's verdict, or else the reviewers' most cautious."""
     codes = applications.stage_criteria(session=session, application=application)
     given = {verdict.code: verdict for verdict in data.verdicts}
     for code in given:
@@ -86,6 +130,10 @@ def consolidate(
             verdicts.append(
                 {"code": code, "verdict": verdict.value, "reasons": "", "defaulted": True}
             )
+    return verdicts
+
+
+def _check_recommendation(data: ConsolidationCreate, verdicts: Sequence[dict[str, object]]) -> None:
     gaps = {str(v["code"]): str(v["verdict"]) for v in verdicts if v["verdict"] != Verdict.MET}
     if data.recommendation is Recommendation.RECOMMENDED and gaps:
         raise InvalidRequest(
@@ -93,30 +141,44 @@ def consolidate(
             f"{', '.join(f'{code} ({verdict})' for code, verdict in gaps.items())}",
             extra={"gaps": gaps},
         )
-    consolidation = ReviewConsolidation(
-        application_id=saved_id(application.id),
-        lead_assignment_id=saved_id(assignment.id),
-        verdicts=verdicts,
-        recommendation=data.recommendation,
-        summary=data.summary,
-    )
+
+
+def _store_consolidation(
+    *,
+    session: Session,
+    application: Application,
+    consolidation: ReviewConsolidation,
+    counts: Counter[str],
+    actor: Actor,
+) -> None:
+    """The consolidation, the application's state that follows from it, and the audit record."""
     session.add(consolidation)
     application.state = (
         ApplicationState.RECOMMENDED
-        if data.recommendation is Recommendation.RECOMMENDED
+        if consolidation.recommendation is Recommendation.RECOMMENDED
         else ApplicationState.NOT_RECOMMENDED
     )
     session.add(application)
     session.flush()
-    counts = Counter(str(v["verdict"]) for v in verdicts)
     record(
         session=session,
         actor=actor,
         action="review.consolidate",
         target_type="application",
         target_id=application.id,
-        detail={"recommendation": data.recommendation.value, "verdicts": dict(counts)},
+        detail={"recommendation": consolidation.recommendation.value, "verdicts": dict(counts)},
     )
+
+
+def _append_completed_event(
+    *,
+    session: Session,
+    node_id: str,
+    application: Application,
+    consolidation: ReviewConsolidation,
+    counts: Counter[str],
+    reviewers: int,
+) -> None:
     framework = applications.framework_of(session=session, application=application)
     append_event(
         session=session,
@@ -129,10 +191,9 @@ def consolidate(
             framework=FrameworkKey(
                 id=framework.framework_id, version=framework.version, digest=framework.digest
             ),
-            recommendation=data.recommendation.value,
+            recommendation=consolidation.recommendation.value,
             verdicts={verdict.value: counts.get(verdict.value, 0) for verdict in Verdict},
-            reviewers=len(assignments),
+            reviewers=reviewers,
         ),
         occurred_at=consolidation.consolidated_at,
     )
-    return consolidation

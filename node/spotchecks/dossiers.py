@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -78,20 +78,44 @@ def remember_message(*, session: Session, typ: str, jti: str, expires_at: dateti
         raise replayed from exc
 
 
-def _verify_request(*, session: Session, state: NodeState, token: str) -> DossierRequest:
+_Message = TypeVar("_Message", DossierRequest, SpotCheckOutcome)
+
+
+def _verify_message(
+    *,
+    session: Session,
+    state: NodeState,
+    token: str,
+    kind: type[_Message],
+    typ: str,
+    what: str,
+    noun: str,
+) -> _Message:
+    """The global node's message to this node, verified and remembered; `what` names it in a
+    refusal, `noun` in a wrong node's."""
     trust_list = held_trust_list(session=session, state=state)
     try:
-        request = DossierRequest.from_jws(token, trust_list=trust_list, audience=state.settings.did)
+        message = kind.from_jws(token, trust_list=trust_list, audience=state.settings.did)
     except MessageRefused as exc:
-        raise InvalidRequest(f"dossier request refused: {exc}") from exc
-    if request.node_id != state.settings.node_id:
+        raise InvalidRequest(f"{what} refused: {exc}") from exc
+    if message.node_id != state.settings.node_id:
         raise InvalidRequest(
-            f"the request is for node {request.node_id}, this is node {state.settings.node_id}"
+            f"the {noun} is for node {message.node_id}, this is node {state.settings.node_id}"
         )
-    remember_message(
-        session=session, typ=DOSSIER_REQUEST_TYP, jti=request.jti, expires_at=request.expires_at
+    remember_message(session=session, typ=typ, jti=message.jti, expires_at=message.expires_at)
+    return message
+
+
+def _verify_request(*, session: Session, state: NodeState, token: str) -> DossierRequest:
+    return _verify_message(
+        session=session,
+        state=state,
+        token=token,
+        kind=DossierRequest,
+        typ=DOSSIER_REQUEST_TYP,
+        what="dossier request",
+        noun="request",
     )
-    return request
 
 
 def _certified(*, session: Session, application_id: int) -> tuple[Application, Certificate]:
@@ -241,19 +265,14 @@ def receive_outcome(
     A negative outcome puts a suspension proposal on the committee's next agenda; the committee
     decides, not the global node.
     """
-    trust_list = held_trust_list(session=session, state=state)
-    try:
-        outcome = SpotCheckOutcome.from_jws(
-            token, trust_list=trust_list, audience=state.settings.did
-        )
-    except MessageRefused as exc:
-        raise InvalidRequest(f"spot-check outcome refused: {exc}") from exc
-    if outcome.node_id != state.settings.node_id:
-        raise InvalidRequest(
-            f"the outcome is for node {outcome.node_id}, this is node {state.settings.node_id}"
-        )
-    remember_message(
-        session=session, typ=SPOTCHECK_OUTCOME_TYP, jti=outcome.jti, expires_at=outcome.expires_at
+    outcome = _verify_message(
+        session=session,
+        state=state,
+        token=token,
+        kind=SpotCheckOutcome,
+        typ=SPOTCHECK_OUTCOME_TYP,
+        what="spot-check outcome",
+        noun="outcome",
     )
     application, certificate = _certified(session=session, application_id=outcome.application_id)
     if certificate.id != outcome.credential_id:
@@ -261,18 +280,8 @@ def receive_outcome(
             f"the outcome names certificate {outcome.credential_id}, but application "
             f"{application.id}'s certificate is {certificate.id}"
         )
-    existing = session.exec(
-        select(ReceivedOutcome).where(
-            ReceivedOutcome.round_id == outcome.round_id,
-            ReceivedOutcome.application_id == application.id,
-        )
-    ).first()
+    existing = _outcome_taken(session=session, outcome=outcome)
     if existing is not None:
-        if existing.outcome is not outcome.outcome:
-            raise Conflict(
-                f"round {outcome.round_id} already gave application {application.id} the "
-                f"outcome {existing.outcome.value}"
-            )
         return existing, False
     received = ReceivedOutcome(
         round_id=outcome.round_id,
@@ -284,17 +293,54 @@ def receive_outcome(
         token=token,
     )
     if outcome.outcome is Outcome.NOT_CONFIRMED:
-        try:
-            proposal = certificates.propose(
-                session=session,
-                certificate_id=certificate.id,
-                kind=ProposalKind.SUSPENSION,
-                reason=_proposal_reason(outcome),
-                actor=SYSTEM,
-            )
-            received.proposal_id = proposal.id
-        except Conflict as exc:  # already suspended, revoked, or a suspension already proposed
-            received.note = exc.message[:500]
+        _propose_suspension(session=session, received=received, outcome=outcome)
+    _store_received(session=session, received=received, outcome=outcome)
+    _append_result_event(
+        session=session,
+        state=state,
+        received=received,
+        outcome=outcome,
+        locode=application.city_locode,
+    )
+    return received, True
+
+
+def _outcome_taken(*, session: Session, outcome: SpotCheckOutcome) -> ReceivedOutcome | None:
+    """The outcome this round already gave the application, if any; 409 if it said otherwise."""
+    existing = session.exec(
+        select(ReceivedOutcome).where(
+            ReceivedOutcome.round_id == outcome.round_id,
+            ReceivedOutcome.application_id == outcome.application_id,
+        )
+    ).first()
+    if existing is not None and existing.outcome is not outcome.outcome:
+        raise Conflict(
+            f"round {outcome.round_id} already gave application {outcome.application_id} the "
+            f"outcome {existing.outcome.value}"
+        )
+    return existing
+
+
+def _propose_suspension(
+    *, session: Session, received: ReceivedOutcome, outcome: SpotCheckOutcome
+) -> None:
+    """Put a suspension on the committee's agenda, or note on `received` why none is proposed."""
+    try:
+        proposal = certificates.propose(
+            session=session,
+            certificate_id=received.certificate_id,
+            kind=ProposalKind.SUSPENSION,
+            reason=_proposal_reason(outcome),
+            actor=SYSTEM,
+        )
+        received.proposal_id = proposal.id
+    except Conflict as exc:  # already suspended, revoked, or a suspension already proposed
+        received.note = exc.message[:500]
+
+
+def _store_received(
+    *, session: Session, received: ReceivedOutcome, outcome: SpotCheckOutcome
+) -> None:
     session.add(received)
     session.flush()
     record(
@@ -302,21 +348,31 @@ def receive_outcome(
         actor=SYSTEM,
         action="spotcheck.outcome_received",
         target_type="certificate",
-        target_id=certificate.id,
+        target_id=received.certificate_id,
         detail={
             "round": outcome.round_id,
             "outcome": outcome.outcome.value,
             "proposal": received.proposal_id,
         },
     )
+
+
+def _append_result_event(
+    *,
+    session: Session,
+    state: NodeState,
+    received: ReceivedOutcome,
+    outcome: SpotCheckOutcome,
+    locode: str,
+) -> None:
     append_event(
         session=session,
         node_id=state.settings.node_id,
         type=EventType.SPOTCHECK_RESULT,
         subject={
-            "locode": application.city_locode,
+            "locode": locode,
             "application": outcome.application_id,
-            "credential": certificate.id,
+            "credential": received.certificate_id,
             "round": outcome.round_id,
         },
         data=SpotcheckResult(
@@ -327,7 +383,6 @@ def receive_outcome(
         ),
         occurred_at=utcnow(),
     )
-    return received, True
 
 
 def _proposal_reason(outcome: SpotCheckOutcome) -> str:

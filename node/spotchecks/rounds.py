@@ -144,13 +144,65 @@ def draw_round(
     actor: Actor,
 ) -> SpotCheckRound:
     settings = state.settings
+    since, until = _window(state=state, window_from=window_from, window_until=window_until)
+    chosen_rate = settings.spotcheck_rate if rate is None else rate
+    head = _lock_log_head(session)
+    last = session.exec(select(func.max(SpotCheckRound.id))).one()
+    round_id = (last or 0) + 1
+    candidates = awards_reported(session=session, window_from=since, window_until=until)
+    document = select_round(
+        round_id=round_id,
+        log_head=head,
+        rate=chosen_rate,
+        window_from=since,
+        window_until=until,
+        candidates=candidates,
+    )
+    drawn = SpotCheckRound(
+        id=round_id,
+        rate=chosen_rate,
+        window_from=since,
+        window_until=until,
+        log_sequence=head.sequence,
+        log_hash=head.hash,
+        candidates=len(candidates),
+        document=canonical_json(document).decode(),
+        digest=content_digest(document),
+        drawn_by=actor.user_id,
+    )
+    _store_round(
+        session=session, drawn=drawn, candidates=candidates, document=document, actor=actor
+    )
+    append_event(
+        session=session,
+        node_id=settings.node_id,
+        type=EventType.SPOTCHECK_SELECTED,
+        subject={"round": round_id},
+        data=SpotcheckSelected(
+            document=drawn.digest,
+            log_head=LogHead(sequence=head.sequence, hash=head.hash),
+            rate=chosen_rate,
+            candidates=len(candidates),
+            selected=len(document["selected"]),
+        ),
+    )
+    return drawn
+
+
+def _window(
+    *, state: NodeState, window_from: datetime | None, window_until: datetime | None
+) -> tuple[datetime, datetime]:
+    """The round's window, to the second: until now and the configured days back by default."""
     until = (window_until or utcnow()).replace(microsecond=0)
-    since = (window_from or until - timedelta(days=settings.spotcheck_window_days)).replace(
+    since = (window_from or until - timedelta(days=state.settings.spotcheck_window_days)).replace(
         microsecond=0
     )
     if until <= since:
         raise InvalidRequest("window_until must come after window_from")
-    chosen_rate = settings.spotcheck_rate if rate is None else rate
+    return since, until
+
+
+def _lock_log_head(session: Session) -> ChainHead:
     # The head row's lock orders rounds and events: the round's number and head cannot be
     # taken by another round, and `spotcheck.selected` is the event right after the head.
     sequence, head_hash = session.exec(
@@ -158,30 +210,18 @@ def draw_round(
         .where(EventLogHead.id == HEAD_ROW_ID)
         .with_for_update()
     ).one()
-    last = session.exec(select(func.max(SpotCheckRound.id))).one()
-    round_id = (last or 0) + 1
-    candidates = awards_reported(session=session, window_from=since, window_until=until)
-    document = select_round(
-        round_id=round_id,
-        log_head=ChainHead(sequence, head_hash),
-        rate=chosen_rate,
-        window_from=since,
-        window_until=until,
-        candidates=candidates,
-    )
-    digest = content_digest(document)
-    drawn = SpotCheckRound(
-        id=round_id,
-        rate=chosen_rate,
-        window_from=since,
-        window_until=until,
-        log_sequence=sequence,
-        log_hash=head_hash,
-        candidates=len(candidates),
-        document=canonical_json(document).decode(),
-        digest=digest,
-        drawn_by=actor.user_id,
-    )
+    return ChainHead(sequence, head_hash)
+
+
+def _store_round(
+    *,
+    session: Session,
+    drawn: SpotCheckRound,
+    candidates: Sequence[Candidate],
+    document: dict[str, Any],
+    actor: Actor,
+) -> None:
+    """The round, a check for each application it selected, and the audit record."""
     session.add(drawn)
     session.flush()
     by_key = {c.key: c for c in candidates}
@@ -189,7 +229,7 @@ def draw_round(
         chosen = by_key[(entry["nodeId"], entry["application"])]
         session.add(
             SpotCheck(
-                round_id=round_id,
+                round_id=drawn.id,
                 node_id=chosen.node_id,
                 application_id=chosen.application_id,
                 locode=chosen.locode,
@@ -202,23 +242,9 @@ def draw_round(
         actor=actor,
         action="spotcheck.draw",
         target_type="spotcheck_round",
-        target_id=round_id,
+        target_id=drawn.id,
         detail={"candidates": len(candidates), "selected": len(document["selected"])},
     )
-    append_event(
-        session=session,
-        node_id=settings.node_id,
-        type=EventType.SPOTCHECK_SELECTED,
-        subject={"round": round_id},
-        data=SpotcheckSelected(
-            document=digest,
-            log_head=LogHead(sequence=sequence, hash=head_hash),
-            rate=chosen_rate,
-            candidates=len(candidates),
-            selected=len(document["selected"]),
-        ),
-    )
-    return drawn
 
 
 def get_round_or_raise(*, session: Session, round_id: int) -> SpotCheckRound:
@@ -304,11 +330,18 @@ def _refusal(node: TrustedNode, status: int, body: bytes, what: str) -> Federati
     return FederationUnreachable(f"node {node.id} refused the {what} ({status}): {detail}")
 
 
-def fetch_dossier(*, session: Session, state: NodeState, check_id: int, actor: Actor) -> SpotCheck:
-    """Ask the awarding node for the dossier, with a request signed by this node's key."""
-    check = get_check_or_raise(session=session, check_id=check_id, lock=True)
-    if check.state in REVIEWED:
-        raise Conflict(f"spot-check {check.id} is already reviewed ({check.state.value})")
+def _ask_awarding_node(
+    *,
+    session: Session,
+    state: NodeState,
+    check: SpotCheck,
+    path: str,
+    max_bytes: int,
+    what: str,
+    evidence: str | None = None,
+) -> tuple[TrustedNode, bytes]:
+    """The awarding node's answer to a dossier request for `check` (with `evidence`, for that
+    file), signed by this node's key; `FederationUnreachable` unless it answers 200."""
     node, allowed = _member(session=session, state=state, node_id=check.node_id)
     token = DossierRequest.sign(
         key=state.signing_key,
@@ -317,17 +350,29 @@ def fetch_dossier(*, session: Session, state: NodeState, check_id: int, actor: A
         node_id=check.node_id,
         round_id=check.round_id,
         application_id=check.application_id,
+        evidence=evidence,
     )
     status, body, _ = _post_token(
-        state=state,
-        node=node,
-        allowed=allowed,
-        path="/federation/dossiers",
-        token=token,
-        max_bytes=MAX_DOSSIER_BYTES,
+        state=state, node=node, allowed=allowed, path=path, token=token, max_bytes=max_bytes
     )
     if status != 200:
-        raise _refusal(node, status, body, "dossier request")
+        raise _refusal(node, status, body, what)
+    return node, body
+
+
+def fetch_dossier(*, session: Session, state: NodeState, check_id: int, actor: Actor) -> SpotCheck:
+    """Ask the awarding node for the dossier, with a request signed by this node's key."""
+    check = get_check_or_raise(session=session, check_id=check_id, lock=True)
+    if check.state in REVIEWED:
+        raise Conflict(f"spot-check {check.id} is already reviewed ({check.state.value})")
+    node, body = _ask_awarding_node(
+        session=session,
+        state=state,
+        check=check,
+        path="/federation/dossiers",
+        max_bytes=MAX_DOSSIER_BYTES,
+        what="dossier request",
+    )
     try:
         dossier = parse_json_object(body, what="the dossier")
     except CredentialsError as exc:
@@ -372,26 +417,15 @@ def fetch_evidence(
     entry = next((e for e in check.dossier.get("evidence", []) if e.get("digest") == digest), None)
     if entry is None:
         raise NotFound(f"the dossier of spot-check {check.id} lists no evidence {digest}")
-    node, allowed = _member(session=session, state=state, node_id=check.node_id)
-    token = DossierRequest.sign(
-        key=state.signing_key,
-        issuer=state.settings.did,
-        audience=node.did,
-        node_id=check.node_id,
-        round_id=check.round_id,
-        application_id=check.application_id,
+    node, body = _ask_awarding_node(
+        session=session,
+        state=state,
+        check=check,
+        path="/federation/dossiers/evidence",
+        max_bytes=state.settings.evidence_max_bytes,
+        what="evidence request",
         evidence=digest,
     )
-    status, body, _ = _post_token(
-        state=state,
-        node=node,
-        allowed=allowed,
-        path="/federation/dossiers/evidence",
-        token=token,
-        max_bytes=state.settings.evidence_max_bytes,
-    )
-    if status != 200:
-        raise _refusal(node, status, body, "evidence request")
     if "sha256:" + hashlib.sha256(body).hexdigest() != digest:
         raise FederationUnreachable(f"node {node.id} answered a file that is not {digest}")
     return body, str(entry.get("mediaType", "application/octet-stream"))

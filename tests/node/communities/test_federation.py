@@ -93,3 +93,29 @@ def test_only_the_secretariat_reads_them(
     reviewer = make_account(Role.REVIEWER)
     assert client.get(PROPOSALS, headers=reviewer.headers).status_code == 403
     assert _proposed(client, secretariat) == []  # nothing reported yet
+
+
+def test_an_event_whose_data_does_not_fit_its_model_is_passed_over(
+    client: TestClient,  # noqa: F811 - the fixture
+    make_log: Any,  # noqa: F811 - the fixture
+    secretariat: Account,  # noqa: F811 - the fixture
+) -> None:
+    kenya, ghana = make_log("KE"), make_log("GH")
+    _report(kenya, "KE-MBA", ["B.c"])
+    _share(kenya, "KE-MBA", True)
+    _report(ghana, "GH-ACC", ["B.c"])
+    _share(ghana, "GH-ACC", True)
+    kenya.send()
+    ghana.send()
+    proposed = [(["B.c"], ["GH-ACC", "KE-MBA"])]
+    assert _proposed(client, secretariat) == proposed
+
+    # A later report with gaps but not the rest of `ReportGenerated` is not read: the last
+    # readable report stands.
+    kenya.append(EventType.REPORT_GENERATED, {"locode": "KE-MBA", "application": 9}, {"gaps": []})
+    kenya.send()
+    assert _proposed(client, secretariat) == proposed
+    # Nor is a consent that is not true or false.
+    ghana.append(EventType.COMMUNITY_SHARING, {"locode": "GH-ACC"}, {"share": "no"})
+    ghana.send()
+    assert _proposed(client, secretariat) == proposed
