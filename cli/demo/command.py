@@ -19,7 +19,7 @@ DEMO_HELP = "\n\n".join(
         "  0  every step gave the expected result (and, without --exit, stopped by Ctrl-C)\n"
         "  1  a step failed (named on stderr), a node did not start or stopped on its own, or "
         "the demo was interrupted before the walk-through ended\n"
-        "  2  usage error: a bad option, a port of --port-base N to N+2 already in use, or a "
+        "  2  usage error: a bad option, a port of --port-base N to N+3 already in use, or a "
         "--data-dir that is not an empty folder",
     )
 )
@@ -31,8 +31,9 @@ def demo(
         typer.Option(
             "--port-base",
             min=1024,
-            max=65533,
-            help="The global node listens on this port, the national nodes on the next two.",
+            max=65532,
+            help="The global node listens on this port, the national nodes on the next two, "
+            "the demo's mail server on the one after.",
         ),
     ] = 8700,
     exit_after: Annotated[

@@ -108,6 +108,13 @@ def test_bad_option_value(cli: Cli) -> None:
     assert_one_line_error(answer.stderr, "--timeout")
 
 
+def test_a_demo_port_base_without_room_for_its_four_ports(cli: Cli) -> None:
+    """The demo's mail server takes N+3, so the highest base is 65532."""
+    answer = cli.run("demo", "--port-base", "65533")
+    assert answer.code == 2
+    assert_one_line_error(answer.stderr, "--port-base")
+
+
 @pytest.mark.parametrize("what", ["missing", "folder"])
 def test_unreadable_certificate_file(cli: Cli, tmp_path: Path, what: str) -> None:
     target = tmp_path / "nothing.jwt"
