@@ -860,18 +860,18 @@ class _Batch:
 
 def _advance_head(session: Session) -> None:
     """Move the registry's change counter (its one row made on first use)."""
-    dialect = session.get_bind().dialect.name
+    session.execute(_head_upsert(session.get_bind().dialect.name), {"new_stamp": uuid.uuid4().hex})
+
+
+@cache
+def _head_upsert(dialect: str) -> Insert:
+    # Built once (its `excluded` alias and coerced clauses cost more than running it).
     head = table_of(FederationRegistryHead)
     statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(head)
-    statement = statement.values(id=1, version=1, stamp=uuid.uuid4().hex)
-    session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["id"],
-            set_={
-                "version": head.c.version + 1,
-                "stamp": statement.excluded.stamp,
-            },
-        )
+    statement = statement.values(id=1, version=1, stamp=bindparam("new_stamp"))
+    return statement.on_conflict_do_update(
+        index_elements=["id"],
+        set_={"version": head.c.version + 1, "stamp": statement.excluded.stamp},
     )
 
 
