@@ -209,10 +209,8 @@ def ingest_report(
     plan = _plan(session, state, batch, log, head, now)
     if not isinstance(plan, IngestPlan):
         return plan
-    log.last_report_at = now
-    if log.last_issued_at is None or batch.issued_at > log.last_issued_at:
-        log.last_issued_at = batch.issued_at
     if not plan.new:
+        _note_report(log, batch, now)
         session.add(log)
         return _accepted_without_storing(state, batch, head, now)
     receipt = sign_receipt(
@@ -235,6 +233,9 @@ def ingest_report(
     )
     # A city's answer to a community across countries (ingested from its own node only).
     take_consents(session=session, trust_list=trust_list, events=plan.new, now=now)
+    # The log row is changed only now: changed earlier, every query above would flush it first,
+    # an UPDATE more a report.
+    _note_report(log, batch, now)
     log.head_sequence, log.head_hash = plan.head
     if log.missing_to is not None and plan.head.sequence >= log.missing_to:
         log.missing_from = log.missing_to = None
@@ -249,6 +250,13 @@ def ingest_report(
         receipt=receipt,
         replayed=False,
     )
+
+
+def _note_report(log: IngestedLog, batch: ReportBatch, now: datetime) -> None:
+    """Record on the node's log row that `batch`, a report it continues, came in at `now`."""
+    log.last_report_at = now
+    if log.last_issued_at is None or batch.issued_at > log.last_issued_at:
+        log.last_issued_at = batch.issued_at
 
 
 def _verified(
