@@ -320,6 +320,35 @@ class _Held(NamedTuple):
     locode: str
 
 
+# What a batch reads of what is held, one statement each, built once (`bindparam` expanding to
+# the batch's values): building them cost about as much as running them.
+_DECISION_COLUMNS = table_of(FederationDecision).c
+_HELD_DECISIONS: Final = select(
+    _DECISION_COLUMNS.item,
+    _DECISION_COLUMNS.kind,
+    _DECISION_COLUMNS.outcome,
+    _DECISION_COLUMNS.locode,
+).where(
+    _DECISION_COLUMNS.node_id == bindparam("node"),
+    _DECISION_COLUMNS.item.in_(bindparam("items", expanding=True)),
+)
+_CERTIFICATES = table_of(FederationCertificate).c
+_HELD_CERTIFICATES: Final = select(
+    _CERTIFICATES.id,
+    _CERTIFICATES.node_id,
+    _CERTIFICATES.status,
+    _CERTIFICATES.city_locode,
+).where(_CERTIFICATES.id.in_(bindparam("ids", expanding=True)))
+_RENEWALS_OF: Final = select(_CERTIFICATES.id, _CERTIFICATES.renews).where(
+    _CERTIFICATES.renews.in_(bindparam("ids", expanding=True))
+)
+_ASSISTANCE = table_of(FederationAssistanceRequest).c
+_HELD_REQUESTS: Final = select(_ASSISTANCE.request, _ASSISTANCE.locode, _ASSISTANCE.closure).where(
+    _ASSISTANCE.node_id == bindparam("node"),
+    _ASSISTANCE.request.in_(bindparam("requests", expanding=True)),
+)
+
+
 class _Batch:
     """The projection of one report's relevant events (all of one node, in log order).
 
@@ -365,14 +394,11 @@ class _Batch:
             )
             if item is not None
         }
-        decisions = table_of(FederationDecision).c
         self.decisions: dict[int, _Decided] = (
             {
                 item: _Decided(kind, outcome, locode)
                 for item, kind, outcome, locode in session.execute(
-                    select(
-                        decisions.item, decisions.kind, decisions.outcome, decisions.locode
-                    ).where(decisions.node_id == self.node_id, decisions.item.in_(items))
+                    _HELD_DECISIONS, {"node": self.node_id, "items": sorted(items)}
                 ).all()
             }
             if items
@@ -381,17 +407,11 @@ class _Batch:
         renewed = {r for event in events for r in (self._renewed(event),) if r is not None}
         credentials = {c for event in events for c in (_subject(event),) if c is not None}
         credentials |= renewed
-        certificates = table_of(FederationCertificate).c
         self.held: dict[str, _Held] = (
             {
                 id_: _Held(node_id, CertificateStatus(status), locode)
                 for id_, node_id, status, locode in session.execute(
-                    select(
-                        certificates.id,
-                        certificates.node_id,
-                        certificates.status,
-                        certificates.city_locode,
-                    ).where(certificates.id.in_(credentials))
+                    _HELD_CERTIFICATES, {"ids": sorted(credentials)}
                 ).all()
             }
             if credentials
@@ -401,11 +421,7 @@ class _Batch:
         self.renewed_by: dict[str, str] = (
             {
                 renews: id_
-                for id_, renews in session.execute(
-                    select(certificates.id, certificates.renews).where(
-                        certificates.renews.in_(renewed)
-                    )
-                ).all()
+                for id_, renews in session.execute(_RENEWALS_OF, {"ids": sorted(renewed)}).all()
             }
             if renewed
             else {}
@@ -417,15 +433,12 @@ class _Batch:
             for r in (_count(event.subject.get("request")),)
             if r is not None
         }
-        assistance = table_of(FederationAssistanceRequest).c
         # By request id: the locode it was asked for and its closure (None: still open).
         self.requests: dict[int, tuple[str, str | None]] = (
             {
                 request: (locode, closure)
                 for request, locode, closure in session.execute(
-                    select(assistance.request, assistance.locode, assistance.closure).where(
-                        assistance.node_id == self.node_id, assistance.request.in_(requests)
-                    )
+                    _HELD_REQUESTS, {"node": self.node_id, "requests": sorted(requests)}
                 ).all()
             }
             if requests
@@ -860,22 +873,21 @@ class _Batch:
 
 def _advance_head(session: Session) -> None:
     """Move the registry's change counter (its one row made on first use)."""
-    dialect = session.get_bind().dialect.name
+    session.execute(_head_upsert(session.get_bind().dialect.name), {"new_stamp": uuid.uuid4().hex})
+
+
+@cache
+def _head_upsert(dialect: str) -> Insert:
+    # Built once (its `excluded` alias and coerced clauses cost more than running it).
     head = table_of(FederationRegistryHead)
     statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(head)
-    statement = statement.values(id=1, version=1, stamp=uuid.uuid4().hex)
-    session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["id"],
-            set_={
-                "version": head.c.version + 1,
-                "stamp": statement.excluded.stamp,
-            },
-        )
+    statement = statement.values(id=1, version=1, stamp=bindparam("new_stamp"))
+    return statement.on_conflict_do_update(
+        index_elements=["id"],
+        set_={"version": head.c.version + 1, "stamp": statement.excluded.stamp},
     )
 
 
-_CERTIFICATES = table_of(FederationCertificate).c
 _STATUS_UPDATE: Final = (
     update(table_of(FederationCertificate))
     .where(_CERTIFICATES.id == bindparam("certificate_id"))
@@ -883,7 +895,6 @@ _STATUS_UPDATE: Final = (
 )
 
 
-_ASSISTANCE = table_of(FederationAssistanceRequest).c
 _CLOSURE_UPDATE: Final = (
     update(table_of(FederationAssistanceRequest))
     .where(_ASSISTANCE.node_id == bindparam("node"), _ASSISTANCE.request == bindparam("request_id"))

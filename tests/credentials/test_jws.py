@@ -82,6 +82,42 @@ def test_a_string_ending_in_an_escaped_backslash_does_not_hide_nesting_after_it(
         parse_json('{"a":"\\\\","b":' + deep + "}")
 
 
+_JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    # Brackets, quotes, backslashes, escapes and bytes beyond ASCII inside strings.
+    | st.text(st.sampled_from('[]{}"\\/bfnrtu:,é€😀\n\x01 ')),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.text(st.sampled_from('[{"\\u é'), max_size=4), inner, max_size=4)
+    ),
+    max_leaves=30,
+)
+
+
+def _nesting(value: object) -> int:
+    if isinstance(value, list):
+        return 1 + max(map(_nesting, value), default=0)
+    if isinstance(value, dict):
+        return 1 + max(map(_nesting, value.values()), default=0)
+    return 0
+
+
+@given(_JSON_VALUES, st.booleans(), st.integers(0, 6))
+def test_the_depth_limit_holds_for_any_json_and_limit(value, ascii_only, limit):
+    text = json.dumps(value, ensure_ascii=ascii_only)
+
+    if _nesting(value) > limit:
+        with pytest.raises(MalformedError, match="nested deeper"):
+            parse_json(text, max_depth=limit)
+        with pytest.raises(MalformedError, match="nested deeper"):
+            parse_json(text.encode("utf-8"), max_depth=limit)
+    else:
+        assert parse_json(text, max_depth=limit) == value
+        assert parse_json(text.encode("utf-8"), max_depth=limit) == value
+
+
 @pytest.mark.parametrize("opener", ["[", '{"a":'])
 def test_deep_nesting_is_refused_quickly_without_recursion_error(opener):
     closer = "]" if opener == "[" else "}"
