@@ -71,9 +71,10 @@ def test_a_node_reports_as_soon_as_it_has_joined(federation: Federation) -> None
         assert federation.requests == []  # nothing is sent before the node is a member
         started = time.monotonic()
         federation.join()
-        assert _wait_for(lambda: _held(federation) == _ke_log(federation))
-        # Woken by the sync (which slept to the next second): well under the 60 s back-off.
-        assert time.monotonic() - started < 5
+        # Woken by the sync (which slept to the next second), not by the 60 s back-off: half
+        # of it is the bound, since a loaded machine once took 6.8 s here.
+        assert _wait_for(lambda: _held(federation) == _ke_log(federation), timeout=30.0)
+        assert time.monotonic() - started < 30
     finally:
         stop.set()
         federation.ke.state.relay_wake.wake()
