@@ -489,7 +489,13 @@ def test_the_communities_page_proposes_across_countries(
         log.append(
             EventType.REPORT_GENERATED,
             {"locode": locode, "application": 1},
-            {"stage": "evidence-based-processes", "version": 1, "gaps": ["B.c"]},
+            {
+                "stage": "evidence-based-processes",
+                "version": 1,
+                "digest": "sha256:" + "0" * 64,
+                "recommendation": "not_recommended",
+                "gaps": ["B.c"],
+            },
         )
         log.append(EventType.COMMUNITY_SHARING, {"locode": locode}, {"share": True})
         log.send()
