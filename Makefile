@@ -39,11 +39,11 @@ lock: install
 
 ## The whole test suite, on SQLite and PostgreSQL, including the multi-process federation tests.
 test: install
-	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+	$(BIN)/pytest -n 2 --dist worksteal $(PYTEST_ARGS)
 
 ## The fast set while working: everything but the slow tests (served nodes, federations, browsers).
 test-fast: install
-	$(BIN)/pytest -n 2 -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/pytest -n 2 --dist worksteal -m "not slow" $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check $(PACKAGES) tests bench

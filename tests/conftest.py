@@ -155,5 +155,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The slow tests first, each group in its files' order (so module and session fixtures are
     still set up once per worker in a row). In file order the browser tests came last, the
     federation journey among them: minutes on one worker while the other had nothing left to
-    take. Long tasks first, short ones to even out the end, is what keeps both workers busy."""
+    take. Long tasks first, short ones to even out the end, is what keeps both workers busy.
+
+    This needs `--dist worksteal` (the Makefile's): xdist's default `load` hands each worker a
+    first chunk of a quarter of its share, so the first worker got every slow test and ran them
+    alone for minutes after the other had finished. Work stealing splits the list in halves and
+    lets an idle worker take the tail of the other's, so only the last test can run alone."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
