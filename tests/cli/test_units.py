@@ -18,10 +18,10 @@ import typer
 import typer.main
 from typer.testing import CliRunner
 
-from sdgcities.cli import _http, _parallel
+from sdgcities.cli import _http, _inputs, _parallel
 from sdgcities.cli._bundle import Anchor, Bundle, write_bundle
 from sdgcities.cli._config import resolve_settings
-from sdgcities.cli._inputs import Kind, classify, unwrap
+from sdgcities.cli._inputs import Batch, Kind, classify, unwrap
 from sdgcities.cli._ops import Target, operator_command
 from sdgcities.cli._report import answer, exit_code
 from sdgcities.cli._sync import _index_entries
@@ -460,11 +460,12 @@ def test_a_streamed_batch_writes_the_document_write_json_writes(
 
     verifier = cast(Verifier, AlternatingVerifier())
     trust = Trust(verifier, {"mode": "offline", "bundle": "b"}, "summary")
-    tokens = [str(n) for n in range(450)]  # three chunks
+    tokens = [str(n) for n in range(450)]  # five spans of 200 lines, a comment between tokens
     lines = [n * 2 + 1 for n in range(450)]
+    batch = Batch("\n# next\n".join(tokens).encode(), "b")
     monkeypatch.setattr(_verify, "json_indent", lambda: indent)
 
-    code = _verify._stream_batch_json(trust, tokens, lines, None, lambda _n: None)
+    code = _verify._stream_batch_json(trust, batch, None)
 
     answers = [answer(verifier.verify(token)) for token in tokens]
     document = {
@@ -489,23 +490,52 @@ def test_a_streamed_batch_writes_the_document_write_json_writes(
 
 
 @pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")
-def test_workers_forked_with_the_batch_answer_as_this_process_does() -> None:
+@pytest.mark.parametrize("forked_with_the_batch", [True, False])
+def test_workers_answer_a_batch_file_as_this_process_does(forked_with_the_batch: bool) -> None:
     verifier = cast(Verifier, AlternatingVerifier())
-    tokens = [str(n) for n in range(450)]
-    lines = list(range(1, 451))
+    batch = Batch("".join(f"{n}\n" for n in range(450)).encode(), "b")
     written: list[str] = []
-    with _parallel.workers(verifier, 2, tokens=tokens, lines=lines) as pool:
+    with _parallel.workers(verifier, 2, batch=batch if forked_with_the_batch else None) as pool:
         assert pool is not None
         outcomes = _parallel.stream_json(
-            verifier,
-            tokens,
-            lines,
-            pool=pool,
-            done=lambda _n: None,
-            write=written.append,
-            indent=None,
+            verifier, batch, pool=pool, write=written.append, indent=None
         )
     results = json.loads("[" + "".join(written) + "]")
-    assert [r["line"] for r in results] == lines
+    assert [r["line"] for r in results] == list(range(1, 451))
     assert [r["status"] for r in results] == ["valid", "invalid"] * 225
     assert outcomes == [("valid", None), ("invalid", "revoked")] * 225
+
+
+@pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")
+def test_a_dead_worker_leaves_the_rest_of_a_batch_file_to_this_process() -> None:
+    verifier = cast(Verifier, DyingVerifier())
+    batch = Batch(b"t\n" * 450, "b")
+    written: list[str] = []
+    with _parallel.workers(verifier, 2, batch=batch) as pool:
+        assert pool is not None
+        outcomes = _parallel.stream_json(
+            verifier, batch, pool=pool, write=written.append, indent=None
+        )
+    results = json.loads("[" + "".join(written) + "]")
+    assert [r["line"] for r in results] == list(range(1, 451))
+    assert outcomes == [("valid", None)] * 450
+
+
+def test_a_batch_read_span_by_span_has_the_lines_of_the_whole(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Every line break `str.splitlines` knows, a CRLF, invalid UTF-8 before a newline, blank
+    # lines and comments, cut into spans of two lines.
+    text = (
+        b"a\r\nb\rc\x0bd\x0ce\x1cf\x1dg\x1eh\xc2\x85i\xe2\x80\xa8j\xe2\x80\xa9k\n"
+        b"\n  # note\n\xe2\x80\n l \n\n\nm\r\n\r\nn"
+    )
+    monkeypatch.setattr(_inputs, "SPAN_LINES", 2)
+    batch = Batch(text, "b")
+    whole = text.decode("utf-8", errors="replace").splitlines()
+    expected = [(n, line.strip()) for n, line in enumerate(whole, 1)]
+    expected = [(n, token) for n, token in expected if token and not token.startswith("#")]
+    assert len(batch.spans) > 5
+    assert b"".join(text[start:stop] for start, stop in batch.spans) == text
+    assert batch.items() == expected
+    assert expected[-1] == (len(whole), "n")
