@@ -27,8 +27,6 @@ from ._ui import json_indent, printable, stdout_console, steps, wants_progress, 
 from .errors import CliError, ExitCode
 
 if TYPE_CHECKING:
-    from concurrent.futures import ProcessPoolExecutor
-
     import httpx
     from rich.console import Console
 
@@ -117,24 +115,25 @@ def _answer_one(
 
 
 def _verify_batch(trust: Trust, batch: Batch, request: VerifyRequest) -> ExitCode:
-    from ._parallel import worker_count, workers
+    from ._parallel import worker_count
 
     count = worker_count(request.workers, batch_size=batch.lines, offline=request.offline)
     if request.json_output:
-        # The workers are forked with the file's bytes and read their spans of it themselves.
-        with workers(trust.verifier, count, batch=batch) as pool:
-            return _stream_batch_json(trust, batch, pool)
-    from ._parallel import verify_all
+        return _stream_batch_json(trust, batch, count)
+    from ._parallel import answers as answers_in_order
 
     items = batch.items()
     tokens = [token for _line, token in items]
+    answers: list[_report.Answer] = []
     # The workers are forked, with the batch, before the progress bar starts its thread.
     with (
-        workers(trust.verifier, count, tokens=tokens) as pool,
+        answers_in_order(trust.verifier, tokens, workers=count) as chunks,
         steps("Verifying", enabled=wants_progress(request.json_output)) as progress,
     ):
         progress.add(len(tokens))
-        answers = verify_all(trust.verifier, tokens, pool=pool, done=progress.update)
+        for chunk in chunks:
+            answers += chunk
+            progress.update(len(answers))
     console = stdout_console()
     _print_trust(console, trust)
     rows = [(str(line), shown) for (line, _token), shown in zip(items, answers, strict=True)]
@@ -142,7 +141,7 @@ def _verify_batch(trust: Trust, batch: Batch, request: VerifyRequest) -> ExitCod
     return _report.exit_code(answers)
 
 
-def _stream_batch_json(trust: Trust, batch: Batch, pool: ProcessPoolExecutor | None) -> ExitCode:
+def _stream_batch_json(trust: Trust, batch: Batch, workers: int) -> ExitCode:
     """The batch's one JSON document, `{"results": [...], "summary": ..., "trust": ...}`,
     written result by result as the workers answer: the same text `write_json` writes of the
     whole document (indented for a terminal, compact for a pipe)."""
@@ -151,7 +150,7 @@ def _stream_batch_json(trust: Trust, batch: Batch, pool: ProcessPoolExecutor | N
     indent = json_indent()
     out = sys.stdout
     out.write('{"results":[' if indent is None else '{\n  "results": [\n    ')
-    outcomes = stream_json(trust.verifier, batch, pool=pool, write=out.write, indent=indent)
+    outcomes = stream_json(trust.verifier, batch, workers=workers, write=out.write, indent=indent)
     answers = [{"status": status, "reason": reason} for status, reason in outcomes]
     summary = render_json(_report.summary_json(answers), indent=indent, level=1)
     info = render_json(trust.info, indent=indent, level=1)

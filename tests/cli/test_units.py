@@ -7,7 +7,6 @@ import os
 import socket
 import time
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, cast
@@ -341,38 +340,41 @@ def test_worker_count_auto_uses_the_cpus(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 class DyingVerifier:
-    """Answers valid in the parent; in a forked worker, the process dies."""
+    """Answers valid in the parent; in a forked worker, the process dies (and says so in
+    `died`, a file)."""
 
-    def __init__(self) -> None:
+    def __init__(self, died: Path) -> None:
         self.parent = os.getpid()
+        self.died = died
 
     def verify(self, _token: str) -> VerificationResult:
         if os.getpid() != self.parent:
+            self.died.touch()
             os._exit(3)
         return VerificationResult(Outcome.VALID)
 
 
 @pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")
-def test_a_dead_worker_falls_back_to_this_process() -> None:
-    verifier = cast(Verifier, DyingVerifier())
-    progress: list[int] = []
-    with _parallel.workers(verifier, 2) as pool:
-        assert pool is not None
-        answers = _parallel.verify_all(verifier, ["t"] * 450, pool=pool, done=progress.append)
+def test_a_dead_worker_leaves_the_rest_to_this_process(tmp_path: Path) -> None:
+    verifier = DyingVerifier(tmp_path / "died")
+    with _parallel.answers(cast(Verifier, verifier), ["t"] * 450, workers=2) as chunks:
+        answers = [a for chunk in chunks for a in chunk]
     assert [a["status"] for a in answers] == ["valid"] * 450
-    assert progress[-1] == 450
+    assert verifier.died.exists()
 
 
-def test_workers_that_cannot_start_leave_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(*_args: object, **_kwargs: object) -> None:
+def test_workers_that_cannot_start_leave_this_process(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    def refuse() -> int:
         raise OSError("no more processes")
 
-    monkeypatch.setattr(ProcessPoolExecutor, "submit", refuse)
-    verifier = cast(Verifier, DyingVerifier())
-    with _parallel.workers(verifier, 2) as pool:
-        assert pool is None
-        answers = _parallel.verify_all(verifier, ["t"] * 3, pool=pool, done=lambda _n: None)
-    assert [a["status"] for a in answers] == ["valid"] * 3
+    monkeypatch.setattr(os, "fork", refuse)
+    verifier = DyingVerifier(tmp_path / "died")
+    with _parallel.answers(cast(Verifier, verifier), ["t"] * 450, workers=2) as chunks:
+        answers = [a for chunk in chunks for a in chunk]
+    assert [a["status"] for a in answers] == ["valid"] * 450
+    assert not verifier.died.exists()
 
 
 OPERATOR_GROUPS = ("users", "tokens", "frameworks", "meetings", "federation", "spot-checks")
@@ -465,7 +467,7 @@ def test_a_streamed_batch_writes_the_document_write_json_writes(
     batch = Batch("\n# next\n".join(tokens).encode(), "b")
     monkeypatch.setattr(_verify, "json_indent", lambda: indent)
 
-    code = _verify._stream_batch_json(trust, batch, None)
+    code = _verify._stream_batch_json(trust, batch, 1)
 
     answers = [answer(verifier.verify(token)) for token in tokens]
     document = {
@@ -489,36 +491,39 @@ def test_a_streamed_batch_writes_the_document_write_json_writes(
     assert code == ExitCode.NOT_VALID
 
 
+class ProcessNamingVerifier(AlternatingVerifier):
+    """AlternatingVerifier's answers, each with the id of the process that gave it."""
+
+    def verify(self, token: str) -> VerificationResult:
+        result = super().verify(token)
+        return VerificationResult(result.outcome, result.reason, str(os.getpid()))
+
+
 @pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")
-@pytest.mark.parametrize("forked_with_the_batch", [True, False])
-def test_workers_answer_a_batch_file_as_this_process_does(forked_with_the_batch: bool) -> None:
-    verifier = cast(Verifier, AlternatingVerifier())
+def test_workers_answer_a_batch_file_as_this_process_does() -> None:
+    verifier = cast(Verifier, ProcessNamingVerifier())
     batch = Batch("".join(f"{n}\n" for n in range(450)).encode(), "b")
     written: list[str] = []
-    with _parallel.workers(verifier, 2, batch=batch if forked_with_the_batch else None) as pool:
-        assert pool is not None
-        outcomes = _parallel.stream_json(
-            verifier, batch, pool=pool, write=written.append, indent=None
-        )
+    outcomes = _parallel.stream_json(verifier, batch, workers=2, write=written.append, indent=None)
     results = json.loads("[" + "".join(written) + "]")
     assert [r["line"] for r in results] == list(range(1, 451))
     assert [r["status"] for r in results] == ["valid", "invalid"] * 225
     assert outcomes == [("valid", None), ("invalid", "revoked")] * 225
+    assert str(os.getpid()) not in {r["message"] for r in results}  # the workers verified
 
 
 @pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")
-def test_a_dead_worker_leaves_the_rest_of_a_batch_file_to_this_process() -> None:
-    verifier = cast(Verifier, DyingVerifier())
+def test_a_dead_worker_leaves_the_rest_of_a_batch_file_to_this_process(tmp_path: Path) -> None:
+    verifier = DyingVerifier(tmp_path / "died")
     batch = Batch(b"t\n" * 450, "b")
     written: list[str] = []
-    with _parallel.workers(verifier, 2, batch=batch) as pool:
-        assert pool is not None
-        outcomes = _parallel.stream_json(
-            verifier, batch, pool=pool, write=written.append, indent=None
-        )
+    outcomes = _parallel.stream_json(
+        cast(Verifier, verifier), batch, workers=2, write=written.append, indent=None
+    )
     results = json.loads("[" + "".join(written) + "]")
     assert [r["line"] for r in results] == list(range(1, 451))
     assert outcomes == [("valid", None)] * 450
+    assert verifier.died.exists()
 
 
 def test_a_batch_read_span_by_span_has_the_lines_of_the_whole(
