@@ -135,12 +135,13 @@ _COMPACT = json.JSONEncoder(separators=(",", ":"))
 def in_order(
     tasks: Sequence[Task], work: Callable[[Task], Result], *, workers: int
 ) -> Iterator[Iterator[Result]]:
-    """`work(task)` for each task, in order: in `workers` processes forked now, which inherit
-    `work` and `tasks`, or in this one (one worker, one task, or no fork possible)."""
+    """`work(task)` for each task, in order, by `workers` processes: this one and the others
+    forked now, which inherit `work` and `tasks` (this one alone for one task, or when no fork
+    is possible)."""
     if workers <= 1 or len(tasks) <= 1:
         yield (work(task) for task in tasks)
         return
-    pool = _Workers(tasks, work, workers)
+    pool = _Workers(tasks, work, workers - 1)
     try:
         yield pool.results()
     finally:
@@ -169,12 +170,24 @@ class _Workers(Generic[Task, Result]):
         self._hand_out(QUEUED_PER_WORKER * len(self._pipes))
 
     def results(self) -> Iterator[Result]:
+        """The results in order. This process does a task whenever it would wait otherwise:
+        the next one not handed out yet, or, once the workers are gone, one that a worker died
+        with."""
         done: dict[int, Result] = {}
         for number, task in enumerate(self._tasks):
-            while number not in done and self._pipes:
-                self._receive(done)
-            # A task no worker answered (a worker died with it) is done here, once all are gone.
-            yield done.pop(number) if number in done else self._work(task)
+            while number not in done:
+                if self._pipes:
+                    self._receive(done, wait=self._handed_out == len(self._tasks))
+                if number in done:
+                    break
+                if self._handed_out < len(self._tasks):
+                    mine = self._handed_out
+                    self._handed_out += 1
+                    done[mine] = self._work(self._tasks[mine])
+                    self._hand_out(0)  # it may have been the last
+                elif not self._pipes:
+                    done[number] = self._work(task)
+            yield done.pop(number)
         self._answered_all = True
 
     def close(self) -> None:
@@ -220,8 +233,8 @@ class _Workers(Generic[Task, Result]):
                 out.write(payload)
                 out.flush()
 
-    def _receive(self, done: dict[int, Result]) -> None:
-        for key, _events in self._selector.select():
+    def _receive(self, done: dict[int, Result], *, wait: bool) -> None:
+        for key, _events in self._selector.select(None if wait else 0):
             fd = key.fd
             data = os.read(fd, 1 << 20)
             pid, unread = self._pipes[fd]
