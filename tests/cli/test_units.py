@@ -528,6 +528,30 @@ def test_a_dead_worker_leaves_the_rest_of_a_batch_file_to_this_process(tmp_path:
     assert verifier.died.exists()
 
 
+@pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")
+@pytest.mark.parametrize("indent", [None, 2])
+@pytest.mark.parametrize("workers", [1, 2])
+def test_streamed_line_numbers_count_every_line_break_of_the_spans_before(
+    indent: int | None, workers: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A CR, a form feed and a line separator each end a line as a newline does, in spans of
+    # two newlines: a span after one of them starts further down than its newlines say.
+    monkeypatch.setattr(_inputs, "SPAN_LINES", 2)
+    text = "0\r1\n2\n\x0c3\n4\n5\u20286\n7\n8\n9"
+    batch = Batch(text.encode(), "b")
+    verifier = cast(Verifier, AlternatingVerifier())
+    written: list[str] = []
+    _parallel.stream_json(verifier, batch, workers=workers, write=written.append, indent=indent)
+    lines = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line]
+    separator = "," if indent is None else ",\n    "
+    expected = separator.join(
+        _parallel.render_json({"line": n, **answer(verifier.verify(token))}, indent=indent, level=2)
+        for n, token in lines
+    )
+    assert "".join(written) == expected
+    assert [n for n, _token in lines] == [1, 2, 3, 5, 6, 7, 8, 9, 10, 11]
+
+
 def test_a_batch_read_span_by_span_has_the_lines_of_the_whole(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
