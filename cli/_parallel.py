@@ -196,7 +196,7 @@ class _Workers(Generic[Task, Result]):
             self._forget(fd)
             if not self._answered_all:  # stopped early (an error, Ctrl-C): no more answers
                 os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
+            _reap(pid)
         self._selector.close()
 
     def _fork(self, task_read: int) -> None:
@@ -240,7 +240,7 @@ class _Workers(Generic[Task, Result]):
             pid, unread = self._pipes[fd]
             if not data:  # the worker has ended: its tasks done, or died
                 self._forget(fd)
-                os.waitpid(pid, 0)
+                _reap(pid)
                 continue
             unread += data
             while len(unread) >= 8:
@@ -269,6 +269,13 @@ class _Workers(Generic[Task, Result]):
         self._selector.unregister(fd)
         os.close(fd)
         del self._pipes[fd]
+
+
+def _reap(pid: int) -> None:
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:  # reaped already: a SIGCHLD handler of a program that calls us
+        pass
 
 
 class _SpanRenderer:

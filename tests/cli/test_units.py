@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import time
 from collections.abc import Iterator
@@ -563,6 +564,23 @@ def test_streamed_line_numbers_count_every_line_break_of_the_spans_before(
     )
     assert "".join(written) == expected
     assert [n for n, _token in lines] == [1, 2, 3, 5, 6, 7, 8, 9, 10, 11]
+
+
+@pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")
+def test_workers_reaped_by_someone_else_are_no_error() -> None:
+    # A program that ignores SIGCHLD (or reaps every child) leaves no worker to wait for.
+    previous = signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    try:
+        outcomes = _parallel.stream_json(
+            cast(Verifier, AlternatingVerifier()),
+            Batch("".join(f"{n}\n" for n in range(900)).encode(), "b"),
+            workers=2,
+            write=lambda _text: None,
+            indent=None,
+        )
+    finally:
+        signal.signal(signal.SIGCHLD, previous)
+    assert outcomes == [("valid", None), ("invalid", "revoked")] * 450
 
 
 def test_a_batch_read_span_by_span_has_the_lines_of_the_whole(
