@@ -13,6 +13,7 @@ not one is not refused here: the verifier answers "malformed" for it, as it woul
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ LOCODE = re.compile(r"[A-Za-z]{2}-[A-Za-z2-9]{3}")
 COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 MAX_INPUT_BYTES = 1024 * 1024  # one certificate (the verifier refuses more than 64 KiB anyway)
 MAX_BATCH_BYTES = 1024 * 1024 * 1024
+SPAN_LINES = 200  # lines of a batch read at once: a worker's task
 
 
 class Kind(StrEnum):
@@ -101,8 +103,55 @@ def unwrap(text: str) -> str:
     return text
 
 
-def read_batch(argument: str) -> list[tuple[int, str]]:
-    """(line number, token) for each line that is not blank or a `#` comment."""
+class Batch:
+    """A batch file's bytes, cut into spans of whole lines (`SPAN_LINES` each) that can be read
+    one by one, in any process that holds the bytes: no line is decoded before its span is."""
+
+    def __init__(self, data: bytes, name: str) -> None:
+        self.data = data
+        self.name = name
+        self.spans: list[tuple[int, int]] = []
+        self.lines = 0  # newline-ended lines, and a last one without (what a worker count needs)
+        start = 0
+        while start < len(data):
+            stop = start
+            for _ in range(SPAN_LINES):
+                self.lines += 1
+                stop = data.find(b"\n", stop) + 1
+                if not stop:
+                    stop = len(data)
+                    break
+                if stop == len(data):
+                    break
+            self.spans.append((start, stop))
+            start = stop
+
+    def items(self) -> list[tuple[int, str]]:
+        """(line number, token) for each line that is not blank or a `#` comment."""
+        items, offset = [], 0
+        for start, stop in self.spans:
+            count, span_items = span_tokens(self.data[start:stop])
+            items += [(offset + number, token) for number, token in span_items]
+            offset += count
+        return items
+
+
+def span_tokens(data: bytes) -> tuple[int, list[tuple[int, str]]]:
+    """How many lines `data` holds, and (line number from 1, token) of each that is not blank
+    or a `#` comment. A span ends after a newline (or at the end of the batch), so the lines of
+    consecutive spans are the lines of the whole: UTF-8 and `str.splitlines` both start afresh
+    after a newline."""
+    lines = data.decode("utf-8", errors="replace").splitlines()
+    items = []
+    for number, line in enumerate(lines, 1):
+        token = line.strip()
+        if token and not token.startswith("#"):
+            items.append((number, token))
+    return len(lines), items
+
+
+def read_batch(argument: str) -> Batch:
+    """The batch in file `argument` (`-`: standard input); a usage error if it holds no token."""
     if argument == "-":
         data = sys.stdin.buffer.read(MAX_BATCH_BYTES + 1)
         name = "standard input"
@@ -111,20 +160,23 @@ def read_batch(argument: str) -> list[tuple[int, str]]:
         name = argument
     if len(data) > MAX_BATCH_BYTES:
         raise CliError(f"{name} is larger than {MAX_BATCH_BYTES} bytes", ExitCode.USAGE)
-    items = []
-    for number, line in enumerate(data.decode("utf-8", errors="replace").splitlines(), 1):
-        token = line.strip()
-        if token and not token.startswith("#"):
-            items.append((number, token))
-    if not items:
+    batch = Batch(data, name)
+    # Usually the first span holds a token: the rest is read by whichever process verifies it.
+    if not any(span_tokens(data[start:stop])[1] for start, stop in batch.spans):
         raise CliError(f"{name} holds no certificate (one token per line)", ExitCode.USAGE)
-    return items
+    return batch
 
 
 def _read_file(path: Path, limit: int) -> bytes:
     try:
         with path.open("rb") as handle:
-            return handle.read(limit + 1)
+            # A read of `limit` bytes allocates them all first: ask for what the file holds, and
+            # one more byte to see past the limit, or past a file that grew or a pipe (size 0).
+            expected = min(os.fstat(handle.fileno()).st_size, limit) + 1
+            data = handle.read(expected)
+            if len(data) == expected <= limit:
+                data += handle.read(limit + 1 - expected)
+            return data
     except FileNotFoundError as exc:
         raise CliError(
             f"{path}: no such file (give a token, a file, a URL or a city id such as KE-NBO)",

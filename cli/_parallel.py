@@ -2,44 +2,50 @@
 
 A signature check is CPU work that one Python process does on one core. For a large offline
 batch the command forks workers after the trust data and the batch are loaded: each inherits the
-parent's `Verifier` (one per process, its status lists read once) and the batch itself, so a task
-is only a range of positions, and it answers with that range already written as JSON (`--json`)
-or as answers, in order. The parent writes each range as it comes, so the output is streamed and
-the workers keep both cores busy while it does. Only offline (an online verifier holds an HTTP
-connection pool, which a fork must not share), only where processes are forked (Linux), and only
-when asked for or when the batch is large enough to pay for the workers. If a worker dies, what
-is left of the batch is verified in this process.
+parent's `Verifier` (one per process, its status lists read once), the batch itself and the work
+to do, so a task is only a number, sent on one pipe that all workers read. A worker answers each
+task on its own pipe: with `--json`, a span of the batch file that it decoded, split and verified
+itself, its results already written as JSON; without, the answers of a range of tokens. The
+parent hands out the next task as each answer comes and writes the answers in order, so the
+output is streamed and the workers keep every core busy. Only offline (an online verifier holds
+an HTTP connection pool, which a fork must not share), only where processes are forked (Linux),
+and only when asked for or when the batch is large enough to pay for the workers. Whatever a
+worker that dies (or a fork that fails) leaves undone is done in this process.
+
+The workers are plain forks (`os.fork`, pipes, pickle): `concurrent.futures` and
+`multiprocessing` would cost every batch their imports and their threads, and share nothing a
+fork does not.
 """
 
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
+import pickle
+import selectors
+import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from sdgcities.credentials import Verifier
 
+from ._inputs import SPAN_LINES, Batch, span_tokens
 from ._report import Answer, answer
 
-AUTO_MIN_BATCH = 1000  # below this, forking workers costs more than it saves
-CHUNK = 200  # tokens per task: few enough round trips, fine enough for the progress bar
-
-# What the workers use, set in the parent just before they are forked so that each inherits it
-# instead of receiving it through a pipe: the verifier (with its trust list), and the batch's
-# tokens and line numbers when they are known by then.
-_verifier: Verifier | None = None
-_tokens: Sequence[str] = ()
-_lines: Sequence[int] = ()
+AUTO_MIN_BATCH = 1000  # lines; below this, forking workers costs more than it saves
+CHUNK = SPAN_LINES  # tokens (or lines of a batch file) per task: few round trips, fine progress
+QUEUED_PER_WORKER = 2  # tasks handed out ahead, so a worker never waits for the parent
 
 # An outcome as the summary and the exit code read it: (status, reason).
 Outcome = tuple[str, str | None]
-T = TypeVar("T")
+# What a worker answers for a span of a batch file with `--json`: how many lines the span
+# holds, and for each token its line number in the span, its result written as JSON from just
+# after the line number on, and its outcome.
+RenderedSpan = tuple[int, list[int], list[str], list[Outcome]]
+Task = TypeVar("Task")
+Result = TypeVar("Result")
 
 
 def available_cpus() -> int:
@@ -50,7 +56,7 @@ def available_cpus() -> int:
 
 
 def can_fork() -> bool:
-    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+    return sys.platform.startswith("linux") and hasattr(os, "fork")
 
 
 def worker_count(requested: int, *, batch_size: int, offline: bool) -> int:
@@ -64,160 +70,232 @@ def worker_count(requested: int, *, batch_size: int, offline: bool) -> int:
 
 
 @contextmanager
-def workers(
-    verifier: Verifier,
-    count: int,
-    *,
-    tokens: Sequence[str] = (),
-    lines: Sequence[int] = (),
-) -> Iterator[ProcessPoolExecutor | None]:
-    """The worker processes, forked now (before any thread, such as a progress bar's, starts),
-    with `verifier` and, when given, the batch's `tokens` and their `lines`.
+def answers(
+    verifier: Verifier, tokens: Sequence[str], *, workers: int
+) -> Iterator[Iterator[list[Answer]]]:
+    """The answers for `tokens`, a list per range of `CHUNK`, in order, from `workers`
+    processes forked now (before any thread, such as a progress bar's, starts)."""
 
-    None when one process is asked for, or when the workers cannot be started.
-    """
-    global _verifier, _tokens, _lines  # inherited by the forked workers, see above
-    if count <= 1:
-        yield None
-        return
-    _verifier, _tokens, _lines = verifier, tokens, lines
-    pool = ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("fork"))
-    try:
-        pool.submit(os.getpid).result()  # a fork pool starts all its processes at once
-        started = True
-    except (OSError, BrokenProcessPool):  # out of processes or memory: use this one
-        started = False
-    try:
-        yield pool if started else None
-    finally:
-        pool.shutdown(cancel_futures=True)
-        _verifier, _tokens, _lines = None, (), ()
+    def verify_range(task: tuple[int, int]) -> list[Answer]:
+        start, stop = task
+        return [answer(verifier.verify(token)) for token in tokens[start:stop]]
 
-
-def verify_all(
-    verifier: Verifier,
-    tokens: Sequence[str],
-    *,
-    pool: ProcessPoolExecutor | None,
-    done: Callable[[int], None],
-) -> list[Answer]:
-    """The answer for each token, in order; `done(n)` after every chunk."""
-    answers: list[Answer] = []
-    for chunk in _chunks(verifier, tokens, (), pool, _answers):
-        answers += chunk
-        done(len(answers))
-    return answers
+    ranges = [(start, min(start + CHUNK, len(tokens))) for start in range(0, len(tokens), CHUNK)]
+    with in_order(ranges, verify_range, workers=workers) as chunks:
+        yield chunks
 
 
 def stream_json(
     verifier: Verifier,
-    tokens: Sequence[str],
-    lines: Sequence[int],
+    batch: Batch,
     *,
-    pool: ProcessPoolExecutor | None,
-    done: Callable[[int], None],
+    workers: int,
     write: Callable[[str], object],
     indent: int | None,
 ) -> list[Outcome]:
-    """Write each result `{"line": ..., **answer}` as JSON, in order, separated as
-    `json.dumps(..., indent=indent)` separates the items of a list two levels down (the batch
-    document's `results`); answer each token's outcome."""
+    """Write each result `{"line": ..., **answer}` of the batch as JSON, in order, separated
+    as `json.dumps(..., indent=indent)` separates the items of a list two levels down (the
+    batch document's `results`); answer each token's outcome.
+
+    A worker reads its span of the file itself, so it knows its lines' numbers only from the
+    span's start; the numbers before it are counted here, as the spans come back in order."""
+    render = _SpanRenderer(verifier, batch, indent)
     separator = "," if indent is None else ",\n" + " " * (2 * indent)
     outcomes: list[Outcome] = []
-    for text, chunk_outcomes in _chunks(verifier, tokens, lines, pool, _rendered(indent)):
-        if outcomes:
-            write(separator)
-        write(text)
-        outcomes += chunk_outcomes
-        done(len(outcomes))
+    lines_before = 0
+    with in_order(batch.spans, render, workers=workers) as spans:
+        for lines, numbers, tails, span_outcomes in spans:
+            if numbers:
+                if outcomes:
+                    write(separator)
+                write(
+                    separator.join(
+                        f"{render.head}{lines_before + number}{tail}"
+                        for number, tail in zip(numbers, tails, strict=True)
+                    )
+                )
+            lines_before += lines
+            outcomes += span_outcomes
     return outcomes
 
 
 def render_json(value: object, *, indent: int | None, level: int) -> str:
     """`value` as `json.dumps(document, indent=indent)` writes it `level` containers down."""
     if indent is None:
-        return json.dumps(value, separators=(",", ":"))
+        return _COMPACT.encode(value)
     # A JSON text holds no raw newline (strings escape it): every newline starts a line.
     return json.dumps(value, indent=indent).replace("\n", "\n" + " " * (indent * level))
 
 
-def _chunks(
-    verifier: Verifier,
-    tokens: Sequence[str],
-    lines: Sequence[int],
-    pool: ProcessPoolExecutor | None,
-    work: Callable[[int, int, Sequence[str] | None, Sequence[int] | None], T],
-) -> Iterator[T]:
-    """`work` over each chunk of positions, in order: in the workers while they live (sending
-    the tokens only when the workers were not forked with them), then in this process."""
-    global _verifier  # the in-process fallback reads it as a worker does
-    starts = range(0, len(tokens), CHUNK)
-    finished = 0
-    if pool is not None:
-        inherited = tokens is _tokens and lines is _lines
-        tasks = [
-            (
-                start,
-                min(start + CHUNK, len(tokens)),
-                None if inherited else list(tokens[start : start + CHUNK]),
-                None if inherited else list(lines[start : start + CHUNK]),
-            )
-            for start in starts
-        ]
-        try:
-            for result in pool.map(_call, [work] * len(tasks), tasks):
-                yield result
-                finished += 1
-        except BrokenProcessPool:
-            pass  # a worker died (killed, out of memory): verify the rest here instead
-        else:
-            return
-    saved = _verifier
-    _verifier = verifier
+# `json.dumps(value, separators=(",", ":"))`, without a new encoder for every value.
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
+
+
+@contextmanager
+def in_order(
+    tasks: Sequence[Task], work: Callable[[Task], Result], *, workers: int
+) -> Iterator[Iterator[Result]]:
+    """`work(task)` for each task, in order, by `workers` processes: this one and the others
+    forked now, which inherit `work` and `tasks` (this one alone for one task, or when no fork
+    is possible)."""
+    if workers <= 1 or len(tasks) <= 1:
+        yield (work(task) for task in tasks)
+        return
+    pool = _Workers(tasks, work, workers - 1)
     try:
-        for start in starts[finished:]:
-            stop = min(start + CHUNK, len(tokens))
-            yield work(start, stop, tokens[start:stop], lines[start:stop])
+        yield pool.results()
     finally:
-        _verifier = saved
+        pool.close()
 
 
-def _call(
-    work: Callable[[int, int, Sequence[str] | None, Sequence[int] | None], T],
-    task: tuple[int, int, Sequence[str] | None, Sequence[int] | None],
-) -> T:
-    return work(*task)
+class _Workers(Generic[Task, Result]):
+    """Forked processes that read task numbers (4 bytes each: writes and reads that small are
+    whole on a pipe) from one pipe and answer each as a pickle of (number, result), its length
+    first, on a pipe of their own."""
+
+    def __init__(self, tasks: Sequence[Task], work: Callable[[Task], Result], count: int) -> None:
+        self._tasks, self._work = tasks, work
+        self._handed_out = 0
+        self._answered_all = False
+        self._selector = selectors.DefaultSelector()
+        self._pipes: dict[int, tuple[int, bytearray]] = {}  # a worker's pipe: (pid, unread)
+        task_read, self._task_write = os.pipe()
+        try:
+            for _ in range(count):
+                self._fork(task_read)
+        except OSError:
+            pass  # out of processes or memory: fewer workers, or none (this process does it all)
+        finally:
+            os.close(task_read)
+        self._hand_out(QUEUED_PER_WORKER * len(self._pipes))
+
+    def results(self) -> Iterator[Result]:
+        """The results in order. This process does a task whenever it would wait otherwise:
+        the next one not handed out yet, or, once the workers are gone, one that a worker died
+        with."""
+        done: dict[int, Result] = {}
+        for number, task in enumerate(self._tasks):
+            while number not in done:
+                if self._pipes:
+                    self._receive(done, wait=self._handed_out == len(self._tasks))
+                if number in done:
+                    break
+                if self._handed_out < len(self._tasks):
+                    mine = self._handed_out
+                    self._handed_out += 1
+                    done[mine] = self._work(self._tasks[mine])
+                    self._hand_out(0)  # it may have been the last
+                elif not self._pipes:
+                    done[number] = self._work(task)
+            yield done.pop(number)
+        self._answered_all = True
+
+    def close(self) -> None:
+        self._close_tasks()  # a worker ends once it reads the end of the tasks
+        for fd, (pid, _unread) in list(self._pipes.items()):
+            self._forget(fd)
+            if not self._answered_all:  # stopped early (an error, Ctrl-C): no more answers
+                os.kill(pid, signal.SIGKILL)
+            _reap(pid)
+        self._selector.close()
+
+    def _fork(self, task_read: int) -> None:
+        answer_read, answer_write = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(answer_read)
+            os.close(answer_write)
+            raise
+        if pid == 0:  # the worker: never returns into the parent's code
+            status = 1
+            try:
+                os.close(self._task_write)  # else the task pipe never ends
+                os.close(answer_read)
+                for fd in self._pipes:
+                    os.close(fd)
+                self._serve(task_read, answer_write)
+                status = 0
+            finally:
+                os._exit(status)
+        os.close(answer_write)
+        self._pipes[answer_read] = (pid, bytearray())
+        self._selector.register(answer_read, selectors.EVENT_READ)
+
+    def _serve(self, task_read: int, answer_write: int) -> None:
+        with os.fdopen(answer_write, "wb") as out:
+            while len(record := os.read(task_read, 4)) == 4:
+                number = int.from_bytes(record, "little")
+                payload = pickle.dumps(
+                    (number, self._work(self._tasks[number])), pickle.HIGHEST_PROTOCOL
+                )
+                out.write(len(payload).to_bytes(8, "little"))
+                out.write(payload)
+                out.flush()
+
+    def _receive(self, done: dict[int, Result], *, wait: bool) -> None:
+        for key, _events in self._selector.select(None if wait else 0):
+            fd = key.fd
+            data = os.read(fd, 1 << 20)
+            pid, unread = self._pipes[fd]
+            if not data:  # the worker has ended: its tasks done, or died
+                self._forget(fd)
+                _reap(pid)
+                continue
+            unread += data
+            while len(unread) >= 8:
+                size = int.from_bytes(unread[:8], "little")
+                if len(unread) < 8 + size:
+                    break
+                number, result = pickle.loads(unread[8 : 8 + size])  # noqa: S301 - our own fork
+                del unread[: 8 + size]
+                done[number] = result
+                self._hand_out(1)
+
+    def _hand_out(self, count: int) -> None:
+        while count > 0 and self._handed_out < len(self._tasks):
+            os.write(self._task_write, self._handed_out.to_bytes(4, "little"))
+            self._handed_out += 1
+            count -= 1
+        if self._handed_out == len(self._tasks):
+            self._close_tasks()  # the workers end once they have read the last
+
+    def _close_tasks(self) -> None:
+        if self._task_write >= 0:
+            os.close(self._task_write)
+            self._task_write = -1
+
+    def _forget(self, fd: int) -> None:
+        self._selector.unregister(fd)
+        os.close(fd)
+        del self._pipes[fd]
 
 
-def _worker_verifier() -> Verifier:
-    if _verifier is None:  # pragma: no cover - set before any worker is forked
-        raise RuntimeError("no verifier in this worker")
-    return _verifier
+def _reap(pid: int) -> None:
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:  # reaped already: a SIGCHLD handler of a program that calls us
+        pass
 
 
-def _answers(
-    start: int, stop: int, tokens: Sequence[str] | None, _lines: Sequence[int] | None
-) -> list[Answer]:
-    verify = _worker_verifier().verify
-    return [answer(verify(token)) for token in (_tokens[start:stop] if tokens is None else tokens)]
+class _SpanRenderer:
+    """Read a span of a batch file, verify its tokens and write their results as JSON."""
 
+    def __init__(self, verifier: Verifier, batch: Batch, indent: int | None) -> None:
+        self.verifier, self.data, self.indent = verifier, batch.data, indent
+        # What every result starts with, up to its line number (the first member).
+        self.head = render_json({"line": 0}, indent=indent, level=2).partition("0")[0]
 
-class _rendered:
-    """Verify a chunk and write its results as JSON, with the outcomes for the summary."""
-
-    def __init__(self, indent: int | None) -> None:
-        self.indent = indent
-
-    def __call__(
-        self, start: int, stop: int, tokens: Sequence[str] | None, lines: Sequence[int] | None
-    ) -> tuple[str, list[Outcome]]:
-        verify = _worker_verifier().verify
-        if tokens is None or lines is None:
-            tokens, lines = _tokens[start:stop], _lines[start:stop]
-        separator = "," if self.indent is None else ",\n" + " " * (2 * self.indent)
-        texts, outcomes = [], []
-        for line, token in zip(lines, tokens, strict=True):
+    def __call__(self, span: tuple[int, int]) -> RenderedSpan:
+        start, stop = span
+        lines, items = span_tokens(self.data[start:stop])
+        verify = self.verifier.verify
+        after_number = len(self.head) + 1  # rendered with line number 0
+        numbers, tails, outcomes = [], [], []
+        for number, token in items:
             shown = answer(verify(token))
-            texts.append(render_json({"line": line, **shown}, indent=self.indent, level=2))
+            numbers.append(number)
+            rendered = render_json({"line": 0, **shown}, indent=self.indent, level=2)
+            tails.append(rendered[after_number:])
             outcomes.append((shown["status"], shown["reason"]))
-        return separator.join(texts), outcomes
+        return lines, numbers, tails, outcomes

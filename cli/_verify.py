@@ -9,7 +9,7 @@ Every certificate then gets the verifier's own answer.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,14 +21,12 @@ from sdgcities.credentials import Outcome, Reason, TrustList, VerificationResult
 
 from . import _report, _seen
 from ._config import Settings, resolve_settings
-from ._inputs import Kind, Source, classify, read_batch, read_local, unwrap
+from ._inputs import Batch, Kind, Source, classify, read_batch, read_local, unwrap
 from ._trustdata import Trust, offline_trust, online_trust
 from ._ui import json_indent, printable, stdout_console, steps, wants_progress, write_json
 from .errors import CliError, ExitCode
 
 if TYPE_CHECKING:
-    from concurrent.futures import ProcessPoolExecutor
-
     import httpx
     from rich.console import Console
 
@@ -61,9 +59,9 @@ def run_verify(request: VerifyRequest) -> ExitCode:
         )
     now = datetime.now(UTC)
     if request.batch is not None:
-        items = read_batch(request.batch)
+        batch = read_batch(request.batch)
         with _trust(settings, pins, request, now=now) as trust:
-            return _verify_batch(trust, items, request)
+            return _verify_batch(trust, batch, request)
     source = classify(request.certificate or "")
     if not source.needs_network:
         token = read_local(source)
@@ -116,39 +114,34 @@ def _answer_one(
     return _report.exit_code([shown])
 
 
-def _verify_batch(
-    trust: Trust, items: Sequence[tuple[int, str]], request: VerifyRequest
-) -> ExitCode:
-    from ._parallel import worker_count, workers
+def _verify_batch(trust: Trust, batch: Batch, request: VerifyRequest) -> ExitCode:
+    from ._parallel import worker_count
 
+    count = worker_count(request.workers, batch_size=batch.lines, offline=request.offline)
+    if request.json_output:
+        return _stream_batch_json(trust, batch, count)
+    from ._parallel import answers as answers_in_order
+
+    items = batch.items()
     tokens = [token for _line, token in items]
-    lines = [line for line, _token in items]
-    count = worker_count(request.workers, batch_size=len(tokens), offline=request.offline)
+    answers: list[_report.Answer] = []
     # The workers are forked, with the batch, before the progress bar starts its thread.
     with (
-        workers(trust.verifier, count, tokens=tokens, lines=lines) as pool,
+        answers_in_order(trust.verifier, tokens, workers=count) as chunks,
         steps("Verifying", enabled=wants_progress(request.json_output)) as progress,
     ):
         progress.add(len(tokens))
-        if request.json_output:
-            return _stream_batch_json(trust, tokens, lines, pool, progress.update)
-        from ._parallel import verify_all
-
-        answers = verify_all(trust.verifier, tokens, pool=pool, done=progress.update)
+        for chunk in chunks:
+            answers += chunk
+            progress.update(len(answers))
     console = stdout_console()
     _print_trust(console, trust)
-    rows = [(str(line), shown) for line, shown in zip(lines, answers, strict=True)]
+    rows = [(str(line), shown) for (line, _token), shown in zip(items, answers, strict=True)]
     _report.print_lines(console, _report.summary_table(answers), _report.problems_table(rows))
     return _report.exit_code(answers)
 
 
-def _stream_batch_json(
-    trust: Trust,
-    tokens: Sequence[str],
-    lines: Sequence[int],
-    pool: ProcessPoolExecutor | None,
-    done: Callable[[int], None],
-) -> ExitCode:
+def _stream_batch_json(trust: Trust, batch: Batch, workers: int) -> ExitCode:
     """The batch's one JSON document, `{"results": [...], "summary": ..., "trust": ...}`,
     written result by result as the workers answer: the same text `write_json` writes of the
     whole document (indented for a terminal, compact for a pipe)."""
@@ -157,9 +150,7 @@ def _stream_batch_json(
     indent = json_indent()
     out = sys.stdout
     out.write('{"results":[' if indent is None else '{\n  "results": [\n    ')
-    outcomes = stream_json(
-        trust.verifier, tokens, lines, pool=pool, done=done, write=out.write, indent=indent
-    )
+    outcomes = stream_json(trust.verifier, batch, workers=workers, write=out.write, indent=indent)
     answers = [{"status": status, "reason": reason} for status, reason in outcomes]
     summary = render_json(_report.summary_json(answers), indent=indent, level=1)
     info = render_json(trust.info, indent=indent, level=1)

@@ -167,7 +167,7 @@ def test_workers_give_the_same_answers_in_order(
     cli: Cli, fed: TestFederation, bundle: Path, tmp_path: Path
 ) -> None:
     tokens = []
-    for n in range(450):  # three chunks of 200 or fewer, spread over two workers
+    for n in range(450):  # three spans of 200 lines or fewer, for the command and a worker
         token, index = fed.certificate()
         if n % 7 == 0:
             fed.revoke(index)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import time
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, cast
@@ -18,10 +18,10 @@ import typer
 import typer.main
 from typer.testing import CliRunner
 
-from sdgcities.cli import _http, _parallel
+from sdgcities.cli import _http, _inputs, _parallel
 from sdgcities.cli._bundle import Anchor, Bundle, write_bundle
 from sdgcities.cli._config import resolve_settings
-from sdgcities.cli._inputs import Kind, classify, unwrap
+from sdgcities.cli._inputs import Batch, Kind, classify, unwrap
 from sdgcities.cli._ops import Target, operator_command
 from sdgcities.cli._report import answer, exit_code
 from sdgcities.cli._sync import _index_entries
@@ -341,38 +341,41 @@ def test_worker_count_auto_uses_the_cpus(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 class DyingVerifier:
-    """Answers valid in the parent; in a forked worker, the process dies."""
+    """Answers valid in the parent; in a forked worker, the process dies (and says so in
+    `died`, a file)."""
 
-    def __init__(self) -> None:
+    def __init__(self, died: Path) -> None:
         self.parent = os.getpid()
+        self.died = died
 
     def verify(self, _token: str) -> VerificationResult:
         if os.getpid() != self.parent:
+            self.died.touch()
             os._exit(3)
         return VerificationResult(Outcome.VALID)
 
 
 @pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")
-def test_a_dead_worker_falls_back_to_this_process() -> None:
-    verifier = cast(Verifier, DyingVerifier())
-    progress: list[int] = []
-    with _parallel.workers(verifier, 2) as pool:
-        assert pool is not None
-        answers = _parallel.verify_all(verifier, ["t"] * 450, pool=pool, done=progress.append)
+def test_a_dead_worker_leaves_the_rest_to_this_process(tmp_path: Path) -> None:
+    verifier = DyingVerifier(tmp_path / "died")
+    with _parallel.answers(cast(Verifier, verifier), ["t"] * 450, workers=2) as chunks:
+        answers = [a for chunk in chunks for a in chunk]
     assert [a["status"] for a in answers] == ["valid"] * 450
-    assert progress[-1] == 450
+    assert verifier.died.exists()
 
 
-def test_workers_that_cannot_start_leave_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(*_args: object, **_kwargs: object) -> None:
+def test_workers_that_cannot_start_leave_this_process(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    def refuse() -> int:
         raise OSError("no more processes")
 
-    monkeypatch.setattr(ProcessPoolExecutor, "submit", refuse)
-    verifier = cast(Verifier, DyingVerifier())
-    with _parallel.workers(verifier, 2) as pool:
-        assert pool is None
-        answers = _parallel.verify_all(verifier, ["t"] * 3, pool=pool, done=lambda _n: None)
-    assert [a["status"] for a in answers] == ["valid"] * 3
+    monkeypatch.setattr(os, "fork", refuse)
+    verifier = DyingVerifier(tmp_path / "died")
+    with _parallel.answers(cast(Verifier, verifier), ["t"] * 450, workers=2) as chunks:
+        answers = [a for chunk in chunks for a in chunk]
+    assert [a["status"] for a in answers] == ["valid"] * 450
+    assert not verifier.died.exists()
 
 
 OPERATOR_GROUPS = ("users", "tokens", "frameworks", "meetings", "federation", "spot-checks")
@@ -460,11 +463,12 @@ def test_a_streamed_batch_writes_the_document_write_json_writes(
 
     verifier = cast(Verifier, AlternatingVerifier())
     trust = Trust(verifier, {"mode": "offline", "bundle": "b"}, "summary")
-    tokens = [str(n) for n in range(450)]  # three chunks
+    tokens = [str(n) for n in range(450)]  # five spans of 200 lines, a comment between tokens
     lines = [n * 2 + 1 for n in range(450)]
+    batch = Batch("\n# next\n".join(tokens).encode(), "b")
     monkeypatch.setattr(_verify, "json_indent", lambda: indent)
 
-    code = _verify._stream_batch_json(trust, tokens, lines, None, lambda _n: None)
+    code = _verify._stream_batch_json(trust, batch, 1)
 
     answers = [answer(verifier.verify(token)) for token in tokens]
     document = {
@@ -488,24 +492,112 @@ def test_a_streamed_batch_writes_the_document_write_json_writes(
     assert code == ExitCode.NOT_VALID
 
 
+class ProcessNamingVerifier(AlternatingVerifier):
+    """AlternatingVerifier's answers, each with the id of the process that gave it. A worker
+    answers only once this process has verified a token (and touched `verified_here`): else a
+    fast worker may take every task before this process takes one."""
+
+    def __init__(self, verified_here: Path) -> None:
+        self.parent = os.getpid()
+        self.verified_here = verified_here
+
+    def verify(self, token: str) -> VerificationResult:
+        if os.getpid() == self.parent:
+            self.verified_here.touch()
+        else:
+            deadline = time.monotonic() + 10
+            while not self.verified_here.exists() and time.monotonic() < deadline:
+                time.sleep(0.01)
+        result = super().verify(token)
+        return VerificationResult(result.outcome, result.reason, str(os.getpid()))
+
+
 @pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")
-def test_workers_forked_with_the_batch_answer_as_this_process_does() -> None:
-    verifier = cast(Verifier, AlternatingVerifier())
-    tokens = [str(n) for n in range(450)]
-    lines = list(range(1, 451))
+def test_workers_answer_a_batch_file_as_this_process_does(tmp_path: Path) -> None:
+    verifier = cast(Verifier, ProcessNamingVerifier(tmp_path / "verified here"))
+    batch = Batch("".join(f"{n}\n" for n in range(450)).encode(), "b")
     written: list[str] = []
-    with _parallel.workers(verifier, 2, tokens=tokens, lines=lines) as pool:
-        assert pool is not None
-        outcomes = _parallel.stream_json(
-            verifier,
-            tokens,
-            lines,
-            pool=pool,
-            done=lambda _n: None,
-            write=written.append,
-            indent=None,
-        )
+    outcomes = _parallel.stream_json(verifier, batch, workers=2, write=written.append, indent=None)
     results = json.loads("[" + "".join(written) + "]")
-    assert [r["line"] for r in results] == lines
+    assert [r["line"] for r in results] == list(range(1, 451))
     assert [r["status"] for r in results] == ["valid", "invalid"] * 225
     assert outcomes == [("valid", None), ("invalid", "revoked")] * 225
+    # Two processes verified: this one (the span not handed out first) and the worker.
+    verified_by = {r["message"] for r in results}
+    assert str(os.getpid()) in verified_by
+    assert verified_by - {str(os.getpid())}
+
+
+@pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")
+def test_a_dead_worker_leaves_the_rest_of_a_batch_file_to_this_process(tmp_path: Path) -> None:
+    verifier = DyingVerifier(tmp_path / "died")
+    batch = Batch(b"t\n" * 450, "b")
+    written: list[str] = []
+    outcomes = _parallel.stream_json(
+        cast(Verifier, verifier), batch, workers=2, write=written.append, indent=None
+    )
+    results = json.loads("[" + "".join(written) + "]")
+    assert [r["line"] for r in results] == list(range(1, 451))
+    assert outcomes == [("valid", None)] * 450
+    assert verifier.died.exists()
+
+
+@pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")
+@pytest.mark.parametrize("indent", [None, 2])
+@pytest.mark.parametrize("workers", [1, 2])
+def test_streamed_line_numbers_count_every_line_break_of_the_spans_before(
+    indent: int | None, workers: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A CR, a form feed and a line separator each end a line as a newline does, in spans of
+    # two newlines: a span after one of them starts further down than its newlines say.
+    monkeypatch.setattr(_inputs, "SPAN_LINES", 2)
+    text = "0\r1\n2\n\x0c3\n4\n5\u20286\n7\n8\n9"
+    batch = Batch(text.encode(), "b")
+    verifier = cast(Verifier, AlternatingVerifier())
+    written: list[str] = []
+    _parallel.stream_json(verifier, batch, workers=workers, write=written.append, indent=indent)
+    lines = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line]
+    separator = "," if indent is None else ",\n    "
+    expected = separator.join(
+        _parallel.render_json({"line": n, **answer(verifier.verify(token))}, indent=indent, level=2)
+        for n, token in lines
+    )
+    assert "".join(written) == expected
+    assert [n for n, _token in lines] == [1, 2, 3, 5, 6, 7, 8, 9, 10, 11]
+
+
+@pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")
+def test_workers_reaped_by_someone_else_are_no_error() -> None:
+    # A program that ignores SIGCHLD (or reaps every child) leaves no worker to wait for.
+    previous = signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    try:
+        outcomes = _parallel.stream_json(
+            cast(Verifier, AlternatingVerifier()),
+            Batch("".join(f"{n}\n" for n in range(900)).encode(), "b"),
+            workers=2,
+            write=lambda _text: None,
+            indent=None,
+        )
+    finally:
+        signal.signal(signal.SIGCHLD, previous)
+    assert outcomes == [("valid", None), ("invalid", "revoked")] * 450
+
+
+def test_a_batch_read_span_by_span_has_the_lines_of_the_whole(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Every line break `str.splitlines` knows, a CRLF, invalid UTF-8 before a newline, blank
+    # lines and comments, cut into spans of two lines.
+    text = (
+        b"a\r\nb\rc\x0bd\x0ce\x1cf\x1dg\x1eh\xc2\x85i\xe2\x80\xa8j\xe2\x80\xa9k\n"
+        b"\n  # note\n\xe2\x80\n l \n\n\nm\r\n\r\nn"
+    )
+    monkeypatch.setattr(_inputs, "SPAN_LINES", 2)
+    batch = Batch(text, "b")
+    whole = text.decode("utf-8", errors="replace").splitlines()
+    expected = [(n, line.strip()) for n, line in enumerate(whole, 1)]
+    expected = [(n, token) for n, token in expected if token and not token.startswith("#")]
+    assert len(batch.spans) > 5
+    assert b"".join(text[start:stop] for start, stop in batch.spans) == text
+    assert batch.items() == expected
+    assert expected[-1] == (len(whole), "n")
