@@ -64,7 +64,7 @@ def verify(
             min=0,
             help=(
                 "Processes that verify an offline --batch: 0 = one per CPU for 1,000 "
-                "certificates or more (Linux), 1 = this process only."
+                "lines or more (Linux), 1 = this process only."
             ),
         ),
     ] = 0,
