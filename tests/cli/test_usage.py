@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -38,6 +39,15 @@ def test_help_documents_the_exit_codes(cli: Cli) -> None:
     assert "Exit codes" in sync.stdout
 
 
+# The command as a terminal starts it, Ctrl-C at its default: a shell script's background job
+# (CI started that way) ignores SIGINT, and the command would inherit that and never hear it.
+# `exec` keeps the process (its pid, its standard input) and a default disposition.
+AS_AT_A_TERMINAL = (
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+    "os.execv(sys.argv[1], sys.argv[1:])"
+)
+
+
 @pytest.mark.parametrize(
     "command",
     [
@@ -48,7 +58,7 @@ def test_help_documents_the_exit_codes(cli: Cli) -> None:
 def test_ctrl_c_exits_130_in_one_line(cli: Cli, command: tuple[str, ...]) -> None:
     """`verify -` waits on standard input; Ctrl-C there ends it as shells expect (128 + SIGINT)."""
     process = subprocess.Popen(
-        [str(SDGCITIES), *command],
+        [sys.executable, "-c", AS_AT_A_TERMINAL, str(SDGCITIES), *command],
         env=cli.env,
         cwd=cli.cwd,
         stdin=subprocess.PIPE,
