@@ -22,6 +22,7 @@ from sdgcities.credentials import NOTICE_MEDIA_TYPE
 from sdgcities.node.config import Settings
 from sdgcities.node.db import transaction
 from sdgcities.node.errors import InvalidRequest
+from sdgcities.node.outbound import tls_context
 from sdgcities.node.relay.service import backoff_delay
 from sdgcities.node.state import NodeState
 from sdgcities.node.timeutil import utcnow
@@ -179,6 +180,7 @@ def deliver_due_once(state: NodeState, client: httpx.Client) -> tuple[int, int]:
 
 def webhook_client(settings: Settings) -> httpx.Client:
     return httpx.Client(
+        verify=tls_context(),
         timeout=settings.webhook_timeout_seconds,
         follow_redirects=False,
         trust_env=False,  # a proxy from the environment would be a way around the address check
