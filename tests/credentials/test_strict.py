@@ -117,20 +117,22 @@ def test_any_bytes_are_decided_as_the_standard_library_decides(data):
     assert_decided_alike(data)
 
 
-@given(json_values.filter(lambda value: isinstance(value, dict)), any_text, json_values)
-def test_a_duplicated_member_is_refused_wherever_orjson_wrote_the_rest(value, name, member):
-    data = written(value, "orjson")
+@given(st.dictionaries(any_text, json_values, min_size=1, max_size=4), json_values, st.data())
+def test_a_duplicate_member_is_refused_wherever_orjson_wrote_the_rest(value, member, data):
+    written_value = written(value, "orjson")
+    name = data.draw(st.sampled_from(sorted(value)))
     duplicate = written({name: member}, "orjson")
-    if data is None or duplicate is None:
+    if written_value is None or duplicate is None:
         return
-    # The duplicate goes first or last, so the other member's value is the one orjson keeps.
-    first = duplicate[:-1] + b"," + data[1:] if value else duplicate
-    last = data[:-1] + b"," + duplicate[1:] if value else duplicate
-    for text in (first, last):
-        assert_decided_alike(text)
-        if name in value:
+    # First or last (orjson keeps the last), at the top or nested in an array or an object.
+    for text in (
+        duplicate[:-1] + b"," + written_value[1:],
+        written_value[:-1] + b"," + duplicate[1:],
+    ):
+        for nested in (text, b"[" + text + b"]", b'{"a":' + text + b"}"):
+            assert_decided_alike(nested)
             with pytest.raises(MalformedError, match="duplicate JSON member"):
-                parse_json(text)
+                parse_json(nested)
 
 
 @pytest.mark.parametrize("depth", [MAX_JSON_DEPTH, MAX_JSON_DEPTH + 1, 254, 255, 1024, 1025])
