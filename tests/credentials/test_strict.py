@@ -84,7 +84,7 @@ WRITERS = st.sampled_from(
 )
 
 
-@settings(max_examples=1500)
+@settings(max_examples=500)
 @given(json_values, WRITERS, st.integers(0, MAX_JSON_DEPTH))
 @example({"a": [1, {"b": -0.0}]}, "orjson", 1)
 def test_written_json_is_decided_as_the_standard_library_decides(value, how, max_depth):
@@ -95,7 +95,7 @@ def test_written_json_is_decided_as_the_standard_library_decides(value, how, max
     assert_decided_alike(data.decode("utf-8", "surrogatepass"), max_depth)
 
 
-@settings(max_examples=1500)
+@settings(max_examples=500)
 @given(json_like_texts)
 @example('{"a":1,"a":1}')
 @example('{"a":{"b":1,"b":2}}')
