@@ -100,7 +100,16 @@ def test_a_stale_lock_is_found(tmp_path: Path) -> None:
 
 # What `sdgcities.credentials` and the investor commands import; anything else the project needs
 # belongs to an extra (the node's in `node`), or `pip install sdgcities` grows for investors.
-VERIFIER_DEPENDENCIES = {"cryptography", "httpx", "pyjwt", "rfc8785", "rich", "typer"}
+VERIFIER_DEPENDENCIES = {
+    "cryptography",
+    "httpx",
+    "orjson",
+    "pybase64",
+    "pyjwt",
+    "rfc8785",
+    "rich",
+    "typer",
+}
 
 
 def test_the_base_install_holds_only_the_verifiers_dependencies() -> None:
