@@ -23,7 +23,6 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlmodel import Session
 
 from sdgcities.credentials import FrameworkRef, SigningKey, StatusEntry
 from sdgcities.federation import EventType
@@ -35,7 +34,7 @@ from sdgcities.federation.event_data import (
     Votes,
 )
 from sdgcities.node.config import DEVELOPMENT_PASSPHRASE, get_settings
-from sdgcities.node.db import make_engine
+from sdgcities.node.db import make_engine, transaction
 from sdgcities.node.events.service import append_event
 
 from .harness import (
@@ -58,7 +57,7 @@ def _report(http: httpx.Client, global_node: Node, ke: Node, token: str, n: int)
     """Append the award decision and the certificate to KE's log; wait for the global node."""
     engine = make_engine(get_settings(data_dir=ke.data_dir).sqlalchemy_url)
     try:
-        with Session(engine) as session:
+        with transaction(engine) as session:
             append_event(
                 session=session,
                 node_id="KE",
@@ -89,7 +88,6 @@ def _report(http: httpx.Client, global_node: Node, ke: Node, token: str, n: int)
                     jwt=token,
                 ),
             )
-            session.commit()
     finally:
         engine.dispose()
     deadline = time.monotonic() + 30

@@ -21,7 +21,6 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlmodel import Session
 
 from sdgcities.credentials import (
     CertificateIssue,
@@ -33,7 +32,7 @@ from sdgcities.credentials import (
 )
 from sdgcities.federation.event_data import CityFacts
 from sdgcities.node.config import DEVELOPMENT_PASSPHRASE, get_settings
-from sdgcities.node.db import make_engine
+from sdgcities.node.db import make_engine, transaction
 
 from .harness import (
     SDGCITIES,
@@ -95,7 +94,7 @@ def report_in_log(node: Node, locode: str, credential_id: str, token: str, item:
     settings = get_settings(data_dir=node.data_dir)
     engine = make_engine(settings.sqlalchemy_url)
     try:
-        with Session(engine) as session:
+        with transaction(engine) as session:
             append_award(
                 session,
                 node_id=node.node_id,
@@ -105,7 +104,6 @@ def report_in_log(node: Node, locode: str, credential_id: str, token: str, item:
                 token=token,
                 city=CityFacts(region="Forged", population=1, priorities=("Forged",)),
             )
-            session.commit()
     finally:
         engine.dispose()
 

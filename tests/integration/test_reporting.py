@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 from sdgcities.credentials import isoformat
 from sdgcities.federation import GENESIS, Event, EventType, verify_chain
 from sdgcities.federation.event_data import CredentialIssued, CredentialStatusChanged
-from sdgcities.node.db import make_engine
+from sdgcities.node.db import make_engine, transaction
 from sdgcities.node.events.service import append_event
 from sdgcities.node.ingest.models import IngestAlarm, IngestedEvent, ReceivedReport
 from sdgcities.node.timeutil import utcnow
@@ -40,7 +40,7 @@ def _issue_and_revoke(node: Node, count: int) -> None:
     engine = make_engine(f"sqlite:///{node.database}")
     try:
         for n in range(count):
-            with Session(engine) as session:
+            with transaction(engine) as session:
                 kind = EventType.CREDENTIAL_REVOKED if n % 3 == 2 else EventType.CREDENTIAL_ISSUED
                 append_event(
                     session=session,
@@ -53,7 +53,6 @@ def _issue_and_revoke(node: Node, count: int) -> None:
                         else CredentialIssued(id=f"urn:uuid:{n}", valid_from=isoformat(utcnow()))
                     ),
                 )
-                session.commit()
     finally:
         engine.dispose()
 

@@ -28,7 +28,7 @@ from sdgcities.credentials import StatusEntry, isoformat
 from sdgcities.federation import EventType
 from sdgcities.federation.event_data import CredentialIssued, CredentialStatusChanged
 from sdgcities.node.config import get_settings
-from sdgcities.node.db import make_engine
+from sdgcities.node.db import make_engine, transaction
 from sdgcities.node.events.service import append_event
 from sdgcities.node.identity.service import load_active_key
 from sdgcities.node.ingest.models import IngestAlarm, IngestedEvent, ReceivedReport
@@ -93,7 +93,7 @@ def awards(database_url: str, node_id: str, count: int, pause: float) -> None:
     try:
         for n in range(count):
             kind = EventType.CREDENTIAL_REVOKED if n % 5 == 4 else EventType.CREDENTIAL_ISSUED
-            with Session(engine) as session:
+            with transaction(engine) as session:
                 append_event(
                     session=session,
                     node_id=node_id,
@@ -105,7 +105,6 @@ def awards(database_url: str, node_id: str, count: int, pause: float) -> None:
                         else CredentialIssued(id=f"urn:uuid:{n}", valid_from=isoformat(utcnow()))
                     ),
                 )
-                session.commit()
             time.sleep(pause)
     finally:
         engine.dispose()
