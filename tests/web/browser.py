@@ -148,15 +148,22 @@ def watched_page(
 
 
 def axe_violations(
-    page: Page, *, exclude: Sequence[str] = (), impacts: frozenset[str] = FAILING_IMPACTS
+    page: Page,
+    *,
+    exclude: Sequence[str] = (),
+    impacts: frozenset[str] = FAILING_IMPACTS,
+    skip_rules: Collection[str] = (),
 ) -> list[dict[str, Any]]:
     """axe-core's violations of the given impacts on the page as it is now; `exclude` lists CSS
-    selectors of parts that are not ours (say why at the call)."""
+    selectors of parts that are not ours, `skip_rules` rules not to run (say why at the call)."""
     page.evaluate(AXE_SCRIPT)
     context: dict[str, Any] = {"include": [["html"]], "exclude": [[s] for s in exclude]}
+    options: dict[str, Any] = {
+        "resultTypes": ["violations"],
+        "rules": {rule: {"enabled": False} for rule in skip_rules},
+    }
     results: dict[str, Any] = page.evaluate(
-        "([context, options]) => axe.run(context, options)",
-        [context, {"resultTypes": ["violations"]}],
+        "([context, options]) => axe.run(context, options)", [context, options]
     )
     return [v for v in results["violations"] if v["impact"] in impacts]
 
@@ -169,7 +176,9 @@ def describe_violations(violations: Sequence[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def assert_accessible(page: Page, *, exclude: Sequence[str] = ()) -> None:
+def assert_accessible(
+    page: Page, *, exclude: Sequence[str] = (), skip_rules: Collection[str] = ()
+) -> None:
     """No serious or critical axe-core violation on the page (WCAG 2.1 AA and best practices)."""
-    violations = axe_violations(page, exclude=exclude)
+    violations = axe_violations(page, exclude=exclude, skip_rules=skip_rules)
     assert not violations, describe_violations(violations)
