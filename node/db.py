@@ -20,7 +20,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import JSON, Dialect, Engine, Table, event, func, insert, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, SQLModel, create_engine, select
 
@@ -128,6 +128,17 @@ transaction = contextmanager(session_scope)
 
 def session_opener(engine: Engine, *, write: bool = True) -> SessionOpener:
     return partial(transaction, engine, write=write)
+
+
+def add_once(session: Session, *rows: SQLModel, refusal: Exception) -> None:
+    """Add rows that a unique constraint allows once, raising `refusal` if another transaction
+    added theirs first (the check before came too early: both passed it at once). The savepoint
+    keeps the rest of the transaction usable."""
+    try:
+        with session.begin_nested():
+            session.add_all(rows)
+    except IntegrityError as exc:
+        raise refusal from exc
 
 
 _AFTER_COMMIT = "sdgcities_after_commit"

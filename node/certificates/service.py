@@ -26,7 +26,6 @@ import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select, update
 
 from sdgcities.credentials import (
@@ -50,7 +49,7 @@ from sdgcities.node.applications.models import Application
 from sdgcities.node.audit.service import record
 from sdgcities.node.cities.models import City
 from sdgcities.node.cities.referral import check_certified_here
-from sdgcities.node.db import equal_when_given, page_of
+from sdgcities.node.db import add_once, equal_when_given, page_of
 from sdgcities.node.errors import Conflict, NotFound
 from sdgcities.node.events.service import append_event
 from sdgcities.node.frameworks import service as frameworks
@@ -510,11 +509,7 @@ def propose(
     proposal = CertificateProposal(
         certificate_id=certificate.id, kind=kind, reason=reason, proposed_by=actor.user_id
     )
-    try:
-        with session.begin_nested():
-            session.add(proposal)
-    except IntegrityError as exc:  # the same proposal made twice at once
-        raise duplicate from exc
+    add_once(session, proposal, refusal=duplicate)
     record(
         session=session,
         actor=actor,

@@ -21,7 +21,6 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from sdgcities.credentials import isoformat
@@ -33,7 +32,7 @@ from sdgcities.node.applications.models import Application, ApplicationState
 from sdgcities.node.audit.service import record
 from sdgcities.node.certificates.models import CertificateProposal, ProposalKind, ProposalState
 from sdgcities.node.config import Settings
-from sdgcities.node.db import page_of, saved_id
+from sdgcities.node.db import add_once, page_of, saved_id
 from sdgcities.node.errors import Conflict, InvalidRequest, NotFound
 from sdgcities.node.events.service import append_event
 from sdgcities.node.members.models import EndorsementRequestRecord, EndorsementState
@@ -219,15 +218,11 @@ def record_attendance(*, session: Session, meeting_id: int, member_id: int, acto
     if is_attending(session=session, meeting=meeting, member_id=member_id):
         raise Conflict(f"{member.name} is already recorded as attending meeting {meeting.id}")
     assert meeting.id is not None
-    try:
-        with session.begin_nested():
-            session.add(
-                Attendance(meeting_id=meeting.id, member_id=member_id, recorded_by=actor.user_id)
-            )
-    except IntegrityError as exc:  # recorded by someone else in the meantime
-        raise Conflict(
-            f"{member.name} is already recorded as attending meeting {meeting.id}"
-        ) from exc
+    add_once(
+        session,
+        Attendance(meeting_id=meeting.id, member_id=member_id, recorded_by=actor.user_id),
+        refusal=Conflict(f"{member.name} is already recorded as attending meeting {meeting.id}"),
+    )
     record(
         session=session,
         actor=actor,

@@ -13,13 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from sdgcities.node.accounts.models import User
 from sdgcities.node.actor import Actor
 from sdgcities.node.audit.service import record
 from sdgcities.node.config import Settings
+from sdgcities.node.db import add_once
 from sdgcities.node.errors import Conflict, InvalidRequest
 from sdgcities.node.notifications import service as notices
 from sdgcities.node.timeutil import utcnow
@@ -93,11 +93,7 @@ def plan_year(
         for slot, moment in enumerate(dates, start=1)
         if moment > now
     ]
-    try:
-        with session.begin_nested():
-            session.add_all(meetings)
-    except IntegrityError as exc:  # planned by someone else in the meantime
-        raise Conflict(f"{year} is already planned") from exc
+    add_once(session, *meetings, refusal=Conflict(f"{year} is already planned"))
     record(
         session=session,
         actor=actor,

@@ -16,12 +16,12 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from sdgcities.node.accounts.models import User
 from sdgcities.node.actor import Actor
 from sdgcities.node.audit.service import record
+from sdgcities.node.db import add_once
 from sdgcities.node.errors import Conflict, Forbidden
 
 from .meetings import (
@@ -106,11 +106,7 @@ def cast_vote(*, session: Session, item_id: int, choice: VoteChoice, actor: Acto
     if has_voted(session=session, item=item, member_id=actor.user_id):
         raise already
     vote = Vote(item_id=item.id, member_id=actor.user_id, choice=choice)
-    try:
-        with session.begin_nested():
-            session.add(vote)
-    except IntegrityError as exc:  # the same member voting twice at once
-        raise already from exc
+    add_once(session, vote, refusal=already)
     record(
         session=session,
         actor=actor,
@@ -165,11 +161,7 @@ def recuse(*, session: Session, item_id: int, reason: str, actor: Actor) -> Recu
             "withdrawn, so recusal comes before voting"
         )
     recusal = Recusal(item_id=item.id, member_id=actor.user_id, reason=reason)
-    try:
-        with session.begin_nested():
-            session.add(recusal)
-    except IntegrityError as exc:  # the same member recusing twice at once
-        raise already from exc
+    add_once(session, recusal, refusal=already)
     record(
         session=session,
         actor=actor,

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from sdgcities.credentials import KeyStatus, NodeStatus, PublicKey, SigningKey
@@ -24,6 +23,7 @@ from sdgcities.node.actor import Actor
 from sdgcities.node.audit.service import record
 from sdgcities.node.config import GLOBAL_NODE_ID, Settings
 from sdgcities.node.countries import is_country_code
+from sdgcities.node.db import add_once
 from sdgcities.node.errors import Conflict, InvalidRequest, NotFound
 from sdgcities.node.identity.models import NodeKey
 from sdgcities.node.outbound import Resolver, resolve_host
@@ -90,11 +90,7 @@ def submit_join_request(
     if session.exec(select(MemberNode).where(MemberNode.did == request.did)).first() is not None:
         raise Conflict(f"{request.did} is already registered")
     row = JoinRequestRecord(node_id=request.node_id, payload=request.payload(), token=token)
-    try:
-        with session.begin_nested():
-            session.add(row)
-    except IntegrityError as exc:  # another request for this node id, at the same moment
-        raise waiting from exc
+    add_once(session, row, refusal=waiting)
     return row
 
 

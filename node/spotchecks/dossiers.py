@@ -17,7 +17,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from sdgcities.credentials import Error as CredentialsError
@@ -38,6 +37,7 @@ from sdgcities.node.applications.models import Application, Evidence
 from sdgcities.node.audit.service import record
 from sdgcities.node.certificates import service as certificates
 from sdgcities.node.certificates.models import Certificate, ProposalKind
+from sdgcities.node.db import add_once
 from sdgcities.node.errors import Conflict, InvalidRequest, NotFound
 from sdgcities.node.events.service import append_event
 from sdgcities.node.evidence import EvidenceStore
@@ -71,11 +71,7 @@ def remember_message(*, session: Session, typ: str, jti: str, expires_at: dateti
     replayed = Conflict(f"message {jti} was already used: a replay is refused")
     if session.get(SeenMessage, jti) is not None:
         raise replayed
-    try:
-        with session.begin_nested():
-            session.add(SeenMessage(jti=jti, typ=typ, expires_at=expires_at))
-    except IntegrityError as exc:  # the same message twice at once
-        raise replayed from exc
+    add_once(session, SeenMessage(jti=jti, typ=typ, expires_at=expires_at), refusal=replayed)
 
 
 _Message = TypeVar("_Message", DossierRequest, SpotCheckOutcome)
