@@ -20,6 +20,7 @@ from functools import cache
 from typing import Any, Final, NoReturn
 
 from sqlalchemy import bindparam, insert
+from sqlalchemy import select as core_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, func, select
@@ -102,14 +103,16 @@ class Refused:
 
 
 # The statements run for every report, built once: building one (its clauses coerced, an upsert's
-# `excluded` alias made) cost more CPU than running it.
-_NEWEST_TRUST_LIST: Final = select(func.max(TrustListCopy.sequence))
+# `excluded` alias made) cost more CPU than running it. Those that read plain columns are Core
+# statements on the tables: through the ORM's entities each cost a tenth of a millisecond more.
+_REPORTS = table_of(ReceivedReport).c
+_NEWEST_TRUST_LIST: Final = core_select(func.max(table_of(TrustListCopy).c.sequence))
 _STORED_RECEIPT: Final = (
-    select(ReceivedReport.receipt, ReceivedReport.head_sequence, ReceivedReport.head_hash)
-    .where(ReceivedReport.token_sha256 == bindparam("digest"))
+    core_select(_REPORTS.receipt, _REPORTS.head_sequence, _REPORTS.head_hash)
+    .where(_REPORTS.token_sha256 == bindparam("digest"))
     .limit(1)
 )
-_INSERT_REPORT: Final = insert(table_of(ReceivedReport)).returning(table_of(ReceivedReport).c.id)
+_INSERT_REPORT: Final = insert(table_of(ReceivedReport)).returning(_REPORTS.id)
 
 
 class TrustListCache:
@@ -120,7 +123,7 @@ class TrustListCache:
         self._current: TrustList | None = None
 
     def current(self, *, session: Session, state: NodeState) -> TrustList | None:
-        sequence = session.exec(_NEWEST_TRUST_LIST).one()
+        sequence = session.execute(_NEWEST_TRUST_LIST).scalar_one()
         cached = self._current
         if cached is not None and cached.sequence == sequence:
             return cached
@@ -281,7 +284,7 @@ def _verified(
 
 def _replay_of_stored(session: Session, batch: ReportBatch, digest: str) -> Accepted | None:
     """The answer given to this very report before (its stored receipt), if it was stored."""
-    stored = session.exec(_STORED_RECEIPT, params={"digest": digest}).first()
+    stored = session.execute(_STORED_RECEIPT, {"digest": digest}).first()
     if stored is None or stored[0] is None:
         return None
     receipt, sequence, hash_ = stored
@@ -375,8 +378,8 @@ def _store(
                 "sequence": event.sequence,
                 "type": event.type.value,
                 "occurred_at": event.occurred_at,
-                "subject": event.subject,
-                "data": event.data,
+                "subject": event.canonical_subject,
+                "data": event.canonical_data,
                 "prev_hash": event.prev_hash,
                 "hash": event.hash,
                 "received_at": now,
@@ -384,6 +387,8 @@ def _store(
             }
             for event in plan.new
         ],
+        # As the event's hash covered them: written once, on the event's construction.
+        json_text=("subject", "data"),
     )
 
 
