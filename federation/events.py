@@ -254,12 +254,11 @@ class Event:
         """
         if not isinstance(value, dict):
             raise EventInvalid("an event must be a JSON object")
-        unknown = sorted(set(value) - _MEMBERS)
-        if unknown:
-            raise EventInvalid(f"event member(s) not allowed: {', '.join(unknown)}")
-        missing = sorted(_MEMBERS - set(value))
-        if missing:
-            raise EventInvalid(f"event lacks {', '.join(missing)}")
+        if value.keys() != _MEMBERS:
+            unknown = sorted(set(value) - _MEMBERS)
+            if unknown:
+                raise EventInvalid(f"event member(s) not allowed: {', '.join(unknown)}")
+            raise EventInvalid(f"event lacks {', '.join(sorted(_MEMBERS - set(value)))}")
         occurred = value["occurredAt"]
         if not isinstance(occurred, str) or not _TIMESTAMP.fullmatch(occurred):
             raise EventInvalid("occurredAt must be written YYYY-MM-DDThh:mm:ssZ")
@@ -268,13 +267,21 @@ class Event:
         except ValueError as exc:
             raise EventInvalid(f"occurredAt is not a date-time: {exc}") from exc
         event_type = value["type"]
-        if not isinstance(event_type, str) or event_type not in _TYPES:
+        known = _TYPES.get(event_type) if isinstance(event_type, str) else None
+        if known is None:
             raise EventInvalid(f"unknown event type {str(event_type)[:40]!r}")
-        if not isinstance(value["subject"], dict) or not isinstance(value["data"], dict):
+        subject, data = value["subject"], value["data"]
+        if not isinstance(subject, dict) or not isinstance(data, dict):
             raise EventInvalid("subject and data must be JSON objects")
-        return cls._from_members(
-            {**value, "type": EventType(event_type), "occurredAt": moment},
-            hash_value=value["hash"],
+        return cls(
+            sequence=value["sequence"],
+            node_id=value["nodeId"],
+            type=known,
+            occurred_at=moment,
+            subject=subject,
+            data=data,
+            prev_hash=value["prevHash"],
+            hash=value["hash"],
         )
 
     @classmethod
@@ -324,7 +331,7 @@ class Event:
         return self._canonical_data.decode("utf-8")
 
 
-_TYPES: Final = frozenset(t.value for t in EventType)
+_TYPES: Final = {t.value: t for t in EventType}
 
 
 def verify_chain(
