@@ -36,7 +36,6 @@ listed.
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from collections.abc import Sequence
@@ -45,24 +44,8 @@ from datetime import UTC, datetime
 from functools import cache, lru_cache
 from typing import Any, Final, NamedTuple
 
-from sqlalchemy import (
-    JSON,
-    Column,
-    Insert,
-    Select,
-    Text,
-    any_,
-    bindparam,
-    cast,
-    func,
-    or_,
-    select,
-    update,
-)
-from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.dialects.postgresql import Insert as PgInsert
+from sqlalchemy import Insert, bindparam, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
@@ -337,53 +320,33 @@ class _Held(NamedTuple):
     locode: str
 
 
-# What a batch reads of what is held, one statement each, built once per dialect: building them
-# cost about as much as running them. On PostgreSQL a list is one array parameter (`= ANY`), so
-# each statement has one text whatever the batch holds, prepared once by the server; an expanding
-# IN wrote a new text, parsed and planned anew, for every length of list.
+# What a batch reads of what is held, one statement each, built once (`bindparam` expanding to
+# the batch's values): building them cost about as much as running them.
 _DECISION_COLUMNS = table_of(FederationDecision).c
+_HELD_DECISIONS: Final = select(
+    _DECISION_COLUMNS.item,
+    _DECISION_COLUMNS.kind,
+    _DECISION_COLUMNS.outcome,
+    _DECISION_COLUMNS.locode,
+).where(
+    _DECISION_COLUMNS.node_id == bindparam("node"),
+    _DECISION_COLUMNS.item.in_(bindparam("items", expanding=True)),
+)
 _CERTIFICATES = table_of(FederationCertificate).c
+_HELD_CERTIFICATES: Final = select(
+    _CERTIFICATES.id,
+    _CERTIFICATES.node_id,
+    _CERTIFICATES.status,
+    _CERTIFICATES.city_locode,
+).where(_CERTIFICATES.id.in_(bindparam("ids", expanding=True)))
+_RENEWALS_OF: Final = select(_CERTIFICATES.id, _CERTIFICATES.renews).where(
+    _CERTIFICATES.renews.in_(bindparam("ids", expanding=True))
+)
 _ASSISTANCE = table_of(FederationAssistanceRequest).c
-
-
-class _HeldReads(NamedTuple):
-    decisions: Select[Any]
-    certificates: Select[Any]
-    renewals: Select[Any]
-    requests: Select[Any]
-
-
-@cache
-def _held_reads(dialect: str) -> _HeldReads:
-    def among(column: Any, name: str) -> Any:
-        if dialect == "postgresql":
-            return column == any_(bindparam(name, type_=ARRAY(column.type)))
-        return column.in_(bindparam(name, expanding=True))
-
-    return _HeldReads(
-        decisions=select(
-            _DECISION_COLUMNS.item,
-            _DECISION_COLUMNS.kind,
-            _DECISION_COLUMNS.outcome,
-            _DECISION_COLUMNS.locode,
-        ).where(
-            _DECISION_COLUMNS.node_id == bindparam("node"),
-            among(_DECISION_COLUMNS.item, "items"),
-        ),
-        certificates=select(
-            _CERTIFICATES.id,
-            _CERTIFICATES.node_id,
-            _CERTIFICATES.status,
-            _CERTIFICATES.city_locode,
-        ).where(among(_CERTIFICATES.id, "ids")),
-        renewals=select(_CERTIFICATES.id, _CERTIFICATES.renews).where(
-            among(_CERTIFICATES.renews, "ids")
-        ),
-        requests=select(_ASSISTANCE.request, _ASSISTANCE.locode, _ASSISTANCE.closure).where(
-            _ASSISTANCE.node_id == bindparam("node"),
-            among(_ASSISTANCE.request, "requests"),
-        ),
-    )
+_HELD_REQUESTS: Final = select(_ASSISTANCE.request, _ASSISTANCE.locode, _ASSISTANCE.closure).where(
+    _ASSISTANCE.node_id == bindparam("node"),
+    _ASSISTANCE.request.in_(bindparam("requests", expanding=True)),
+)
 
 
 class _Batch:
@@ -406,7 +369,6 @@ class _Batch:
         self.session, self.trust_list, self.rule, self.now = session, trust_list, rule, now
         self.events, self.report = events, report
         self.node_id = events[0].node_id
-        reads = _held_reads(session.get_bind().dialect.name)
         self.anomalies: list[dict[str, Any]] = []
         self.alarms: list[dict[str, Any]] = []
         self.new_decisions: list[dict[str, Any]] = []
@@ -436,7 +398,7 @@ class _Batch:
             {
                 item: _Decided(kind, outcome, locode)
                 for item, kind, outcome, locode in session.execute(
-                    reads.decisions, {"node": self.node_id, "items": sorted(items)}
+                    _HELD_DECISIONS, {"node": self.node_id, "items": sorted(items)}
                 ).all()
             }
             if items
@@ -449,7 +411,7 @@ class _Batch:
             {
                 id_: _Held(node_id, CertificateStatus(status), locode)
                 for id_, node_id, status, locode in session.execute(
-                    reads.certificates, {"ids": sorted(credentials)}
+                    _HELD_CERTIFICATES, {"ids": sorted(credentials)}
                 ).all()
             }
             if credentials
@@ -459,7 +421,7 @@ class _Batch:
         self.renewed_by: dict[str, str] = (
             {
                 renews: id_
-                for id_, renews in session.execute(reads.renewals, {"ids": sorted(renewed)}).all()
+                for id_, renews in session.execute(_RENEWALS_OF, {"ids": sorted(renewed)}).all()
             }
             if renewed
             else {}
@@ -476,7 +438,7 @@ class _Batch:
             {
                 request: (locode, closure)
                 for request, locode, closure in session.execute(
-                    reads.requests, {"node": self.node_id, "requests": sorted(requests)}
+                    _HELD_REQUESTS, {"node": self.node_id, "requests": sorted(requests)}
                 ).all()
             }
             if requests
@@ -721,15 +683,8 @@ class _Batch:
                 for row, holds in (self.cities[locode],)
                 if holds is holder
             ]
-            if not rows:
-                continue
-            statement = _city_upsert(dialect, holder=holder)
-            if dialect == "postgresql":
-                arrays = {name: [row[name] for row in rows] for name in rows[0]}
-                arrays["priorities"] = [json.dumps(row["priorities"]) for row in rows]
-                self.session.execute(statement, arrays)
-            else:
-                self.session.execute(statement, rows)
+            if rows:
+                self.session.execute(_city_upsert(dialect, holder=holder), rows)
 
     def _status(self, event: Event) -> None:
         status, kind = STATUS_EVENTS[event.type]
@@ -960,20 +915,9 @@ def _city_upsert(dialect: str, *, holder: bool) -> Insert:
     whatever its date. A certificate of a node that does not hold the city only describes one
     not yet recorded. An upsert, as two nodes may report the same city at once; built once and
     run with the batch's rows as parameters (one round trip): a statement with the rows in its
-    VALUES is compiled again for every batch, 3.5 ms of CPU for 20 cities against 0.9 ms.
-
-    On PostgreSQL the rows come as one array a column, unnested side by side (one statement
-    where an executemany bound and ran one a row: a millisecond a report of 20 cities);
-    elsewhere as the executemany's rows."""
+    VALUES is compiled again for every batch, 3.5 ms of CPU for 20 cities against 0.9 ms."""
     cities = table_of(FederationCity)
-    statement: PgInsert | SqliteInsert
-    if dialect == "postgresql":
-        columns = [cities.c[name] for name in ("locode", *CITY_FACTS)]
-        statement = pg_insert(cities).from_select(
-            [column.name for column in columns], select(*map(_unnested, columns))
-        )
-    else:
-        statement = sqlite_insert(cities)
+    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(cities)
     if not holder:
         return statement.on_conflict_do_nothing(index_elements=["locode"])
     return statement.on_conflict_do_update(
@@ -984,14 +928,6 @@ def _city_upsert(dialect: str, *, holder: bool) -> Insert:
             cities.c.facts_issued_at <= statement.excluded.facts_issued_at,
         ),
     )
-
-
-def _unnested(column: Column[Any]) -> Any:
-    """The rows of an array parameter named as `column`, of its type. A JSON column's array is
-    of JSON texts: an array parameter would read a list value as one more dimension."""
-    if isinstance(column.type, JSON):
-        return cast(func.unnest(bindparam(column.name, type_=ARRAY(Text))), column.type)
-    return func.unnest(bindparam(column.name, type_=ARRAY(column.type)))
 
 
 def _subject(event: Event) -> str | None:
