@@ -61,7 +61,6 @@ from typing import Any
 import httpx
 import psycopg
 from sqlalchemy import Engine
-from sqlmodel import Session
 
 from sdgcities.credentials import (
     STAGE_LEVELS,
@@ -93,7 +92,7 @@ from sdgcities.node.certificates.service import validity_end
 from sdgcities.node.committee.quorum import QuorumCount, QuorumRule
 from sdgcities.node.config import get_settings
 from sdgcities.node.countries import ISO_3166_ALPHA2
-from sdgcities.node.db import make_engine
+from sdgcities.node.db import make_engine, transaction
 from sdgcities.node.events.service import append_event
 from sdgcities.node.frameworks.baseline import load_baseline
 from sdgcities.node.frameworks.document import Stage
@@ -561,9 +560,14 @@ def _start_national(
 
 
 def _issue(engine: Engine, data_dir: Path, code: str, locode: str, item: int) -> None:
-    """Append an approved award decision and its certificate, signed by the node's key."""
+    """Append an approved award decision and its certificate, signed by the node's key.
+
+    In one write transaction, as the node's own are: it takes SQLite's write lock at its start
+    and waits for it (busy timeout). A deferred one, reading before it writes, could not take
+    the lock once the running node (its relay, its tasks) had written in between, and failed
+    at once with "database is locked"."""
     settings = get_settings(data_dir=data_dir)
-    with Session(engine) as session:
+    with transaction(engine) as session:
         key = load_active_key(session=session, settings=settings)
         now = datetime.now(UTC).replace(microsecond=0)
         credential_id = f"urn:uuid:{uuid.uuid4()}"
@@ -603,7 +607,6 @@ def _issue(engine: Engine, data_dir: Path, code: str, locode: str, item: int) ->
                 city=CityFacts(priorities=("Housing",)),
             ),
         )
-        session.commit()
 
 
 def measure_registry_lag(global_url: str, data_dir: Path, code: str, samples: int) -> list[float]:

@@ -142,6 +142,10 @@ class Event:
     hash: str
     # What `hash` must be, computed once from the content on construction (`computed_hash`).
     _content_hash: str = field(default="", init=False, repr=False, compare=False)
+    # The canonical JSON of `subject` and `data`, written on construction as parts of what the
+    # hash covers (`canonical_subject`, `canonical_data`).
+    _canonical_subject: bytes = field(default=b"", init=False, repr=False, compare=False)
+    _canonical_data: bytes = field(default=b"", init=False, repr=False, compare=False)
 
     def __hash__(self) -> int:
         # The hash string identifies the content: equal events have equal hashes.
@@ -154,7 +158,8 @@ class Event:
         if not isinstance(self.type, EventType):
             raise EventInvalid(f"type must be an EventType, not {type(self.type).__name__}")
         object.__setattr__(self, "occurred_at", _check_moment(self.occurred_at))
-        object.__setattr__(self, "subject", _check_subject(self.subject))
+        subject = _check_subject(self.subject)
+        object.__setattr__(self, "subject", MappingProxyType(subject))
         if not isinstance(self.data, Mapping) or not all(isinstance(k, str) for k in self.data):
             raise EventInvalid("data must be a JSON object")
         for name, value in (("prevHash", self.prev_hash), ("hash", self.hash)):
@@ -164,27 +169,32 @@ class Event:
         # predecessor would start a second log inside the first.
         if (self.sequence == 1) != (self.prev_hash == GENESIS_HASH):
             raise EventInvalid("event 1, and only event 1, follows the genesis hash")
-        # One plain copy of `data` is canonicalised and frozen; the canonical bytes give the
-        # event's size and the hash it calls for.
-        data = _thaw(self.data)
+        # `subject` and `data` are canonicalised on their own and the event's canonical JSON put
+        # together around them, so the ingest stores the same texts instead of writing them
+        # again. The other members need no escaping (checked above: node id, hashes, a type's
+        # name, a UTC time to the second, an integer), and JCS orders the members as here.
+        data = self.data
         try:
-            canonical = canonical_json(
-                {
-                    "sequence": self.sequence,
-                    "nodeId": self.node_id,
-                    "type": self.type.value,
-                    "occurredAt": isoformat(self.occurred_at),
-                    "subject": dict(self.subject),
-                    "data": data,
-                    "prevHash": self.prev_hash,
-                }
-            )
+            canonical_subject = canonical_json(subject)
+            canonical_data = _canonical_data(data)
         except MalformedError as exc:
             raise EventInvalid(f"event cannot be canonicalised: {exc}") from exc
+        canonical = b"".join(
+            (
+                b'{"data":',
+                canonical_data,
+                f',"nodeId":"{self.node_id}","occurredAt":"{isoformat(self.occurred_at)}",'
+                f'"prevHash":"{self.prev_hash}","sequence":{self.sequence},"subject":'.encode(),
+                canonical_subject,
+                f',"type":"{self.type.value}"}}'.encode(),
+            )
+        )
         size = len(canonical) + _HASH_MEMBER_BYTES
         if size > MAX_EVENT_BYTES:
             raise EventInvalid(f"event {self.sequence} is {size} bytes, over {MAX_EVENT_BYTES}")
         object.__setattr__(self, "data", _freeze(data))
+        object.__setattr__(self, "_canonical_subject", canonical_subject)
+        object.__setattr__(self, "_canonical_data", canonical_data)
         object.__setattr__(self, "_content_hash", "sha256:" + hashlib.sha256(canonical).hexdigest())
 
     @classmethod
@@ -244,12 +254,11 @@ class Event:
         """
         if not isinstance(value, dict):
             raise EventInvalid("an event must be a JSON object")
-        unknown = sorted(set(value) - _MEMBERS)
-        if unknown:
-            raise EventInvalid(f"event member(s) not allowed: {', '.join(unknown)}")
-        missing = sorted(_MEMBERS - set(value))
-        if missing:
-            raise EventInvalid(f"event lacks {', '.join(missing)}")
+        if value.keys() != _MEMBERS:
+            unknown = sorted(set(value) - _MEMBERS)
+            if unknown:
+                raise EventInvalid(f"event member(s) not allowed: {', '.join(unknown)}")
+            raise EventInvalid(f"event lacks {', '.join(sorted(_MEMBERS - set(value)))}")
         occurred = value["occurredAt"]
         if not isinstance(occurred, str) or not _TIMESTAMP.fullmatch(occurred):
             raise EventInvalid("occurredAt must be written YYYY-MM-DDThh:mm:ssZ")
@@ -258,13 +267,21 @@ class Event:
         except ValueError as exc:
             raise EventInvalid(f"occurredAt is not a date-time: {exc}") from exc
         event_type = value["type"]
-        if not isinstance(event_type, str) or event_type not in _TYPES:
+        known = _TYPES.get(event_type) if isinstance(event_type, str) else None
+        if known is None:
             raise EventInvalid(f"unknown event type {str(event_type)[:40]!r}")
-        if not isinstance(value["subject"], dict) or not isinstance(value["data"], dict):
+        subject, data = value["subject"], value["data"]
+        if not isinstance(subject, dict) or not isinstance(data, dict):
             raise EventInvalid("subject and data must be JSON objects")
-        return cls._from_members(
-            {**value, "type": EventType(event_type), "occurredAt": moment},
-            hash_value=value["hash"],
+        return cls(
+            sequence=value["sequence"],
+            node_id=value["nodeId"],
+            type=known,
+            occurred_at=moment,
+            subject=subject,
+            data=data,
+            prev_hash=value["prevHash"],
+            hash=value["hash"],
         )
 
     @classmethod
@@ -303,8 +320,18 @@ class Event:
         """The hash this event's content calls for; `hash` differs from it if it was altered."""
         return self._content_hash
 
+    @property
+    def canonical_subject(self) -> str:
+        """`subject` as canonical JSON (RFC 8785), as the hash covers it."""
+        return self._canonical_subject.decode("utf-8")
 
-_TYPES: Final = frozenset(t.value for t in EventType)
+    @property
+    def canonical_data(self) -> str:
+        """`data` as canonical JSON (RFC 8785), as the hash covers it."""
+        return self._canonical_data.decode("utf-8")
+
+
+_TYPES: Final = {t.value: t for t in EventType}
 
 
 def verify_chain(
@@ -399,7 +426,18 @@ def _check_moment(moment: Any) -> datetime:
     return moment.astimezone(UTC)
 
 
-def _check_subject(subject: Any) -> Mapping[str, str | int]:
+def _canonical_data(data: Mapping[str, Any]) -> bytes:
+    # Data read from JSON is canonicalised as it is; read-only views (an event's data passed
+    # on) are made plain first, which a plain object holding a view needs too.
+    if type(data) is dict:
+        try:
+            return canonical_json(data)
+        except MalformedError:
+            pass
+    return canonical_json(_thaw(data))
+
+
+def _check_subject(subject: Any) -> dict[str, str | int]:
     if not isinstance(subject, Mapping):
         raise EventInvalid("subject must be a JSON object of ids")
     if len(subject) > MAX_SUBJECT_MEMBERS:
@@ -412,7 +450,7 @@ def _check_subject(subject: Any) -> Mapping[str, str | int]:
                 raise EventInvalid(f"subject {key} must be 1 to 200 characters")
         elif type(value) is not int or abs(value) > MAX_SEQUENCE:
             raise EventInvalid(f"subject {key} must be a string or a JSON-safe integer")
-    return MappingProxyType(dict(subject))
+    return dict(subject)
 
 
 def _freeze(value: Any) -> Any:

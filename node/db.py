@@ -9,7 +9,7 @@ decision: SQLite must run in WAL mode with `synchronous=FULL`, PostgreSQL with
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from functools import partial
 from importlib import resources
@@ -197,9 +197,16 @@ def table_of(model: type[SQLModel]) -> Table:
     return table
 
 
-def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+def insert_rows(
+    session: Session,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    json_text: Collection[str] = (),
+) -> None:
     """Insert `rows` (each with the same columns, every column without a server default) into
     `table` in the session's transaction: a plain INSERT, no defaults filled in by Python.
+    The JSON columns named in `json_text` are given as their JSON text, written as it is.
 
     On PostgreSQL by `COPY ... FROM STDIN`: the batch goes in one stream, where an executemany
     sends, binds and executes one INSERT a row (the ingest writes about a hundred rows a
@@ -214,11 +221,20 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
         json_columns = [name for name in rows[0] if isinstance(table.c[name].type, JSON)]
         session.execute(
             insert(table),
-            [{**row, **{name: _plain(row[name]) for name in json_columns}} for row in rows],
+            [
+                {
+                    **row,
+                    **{
+                        name: json.loads(row[name]) if name in json_text else _plain(row[name])
+                        for name in json_columns
+                    },
+                }
+                for row in rows
+            ],
         )
         return
     names = tuple(rows[0])
-    copy_sql, processors = _copy_plan(table, names, dialect)
+    copy_sql, processors = _copy_plan(table, names, frozenset(json_text), dialect)
     columns = tuple(zip(names, processors, strict=True))
     driver: Any = connection.connection.driver_connection
     with driver.cursor() as cursor, cursor.copy(copy_sql) as copy:
@@ -236,7 +252,8 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
 # they are.
 _JSON_TEXT: Final = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=dict)
 _COPY_PLANS: dict[
-    tuple[str, tuple[str, ...]], tuple[Any, tuple[Callable[[Any], Any] | None, ...]]
+    tuple[str, tuple[str, ...], frozenset[str]],
+    tuple[Any, tuple[Callable[[Any], Any] | None, ...]],
 ] = {}
 
 
@@ -250,11 +267,12 @@ def _plain(value: Any) -> Any:
 
 
 def _copy_plan(
-    table: Table, names: tuple[str, ...], dialect: Dialect
+    table: Table, names: tuple[str, ...], json_text: frozenset[str], dialect: Dialect
 ) -> tuple[Any, tuple[Callable[[Any], Any] | None, ...]]:
-    """The `COPY` statement for `names` of `table` and each column's bind processor, made once
-    (composing the statement cost a tenth of a small batch's COPY)."""
-    key = (table.name, names)
+    """The `COPY` statement for `names` of `table` and each column's bind processor (none for
+    the JSON columns given as text, `json_text`), made once (composing the statement cost a
+    tenth of a small batch's COPY)."""
+    key = (table.name, names, json_text)
     found = _COPY_PLANS.get(key)
     if found is None:
         from psycopg import sql  # the PostgreSQL driver: not installed for SQLite alone
@@ -265,7 +283,9 @@ def _copy_plan(
         found = _COPY_PLANS[key] = (
             copy_sql,
             tuple(
-                _JSON_TEXT.encode
+                None
+                if name in json_text
+                else _JSON_TEXT.encode
                 if isinstance(table.c[name].type, JSON)
                 else table.c[name].type.bind_processor(dialect)
                 for name in names
