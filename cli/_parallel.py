@@ -12,30 +12,30 @@ an HTTP connection pool, which a fork must not share), only where processes are 
 and only when asked for or when the batch is large enough to pay for the workers. Whatever a
 worker that dies (or a fork that fails) leaves undone is done in this process.
 
-The workers are plain forks (`os.fork`, pipes, pickle): `concurrent.futures` and
+The workers are plain forks (`os.fork`, pipes, `marshal`): `concurrent.futures` and
 `multiprocessing` would cost every batch their imports and their threads, and share nothing a
-fork does not.
+fork does not; the answers are plain data that `marshal` (built in, and quicker than `pickle`)
+writes and reads.
 """
 
 from __future__ import annotations
 
 import json
+import marshal
 import os
-import pickle
 import selectors
 import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sdgcities.credentials import Verifier
 
-from ._inputs import SPAN_LINES, Batch, span_tokens
+from ._inputs import SPAN_LINES, Batch, span_sizes, span_tokens
 from ._report import Answer, answer
 
 AUTO_MIN_BATCH = 1000  # lines; below this, forking workers costs more than it saves
-CHUNK = SPAN_LINES  # tokens (or lines of a batch file) per task: few round trips, fine progress
 QUEUED_PER_WORKER = 2  # tasks handed out ahead, so a worker never waits for the parent
 
 # An outcome as the summary and the exit code read it: (status, reason).
@@ -45,7 +45,7 @@ Outcome = tuple[str, str | None]
 # after the line number on, and its outcome.
 RenderedSpan = tuple[int, list[int], list[str], list[Outcome]]
 Task = TypeVar("Task")
-Result = TypeVar("Result")
+Result = TypeVar("Result", bound=list[Any] | tuple[Any, ...])  # of plain data, for `marshal`
 
 
 def available_cpus() -> int:
@@ -63,7 +63,7 @@ def worker_count(requested: int, *, batch_size: int, offline: bool) -> int:
     """How many processes verify: `requested` (0 means one per CPU for a large batch)."""
     if not offline or not can_fork():
         return 1
-    chunks = -(-batch_size // CHUNK)
+    chunks = -(-batch_size // SPAN_LINES)
     if requested == 0:
         return min(available_cpus(), chunks) if batch_size >= AUTO_MIN_BATCH else 1
     return max(1, min(requested, chunks))
@@ -73,14 +73,17 @@ def worker_count(requested: int, *, batch_size: int, offline: bool) -> int:
 def answers(
     verifier: Verifier, tokens: Sequence[str], *, workers: int
 ) -> Iterator[Iterator[list[Answer]]]:
-    """The answers for `tokens`, a list per range of `CHUNK`, in order, from `workers`
+    """The answers for `tokens`, a list per range (`span_sizes`), in order, from `workers`
     processes forked now (before any thread, such as a progress bar's, starts)."""
 
     def verify_range(task: tuple[int, int]) -> list[Answer]:
         start, stop = task
         return [answer(verifier.verify(token)) for token in tokens[start:stop]]
 
-    ranges = [(start, min(start + CHUNK, len(tokens))) for start in range(0, len(tokens), CHUNK)]
+    ranges, start = [], 0
+    for size in span_sizes(len(tokens), workers):
+        ranges.append((start, start + size))
+        start += size
     with in_order(ranges, verify_range, workers=workers) as chunks:
         yield chunks
 
@@ -103,7 +106,7 @@ def stream_json(
     separator = "," if indent is None else ",\n" + " " * (2 * indent)
     outcomes: list[Outcome] = []
     lines_before = 0
-    with in_order(batch.spans, render, workers=workers) as spans:
+    with in_order(batch.spans(workers), render, workers=workers) as spans:
         for lines, numbers, tails, span_outcomes in spans:
             if numbers:
                 if outcomes:
@@ -150,8 +153,8 @@ def in_order(
 
 class _Workers(Generic[Task, Result]):
     """Forked processes that read task numbers (4 bytes each: writes and reads that small are
-    whole on a pipe) from one pipe and answer each as a pickle of (number, result), its length
-    first, on a pipe of their own."""
+    whole on a pipe) from one pipe and answer each as (number, result) written by `marshal`, its
+    length first, on a pipe of their own."""
 
     def __init__(self, tasks: Sequence[Task], work: Callable[[Task], Result], count: int) -> None:
         self._tasks, self._work = tasks, work
@@ -226,9 +229,7 @@ class _Workers(Generic[Task, Result]):
         with os.fdopen(answer_write, "wb") as out:
             while len(record := os.read(task_read, 4)) == 4:
                 number = int.from_bytes(record, "little")
-                payload = pickle.dumps(
-                    (number, self._work(self._tasks[number])), pickle.HIGHEST_PROTOCOL
-                )
+                payload = marshal.dumps((number, self._work(self._tasks[number])))
                 out.write(len(payload).to_bytes(8, "little"))
                 out.write(payload)
                 out.flush()
@@ -247,7 +248,7 @@ class _Workers(Generic[Task, Result]):
                 size = int.from_bytes(unread[:8], "little")
                 if len(unread) < 8 + size:
                     break
-                number, result = pickle.loads(unread[8 : 8 + size])  # noqa: S301 - our own fork
+                number, result = marshal.loads(unread[8 : 8 + size])  # noqa: S302 - our own fork
                 del unread[: 8 + size]
                 done[number] = result
                 self._hand_out(1)

@@ -597,7 +597,18 @@ def test_a_batch_read_span_by_span_has_the_lines_of_the_whole(
     whole = text.decode("utf-8", errors="replace").splitlines()
     expected = [(n, line.strip()) for n, line in enumerate(whole, 1)]
     expected = [(n, token) for n, token in expected if token and not token.startswith("#")]
-    assert len(batch.spans) > 5
-    assert b"".join(text[start:stop] for start, stop in batch.spans) == text
+    spans = list(batch.spans())
+    assert len(spans) > 5
+    assert b"".join(text[start:stop] for start, stop in spans) == text
     assert batch.items() == expected
     assert expected[-1] == (len(whole), "n")
+
+
+@pytest.mark.parametrize(("total", "processes"), [(10_000, 2), (10_000, 8), (450, 2), (7, 1)])
+def test_tasks_shrink_towards_the_end_of_a_batch(total: int, processes: int) -> None:
+    sizes = list(_inputs.span_sizes(total, processes))
+    assert sum(sizes) == total
+    assert max(sizes) <= _inputs.SPAN_LINES
+    assert sizes == sorted(sizes, reverse=True)
+    # Whatever a process still holds when the others run out of work is a small task.
+    assert all(size <= _inputs.MIN_SPAN_LINES for size in sizes[-2 * processes :])
