@@ -109,14 +109,11 @@ def stream_json(
     with in_order(batch.spans(workers), render, workers=workers) as spans:
         for lines, numbers, tails, span_outcomes in spans:
             if numbers:
-                if outcomes:
-                    write(separator)
-                write(
-                    separator.join(
-                        f"{render.head}{lines_before + number}{tail}"
-                        for number, tail in zip(numbers, tails, strict=True)
-                    )
+                text = separator.join(
+                    f"{render.head}{lines_before + number}{tail}"
+                    for number, tail in zip(numbers, tails, strict=True)
                 )
+                write(separator + text if outcomes else text)  # one write a span
             lines_before += lines
             outcomes += span_outcomes
     return outcomes
@@ -130,8 +127,9 @@ def render_json(value: object, *, indent: int | None, level: int) -> str:
     return json.dumps(value, indent=indent).replace("\n", "\n" + " " * (indent * level))
 
 
-# `json.dumps(value, separators=(",", ":"))`, without a new encoder for every value.
-_COMPACT = json.JSONEncoder(separators=(",", ":"))
+# `json.dumps(value, separators=(",", ":"))`, without a new encoder for every value, nor a
+# search for cycles: what it writes is parsed JSON and our own dicts, trees.
+_COMPACT = json.JSONEncoder(separators=(",", ":"), check_circular=False)
 
 
 @contextmanager
