@@ -612,3 +612,25 @@ def test_tasks_shrink_towards_the_end_of_a_batch(total: int, processes: int) -> 
     assert sizes == sorted(sizes, reverse=True)
     # Whatever a process still holds when the others run out of work is a small task.
     assert all(size <= _inputs.MIN_SPAN_LINES for size in sizes[-2 * processes :])
+
+
+class NaNDecisionVerifier:
+    """Valid, with a certificate whose decision is `{"line": NaN}`: what the strict parser never
+    lets through, and the mark a span's results are cut at."""
+
+    def verify(self, token: str) -> VerificationResult:
+        credential = {"id": token, "credentialSubject": {"decision": {"line": float("nan")}}}
+        return VerificationResult(Outcome.VALID, None, "valid", credential)
+
+
+@pytest.mark.parametrize("indent", [None, 2])
+def test_a_result_holding_the_mark_is_written_as_any_other(indent: int | None) -> None:
+    verifier = cast(Verifier, NaNDecisionVerifier())
+    batch = Batch(b"a\n\nb\n", "b")
+    written: list[str] = []
+    _parallel.stream_json(verifier, batch, workers=1, write=written.append, indent=indent)
+    expected = _parallel.separator(indent).join(
+        _parallel.render_json({"line": n, **answer(verifier.verify(t))}, indent=indent, level=2)
+        for n, t in [(1, "a"), (3, "b")]
+    )
+    assert "".join(written) == expected
