@@ -16,6 +16,7 @@ import json
 import os
 import re
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -27,6 +28,8 @@ COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 MAX_INPUT_BYTES = 1024 * 1024  # one certificate (the verifier refuses more than 64 KiB anyway)
 MAX_BATCH_BYTES = 1024 * 1024 * 1024
 SPAN_LINES = 200  # lines of a batch read at once: a worker's task
+MIN_SPAN_LINES = 20  # the smallest task, near the end of a batch
+TAIL_PARTS = 4  # near the end, a task is this part of what remains per process
 
 
 class Kind(StrEnum):
@@ -104,14 +107,15 @@ def unwrap(text: str) -> str:
 
 
 class Batch:
-    """A batch file's bytes, cut into spans of whole lines (`SPAN_LINES` each) that can be read
-    one by one, in any process that holds the bytes: no line is decoded before its span is."""
+    """A batch file's bytes, cut into spans of whole lines that can be read one by one, in any
+    process that holds the bytes: no line is decoded before its span is."""
 
     def __init__(self, data: bytes, name: str) -> None:
         self.data = data
         self.name = name
-        self.spans: list[tuple[int, int]] = []
+        self._whole_spans: list[tuple[int, int]] = []  # `SPAN_LINES` each, the last maybe fewer
         self.lines = 0  # newline-ended lines, and a last one without (what a worker count needs)
+        # One `find` per line: `bytes.count` does not search as fast (18 ms for 27 MB, to 3).
         start = 0
         while start < len(data):
             stop = start
@@ -123,17 +127,47 @@ class Batch:
                     break
                 if stop == len(data):
                     break
-            self.spans.append((start, stop))
+            self._whole_spans.append((start, stop))
             start = stop
+
+    def spans(self, processes: int = 1) -> list[tuple[int, int]]:
+        """Byte ranges of consecutive whole lines, as many lines each as `span_sizes` says for
+        `processes` processes."""
+        sizes = list(span_sizes(self.lines, processes))
+        whole = 0
+        while whole < len(sizes) and sizes[whole] == SPAN_LINES:
+            whole += 1
+        spans = self._whole_spans[:whole]  # cut already: only the smaller ones are cut here
+        start = spans[-1][1] if spans else 0
+        for size in sizes[whole:]:
+            stop = start
+            for _ in range(size):
+                stop = self.data.find(b"\n", stop) + 1 or len(self.data)
+            spans.append((start, stop))
+            start = stop
+        return spans
 
     def items(self) -> list[tuple[int, str]]:
         """(line number, token) for each line that is not blank or a `#` comment."""
         items, offset = [], 0
-        for start, stop in self.spans:
+        for start, stop in self._whole_spans:
             count, span_items = span_tokens(self.data[start:stop])
             items += [(offset + number, token) for number, token in span_items]
             offset += count
         return items
+
+
+def span_sizes(total: int, processes: int) -> Iterator[int]:
+    """How many of `total` lines (or tokens) each task takes, in order, for `processes`
+    processes: `SPAN_LINES`, then, near the end, a `TAIL_PARTS` part of what remains per
+    process (at least `MIN_SPAN_LINES`), so that the processes run out of work together instead
+    of one waiting for another's last full span."""
+    remaining = total
+    while remaining > 0:
+        share = -(-remaining // (TAIL_PARTS * processes))
+        size = min(remaining, SPAN_LINES, max(MIN_SPAN_LINES, share))
+        yield size
+        remaining -= size
 
 
 def span_tokens(data: bytes) -> tuple[int, list[tuple[int, str]]]:
@@ -162,7 +196,7 @@ def read_batch(argument: str) -> Batch:
         raise CliError(f"{name} is larger than {MAX_BATCH_BYTES} bytes", ExitCode.USAGE)
     batch = Batch(data, name)
     # Usually the first span holds a token: the rest is read by whichever process verifies it.
-    if not any(span_tokens(data[start:stop])[1] for start, stop in batch.spans):
+    if not any(span_tokens(data[start:stop])[1] for start, stop in batch.spans()):
         raise CliError(f"{name} holds no certificate (one token per line)", ExitCode.USAGE)
     return batch
 

@@ -12,30 +12,30 @@ an HTTP connection pool, which a fork must not share), only where processes are 
 and only when asked for or when the batch is large enough to pay for the workers. Whatever a
 worker that dies (or a fork that fails) leaves undone is done in this process.
 
-The workers are plain forks (`os.fork`, pipes, pickle): `concurrent.futures` and
+The workers are plain forks (`os.fork`, pipes, `marshal`): `concurrent.futures` and
 `multiprocessing` would cost every batch their imports and their threads, and share nothing a
-fork does not.
+fork does not; the answers are plain data that `marshal` (built in, and quicker than `pickle`)
+writes and reads.
 """
 
 from __future__ import annotations
 
 import json
+import marshal
 import os
-import pickle
 import selectors
 import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sdgcities.credentials import Verifier
 
-from ._inputs import SPAN_LINES, Batch, span_tokens
+from ._inputs import SPAN_LINES, Batch, span_sizes, span_tokens
 from ._report import Answer, answer
 
 AUTO_MIN_BATCH = 1000  # lines; below this, forking workers costs more than it saves
-CHUNK = SPAN_LINES  # tokens (or lines of a batch file) per task: few round trips, fine progress
 QUEUED_PER_WORKER = 2  # tasks handed out ahead, so a worker never waits for the parent
 
 # An outcome as the summary and the exit code read it: (status, reason).
@@ -45,7 +45,7 @@ Outcome = tuple[str, str | None]
 # after the line number on, and its outcome.
 RenderedSpan = tuple[int, list[int], list[str], list[Outcome]]
 Task = TypeVar("Task")
-Result = TypeVar("Result")
+Result = TypeVar("Result", bound=list[Any] | tuple[Any, ...])  # of plain data, for `marshal`
 
 
 def available_cpus() -> int:
@@ -63,7 +63,7 @@ def worker_count(requested: int, *, batch_size: int, offline: bool) -> int:
     """How many processes verify: `requested` (0 means one per CPU for a large batch)."""
     if not offline or not can_fork():
         return 1
-    chunks = -(-batch_size // CHUNK)
+    chunks = -(-batch_size // SPAN_LINES)
     if requested == 0:
         return min(available_cpus(), chunks) if batch_size >= AUTO_MIN_BATCH else 1
     return max(1, min(requested, chunks))
@@ -73,14 +73,17 @@ def worker_count(requested: int, *, batch_size: int, offline: bool) -> int:
 def answers(
     verifier: Verifier, tokens: Sequence[str], *, workers: int
 ) -> Iterator[Iterator[list[Answer]]]:
-    """The answers for `tokens`, a list per range of `CHUNK`, in order, from `workers`
+    """The answers for `tokens`, a list per range (`span_sizes`), in order, from `workers`
     processes forked now (before any thread, such as a progress bar's, starts)."""
 
     def verify_range(task: tuple[int, int]) -> list[Answer]:
         start, stop = task
         return [answer(verifier.verify(token)) for token in tokens[start:stop]]
 
-    ranges = [(start, min(start + CHUNK, len(tokens))) for start in range(0, len(tokens), CHUNK)]
+    ranges, start = [], 0
+    for size in span_sizes(len(tokens), workers):
+        ranges.append((start, start + size))
+        start += size
     with in_order(ranges, verify_range, workers=workers) as chunks:
         yield chunks
 
@@ -100,23 +103,26 @@ def stream_json(
     A worker reads its span of the file itself, so it knows its lines' numbers only from the
     span's start; the numbers before it are counted here, as the spans come back in order."""
     render = _SpanRenderer(verifier, batch, indent)
-    separator = "," if indent is None else ",\n" + " " * (2 * indent)
+    between = separator(indent)
     outcomes: list[Outcome] = []
     lines_before = 0
-    with in_order(batch.spans, render, workers=workers) as spans:
+    with in_order(batch.spans(workers), render, workers=workers) as spans:
         for lines, numbers, tails, span_outcomes in spans:
             if numbers:
-                if outcomes:
-                    write(separator)
-                write(
-                    separator.join(
-                        f"{render.head}{lines_before + number}{tail}"
-                        for number, tail in zip(numbers, tails, strict=True)
-                    )
+                text = between.join(
+                    f"{render.head}{lines_before + number}{tail}"
+                    for number, tail in zip(numbers, tails, strict=True)
                 )
+                write(between + text if outcomes else text)  # one write a span
             lines_before += lines
             outcomes += span_outcomes
     return outcomes
+
+
+def separator(indent: int | None) -> str:
+    """What `json.dumps(..., indent=indent)` writes between the items of a list two levels
+    down (the batch document's `results`)."""
+    return "," if indent is None else ",\n" + " " * (2 * indent)
 
 
 def render_json(value: object, *, indent: int | None, level: int) -> str:
@@ -127,8 +133,9 @@ def render_json(value: object, *, indent: int | None, level: int) -> str:
     return json.dumps(value, indent=indent).replace("\n", "\n" + " " * (indent * level))
 
 
-# `json.dumps(value, separators=(",", ":"))`, without a new encoder for every value.
-_COMPACT = json.JSONEncoder(separators=(",", ":"))
+# `json.dumps(value, separators=(",", ":"))`, without a new encoder for every value, nor a
+# search for cycles: what it writes is parsed JSON and our own dicts, trees.
+_COMPACT = json.JSONEncoder(separators=(",", ":"), check_circular=False)
 
 
 @contextmanager
@@ -150,8 +157,8 @@ def in_order(
 
 class _Workers(Generic[Task, Result]):
     """Forked processes that read task numbers (4 bytes each: writes and reads that small are
-    whole on a pipe) from one pipe and answer each as a pickle of (number, result), its length
-    first, on a pipe of their own."""
+    whole on a pipe) from one pipe and answer each as (number, result) written by `marshal`, its
+    length first, on a pipe of their own."""
 
     def __init__(self, tasks: Sequence[Task], work: Callable[[Task], Result], count: int) -> None:
         self._tasks, self._work = tasks, work
@@ -226,9 +233,7 @@ class _Workers(Generic[Task, Result]):
         with os.fdopen(answer_write, "wb") as out:
             while len(record := os.read(task_read, 4)) == 4:
                 number = int.from_bytes(record, "little")
-                payload = pickle.dumps(
-                    (number, self._work(self._tasks[number])), pickle.HIGHEST_PROTOCOL
-                )
+                payload = marshal.dumps((number, self._work(self._tasks[number])))
                 out.write(len(payload).to_bytes(8, "little"))
                 out.write(payload)
                 out.flush()
@@ -247,7 +252,7 @@ class _Workers(Generic[Task, Result]):
                 size = int.from_bytes(unread[:8], "little")
                 if len(unread) < 8 + size:
                     break
-                number, result = pickle.loads(unread[8 : 8 + size])  # noqa: S301 - our own fork
+                number, result = marshal.loads(unread[8 : 8 + size])  # noqa: S302 - our own fork
                 del unread[: 8 + size]
                 done[number] = result
                 self._hand_out(1)
@@ -278,6 +283,12 @@ def _reap(pid: int) -> None:
         pass
 
 
+# The line number that a span's results are first written with: NaN, which nothing verified
+# holds (the credentials' strict JSON refuses it), so one encoding of a whole span cuts into its
+# results where it stands.
+_LINE_MARK = float("nan")
+
+
 class _SpanRenderer:
     """Read a span of a batch file, verify its tokens and write their results as JSON."""
 
@@ -285,17 +296,25 @@ class _SpanRenderer:
         self.verifier, self.data, self.indent = verifier, batch.data, indent
         # What every result starts with, up to its line number (the first member).
         self.head = render_json({"line": 0}, indent=indent, level=2).partition("0")[0]
+        self._mark = self.head + "NaN"
+        # What follows a result in the span's list: a separator, or the end of the list.
+        self._separator = separator(indent)
+        self._end = "]" if indent is None else "\n" + " " * indent + "]"
 
     def __call__(self, span: tuple[int, int]) -> RenderedSpan:
         start, stop = span
         lines, items = span_tokens(self.data[start:stop])
+        if not items:
+            return lines, [], [], []
         verify = self.verifier.verify
-        after_number = len(self.head) + 1  # rendered with line number 0
-        numbers, tails, outcomes = [], [], []
-        for number, token in items:
-            shown = answer(verify(token))
-            numbers.append(number)
-            rendered = render_json({"line": 0, **shown}, indent=self.indent, level=2)
-            tails.append(rendered[after_number:])
-            outcomes.append((shown["status"], shown["reason"]))
-        return lines, numbers, tails, outcomes
+        shown = [answer(verify(token)) for _number, token in items]
+        # One encoding for the span: setting the encoder up costs about as much as a result.
+        text = render_json([{"line": _LINE_MARK, **a} for a in shown], indent=self.indent, level=1)
+        pieces = text.split(self._mark)[1:]
+        if len(pieces) == len(shown):
+            tails = [piece[: -len(self._separator)] for piece in pieces[:-1]]
+            tails.append(pieces[-1][: -len(self._end)])
+        else:  # a NaN that is not a mark (from no strict parser): each result on its own
+            tails = ["," + render_json(a, indent=self.indent, level=2)[1:] for a in shown]
+        numbers = [number for number, _token in items]
+        return lines, numbers, tails, [(a["status"], a["reason"]) for a in shown]

@@ -8,6 +8,7 @@ Every certificate then gets the verifier's own answer.
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -117,6 +118,10 @@ def _answer_one(
 def _verify_batch(trust: Trust, batch: Batch, request: VerifyRequest) -> ExitCode:
     from ._parallel import worker_count
 
+    # What start-up made (modules, the trust data, the batch) lives to the end: frozen, the
+    # garbage collector no longer walks it, in this process, in the workers (where walking it
+    # would copy each page it touches, as the `gc` docs warn of forks) and at exit.
+    gc.freeze()
     count = worker_count(request.workers, batch_size=batch.lines, offline=request.offline)
     if request.json_output:
         return _stream_batch_json(trust, batch, count)

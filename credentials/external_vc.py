@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Self
 
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from ._strict import b64url_decode, parse_json_object, split_compact
@@ -96,10 +95,10 @@ def _did_key_public_key(method_id: str) -> PublicKey:
 def did_key_of(key: PublicKey) -> str:
     """The did:key DID of an Ed25519 or P-256 public key (P-256 compressed, as did:key has it)."""
     if isinstance(key.key, ed25519.Ed25519PublicKey):
-        raw = _ED25519_PUB + key.key.public_bytes(
-            serialization.Encoding.Raw, serialization.PublicFormat.Raw
-        )
+        raw = _ED25519_PUB + key.key.public_bytes_raw()
     else:
+        from cryptography.hazmat.primitives import serialization  # see `keys.SigningKey`
+
         raw = _P256_PUB + key.key.public_bytes(
             serialization.Encoding.X962, serialization.PublicFormat.CompressedPoint
         )

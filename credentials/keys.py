@@ -16,7 +16,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Self
 
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from ._strict import b64url_decode, b64url_encode
@@ -112,8 +111,7 @@ def _member(jwk: dict[str, Any], name: str) -> str:
 
 
 def _okp_members(key: ed25519.Ed25519PublicKey) -> dict[str, str]:
-    raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return {"crv": "Ed25519", "kty": "OKP", "x": b64url_encode(raw)}
+    return {"crv": "Ed25519", "kty": "OKP", "x": b64url_encode(key.public_bytes_raw())}
 
 
 def _ec_members(key: ec.EllipticCurvePublicKey) -> dict[str, str]:
@@ -161,6 +159,10 @@ class SigningKey:
     def to_encrypted_pem(self, passphrase: str) -> bytes:
         if not passphrase:
             raise KeyStoreError("a non-empty passphrase is required to store a private key")
+        # Imported where a key is stored or loaded: it brings SSH, RSA and cipher modules that
+        # a verifier (every `sdgcities verify` start-up) never uses.
+        from cryptography.hazmat.primitives import serialization
+
         return self._private.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
@@ -169,6 +171,8 @@ class SigningKey:
 
     @classmethod
     def from_encrypted_pem(cls, data: bytes, passphrase: str) -> Self:
+        from cryptography.hazmat.primitives import serialization
+
         try:
             private = serialization.load_pem_private_key(data, password=passphrase.encode())
         except (ValueError, TypeError) as exc:

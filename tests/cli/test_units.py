@@ -597,7 +597,40 @@ def test_a_batch_read_span_by_span_has_the_lines_of_the_whole(
     whole = text.decode("utf-8", errors="replace").splitlines()
     expected = [(n, line.strip()) for n, line in enumerate(whole, 1)]
     expected = [(n, token) for n, token in expected if token and not token.startswith("#")]
-    assert len(batch.spans) > 5
-    assert b"".join(text[start:stop] for start, stop in batch.spans) == text
+    spans = list(batch.spans())
+    assert len(spans) > 5
+    assert b"".join(text[start:stop] for start, stop in spans) == text
     assert batch.items() == expected
     assert expected[-1] == (len(whole), "n")
+
+
+@pytest.mark.parametrize(("total", "processes"), [(10_000, 2), (10_000, 8), (450, 2), (7, 1)])
+def test_tasks_shrink_towards_the_end_of_a_batch(total: int, processes: int) -> None:
+    sizes = list(_inputs.span_sizes(total, processes))
+    assert sum(sizes) == total
+    assert max(sizes) <= _inputs.SPAN_LINES
+    assert sizes == sorted(sizes, reverse=True)
+    # Whatever a process still holds when the others run out of work is a small task.
+    assert all(size <= _inputs.MIN_SPAN_LINES for size in sizes[-2 * processes :])
+
+
+class NaNDecisionVerifier:
+    """Valid, with a certificate whose decision is `{"line": NaN}`: what the strict parser never
+    lets through, and the mark a span's results are cut at."""
+
+    def verify(self, token: str) -> VerificationResult:
+        credential = {"id": token, "credentialSubject": {"decision": {"line": float("nan")}}}
+        return VerificationResult(Outcome.VALID, None, "valid", credential)
+
+
+@pytest.mark.parametrize("indent", [None, 2])
+def test_a_result_holding_the_mark_is_written_as_any_other(indent: int | None) -> None:
+    verifier = cast(Verifier, NaNDecisionVerifier())
+    batch = Batch(b"a\n\nb\n", "b")
+    written: list[str] = []
+    _parallel.stream_json(verifier, batch, workers=1, write=written.append, indent=indent)
+    expected = _parallel.separator(indent).join(
+        _parallel.render_json({"line": n, **answer(verifier.verify(t))}, indent=indent, level=2)
+        for n, t in [(1, "a"), (3, "b")]
+    )
+    assert "".join(written) == expected
