@@ -1,5 +1,9 @@
 """Real node processes for the operator command tests: `node init`, then `node serve` on a free
-loopback port, stopped with SIGTERM at the end (as tests/integration/test_onboarding.py)."""
+loopback port, stopped with SIGTERM at the end (as tests/integration/test_onboarding.py).
+
+Both commands run forked from a process that has imported the node (tests/served.py): these
+tests are about the operator commands, which run from the console script; test_node_setup.py
+runs `node init` and `node serve` themselves that way."""
 
 from __future__ import annotations
 
@@ -14,7 +18,8 @@ from pathlib import Path
 
 import httpx
 
-from .conftest import SDGCITIES
+from .. import served
+from ..served import ServedProcess
 
 
 def free_port() -> int:
@@ -41,7 +46,7 @@ class Node:
     data_dir: Path
     port: int
     init: dict[str, str]
-    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    process: ServedProcess | None = field(default=None, repr=False)
 
     @property
     def url(self) -> str:
@@ -58,16 +63,11 @@ class Node:
 
     def serve(self) -> Node:
         log = self.data_dir / "serve.log"
-        with log.open("wb") as out:
-            self.process = subprocess.Popen(
-                [
-                    str(SDGCITIES),
-                    *("node", "serve", "--data-dir", str(self.data_dir), "--port", str(self.port)),
-                ],
-                env=node_environment(self.data_dir),
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
+        self.process = served.start(
+            ["node", "serve", "--data-dir", str(self.data_dir), "--port", str(self.port)],
+            env=node_environment(self.data_dir),
+            log=log,
+        )
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -93,16 +93,13 @@ class Node:
 
 def init_node(data_dir: Path, node_id: str, *extra: str) -> Node:
     port = free_port()
-    done = subprocess.run(
+    done = served.run(
         [
-            str(SDGCITIES),
             *("node", "init", "--data-dir", str(data_dir), "--node-id", node_id),
             *("--base-url", f"http://127.0.0.1:{port}", "--json", *extra),
         ],
         env=node_environment(data_dir),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
+        folder=data_dir.parent / f"{data_dir.name}-init",
     )
+    assert done.returncode == 0, done.stderr
     return Node(data_dir, port, json.loads(done.stdout))

@@ -39,7 +39,9 @@ from sdgcities.node.state import NodeState
 from sdgcities.node.status.service import allocate_status_entry
 from sdgcities.node.verification.service import VerifierCache
 
+from .. import served
 from ..conftest import TEST_PASSWORD_HASH_COST
+from ..served import Process
 
 SDGCITIES = Path(sys.executable).with_name("sdgcities")
 
@@ -77,7 +79,7 @@ def init_node(
     )
 
 
-def wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+def wait_healthy(url: str, process: Process, log: Path) -> None:
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -91,7 +93,7 @@ def wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
     pytest.fail(f"{url} did not become healthy: {log.read_text(errors='replace')[-2000:]}")
 
 
-def stop_process(process: subprocess.Popen[bytes]) -> None:
+def stop_process(process: Process) -> None:
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
     try:
@@ -102,9 +104,9 @@ def stop_process(process: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.fixture
-def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
+def processes() -> Iterator[list[Process]]:
     """Every process a test starts; stopped (SIGTERM, then SIGKILL) when the test ends."""
-    started: list[subprocess.Popen[bytes]] = []
+    started: list[Process] = []
     try:
         yield started
     finally:
@@ -115,21 +117,14 @@ def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
             stop_process(process)
 
 
-def serve(
-    data_dir: Path, port: int, processes: list[subprocess.Popen[bytes]], *options: str
-) -> tuple[str, Path]:
+def serve(data_dir: Path, port: int, processes: list[Process], *options: str) -> tuple[str, Path]:
     """Start `sdgcities node serve [options]` and wait until it answers; its URL and log file."""
     log = data_dir / "serve.log"
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            [
-                *(str(SDGCITIES), "node", "serve", "--data-dir", str(data_dir)),
-                *("--port", str(port), *options),
-            ],
-            env=node_env(data_dir),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    process = served.start(
+        ["node", "serve", "--data-dir", str(data_dir), "--port", str(port), *options],
+        env=node_env(data_dir),
+        log=log,
+    )
     processes.append(process)
     url = f"http://127.0.0.1:{port}"
     wait_healthy(url, process, log)
@@ -144,8 +139,8 @@ class Node:
     data_dir: Path
     port: int
     init: dict[str, str]
-    processes: list[subprocess.Popen[bytes]]
-    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    processes: list[Process]
+    process: Process | None = field(default=None, repr=False)
 
     @property
     def url(self) -> str:
@@ -177,7 +172,7 @@ class Node:
 def make_node(
     root: Path,
     node_id: str,
-    processes: list[subprocess.Popen[bytes]],
+    processes: list[Process],
     database_url: str | None = None,
 ) -> Node:
     port = free_port()
@@ -191,7 +186,7 @@ def make_node(
 
 def federation(
     root: Path,
-    processes: list[subprocess.Popen[bytes]],
+    processes: list[Process],
     national_ids: tuple[str, ...],
     **national_env: Any,
 ) -> tuple[Node, list[Node]]:
@@ -220,7 +215,7 @@ def federation(
 
 def national_node(
     root: Path,
-    processes: list[subprocess.Popen[bytes]],
+    processes: list[Process],
     global_node: Node,
     node_id: str,
     **env: Any,

@@ -15,8 +15,6 @@ import os
 import random
 import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -54,11 +52,12 @@ from sdgcities.node.db import make_engine
 from sdgcities.node.events.models import EventLogHead, EventRecord
 from sdgcities.node.status.models import StatusListRecord
 
+from .. import served
 from ..conftest import TemporaryDatabases
+from ..served import ServedProcess
 
 pytestmark = pytest.mark.slow
 
-SDGCITIES = Path(sys.executable).with_name("sdgcities")
 ROOT_KEY = SigningKey.generate()
 ROOT_DID = "did:web:global.example.org"
 ROUNDS = 5
@@ -92,7 +91,7 @@ class NodeProcess:
     data_dir: Path
     port: int
     database_url: str
-    process: subprocess.Popen[bytes] | None = None
+    process: ServedProcess | None = None
 
     @property
     def url(self) -> str:
@@ -112,36 +111,23 @@ class NodeProcess:
 
     def init(self) -> str:
         """`sdgcities node init --json`; the first administrator's token."""
-        done = subprocess.run(
-            [
-                str(SDGCITIES),
-                "node",
-                "init",
-                "--data-dir",
-                str(self.data_dir),
-                "--base-url",
-                self.url,
-                "--json",
-            ],
+        done = served.run(
+            ["node", "init", "--data-dir", str(self.data_dir), "--base-url", self.url, "--json"],
             env=self.env(),
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=True,
+            folder=self.data_dir.parent / "init",
         )
+        assert done.returncode == 0, done.stderr
         token: str = json.loads(done.stdout)["admin_token"]
         return token
 
     def start(self) -> None:
         assert self.process is None or self.process.poll() is not None
         log = self.data_dir / "serve.log"
-        with log.open("ab") as out:
-            self.process = subprocess.Popen(
-                [SDGCITIES, "node", "serve", "--data-dir", self.data_dir, "--port", str(self.port)],
-                env=self.env(),
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
+        self.process = served.start(
+            ["node", "serve", "--data-dir", str(self.data_dir), "--port", str(self.port)],
+            env=self.env(),
+            log=log,
+        )
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
