@@ -37,13 +37,19 @@ lock: install
 	$(LOCK_COMPILE) $(LOCK_ARGS) --extra node -o requirements/node.txt
 	$(LOCK_COMPILE) $(LOCK_ARGS) --extra node --extra dev -o requirements/dev.txt
 
+# The suite starts a few hundred Python processes (nodes, commands) and each of its workers
+# rewrites every test module's asserts: where PYTHONDONTWRITEBYTECODE is set (some images set
+# it), none of that is cached and each process compiles the project's modules again (collection
+# alone took 13 s of CPU per worker instead of 6).
+PYTEST := env -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest
+
 ## The whole test suite, on SQLite and PostgreSQL, including the multi-process federation tests.
 test: install
-	$(BIN)/pytest -n 2 --dist worksteal $(PYTEST_ARGS)
+	$(PYTEST) -n 2 --dist worksteal $(PYTEST_ARGS)
 
 ## The fast set while working: everything but the slow tests (served nodes, federations, browsers).
 test-fast: install
-	$(BIN)/pytest -n 2 --dist worksteal -m "not slow" $(PYTEST_ARGS)
+	$(PYTEST) -n 2 --dist worksteal -m "not slow" $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check $(PACKAGES) tests bench
