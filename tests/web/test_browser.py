@@ -10,7 +10,7 @@ from playwright.sync_api import Browser, Page
 
 from ..integration.harness import Node
 from . import browser
-from .browser import assert_accessible, require_chromium, watched_page
+from .browser import WatchedTab, assert_accessible, require_chromium, watched_page
 
 pytestmark = pytest.mark.slow
 
@@ -61,6 +61,27 @@ def test_a_failing_node_request_is_a_console_error(chromium: Browser, national_n
         _on_a_node_page(
             chromium, national_node, lambda page: page.set_content(f'<img alt="x" src="{missing}">')
         )
+
+
+def test_a_tab_holds_each_visit_to_the_rules_and_starts_the_next_clean(
+    chromium: Browser, national_node: Node
+) -> None:
+    tab = WatchedTab(chromium, national_node.url)
+
+    def visit(action: Callable[[Page], object]) -> None:
+        with tab.visit() as page:
+            page.goto("/healthz")
+            action(page)
+            page.wait_for_load_state("load")
+
+    try:
+        with pytest.raises(AssertionError, match=f"request outside .*{OUTSIDE}/bundle.js"):
+            visit(lambda page: page.set_content(f'<script src="{OUTSIDE}/bundle.js"></script>'))
+        with pytest.raises(AssertionError, match=r"^console error: something broke"):
+            visit(lambda page: page.evaluate("console.error('something broke')"))
+        visit(lambda _page: None)  # nothing of the visits before is held against it
+    finally:
+        tab.close()
 
 
 def test_assert_accessible_fails_on_serious_violations(

@@ -2,14 +2,17 @@
 or critical violation (colour contrast in English only: see CONTRAST_RULES); and, as on every
 watched page, no console error and no request leaving the node.
 
-Each person signs in once per module on their node (their browser state is reused), so the
-hundred and forty-odd page visits cost a page load and an axe run each; the global node starts
-only for the console's pages. With AXE_SCREENSHOTS=FOLDER each page's screenshot is saved there.
+Each person signs in once per module on their node, and keeps one open page there that every
+visit of theirs navigates (browser.WatchedTab: opening a page cost Chromium more than loading
+ours into it), so the two hundred-odd visits cost a page load and an axe run each; the global
+node starts only for the console's pages. With AXE_SCREENSHOTS=FOLDER each page's screenshot is
+saved there.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,7 +20,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, expect
 
-from .browser import assert_accessible, watched_page
+from .browser import WatchedTab, assert_accessible, watched_page
 from .global_world import GlobalWorld
 from .page_list import PAGES, NodeName
 from .world import Person, WebWorld
@@ -82,25 +85,38 @@ def signed_in(chromium: Browser, worlds: Worlds) -> dict[tuple[NodeName, str], A
     return States()
 
 
+@pytest.fixture(scope="module")
+def tabs(
+    chromium: Browser, worlds: Worlds, signed_in: dict[tuple[NodeName, str], Any]
+) -> Iterator[dict[tuple[NodeName, str | None], WatchedTab]]:
+    """An open page per node and person (None: nobody signed in), opened at first use."""
+
+    class Tabs(dict[tuple[NodeName, str | None], WatchedTab]):
+        def __missing__(self, key: tuple[NodeName, str | None]) -> WatchedTab:
+            node, who = key
+            options = {"storage_state": signed_in[node, who]} if who is not None else {}
+            self[key] = WatchedTab(chromium, worlds.url(node), **options)
+            return self[key]
+
+    opened = Tabs()
+    yield opened
+    for tab in opened.values():
+        tab.close()
+
+
 @pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize("name", list(PAGES))
 def test_every_page_is_accessible(
-    chromium: Browser,
     worlds: Worlds,
-    signed_in: dict[tuple[NodeName, str], Any],
+    tabs: dict[tuple[NodeName, str | None], WatchedTab],
     name: str,
     lang: str,
 ) -> None:
     page_of = PAGES[name]
     path = page_of.path(lang, worlds.ids(page_of.node))
-    options = (
-        {"storage_state": signed_in[page_of.node, page_of.who]} if page_of.who is not None else {}
-    )
     # The watch compares paths without their query (`?token=...`).
     expected_failures = {urlsplit(path).path} if page_of.status == 404 else set()
-    with watched_page(
-        chromium, worlds.url(page_of.node), expected_failures=expected_failures, **options
-    ) as page:
+    with tabs[page_of.node, page_of.who].visit(expected_failures=expected_failures) as page:
         response = page.goto(path)
         assert response is not None
         assert response.status == page_of.status, page.url
