@@ -3,8 +3,8 @@ transaction (warehouse's savepoint pattern), so tests stay fast and independent.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -109,8 +109,15 @@ def session(connection: Connection) -> Iterator[Session]:
         yield session
 
 
+@asynccontextmanager
+async def _no_lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    yield
+
+
 @pytest.fixture
-def client(backend: Backend, connection: Connection) -> Iterator[TestClient]:
+def client(
+    backend: Backend, connection: Connection, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[TestClient]:
     def savepoint_session() -> Iterator[Session]:
         with _savepoint_session(connection) as session:
             try:
@@ -132,6 +139,11 @@ def client(backend: Backend, connection: Connection) -> Iterator[TestClient]:
     backend.app.dependency_overrides[get_read_session_opener] = savepoint_session_opener
     # The app outlives the test's rolled-back rows: what it cached of them must go too.
     backend.app.state.node.verifiers.reset()
+    # Without the app's lifespan: it would start and stop the once-per-node duties and the
+    # change listener around every test, on the committed database, where a test's rolled-back
+    # rows never are; that was a ninth of these tests' CPU, for nothing they assert (every one
+    # passes without it). The duties are tested on their own and on served nodes.
+    monkeypatch.setattr(backend.app.router, "lifespan_context", _no_lifespan)
     with TestClient(backend.app, raise_server_exceptions=True) as test_client:
         yield test_client
     backend.app.dependency_overrides.clear()
