@@ -38,7 +38,7 @@ _running: set[ServedProcess] = set()
 
 class ServedProcess:
     """A forked `sdgcities ...` process, with the part of `subprocess.Popen`'s interface the
-    tests use (`pid`, `poll`, `wait`, `send_signal`, `terminate`, `kill`, `returncode`)."""
+    tests use (`pid`, `poll`, `wait`, `send_signal`, `kill`)."""
 
     def __init__(self, process: BaseProcess) -> None:
         self._process = process
@@ -48,10 +48,6 @@ class ServedProcess:
     def pid(self) -> int:
         assert self._process.pid is not None
         return self._process.pid
-
-    @property
-    def returncode(self) -> int | None:
-        return self._process.exitcode
 
     def poll(self) -> int | None:
         code = self._process.exitcode
@@ -69,9 +65,6 @@ class ServedProcess:
     def send_signal(self, signum: int) -> None:
         if self.poll() is None:
             os.kill(self.pid, signum)
-
-    def terminate(self) -> None:
-        self.send_signal(signal.SIGTERM)
 
     def kill(self) -> None:
         self.send_signal(signal.SIGKILL)

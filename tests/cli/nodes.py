@@ -9,16 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
-import subprocess
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
-
 from .. import served
+from ..integration.harness import stop_process, wait_healthy
 from ..served import ServedProcess
 
 
@@ -68,27 +64,12 @@ class Node:
             env=node_environment(self.data_dir),
             log=log,
         )
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.url} exited: {log.read_text(errors='replace')[-2000:]}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"{self.url} did not start: {log.read_text(errors='replace')[-2000:]}")
+        wait_healthy(self.url, self.process, log)
+        return self
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=15)
+        if self.process is not None:
+            stop_process(self.process)
 
 
 def init_node(data_dir: Path, node_id: str, *extra: str) -> Node:

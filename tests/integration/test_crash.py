@@ -16,7 +16,6 @@ import random
 import signal
 import socket
 import threading
-import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -55,6 +54,7 @@ from sdgcities.node.status.models import StatusListRecord
 from .. import served
 from ..conftest import TemporaryDatabases
 from ..served import ServedProcess
+from .harness import wait_healthy
 
 pytestmark = pytest.mark.slow
 
@@ -128,17 +128,7 @@ class NodeProcess:
             env=self.env(),
             log=log,
         )
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(f"the node exited: {log.read_text(errors='replace')[-3000:]}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        pytest.fail(f"the node did not become healthy: {log.read_text(errors='replace')[-3000:]}")
+        wait_healthy(self.url, self.process, log)
 
     def kill(self) -> None:
         """SIGKILL: no shutdown, no flush, no rollback."""
