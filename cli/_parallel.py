@@ -208,6 +208,7 @@ class _Workers(Generic[Task, Result]):
 
     def _fork(self, task_read: int) -> None:
         answer_read, answer_write = os.pipe()
+        _widen(answer_write)
         try:
             pid = os.fork()
         except OSError:
@@ -274,6 +275,21 @@ class _Workers(Generic[Task, Result]):
         self._selector.unregister(fd)
         os.close(fd)
         del self._pipes[fd]
+
+
+# A span's answers with `--json` are about 130 kB, twice a pipe's default buffer (64 kB): a
+# worker that wrote one blocked until this process, busy with a span of its own, read the rest.
+ANSWER_PIPE_BYTES = 1 << 20  # Linux's default limit for an unprivileged process
+
+
+def _widen(pipe: int) -> None:
+    """Give `pipe` room for several spans' answers, where the system allows it."""
+    import fcntl  # here: only where workers fork (Linux); Windows has no such module
+
+    try:
+        fcntl.fcntl(pipe, fcntl.F_SETPIPE_SZ, ANSWER_PIPE_BYTES)
+    except (AttributeError, OSError):  # not Linux, or a lower limit: the default buffer
+        pass
 
 
 def _reap(pid: int) -> None:

@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import socket
+import sys
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -376,6 +377,22 @@ def test_workers_that_cannot_start_leave_this_process(
         answers = [a for chunk in chunks for a in chunk]
     assert [a["status"] for a in answers] == ["valid"] * 450
     assert not verifier.died.exists()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pipe sizes are Linux's")
+def test_a_workers_answer_pipe_holds_several_spans(tmp_path: Path) -> None:
+    import fcntl
+
+    read, write = os.pipe()
+    try:
+        _parallel._widen(write)
+        assert fcntl.fcntl(write, fcntl.F_GETPIPE_SZ) == _parallel.ANSWER_PIPE_BYTES
+    finally:
+        os.close(read)
+        os.close(write)
+    # Where the system refuses (here: not a pipe), the default buffer stays and nothing fails.
+    with (tmp_path / "file").open("wb") as file:
+        _parallel._widen(file.fileno())
 
 
 OPERATOR_GROUPS = ("users", "tokens", "frameworks", "meetings", "federation", "spot-checks")
