@@ -395,6 +395,22 @@ def test_a_workers_answer_pipe_holds_several_spans(tmp_path: Path) -> None:
         _parallel._widen(file.fileno())
 
 
+def test_a_system_without_pipe_sizes_keeps_the_default_buffer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import fcntl
+
+    monkeypatch.delattr(fcntl, "F_SETPIPE_SZ", raising=False)  # as on macOS
+    read, write = os.pipe()
+    try:
+        _parallel._widen(write)
+        os.write(write, b"still a pipe")
+        assert os.read(read, 64) == b"still a pipe"
+    finally:
+        os.close(read)
+        os.close(write)
+
+
 OPERATOR_GROUPS = ("users", "tokens", "frameworks", "meetings", "federation", "spot-checks")
 CONNECTION_OPTIONS = ["--node-url", "--token-file", "--config", "--json"]
 

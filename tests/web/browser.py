@@ -141,16 +141,12 @@ def watched_page(
     """A page in a fresh context (no cookies) whose relative `goto`s go to `base_url`; on leaving,
     the test fails if any of the context's pages sent a request elsewhere or logged an error
     (other than the failed load of a path in `expected_failures`)."""
-    watch = PageWatch(origin_of(base_url), frozenset(expected_failures))
-    context = browser.new_context(base_url=base_url, **context_options)
-    context.set_default_timeout(LOAD_TIMEOUT_MS)
+    tab = WatchedTab(browser, base_url, **context_options)
     try:
-        watch.attach(context)
-        page = context.new_page()
-        yield page
-        watch.assert_clean()
+        with tab.visit(expected_failures=expected_failures) as page:
+            yield page
     finally:
-        context.close()
+        tab.close()
 
 
 class WatchedTab:
@@ -164,9 +160,13 @@ class WatchedTab:
     def __init__(self, browser: Browser, base_url: str, **context_options: Any) -> None:
         self._watch = PageWatch(origin_of(base_url))
         self._context = browser.new_context(base_url=base_url, **context_options)
-        self._context.set_default_timeout(LOAD_TIMEOUT_MS)
-        self._watch.attach(self._context)
-        self._page = self._context.new_page()
+        try:
+            self._context.set_default_timeout(LOAD_TIMEOUT_MS)
+            self._watch.attach(self._context)
+            self._page = self._context.new_page()
+        except BaseException:
+            self._context.close()
+            raise
 
     @contextmanager
     def visit(self, *, expected_failures: Collection[str] = ()) -> Iterator[Page]:
